@@ -1,0 +1,268 @@
+// The `kv` command: talk to a running store (put, get, del, status), or run its processes
+// (coordinator, replica, or a whole local cluster).
+//
+// Exit codes: 0 success; 1 get of a key that does not exist; 2 bad usage; 3 the store refused the
+// request (INVALID_ARGUMENT, ABORTED, FAILED_PRECONDITION, RESOURCE_EXHAUSTED, ...: nothing was
+// written); 4 UNAVAILABLE or DEADLINE_EXCEEDED (for a write the outcome is unknown); 5 any other
+// failure (INTERNAL, DATA_LOSS, ...). Failures print the gRPC code and message on stderr.
+import yargs, { type Argv } from "yargs";
+import { Code, codeName, KvError } from "../common/errors";
+import { createLogger, logLevels, type LogLevel } from "../common/logger";
+import { limits } from "../common/limits";
+import { parseAddress } from "../common/validate";
+import { parseReplicas, startCoordinator } from "../coordinator/server";
+import { startReplica } from "../replica/server";
+import { defaultCoordinator, KvClient, type KvStatus } from "./client";
+import { runCluster } from "./cluster";
+
+export const exitCodes = { ok: 0, notFound: 1, usage: 2, refused: 3, unknownOutcome: 4, failure: 5 } as const;
+
+function exitCodeFor(error: unknown): number {
+  if (!(error instanceof KvError)) return exitCodes.failure;
+  switch (error.code) {
+    case Code.UNAVAILABLE:
+    case Code.DEADLINE_EXCEEDED:
+      return exitCodes.unknownOutcome;
+    case Code.INVALID_ARGUMENT:
+    case Code.ABORTED:
+    case Code.FAILED_PRECONDITION:
+    case Code.RESOURCE_EXHAUSTED:
+    case Code.NOT_FOUND:
+    case Code.ALREADY_EXISTS:
+    case Code.OUT_OF_RANGE:
+      return exitCodes.refused;
+    default:
+      return exitCodes.failure;
+  }
+}
+
+function fail(error: unknown): number {
+  if (error instanceof KvError) console.error(`kv: ${codeName(error.code)}: ${error.message}`);
+  else console.error(`kv: ${error instanceof Error ? error.message : String(error)}`);
+  return exitCodeFor(error);
+}
+
+async function withClient(argv: { coordinator: string; timeout: number }, use: (client: KvClient) => Promise<number>): Promise<number> {
+  const client = new KvClient(argv.coordinator, { timeoutMs: argv.timeout });
+  try {
+    return await use(client);
+  } catch (error) {
+    return fail(error);
+  } finally {
+    client.close();
+  }
+}
+
+function printStatus(status: KvStatus): void {
+  console.log(`coordinator ${status.coordinatorId}: epoch ${status.epoch}, last commit seq ${status.lastCommitSeq}, ` +
+    `${status.inFlight.length} transaction(s) in flight, ${status.lockedKeys} key(s) locked, on conflict: ${status.onConflict}`);
+  console.log(`log: ${status.logForces} forces for ${status.logRecordsForced} records`);
+  console.log("replicas:");
+  for (const replica of status.replicas) {
+    if (replica.up) {
+      console.log(`  ${replica.id}  ${replica.address}  up    applied seq ${replica.appliedSeq}, ${replica.prepared} prepared, ${replica.keys} keys`);
+    } else {
+      console.log(`  ${replica.id}  ${replica.address}  DOWN  ${replica.error}`);
+    }
+  }
+  if (status.inFlight.length > 0) {
+    console.log("in flight:");
+    for (const txn of status.inFlight) {
+      console.log(`  ${txn.txnId}  ${txn.phase}  ${txn.ageMs} ms  keys ${txn.keys.map((k) => JSON.stringify(k)).join(", ")}` +
+        (txn.waitingFor.length > 0 ? `  waiting for ${txn.waitingFor.join(", ")}` : ""));
+    }
+  }
+}
+
+/** Runs a server process until SIGINT or SIGTERM, then stops it cleanly. */
+async function serve(name: string, logLevel: LogLevel, start: (logger: ReturnType<typeof createLogger>) => Promise<{ stop(): Promise<void> }>): Promise<number> {
+  const logger = createLogger(name, logLevel);
+  let running: { stop(): Promise<void> };
+  try {
+    running = await start(logger);
+  } catch (error) {
+    logger.fatal({ err: error }, `${name} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    return exitCodes.failure;
+  }
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await running.stop();
+  return exitCodes.ok;
+}
+
+function clientOptions<T>(y: Argv<T>) {
+  return y
+    .option("coordinator", {
+      type: "string",
+      default: process.env.KV_COORDINATOR ?? defaultCoordinator,
+      describe: "HOST:PORT of the coordinator (or set KV_COORDINATOR)",
+    })
+    .option("timeout", { type: "number", default: 10_000, describe: "deadline of the call, in milliseconds" });
+}
+
+const logLevelOption = {
+  type: "string" as const,
+  choices: logLevels,
+  default: (process.env.KV_LOG_LEVEL ?? "info") as LogLevel,
+  describe: "log level (protocol steps at debug); or set KV_LOG_LEVEL",
+};
+
+export async function main(args: string[]): Promise<number> {
+  let exitCode: number = exitCodes.ok;
+  const parser = yargs()
+    .scriptName("kv")
+    .usage("$0 <command> [options]")
+    .strict()
+    .demandCommand(1, "name a command")
+    .recommendCommands()
+    .fail((message, error) => {
+      if (error) throw error;
+      console.error(`kv: ${message}`);
+      console.error("Run kv --help for the commands and their flags.");
+      process.exit(exitCodes.usage);
+    })
+    .epilogue(
+      "Exit codes: 0 ok; 1 get found no such key; 2 bad usage; 3 refused by the store (nothing written); " +
+        "4 UNAVAILABLE or DEADLINE_EXCEEDED (a write's outcome is unknown); 5 other failure.",
+    )
+    .command(
+      "put <key> <value>",
+      "write a value (2PC across every replica)",
+      (y) => clientOptions(y).positional("key", { type: "string", demandOption: true }).positional("value", { type: "string", demandOption: true }),
+      async (argv) => {
+        exitCode = await withClient(argv, async (client) => {
+          const { version } = await client.put(argv.key, argv.value);
+          console.log(`OK version ${version}`);
+          return exitCodes.ok;
+        });
+      },
+    )
+    .command(
+      "get <key>",
+      "read a key's value",
+      (y) =>
+        clientOptions(y)
+          .positional("key", { type: "string", demandOption: true })
+          .option("show-version", { type: "boolean", default: false, describe: "print the version after the value" })
+          .option("json", { type: "boolean", default: false, describe: "print {key, value, version} as JSON" }),
+      async (argv) => {
+        exitCode = await withClient(argv, async (client) => {
+          const entry = await client.get(argv.key);
+          if (entry === null) {
+            if (argv.json) console.log(JSON.stringify({ key: argv.key, found: false }));
+            console.error(`kv: key ${JSON.stringify(argv.key)} not found`);
+            return exitCodes.notFound;
+          }
+          if (argv.json) console.log(JSON.stringify({ key: argv.key, found: true, value: entry.value.toString("utf8"), version: entry.version }));
+          else if (argv["show-version"]) console.log(`${entry.value.toString("utf8")}\t(version ${entry.version})`);
+          else console.log(entry.value.toString("utf8"));
+          return exitCodes.ok;
+        });
+      },
+    )
+    .command(
+      ["del <key>", "delete <key>"],
+      "delete a key (2PC across every replica)",
+      (y) => clientOptions(y).positional("key", { type: "string", demandOption: true }),
+      async (argv) => {
+        exitCode = await withClient(argv, async (client) => {
+          const { version } = await client.del(argv.key);
+          console.log(`OK version ${version}`);
+          return exitCodes.ok;
+        });
+      },
+    )
+    .command(
+      "status",
+      "show the coordinator, each replica (up or down, last applied commit) and the transactions in flight",
+      (y) => clientOptions(y).option("json", { type: "boolean", default: false, describe: "print the status as JSON" }),
+      async (argv) => {
+        exitCode = await withClient(argv, async (client) => {
+          const status = await client.status();
+          if (argv.json) console.log(JSON.stringify(status, null, 2));
+          else printStatus(status);
+          return exitCodes.ok;
+        });
+      },
+    )
+    .command(
+      "coordinator",
+      "run the coordinator process",
+      (y) =>
+        y
+          .option("id", { type: "string", default: "coordinator", describe: "this coordinator's id" })
+          .option("listen", { type: "string", default: defaultCoordinator, describe: "HOST:PORT to serve clients and replicas on" })
+          .option("data-dir", { type: "string", default: "./data/coordinator", describe: "directory of the decision log" })
+          .option("replicas", { type: "string", demandOption: true, describe: "the replicas, as ID=HOST:PORT,ID=HOST:PORT,..." })
+          .option("on-conflict", {
+            choices: ["abort", "wait"] as const,
+            default: "abort" as const,
+            describe: `a write to a key another write holds: refuse it with ABORTED, or wait (up to lockWaitTimeoutMs = ${limits.lockWaitTimeoutMs} ms)`,
+          })
+          .option("log-level", logLevelOption),
+      async (argv) => {
+        parseAddress("--listen", argv.listen, true);
+        const replicas = parseReplicas("--replicas", argv.replicas);
+        for (const replica of replicas) parseAddress(`--replicas ${replica.id}`, replica.address);
+        exitCode = await serve("coordinator", argv["log-level"], (logger) =>
+          startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, onConflict: argv["on-conflict"], logger }),
+        );
+      },
+    )
+    .command(
+      "replica",
+      "run one replica process",
+      (y) =>
+        y
+          .option("id", { type: "string", demandOption: true, describe: "this replica's id, as the coordinator's --replicas names it" })
+          .option("listen", { type: "string", demandOption: true, describe: "HOST:PORT to serve the coordinator on" })
+          .option("data-dir", { type: "string", demandOption: true, describe: "directory of the write-ahead log and the SQLite store" })
+          .option("coordinator", { type: "string", default: defaultCoordinator, describe: "HOST:PORT of the coordinator, asked about in-doubt transactions" })
+          .option("log-level", logLevelOption),
+      async (argv) => {
+        parseAddress("--listen", argv.listen, true);
+        parseAddress("--coordinator", argv.coordinator);
+        exitCode = await serve(`replica-${argv.id}`, argv["log-level"], (logger) =>
+          startReplica({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], coordinator: argv.coordinator, logger }),
+        );
+      },
+    )
+    .command(
+      "cluster",
+      "run a local cluster in the foreground: a coordinator and N replicas, each its own process (Ctrl-C stops it)",
+      (y) =>
+        y
+          .option("data-dir", { type: "string", default: "./data", describe: "directory holding every process's data" })
+          .option("host", { type: "string", default: "127.0.0.1", describe: "address every process listens on" })
+          .option("port", { type: "number", default: 50051, describe: "the coordinator's port; replicas take the next ports" })
+          .option("replicas", { type: "number", default: 3, describe: "how many replicas" })
+          .option("on-conflict", { choices: ["abort", "wait"] as const, default: "abort" as const, describe: "passed on to the coordinator" })
+          .option("log-level", logLevelOption),
+      async (argv) => {
+        if (!Number.isInteger(argv.replicas) || argv.replicas < 1) throw new Error("--replicas must be a whole number of at least 1");
+        exitCode = await runCluster({
+          dataDir: argv["data-dir"],
+          host: argv.host,
+          port: argv.port,
+          replicas: argv.replicas,
+          coordinatorFlags: ["--on-conflict", argv["on-conflict"]],
+          logLevel: argv["log-level"],
+        });
+      },
+    )
+    .help()
+    .alias("h", "help")
+    .version(false);
+  try {
+    await parser.parseAsync(args);
+  } catch (error) {
+    if (error instanceof KvError && error.code === Code.INVALID_ARGUMENT) {
+      console.error(`kv: ${error.message}`);
+      return exitCodes.usage;
+    }
+    return fail(error);
+  }
+  return exitCode;
+}

@@ -1,0 +1,90 @@
+// Errors that cross a process boundary, each with the gRPC status code it travels as. The library
+// itself never produces INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ABORTED or DATA_LOSS, so
+// a client seeing one of those knows it came from twopc-kv. UNAVAILABLE and DEADLINE_EXCEEDED on a
+// write mean the outcome is unknown.
+import { limits, type LimitName } from "./limits";
+
+/** gRPC status codes by name (grpc/grpc doc/statuscodes.md); kept here so cores need no grpc import. */
+export const Code = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+export type CodeName = keyof typeof Code;
+export type CodeValue = (typeof Code)[CodeName];
+
+export function codeName(code: number): string {
+  for (const [name, value] of Object.entries(Code)) if (value === code) return name;
+  return `CODE_${code}`;
+}
+
+export class KvError extends Error {
+  override readonly name: string = "KvError";
+  constructor(
+    readonly code: CodeValue,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Bad input: the message names the field. */
+export class InvalidArgument extends KvError {
+  override readonly name = "InvalidArgument";
+  constructor(readonly field: string, message: string) {
+    super(Code.INVALID_ARGUMENT, message);
+  }
+}
+
+/** Input over a named limit: the message names the field, the size and the limit. */
+export function overLimit(field: string, actual: number, limit: LimitName, unit: string): InvalidArgument {
+  return new InvalidArgument(
+    field,
+    `${field} is ${actual} ${unit}; the limit is ${limits[limit]} (${limit})`,
+  );
+}
+
+/** A conflict with another transaction: retrying may succeed. */
+export class Conflict extends KvError {
+  override readonly name = "Conflict";
+  constructor(message: string) {
+    super(Code.ABORTED, message);
+  }
+}
+
+export class Unavailable extends KvError {
+  override readonly name = "Unavailable";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(Code.UNAVAILABLE, message, options);
+  }
+}
+
+export class ResourceExhausted extends KvError {
+  override readonly name = "ResourceExhausted";
+  constructor(message: string) {
+    super(Code.RESOURCE_EXHAUSTED, message);
+  }
+}
+
+/** Durable data is damaged: the process must stop rather than guess. */
+export class DataLoss extends KvError {
+  override readonly name = "DataLoss";
+  constructor(message: string) {
+    super(Code.DATA_LOSS, message);
+  }
+}

@@ -1,0 +1,25 @@
+// Turning errors into gRPC statuses, for the shells (cores never import gRPC).
+import * as grpc from "@grpc/grpc-js";
+import { AssertionFailure } from "./assert";
+import { Code, KvError } from "./errors";
+
+/** The status a handler answers with. An assertion failure is re-thrown: it must crash the process. */
+export function toStatus(error: unknown): Partial<grpc.StatusObject> {
+  if (error instanceof AssertionFailure) throw error;
+  if (error instanceof KvError) return { code: error.code as grpc.status, details: error.message };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: Code.INTERNAL as grpc.status, details: `internal error: ${message}` };
+}
+
+/** A KvError from a failed call's status, keeping its code and message. */
+export function fromServiceError(error: unknown, what: string): KvError {
+  if (error instanceof KvError) return error;
+  const status = error as Partial<grpc.ServiceError>;
+  const code = typeof status.code === "number" ? status.code : Code.UNKNOWN;
+  const details = typeof status.details === "string" && status.details.length > 0 ? status.details : String(error);
+  return new KvError(code as KvError["code"], `${what}: ${details}`, { cause: error });
+}
+
+export function deadline(ms: number): Date {
+  return new Date(Date.now() + ms);
+}

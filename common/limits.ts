@@ -1,0 +1,59 @@
+// Every limit of twopc-kv, in one place. Units and qualifiers come last in each name
+// (keyBytesMax, prepareTimeoutMs). A rejection names the limit it hit, so an operator can find it
+// here. Checks at the bottom keep the limits consistent with each other.
+
+export const limits = {
+  /** Largest key, in UTF-8 bytes. */
+  keyBytesMax: 1024,
+  /** Largest value, in bytes. */
+  valueBytesMax: 1024 * 1024,
+  /** Largest gRPC message either side accepts: a batch of prepares can carry many values. */
+  grpcMessageBytesMax: 64 * 1024 * 1024,
+  /** Transactions the coordinator runs at once; more are refused with RESOURCE_EXHAUSTED. */
+  inFlightTxnsMax: 10_000,
+  /** Writes queued behind a held key lock with --on-conflict wait; more are refused. */
+  lockWaitersPerKeyMax: 1_000,
+  /** How long a write may wait for a key lock with --on-conflict wait. */
+  lockWaitTimeoutMs: 5_000,
+  /** How long the coordinator waits for every vote before it aborts the transaction. */
+  prepareTimeoutMs: 5_000,
+  /** After a COMMIT decision, how long the coordinator waits for acks before it replies anyway. */
+  commitAckWaitMs: 2_000,
+  /** First and largest delay between re-sends of a decision to a replica that has not acked. */
+  decisionResendMsMin: 100,
+  decisionResendMsMax: 2_000,
+  /** Deadline of one coordinator -> replica call. */
+  replicaCallTimeoutMs: 3_000,
+  /** How long a replica holds a read on a key locked by a prepared transaction, then UNAVAILABLE. */
+  readWaitTimeoutMs: 3_000,
+  /** Deadline of one read the coordinator sends to a replica (covers readWaitTimeoutMs). */
+  readCallTimeoutMs: 4_000,
+  /** A replica asks the coordinator for the outcome of a transaction prepared this long ago. */
+  inDoubtQueryAfterMs: 1_000,
+  /** Backoff between a replica's outcome queries for one transaction: from min, doubling, to max. */
+  outcomeQueryBackoffMsMin: 200,
+  outcomeQueryBackoffMsMax: 5_000,
+  /** Aborted transaction ids a replica remembers, so that a late prepare for one is refused. */
+  abortedTxnsRememberedMax: 100_000,
+  /** Transactions one prepare or decision call to a replica carries at most. */
+  txnsPerBatchMax: 512,
+  /** Calls the coordinator keeps in flight to one replica, per kind; more wait and are batched. */
+  callsInFlightPerReplicaMax: 4,
+  /** Period of the timer tick that drives timeouts in both cores. */
+  tickMs: 50,
+  /** Largest log record accepted on replay (a larger length field is corruption). */
+  logRecordBytesMax: 128 * 1024 * 1024,
+} as const;
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new Error(`limits.ts is inconsistent: ${message}`);
+}
+
+check(limits.readCallTimeoutMs > limits.readWaitTimeoutMs, "readCallTimeoutMs must exceed readWaitTimeoutMs");
+check(limits.grpcMessageBytesMax > 2 * (limits.valueBytesMax + limits.keyBytesMax), "a message must hold a write");
+check(limits.logRecordBytesMax >= limits.grpcMessageBytesMax, "a log record must hold a whole prepare batch");
+check(limits.decisionResendMsMin <= limits.decisionResendMsMax, "decision resend backoff range");
+check(limits.outcomeQueryBackoffMsMin <= limits.outcomeQueryBackoffMsMax, "outcome query backoff range");
+check(limits.tickMs < limits.prepareTimeoutMs, "the tick must be finer than the timeouts it drives");
+
+export type LimitName = keyof typeof limits;

@@ -1,0 +1,30 @@
+// Rebuilding the coordinator from its decision log. Pure: records in, state out.
+import { assertNever } from "../common/assert";
+import type { RecoveredCoordinator } from "./core";
+import type { CoordinatorRecord } from "./records";
+
+export function recoverCoordinator(records: readonly CoordinatorRecord[]): RecoveredCoordinator & { committedInLog: number } {
+  let epoch = 0;
+  let lastCommitSeq = 0;
+  let committedInLog = 0;
+  const unfinished = new Map<string, { txnId: string; commitSeq: number; participants: readonly string[]; keys: readonly string[] }>();
+  for (const record of records) {
+    switch (record.kind) {
+      case "start":
+        epoch = Math.max(epoch, record.epoch);
+        lastCommitSeq = Math.max(lastCommitSeq, record.lastCommitSeq);
+        break;
+      case "commit":
+        committedInLog += 1;
+        lastCommitSeq = Math.max(lastCommitSeq, record.commitSeq);
+        unfinished.set(record.txnId, { txnId: record.txnId, commitSeq: record.commitSeq, participants: record.participants, keys: record.keys });
+        break;
+      case "end":
+        unfinished.delete(record.txnId);
+        break;
+      default:
+        assertNever(record);
+    }
+  }
+  return { epoch: epoch + 1, lastCommitSeq, unfinished: [...unfinished.values()], committedInLog };
+}

@@ -1,0 +1,186 @@
+// The coordinator's connection to one replica: batches the core's messages into Prepare, Commit and
+// Abort calls, and turns the answers (or the failures) back into inputs of the core.
+//
+// Batching: while fewer than callsInFlightPerReplicaMax calls of a kind are in flight, a message
+// leaves at once; otherwise it waits, and the next call carries everything that piled up (up to
+// txnsPerBatchMax). Under load, one round trip and one log force on the replica serve many
+// transactions; when idle, nothing waits.
+import * as grpc from "@grpc/grpc-js";
+import { assertNever } from "../common/assert";
+import { codeName, Unavailable } from "../common/errors";
+import { deadline, fromServiceError } from "../common/grpc-status";
+import { limits } from "../common/limits";
+import type { Logger } from "../common/logger";
+import type { Write } from "../common/types";
+import { channelOptions, participantProto } from "../proto/load";
+import type { ParticipantClient } from "../proto/gen/twopc/participant/Participant";
+import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/participant/ParticipantStatusResponse";
+import type { ReadResult__Output } from "../proto/gen/twopc/participant/ReadResult";
+import type { Input, Message, VoteItem } from "./core";
+
+type PrepareMessage = Extract<Message, { kind: "prepare" }>;
+type CommitMessage = Extract<Message, { kind: "commit" }>;
+type AbortMessage = Extract<Message, { kind: "abort" }>;
+
+/** Collects items and sends them in batches, with a bounded number of calls in flight. */
+export class Batcher<T> {
+  private queue: T[] = [];
+  private inFlight = 0;
+  /** Calls made and items they carried, for status and benchmarks. */
+  calls = 0;
+  items = 0;
+
+  constructor(private readonly send: (batch: T[]) => Promise<void>) {}
+
+  push(item: T): void {
+    this.queue.push(item);
+  }
+
+  flush(): void {
+    while (this.queue.length > 0 && this.inFlight < limits.callsInFlightPerReplicaMax) {
+      const batch = this.queue.splice(0, limits.txnsPerBatchMax);
+      this.inFlight += 1;
+      this.calls += 1;
+      this.items += batch.length;
+      void this.send(batch).finally(() => {
+        this.inFlight -= 1;
+        this.flush();
+      });
+    }
+  }
+}
+
+export class ReplicaLink {
+  private readonly client: ParticipantClient;
+  private readonly prepares: Batcher<PrepareMessage>;
+  private readonly commits: Batcher<CommitMessage>;
+  private readonly aborts: Batcher<AbortMessage>;
+
+  constructor(
+    readonly id: string,
+    readonly address: string,
+    private readonly coordinatorId: string,
+    private readonly toCore: (input: Input) => void,
+    private readonly logger: Logger,
+  ) {
+    this.client = new participantProto.Participant(address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
+    this.prepares = new Batcher((batch) => this.sendPrepares(batch));
+    this.commits = new Batcher((batch) => this.sendCommits(batch));
+    this.aborts = new Batcher((batch) => this.sendAborts(batch));
+  }
+
+  enqueue(message: Message): void {
+    switch (message.kind) {
+      case "prepare":
+        this.prepares.push(message);
+        break;
+      case "commit":
+        this.commits.push(message);
+        break;
+      case "abort":
+        this.aborts.push(message);
+        break;
+      default:
+        assertNever(message);
+    }
+  }
+
+  flush(): void {
+    this.prepares.flush();
+    this.commits.flush();
+    this.aborts.flush();
+  }
+
+  /** Reads keys from this replica; rejects with a KvError carrying the replica's status code. */
+  read(keys: readonly string[]): Promise<ReadResult__Output[]> {
+    return new Promise((resolve, reject) => {
+      this.client.Read({ keys: [...keys] }, { deadline: deadline(limits.readCallTimeoutMs) }, (error, response) => {
+        if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
+        else resolve(response.results);
+      });
+    });
+  }
+
+  status(timeoutMs: number): Promise<ParticipantStatusResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.client.Status({}, { deadline: deadline(timeoutMs) }, (error, response) => {
+        if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
+        else resolve(response);
+      });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private sendPrepares(batch: PrepareMessage[]): Promise<void> {
+    return new Promise((resolve) => {
+      const request = {
+        coordinatorId: this.coordinatorId,
+        txns: batch.map((message) => ({
+          txnId: message.txnId,
+          writes: message.writes.map(encodeWrite),
+          participants: [...message.participants],
+        })),
+      };
+      this.client.Prepare(request, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
+        const nowMs = Date.now();
+        if (error || response === undefined) {
+          const reason = error ? `${codeName(error.code)}: ${error.details}` : "empty response";
+          this.logger.debug({ event: "prepare-failed", replica: this.id, reason, txns: batch.length }, "prepare call failed");
+          this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: batch.map((m) => m.txnId), reason, nowMs });
+        } else {
+          const votes = response.votes.flatMap((vote): VoteItem[] => {
+            switch (vote.vote) {
+              case "VOTE_YES":
+                return [{ txnId: vote.txnId, vote: "yes" }];
+              case "VOTE_NO":
+                return [{ txnId: vote.txnId, vote: "no", reason: vote.reason }];
+              case "VOTE_UNSPECIFIED":
+                return [];
+              default:
+                return assertNever(vote.vote);
+            }
+          });
+          const answered = new Set(votes.map((vote) => vote.txnId));
+          const missing = batch.filter((m) => !answered.has(m.txnId)).map((m) => m.txnId);
+          this.toCore({ kind: "votes", replicaId: this.id, votes, nowMs });
+          if (missing.length > 0) {
+            this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: missing, reason: "the replica returned no vote", nowMs });
+          }
+        }
+        resolve();
+      });
+    });
+  }
+
+  private sendCommits(batch: CommitMessage[]): Promise<void> {
+    return new Promise((resolve) => {
+      const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq }));
+      this.client.Commit({ txns }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
+        if (error || response === undefined) {
+          // The core re-sends unacknowledged commits with backoff.
+          this.logger.debug({ event: "commit-failed", replica: this.id, err: error?.details }, "commit call failed");
+        } else {
+          this.toCore({ kind: "acks", replicaId: this.id, txnIds: response.ackedTxnIds, nowMs: Date.now() });
+        }
+        resolve();
+      });
+    });
+  }
+
+  private sendAborts(batch: AbortMessage[]): Promise<void> {
+    return new Promise((resolve) => {
+      // Best effort (presumed abort): a replica that misses it asks for the outcome later.
+      this.client.Abort({ txnIds: batch.map((message) => message.txnId) }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error) => {
+        if (error) this.logger.debug({ event: "abort-failed", replica: this.id, err: error.details }, "abort call failed");
+        resolve();
+      });
+    });
+  }
+}
+
+function encodeWrite(write: Write): { key: string; value: Buffer; delete: boolean } {
+  return write.value === null ? { key: write.key, value: Buffer.alloc(0), delete: true } : { key: write.key, value: write.value, delete: false };
+}

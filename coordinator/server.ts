@@ -1,0 +1,314 @@
+// The coordinator process: the client-facing gRPC server (twopc.kv.Kv), the Coordination service
+// replicas ask about in-doubt transactions, and a shell around the pure core (coordinator/core.ts)
+// and its decision log.
+//
+// Writes go through the core via the StepLoop, which forces COMMIT decisions before any COMMIT or
+// reply leaves. Reads do not touch the core: they go to one replica picked at random, which holds a
+// read while a prepared transaction locks the key, so a read never misses a write already
+// acknowledged (every replica voted YES, and so holds the lock, before any write is acknowledged).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { assert, assertNever } from "../common/assert";
+import { Code, InvalidArgument, KvError, Unavailable } from "../common/errors";
+import { toStatus } from "../common/grpc-status";
+import { limits } from "../common/limits";
+import type { Logger } from "../common/logger";
+import { StepLoop } from "../common/step-loop";
+import type { Write } from "../common/types";
+import { checkKey, checkValue } from "../common/validate";
+import { FileLog } from "../logs/file-log";
+import { kvProto, participantProto, serverOptions } from "../proto/load";
+import type { KvHandlers } from "../proto/gen/twopc/kv/Kv";
+import type { ReplicaStatus } from "../proto/gen/twopc/kv/ReplicaStatus";
+import type { CoordinationHandlers } from "../proto/gen/twopc/participant/Coordination";
+import type { ReadResult__Output } from "../proto/gen/twopc/participant/ReadResult";
+import { CoordinatorCore, newReady, type Input, type OnConflict, type Ready, type WriteResult } from "./core";
+import { decodeCoordinatorRecord, encodeCoordinatorRecord } from "./records";
+import { recoverCoordinator } from "./recovery";
+import { ReplicaLink } from "./replica-link";
+
+export interface ReplicaAddress {
+  readonly id: string;
+  readonly address: string;
+}
+
+export interface CoordinatorOptions {
+  readonly id: string;
+  /** host:port to listen on; port 0 picks a free port. */
+  readonly listen: string;
+  readonly dataDir: string;
+  readonly replicas: readonly ReplicaAddress[];
+  readonly onConflict: OnConflict;
+  readonly logger: Logger;
+}
+
+export interface RunningCoordinator {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+const statusCallTimeoutMs = 1_000;
+
+export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
+  const { logger } = options;
+  assert(options.replicas.length > 0, "the coordinator needs replicas");
+  fs.mkdirSync(options.dataDir, { recursive: true });
+
+  // Recovery: every COMMIT decision not acknowledged by all replicas is re-sent; any transaction
+  // without a decision record is aborted (presumed abort: replicas asking about it hear ABORT).
+  const { log, replayed } = await FileLog.open(path.join(options.dataDir, "coordinator.wal"));
+  const records = replayed.records.map((payload, i) => decodeCoordinatorRecord(payload, replayed.firstLsn + i));
+  const recovered = recoverCoordinator(records);
+  const core = new CoordinatorCore(
+    { participants: options.replicas.map((replica) => replica.id), onConflict: options.onConflict },
+    recovered,
+    Date.now(),
+  );
+  log.append(encodeCoordinatorRecord(core.startRecord()));
+  await log.force();
+  const unsettled = new Set(recovered.unfinished.map((txn) => txn.txnId));
+  logger.info(
+    {
+      event: "recovered",
+      epoch: core.epoch,
+      logRecords: records.length,
+      tornBytesDropped: replayed.tornBytes,
+      lastCommitSeq: recovered.lastCommitSeq,
+      unfinishedCommits: [...unsettled],
+    },
+    `coordinator recovered: epoch ${core.epoch}, ${unsettled.size} committed transaction(s) not yet acknowledged by every ` +
+      `replica (re-sending COMMIT); transactions of earlier epochs without a decision are aborted (presumed abort)`,
+  );
+
+  const pendingWrites = new Map<number, (result: WriteResult) => void>();
+  const pendingQueries = new Map<number, (outcomes: Ready["outcomes"][number]["outcomes"]) => void>();
+  let nextRequestId = 1;
+
+  const links = new Map<string, ReplicaLink>();
+  const loop: StepLoop<Input, Ready> = new StepLoop<Input, Ready>({
+    log,
+    step: (inputs) => {
+      const ready = newReady();
+      for (const input of inputs) core.step(input, ready);
+      return ready;
+    },
+    records: (ready) => ready.persist.map(({ record, force }) => ({ payload: encodeCoordinatorRecord(record), force })),
+    afterDurable: (ready) => {
+      for (const message of ready.send) {
+        const link = links.get(message.to);
+        if (link === undefined) {
+          logger.error({ event: "unknown-replica", replica: message.to, txnId: message.txnId }, `no address for replica ${message.to}`);
+          continue;
+        }
+        link.enqueue(message);
+      }
+      for (const link of links.values()) link.flush();
+      for (const { reqId, result } of ready.replies) {
+        const respond = pendingWrites.get(reqId);
+        assert(respond !== undefined, `reply to unknown request ${reqId}`);
+        pendingWrites.delete(reqId);
+        respond(result);
+      }
+      for (const { queryId, outcomes } of ready.outcomes) {
+        const respond = pendingQueries.get(queryId);
+        assert(respond !== undefined, `answer to unknown query ${queryId}`);
+        pendingQueries.delete(queryId);
+        respond(outcomes);
+      }
+      if (unsettled.size > 0) {
+        const inFlight = new Set(core.inFlight().map((txn) => txn.txnId));
+        for (const txnId of unsettled) {
+          if (inFlight.has(txnId)) continue;
+          unsettled.delete(txnId);
+          logger.info({ event: "recovered-txn-settled", txnId }, `recovered transaction ${txnId} settled: committed on every replica`);
+        }
+      }
+    },
+  });
+  for (const replica of options.replicas) {
+    links.set(replica.id, new ReplicaLink(replica.id, replica.address, options.id, (input) => loop.push(input), logger));
+  }
+
+  const ticker = setInterval(() => {
+    if (core.hasTimers()) loop.push({ kind: "tick", nowMs: Date.now() });
+  }, limits.tickMs);
+  if (core.hasTimers()) loop.push({ kind: "tick", nowMs: Date.now() });
+
+  function write(writes: Write[], callback: (error: Partial<grpc.StatusObject> | null, version?: number) => void): void {
+    const reqId = nextRequestId++;
+    pendingWrites.set(reqId, (result) => {
+      if (result.ok) callback(null, result.commitSeq);
+      else callback({ code: result.code as grpc.status, details: result.message });
+    });
+    loop.push({ kind: "write", reqId, writes, nowMs: Date.now() });
+  }
+
+  /** Reads from the replicas in random order: the first that answers serves the read. */
+  async function read(keys: string[]): Promise<ReadResult__Output[]> {
+    const order = [...links.values()];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const failures: string[] = [];
+    for (const link of order) {
+      try {
+        return await link.read(keys);
+      } catch (error) {
+        const kvError = error as KvError;
+        if (kvError.code !== Code.UNAVAILABLE && kvError.code !== Code.DEADLINE_EXCEEDED) throw kvError;
+        failures.push(kvError.message);
+      }
+    }
+    throw new Unavailable(`no replica could serve the read: ${failures.join("; ")}`);
+  }
+
+  const kvHandlers: KvHandlers = {
+    Get: (callRef, callback) => {
+      let key: string;
+      try {
+        key = checkKey("key", callRef.request.key);
+      } catch (error) {
+        callback(toStatus(error));
+        return;
+      }
+      read([key]).then(
+        ([result]) => {
+          assert(result !== undefined && result.key === key, "a replica answers the key it was asked");
+          callback(null, { found: result.found, value: result.value, version: result.version });
+        },
+        (error: unknown) => callback(toStatus(error)),
+      );
+    },
+    Put: (callRef, callback) => {
+      let writes: Write[];
+      try {
+        const key = checkKey("key", callRef.request.key);
+        if (callRef.request.value === undefined) throw new InvalidArgument("value", "value is missing (an empty value must be sent as empty bytes)");
+        writes = [{ key, value: checkValue("value", callRef.request.value) }];
+      } catch (error) {
+        callback(toStatus(error));
+        return;
+      }
+      write(writes, (error, version) => (error ? callback(error) : callback(null, { version: version ?? 0 })));
+    },
+    Delete: (callRef, callback) => {
+      let writes: Write[];
+      try {
+        writes = [{ key: checkKey("key", callRef.request.key), value: null }];
+      } catch (error) {
+        callback(toStatus(error));
+        return;
+      }
+      write(writes, (error, version) => (error ? callback(error) : callback(null, { version: version ?? 0 })));
+    },
+    Status: (_callRef, callback) => {
+      const replicas = [...links.values()].map(
+        async (link): Promise<ReplicaStatus> => {
+          try {
+            const status = await link.status(statusCallTimeoutMs);
+            return { id: link.id, address: link.address, up: true, appliedSeq: status.appliedSeq, prepared: status.prepared.length, keys: status.keys };
+          } catch (error) {
+            return { id: link.id, address: link.address, up: false, error: (error as Error).message };
+          }
+        },
+      );
+      void Promise.all(replicas).then((replicaStatuses) => {
+        const now = Date.now();
+        callback(null, {
+          coordinatorId: options.id,
+          epoch: core.epoch,
+          lastCommitSeq: core.lastSeq(),
+          replicas: replicaStatuses,
+          inFlight: core.inFlight().map((txn) => ({
+            txnId: txn.txnId,
+            phase: txn.phase,
+            keys: [...txn.keys],
+            ageMs: Math.max(0, now - txn.startedMs),
+            waitingFor: txn.participants.filter((id) => !(txn.phase === "preparing" ? txn.votedYes : txn.acked).has(id)),
+          })),
+          lockedKeys: core.lockedKeyCount(),
+          onConflict: options.onConflict,
+          logForces: log.forces,
+          logRecordsForced: log.recordsForced,
+        });
+      });
+    },
+  };
+
+  const coordinationHandlers: CoordinationHandlers = {
+    QueryOutcome: (callRef, callback) => {
+      const queryId = nextRequestId++;
+      pendingQueries.set(queryId, (outcomes) => {
+        callback(null, {
+          outcomes: outcomes.map((item) => {
+            switch (item.outcome) {
+              case "commit":
+                return { txnId: item.txnId, outcome: "OUTCOME_COMMIT", commitSeq: item.commitSeq };
+              case "abort":
+                return { txnId: item.txnId, outcome: "OUTCOME_ABORT" };
+              default:
+                return assertNever(item);
+            }
+          }),
+        });
+      });
+      logger.debug({ event: "outcome-query", replica: callRef.request.replicaId, txnIds: callRef.request.txnIds }, "outcome query");
+      loop.push({ kind: "outcome-query", queryId, txnIds: callRef.request.txnIds, nowMs: Date.now() });
+    },
+  };
+
+  const server = new grpc.Server(serverOptions);
+  server.addService(kvProto.Kv.service, kvHandlers);
+  server.addService(participantProto.Coordination.service, coordinationHandlers);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(options.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+      error ? reject(new Error(`coordinator cannot listen on ${options.listen}: ${error.message}`)) : resolve(boundPort),
+    );
+  });
+  logger.info(
+    { event: "started", id: options.id, port, epoch: core.epoch, replicas: options.replicas, onConflict: options.onConflict },
+    `coordinator ${options.id} listening on port ${port} with ${options.replicas.length} replicas`,
+  );
+
+  let stopped = false;
+  return {
+    port,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(ticker);
+      // Stop taking calls; give the ones under way a moment, then cut them off.
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      for (const link of links.values()) link.close();
+      await log.close();
+      logger.info({ event: "stopped", id: options.id }, `coordinator ${options.id} stopped`);
+    },
+  };
+}
+
+export function parseReplicas(field: string, spec: string): ReplicaAddress[] {
+  const replicas = spec
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map((item) => {
+      const eq = item.indexOf("=");
+      if (eq <= 0) throw new InvalidArgument(field, `${field}: ${JSON.stringify(item)} is not ID=HOST:PORT`);
+      return { id: item.slice(0, eq), address: item.slice(eq + 1) };
+    });
+  if (replicas.length === 0) throw new InvalidArgument(field, `${field} names no replica`);
+  const ids = new Set(replicas.map((replica) => replica.id));
+  if (ids.size !== replicas.length) throw new InvalidArgument(field, `${field} names a replica id twice`);
+  return replicas;
+}

@@ -1,0 +1,11 @@
+// Original file: proto/kv.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface DeleteResponse {
+  'version'?: (number | string | Long);
+}
+
+export interface DeleteResponse__Output {
+  'version': (number);
+}

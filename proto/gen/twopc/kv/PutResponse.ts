@@ -1,0 +1,11 @@
+// Original file: proto/kv.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface PutResponse {
+  'version'?: (number | string | Long);
+}
+
+export interface PutResponse__Output {
+  'version': (number);
+}

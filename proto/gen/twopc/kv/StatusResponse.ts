@@ -1,0 +1,29 @@
+// Original file: proto/kv.proto
+
+import type { ReplicaStatus as _twopc_kv_ReplicaStatus, ReplicaStatus__Output as _twopc_kv_ReplicaStatus__Output } from '../../twopc/kv/ReplicaStatus';
+import type { InFlightTxn as _twopc_kv_InFlightTxn, InFlightTxn__Output as _twopc_kv_InFlightTxn__Output } from '../../twopc/kv/InFlightTxn';
+import type { Long } from '@grpc/proto-loader';
+
+export interface StatusResponse {
+  'coordinatorId'?: (string);
+  'epoch'?: (number | string | Long);
+  'lastCommitSeq'?: (number | string | Long);
+  'replicas'?: (_twopc_kv_ReplicaStatus)[];
+  'inFlight'?: (_twopc_kv_InFlightTxn)[];
+  'lockedKeys'?: (number | string | Long);
+  'onConflict'?: (string);
+  'logForces'?: (number | string | Long);
+  'logRecordsForced'?: (number | string | Long);
+}
+
+export interface StatusResponse__Output {
+  'coordinatorId': (string);
+  'epoch': (number);
+  'lastCommitSeq': (number);
+  'replicas': (_twopc_kv_ReplicaStatus__Output)[];
+  'inFlight': (_twopc_kv_InFlightTxn__Output)[];
+  'lockedKeys': (number);
+  'onConflict': (string);
+  'logForces': (number);
+  'logRecordsForced': (number);
+}

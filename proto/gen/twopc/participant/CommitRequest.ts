@@ -1,0 +1,11 @@
+// Original file: proto/participant.proto
+
+import type { CommitTxn as _twopc_participant_CommitTxn, CommitTxn__Output as _twopc_participant_CommitTxn__Output } from '../../twopc/participant/CommitTxn';
+
+export interface CommitRequest {
+  'txns'?: (_twopc_participant_CommitTxn)[];
+}
+
+export interface CommitRequest__Output {
+  'txns': (_twopc_participant_CommitTxn__Output)[];
+}

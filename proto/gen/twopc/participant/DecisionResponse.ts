@@ -1,0 +1,12 @@
+// Original file: proto/participant.proto
+
+
+export interface DecisionResponse {
+  'replicaId'?: (string);
+  'ackedTxnIds'?: (string)[];
+}
+
+export interface DecisionResponse__Output {
+  'replicaId': (string);
+  'ackedTxnIds': (string)[];
+}

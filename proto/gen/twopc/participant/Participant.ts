@@ -1,0 +1,96 @@
+// Original file: proto/participant.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AbortRequest as _twopc_participant_AbortRequest, AbortRequest__Output as _twopc_participant_AbortRequest__Output } from '../../twopc/participant/AbortRequest';
+import type { CommitRequest as _twopc_participant_CommitRequest, CommitRequest__Output as _twopc_participant_CommitRequest__Output } from '../../twopc/participant/CommitRequest';
+import type { DecisionResponse as _twopc_participant_DecisionResponse, DecisionResponse__Output as _twopc_participant_DecisionResponse__Output } from '../../twopc/participant/DecisionResponse';
+import type { DumpRequest as _twopc_participant_DumpRequest, DumpRequest__Output as _twopc_participant_DumpRequest__Output } from '../../twopc/participant/DumpRequest';
+import type { DumpResponse as _twopc_participant_DumpResponse, DumpResponse__Output as _twopc_participant_DumpResponse__Output } from '../../twopc/participant/DumpResponse';
+import type { ParticipantStatusRequest as _twopc_participant_ParticipantStatusRequest, ParticipantStatusRequest__Output as _twopc_participant_ParticipantStatusRequest__Output } from '../../twopc/participant/ParticipantStatusRequest';
+import type { ParticipantStatusResponse as _twopc_participant_ParticipantStatusResponse, ParticipantStatusResponse__Output as _twopc_participant_ParticipantStatusResponse__Output } from '../../twopc/participant/ParticipantStatusResponse';
+import type { PrepareRequest as _twopc_participant_PrepareRequest, PrepareRequest__Output as _twopc_participant_PrepareRequest__Output } from '../../twopc/participant/PrepareRequest';
+import type { PrepareResponse as _twopc_participant_PrepareResponse, PrepareResponse__Output as _twopc_participant_PrepareResponse__Output } from '../../twopc/participant/PrepareResponse';
+import type { ReadRequest as _twopc_participant_ReadRequest, ReadRequest__Output as _twopc_participant_ReadRequest__Output } from '../../twopc/participant/ReadRequest';
+import type { ReadResponse as _twopc_participant_ReadResponse, ReadResponse__Output as _twopc_participant_ReadResponse__Output } from '../../twopc/participant/ReadResponse';
+
+export interface ParticipantClient extends grpc.Client {
+  Abort(argument: _twopc_participant_AbortRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  Abort(argument: _twopc_participant_AbortRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  Abort(argument: _twopc_participant_AbortRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  Abort(argument: _twopc_participant_AbortRequest, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  abort(argument: _twopc_participant_AbortRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  abort(argument: _twopc_participant_AbortRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  abort(argument: _twopc_participant_AbortRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  abort(argument: _twopc_participant_AbortRequest, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  
+  Commit(argument: _twopc_participant_CommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  Commit(argument: _twopc_participant_CommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  Commit(argument: _twopc_participant_CommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  Commit(argument: _twopc_participant_CommitRequest, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  commit(argument: _twopc_participant_CommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  commit(argument: _twopc_participant_CommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  commit(argument: _twopc_participant_CommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  commit(argument: _twopc_participant_CommitRequest, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  
+  Dump(argument: _twopc_participant_DumpRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
+  Dump(argument: _twopc_participant_DumpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
+  Dump(argument: _twopc_participant_DumpRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
+  Dump(argument: _twopc_participant_DumpRequest, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
+  dump(argument: _twopc_participant_DumpRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
+  dump(argument: _twopc_participant_DumpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
+  dump(argument: _twopc_participant_DumpRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
+  dump(argument: _twopc_participant_DumpRequest, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
+  
+  Prepare(argument: _twopc_participant_PrepareRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
+  Prepare(argument: _twopc_participant_PrepareRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
+  Prepare(argument: _twopc_participant_PrepareRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
+  Prepare(argument: _twopc_participant_PrepareRequest, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
+  prepare(argument: _twopc_participant_PrepareRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
+  prepare(argument: _twopc_participant_PrepareRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
+  prepare(argument: _twopc_participant_PrepareRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
+  prepare(argument: _twopc_participant_PrepareRequest, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
+  
+  Read(argument: _twopc_participant_ReadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
+  Read(argument: _twopc_participant_ReadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
+  Read(argument: _twopc_participant_ReadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
+  Read(argument: _twopc_participant_ReadRequest, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
+  read(argument: _twopc_participant_ReadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
+  read(argument: _twopc_participant_ReadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
+  read(argument: _twopc_participant_ReadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
+  read(argument: _twopc_participant_ReadRequest, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
+  
+  Status(argument: _twopc_participant_ParticipantStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _twopc_participant_ParticipantStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _twopc_participant_ParticipantStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _twopc_participant_ParticipantStatusRequest, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _twopc_participant_ParticipantStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _twopc_participant_ParticipantStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _twopc_participant_ParticipantStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _twopc_participant_ParticipantStatusRequest, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
+  Abort: grpc.handleUnaryCall<_twopc_participant_AbortRequest__Output, _twopc_participant_DecisionResponse>;
+  
+  Commit: grpc.handleUnaryCall<_twopc_participant_CommitRequest__Output, _twopc_participant_DecisionResponse>;
+  
+  Dump: grpc.handleUnaryCall<_twopc_participant_DumpRequest__Output, _twopc_participant_DumpResponse>;
+  
+  Prepare: grpc.handleUnaryCall<_twopc_participant_PrepareRequest__Output, _twopc_participant_PrepareResponse>;
+  
+  Read: grpc.handleUnaryCall<_twopc_participant_ReadRequest__Output, _twopc_participant_ReadResponse>;
+  
+  Status: grpc.handleUnaryCall<_twopc_participant_ParticipantStatusRequest__Output, _twopc_participant_ParticipantStatusResponse>;
+  
+}
+
+export interface ParticipantDefinition extends grpc.ServiceDefinition {
+  Abort: MethodDefinition<_twopc_participant_AbortRequest, _twopc_participant_DecisionResponse, _twopc_participant_AbortRequest__Output, _twopc_participant_DecisionResponse__Output>
+  Commit: MethodDefinition<_twopc_participant_CommitRequest, _twopc_participant_DecisionResponse, _twopc_participant_CommitRequest__Output, _twopc_participant_DecisionResponse__Output>
+  Dump: MethodDefinition<_twopc_participant_DumpRequest, _twopc_participant_DumpResponse, _twopc_participant_DumpRequest__Output, _twopc_participant_DumpResponse__Output>
+  Prepare: MethodDefinition<_twopc_participant_PrepareRequest, _twopc_participant_PrepareResponse, _twopc_participant_PrepareRequest__Output, _twopc_participant_PrepareResponse__Output>
+  Read: MethodDefinition<_twopc_participant_ReadRequest, _twopc_participant_ReadResponse, _twopc_participant_ReadRequest__Output, _twopc_participant_ReadResponse__Output>
+  Status: MethodDefinition<_twopc_participant_ParticipantStatusRequest, _twopc_participant_ParticipantStatusResponse, _twopc_participant_ParticipantStatusRequest__Output, _twopc_participant_ParticipantStatusResponse__Output>
+}

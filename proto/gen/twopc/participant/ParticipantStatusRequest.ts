@@ -1,0 +1,8 @@
+// Original file: proto/participant.proto
+
+
+export interface ParticipantStatusRequest {
+}
+
+export interface ParticipantStatusRequest__Output {
+}

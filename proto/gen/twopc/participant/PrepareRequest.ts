@@ -1,0 +1,13 @@
+// Original file: proto/participant.proto
+
+import type { PrepareTxn as _twopc_participant_PrepareTxn, PrepareTxn__Output as _twopc_participant_PrepareTxn__Output } from '../../twopc/participant/PrepareTxn';
+
+export interface PrepareRequest {
+  'coordinatorId'?: (string);
+  'txns'?: (_twopc_participant_PrepareTxn)[];
+}
+
+export interface PrepareRequest__Output {
+  'coordinatorId': (string);
+  'txns': (_twopc_participant_PrepareTxn__Output)[];
+}

@@ -1,0 +1,275 @@
+// The participant side of two-phase commit, as a pure state machine.
+//
+// No gRPC, SQLite, fs, clock or randomness here: the shell (replica/server.ts) turns calls into
+// Inputs, steps the core, and carries out the Ready it gets back through the StepLoop, which forces
+// the log records before anything in the Ready is applied or sent. Time arrives as nowMs in each
+// input. The deterministic simulator drives this same module.
+//
+// Rules:
+// - prepare: vote NO if a key is locked by another prepared transaction or the transaction was
+//   already aborted here; otherwise lock the keys and log a prepare record. The YES vote leaves
+//   only after that record is forced (the StepLoop sees to it).
+// - commit: log a commit record, apply the writes, release the locks; acknowledge once forced.
+//   A commit for a transaction this replica does not hold prepared was applied before (the
+//   coordinator re-sends decisions after a restart): acknowledge it and do nothing.
+// - abort: log an abort record (not forced: presumed abort), release the locks.
+// - read: answered once none of its keys is locked by a prepared transaction; refused after
+//   readWaitTimeoutMs, so a read never returns a value older than a commit already acknowledged.
+// - tick: a transaction prepared for inDoubtQueryAfterMs is in doubt; ask the coordinator for its
+//   outcome, backing off from outcomeQueryBackoffMsMin to outcomeQueryBackoffMsMax.
+import { assert, assertNever } from "../common/assert";
+import { limits } from "../common/limits";
+import type { Outcome, Write } from "../common/types";
+import type { ReplicaRecord } from "./records";
+
+export interface PreparedTxn {
+  readonly txnId: string;
+  readonly writes: readonly Write[];
+  readonly participants: readonly string[];
+  readonly preparedAtMs: number;
+  nextQueryAtMs: number;
+  queryBackoffMs: number;
+}
+
+export interface PrepareItem {
+  readonly txnId: string;
+  readonly writes: readonly Write[];
+  readonly participants: readonly string[];
+}
+
+export type VoteResult =
+  | { readonly txnId: string; readonly vote: "yes" }
+  | { readonly txnId: string; readonly vote: "no"; readonly reason: string };
+
+export type Input =
+  | { readonly kind: "prepare"; readonly callId: number; readonly txns: readonly PrepareItem[]; readonly nowMs: number }
+  | { readonly kind: "commit"; readonly callId: number; readonly txns: readonly { txnId: string; commitSeq: number }[]; readonly nowMs: number }
+  | { readonly kind: "abort"; readonly callId: number; readonly txnIds: readonly string[]; readonly nowMs: number }
+  /** The coordinator's answer to an outcome query. */
+  | { readonly kind: "outcome"; readonly outcomes: readonly OutcomeItem[]; readonly nowMs: number }
+  | { readonly kind: "read"; readonly callId: number; readonly keys: readonly string[]; readonly nowMs: number }
+  | { readonly kind: "tick"; readonly nowMs: number };
+
+export type OutcomeItem =
+  | { readonly txnId: string; readonly outcome: "commit"; readonly commitSeq: number }
+  | { readonly txnId: string; readonly outcome: "abort" };
+
+export interface Apply {
+  readonly txnId: string;
+  readonly commitSeq: number;
+  readonly writes: readonly Write[];
+}
+
+export type Reply =
+  | { readonly kind: "votes"; readonly callId: number; readonly votes: VoteResult[] }
+  | { readonly kind: "acks"; readonly callId: number; readonly txnIds: string[] }
+  /** Serve the read now, from the store, after this Ready's writes are applied. */
+  | { readonly kind: "read"; readonly callId: number; readonly keys: readonly string[] }
+  | { readonly kind: "read-timeout"; readonly callId: number; readonly message: string };
+
+export interface Ready {
+  /** Appended in order; forced before anything else in this Ready happens. */
+  readonly persist: ReplicaRecord[];
+  /** Committed writes to apply to the store, in this order, after persist is durable. */
+  readonly apply: Apply[];
+  readonly replies: Reply[];
+  /** Transactions whose outcome to ask the coordinator for. */
+  readonly queries: string[];
+}
+
+export function newReady(): Ready {
+  return { persist: [], apply: [], replies: [], queries: [] };
+}
+
+interface ParkedRead {
+  readonly callId: number;
+  readonly keys: readonly string[];
+  readonly deadlineMs: number;
+}
+
+export class ParticipantCore {
+  private readonly prepared = new Map<string, PreparedTxn>();
+  /** key -> id of the prepared transaction that locks it. */
+  private readonly locks = new Map<string, string>();
+  /** Aborted transaction ids, oldest first, to refuse a prepare that arrives after its abort. */
+  private readonly aborted = new Set<string>();
+  private parkedReads: ParkedRead[] = [];
+  /** Set when a lock was released or a read arrived: parked reads need another look. */
+  private readsToCheck = false;
+
+  /**
+   * Builds the core from what recovery found: transactions prepared and not yet decided (they keep
+   * their locks and are asked about at once) and transactions known to be aborted.
+   */
+  constructor(recovered: { prepared: readonly PrepareItem[]; aborted: readonly string[]; nowMs: number }) {
+    for (const txnId of recovered.aborted) this.rememberAborted(txnId);
+    for (const txn of recovered.prepared) {
+      this.lock(txn, recovered.nowMs);
+      this.prepared.get(txn.txnId)!.nextQueryAtMs = recovered.nowMs;
+    }
+  }
+
+  step(input: Input, out: Ready): void {
+    switch (input.kind) {
+      case "prepare":
+        out.replies.push({ kind: "votes", callId: input.callId, votes: input.txns.map((txn) => this.prepare(txn, input.nowMs, out)) });
+        break;
+      case "commit": {
+        const acked: string[] = [];
+        for (const txn of input.txns) {
+          this.commit(txn.txnId, txn.commitSeq, out);
+          acked.push(txn.txnId);
+        }
+        out.replies.push({ kind: "acks", callId: input.callId, txnIds: acked });
+        break;
+      }
+      case "abort":
+        for (const txnId of input.txnIds) this.abort(txnId, out);
+        out.replies.push({ kind: "acks", callId: input.callId, txnIds: [...input.txnIds] });
+        break;
+      case "outcome":
+        for (const item of input.outcomes) {
+          if (item.outcome === "commit") this.commit(item.txnId, item.commitSeq, out);
+          else this.abort(item.txnId, out);
+        }
+        break;
+      case "read":
+        this.parkedReads.push({ callId: input.callId, keys: input.keys, deadlineMs: input.nowMs + limits.readWaitTimeoutMs });
+        this.readsToCheck = true;
+        break;
+      case "tick":
+        this.tick(input.nowMs, out);
+        this.readsToCheck = true;
+        break;
+      default:
+        assertNever(input);
+    }
+    if (this.readsToCheck) this.serveReads(input.nowMs, out);
+  }
+
+  /** What status reports: the transactions held prepared, with the keys they lock. */
+  preparedTxns(): readonly PreparedTxn[] {
+    return [...this.prepared.values()];
+  }
+
+  /** True while something waits on time: a prepared transaction or a parked read. */
+  hasTimers(): boolean {
+    return this.prepared.size > 0 || this.parkedReads.length > 0;
+  }
+
+  lockHolder(key: string): string | undefined {
+    return this.locks.get(key);
+  }
+
+  outcomeOf(txnId: string): Outcome | "prepared" | "unknown" {
+    if (this.prepared.has(txnId)) return "prepared";
+    if (this.aborted.has(txnId)) return "abort";
+    return "unknown";
+  }
+
+  private prepare(txn: PrepareItem, nowMs: number, out: Ready): VoteResult {
+    if (this.prepared.has(txn.txnId)) return { txnId: txn.txnId, vote: "yes" }; // a re-sent prepare
+    if (this.aborted.has(txn.txnId)) {
+      return { txnId: txn.txnId, vote: "no", reason: `transaction ${txn.txnId} was already aborted on this replica` };
+    }
+    for (const write of txn.writes) {
+      const holder = this.locks.get(write.key);
+      if (holder !== undefined) {
+        return { txnId: txn.txnId, vote: "no", reason: `key ${JSON.stringify(write.key)} is locked by prepared transaction ${holder}` };
+      }
+    }
+    this.lock(txn, nowMs);
+    out.persist.push({ kind: "prepare", txnId: txn.txnId, writes: txn.writes, participants: txn.participants });
+    return { txnId: txn.txnId, vote: "yes" };
+  }
+
+  private lock(txn: PrepareItem, nowMs: number): void {
+    assert(!this.prepared.has(txn.txnId), `transaction ${txn.txnId} prepared twice`);
+    for (const write of txn.writes) {
+      const holder = this.locks.get(write.key);
+      assert(holder === undefined || holder === txn.txnId, `key locked by ${holder} while preparing ${txn.txnId}`);
+      this.locks.set(write.key, txn.txnId);
+    }
+    this.prepared.set(txn.txnId, {
+      txnId: txn.txnId,
+      writes: txn.writes,
+      participants: txn.participants,
+      preparedAtMs: nowMs,
+      nextQueryAtMs: nowMs + limits.inDoubtQueryAfterMs,
+      queryBackoffMs: limits.outcomeQueryBackoffMsMin,
+    });
+  }
+
+  private commit(txnId: string, commitSeq: number, out: Ready): void {
+    const txn = this.prepared.get(txnId);
+    if (txn === undefined) {
+      // Applied and forgotten already, or never prepared here; either way there is nothing to do.
+      // A commit for a transaction this replica aborted would be a protocol violation.
+      assert(!this.aborted.has(txnId), `commit of transaction ${txnId}, which this replica aborted`);
+      return;
+    }
+    assert(commitSeq > 0, `commit of ${txnId} without a commit sequence number`);
+    this.release(txn);
+    out.persist.push({ kind: "commit", txnId, commitSeq });
+    out.apply.push({ txnId, commitSeq, writes: txn.writes });
+  }
+
+  private abort(txnId: string, out: Ready): void {
+    const txn = this.prepared.get(txnId);
+    if (txn !== undefined) {
+      this.release(txn);
+      out.persist.push({ kind: "abort", txnId });
+    }
+    this.rememberAborted(txnId);
+  }
+
+  private release(txn: PreparedTxn): void {
+    for (const write of txn.writes) {
+      assert(this.locks.get(write.key) === txn.txnId, `lock on a key of ${txn.txnId} held by another`);
+      this.locks.delete(write.key);
+    }
+    this.prepared.delete(txn.txnId);
+    this.readsToCheck = this.parkedReads.length > 0;
+  }
+
+  private rememberAborted(txnId: string): void {
+    this.aborted.add(txnId);
+    if (this.aborted.size > limits.abortedTxnsRememberedMax) {
+      // A Set iterates in insertion order: the first entry is the oldest.
+      const oldest = this.aborted.values().next().value;
+      if (oldest !== undefined) this.aborted.delete(oldest);
+    }
+  }
+
+  private tick(nowMs: number, out: Ready): void {
+    for (const txn of this.prepared.values()) {
+      if (txn.nextQueryAtMs > nowMs) continue;
+      out.queries.push(txn.txnId);
+      txn.nextQueryAtMs = nowMs + txn.queryBackoffMs;
+      txn.queryBackoffMs = Math.min(txn.queryBackoffMs * 2, limits.outcomeQueryBackoffMsMax);
+    }
+  }
+
+  /** Serves every parked read whose keys are free; times out the ones past their deadline. */
+  private serveReads(nowMs: number, out: Ready): void {
+    this.readsToCheck = false;
+    const still: ParkedRead[] = [];
+    for (const read of this.parkedReads) {
+      const locked = read.keys.find((key) => this.locks.has(key));
+      if (locked === undefined) {
+        out.replies.push({ kind: "read", callId: read.callId, keys: read.keys });
+      } else if (nowMs >= read.deadlineMs) {
+        out.replies.push({
+          kind: "read-timeout",
+          callId: read.callId,
+          message:
+            `key ${JSON.stringify(locked)} stayed locked by prepared transaction ${this.locks.get(locked)} ` +
+            `for ${limits.readWaitTimeoutMs} ms (readWaitTimeoutMs); its outcome is not known here yet, retry`,
+        });
+      } else {
+        still.push(read);
+      }
+    }
+    this.parkedReads = still;
+  }
+}

@@ -1,0 +1,61 @@
+// The records of a replica's write-ahead log, and their encoding. Pure.
+import { DataLoss } from "../common/errors";
+import type { Write } from "../common/types";
+import { decodeWrites, encodeWrites, type EncodedWrite } from "../common/write-codec";
+
+export type ReplicaRecord =
+  /** Forced before the YES vote: the writes, and so the keys this transaction locks. */
+  | { readonly kind: "prepare"; readonly txnId: string; readonly writes: readonly Write[]; readonly participants: readonly string[] }
+  /** Forced before the commit is acknowledged. */
+  | { readonly kind: "commit"; readonly txnId: string; readonly commitSeq: number }
+  /** Never waited on: a lost abort record only makes recovery ask the coordinator again. */
+  | { readonly kind: "abort"; readonly txnId: string };
+
+type Encoded =
+  | { k: "p"; t: string; w: EncodedWrite[]; p: readonly string[] }
+  | { k: "c"; t: string; s: number }
+  | { k: "a"; t: string };
+
+export function encodeReplicaRecord(record: ReplicaRecord): Buffer {
+  let encoded: Encoded;
+  switch (record.kind) {
+    case "prepare":
+      encoded = { k: "p", t: record.txnId, w: encodeWrites(record.writes), p: record.participants };
+      break;
+    case "commit":
+      encoded = { k: "c", t: record.txnId, s: record.commitSeq };
+      break;
+    case "abort":
+      encoded = { k: "a", t: record.txnId };
+      break;
+  }
+  return Buffer.from(JSON.stringify(encoded), "utf8");
+}
+
+/** Decodes a record whose checksum matched. A record that does not parse is DATA_LOSS. */
+export function decodeReplicaRecord(payload: Buffer, lsn: number): ReplicaRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString("utf8"));
+  } catch {
+    throw new DataLoss(`replica log record ${lsn} is not valid JSON`);
+  }
+  const bad = (): never => {
+    throw new DataLoss(`replica log record ${lsn} has an unknown shape: ${payload.toString("utf8").slice(0, 200)}`);
+  };
+  if (typeof value !== "object" || value === null) return bad();
+  const record = value as Record<string, unknown>;
+  if (typeof record.t !== "string") return bad();
+  switch (record.k) {
+    case "p":
+      if (!Array.isArray(record.p) || !record.p.every((p) => typeof p === "string")) return bad();
+      return { kind: "prepare", txnId: record.t, writes: decodeWrites(record.w, `replica log record ${lsn}`), participants: record.p };
+    case "c":
+      if (typeof record.s !== "number") return bad();
+      return { kind: "commit", txnId: record.t, commitSeq: record.s };
+    case "a":
+      return { kind: "abort", txnId: record.t };
+    default:
+      return bad();
+  }
+}

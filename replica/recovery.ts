@@ -1,0 +1,48 @@
+// Rebuilding a replica from its log after a restart. Pure: records in, state out.
+//
+// The log is authoritative (replica/DESIGN.md). The SQLite store records, in the same SQLite
+// transaction as the writes, the LSN up to which every commit record has been applied
+// (appliedLsn). Recovery redoes, in log order, the commits logged after that point, and hands back
+// the transactions that are prepared and undecided: they keep their locks until the coordinator
+// (or a peer) says how they ended.
+import { assert } from "../common/assert";
+import type { Apply, PrepareItem } from "./core";
+import type { ReplicaRecord } from "./records";
+
+export interface Recovered {
+  readonly prepared: PrepareItem[];
+  readonly aborted: string[];
+  /** Commits logged after appliedLsn, to apply to the store in this order. */
+  readonly redo: Apply[];
+  /** Counts for the one line a replica logs about its recovery. */
+  readonly committedInLog: number;
+  readonly abortedInLog: number;
+}
+
+export function recoverReplica(records: readonly { lsn: number; record: ReplicaRecord }[], appliedLsn: number): Recovered {
+  const prepared = new Map<string, PrepareItem>();
+  const aborted: string[] = [];
+  const redo: Apply[] = [];
+  let committedInLog = 0;
+  for (const { lsn, record } of records) {
+    switch (record.kind) {
+      case "prepare":
+        assert(!prepared.has(record.txnId), `transaction ${record.txnId} prepared twice in the log (record ${lsn})`);
+        prepared.set(record.txnId, { txnId: record.txnId, writes: record.writes, participants: record.participants });
+        break;
+      case "commit": {
+        const txn = prepared.get(record.txnId);
+        assert(txn !== undefined, `commit record ${lsn} for ${record.txnId}, which the log never prepared`);
+        prepared.delete(record.txnId);
+        committedInLog += 1;
+        if (lsn > appliedLsn) redo.push({ txnId: record.txnId, commitSeq: record.commitSeq, writes: txn.writes });
+        break;
+      }
+      case "abort":
+        prepared.delete(record.txnId);
+        aborted.push(record.txnId);
+        break;
+    }
+  }
+  return { prepared: [...prepared.values()], aborted, redo, committedInLog, abortedInLog: aborted.length };
+}

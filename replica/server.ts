@@ -1,0 +1,289 @@
+// The replica process: a gRPC shell around the pure participant core (replica/core.ts), the
+// write-ahead log (logs/) and the SQLite store (replica/store.ts).
+//
+// Every call becomes an input of the core, stepped through the StepLoop, which forces the log before
+// the Ready's writes are applied and its replies sent. A whole batch of prepares in one call, and
+// every call that arrives during a force, share one log force and one SQLite transaction.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { assert, assertNever } from "../common/assert";
+import { InvalidArgument, Unavailable } from "../common/errors";
+import { deadline, toStatus } from "../common/grpc-status";
+import { limits } from "../common/limits";
+import type { Logger } from "../common/logger";
+import { StepLoop } from "../common/step-loop";
+import type { Write } from "../common/types";
+import { checkKey, checkTxnId, checkValue } from "../common/validate";
+import { FileLog } from "../logs/file-log";
+import { channelOptions, participantProto, serverOptions } from "../proto/load";
+import type { CoordinationClient } from "../proto/gen/twopc/participant/Coordination";
+import type { ParticipantHandlers } from "../proto/gen/twopc/participant/Participant";
+import type { TxnWrite__Output } from "../proto/gen/twopc/participant/TxnWrite";
+import { ParticipantCore, newReady, type Input, type OutcomeItem, type PrepareItem, type Ready, type Reply } from "./core";
+import { decodeReplicaRecord, encodeReplicaRecord } from "./records";
+import { recoverReplica } from "./recovery";
+import { Store } from "./store";
+
+export interface ReplicaOptions {
+  readonly id: string;
+  /** host:port to listen on; port 0 picks a free port. */
+  readonly listen: string;
+  readonly dataDir: string;
+  /** host:port of the coordinator, asked for the outcome of in-doubt transactions. */
+  readonly coordinator: string;
+  readonly logger: Logger;
+}
+
+export interface RunningReplica {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+type Pending = (reply: Reply) => void;
+
+export async function startReplica(options: ReplicaOptions): Promise<RunningReplica> {
+  const { logger } = options;
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const startedMs = Date.now();
+
+  // Recovery: replay the log, redo commits the store has not applied, rebuild the core.
+  const { log, replayed } = await FileLog.open(path.join(options.dataDir, "replica.wal"));
+  const store = new Store(path.join(options.dataDir, "store.sqlite"));
+  const records = replayed.records.map((payload, i) => {
+    const lsn = replayed.firstLsn + i;
+    return { lsn, record: decodeReplicaRecord(payload, lsn) };
+  });
+  const recovered = recoverReplica(records, store.appliedLsn());
+  if (recovered.redo.length > 0) store.apply(recovered.redo, log.endLsn - 1);
+  const core = new ParticipantCore({ prepared: recovered.prepared, aborted: recovered.aborted, nowMs: Date.now() });
+  logger.info(
+    {
+      event: "recovered",
+      logRecords: records.length,
+      tornBytesDropped: replayed.tornBytes,
+      redoneCommits: recovered.redo.length,
+      inDoubt: recovered.prepared.map((txn) => txn.txnId),
+      appliedSeq: store.appliedSeq(),
+    },
+    `replica ${options.id} recovered: ${recovered.prepared.length} transaction(s) in doubt (asking the coordinator), ` +
+      `${recovered.redo.length} commit(s) redone from the log`,
+  );
+
+  const pending = new Map<number, Pending>();
+  let nextCallId = 1;
+  const coordination = new participantProto.Coordination(
+    options.coordinator,
+    grpc.credentials.createInsecure(),
+    channelOptions,
+  ) as unknown as CoordinationClient;
+  let queryInFlight = false;
+
+  const loop = new StepLoop<Input, Ready>({
+    log,
+    step: (inputs) => {
+      const ready = newReady();
+      for (const input of inputs) core.step(input, ready);
+      return ready;
+    },
+    records: (ready) =>
+      ready.persist.map((record) => ({ payload: encodeReplicaRecord(record), force: record.kind !== "abort" })),
+    afterDurable: (ready, lastLsn) => {
+      if (ready.apply.length > 0) store.apply(ready.apply, lastLsn);
+      for (const reply of ready.replies) {
+        const respond = pending.get(reply.callId);
+        assert(respond !== undefined, `reply to unknown call ${reply.callId}`);
+        pending.delete(reply.callId);
+        respond(reply);
+      }
+      if (ready.queries.length > 0) askCoordinator(ready.queries);
+    },
+  });
+
+  function askCoordinator(txnIds: string[]): void {
+    // The core re-asks with backoff, so one query at a time is enough and a failed one is dropped.
+    if (queryInFlight) return;
+    queryInFlight = true;
+    logger.debug({ event: "outcome-query", txnIds }, "asking the coordinator for outcomes");
+    coordination.QueryOutcome(
+      { replicaId: options.id, txnIds },
+      { deadline: deadline(limits.replicaCallTimeoutMs) },
+      (error, response) => {
+        queryInFlight = false;
+        if (error || response === undefined) {
+          logger.debug({ event: "outcome-query-failed", err: error?.message }, "coordinator did not answer");
+          return;
+        }
+        const outcomes = response.outcomes.flatMap((item): OutcomeItem[] => {
+          switch (item.outcome) {
+            case "OUTCOME_COMMIT":
+              return [{ txnId: item.txnId, outcome: "commit", commitSeq: item.commitSeq }];
+            case "OUTCOME_ABORT":
+              return [{ txnId: item.txnId, outcome: "abort" }];
+            case "OUTCOME_UNSPECIFIED":
+              return [];
+            default:
+              return assertNever(item.outcome);
+          }
+        });
+        for (const item of outcomes) {
+          logger.info({ event: "in-doubt-settled", txnId: item.txnId, outcome: item.outcome }, `in-doubt transaction ${item.txnId} settled: ${item.outcome}`);
+        }
+        loop.push({ kind: "outcome", outcomes, nowMs: Date.now() });
+      },
+    );
+  }
+
+  /** Registers a call's continuation and steps its input. */
+  function call(makeInput: (callId: number) => Input, respond: Pending): void {
+    const callId = nextCallId++;
+    pending.set(callId, respond);
+    loop.push(makeInput(callId));
+  }
+
+  const ticker = setInterval(() => {
+    if (core.hasTimers()) loop.push({ kind: "tick", nowMs: Date.now() });
+  }, limits.tickMs);
+
+  const handlers: ParticipantHandlers = {
+    Prepare: (callRef, callback) => {
+      let txns: PrepareItem[];
+      try {
+        txns = callRef.request.txns.map((txn, i) => ({
+          txnId: checkTxnId(`txns[${i}].txn_id`, txn.txnId),
+          writes: txn.writes.map((write, j) => decodeWrite(write, `txns[${i}].writes[${j}]`)),
+          participants: txn.participants,
+        }));
+        if (txns.length > limits.txnsPerBatchMax) {
+          throw new InvalidArgument("txns", `txns has ${txns.length} transactions; the limit is ${limits.txnsPerBatchMax} (txnsPerBatchMax)`);
+        }
+      } catch (error) {
+        callback(toStatus(error));
+        return;
+      }
+      call(
+        (callId) => ({ kind: "prepare", callId, txns, nowMs: Date.now() }),
+        (reply) => {
+          assert(reply.kind === "votes", "a prepare is answered with votes");
+          callback(null, {
+            replicaId: options.id,
+            votes: reply.votes.map((vote) =>
+              vote.vote === "yes"
+                ? { txnId: vote.txnId, vote: "VOTE_YES" }
+                : { txnId: vote.txnId, vote: "VOTE_NO", reason: vote.reason },
+            ),
+          });
+        },
+      );
+    },
+    Commit: (callRef, callback) => {
+      const txns = callRef.request.txns.map((txn) => ({ txnId: txn.txnId, commitSeq: txn.commitSeq }));
+      call(
+        (callId) => ({ kind: "commit", callId, txns, nowMs: Date.now() }),
+        (reply) => {
+          assert(reply.kind === "acks", "a commit is answered with acks");
+          callback(null, { replicaId: options.id, ackedTxnIds: reply.txnIds });
+        },
+      );
+    },
+    Abort: (callRef, callback) => {
+      const txnIds = callRef.request.txnIds;
+      call(
+        (callId) => ({ kind: "abort", callId, txnIds, nowMs: Date.now() }),
+        (reply) => {
+          assert(reply.kind === "acks", "an abort is answered with acks");
+          callback(null, { replicaId: options.id, ackedTxnIds: reply.txnIds });
+        },
+      );
+    },
+    Read: (callRef, callback) => {
+      let keys: string[];
+      try {
+        keys = callRef.request.keys.map((key, i) => checkKey(`keys[${i}]`, key));
+      } catch (error) {
+        callback(toStatus(error));
+        return;
+      }
+      call(
+        (callId) => ({ kind: "read", callId, keys, nowMs: Date.now() }),
+        (reply) => {
+          switch (reply.kind) {
+            case "read":
+              callback(null, { replicaId: options.id, results: store.read(reply.keys) });
+              return;
+            case "read-timeout":
+              callback(toStatus(new Unavailable(`replica ${options.id}: ${reply.message}`)));
+              return;
+            case "votes":
+            case "acks":
+              assert(false, `a read answered with ${reply.kind}`);
+              return;
+            default:
+              assertNever(reply);
+          }
+        },
+      );
+    },
+    Status: (_callRef, callback) => {
+      const now = Date.now();
+      callback(null, {
+        replicaId: options.id,
+        appliedSeq: store.appliedSeq(),
+        prepared: core.preparedTxns().map((txn) => ({
+          txnId: txn.txnId,
+          keys: txn.writes.map((write) => write.key),
+          ageMs: Math.max(0, now - txn.preparedAtMs),
+        })),
+        keys: store.keyCount(),
+        logForces: log.forces,
+        logRecordsForced: log.recordsForced,
+      });
+    },
+    Dump: (_callRef, callback) => {
+      const { entries, checksum } = store.dump();
+      callback(null, { replicaId: options.id, entries, checksum, appliedSeq: store.appliedSeq() });
+    },
+  };
+
+  const server = new grpc.Server(serverOptions);
+  server.addService(participantProto.Participant.service, handlers);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(options.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+      error ? reject(new Error(`replica ${options.id} cannot listen on ${options.listen}: ${error.message}`)) : resolve(boundPort),
+    );
+  });
+  logger.info(
+    { event: "started", id: options.id, port, dataDir: options.dataDir, startupMs: Date.now() - startedMs },
+    `replica ${options.id} listening on port ${port}`,
+  );
+
+  let stopped = false;
+  return {
+    port,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(ticker);
+      // Stop taking calls; give the ones under way a moment, then cut them off.
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      coordination.close();
+      await log.close();
+      store.close();
+      logger.info({ event: "stopped", id: options.id }, `replica ${options.id} stopped`);
+    },
+  };
+}
+
+function decodeWrite(write: TxnWrite__Output, field: string): Write {
+  const key = checkKey(`${field}.key`, write.key);
+  return write.delete ? { key, value: null } : { key, value: checkValue(`${field}.value`, write.value) };
+}
