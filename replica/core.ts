@@ -224,9 +224,10 @@ export class ParticipantCore {
   }
 
   private release(txn: PreparedTxn): void {
-    for (const write of txn.writes) {
-      assert(this.locks.get(write.key) === txn.txnId, `lock on a key of ${txn.txnId} held by another`);
-      this.locks.delete(write.key);
+    // Once per key: a transaction may write a key twice, and lock() took that key once.
+    for (const key of new Set(txn.writes.map((write) => write.key))) {
+      assert(this.locks.get(key) === txn.txnId, `lock on a key of ${txn.txnId} held by another`);
+      this.locks.delete(key);
     }
     this.prepared.delete(txn.txnId);
     this.readsToCheck = this.parkedReads.length > 0;

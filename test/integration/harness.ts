@@ -1,0 +1,249 @@
+// Real processes for integration tests: a coordinator and replicas, each started with the `kv`
+// command as its own OS process, on random free ports of 127.0.0.1, with data in a temp directory.
+// Tests wait on conditions with deadlines, never fixed sleeps, and kill only the processes they
+// started, by pid.
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { KvClient } from "../../client/client";
+import { channelOptions, participantProto } from "../../proto/load";
+import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
+import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
+import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
+
+export const repoRoot = path.resolve(__dirname, "..", "..");
+export const kvScript = path.join(repoRoot, "bin", "kv.js");
+
+/** A port that was free a moment ago (the OS picked it for a socket we then closed). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      if (address === null || typeof address === "string") return reject(new Error("no port"));
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+/** Polls until check() returns a value other than undefined/false, or fails after timeoutMs. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadlineMs = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadlineMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export class Proc {
+  readonly output: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private exitedFlag = false;
+
+  constructor(readonly name: string, readonly child: ChildProcess) {
+    const collect = (chunk: Buffer) => this.output.push(...chunk.toString("utf8").split("\n").filter((line) => line.length > 0));
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+    this.exited = new Promise((resolve) =>
+      child.on("exit", (code, signal) => {
+        this.exitedFlag = true;
+        resolve({ code, signal });
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return !this.exitedFlag;
+  }
+
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    if (!this.alive) return;
+    process.kill(this.pid, signal);
+    await this.exited;
+  }
+}
+
+export function runKv(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [kvScript, ...args], { env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface ClusterOptions {
+  readonly replicas?: number;
+  readonly onConflict?: "abort" | "wait";
+  readonly logLevel?: string;
+}
+
+/** Every process a test file started, so that afterAll can make sure none outlives it. */
+const started = new Set<Proc>();
+
+export async function killAllStarted(): Promise<void> {
+  await Promise.all([...started].map((proc) => proc.kill("SIGKILL")));
+  started.clear();
+}
+
+export class TestCluster {
+  readonly dataDir: string;
+  coordinator!: Proc;
+  readonly replicas: (Proc | null)[] = [];
+  readonly replicaIds: string[];
+  coordinatorPort = 0;
+  replicaPorts: number[] = [];
+  private readonly participantClients: ParticipantClient[] = [];
+  private readonly clients: KvClient[] = [];
+
+  private constructor(private readonly options: ClusterOptions) {
+    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-test-"));
+    this.replicaIds = Array.from({ length: options.replicas ?? 3 }, (_, i) => `r${i + 1}`);
+  }
+
+  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+    const cluster = new TestCluster(options);
+    cluster.coordinatorPort = await freePort();
+    for (const _ of cluster.replicaIds) cluster.replicaPorts.push(await freePort());
+    for (let i = 0; i < cluster.replicaIds.length; i++) cluster.startReplica(i);
+    cluster.startCoordinator();
+    for (const port of cluster.replicaPorts) {
+      cluster.participantClients.push(
+        new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient,
+      );
+    }
+    await cluster.waitHealthy();
+    return cluster;
+  }
+
+  get coordinatorAddress(): string {
+    return `127.0.0.1:${this.coordinatorPort}`;
+  }
+
+  private spawnKv(name: string, args: string[]): Proc {
+    const child = spawn(process.execPath, [kvScript, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = new Proc(name, child);
+    started.add(proc);
+    return proc;
+  }
+
+  startCoordinator(): Proc {
+    const replicas = this.replicaIds.map((id, i) => `${id}=127.0.0.1:${this.replicaPorts[i]}`).join(",");
+    this.coordinator = this.spawnKv("coordinator", [
+      "coordinator",
+      "--listen", this.coordinatorAddress,
+      "--data-dir", path.join(this.dataDir, "coordinator"),
+      "--replicas", replicas,
+      "--on-conflict", this.options.onConflict ?? "abort",
+      "--log-level", this.options.logLevel ?? "info",
+    ]);
+    return this.coordinator;
+  }
+
+  startReplica(index: number): Proc {
+    const proc = this.spawnKv(this.replicaIds[index]!, [
+      "replica",
+      "--id", this.replicaIds[index]!,
+      "--listen", `127.0.0.1:${this.replicaPorts[index]}`,
+      "--data-dir", path.join(this.dataDir, this.replicaIds[index]!),
+      "--coordinator", this.coordinatorAddress,
+      "--log-level", this.options.logLevel ?? "info",
+    ]);
+    this.replicas[index] = proc;
+    return proc;
+  }
+
+  client(timeoutMs = 10_000): KvClient {
+    const client = new KvClient(this.coordinatorAddress, { timeoutMs });
+    this.clients.push(client);
+    return client;
+  }
+
+  /** Waits until the coordinator answers and reports every replica up. */
+  async waitHealthy(timeoutMs = 30_000): Promise<void> {
+    const client = this.client(2_000);
+    await waitFor(
+      "every replica up",
+      async () => {
+        const status = await client.status();
+        return status.replicas.every((replica) => replica.up);
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Waits until no transaction is in flight at the coordinator or prepared on any replica. */
+  async waitSettled(timeoutMs = 30_000): Promise<void> {
+    const client = this.client(2_000);
+    await waitFor(
+      "no transaction in flight or in doubt",
+      async () => {
+        const status = await client.status();
+        if (status.inFlight.length > 0 || status.lockedKeys > 0) return false;
+        const replicas = await Promise.all(this.participantClients.map((_, i) => this.replicaStatus(i)));
+        return replicas.every((replica) => replica.prepared.length === 0);
+      },
+      timeoutMs,
+    );
+  }
+
+  replicaStatus(index: number): Promise<ParticipantStatusResponse__Output> {
+    return new Promise((resolve, reject) =>
+      this.participantClients[index]!.Status({}, { deadline: new Date(Date.now() + 2_000) }, (error, response) =>
+        error || !response ? reject(error ?? new Error("no response")) : resolve(response),
+      ),
+    );
+  }
+
+  dump(index: number): Promise<DumpResponse__Output> {
+    return new Promise((resolve, reject) =>
+      this.participantClients[index]!.Dump({}, { deadline: new Date(Date.now() + 10_000) }, (error, response) =>
+        error || !response ? reject(error ?? new Error("no response")) : resolve(response),
+      ),
+    );
+  }
+
+  /** Every replica's content, as key -> {value, version}. */
+  async contents(): Promise<Map<string, { value: string; version: number }>[]> {
+    const dumps = await Promise.all(this.replicaIds.map((_, i) => this.dump(i)));
+    return dumps.map((dump) => new Map(dump.entries.map((entry) => [entry.key, { value: entry.value.toString("utf8"), version: entry.version }])));
+  }
+
+  async checksums(): Promise<string[]> {
+    return (await Promise.all(this.replicaIds.map((_, i) => this.dump(i)))).map((dump) => dump.checksum);
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.clients) client.close();
+    for (const client of this.participantClients) client.close();
+    const procs = [this.coordinator, ...this.replicas].filter((proc): proc is Proc => proc !== null && proc !== undefined);
+    await Promise.all(procs.map(async (proc) => {
+      if (!proc.alive) return;
+      process.kill(proc.pid, "SIGTERM");
+      const timer = setTimeout(() => proc.alive && process.kill(proc.pid, "SIGKILL"), 10_000);
+      await proc.exited;
+      clearTimeout(timer);
+    }));
+    for (const proc of procs) started.delete(proc);
+    fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
