@@ -239,7 +239,8 @@ export async function main(args: string[]): Promise<number> {
           .option("port", { type: "number", default: 50051, describe: "the coordinator's port; replicas take the next ports" })
           .option("replicas", { type: "number", default: 3, describe: "how many replicas" })
           .option("on-conflict", { choices: ["abort", "wait"] as const, default: "abort" as const, describe: "passed on to the coordinator" })
-          .option("log-level", logLevelOption),
+          .option("log-level", logLevelOption)
+          .option("json-logs", { type: "boolean", default: false, describe: "print the processes' JSON log lines as they are" }),
       async (argv) => {
         if (!Number.isInteger(argv.replicas) || argv.replicas < 1) throw new Error("--replicas must be a whole number of at least 1");
         exitCode = await runCluster({
@@ -249,6 +250,7 @@ export async function main(args: string[]): Promise<number> {
           replicas: argv.replicas,
           coordinatorFlags: ["--on-conflict", argv["on-conflict"]],
           logLevel: argv["log-level"],
+          jsonLogs: argv["json-logs"],
         });
       },
     )

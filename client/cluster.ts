@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
+import * as readline from "node:readline";
 
 export interface ClusterOptions {
   readonly dataDir: string;
@@ -14,6 +15,8 @@ export interface ClusterOptions {
   /** Flags passed on to the coordinator (such as --on-conflict wait). */
   readonly coordinatorFlags: readonly string[];
   readonly logLevel: string;
+  /** Pass the processes' JSON log lines through as they are, instead of one readable line each. */
+  readonly jsonLogs: boolean;
 }
 
 interface Member {
@@ -71,9 +74,13 @@ export async function runCluster(options: ClusterOptions): Promise<number> {
   const allExited = new Promise<void>((resolve) => (resolveAllExited = resolve));
 
   for (const member of members) {
-    const child = spawn(process.execPath, [kvScript, ...member.args], { stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(process.execPath, [kvScript, ...member.args], { stdio: ["ignore", "pipe", "pipe"] });
     member.child = child;
     running += 1;
+    console.log(`kv cluster: started ${member.name} (pid ${child.pid})`);
+    for (const stream of [child.stdout, child.stderr]) {
+      readline.createInterface({ input: stream }).on("line", (line) => console.log(options.jsonLogs ? line : readable(member.name, line)));
+    }
     child.on("exit", (code, signal) => {
       running -= 1;
       member.child = null;
@@ -105,6 +112,22 @@ export async function runCluster(options: ClusterOptions): Promise<number> {
   await allExited;
   console.log("kv cluster: stopped");
   return 0;
+}
+
+const levelNames: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
+
+/** One pino JSON line as "12:00:01.234 r1 INFO message"; any other line as it is, prefixed. */
+function readable(name: string, line: string): string {
+  let entry: { time?: unknown; level?: unknown; msg?: unknown };
+  try {
+    entry = JSON.parse(line) as typeof entry;
+  } catch {
+    return `${name}: ${line}`;
+  }
+  if (typeof entry.msg !== "string" || typeof entry.time !== "number") return `${name}: ${line}`;
+  const time = new Date(entry.time).toISOString().slice(11, 23);
+  const level = typeof entry.level === "number" ? (levelNames[entry.level] ?? String(entry.level)) : "";
+  return `${time} ${name.padEnd(11)} ${level.padEnd(5)} ${entry.msg}`;
 }
 
 /** Waits until something accepts TCP connections on host:port, or the deadline passes. */

@@ -129,6 +129,9 @@ export class ParticipantCore {
         break;
       case "outcome":
         for (const item of input.outcomes) {
+          // An answer about a transaction no longer prepared here is stale (its decision arrived
+          // meanwhile); remembering it as aborted could contradict a commit that was applied.
+          if (!this.prepared.has(item.txnId)) continue;
           if (item.outcome === "commit") this.commit(item.txnId, item.commitSeq, out);
           else this.abort(item.txnId, out);
         }
