@@ -48,7 +48,9 @@ export type Input =
   /** The coordinator's answer to an outcome query. */
   | { readonly kind: "outcome"; readonly outcomes: readonly OutcomeItem[]; readonly nowMs: number }
   | { readonly kind: "read"; readonly callId: number; readonly keys: readonly string[]; readonly nowMs: number }
-  | { readonly kind: "tick"; readonly nowMs: number };
+  | { readonly kind: "tick"; readonly nowMs: number }
+  /** Answered once everything stepped before it is durable and applied (for status and dumps). */
+  | { readonly kind: "barrier"; readonly callId: number; readonly nowMs: number };
 
 export type OutcomeItem =
   | { readonly txnId: string; readonly outcome: "commit"; readonly commitSeq: number }
@@ -65,7 +67,8 @@ export type Reply =
   | { readonly kind: "acks"; readonly callId: number; readonly txnIds: string[] }
   /** Serve the read now, from the store, after this Ready's writes are applied. */
   | { readonly kind: "read"; readonly callId: number; readonly keys: readonly string[] }
-  | { readonly kind: "read-timeout"; readonly callId: number; readonly message: string };
+  | { readonly kind: "read-timeout"; readonly callId: number; readonly message: string }
+  | { readonly kind: "barrier"; readonly callId: number };
 
 export interface Ready {
   /** Appended in order; forced before anything else in this Ready happens. */
@@ -143,6 +146,9 @@ export class ParticipantCore {
       case "tick":
         this.tick(input.nowMs, out);
         this.readsToCheck = true;
+        break;
+      case "barrier":
+        out.replies.push({ kind: "barrier", callId: input.callId });
         break;
       default:
         assertNever(input);

@@ -216,6 +216,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
               return;
             case "votes":
             case "acks":
+            case "barrier":
               assert(false, `a read answered with ${reply.kind}`);
               return;
             default:
@@ -224,24 +225,30 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         },
       );
     },
+    // Status and Dump wait for a barrier through the loop, so that they show every decision the core
+    // has taken as applied to the store.
     Status: (_callRef, callback) => {
-      const now = Date.now();
-      callback(null, {
-        replicaId: options.id,
-        appliedSeq: store.appliedSeq(),
-        prepared: core.preparedTxns().map((txn) => ({
-          txnId: txn.txnId,
-          keys: txn.writes.map((write) => write.key),
-          ageMs: Math.max(0, now - txn.preparedAtMs),
-        })),
-        keys: store.keyCount(),
-        logForces: log.forces,
-        logRecordsForced: log.recordsForced,
+      call((callId) => ({ kind: "barrier", callId, nowMs: Date.now() }), () => {
+        const now = Date.now();
+        callback(null, {
+          replicaId: options.id,
+          appliedSeq: store.appliedSeq(),
+          prepared: core.preparedTxns().map((txn) => ({
+            txnId: txn.txnId,
+            keys: txn.writes.map((write) => write.key),
+            ageMs: Math.max(0, now - txn.preparedAtMs),
+          })),
+          keys: store.keyCount(),
+          logForces: log.forces,
+          logRecordsForced: log.recordsForced,
+        });
       });
     },
     Dump: (_callRef, callback) => {
-      const { entries, checksum } = store.dump();
-      callback(null, { replicaId: options.id, entries, checksum, appliedSeq: store.appliedSeq() });
+      call((callId) => ({ kind: "barrier", callId, nowMs: Date.now() }), () => {
+        const { entries, checksum } = store.dump();
+        callback(null, { replicaId: options.id, entries, checksum, appliedSeq: store.appliedSeq() });
+      });
     },
   };
 

@@ -162,6 +162,14 @@ describe("ParticipantCore commit", () => {
     const ready = commit(core, "1.1", 1);
     expect(ready.apply).toEqual([{ txnId: "1.1", commitSeq: 1, writes }]);
     expect(core.lockHolder("a")).toBeUndefined();
+
+    // The same on abort, and for such a transaction rebuilt by recovery.
+    expect(onlyVote(prepare(core, [item("1.2", writes)])).vote).toBe("yes");
+    expect(abort(core, ["1.2"]).persist).toEqual([{ kind: "abort", txnId: "1.2" }]);
+    expect(core.lockHolder("a")).toBeUndefined();
+    const recovered = new ParticipantCore({ prepared: [item("1.3", writes)], aborted: [], nowMs: 0 });
+    expect(step(recovered, { kind: "outcome", outcomes: [{ txnId: "1.3", outcome: "abort" }], nowMs: 0 }).persist).toHaveLength(1);
+    expect(recovered.lockHolder("a")).toBeUndefined();
   });
 
   it("throws AssertionFailure on a commit of a transaction this replica aborted", () => {
@@ -336,6 +344,21 @@ describe("ParticipantCore in-doubt transactions", () => {
     expect(core.lockHolder("a")).toBeUndefined();
     expect(core.outcomeOf("1.1")).toBe("abort");
     expect(tick(core, 100_000).queries).toEqual([]);
+  });
+
+  it("ignores a stale outcome answer about a transaction no longer prepared here", () => {
+    const core = fresh();
+    const writes = [put("a", "1")];
+    prepare(core, [item("1.1", writes)], 0);
+    expect(tick(core, limits.inDoubtQueryAfterMs).queries).toEqual(["1.1"]);
+    // The commit arrives before the answer to the query.
+    expect(commit(core, "1.1", 5, limits.inDoubtQueryAfterMs + 1).apply).toHaveLength(1);
+    const stale = step(core, { kind: "outcome", outcomes: [{ txnId: "1.1", outcome: "commit", commitSeq: 5 }], nowMs: limits.inDoubtQueryAfterMs + 2 });
+    expect(stale).toEqual(newReady());
+    // An abort answer about an unknown transaction is not remembered as an abort either.
+    const unknown = step(core, { kind: "outcome", outcomes: [{ txnId: "1.7", outcome: "abort" }], nowMs: limits.inDoubtQueryAfterMs + 3 });
+    expect(unknown).toEqual(newReady());
+    expect(core.outcomeOf("1.7")).toBe("unknown");
   });
 });
 
