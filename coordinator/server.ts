@@ -95,6 +95,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     },
     records: (ready) => ready.persist.map(({ record, force }) => ({ payload: encodeCoordinatorRecord(record), force })),
     afterDurable: (ready) => {
+      if (logger.isLevelEnabled("debug")) logTurn(logger, ready);
       for (const message of ready.send) {
         const link = links.get(message.to);
         if (link === undefined) {
@@ -295,6 +296,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       logger.info({ event: "stopped", id: options.id }, `coordinator ${options.id} stopped`);
     },
   };
+}
+
+/** Protocol steps of one turn, at debug level. */
+function logTurn(logger: Logger, ready: Ready): void {
+  for (const { record } of ready.persist) {
+    if (record.kind === "commit") logger.debug({ event: "decision", txnId: record.txnId, commitSeq: record.commitSeq }, `decided COMMIT ${record.txnId}`);
+  }
+  for (const message of ready.send) logger.debug({ event: "send", kind: message.kind, to: message.to, txnId: message.txnId }, `${message.kind} ${message.txnId} -> ${message.to}`);
+  for (const { reqId, result } of ready.replies) {
+    if (result.ok) logger.debug({ event: "reply", reqId, commitSeq: result.commitSeq }, `request ${reqId} committed`);
+    else logger.debug({ event: "reply", reqId, code: result.code, reason: result.message }, `request ${reqId} failed`);
+  }
 }
 
 export function parseReplicas(field: string, spec: string): ReplicaAddress[] {

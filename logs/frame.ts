@@ -52,6 +52,10 @@ export function decodeLog(file: Buffer, name: string): DecodedLog {
     if (isZeroFillOrPrefixOfMagic(file)) return { firstLsn: 0, payloads: [], validBytes: 0, tornBytes: file.length };
     throw new DataLoss(`${name}: the log header is damaged (${file.length} bytes)`);
   }
+  if (isZeroFill(file)) {
+    // The file was extended but its header never reached the disk: nothing was ever appended.
+    return { firstLsn: 0, payloads: [], validBytes: 0, tornBytes: file.length };
+  }
   if (!file.subarray(0, fileMagic.length).equals(fileMagic)) {
     throw new DataLoss(`${name}: not a twopc-kv log (bad magic at offset 0)`);
   }

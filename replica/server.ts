@@ -90,6 +90,12 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       ready.persist.map((record) => ({ payload: encodeReplicaRecord(record), force: record.kind !== "abort" })),
     afterDurable: (ready, lastLsn) => {
       if (ready.apply.length > 0) store.apply(ready.apply, lastLsn);
+      if (logger.isLevelEnabled("debug")) {
+        for (const record of ready.persist) logger.debug({ event: record.kind, txnId: record.txnId }, `logged ${record.kind} ${record.txnId}`);
+        for (const reply of ready.replies) {
+          if (reply.kind === "votes") for (const vote of reply.votes) logger.debug({ event: "vote", ...vote }, `vote ${vote.vote} for ${vote.txnId}`);
+        }
+      }
       for (const reply of ready.replies) {
         const respond = pending.get(reply.callId);
         assert(respond !== undefined, `reply to unknown call ${reply.callId}`);

@@ -231,4 +231,10 @@ describe("decodeLog of a log with no header", () => {
     }
     expect(decodeLog(Buffer.alloc(10), name)).toEqual({ firstLsn: 0, payloads: [], validBytes: 0, tornBytes: 10 });
   });
+
+  it("a file of zero fill only, header included, is an empty log (the header never reached the disk)", () => {
+    for (const size of [16, 17, 4096]) {
+      expect(decodeLog(Buffer.alloc(size), name)).toEqual({ firstLsn: 0, payloads: [], validBytes: 0, tornBytes: size });
+    }
+  });
 });
