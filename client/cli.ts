@@ -7,6 +7,7 @@
 // failure (INTERNAL, DATA_LOSS, ...). Failures print the gRPC code and message on stderr.
 import yargs, { type Argv } from "yargs";
 import { Code, codeName, KvError } from "../common/errors";
+import { allFailpoints, armedFailpoints, armFailpoints } from "../common/failpoints";
 import { createLogger, logLevels, type LogLevel } from "../common/logger";
 import { limits } from "../common/limits";
 import { parseAddress } from "../common/validate";
@@ -78,6 +79,8 @@ function printStatus(status: KvStatus): void {
 async function serve(name: string, logLevel: LogLevel, start: (logger: ReturnType<typeof createLogger>) => Promise<{ stop(): Promise<void> }>): Promise<number> {
   const logger = createLogger(name, logLevel);
   let running: { stop(): Promise<void> };
+  const failpoints = armedFailpoints();
+  if (failpoints.length > 0) logger.warn({ event: "failpoints-armed", failpoints }, `failpoints armed: ${failpoints.join(", ")}`);
   try {
     running = await start(logger);
   } catch (error) {
@@ -100,6 +103,21 @@ function clientOptions<T>(y: Argv<T>) {
       describe: "HOST:PORT of the coordinator (or set KV_COORDINATOR)",
     })
     .option("timeout", { type: "number", default: 10_000, describe: "deadline of the call, in milliseconds" });
+}
+
+const failpointOption = {
+  type: "string" as const,
+  array: true,
+  default: [] as string[],
+  describe:
+    "arm a failpoint, [ID:]NAME=crash|error|pause=MS[@N] (repeatable; KV_FAILPOINTS too). Names: " +
+    Object.keys(allFailpoints).join(", "),
+};
+
+/** Arms the failpoints of KV_FAILPOINTS and of --failpoint for the process `id`. */
+function armFromEnvironmentAndFlags(id: string, flags: string | readonly string[]): void {
+  armFailpoints("KV_FAILPOINTS", process.env.KV_FAILPOINTS ?? "", id);
+  for (const flag of typeof flags === "string" ? [flags] : flags) armFailpoints("--failpoint", flag, id);
 }
 
 const logLevelOption = {
@@ -201,9 +219,11 @@ export async function main(args: string[]): Promise<number> {
             default: "abort" as const,
             describe: `a write to a key another write holds: refuse it with ABORTED, or wait (up to lockWaitTimeoutMs = ${limits.lockWaitTimeoutMs} ms)`,
           })
+          .option("failpoint", failpointOption)
           .option("log-level", logLevelOption),
       async (argv) => {
         parseAddress("--listen", argv.listen, true);
+        armFromEnvironmentAndFlags(argv.id, argv.failpoint);
         const replicas = parseReplicas("--replicas", argv.replicas);
         for (const replica of replicas) parseAddress(`--replicas ${replica.id}`, replica.address);
         exitCode = await serve("coordinator", argv["log-level"], (logger) =>
@@ -220,10 +240,12 @@ export async function main(args: string[]): Promise<number> {
           .option("listen", { type: "string", demandOption: true, describe: "HOST:PORT to serve the coordinator on" })
           .option("data-dir", { type: "string", demandOption: true, describe: "directory of the write-ahead log and the SQLite store" })
           .option("coordinator", { type: "string", default: defaultCoordinator, describe: "HOST:PORT of the coordinator, asked about in-doubt transactions" })
+          .option("failpoint", failpointOption)
           .option("log-level", logLevelOption),
       async (argv) => {
         parseAddress("--listen", argv.listen, true);
         parseAddress("--coordinator", argv.coordinator);
+        armFromEnvironmentAndFlags(argv.id, argv.failpoint);
         exitCode = await serve(`replica-${argv.id}`, argv["log-level"], (logger) =>
           startReplica({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], coordinator: argv.coordinator, logger }),
         );

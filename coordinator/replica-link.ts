@@ -55,6 +55,7 @@ export class ReplicaLink {
   private readonly prepares: Batcher<PrepareMessage>;
   private readonly commits: Batcher<CommitMessage>;
   private readonly aborts: Batcher<AbortMessage>;
+  private commitAckHooks: (() => void)[] = [];
 
   constructor(
     readonly id: string,
@@ -83,6 +84,11 @@ export class ReplicaLink {
       default:
         assertNever(message);
     }
+  }
+
+  /** Runs hook once the next commit call to this replica is acknowledged (for failpoints). */
+  afterNextCommitAck(hook: () => void): void {
+    this.commitAckHooks.push(hook);
   }
 
   flush(): void {
@@ -164,6 +170,9 @@ export class ReplicaLink {
           this.logger.debug({ event: "commit-failed", replica: this.id, err: error?.details }, "commit call failed");
         } else {
           this.toCore({ kind: "acks", replicaId: this.id, txnIds: response.ackedTxnIds, nowMs: Date.now() });
+          const hooks = this.commitAckHooks;
+          this.commitAckHooks = [];
+          for (const hook of hooks) hook();
         }
         resolve();
       });

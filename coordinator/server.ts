@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
 import { Code, InvalidArgument, KvError, Unavailable } from "../common/errors";
+import { failpoint, fire, hit } from "../common/failpoints";
 import { toStatus } from "../common/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
@@ -93,10 +94,28 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       for (const input of inputs) core.step(input, ready);
       return ready;
     },
-    records: (ready) => ready.persist.map(({ record, force }) => ({ payload: encodeCoordinatorRecord(record), force })),
+    records: (ready) => {
+      if (ready.persist.some(({ record }) => record.kind === "commit") && failpoint("before-decision-log") === "error") {
+        logger.fatal({ event: "injected-io-error", failpoint: "before-decision-log" }, "failpoint before-decision-log: injected I/O error; exiting");
+        process.exit(1);
+      }
+      return ready.persist.map(({ record, force }) => ({ payload: encodeCoordinatorRecord(record), force }));
+    },
     afterDurable: (ready) => {
       if (logger.isLevelEnabled("debug")) logTurn(logger, ready);
+      // Failpoints between the durable decision and the messages that carry it.
+      const decided = ready.persist.some(({ record }) => record.kind === "commit");
+      const dropCommits = decided && failpoint("after-decision-log") === "error";
+      const fanout = decided ? hit("mid-commit-fanout") : null;
+      let fanoutTo: string | null = null;
+      if (fanout !== null) {
+        // COMMIT goes to one replica only; the failpoint fires once it acknowledged. With "error"
+        // the others hear COMMIT only when the core re-sends it.
+        fanoutTo = ready.send.find((message) => message.kind === "commit")?.to ?? null;
+        if (fanoutTo !== null) links.get(fanoutTo)?.afterNextCommitAck(() => fire("mid-commit-fanout", fanout));
+      }
       for (const message of ready.send) {
+        if (message.kind === "commit" && (dropCommits || (fanoutTo !== null && message.to !== fanoutTo))) continue;
         const link = links.get(message.to);
         if (link === undefined) {
           logger.error({ event: "unknown-replica", replica: message.to, txnId: message.txnId }, `no address for replica ${message.to}`);
@@ -105,11 +124,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         link.enqueue(message);
       }
       for (const link of links.values()) link.flush();
+      const loseReplies = ready.replies.some(({ result }) => result.ok) && failpoint("after-commit-before-reply") === "error";
       for (const { reqId, result } of ready.replies) {
         const respond = pendingWrites.get(reqId);
         assert(respond !== undefined, `reply to unknown request ${reqId}`);
         pendingWrites.delete(reqId);
-        respond(result);
+        if (loseReplies && result.ok) {
+          respond({ ok: false, code: Code.UNAVAILABLE, message: "failpoint after-commit-before-reply: the reply was lost (the write committed)" });
+        } else {
+          respond(result);
+        }
       }
       for (const { queryId, outcomes } of ready.outcomes) {
         const respond = pendingQueries.get(queryId);

@@ -64,7 +64,7 @@ export interface Apply {
 
 export type Reply =
   | { readonly kind: "votes"; readonly callId: number; readonly votes: VoteResult[] }
-  | { readonly kind: "acks"; readonly callId: number; readonly txnIds: string[] }
+  | { readonly kind: "acks"; readonly callId: number; readonly decision: Outcome; readonly txnIds: string[] }
   /** Serve the read now, from the store, after this Ready's writes are applied. */
   | { readonly kind: "read"; readonly callId: number; readonly keys: readonly string[] }
   | { readonly kind: "read-timeout"; readonly callId: number; readonly message: string }
@@ -123,12 +123,12 @@ export class ParticipantCore {
           this.commit(txn.txnId, txn.commitSeq, out);
           acked.push(txn.txnId);
         }
-        out.replies.push({ kind: "acks", callId: input.callId, txnIds: acked });
+        out.replies.push({ kind: "acks", callId: input.callId, decision: "commit", txnIds: acked });
         break;
       }
       case "abort":
         for (const txnId of input.txnIds) this.abort(txnId, out);
-        out.replies.push({ kind: "acks", callId: input.callId, txnIds: [...input.txnIds] });
+        out.replies.push({ kind: "acks", callId: input.callId, decision: "abort", txnIds: [...input.txnIds] });
         break;
       case "outcome":
         for (const item of input.outcomes) {

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
 import { InvalidArgument, Unavailable } from "../common/errors";
+import { failpoint, type FailpointName } from "../common/failpoints";
 import { deadline, toStatus } from "../common/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
@@ -40,7 +41,11 @@ export interface RunningReplica {
   stop(): Promise<void>;
 }
 
-type Pending = (reply: Reply) => void;
+interface Pending {
+  readonly respond: (reply: Reply) => void;
+  /** Answers the call with an error instead: its reply was lost to an injected failure. */
+  readonly lose: (details: string) => void;
+}
 
 export async function startReplica(options: ReplicaOptions): Promise<RunningReplica> {
   const { logger } = options;
@@ -86,10 +91,17 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       for (const input of inputs) core.step(input, ready);
       return ready;
     },
-    records: (ready) =>
-      ready.persist.map((record) => ({ payload: encodeReplicaRecord(record), force: record.kind !== "abort" })),
+    records: (ready) => {
+      if (ready.persist.some((record) => record.kind === "prepare")) failIo("before-prepare-log");
+      if (ready.persist.some((record) => record.kind === "commit")) failIo("before-commit-log");
+      return ready.persist.map((record) => ({ payload: encodeReplicaRecord(record), force: record.kind !== "abort" }));
+    },
     afterDurable: (ready, lastLsn) => {
       if (ready.apply.length > 0) store.apply(ready.apply, lastLsn);
+      const votedYes = ready.replies.some((reply) => reply.kind === "votes" && reply.votes.some((vote) => vote.vote === "yes"));
+      const loseVotes = votedYes && failpoint("after-prepare-log-before-vote") === "error";
+      const ackedCommit = ready.replies.some((reply) => reply.kind === "acks" && reply.decision === "commit");
+      const loseAcks = ackedCommit && failpoint("after-commit-before-ack") === "error";
       if (logger.isLevelEnabled("debug")) {
         for (const record of ready.persist) logger.debug({ event: record.kind, txnId: record.txnId }, `logged ${record.kind} ${record.txnId}`);
         for (const reply of ready.replies) {
@@ -97,10 +109,12 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         }
       }
       for (const reply of ready.replies) {
-        const respond = pending.get(reply.callId);
-        assert(respond !== undefined, `reply to unknown call ${reply.callId}`);
+        const call = pending.get(reply.callId);
+        assert(call !== undefined, `reply to unknown call ${reply.callId}`);
         pending.delete(reply.callId);
-        respond(reply);
+        if (loseVotes && reply.kind === "votes") call.lose("failpoint after-prepare-log-before-vote: the votes were lost");
+        else if (loseAcks && reply.kind === "acks" && reply.decision === "commit") call.lose("failpoint after-commit-before-ack: the acknowledgement was lost");
+        else call.respond(reply);
       }
       if (ready.queries.length > 0) askCoordinator(ready.queries);
     },
@@ -141,10 +155,17 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   }
 
   /** Registers a call's continuation and steps its input. */
-  function call(makeInput: (callId: number) => Input, respond: Pending): void {
+  function call(makeInput: (callId: number) => Input, respond: Pending["respond"], callback: grpc.sendUnaryData<never>): void {
     const callId = nextCallId++;
-    pending.set(callId, respond);
+    pending.set(callId, { respond, lose: (details) => callback({ code: grpc.status.UNAVAILABLE, details: `replica ${options.id}: ${details}` }) });
     loop.push(makeInput(callId));
+  }
+
+  /** An injected I/O error before a log write: as after a failed fsync, the process must stop. */
+  function failIo(name: FailpointName): void {
+    if (failpoint(name) !== "error") return;
+    logger.fatal({ event: "injected-io-error", failpoint: name }, `failpoint ${name}: injected I/O error before a log write; exiting`);
+    process.exit(1);
   }
 
   const ticker = setInterval(() => {
@@ -180,6 +201,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
             ),
           });
         },
+        callback,
       );
     },
     Commit: (callRef, callback) => {
@@ -190,6 +212,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
           assert(reply.kind === "acks", "a commit is answered with acks");
           callback(null, { replicaId: options.id, ackedTxnIds: reply.txnIds });
         },
+        callback,
       );
     },
     Abort: (callRef, callback) => {
@@ -200,6 +223,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
           assert(reply.kind === "acks", "an abort is answered with acks");
           callback(null, { replicaId: options.id, ackedTxnIds: reply.txnIds });
         },
+        callback,
       );
     },
     Read: (callRef, callback) => {
@@ -229,6 +253,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
               assertNever(reply);
           }
         },
+        callback,
       );
     },
     // Status and Dump wait for a barrier through the loop, so that they show every decision the core
@@ -248,13 +273,13 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
           logForces: log.forces,
           logRecordsForced: log.recordsForced,
         });
-      });
+      }, callback);
     },
     Dump: (_callRef, callback) => {
       call((callId) => ({ kind: "barrier", callId, nowMs: Date.now() }), () => {
         const { entries, checksum } = store.dump();
         callback(null, { replicaId: options.id, entries, checksum, appliedSeq: store.appliedSeq() });
-      });
+      }, callback);
     },
   };
 

@@ -130,7 +130,7 @@ describe("ParticipantCore commit", () => {
     const ready = commit(core, "1.1", 7);
     expect(ready.persist).toEqual([{ kind: "commit", txnId: "1.1", commitSeq: 7 }]);
     expect(ready.apply).toEqual([{ txnId: "1.1", commitSeq: 7, writes }]);
-    expect(ready.replies).toEqual([{ kind: "acks", callId: callCounter, txnIds: ["1.1"] }]);
+    expect(ready.replies).toEqual([{ kind: "acks", decision: "commit", callId: callCounter, txnIds: ["1.1"] }]);
     expect(core.lockHolder("a")).toBeUndefined();
     expect(core.lockHolder("b")).toBeUndefined();
     expect(core.preparedTxns()).toEqual([]);
@@ -144,7 +144,7 @@ describe("ParticipantCore commit", () => {
     const ready = commit(core, "1.9", 3);
     expect(ready.persist).toEqual([]);
     expect(ready.apply).toEqual([]);
-    expect(ready.replies).toEqual([{ kind: "acks", callId: callCounter, txnIds: ["1.9"] }]);
+    expect(ready.replies).toEqual([{ kind: "acks", decision: "commit", callId: callCounter, txnIds: ["1.9"] }]);
 
     // The same after a real commit: the second delivery changes nothing.
     prepare(core, [item("1.1", [put("a", "1")])]);
@@ -152,7 +152,7 @@ describe("ParticipantCore commit", () => {
     const resent = commit(core, "1.1", 4);
     expect(resent.persist).toEqual([]);
     expect(resent.apply).toEqual([]);
-    expect(resent.replies).toEqual([{ kind: "acks", callId: callCounter, txnIds: ["1.1"] }]);
+    expect(resent.replies).toEqual([{ kind: "acks", decision: "commit", callId: callCounter, txnIds: ["1.1"] }]);
   });
 
   it("releases a transaction that writes the same key twice (lock allows it, so release must too)", () => {
@@ -191,7 +191,7 @@ describe("ParticipantCore abort", () => {
     const ready = abort(core, ["1.1"]);
     expect(ready.persist).toEqual([{ kind: "abort", txnId: "1.1" }]);
     expect(ready.apply).toEqual([]);
-    expect(ready.replies).toEqual([{ kind: "acks", callId: callCounter, txnIds: ["1.1"] }]);
+    expect(ready.replies).toEqual([{ kind: "acks", decision: "abort", callId: callCounter, txnIds: ["1.1"] }]);
     expect(core.lockHolder("a")).toBeUndefined();
     expect(core.outcomeOf("1.1")).toBe("abort");
 
@@ -209,7 +209,7 @@ describe("ParticipantCore abort", () => {
     const core = fresh();
     const ready = abort(core, ["1.5"]);
     expect(ready.persist).toEqual([]);
-    expect(ready.replies).toEqual([{ kind: "acks", callId: callCounter, txnIds: ["1.5"] }]);
+    expect(ready.replies).toEqual([{ kind: "acks", decision: "abort", callId: callCounter, txnIds: ["1.5"] }]);
     const late = prepare(core, [item("1.5", [put("a", "1")])]);
     const vote = onlyVote(late);
     expect(vote.vote).toBe("no");
