@@ -10,8 +10,8 @@ import { Code, codeName, KvError } from "../common/errors";
 import { allFailpoints, armedFailpoints, armFailpoints } from "../common/failpoints";
 import { createLogger, logLevels, type LogLevel } from "../common/logger";
 import { limits } from "../common/limits";
-import { parseAddress } from "../common/validate";
-import { parseReplicas, startCoordinator } from "../coordinator/server";
+import { parseAddress, parseMembers } from "../common/validate";
+import { startCoordinator } from "../coordinator/server";
 import { startReplica } from "../replica/server";
 import { defaultCoordinator, KvClient, type KvStatus } from "./client";
 import { runCluster } from "./cluster";
@@ -224,8 +224,7 @@ export async function main(args: string[]): Promise<number> {
       async (argv) => {
         parseAddress("--listen", argv.listen, true);
         armFromEnvironmentAndFlags(argv.id, argv.failpoint);
-        const replicas = parseReplicas("--replicas", argv.replicas);
-        for (const replica of replicas) parseAddress(`--replicas ${replica.id}`, replica.address);
+        const replicas = parseMembers("--replicas", argv.replicas);
         exitCode = await serve("coordinator", argv["log-level"], (logger) =>
           startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, onConflict: argv["on-conflict"], logger }),
         );
@@ -240,6 +239,11 @@ export async function main(args: string[]): Promise<number> {
           .option("listen", { type: "string", demandOption: true, describe: "HOST:PORT to serve the coordinator on" })
           .option("data-dir", { type: "string", demandOption: true, describe: "directory of the write-ahead log and the SQLite store" })
           .option("coordinator", { type: "string", default: defaultCoordinator, describe: "HOST:PORT of the coordinator, asked about in-doubt transactions" })
+          .option("peers", {
+            type: "string",
+            default: "",
+            describe: "the other replicas, as ID=HOST:PORT,...: asked about in-doubt transactions when the coordinator cannot be reached",
+          })
           .option("failpoint", failpointOption)
           .option("log-level", logLevelOption),
       async (argv) => {
@@ -247,7 +251,14 @@ export async function main(args: string[]): Promise<number> {
         parseAddress("--coordinator", argv.coordinator);
         armFromEnvironmentAndFlags(argv.id, argv.failpoint);
         exitCode = await serve(`replica-${argv.id}`, argv["log-level"], (logger) =>
-          startReplica({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], coordinator: argv.coordinator, logger }),
+          startReplica({
+            id: argv.id,
+            listen: argv.listen,
+            dataDir: argv["data-dir"],
+            coordinator: argv.coordinator,
+            peers: argv.peers === "" ? [] : parseMembers("--peers", argv.peers),
+            logger,
+          }),
         );
       },
     )

@@ -58,6 +58,7 @@ export async function runCluster(options: ClusterOptions): Promise<number> {
         "--listen", `${options.host}:${options.port + 1 + i}`,
         "--data-dir", path.join(options.dataDir, id),
         "--coordinator", coordinatorAddress,
+        "--peers", replicaAddresses.join(","),
         "--log-level", options.logLevel,
       ],
       child: null,

@@ -33,8 +33,11 @@ export const limits = {
   /** Backoff between a replica's outcome queries for one transaction: from min, doubling, to max. */
   outcomeQueryBackoffMsMin: 200,
   outcomeQueryBackoffMsMax: 5_000,
-  /** Aborted transaction ids a replica remembers, so that a late prepare for one is refused. */
-  abortedTxnsRememberedMax: 100_000,
+  /**
+   * Decided transactions a replica remembers (outcome and commit sequence number), to answer its
+   * peers' outcome queries and to refuse a prepare that arrives after its abort.
+   */
+  decisionsRememberedMax: 100_000,
   /** Transactions one prepare or decision call to a replica carries at most. */
   txnsPerBatchMax: 512,
   /** Calls the coordinator keeps in flight to one replica, per kind; more wait and are batched. */

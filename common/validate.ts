@@ -32,3 +32,22 @@ export function parseAddress(field: string, address: string, allowPortZero = fal
   }
   return { host, port };
 }
+
+/** Parses "ID=HOST:PORT,ID=HOST:PORT,..." (replicas, peers). */
+export function parseMembers(field: string, spec: string): { id: string; address: string }[] {
+  const replicas = spec
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map((item) => {
+      const eq = item.indexOf("=");
+      if (eq <= 0) throw new InvalidArgument(field, `${field}: ${JSON.stringify(item)} is not ID=HOST:PORT`);
+      const member = { id: item.slice(0, eq), address: item.slice(eq + 1) };
+      parseAddress(`${field} ${member.id}`, member.address);
+      return member;
+    });
+  if (replicas.length === 0) throw new InvalidArgument(field, `${field} names no member`);
+  const ids = new Set(replicas.map((replica) => replica.id));
+  if (ids.size !== replicas.length) throw new InvalidArgument(field, `${field} names an id twice`);
+  return replicas;
+}

@@ -20,6 +20,7 @@
 import { assert, assertNever } from "../common/assert";
 import { Code, type CodeValue } from "../common/errors";
 import { limits } from "../common/limits";
+import { formatTxnId } from "../common/txn-id";
 import type { Write } from "../common/types";
 import type { CoordinatorRecord } from "./records";
 
@@ -241,7 +242,7 @@ export class CoordinatorCore {
       return;
     }
     this.txnCounter += 1;
-    const txn = this.newTxn(`${this.epoch}.${this.txnCounter}`, write.reqId, write.writes, write.keys, this.config.participants, nowMs);
+    const txn = this.newTxn(formatTxnId(this.epoch, this.txnCounter), write.reqId, write.writes, write.keys, this.config.participants, nowMs);
     for (const key of txn.keys) this.locks.set(key, txn.txnId);
     this.txns.set(txn.txnId, txn);
     for (const to of txn.participants) {

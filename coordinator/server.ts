@@ -333,19 +333,3 @@ function logTurn(logger: Logger, ready: Ready): void {
     else logger.debug({ event: "reply", reqId, code: result.code, reason: result.message }, `request ${reqId} failed`);
   }
 }
-
-export function parseReplicas(field: string, spec: string): ReplicaAddress[] {
-  const replicas = spec
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0)
-    .map((item) => {
-      const eq = item.indexOf("=");
-      if (eq <= 0) throw new InvalidArgument(field, `${field}: ${JSON.stringify(item)} is not ID=HOST:PORT`);
-      return { id: item.slice(0, eq), address: item.slice(eq + 1) };
-    });
-  if (replicas.length === 0) throw new InvalidArgument(field, `${field} names no replica`);
-  const ids = new Set(replicas.map((replica) => replica.id));
-  if (ids.size !== replicas.length) throw new InvalidArgument(field, `${field} names a replica id twice`);
-  return replicas;
-}

@@ -16,9 +16,16 @@
 // - read: answered once none of its keys is locked by a prepared transaction; refused after
 //   readWaitTimeoutMs, so a read never returns a value older than a commit already acknowledged.
 // - tick: a transaction prepared for inDoubtQueryAfterMs is in doubt; ask the coordinator for its
-//   outcome, backing off from outcomeQueryBackoffMsMin to outcomeQueryBackoffMsMax.
+//   outcome, backing off from outcomeQueryBackoffMsMin to outcomeQueryBackoffMsMax. When the
+//   coordinator cannot be reached, the shell asks the peers instead (cooperative termination).
+// - peer-query: a peer in doubt asks what this replica knows. Committed or aborted here: say so.
+//   Prepared here: uncertain too. Never seen: this replica never voted YES, so the transaction can
+//   not have committed; it logs a forced refusal (it will never prepare that transaction) and
+//   answers aborted. The refusal is only given for ids newer than any decision this replica has
+//   forgotten (decisionsRememberedMax): an older unknown id may be a forgotten commit.
 import { assert, assertNever } from "../common/assert";
 import { limits } from "../common/limits";
+import { compareTxnIds, parseTxnId, type ParsedTxnId } from "../common/txn-id";
 import type { Outcome, Write } from "../common/types";
 import type { ReplicaRecord } from "./records";
 
@@ -49,8 +56,20 @@ export type Input =
   | { readonly kind: "outcome"; readonly outcomes: readonly OutcomeItem[]; readonly nowMs: number }
   | { readonly kind: "read"; readonly callId: number; readonly keys: readonly string[]; readonly nowMs: number }
   | { readonly kind: "tick"; readonly nowMs: number }
+  /** A peer asks about transactions it holds in doubt (cooperative termination). */
+  | { readonly kind: "peer-query"; readonly callId: number; readonly txnIds: readonly string[]; readonly nowMs: number }
+  /** What peers answered about transactions this replica holds in doubt. */
+  | { readonly kind: "peer-answers"; readonly states: readonly PeerState[]; readonly nowMs: number }
+  /** What this replica knows of transactions, changing nothing (for operators). */
+  | { readonly kind: "inspect"; readonly callId: number; readonly txnIds: readonly string[]; readonly nowMs: number }
   /** Answered once everything stepped before it is durable and applied (for status and dumps). */
   | { readonly kind: "barrier"; readonly callId: number; readonly nowMs: number };
+
+export type PeerState =
+  | { readonly txnId: string; readonly state: "committed"; readonly commitSeq: number }
+  | { readonly txnId: string; readonly state: "aborted" | "prepared" | "unknown" };
+
+export type Decided = { readonly outcome: "commit"; readonly commitSeq: number } | { readonly outcome: "abort" };
 
 export type OutcomeItem =
   | { readonly txnId: string; readonly outcome: "commit"; readonly commitSeq: number }
@@ -68,7 +87,8 @@ export type Reply =
   /** Serve the read now, from the store, after this Ready's writes are applied. */
   | { readonly kind: "read"; readonly callId: number; readonly keys: readonly string[] }
   | { readonly kind: "read-timeout"; readonly callId: number; readonly message: string }
-  | { readonly kind: "barrier"; readonly callId: number };
+  | { readonly kind: "barrier"; readonly callId: number }
+  | { readonly kind: "peer-states"; readonly callId: number; readonly states: PeerState[] };
 
 export interface Ready {
   /** Appended in order; forced before anything else in this Ready happens. */
@@ -94,18 +114,24 @@ export class ParticipantCore {
   private readonly prepared = new Map<string, PreparedTxn>();
   /** key -> id of the prepared transaction that locks it. */
   private readonly locks = new Map<string, string>();
-  /** Aborted transaction ids, oldest first, to refuse a prepare that arrives after its abort. */
-  private readonly aborted = new Set<string>();
+  /** Decided transactions, oldest first (a Map iterates in insertion order), bounded. */
+  private readonly decided = new Map<string, Decided>();
+  /** The newest id among the decisions forgotten to keep `decided` bounded; null while none was. */
+  private newestForgotten: ParsedTxnId | null = null;
   private parkedReads: ParkedRead[] = [];
   /** Set when a lock was released or a read arrived: parked reads need another look. */
   private readsToCheck = false;
 
   /**
    * Builds the core from what recovery found: transactions prepared and not yet decided (they keep
-   * their locks and are asked about at once) and transactions known to be aborted.
+   * their locks and are asked about at once) and the decisions in the log, oldest first.
    */
-  constructor(recovered: { prepared: readonly PrepareItem[]; aborted: readonly string[]; nowMs: number }) {
-    for (const txnId of recovered.aborted) this.rememberAborted(txnId);
+  constructor(recovered: {
+    prepared: readonly PrepareItem[];
+    decided: readonly { txnId: string; decided: Decided }[];
+    nowMs: number;
+  }) {
+    for (const { txnId, decided } of recovered.decided) this.remember(txnId, decided);
     for (const txn of recovered.prepared) {
       this.lock(txn, recovered.nowMs);
       this.prepared.get(txn.txnId)!.nextQueryAtMs = recovered.nowMs;
@@ -150,6 +176,19 @@ export class ParticipantCore {
       case "barrier":
         out.replies.push({ kind: "barrier", callId: input.callId });
         break;
+      case "peer-query":
+        out.replies.push({ kind: "peer-states", callId: input.callId, states: input.txnIds.map((txnId) => this.answerPeer(txnId, out)) });
+        break;
+      case "peer-answers":
+        for (const state of input.states) {
+          if (!this.prepared.has(state.txnId)) continue; // settled meanwhile
+          if (state.state === "committed") this.commit(state.txnId, state.commitSeq, out);
+          else if (state.state === "aborted") this.abort(state.txnId, out);
+        }
+        break;
+      case "inspect":
+        out.replies.push({ kind: "peer-states", callId: input.callId, states: input.txnIds.map((txnId) => this.stateOf(txnId)) });
+        break;
       default:
         assertNever(input);
     }
@@ -172,14 +211,36 @@ export class ParticipantCore {
 
   outcomeOf(txnId: string): Outcome | "prepared" | "unknown" {
     if (this.prepared.has(txnId)) return "prepared";
-    if (this.aborted.has(txnId)) return "abort";
-    return "unknown";
+    return this.decided.get(txnId)?.outcome ?? "unknown";
+  }
+
+  /** What this replica knows of a transaction, changing nothing. */
+  stateOf(txnId: string): PeerState {
+    if (this.prepared.has(txnId)) return { txnId, state: "prepared" };
+    const decided = this.decided.get(txnId);
+    if (decided === undefined) return { txnId, state: "unknown" };
+    return decided.outcome === "commit" ? { txnId, state: "committed", commitSeq: decided.commitSeq } : { txnId, state: "aborted" };
+  }
+
+  /** Answers a peer in doubt; refuses (durably) a transaction this replica never saw. */
+  private answerPeer(txnId: string, out: Ready): PeerState {
+    const known = this.stateOf(txnId);
+    if (known.state !== "unknown") return known;
+    const parsed = parseTxnId(txnId);
+    if (parsed === null) return known;
+    if (this.newestForgotten !== null && compareTxnIds(parsed, this.newestForgotten) <= 0) return known; // maybe a forgotten commit
+    // Never prepared here, so never voted YES: it cannot commit. Promise never to prepare it, durably
+    // (the StepLoop forces the refusal before this answer leaves).
+    out.persist.push({ kind: "refuse", txnId });
+    this.remember(txnId, { outcome: "abort" });
+    return { txnId, state: "aborted" };
   }
 
   private prepare(txn: PrepareItem, nowMs: number, out: Ready): VoteResult {
     if (this.prepared.has(txn.txnId)) return { txnId: txn.txnId, vote: "yes" }; // a re-sent prepare
-    if (this.aborted.has(txn.txnId)) {
-      return { txnId: txn.txnId, vote: "no", reason: `transaction ${txn.txnId} was already aborted on this replica` };
+    const decided = this.decided.get(txn.txnId);
+    if (decided !== undefined) {
+      return { txnId: txn.txnId, vote: "no", reason: `transaction ${txn.txnId} was already decided (${decided.outcome}) on this replica` };
     }
     for (const write of txn.writes) {
       const holder = this.locks.get(write.key);
@@ -212,13 +273,14 @@ export class ParticipantCore {
   private commit(txnId: string, commitSeq: number, out: Ready): void {
     const txn = this.prepared.get(txnId);
     if (txn === undefined) {
-      // Applied and forgotten already, or never prepared here; either way there is nothing to do.
-      // A commit for a transaction this replica aborted would be a protocol violation.
-      assert(!this.aborted.has(txnId), `commit of transaction ${txnId}, which this replica aborted`);
+      // Applied already (a re-sent decision), or never prepared here; nothing to do. A commit of
+      // a transaction this replica aborted would be a protocol violation.
+      assert(this.decided.get(txnId)?.outcome !== "abort", `commit of transaction ${txnId}, which this replica aborted`);
       return;
     }
     assert(commitSeq > 0, `commit of ${txnId} without a commit sequence number`);
     this.release(txn);
+    this.remember(txnId, { outcome: "commit", commitSeq });
     out.persist.push({ kind: "commit", txnId, commitSeq });
     out.apply.push({ txnId, commitSeq, writes: txn.writes });
   }
@@ -229,7 +291,9 @@ export class ParticipantCore {
       this.release(txn);
       out.persist.push({ kind: "abort", txnId });
     }
-    this.rememberAborted(txnId);
+    const decided = this.decided.get(txnId);
+    assert(decided?.outcome !== "commit", `abort of transaction ${txnId}, which this replica committed`);
+    if (decided === undefined) this.remember(txnId, { outcome: "abort" });
   }
 
   private release(txn: PreparedTxn): void {
@@ -242,13 +306,14 @@ export class ParticipantCore {
     this.readsToCheck = this.parkedReads.length > 0;
   }
 
-  private rememberAborted(txnId: string): void {
-    this.aborted.add(txnId);
-    if (this.aborted.size > limits.abortedTxnsRememberedMax) {
-      // A Set iterates in insertion order: the first entry is the oldest.
-      const oldest = this.aborted.values().next().value;
-      if (oldest !== undefined) this.aborted.delete(oldest);
-    }
+  private remember(txnId: string, decided: Decided): void {
+    this.decided.set(txnId, decided);
+    if (this.decided.size <= limits.decisionsRememberedMax) return;
+    const oldest = this.decided.keys().next().value;
+    if (oldest === undefined) return;
+    this.decided.delete(oldest);
+    const parsed = parseTxnId(oldest);
+    if (parsed !== null && (this.newestForgotten === null || compareTxnIds(parsed, this.newestForgotten) > 0)) this.newestForgotten = parsed;
   }
 
   private tick(nowMs: number, out: Ready): void {

@@ -1,4 +1,5 @@
 // The records of a replica's write-ahead log, and their encoding. Pure.
+import { assertNever } from "../common/assert";
 import { DataLoss } from "../common/errors";
 import type { Write } from "../common/types";
 import { decodeWrites, encodeWrites, type EncodedWrite } from "../common/write-codec";
@@ -9,12 +10,15 @@ export type ReplicaRecord =
   /** Forced before the commit is acknowledged. */
   | { readonly kind: "commit"; readonly txnId: string; readonly commitSeq: number }
   /** Never waited on: a lost abort record only makes recovery ask the coordinator again. */
-  | { readonly kind: "abort"; readonly txnId: string };
+  | { readonly kind: "abort"; readonly txnId: string }
+  /** A promise never to prepare this transaction, forced before a peer is told "aborted". */
+  | { readonly kind: "refuse"; readonly txnId: string };
 
 type Encoded =
   | { k: "p"; t: string; w: EncodedWrite[]; p: readonly string[] }
   | { k: "c"; t: string; s: number }
-  | { k: "a"; t: string };
+  | { k: "a"; t: string }
+  | { k: "r"; t: string };
 
 export function encodeReplicaRecord(record: ReplicaRecord): Buffer {
   let encoded: Encoded;
@@ -28,6 +32,11 @@ export function encodeReplicaRecord(record: ReplicaRecord): Buffer {
     case "abort":
       encoded = { k: "a", t: record.txnId };
       break;
+    case "refuse":
+      encoded = { k: "r", t: record.txnId };
+      break;
+    default:
+      assertNever(record);
   }
   return Buffer.from(JSON.stringify(encoded), "utf8");
 }
@@ -55,6 +64,8 @@ export function decodeReplicaRecord(payload: Buffer, lsn: number): ReplicaRecord
       return { kind: "commit", txnId: record.t, commitSeq: record.s };
     case "a":
       return { kind: "abort", txnId: record.t };
+    case "r":
+      return { kind: "refuse", txnId: record.t };
     default:
       return bad();
   }

@@ -5,13 +5,14 @@
 // (appliedLsn). Recovery redoes, in log order, the commits logged after that point, and hands back
 // the transactions that are prepared and undecided: they keep their locks until the coordinator
 // (or a peer) says how they ended.
-import { assert } from "../common/assert";
-import type { Apply, PrepareItem } from "./core";
+import { assert, assertNever } from "../common/assert";
+import type { Apply, Decided, PrepareItem } from "./core";
 import type { ReplicaRecord } from "./records";
 
 export interface Recovered {
   readonly prepared: PrepareItem[];
-  readonly aborted: string[];
+  /** Every decision in the log, oldest first. */
+  readonly decided: { txnId: string; decided: Decided }[];
   /** Commits logged after appliedLsn, to apply to the store in this order. */
   readonly redo: Apply[];
   /** Counts for the one line a replica logs about its recovery. */
@@ -21,7 +22,8 @@ export interface Recovered {
 
 export function recoverReplica(records: readonly { lsn: number; record: ReplicaRecord }[], appliedLsn: number): Recovered {
   const prepared = new Map<string, PrepareItem>();
-  const aborted: string[] = [];
+  const decided: { txnId: string; decided: Decided }[] = [];
+  let abortedInLog = 0;
   const redo: Apply[] = [];
   let committedInLog = 0;
   for (const { lsn, record } of records) {
@@ -35,14 +37,19 @@ export function recoverReplica(records: readonly { lsn: number; record: ReplicaR
         assert(txn !== undefined, `commit record ${lsn} for ${record.txnId}, which the log never prepared`);
         prepared.delete(record.txnId);
         committedInLog += 1;
+        decided.push({ txnId: record.txnId, decided: { outcome: "commit", commitSeq: record.commitSeq } });
         if (lsn > appliedLsn) redo.push({ txnId: record.txnId, commitSeq: record.commitSeq, writes: txn.writes });
         break;
       }
       case "abort":
+      case "refuse":
         prepared.delete(record.txnId);
-        aborted.push(record.txnId);
+        decided.push({ txnId: record.txnId, decided: { outcome: "abort" } });
+        abortedInLog += 1;
         break;
+      default:
+        assertNever(record);
     }
   }
-  return { prepared: [...prepared.values()], aborted, redo, committedInLog, abortedInLog: aborted.length };
+  return { prepared: [...prepared.values()], decided, redo, committedInLog, abortedInLog };
 }

@@ -19,9 +19,10 @@ import { checkKey, checkTxnId, checkValue } from "../common/validate";
 import { FileLog } from "../logs/file-log";
 import { channelOptions, participantProto, serverOptions } from "../proto/load";
 import type { CoordinationClient } from "../proto/gen/twopc/participant/Coordination";
-import type { ParticipantHandlers } from "../proto/gen/twopc/participant/Participant";
+import type { ParticipantClient, ParticipantHandlers } from "../proto/gen/twopc/participant/Participant";
+import type { PeerTxn, PeerTxn__Output } from "../proto/gen/twopc/participant/PeerTxn";
 import type { TxnWrite__Output } from "../proto/gen/twopc/participant/TxnWrite";
-import { ParticipantCore, newReady, type Input, type OutcomeItem, type PrepareItem, type Ready, type Reply } from "./core";
+import { ParticipantCore, newReady, type Input, type OutcomeItem, type PeerState, type PrepareItem, type Ready, type Reply } from "./core";
 import { decodeReplicaRecord, encodeReplicaRecord } from "./records";
 import { recoverReplica } from "./recovery";
 import { Store } from "./store";
@@ -33,6 +34,8 @@ export interface ReplicaOptions {
   readonly dataDir: string;
   /** host:port of the coordinator, asked for the outcome of in-doubt transactions. */
   readonly coordinator: string;
+  /** The other replicas, asked about in-doubt transactions when the coordinator cannot be reached. */
+  readonly peers: readonly { readonly id: string; readonly address: string }[];
   readonly logger: Logger;
 }
 
@@ -61,7 +64,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   });
   const recovered = recoverReplica(records, store.appliedLsn());
   if (recovered.redo.length > 0) store.apply(recovered.redo, log.endLsn - 1);
-  const core = new ParticipantCore({ prepared: recovered.prepared, aborted: recovered.aborted, nowMs: Date.now() });
+  const core = new ParticipantCore({ prepared: recovered.prepared, decided: recovered.decided, nowMs: Date.now() });
   logger.info(
     {
       event: "recovered",
@@ -131,7 +134,8 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       (error, response) => {
         queryInFlight = false;
         if (error || response === undefined) {
-          logger.debug({ event: "outcome-query-failed", err: error?.message }, "coordinator did not answer");
+          logger.debug({ event: "outcome-query-failed", err: error?.message }, "coordinator did not answer; asking the peers");
+          askPeers(txnIds);
           return;
         }
         const outcomes = response.outcomes.flatMap((item): OutcomeItem[] => {
@@ -152,6 +156,31 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         loop.push({ kind: "outcome", outcomes, nowMs: Date.now() });
       },
     );
+  }
+
+  const peerClients = new Map(
+    options.peers
+      .filter((peer) => peer.id !== options.id)
+      .map((peer) => [peer.id, new participantProto.Participant(peer.address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient]),
+  );
+
+  /** Cooperative termination: asks every peer what it knows; the core adopts any outcome found. */
+  function askPeers(txnIds: string[]): void {
+    for (const [peerId, peer] of peerClients) {
+      peer.PeerOutcome({ replicaId: options.id, txnIds }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
+        if (error || response === undefined) {
+          logger.debug({ event: "peer-query-failed", peer: peerId, err: error?.message }, `peer ${peerId} did not answer`);
+          return;
+        }
+        const states = response.txns.flatMap((txn) => decodePeerState(txn));
+        for (const state of states) {
+          if (state.state === "committed" || state.state === "aborted") {
+            logger.info({ event: "in-doubt-settled-by-peer", txnId: state.txnId, peer: peerId, state: state.state }, `in-doubt transaction ${state.txnId}: peer ${peerId} says ${state.state}`);
+          }
+        }
+        loop.push({ kind: "peer-answers", states, nowMs: Date.now() });
+      });
+    }
   }
 
   /** Registers a call's continuation and steps its input. */
@@ -247,6 +276,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
             case "votes":
             case "acks":
             case "barrier":
+            case "peer-states":
               assert(false, `a read answered with ${reply.kind}`);
               return;
             default:
@@ -274,6 +304,28 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
           logRecordsForced: log.recordsForced,
         });
       }, callback);
+    },
+    PeerOutcome: (callRef, callback) => {
+      const txnIds = callRef.request.txnIds;
+      call(
+        (callId) => ({ kind: "peer-query", callId, txnIds, nowMs: Date.now() }),
+        (reply) => {
+          assert(reply.kind === "peer-states", "a peer query is answered with states");
+          callback(null, { replicaId: options.id, txns: reply.states.map(encodePeerState) });
+        },
+        callback,
+      );
+    },
+    Inspect: (callRef, callback) => {
+      const txnIds = callRef.request.txnIds;
+      call(
+        (callId) => ({ kind: "inspect", callId, txnIds, nowMs: Date.now() }),
+        (reply) => {
+          assert(reply.kind === "peer-states", "an inspection is answered with states");
+          callback(null, { replicaId: options.id, txns: reply.states.map(encodePeerState) });
+        },
+        callback,
+      );
     },
     Dump: (_callRef, callback) => {
       call((callId) => ({ kind: "barrier", callId, nowMs: Date.now() }), () => {
@@ -314,11 +366,44 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         });
       });
       coordination.close();
+      for (const peer of peerClients.values()) peer.close();
       await log.close();
       store.close();
       logger.info({ event: "stopped", id: options.id }, `replica ${options.id} stopped`);
     },
   };
+}
+
+export function encodePeerState(state: PeerState): PeerTxn {
+  switch (state.state) {
+    case "committed":
+      return { txnId: state.txnId, state: "PEER_COMMITTED", commitSeq: state.commitSeq };
+    case "aborted":
+      return { txnId: state.txnId, state: "PEER_ABORTED" };
+    case "prepared":
+      return { txnId: state.txnId, state: "PEER_PREPARED" };
+    case "unknown":
+      return { txnId: state.txnId, state: "PEER_UNKNOWN" };
+    default:
+      return assertNever(state);
+  }
+}
+
+export function decodePeerState(txn: PeerTxn__Output): PeerState[] {
+  switch (txn.state) {
+    case "PEER_COMMITTED":
+      return [{ txnId: txn.txnId, state: "committed", commitSeq: txn.commitSeq }];
+    case "PEER_ABORTED":
+      return [{ txnId: txn.txnId, state: "aborted" }];
+    case "PEER_PREPARED":
+      return [{ txnId: txn.txnId, state: "prepared" }];
+    case "PEER_UNKNOWN":
+      return [{ txnId: txn.txnId, state: "unknown" }];
+    case "PEER_TXN_STATE_UNSPECIFIED":
+      return [];
+    default:
+      return assertNever(txn.state);
+  }
 }
 
 function decodeWrite(write: TxnWrite__Output, field: string): Write {

@@ -14,6 +14,9 @@ import type { OutcomeResponse as _twopc_participant_OutcomeResponse, OutcomeResp
 import type { ParticipantClient as _twopc_participant_ParticipantClient, ParticipantDefinition as _twopc_participant_ParticipantDefinition } from './twopc/participant/Participant';
 import type { ParticipantStatusRequest as _twopc_participant_ParticipantStatusRequest, ParticipantStatusRequest__Output as _twopc_participant_ParticipantStatusRequest__Output } from './twopc/participant/ParticipantStatusRequest';
 import type { ParticipantStatusResponse as _twopc_participant_ParticipantStatusResponse, ParticipantStatusResponse__Output as _twopc_participant_ParticipantStatusResponse__Output } from './twopc/participant/ParticipantStatusResponse';
+import type { PeerOutcomeRequest as _twopc_participant_PeerOutcomeRequest, PeerOutcomeRequest__Output as _twopc_participant_PeerOutcomeRequest__Output } from './twopc/participant/PeerOutcomeRequest';
+import type { PeerOutcomeResponse as _twopc_participant_PeerOutcomeResponse, PeerOutcomeResponse__Output as _twopc_participant_PeerOutcomeResponse__Output } from './twopc/participant/PeerOutcomeResponse';
+import type { PeerTxn as _twopc_participant_PeerTxn, PeerTxn__Output as _twopc_participant_PeerTxn__Output } from './twopc/participant/PeerTxn';
 import type { PrepareRequest as _twopc_participant_PrepareRequest, PrepareRequest__Output as _twopc_participant_PrepareRequest__Output } from './twopc/participant/PrepareRequest';
 import type { PrepareResponse as _twopc_participant_PrepareResponse, PrepareResponse__Output as _twopc_participant_PrepareResponse__Output } from './twopc/participant/PrepareResponse';
 import type { PrepareTxn as _twopc_participant_PrepareTxn, PrepareTxn__Output as _twopc_participant_PrepareTxn__Output } from './twopc/participant/PrepareTxn';
@@ -46,6 +49,10 @@ export interface ProtoGrpcType {
       Participant: SubtypeConstructor<typeof grpc.Client, _twopc_participant_ParticipantClient> & { service: _twopc_participant_ParticipantDefinition }
       ParticipantStatusRequest: MessageTypeDefinition<_twopc_participant_ParticipantStatusRequest, _twopc_participant_ParticipantStatusRequest__Output>
       ParticipantStatusResponse: MessageTypeDefinition<_twopc_participant_ParticipantStatusResponse, _twopc_participant_ParticipantStatusResponse__Output>
+      PeerOutcomeRequest: MessageTypeDefinition<_twopc_participant_PeerOutcomeRequest, _twopc_participant_PeerOutcomeRequest__Output>
+      PeerOutcomeResponse: MessageTypeDefinition<_twopc_participant_PeerOutcomeResponse, _twopc_participant_PeerOutcomeResponse__Output>
+      PeerTxn: MessageTypeDefinition<_twopc_participant_PeerTxn, _twopc_participant_PeerTxn__Output>
+      PeerTxnState: EnumTypeDefinition
       PrepareRequest: MessageTypeDefinition<_twopc_participant_PrepareRequest, _twopc_participant_PrepareRequest__Output>
       PrepareResponse: MessageTypeDefinition<_twopc_participant_PrepareResponse, _twopc_participant_PrepareResponse__Output>
       PrepareTxn: MessageTypeDefinition<_twopc_participant_PrepareTxn, _twopc_participant_PrepareTxn__Output>

@@ -51,7 +51,7 @@ describe("replica recovery", () => {
     );
     const port = await freePort();
     const start = (): Promise<RunningReplica> =>
-      startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir, coordinator: `127.0.0.1:${coordinatorPort}`, logger });
+      startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir, coordinator: `127.0.0.1:${coordinatorPort}`, peers: [], logger });
 
     let replica = await start();
     let client = participant(port);
@@ -111,7 +111,7 @@ describe("replica recovery", () => {
     // A coordinator that is not there yet: the replica cannot learn the outcome.
     const coordinatorPort = await freePort();
     const port = await freePort();
-    const replica = await startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir: dir, coordinator: `127.0.0.1:${coordinatorPort}`, logger });
+    const replica = await startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir: dir, coordinator: `127.0.0.1:${coordinatorPort}`, peers: [], logger });
     const client = participant(port);
     try {
       await call(client.Prepare.bind(client), { txns: [{ txnId: "1.1", writes: [put("k", "old")], participants: ["r1"] }] });

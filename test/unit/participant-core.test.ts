@@ -25,7 +25,7 @@ function item(txnId: string, writes: Write[]): PrepareItem {
 }
 
 function fresh(nowMs = 0): ParticipantCore {
-  return new ParticipantCore({ prepared: [], aborted: [], nowMs });
+  return new ParticipantCore({ prepared: [], decided: [], nowMs });
 }
 
 function step(core: ParticipantCore, input: Input): Ready {
@@ -167,7 +167,7 @@ describe("ParticipantCore commit", () => {
     expect(onlyVote(prepare(core, [item("1.2", writes)])).vote).toBe("yes");
     expect(abort(core, ["1.2"]).persist).toEqual([{ kind: "abort", txnId: "1.2" }]);
     expect(core.lockHolder("a")).toBeUndefined();
-    const recovered = new ParticipantCore({ prepared: [item("1.3", writes)], aborted: [], nowMs: 0 });
+    const recovered = new ParticipantCore({ prepared: [item("1.3", writes)], decided: [], nowMs: 0 });
     expect(step(recovered, { kind: "outcome", outcomes: [{ txnId: "1.3", outcome: "abort" }], nowMs: 0 }).persist).toHaveLength(1);
     expect(recovered.lockHolder("a")).toBeUndefined();
   });
@@ -198,7 +198,7 @@ describe("ParticipantCore abort", () => {
     const late = prepare(core, [item("1.1", [put("a", "1")])]);
     const vote = onlyVote(late);
     expect(vote.vote).toBe("no");
-    if (vote.vote === "no") expect(vote.reason).toContain("already aborted");
+    if (vote.vote === "no") expect(vote.reason).toContain("already decided (abort)");
     expect(late.persist).toEqual([]);
     expect(core.lockHolder("a")).toBeUndefined();
     // Another transaction can take the key.
@@ -213,7 +213,7 @@ describe("ParticipantCore abort", () => {
     const late = prepare(core, [item("1.5", [put("a", "1")])]);
     const vote = onlyVote(late);
     expect(vote.vote).toBe("no");
-    if (vote.vote === "no") expect(vote.reason).toContain("already aborted");
+    if (vote.vote === "no") expect(vote.reason).toContain("already decided (abort)");
     expect(late.persist).toEqual([]);
     expect(core.lockHolder("a")).toBeUndefined();
   });
@@ -366,7 +366,7 @@ describe("ParticipantCore after recovery", () => {
   it("holds the locks of recovered prepared transactions and queries them on the first tick", () => {
     const core = new ParticipantCore({
       prepared: [item("1.1", [put("a", "1")]), item("1.2", [put("b", "2")])],
-      aborted: ["1.3"],
+      decided: [{ txnId: "1.3", decided: { outcome: "abort" } }],
       nowMs: 50_000,
     });
     expect(core.lockHolder("a")).toBe("1.1");
@@ -389,7 +389,7 @@ describe("ParticipantCore after recovery", () => {
 
   it("commits a recovered transaction on a re-sent commit from the coordinator", () => {
     const writes = [put("a", "1")];
-    const core = new ParticipantCore({ prepared: [item("1.1", writes)], aborted: [], nowMs: 0 });
+    const core = new ParticipantCore({ prepared: [item("1.1", writes)], decided: [], nowMs: 0 });
     const ready = commit(core, "1.1", 9);
     expect(ready.persist).toEqual([{ kind: "commit", txnId: "1.1", commitSeq: 9 }]);
     expect(ready.apply).toEqual([{ txnId: "1.1", commitSeq: 9, writes }]);

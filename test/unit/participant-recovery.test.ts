@@ -92,7 +92,7 @@ describe("recoverReplica", () => {
     const recovered = recoverReplica([{ lsn: 1, record: { kind: "prepare", txnId: "1.1", writes, participants: PARTICIPANTS } }], 0);
     expect(recovered.prepared).toEqual([{ txnId: "1.1", writes, participants: PARTICIPANTS }]);
     expect(recovered.redo).toEqual([]);
-    expect(recovered.aborted).toEqual([]);
+    expect(recovered.decided).toEqual([]);
     expect(recovered.committedInLog).toBe(0);
   });
 
@@ -152,7 +152,7 @@ describe("recoverReplica", () => {
       ],
       0,
     );
-    expect(recovered.aborted).toEqual(["1.1"]);
+    expect(recovered.decided).toEqual([{ txnId: "1.1", decided: { outcome: "abort" } }]);
     expect(recovered.abortedInLog).toBe(1);
     expect(recovered.prepared.map((txn) => txn.txnId)).toEqual(["1.2"]);
     expect(recovered.redo).toEqual([]);

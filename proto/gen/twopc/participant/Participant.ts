@@ -9,6 +9,8 @@ import type { DumpRequest as _twopc_participant_DumpRequest, DumpRequest__Output
 import type { DumpResponse as _twopc_participant_DumpResponse, DumpResponse__Output as _twopc_participant_DumpResponse__Output } from '../../twopc/participant/DumpResponse';
 import type { ParticipantStatusRequest as _twopc_participant_ParticipantStatusRequest, ParticipantStatusRequest__Output as _twopc_participant_ParticipantStatusRequest__Output } from '../../twopc/participant/ParticipantStatusRequest';
 import type { ParticipantStatusResponse as _twopc_participant_ParticipantStatusResponse, ParticipantStatusResponse__Output as _twopc_participant_ParticipantStatusResponse__Output } from '../../twopc/participant/ParticipantStatusResponse';
+import type { PeerOutcomeRequest as _twopc_participant_PeerOutcomeRequest, PeerOutcomeRequest__Output as _twopc_participant_PeerOutcomeRequest__Output } from '../../twopc/participant/PeerOutcomeRequest';
+import type { PeerOutcomeResponse as _twopc_participant_PeerOutcomeResponse, PeerOutcomeResponse__Output as _twopc_participant_PeerOutcomeResponse__Output } from '../../twopc/participant/PeerOutcomeResponse';
 import type { PrepareRequest as _twopc_participant_PrepareRequest, PrepareRequest__Output as _twopc_participant_PrepareRequest__Output } from '../../twopc/participant/PrepareRequest';
 import type { PrepareResponse as _twopc_participant_PrepareResponse, PrepareResponse__Output as _twopc_participant_PrepareResponse__Output } from '../../twopc/participant/PrepareResponse';
 import type { ReadRequest as _twopc_participant_ReadRequest, ReadRequest__Output as _twopc_participant_ReadRequest__Output } from '../../twopc/participant/ReadRequest';
@@ -41,6 +43,24 @@ export interface ParticipantClient extends grpc.Client {
   dump(argument: _twopc_participant_DumpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
   dump(argument: _twopc_participant_DumpRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
   dump(argument: _twopc_participant_DumpRequest, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
+  
+  Inspect(argument: _twopc_participant_PeerOutcomeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  Inspect(argument: _twopc_participant_PeerOutcomeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  Inspect(argument: _twopc_participant_PeerOutcomeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  Inspect(argument: _twopc_participant_PeerOutcomeRequest, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  inspect(argument: _twopc_participant_PeerOutcomeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  inspect(argument: _twopc_participant_PeerOutcomeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  inspect(argument: _twopc_participant_PeerOutcomeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  inspect(argument: _twopc_participant_PeerOutcomeRequest, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  
+  PeerOutcome(argument: _twopc_participant_PeerOutcomeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  PeerOutcome(argument: _twopc_participant_PeerOutcomeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  PeerOutcome(argument: _twopc_participant_PeerOutcomeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  PeerOutcome(argument: _twopc_participant_PeerOutcomeRequest, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  peerOutcome(argument: _twopc_participant_PeerOutcomeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  peerOutcome(argument: _twopc_participant_PeerOutcomeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  peerOutcome(argument: _twopc_participant_PeerOutcomeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
+  peerOutcome(argument: _twopc_participant_PeerOutcomeRequest, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
   
   Prepare(argument: _twopc_participant_PrepareRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
   Prepare(argument: _twopc_participant_PrepareRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
@@ -78,6 +98,10 @@ export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
   
   Dump: grpc.handleUnaryCall<_twopc_participant_DumpRequest__Output, _twopc_participant_DumpResponse>;
   
+  Inspect: grpc.handleUnaryCall<_twopc_participant_PeerOutcomeRequest__Output, _twopc_participant_PeerOutcomeResponse>;
+  
+  PeerOutcome: grpc.handleUnaryCall<_twopc_participant_PeerOutcomeRequest__Output, _twopc_participant_PeerOutcomeResponse>;
+  
   Prepare: grpc.handleUnaryCall<_twopc_participant_PrepareRequest__Output, _twopc_participant_PrepareResponse>;
   
   Read: grpc.handleUnaryCall<_twopc_participant_ReadRequest__Output, _twopc_participant_ReadResponse>;
@@ -90,6 +114,8 @@ export interface ParticipantDefinition extends grpc.ServiceDefinition {
   Abort: MethodDefinition<_twopc_participant_AbortRequest, _twopc_participant_DecisionResponse, _twopc_participant_AbortRequest__Output, _twopc_participant_DecisionResponse__Output>
   Commit: MethodDefinition<_twopc_participant_CommitRequest, _twopc_participant_DecisionResponse, _twopc_participant_CommitRequest__Output, _twopc_participant_DecisionResponse__Output>
   Dump: MethodDefinition<_twopc_participant_DumpRequest, _twopc_participant_DumpResponse, _twopc_participant_DumpRequest__Output, _twopc_participant_DumpResponse__Output>
+  Inspect: MethodDefinition<_twopc_participant_PeerOutcomeRequest, _twopc_participant_PeerOutcomeResponse, _twopc_participant_PeerOutcomeRequest__Output, _twopc_participant_PeerOutcomeResponse__Output>
+  PeerOutcome: MethodDefinition<_twopc_participant_PeerOutcomeRequest, _twopc_participant_PeerOutcomeResponse, _twopc_participant_PeerOutcomeRequest__Output, _twopc_participant_PeerOutcomeResponse__Output>
   Prepare: MethodDefinition<_twopc_participant_PrepareRequest, _twopc_participant_PrepareResponse, _twopc_participant_PrepareRequest__Output, _twopc_participant_PrepareResponse__Output>
   Read: MethodDefinition<_twopc_participant_ReadRequest, _twopc_participant_ReadResponse, _twopc_participant_ReadRequest__Output, _twopc_participant_ReadResponse__Output>
   Status: MethodDefinition<_twopc_participant_ParticipantStatusRequest, _twopc_participant_ParticipantStatusResponse, _twopc_participant_ParticipantStatusRequest__Output, _twopc_participant_ParticipantStatusResponse__Output>
