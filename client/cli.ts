@@ -62,6 +62,9 @@ function printStatus(status: KvStatus): void {
   for (const replica of status.replicas) {
     if (replica.up) {
       console.log(`  ${replica.id}  ${replica.address}  up    applied seq ${replica.appliedSeq}, ${replica.prepared} prepared, ${replica.keys} keys`);
+      for (const txn of replica.inDoubt) {
+        console.log(`      in doubt: ${txn.txnId}  ${txn.ageMs} ms  locks ${txn.keys.map((k) => JSON.stringify(k)).join(", ")}`);
+      }
     } else {
       console.log(`  ${replica.id}  ${replica.address}  DOWN  ${replica.error}`);
     }
@@ -136,8 +139,9 @@ export async function main(args: string[]): Promise<number> {
     .demandCommand(1, "name a command")
     .recommendCommands()
     .fail((message, error) => {
-      if (error) throw error;
-      console.error(`kv: ${message}`);
+      // Errors of the store travel on; anything else here is a usage error (a failed check).
+      if (error instanceof KvError) throw error;
+      console.error(`kv: ${message ?? error?.message}`);
       console.error("Run kv --help for the commands and their flags.");
       process.exit(exitCodes.usage);
     })
@@ -201,6 +205,26 @@ export async function main(args: string[]): Promise<number> {
           const status = await client.status();
           if (argv.json) console.log(JSON.stringify(status, null, 2));
           else printStatus(status);
+          return exitCodes.ok;
+        });
+      },
+    )
+    .command(
+      "resolve <txn>",
+      "operator: settle an in-doubt transaction (refused if the choice contradicts a known decision)",
+      (y) =>
+        clientOptions(y)
+          .positional("txn", { type: "string", demandOption: true, describe: "the transaction id, as kv status shows it" })
+          .option("commit", { type: "boolean", default: false, describe: "commit it (only if some process knows it committed)" })
+          .option("abort", { type: "boolean", default: false, describe: "abort it (refused if any process knows it committed)" })
+          .check((argv) => {
+            if (argv.commit === argv.abort) throw new Error("give exactly one of --commit and --abort");
+            return true;
+          }),
+      async (argv) => {
+        exitCode = await withClient(argv, async (client) => {
+          const { message } = await client.resolve(argv.txn, argv.commit ? "commit" : "abort");
+          console.log(`OK ${message}`);
           return exitCodes.ok;
         });
       },

@@ -18,6 +18,7 @@ import type { KvClient as KvStub } from "../proto/gen/twopc/kv/Kv";
 import type { DeleteResponse__Output } from "../proto/gen/twopc/kv/DeleteResponse";
 import type { GetResponse__Output } from "../proto/gen/twopc/kv/GetResponse";
 import type { PutResponse__Output } from "../proto/gen/twopc/kv/PutResponse";
+import type { ResolveResponse__Output } from "../proto/gen/twopc/kv/ResolveResponse";
 import type { StatusResponse__Output } from "../proto/gen/twopc/kv/StatusResponse";
 
 export type { KvError };
@@ -68,6 +69,13 @@ export class KvClient {
   del(key: string): Promise<{ version: number }> {
     return this.unary<DeleteResponse__Output>("del", (done) => this.stub.Delete({ key }, this.callOptions(), done)).then((response) => ({
       version: response.version,
+    }));
+  }
+
+  /** Operator: settles an in-doubt transaction; refused if the choice contradicts a known decision. */
+  resolve(txnId: string, outcome: "commit" | "abort"): Promise<{ message: string }> {
+    return this.unary<ResolveResponse__Output>("resolve", (done) => this.stub.Resolve({ txnId, outcome }, this.callOptions(), done)).then((response) => ({
+      message: response.message,
     }));
   }
 

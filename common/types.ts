@@ -8,3 +8,8 @@ export interface Write {
 
 /** A transaction's outcome as the protocol knows it. */
 export type Outcome = "commit" | "abort";
+
+/** What a replica knows of a transaction, as it tells a peer or an operator. */
+export type PeerState =
+  | { readonly txnId: string; readonly state: "committed"; readonly commitSeq: number }
+  | { readonly txnId: string; readonly state: "aborted" | "prepared" | "unknown" };

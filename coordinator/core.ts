@@ -21,7 +21,7 @@ import { assert, assertNever } from "../common/assert";
 import { Code, type CodeValue } from "../common/errors";
 import { limits } from "../common/limits";
 import { formatTxnId } from "../common/txn-id";
-import type { Write } from "../common/types";
+import type { Outcome, Write } from "../common/types";
 import type { CoordinatorRecord } from "./records";
 
 export type OnConflict = "abort" | "wait";
@@ -33,6 +33,18 @@ export type Input =
   | { readonly kind: "unreachable"; readonly replicaId: string; readonly txnIds: readonly string[]; readonly reason: string; readonly nowMs: number }
   | { readonly kind: "acks"; readonly replicaId: string; readonly txnIds: readonly string[]; readonly nowMs: number }
   | { readonly kind: "outcome-query"; readonly queryId: number; readonly txnIds: readonly string[]; readonly nowMs: number }
+  /**
+   * An operator settles a transaction. `replicas` is what the replicas said they know of it
+   * (the shell asked them), so that no choice contradicts a known decision.
+   */
+  | {
+      readonly kind: "resolve";
+      readonly reqId: number;
+      readonly txnId: string;
+      readonly choice: Outcome;
+      readonly replicas: readonly { readonly replicaId: string; readonly state: "committed" | "aborted" | "prepared" | "unknown"; readonly commitSeq: number }[];
+      readonly nowMs: number;
+    }
   | { readonly kind: "tick"; readonly nowMs: number };
 
 export type VoteItem =
@@ -45,7 +57,7 @@ export type Message =
   | { readonly kind: "abort"; readonly to: string; readonly txnId: string };
 
 export type WriteResult =
-  | { readonly ok: true; readonly commitSeq: number }
+  | { readonly ok: true; readonly commitSeq: number; readonly message?: string }
   | { readonly ok: false; readonly code: CodeValue; readonly message: string };
 
 export type OutcomeItem =
@@ -168,9 +180,47 @@ export class CoordinatorCore {
       case "tick":
         this.onTick(input.nowMs, out);
         break;
+      case "resolve":
+        this.onResolve(input, out);
+        break;
       default:
         assertNever(input);
     }
+  }
+
+  private onResolve(input: Extract<Input, { kind: "resolve" }>, out: Ready): void {
+    const { reqId, txnId, choice } = input;
+    const refuse = (message: string): void => {
+      out.replies.push({ reqId, result: { ok: false, code: Code.FAILED_PRECONDITION, message: `cannot ${choice} ${txnId}: ${message}` } });
+    };
+    const done = (message: string, commitSeq = 0): void => {
+      out.replies.push({ reqId, result: { ok: true, commitSeq, message } });
+    };
+    const txn = this.txns.get(txnId);
+    if (txn?.phase === "committing") {
+      if (choice === "abort") return refuse(`the coordinator decided COMMIT (commit sequence number ${txn.commitSeq})`);
+      for (const to of txn.participants) {
+        if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId, commitSeq: txn.commitSeq });
+      }
+      return done(`COMMIT re-sent to the replicas that had not acknowledged it`, txn.commitSeq);
+    }
+    if (txn?.phase === "preparing") {
+      if (choice === "commit") return refuse("it is still collecting votes and has no COMMIT decision");
+      this.abort(txn, Code.ABORTED, "aborted by an operator", input.nowMs, out);
+      return done("aborted; ABORT sent to every replica");
+    }
+    // Not in flight here: finished, or of an earlier epoch. The replicas say what they know.
+    const committed = input.replicas.find((replica) => replica.state === "committed");
+    if (committed !== undefined) {
+      if (choice === "abort") return refuse(`replica ${committed.replicaId} committed it (commit sequence number ${committed.commitSeq})`);
+      for (const to of this.config.participants) out.send.push({ kind: "commit", to, txnId, commitSeq: committed.commitSeq });
+      return done(`COMMIT (commit sequence number ${committed.commitSeq}, as replica ${committed.replicaId} has it) sent to every replica`, committed.commitSeq);
+    }
+    if (choice === "commit") {
+      return refuse("no process knows a COMMIT decision for it, so it is aborted (presumed abort)");
+    }
+    for (const to of this.config.participants) out.send.push({ kind: "abort", to, txnId });
+    return done("no COMMIT decision exists (presumed abort); ABORT sent to every replica");
   }
 
   /** True while something waits on time. */

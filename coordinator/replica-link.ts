@@ -16,6 +16,8 @@ import { channelOptions, participantProto } from "../proto/load";
 import type { ParticipantClient } from "../proto/gen/twopc/participant/Participant";
 import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/participant/ParticipantStatusResponse";
 import type { ReadResult__Output } from "../proto/gen/twopc/participant/ReadResult";
+import type { PeerState } from "../common/types";
+import { decodePeerState } from "../proto/convert";
 import type { Input, Message, VoteItem } from "./core";
 
 type PrepareMessage = Extract<Message, { kind: "prepare" }>;
@@ -103,6 +105,16 @@ export class ReplicaLink {
       this.client.Read({ keys: [...keys] }, { deadline: deadline(limits.readCallTimeoutMs) }, (error, response) => {
         if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
         else resolve(response.results);
+      });
+    });
+  }
+
+  /** What the replica knows of these transactions; changes nothing there. */
+  inspect(txnIds: readonly string[]): Promise<PeerState[]> {
+    return new Promise((resolve, reject) => {
+      this.client.Inspect({ txnIds: [...txnIds] }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
+        if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
+        else resolve(response.txns.flatMap(decodePeerState));
       });
     });
   }

@@ -160,6 +160,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   }, limits.tickMs);
   if (core.hasTimers()) loop.push({ kind: "tick", nowMs: Date.now() });
 
+  /** What every replica knows of a transaction (unreachable ones count as unknown). */
+  async function inspectReplicas(txnId: string): Promise<Extract<Input, { kind: "resolve" }>["replicas"]> {
+    return Promise.all(
+      [...links.values()].map(async (link) => {
+        const states = await link.inspect([txnId]).catch(() => []);
+        const state = states.find((item) => item.txnId === txnId);
+        return {
+          replicaId: link.id,
+          state: state?.state ?? ("unknown" as const),
+          commitSeq: state?.state === "committed" ? state.commitSeq : 0,
+        };
+      }),
+    );
+  }
+
   function write(writes: Write[], callback: (error: Partial<grpc.StatusObject> | null, version?: number) => void): void {
     const reqId = nextRequestId++;
     pendingWrites.set(reqId, (result) => {
@@ -228,12 +243,36 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       }
       write(writes, (error, version) => (error ? callback(error) : callback(null, { version: version ?? 0 })));
     },
+    Resolve: (callRef, callback) => {
+      const { txnId, outcome } = callRef.request;
+      if (txnId.length === 0) return callback(toStatus(new InvalidArgument("txn_id", "txn_id is missing")));
+      if (outcome !== "commit" && outcome !== "abort") {
+        return callback(toStatus(new InvalidArgument("outcome", `outcome must be "commit" or "abort", not ${JSON.stringify(outcome)}`)));
+      }
+      void inspectReplicas(txnId).then((replicas) => {
+        const reqId = nextRequestId++;
+        pendingWrites.set(reqId, (result) => {
+          if (result.ok) callback(null, { message: result.message ?? "done" });
+          else callback({ code: result.code as grpc.status, details: result.message });
+        });
+        logger.info({ event: "resolve", txnId, outcome, replicas }, `operator asks to ${outcome} ${txnId}`);
+        loop.push({ kind: "resolve", reqId, txnId, choice: outcome, replicas, nowMs: Date.now() });
+      });
+    },
     Status: (_callRef, callback) => {
       const replicas = [...links.values()].map(
         async (link): Promise<ReplicaStatus> => {
           try {
             const status = await link.status(statusCallTimeoutMs);
-            return { id: link.id, address: link.address, up: true, appliedSeq: status.appliedSeq, prepared: status.prepared.length, keys: status.keys };
+            return {
+              id: link.id,
+              address: link.address,
+              up: true,
+              appliedSeq: status.appliedSeq,
+              prepared: status.prepared.length,
+              keys: status.keys,
+              inDoubt: status.prepared.map((txn) => ({ txnId: txn.txnId, keys: txn.keys, ageMs: txn.ageMs })),
+            };
           } catch (error) {
             return { id: link.id, address: link.address, up: false, error: (error as Error).message };
           }

@@ -26,7 +26,9 @@
 import { assert, assertNever } from "../common/assert";
 import { limits } from "../common/limits";
 import { compareTxnIds, parseTxnId, type ParsedTxnId } from "../common/txn-id";
-import type { Outcome, Write } from "../common/types";
+import type { Outcome, PeerState, Write } from "../common/types";
+
+export type { PeerState };
 import type { ReplicaRecord } from "./records";
 
 export interface PreparedTxn {
@@ -64,10 +66,6 @@ export type Input =
   | { readonly kind: "inspect"; readonly callId: number; readonly txnIds: readonly string[]; readonly nowMs: number }
   /** Answered once everything stepped before it is durable and applied (for status and dumps). */
   | { readonly kind: "barrier"; readonly callId: number; readonly nowMs: number };
-
-export type PeerState =
-  | { readonly txnId: string; readonly state: "committed"; readonly commitSeq: number }
-  | { readonly txnId: string; readonly state: "aborted" | "prepared" | "unknown" };
 
 export type Decided = { readonly outcome: "commit"; readonly commitSeq: number } | { readonly outcome: "abort" };
 

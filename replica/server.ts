@@ -17,12 +17,12 @@ import { StepLoop } from "../common/step-loop";
 import type { Write } from "../common/types";
 import { checkKey, checkTxnId, checkValue } from "../common/validate";
 import { FileLog } from "../logs/file-log";
+import { decodePeerState, encodePeerState } from "../proto/convert";
 import { channelOptions, participantProto, serverOptions } from "../proto/load";
 import type { CoordinationClient } from "../proto/gen/twopc/participant/Coordination";
 import type { ParticipantClient, ParticipantHandlers } from "../proto/gen/twopc/participant/Participant";
-import type { PeerTxn, PeerTxn__Output } from "../proto/gen/twopc/participant/PeerTxn";
 import type { TxnWrite__Output } from "../proto/gen/twopc/participant/TxnWrite";
-import { ParticipantCore, newReady, type Input, type OutcomeItem, type PeerState, type PrepareItem, type Ready, type Reply } from "./core";
+import { ParticipantCore, newReady, type Input, type OutcomeItem, type PrepareItem, type Ready, type Reply } from "./core";
 import { decodeReplicaRecord, encodeReplicaRecord } from "./records";
 import { recoverReplica } from "./recovery";
 import { Store } from "./store";
@@ -372,38 +372,6 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       logger.info({ event: "stopped", id: options.id }, `replica ${options.id} stopped`);
     },
   };
-}
-
-export function encodePeerState(state: PeerState): PeerTxn {
-  switch (state.state) {
-    case "committed":
-      return { txnId: state.txnId, state: "PEER_COMMITTED", commitSeq: state.commitSeq };
-    case "aborted":
-      return { txnId: state.txnId, state: "PEER_ABORTED" };
-    case "prepared":
-      return { txnId: state.txnId, state: "PEER_PREPARED" };
-    case "unknown":
-      return { txnId: state.txnId, state: "PEER_UNKNOWN" };
-    default:
-      return assertNever(state);
-  }
-}
-
-export function decodePeerState(txn: PeerTxn__Output): PeerState[] {
-  switch (txn.state) {
-    case "PEER_COMMITTED":
-      return [{ txnId: txn.txnId, state: "committed", commitSeq: txn.commitSeq }];
-    case "PEER_ABORTED":
-      return [{ txnId: txn.txnId, state: "aborted" }];
-    case "PEER_PREPARED":
-      return [{ txnId: txn.txnId, state: "prepared" }];
-    case "PEER_UNKNOWN":
-      return [{ txnId: txn.txnId, state: "unknown" }];
-    case "PEER_TXN_STATE_UNSPECIFIED":
-      return [];
-    default:
-      return assertNever(txn.state);
-  }
 }
 
 function decodeWrite(write: TxnWrite__Output, field: string): Write {

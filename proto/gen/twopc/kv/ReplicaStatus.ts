@@ -1,5 +1,6 @@
 // Original file: proto/kv.proto
 
+import type { InDoubtTxn as _twopc_kv_InDoubtTxn, InDoubtTxn__Output as _twopc_kv_InDoubtTxn__Output } from '../../twopc/kv/InDoubtTxn';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ReplicaStatus {
@@ -10,6 +11,7 @@ export interface ReplicaStatus {
   'appliedSeq'?: (number | string | Long);
   'prepared'?: (number);
   'keys'?: (number | string | Long);
+  'inDoubt'?: (_twopc_kv_InDoubtTxn)[];
 }
 
 export interface ReplicaStatus__Output {
@@ -20,4 +22,5 @@ export interface ReplicaStatus__Output {
   'appliedSeq': (number);
   'prepared': (number);
   'keys': (number);
+  'inDoubt': (_twopc_kv_InDoubtTxn__Output)[];
 }
