@@ -224,9 +224,7 @@ export class ParticipantCore {
   private answerPeer(txnId: string, out: Ready): PeerState {
     const known = this.stateOf(txnId);
     if (known.state !== "unknown") return known;
-    const parsed = parseTxnId(txnId);
-    if (parsed === null) return known;
-    if (this.newestForgotten !== null && compareTxnIds(parsed, this.newestForgotten) <= 0) return known; // maybe a forgotten commit
+    if (parseTxnId(txnId) === null || this.mayBeForgotten(txnId)) return known; // maybe a forgotten commit
     // Never prepared here, so never voted YES: it cannot commit. Promise never to prepare it, durably
     // (the StepLoop forces the refusal before this answer leaves).
     out.persist.push({ kind: "refuse", txnId });
@@ -239,6 +237,10 @@ export class ParticipantCore {
     const decided = this.decided.get(txn.txnId);
     if (decided !== undefined) {
       return { txnId: txn.txnId, vote: "no", reason: `transaction ${txn.txnId} was already decided (${decided.outcome}) on this replica` };
+    }
+    if (this.mayBeForgotten(txn.txnId)) {
+      // Older than a decision this replica forgot: it may be one it refused. Voting NO is always safe.
+      return { txnId: txn.txnId, vote: "no", reason: `transaction ${txn.txnId} is older than the decisions this replica remembers` };
     }
     for (const write of txn.writes) {
       const holder = this.locks.get(write.key);
@@ -302,6 +304,13 @@ export class ParticipantCore {
     }
     this.prepared.delete(txn.txnId);
     this.readsToCheck = this.parkedReads.length > 0;
+  }
+
+  /** True when txnId is no newer than a decision this replica has forgotten. */
+  private mayBeForgotten(txnId: string): boolean {
+    if (this.newestForgotten === null) return false;
+    const parsed = parseTxnId(txnId);
+    return parsed !== null && compareTxnIds(parsed, this.newestForgotten) <= 0;
   }
 
   private remember(txnId: string, decided: Decided): void {

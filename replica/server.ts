@@ -166,7 +166,11 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
 
   /** Cooperative termination: asks every peer what it knows; the core adopts any outcome found. */
   function askPeers(txnIds: string[]): void {
+    // Only the transactions' participants: a replica that took no part would refuse them.
+    const asked = new Set(txnIds);
+    const participants = new Set(core.preparedTxns().filter((txn) => asked.has(txn.txnId)).flatMap((txn) => txn.participants));
     for (const [peerId, peer] of peerClients) {
+      if (!participants.has(peerId)) continue;
       peer.PeerOutcome({ replicaId: options.id, txnIds }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
         if (error || response === undefined) {
           logger.debug({ event: "peer-query-failed", peer: peerId, err: error?.message }, `peer ${peerId} did not answer`);

@@ -5,7 +5,13 @@
 // machine may roll SQLite back by a few transactions but never corrupts it. That is enough, because
 // each batch of applied writes records applied_lsn in the same SQLite transaction, and recovery
 // redoes every commit record logged after applied_lsn. Forcing SQLite too would buy nothing but a
-// second fsync per batch.
+// second fsync per batch. Data a replica copies while catching up is not in its log: the copy ends
+// with a checkpoint that forces SQLite before the replica reports itself caught up.
+//
+// Every row carries the version (commit sequence number) of the write that made it, and a delete
+// leaves a tombstone (value NULL) with its version, so that a replica catching up learns deletions
+// too. A write is applied only over an older version: applying commits late (an in-doubt
+// transaction settled after newer data arrived by catch-up) or twice never moves a key backwards.
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 import type { Apply } from "./core";
@@ -17,42 +23,57 @@ export interface StoredValue {
   readonly version: number;
 }
 
+/** A row as catch-up copies it: value null is a tombstone. */
+export interface VersionedEntry {
+  readonly key: string;
+  readonly value: Buffer | null;
+  readonly version: number;
+}
+
 export class Store {
   private readonly db: Database.Database;
-  private readonly putStmt: Database.Statement<[string, Buffer, number]>;
-  private readonly delStmt: Database.Statement<[string]>;
-  private readonly getStmt: Database.Statement<[string], { value: Buffer; version: number }>;
+  private readonly upsertStmt: Database.Statement<[string, Buffer | null, number]>;
+  private readonly getStmt: Database.Statement<[string], { value: Buffer | null; version: number }>;
   private readonly setMetaStmt: Database.Statement<[string, number]>;
   private readonly getMetaStmt: Database.Statement<[string], { value: number }>;
+  private readonly fetchStmt: Database.Statement<[number, string, number], { key: string; value: Buffer | null; version: number }>;
   private readonly applyBatch: (batch: readonly Apply[], lastLsn: number) => void;
+  private readonly installBatch: (entries: readonly VersionedEntry[]) => void;
 
   constructor(file: string) {
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.exec(`
-      CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB, version INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS kv_version ON kv (version);
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
     `);
-    this.putStmt = this.db.prepare(
-      "INSERT INTO kv (key, value, version) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version",
+    this.upsertStmt = this.db.prepare(
+      "INSERT INTO kv (key, value, version) VALUES (?, ?, ?) " +
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version WHERE excluded.version > kv.version",
     );
-    this.delStmt = this.db.prepare("DELETE FROM kv WHERE key = ?");
     this.getStmt = this.db.prepare("SELECT value, version FROM kv WHERE key = ?");
     this.setMetaStmt = this.db.prepare(
       "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
     );
     this.getMetaStmt = this.db.prepare("SELECT value FROM meta WHERE name = ?");
+    this.fetchStmt = this.db.prepare("SELECT key, value, version FROM kv WHERE version >= ? AND key > ? ORDER BY key LIMIT ?");
     this.applyBatch = this.db.transaction((batch: readonly Apply[], lastLsn: number) => {
       let appliedSeq = this.appliedSeq();
       for (const txn of batch) {
-        for (const write of txn.writes) {
-          if (write.value === null) this.delStmt.run(write.key);
-          else this.putStmt.run(write.key, write.value, txn.commitSeq);
-        }
+        for (const write of txn.writes) this.upsertStmt.run(write.key, write.value, txn.commitSeq);
         appliedSeq = Math.max(appliedSeq, txn.commitSeq);
       }
       this.setMetaStmt.run("applied_lsn", lastLsn);
+      this.setMetaStmt.run("applied_seq", appliedSeq);
+    });
+    this.installBatch = this.db.transaction((entries: readonly VersionedEntry[]) => {
+      let appliedSeq = this.appliedSeq();
+      for (const entry of entries) {
+        this.upsertStmt.run(entry.key, entry.value, entry.version);
+        appliedSeq = Math.max(appliedSeq, entry.version);
+      }
       this.setMetaStmt.run("applied_seq", appliedSeq);
     });
   }
@@ -72,22 +93,37 @@ export class Store {
     this.applyBatch(batch, lastLsn);
   }
 
+  /** Installs rows copied from an in-sync replica (catch-up), each only over an older version. */
+  install(entries: readonly VersionedEntry[]): void {
+    this.installBatch(entries);
+  }
+
+  /** Forces everything SQLite holds to disk (after a catch-up, whose rows are not in the log). */
+  checkpoint(): void {
+    this.db.pragma("wal_checkpoint(FULL)");
+  }
+
+  /** Rows (tombstones included) with a version of at least sinceSeq, in key order after afterKey. */
+  fetch(sinceSeq: number, afterKey: string, limit: number): VersionedEntry[] {
+    return this.fetchStmt.all(sinceSeq, afterKey, limit);
+  }
+
   read(keys: readonly string[]): StoredValue[] {
     return keys.map((key) => {
       const row = this.getStmt.get(key);
-      return row === undefined
+      return row === undefined || row.value === null
         ? { key, found: false, value: Buffer.alloc(0), version: 0 }
         : { key, found: true, value: row.value, version: row.version };
     });
   }
 
   keyCount(): number {
-    return (this.db.prepare("SELECT count(*) AS n FROM kv").get() as { n: number }).n;
+    return (this.db.prepare("SELECT count(*) AS n FROM kv WHERE value IS NOT NULL").get() as { n: number }).n;
   }
 
-  /** Every entry in key order, and a SHA-256 over them that equal replicas share. */
+  /** Every live entry in key order, and a SHA-256 over them that equal replicas share. */
   dump(): { entries: { key: string; value: Buffer; version: number }[]; checksum: string } {
-    const entries = this.db.prepare("SELECT key, value, version FROM kv ORDER BY key").all() as {
+    const entries = this.db.prepare("SELECT key, value, version FROM kv WHERE value IS NOT NULL ORDER BY key").all() as {
       key: string;
       value: Buffer;
       version: number;
