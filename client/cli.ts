@@ -6,7 +6,7 @@
 // written); 4 UNAVAILABLE or DEADLINE_EXCEEDED (for a write the outcome is unknown); 5 any other
 // failure (INTERNAL, DATA_LOSS, ...). Failures print the gRPC code and message on stderr.
 import yargs, { type Argv } from "yargs";
-import { Code, codeName, KvError } from "../common/errors";
+import { Code, codeName, InvalidArgument, KvError } from "../common/errors";
 import { allFailpoints, armedFailpoints, armFailpoints } from "../common/failpoints";
 import { createLogger, logLevels, type LogLevel } from "../common/logger";
 import { limits } from "../common/limits";
@@ -58,15 +58,20 @@ function printStatus(status: KvStatus): void {
   console.log(`coordinator ${status.coordinatorId}: epoch ${status.epoch}, last commit seq ${status.lastCommitSeq}, ` +
     `${status.inFlight.length} transaction(s) in flight, ${status.lockedKeys} key(s) locked, on conflict: ${status.onConflict}`);
   console.log(`log: ${status.logForces} forces for ${status.logRecordsForced} records`);
-  console.log("replicas:");
+  console.log(`replicas (writes need ${status.minInSync} in sync):`);
   for (const replica of status.replicas) {
+    const state = replica.state.padEnd(11);
     if (replica.up) {
-      console.log(`  ${replica.id}  ${replica.address}  up    applied seq ${replica.appliedSeq}, ${replica.prepared} prepared, ${replica.keys} keys`);
+      const behind = Math.max(0, status.lastCommitSeq - replica.appliedSeq);
+      console.log(
+        `  ${replica.id}  ${replica.address}  up    ${state} applied seq ${replica.appliedSeq}` +
+          `${behind > 0 ? ` (${behind} behind)` : ""}, ${replica.prepared} prepared, ${replica.keys} keys`,
+      );
       for (const txn of replica.inDoubt) {
         console.log(`      in doubt: ${txn.txnId}  ${txn.ageMs} ms  locks ${txn.keys.map((k) => JSON.stringify(k)).join(", ")}`);
       }
     } else {
-      console.log(`  ${replica.id}  ${replica.address}  DOWN  ${replica.error}`);
+      console.log(`  ${replica.id}  ${replica.address}  DOWN  ${state} ${replica.error}`);
     }
   }
   if (status.inFlight.length > 0) {
@@ -243,14 +248,22 @@ export async function main(args: string[]): Promise<number> {
             default: "abort" as const,
             describe: `a write to a key another write holds: refuse it with ABORTED, or wait (up to lockWaitTimeoutMs = ${limits.lockWaitTimeoutMs} ms)`,
           })
+          .option("min-in-sync", {
+            type: "number",
+            describe: "writes need at least this many replicas in sync; a replica that fails leaves the in-sync set only while this many stay (default: 2, or 1 with one replica)",
+          })
           .option("failpoint", failpointOption)
           .option("log-level", logLevelOption),
       async (argv) => {
         parseAddress("--listen", argv.listen, true);
         armFromEnvironmentAndFlags(argv.id, argv.failpoint);
         const replicas = parseMembers("--replicas", argv.replicas);
+        const minInSync = argv["min-in-sync"] ?? Math.min(2, replicas.length);
+        if (!Number.isInteger(minInSync) || minInSync < 1 || minInSync > replicas.length) {
+          throw new InvalidArgument("--min-in-sync", `--min-in-sync must be a whole number from 1 to the number of replicas (${replicas.length})`);
+        }
         exitCode = await serve("coordinator", argv["log-level"], (logger) =>
-          startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, onConflict: argv["on-conflict"], logger }),
+          startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, onConflict: argv["on-conflict"], minInSync, logger }),
         );
       },
     )
@@ -296,6 +309,7 @@ export async function main(args: string[]): Promise<number> {
           .option("port", { type: "number", default: 50051, describe: "the coordinator's port; replicas take the next ports" })
           .option("replicas", { type: "number", default: 3, describe: "how many replicas" })
           .option("on-conflict", { choices: ["abort", "wait"] as const, default: "abort" as const, describe: "passed on to the coordinator" })
+          .option("min-in-sync", { type: "number", describe: "passed on to the coordinator (default: 2, or 1 with one replica)" })
           .option("log-level", logLevelOption)
           .option("json-logs", { type: "boolean", default: false, describe: "print the processes' JSON log lines as they are" }),
       async (argv) => {
@@ -305,7 +319,11 @@ export async function main(args: string[]): Promise<number> {
           host: argv.host,
           port: argv.port,
           replicas: argv.replicas,
-          coordinatorFlags: ["--on-conflict", argv["on-conflict"]],
+          coordinatorFlags: [
+            "--on-conflict",
+            argv["on-conflict"],
+            ...(argv["min-in-sync"] === undefined ? [] : ["--min-in-sync", String(argv["min-in-sync"])]),
+          ],
           logLevel: argv["log-level"],
           jsonLogs: argv["json-logs"],
         });

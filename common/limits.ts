@@ -42,6 +42,18 @@ export const limits = {
   txnsPerBatchMax: 512,
   /** Calls the coordinator keeps in flight to one replica, per kind; more wait and are batched. */
   callsInFlightPerReplicaMax: 4,
+  /** How often the coordinator checks each replica's health, and the deadline of one check. */
+  healthCheckIntervalMs: 100,
+  healthCheckTimeoutMs: 250,
+  /** A replica whose health checks have failed this long is removed from the in-sync set. */
+  replicaDownAfterMs: 500,
+  /** Rows one catch-up Fetch call carries. */
+  catchUpRowsPerFetchMax: 1_000,
+  /** Deadline of a whole catch-up (CatchUp call) and of each Fetch page. */
+  catchUpTimeoutMs: 120_000,
+  fetchTimeoutMs: 10_000,
+  /** After a failed catch-up, how long the coordinator waits before it tries again. */
+  catchUpRetryMs: 1_000,
   /** Period of the timer tick that drives timeouts in both cores. */
   tickMs: 50,
   /** Largest log record accepted on replay (a larger length field is corruption). */
@@ -58,5 +70,7 @@ check(limits.logRecordBytesMax >= limits.grpcMessageBytesMax, "a log record must
 check(limits.decisionResendMsMin <= limits.decisionResendMsMax, "decision resend backoff range");
 check(limits.outcomeQueryBackoffMsMin <= limits.outcomeQueryBackoffMsMax, "outcome query backoff range");
 check(limits.tickMs < limits.prepareTimeoutMs, "the tick must be finer than the timeouts it drives");
+check(limits.healthCheckTimeoutMs < limits.replicaDownAfterMs, "a replica must get more than one health check before removal");
+check(limits.fetchTimeoutMs < limits.catchUpTimeoutMs, "a fetch page must fit in a catch-up");
 
 export type LimitName = keyof typeof limits;

@@ -17,6 +17,18 @@
 // 5. Answer the client once every participant acknowledged (or commitAckWaitMs after the decision:
 //    the decision is durable, the write will be applied everywhere). Keep the locks until every
 //    acknowledgement is in, re-sending COMMIT with backoff; then log END (not forced) and forget.
+//
+// The in-sync set. Writes go to the replicas in sync (and to those catching up). A replica whose
+// health checks fail for replicaDownAfterMs, or whose calls are refused, leaves the set (a forced
+// membership record, naming the commit sequence number from which it missed writes), as long as
+// at least minInSync replicas stay in it; otherwise it stays in, and writes fail fast until it is
+// back, so the latest data is never left on fewer than minInSync replicas. Transactions it was
+// preparing abort; COMMITs it had not acknowledged are owed to it (kept, without their locks, until
+// it acknowledges), so the coordinator never answers "abort" to it about a commit. When it answers
+// health checks again it catches up: it joins new transactions at once, and once every
+// transaction older than that has finished it copies what it missed from an in-sync replica; then
+// it is in sync again (another forced membership record). Reads go only to healthy in-sync
+// replicas; the shell drops an answer from a replica that left the set while the read was out.
 import { assert, assertNever } from "../common/assert";
 import { Code, type CodeValue } from "../common/errors";
 import { limits } from "../common/limits";
@@ -30,7 +42,19 @@ export type Input =
   | { readonly kind: "write"; readonly reqId: number; readonly writes: readonly Write[]; readonly nowMs: number }
   | { readonly kind: "votes"; readonly replicaId: string; readonly votes: readonly VoteItem[]; readonly nowMs: number }
   /** A prepare call to a replica failed: those transactions got no vote from it. */
-  | { readonly kind: "unreachable"; readonly replicaId: string; readonly txnIds: readonly string[]; readonly reason: string; readonly nowMs: number }
+  | {
+      readonly kind: "unreachable";
+      readonly replicaId: string;
+      readonly txnIds: readonly string[];
+      readonly reason: string;
+      /** The replica refused the connection (it is down), rather than being slow. */
+      readonly down: boolean;
+      readonly nowMs: number;
+    }
+  /** The result of one health check of a replica. */
+  | { readonly kind: "health"; readonly replicaId: string; readonly ok: boolean; readonly nowMs: number }
+  /** A catch-up the core asked for finished (ok) or failed. */
+  | { readonly kind: "caught-up"; readonly replicaId: string; readonly incarnation: number; readonly ok: boolean; readonly reason: string; readonly nowMs: number }
   | { readonly kind: "acks"; readonly replicaId: string; readonly txnIds: readonly string[]; readonly nowMs: number }
   | { readonly kind: "outcome-query"; readonly queryId: number; readonly txnIds: readonly string[]; readonly nowMs: number }
   /**
@@ -54,7 +78,9 @@ export type VoteItem =
 export type Message =
   | { readonly kind: "prepare"; readonly to: string; readonly txnId: string; readonly writes: readonly Write[]; readonly participants: readonly string[] }
   | { readonly kind: "commit"; readonly to: string; readonly txnId: string; readonly commitSeq: number }
-  | { readonly kind: "abort"; readonly to: string; readonly txnId: string };
+  | { readonly kind: "abort"; readonly to: string; readonly txnId: string }
+  /** Have replica `to` copy every row of version sinceSeq or later from replica sourceId. */
+  | { readonly kind: "catch-up"; readonly to: string; readonly sourceId: string; readonly sinceSeq: number; readonly incarnation: number };
 
 export type WriteResult =
   | { readonly ok: true; readonly commitSeq: number; readonly message?: string }
@@ -76,7 +102,29 @@ export function newReady(): Ready {
   return { persist: [], send: [], replies: [], outcomes: [] };
 }
 
-export type Phase = "preparing" | "committing";
+/**
+ * preparing: collecting votes. committing: COMMIT decided, waiting for acknowledgements, keys locked.
+ * owed: every in-sync participant acknowledged and the keys are free, but a participant that left
+ * the in-sync set still owes its acknowledgement.
+ */
+export type Phase = "preparing" | "committing" | "owed";
+
+export type MemberState = "in-sync" | "catching-up" | "out";
+
+export interface Member {
+  readonly id: string;
+  state: MemberState;
+  /** Grows every time the member leaves the in-sync set or starts a catch-up. */
+  incarnation: number;
+  /** False once it failed health checks for replicaDownAfterMs or refused a call; true on its next good check. */
+  healthy: boolean;
+  lastOkMs: number;
+  /** Out or catching up: every commit with a lower sequence number was applied there. */
+  outSinceSeq: number;
+  /** Catching up: transactions older than the catch-up, which must finish before the copy starts. */
+  catchUpWaitFor: Set<string> | null;
+  catchUpRetryAtMs: number;
+}
 
 export interface Txn {
   readonly txnId: string;
@@ -86,6 +134,10 @@ export interface Txn {
   /** Sorted, without duplicates. */
   readonly keys: readonly string[];
   readonly participants: readonly string[];
+  /** Participants whose vote and acknowledgement this transaction still needs. */
+  readonly required: Set<string>;
+  /** Participants that left the in-sync set and still owe the acknowledgement of the COMMIT. */
+  readonly owed: Set<string>;
   readonly startedMs: number;
   phase: Phase;
   readonly votedYes: Set<string>;
@@ -107,6 +159,14 @@ interface QueuedWrite {
 export interface CoordinatorConfig {
   readonly participants: readonly string[];
   readonly onConflict: OnConflict;
+  /** Writes need at least this many replicas in sync. */
+  readonly minInSync: number;
+}
+
+export interface Membership {
+  readonly inSync: readonly string[];
+  /** For each replica not in sync: the commit sequence number from which it may have missed writes. */
+  readonly outSince: Readonly<Record<string, number>>;
 }
 
 /** What recovery found in the decision log (coordinator/recovery.ts). */
@@ -116,6 +176,8 @@ export interface RecoveredCoordinator {
   readonly lastCommitSeq: number;
   /** COMMIT decisions not known to be acknowledged by every participant. */
   readonly unfinished: readonly { txnId: string; commitSeq: number; participants: readonly string[]; keys: readonly string[] }[];
+  /** The last membership record, or null when the log has none (every replica is in sync). */
+  readonly membership: Membership | null;
 }
 
 export class CoordinatorCore {
@@ -128,6 +190,7 @@ export class CoordinatorCore {
   /** key -> writes queued behind its holder (--on-conflict wait). */
   private readonly waiters = new Map<string, QueuedWrite[]>();
   private queuedCount = 0;
+  private readonly members = new Map<string, Member>();
 
   constructor(
     private readonly config: CoordinatorConfig,
@@ -135,20 +198,63 @@ export class CoordinatorCore {
     nowMs: number,
   ) {
     assert(config.participants.length > 0, "a coordinator needs participants");
+    assert(config.minInSync >= 1, "minInSync is at least 1");
     this.epoch = recovered.epoch;
     this.lastCommitSeq = recovered.lastCommitSeq;
+    for (const id of config.participants) {
+      // With no membership record, every replica is in sync. A replica the record does not know
+      // (added to the configuration since) must copy everything: it is out since 0.
+      const inSync = recovered.membership === null || recovered.membership.inSync.includes(id);
+      const outSinceSeq = recovered.membership?.outSince[id] ?? 0;
+      this.members.set(id, {
+        id,
+        state: inSync ? "in-sync" : "out",
+        incarnation: 0,
+        healthy: true,
+        lastOkMs: nowMs,
+        outSinceSeq,
+        catchUpWaitFor: null,
+        catchUpRetryAtMs: nowMs,
+      });
+    }
     for (const decided of recovered.unfinished) {
       // The decision is durable; only the acknowledgements are missing. Re-send COMMIT at once.
-      const txn = this.newTxn(decided.txnId, null, [], decided.keys, decided.participants, nowMs);
+      const participants = decided.participants.filter((id) => this.members.has(id));
+      const txn = this.newTxn(decided.txnId, null, [], decided.keys, participants, nowMs);
       txn.phase = "committing";
       txn.commitSeq = decided.commitSeq;
       txn.resendAtMs = nowMs;
+      for (const id of participants) {
+        if (this.members.get(id)!.state === "in-sync") continue;
+        txn.required.delete(id);
+        txn.owed.add(id);
+      }
+      this.txns.set(txn.txnId, txn);
+      if (txn.required.size === 0) {
+        txn.phase = "owed";
+        continue;
+      }
       for (const key of decided.keys) {
         assert(!this.locks.has(key), `two unfinished commits lock key ${key}`);
         this.locks.set(key, txn.txnId);
       }
-      this.txns.set(txn.txnId, txn);
     }
+  }
+
+  /** The replicas, their state in the in-sync set and their health. */
+  memberList(): readonly Member[] {
+    return [...this.members.values()];
+  }
+
+  /** Replicas a read may go to: in sync and healthy, with their incarnations. */
+  readable(): { id: string; incarnation: number }[] {
+    return [...this.members.values()].filter((m) => m.state === "in-sync" && m.healthy).map((m) => ({ id: m.id, incarnation: m.incarnation }));
+  }
+
+  /** True while the replica is in sync, and has not left the set since `incarnation`. */
+  stillReadable(id: string, incarnation: number): boolean {
+    const member = this.members.get(id);
+    return member !== undefined && member.state === "in-sync" && member.incarnation === incarnation;
   }
 
   /** The record to force before serving: it makes this epoch's transaction ids unique. */
@@ -170,6 +276,13 @@ export class CoordinatorCore {
           if (txn?.phase !== "preparing") continue;
           this.abort(txn, Code.UNAVAILABLE, `replica ${input.replicaId} could not be reached (${input.reason})`, input.nowMs, out);
         }
+        if (input.down) this.markDown(input.replicaId, input.reason, input.nowMs, out);
+        break;
+      case "health":
+        this.onHealth(input.replicaId, input.ok, input.nowMs, out);
+        break;
+      case "caught-up":
+        this.onCaughtUp(input, out);
         break;
       case "acks":
         for (const txnId of input.txnIds) this.onAck(input.replicaId, txnId, input.nowMs, out);
@@ -197,7 +310,7 @@ export class CoordinatorCore {
       out.replies.push({ reqId, result: { ok: true, commitSeq, message } });
     };
     const txn = this.txns.get(txnId);
-    if (txn?.phase === "committing") {
+    if (txn?.phase === "committing" || txn?.phase === "owed") {
       if (choice === "abort") return refuse(`the coordinator decided COMMIT (commit sequence number ${txn.commitSeq})`);
       for (const to of txn.participants) {
         if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId, commitSeq: txn.commitSeq });
@@ -223,11 +336,6 @@ export class CoordinatorCore {
     return done("no COMMIT decision exists (presumed abort); ABORT sent to every replica");
   }
 
-  /** True while something waits on time. */
-  hasTimers(): boolean {
-    return this.txns.size > 0 || this.queuedCount > 0;
-  }
-
   inFlight(): readonly Txn[] {
     return [...this.txns.values()];
   }
@@ -251,6 +359,11 @@ export class CoordinatorCore {
           message: `the coordinator has ${limits.inFlightTxnsMax} writes in flight (inFlightTxnsMax); retry later`,
         },
       });
+      return;
+    }
+    const refusal = this.writesRefused();
+    if (refusal !== null) {
+      out.replies.push({ reqId, result: { ok: false, code: Code.UNAVAILABLE, message: refusal } });
       return;
     }
     const keys = [...new Set(writes.map((write) => write.key))].sort();
@@ -292,7 +405,8 @@ export class CoordinatorCore {
       return;
     }
     this.txnCounter += 1;
-    const txn = this.newTxn(formatTxnId(this.epoch, this.txnCounter), write.reqId, write.writes, write.keys, this.config.participants, nowMs);
+    const participants = [...this.members.values()].filter((m) => m.state !== "out").map((m) => m.id);
+    const txn = this.newTxn(formatTxnId(this.epoch, this.txnCounter), write.reqId, write.writes, write.keys, participants, nowMs);
     for (const key of txn.keys) this.locks.set(key, txn.txnId);
     this.txns.set(txn.txnId, txn);
     for (const to of txn.participants) {
@@ -314,6 +428,8 @@ export class CoordinatorCore {
       writes,
       keys,
       participants,
+      required: new Set(participants),
+      owed: new Set(),
       startedMs: nowMs,
       phase: "preparing",
       votedYes: new Set(),
@@ -340,7 +456,7 @@ export class CoordinatorCore {
       return;
     }
     txn.votedYes.add(replicaId);
-    if (txn.votedYes.size < txn.participants.length) return;
+    for (const id of txn.required) if (!txn.votedYes.has(id)) return;
     // Every participant voted YES: decide COMMIT. The StepLoop forces this record before the
     // COMMIT messages below leave.
     this.lastCommitSeq += 1;
@@ -357,12 +473,24 @@ export class CoordinatorCore {
 
   private onAck(replicaId: string, txnId: string, nowMs: number, out: Ready): void {
     const txn = this.txns.get(txnId);
-    if (txn === undefined || txn.phase !== "committing") return;
+    if (txn === undefined || txn.phase === "preparing") return;
     txn.acked.add(replicaId);
-    if (txn.acked.size < txn.participants.length) return;
-    this.reply(txn, { ok: true, commitSeq: txn.commitSeq }, out);
-    out.persist.push({ record: { kind: "end", txnId }, force: false });
-    this.finish(txn, nowMs, out);
+    txn.owed.delete(replicaId);
+    this.checkCommitted(txn, nowMs, out);
+  }
+
+  /** Answers, unlocks and forgets a committing transaction as its acknowledgements come in. */
+  private checkCommitted(txn: Txn, nowMs: number, out: Ready): void {
+    if (txn.phase === "committing") {
+      for (const id of txn.required) if (!txn.acked.has(id)) return;
+      this.reply(txn, { ok: true, commitSeq: txn.commitSeq }, out);
+      txn.phase = "owed";
+      this.release(txn, nowMs, out);
+    }
+    if (txn.phase === "owed" && txn.owed.size === 0) {
+      out.persist.push({ record: { kind: "end", txnId: txn.txnId }, force: false });
+      this.txns.delete(txn.txnId);
+    }
   }
 
   /** Aborts a transaction still preparing: nothing to log (presumed abort). */
@@ -370,7 +498,8 @@ export class CoordinatorCore {
     assert(txn.phase === "preparing", `abort of ${txn.txnId} after its COMMIT decision`);
     for (const to of txn.participants) out.send.push({ kind: "abort", to, txnId: txn.txnId });
     this.reply(txn, { ok: false, code, message: `transaction ${txn.txnId} aborted, nothing was written: ${reason}` }, out);
-    this.finish(txn, nowMs, out);
+    this.txns.delete(txn.txnId);
+    this.release(txn, nowMs, out);
   }
 
   private reply(txn: Txn, result: WriteResult, out: Ready): void {
@@ -379,9 +508,11 @@ export class CoordinatorCore {
     txn.reqId = null;
   }
 
-  /** Forgets a transaction and hands its keys to the writes queued behind them. */
-  private finish(txn: Txn, nowMs: number, out: Ready): void {
-    this.txns.delete(txn.txnId);
+  /** Hands a finished transaction's keys to the writes queued behind them. */
+  private release(txn: Txn, nowMs: number, out: Ready): void {
+    for (const member of this.members.values()) {
+      if (member.catchUpWaitFor?.delete(txn.txnId) && member.catchUpWaitFor.size === 0) this.sendCatchUp(member, out);
+    }
     for (const key of txn.keys) {
       assert(this.locks.get(key) === txn.txnId, `lock on ${key} not held by ${txn.txnId}`);
       this.locks.delete(key);
@@ -400,7 +531,7 @@ export class CoordinatorCore {
   private outcomeFor(txnId: string, nowMs: number, out: Ready): OutcomeItem {
     const txn = this.txns.get(txnId);
     if (txn === undefined) return { txnId, outcome: "abort" }; // presumed abort
-    if (txn.phase === "committing") return { txnId, outcome: "commit", commitSeq: txn.commitSeq };
+    if (txn.phase !== "preparing") return { txnId, outcome: "commit", commitSeq: txn.commitSeq };
     // Still collecting votes, yet a participant already asks: abort now, so that the answer holds.
     this.abort(txn, Code.UNAVAILABLE, "a replica asked for its outcome before every vote arrived", nowMs, out);
     return { txnId, outcome: "abort" };
@@ -422,6 +553,7 @@ export class CoordinatorCore {
           }
           break;
         case "committing":
+        case "owed":
           if (nowMs >= txn.replyAtMs) this.reply(txn, { ok: true, commitSeq: txn.commitSeq }, out);
           if (nowMs >= txn.resendAtMs) {
             for (const to of txn.participants) {
@@ -436,6 +568,114 @@ export class CoordinatorCore {
       }
     }
     if (this.queuedCount > 0) this.expireWaiters(nowMs, out);
+    for (const member of this.members.values()) {
+      if (member.state !== "out" && nowMs - member.lastOkMs > limits.replicaDownAfterMs) {
+        this.markDown(member.id, `no answer to health checks for ${limits.replicaDownAfterMs} ms (replicaDownAfterMs)`, nowMs, out);
+      }
+    }
+  }
+
+  /** Why writes are refused now, or null when they may go ahead. */
+  private writesRefused(): string | null {
+    const inSync = [...this.members.values()].filter((m) => m.state === "in-sync");
+    const need = `${inSync.length} of ${this.members.size} replicas are in sync and writes need at least ${this.config.minInSync} (--min-in-sync)`;
+    if (inSync.length < this.config.minInSync) return `${need}; writes resume once enough replicas are back and caught up`;
+    const down = inSync.filter((m) => !m.healthy).map((m) => m.id);
+    if (down.length > 0) return `replica(s) ${down.join(", ")} are down and cannot leave the in-sync set: ${need}; writes resume when they are back`;
+    return null;
+  }
+
+  private onHealth(id: string, ok: boolean, nowMs: number, out: Ready): void {
+    const member = this.members.get(id);
+    if (member === undefined || !ok) return; // a failed check only counts by its absence (see onTick)
+    member.lastOkMs = nowMs;
+    member.healthy = true;
+    if (member.state === "out" && nowMs >= member.catchUpRetryAtMs) this.startCatchUp(member, out);
+  }
+
+  /**
+   * A replica is down (failed health checks, or refused a call). It leaves the in-sync set if at
+   * least minInSync replicas stay in it; otherwise it stays, marked down, and writes fail fast.
+   */
+  private markDown(id: string, reason: string, nowMs: number, out: Ready): void {
+    const member = this.members.get(id);
+    if (member === undefined || member.state === "out") return;
+    member.healthy = false;
+    if (member.state === "in-sync") {
+      const inSync = [...this.members.values()].filter((m) => m.state === "in-sync").length;
+      if (inSync - 1 < this.config.minInSync) return;
+      member.outSinceSeq = this.firstSeqNotAppliedBy(id);
+    }
+    this.leave(member, reason, nowMs, out);
+  }
+
+  /** The lowest commit sequence number the replica may not have applied. */
+  private firstSeqNotAppliedBy(id: string): number {
+    let first = this.lastCommitSeq + 1;
+    for (const txn of this.txns.values()) {
+      if (txn.phase !== "preparing" && txn.participants.includes(id) && !txn.acked.has(id)) first = Math.min(first, txn.commitSeq);
+    }
+    return first;
+  }
+
+  /** Takes a replica out of the in-sync set (or out of its catch-up), durably. */
+  private leave(member: Member, reason: string, nowMs: number, out: Ready): void {
+    member.state = "out";
+    member.incarnation += 1;
+    member.catchUpWaitFor = null;
+    out.persist.push({ record: this.membershipRecord(), force: true });
+    for (const txn of [...this.txns.values()]) {
+      if (!txn.participants.includes(member.id)) continue;
+      if (txn.phase === "preparing") {
+        this.abort(txn, Code.UNAVAILABLE, `replica ${member.id} left the in-sync set (${reason})`, nowMs, out);
+      } else if (!txn.acked.has(member.id)) {
+        txn.required.delete(member.id);
+        txn.owed.add(member.id);
+        this.checkCommitted(txn, nowMs, out);
+      }
+    }
+  }
+
+  private startCatchUp(member: Member, out: Ready): void {
+    member.state = "catching-up";
+    member.incarnation += 1;
+    // New transactions include it from now on; the older ones must finish before the copy starts,
+    // so that the source has applied every commit the replica will not see as a participant.
+    member.catchUpWaitFor = new Set([...this.txns.values()].filter((txn) => txn.phase !== "owed").map((txn) => txn.txnId));
+    if (member.catchUpWaitFor.size === 0) this.sendCatchUp(member, out);
+  }
+
+  private sendCatchUp(member: Member, out: Ready): void {
+    member.catchUpWaitFor = null;
+    const source = [...this.members.values()].find((m) => m.state === "in-sync" && m.healthy);
+    if (source === undefined) {
+      // No in-sync replica to copy from: try again on a later health check.
+      member.state = "out";
+      return;
+    }
+    out.send.push({ kind: "catch-up", to: member.id, sourceId: source.id, sinceSeq: member.outSinceSeq, incarnation: member.incarnation });
+  }
+
+  private onCaughtUp(input: Extract<Input, { kind: "caught-up" }>, out: Ready): void {
+    const member = this.members.get(input.replicaId);
+    if (member === undefined || member.state !== "catching-up" || member.incarnation !== input.incarnation) return;
+    if (!input.ok) {
+      member.catchUpRetryAtMs = input.nowMs + limits.catchUpRetryMs;
+      this.leave(member, `catch-up failed: ${input.reason}`, input.nowMs, out);
+      return;
+    }
+    member.state = "in-sync";
+    out.persist.push({ record: this.membershipRecord(), force: true });
+  }
+
+  private membershipRecord(): CoordinatorRecord {
+    const inSync: string[] = [];
+    const outSince: Record<string, number> = {};
+    for (const member of this.members.values()) {
+      if (member.state === "in-sync") inSync.push(member.id);
+      else outSince[member.id] = member.outSinceSeq;
+    }
+    return { kind: "membership", inSync, outSince };
   }
 
   private expireWaiters(nowMs: number, out: Ready): void {

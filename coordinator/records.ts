@@ -2,6 +2,7 @@
 //
 // Presumed abort: only COMMIT decisions are logged. A transaction with no commit record is aborted,
 // whatever happened to it, and a commit record is forced before any replica hears COMMIT.
+import { assertNever } from "../common/assert";
 import { DataLoss } from "../common/errors";
 
 export type CoordinatorRecord =
@@ -16,12 +17,18 @@ export type CoordinatorRecord =
       readonly keys: readonly string[];
     }
   /** Every participant acknowledged the commit: recovery may forget the transaction. Not forced. */
-  | { readonly kind: "end"; readonly txnId: string };
+  | { readonly kind: "end"; readonly txnId: string }
+  /**
+   * The in-sync set changed. Forced before any write goes ahead without a replica that left, and
+   * before a replica that caught up serves reads.
+   */
+  | { readonly kind: "membership"; readonly inSync: readonly string[]; readonly outSince: Readonly<Record<string, number>> };
 
 type Encoded =
   | { k: "s"; e: number; q: number }
   | { k: "c"; t: string; q: number; p: readonly string[]; y: readonly string[] }
-  | { k: "e"; t: string };
+  | { k: "e"; t: string }
+  | { k: "m"; i: readonly string[]; o: Readonly<Record<string, number>> };
 
 export function encodeCoordinatorRecord(record: CoordinatorRecord): Buffer {
   let encoded: Encoded;
@@ -35,6 +42,11 @@ export function encodeCoordinatorRecord(record: CoordinatorRecord): Buffer {
     case "end":
       encoded = { k: "e", t: record.txnId };
       break;
+    case "membership":
+      encoded = { k: "m", i: record.inSync, o: record.outSince };
+      break;
+    default:
+      assertNever(record);
   }
   return Buffer.from(JSON.stringify(encoded), "utf8");
 }
@@ -67,6 +79,12 @@ export function decodeCoordinatorRecord(payload: Buffer, lsn: number): Coordinat
     case "e":
       if (typeof record.t !== "string") return bad();
       return { kind: "end", txnId: record.t };
+    case "m": {
+      if (!isStringList(record.i) || typeof record.o !== "object" || record.o === null) return bad();
+      const outSince = record.o as Record<string, unknown>;
+      if (!Object.values(outSince).every((seq) => typeof seq === "number")) return bad();
+      return { kind: "membership", inSync: record.i, outSince: outSince as Record<string, number> };
+    }
     default:
       return bad();
   }

@@ -1,12 +1,13 @@
 // Rebuilding the coordinator from its decision log. Pure: records in, state out.
 import { assertNever } from "../common/assert";
-import type { RecoveredCoordinator } from "./core";
+import type { Membership, RecoveredCoordinator } from "./core";
 import type { CoordinatorRecord } from "./records";
 
 export function recoverCoordinator(records: readonly CoordinatorRecord[]): RecoveredCoordinator & { committedInLog: number } {
   let epoch = 0;
   let lastCommitSeq = 0;
   let committedInLog = 0;
+  let membership: Membership | null = null;
   const unfinished = new Map<string, { txnId: string; commitSeq: number; participants: readonly string[]; keys: readonly string[] }>();
   for (const record of records) {
     switch (record.kind) {
@@ -22,9 +23,12 @@ export function recoverCoordinator(records: readonly CoordinatorRecord[]): Recov
       case "end":
         unfinished.delete(record.txnId);
         break;
+      case "membership":
+        membership = { inSync: record.inSync, outSince: record.outSince };
+        break;
       default:
         assertNever(record);
     }
   }
-  return { epoch: epoch + 1, lastCommitSeq, unfinished: [...unfinished.values()], committedInLog };
+  return { epoch: epoch + 1, lastCommitSeq, unfinished: [...unfinished.values()], membership, committedInLog };
 }

@@ -12,7 +12,8 @@ import { deadline, fromServiceError } from "../common/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import type { Write } from "../common/types";
-import { channelOptions, participantProto } from "../proto/load";
+import { channelOptions, healthProto, participantProto } from "../proto/load";
+import type { HealthClient } from "../proto/gen/grpc/health/v1/Health";
 import type { ParticipantClient } from "../proto/gen/twopc/participant/Participant";
 import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/participant/ParticipantStatusResponse";
 import type { ReadResult__Output } from "../proto/gen/twopc/participant/ReadResult";
@@ -23,6 +24,7 @@ import type { Input, Message, VoteItem } from "./core";
 type PrepareMessage = Extract<Message, { kind: "prepare" }>;
 type CommitMessage = Extract<Message, { kind: "commit" }>;
 type AbortMessage = Extract<Message, { kind: "abort" }>;
+type CatchUpMessage = Extract<Message, { kind: "catch-up" }>;
 
 /** Collects items and sends them in batches, with a bounded number of calls in flight. */
 export class Batcher<T> {
@@ -54,6 +56,7 @@ export class Batcher<T> {
 
 export class ReplicaLink {
   private readonly client: ParticipantClient;
+  private readonly health: HealthClient;
   private readonly prepares: Batcher<PrepareMessage>;
   private readonly commits: Batcher<CommitMessage>;
   private readonly aborts: Batcher<AbortMessage>;
@@ -65,8 +68,11 @@ export class ReplicaLink {
     private readonly coordinatorId: string,
     private readonly toCore: (input: Input) => void,
     private readonly logger: Logger,
+    /** The address of another replica (the source of a catch-up). */
+    private readonly addressOf: (replicaId: string) => string | undefined,
   ) {
     this.client = new participantProto.Participant(address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
+    this.health = new healthProto.Health(address, grpc.credentials.createInsecure(), channelOptions) as unknown as HealthClient;
     this.prepares = new Batcher((batch) => this.sendPrepares(batch));
     this.commits = new Batcher((batch) => this.sendCommits(batch));
     this.aborts = new Batcher((batch) => this.sendAborts(batch));
@@ -82,6 +88,9 @@ export class ReplicaLink {
         break;
       case "abort":
         this.aborts.push(message);
+        break;
+      case "catch-up":
+        this.catchUp(message);
         break;
       default:
         assertNever(message);
@@ -119,6 +128,34 @@ export class ReplicaLink {
     });
   }
 
+  /** One health check (grpc.health.v1): resolves true when the replica answers SERVING in time. */
+  checkHealth(): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.health.Check({ service: "" }, { deadline: deadline(limits.healthCheckTimeoutMs) }, (error, response) =>
+        resolve(!error && response?.status === "SERVING"),
+      );
+    });
+  }
+
+  private catchUp(message: CatchUpMessage): void {
+    const sourceAddress = this.addressOf(message.sourceId);
+    const done = (ok: boolean, reason: string): void =>
+      this.toCore({ kind: "caught-up", replicaId: this.id, incarnation: message.incarnation, ok, reason, nowMs: Date.now() });
+    if (sourceAddress === undefined) return done(false, `no address for source ${message.sourceId}`);
+    this.logger.info(
+      { event: "catch-up", replica: this.id, source: message.sourceId, sinceSeq: message.sinceSeq },
+      `replica ${this.id} catches up from ${message.sourceId} (commits from ${message.sinceSeq} on)`,
+    );
+    this.client.CatchUp(
+      { sourceId: message.sourceId, sourceAddress, sinceSeq: message.sinceSeq },
+      { deadline: deadline(limits.catchUpTimeoutMs) },
+      (error, response) => {
+        if (error || response === undefined) done(false, error ? `${codeName(error.code)}: ${error.details}` : "empty response");
+        else done(true, `${response.rowsCopied} rows copied`);
+      },
+    );
+  }
+
   status(timeoutMs: number): Promise<ParticipantStatusResponse__Output> {
     return new Promise((resolve, reject) => {
       this.client.Status({}, { deadline: deadline(timeoutMs) }, (error, response) => {
@@ -130,6 +167,7 @@ export class ReplicaLink {
 
   close(): void {
     this.client.close();
+    this.health.close();
   }
 
   private sendPrepares(batch: PrepareMessage[]): Promise<void> {
@@ -147,7 +185,8 @@ export class ReplicaLink {
         if (error || response === undefined) {
           const reason = error ? `${codeName(error.code)}: ${error.details}` : "empty response";
           this.logger.debug({ event: "prepare-failed", replica: this.id, reason, txns: batch.length }, "prepare call failed");
-          this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: batch.map((m) => m.txnId), reason, nowMs });
+          const down = error?.code === grpc.status.UNAVAILABLE;
+          this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: batch.map((m) => m.txnId), reason, down, nowMs });
         } else {
           const votes = response.votes.flatMap((vote): VoteItem[] => {
             switch (vote.vote) {
@@ -165,7 +204,7 @@ export class ReplicaLink {
           const missing = batch.filter((m) => !answered.has(m.txnId)).map((m) => m.txnId);
           this.toCore({ kind: "votes", replicaId: this.id, votes, nowMs });
           if (missing.length > 0) {
-            this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: missing, reason: "the replica returned no vote", nowMs });
+            this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: missing, reason: "the replica returned no vote", down: false, nowMs });
           }
         }
         resolve();

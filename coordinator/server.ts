@@ -41,6 +41,8 @@ export interface CoordinatorOptions {
   readonly dataDir: string;
   readonly replicas: readonly ReplicaAddress[];
   readonly onConflict: OnConflict;
+  /** Writes need at least this many replicas in sync. */
+  readonly minInSync: number;
   readonly logger: Logger;
 }
 
@@ -62,7 +64,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const records = replayed.records.map((payload, i) => decodeCoordinatorRecord(payload, replayed.firstLsn + i));
   const recovered = recoverCoordinator(records);
   const core = new CoordinatorCore(
-    { participants: options.replicas.map((replica) => replica.id), onConflict: options.onConflict },
+    { participants: options.replicas.map((replica) => replica.id), onConflict: options.onConflict, minInSync: options.minInSync },
     recovered,
     Date.now(),
   );
@@ -118,7 +120,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         if (message.kind === "commit" && (dropCommits || (fanoutTo !== null && message.to !== fanoutTo))) continue;
         const link = links.get(message.to);
         if (link === undefined) {
-          logger.error({ event: "unknown-replica", replica: message.to, txnId: message.txnId }, `no address for replica ${message.to}`);
+          logger.error({ event: "unknown-replica", replica: message.to }, `no address for replica ${message.to}`);
           continue;
         }
         link.enqueue(message);
@@ -152,13 +154,26 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     },
   });
   for (const replica of options.replicas) {
-    links.set(replica.id, new ReplicaLink(replica.id, replica.address, options.id, (input) => loop.push(input), logger));
+    links.set(
+      replica.id,
+      new ReplicaLink(replica.id, replica.address, options.id, (input) => loop.push(input), logger, (id) => links.get(id)?.address),
+    );
   }
 
-  const ticker = setInterval(() => {
-    if (core.hasTimers()) loop.push({ kind: "tick", nowMs: Date.now() });
-  }, limits.tickMs);
-  if (core.hasTimers()) loop.push({ kind: "tick", nowMs: Date.now() });
+  const ticker = setInterval(() => loop.push({ kind: "tick", nowMs: Date.now() }), limits.tickMs);
+  loop.push({ kind: "tick", nowMs: Date.now() });
+  // Health checks: one at a time per replica; the core removes a replica that stops answering.
+  const checking = new Set<string>();
+  const healthTimer = setInterval(() => {
+    for (const link of links.values()) {
+      if (checking.has(link.id)) continue;
+      checking.add(link.id);
+      void link.checkHealth().then((ok) => {
+        checking.delete(link.id);
+        loop.push({ kind: "health", replicaId: link.id, ok, nowMs: Date.now() });
+      });
+    }
+  }, limits.healthCheckIntervalMs);
 
   /** What every replica knows of a transaction (unreachable ones count as unknown). */
   async function inspectReplicas(txnId: string): Promise<Extract<Input, { kind: "resolve" }>["replicas"]> {
@@ -184,23 +199,30 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     loop.push({ kind: "write", reqId, writes, nowMs: Date.now() });
   }
 
-  /** Reads from the replicas in random order: the first that answers serves the read. */
+  /**
+   * Reads from the healthy in-sync replicas in random order: the first that answers serves the
+   * read, unless it left the in-sync set while the read was out (its answer may then be stale).
+   */
   async function read(keys: string[]): Promise<ReadResult__Output[]> {
-    const order = [...links.values()];
+    const order = core.readable();
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     const failures: string[] = [];
-    for (const link of order) {
+    for (const { id, incarnation } of order) {
+      const link = links.get(id)!;
       try {
-        return await link.read(keys);
+        const results = await link.read(keys);
+        if (core.stillReadable(id, incarnation)) return results;
+        failures.push(`replica ${id} left the in-sync set while it answered`);
       } catch (error) {
         const kvError = error as KvError;
         if (kvError.code !== Code.UNAVAILABLE && kvError.code !== Code.DEADLINE_EXCEEDED) throw kvError;
         failures.push(kvError.message);
       }
     }
+    if (order.length === 0) throw new Unavailable("no replica is in sync and healthy to serve the read");
     throw new Unavailable(`no replica could serve the read: ${failures.join("; ")}`);
   }
 
@@ -260,8 +282,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       });
     },
     Status: (_callRef, callback) => {
+      const members = new Map(core.memberList().map((member) => [member.id, member]));
       const replicas = [...links.values()].map(
         async (link): Promise<ReplicaStatus> => {
+          const member = members.get(link.id)!;
+          const membership = { state: member.state, healthy: member.healthy };
           try {
             const status = await link.status(statusCallTimeoutMs);
             return {
@@ -272,9 +297,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
               prepared: status.prepared.length,
               keys: status.keys,
               inDoubt: status.prepared.map((txn) => ({ txnId: txn.txnId, keys: txn.keys, ageMs: txn.ageMs })),
+              ...membership,
             };
           } catch (error) {
-            return { id: link.id, address: link.address, up: false, error: (error as Error).message };
+            return { id: link.id, address: link.address, up: false, error: (error as Error).message, ...membership };
           }
         },
       );
@@ -293,6 +319,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
             waitingFor: txn.participants.filter((id) => !(txn.phase === "preparing" ? txn.votedYes : txn.acked).has(id)),
           })),
           lockedKeys: core.lockedKeyCount(),
+          minInSync: options.minInSync,
           onConflict: options.onConflict,
           logForces: log.forces,
           logRecordsForced: log.recordsForced,
@@ -343,6 +370,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       if (stopped) return;
       stopped = true;
       clearInterval(ticker);
+      clearInterval(healthTimer);
       // Stop taking calls; give the ones under way a moment, then cut them off.
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
@@ -366,7 +394,13 @@ function logTurn(logger: Logger, ready: Ready): void {
   for (const { record } of ready.persist) {
     if (record.kind === "commit") logger.debug({ event: "decision", txnId: record.txnId, commitSeq: record.commitSeq }, `decided COMMIT ${record.txnId}`);
   }
-  for (const message of ready.send) logger.debug({ event: "send", kind: message.kind, to: message.to, txnId: message.txnId }, `${message.kind} ${message.txnId} -> ${message.to}`);
+  for (const message of ready.send) {
+    const what = message.kind === "catch-up" ? `from ${message.sourceId} since ${message.sinceSeq}` : message.txnId;
+    logger.debug({ event: "send", kind: message.kind, to: message.to, what }, `${message.kind} ${what} -> ${message.to}`);
+  }
+  for (const { record } of ready.persist) {
+    if (record.kind === "membership") logger.info({ event: "membership", ...record }, `in-sync set: ${record.inSync.join(", ")}`);
+  }
   for (const { reqId, result } of ready.replies) {
     if (result.ok) logger.debug({ event: "reply", reqId, commitSeq: result.commitSeq }, `request ${reqId} committed`);
     else logger.debug({ event: "reply", reqId, code: result.code, reason: result.message }, `request ${reqId} failed`);

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { limits } from "../common/limits";
+import type { ProtoGrpcType as HealthProto } from "./gen/health";
 import type { ProtoGrpcType as KvProto } from "./gen/kv";
 import type { ProtoGrpcType as ParticipantProto } from "./gen/participant";
 
@@ -33,6 +34,7 @@ function load<T>(file: string): T {
 
 export const kvProto = load<KvProto>("kv.proto").twopc.kv;
 export const participantProto = load<ParticipantProto>("participant.proto").twopc.participant;
+export const healthProto = load<HealthProto>("health.proto").grpc.health.v1;
 
 /** Channel options both sides use: message size limits and keepalive so a dead peer is noticed. */
 export const channelOptions: grpc.ChannelOptions = {

@@ -18,7 +18,9 @@ import type { Write } from "../common/types";
 import { checkKey, checkTxnId, checkValue } from "../common/validate";
 import { FileLog } from "../logs/file-log";
 import { decodePeerState, encodePeerState } from "../proto/convert";
-import { channelOptions, participantProto, serverOptions } from "../proto/load";
+import type { FetchResponse__Output } from "../proto/gen/twopc/participant/FetchResponse";
+import { healthHandlers } from "../proto/health";
+import { channelOptions, healthProto, participantProto, serverOptions } from "../proto/load";
 import type { CoordinationClient } from "../proto/gen/twopc/participant/Coordination";
 import type { ParticipantClient, ParticipantHandlers } from "../proto/gen/twopc/participant/Participant";
 import type { TxnWrite__Output } from "../proto/gen/twopc/participant/TxnWrite";
@@ -187,6 +189,34 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     }
   }
 
+  /**
+   * Copies every row of version sinceSeq or later from an in-sync replica, page by page, each only
+   * over an older version here; then forces SQLite, since these rows are not in this replica's log.
+   */
+  async function catchUp(sourceAddress: string, sinceSeq: number): Promise<number> {
+    const source = new participantProto.Participant(sourceAddress, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
+    try {
+      let afterKey = "";
+      let rowsCopied = 0;
+      for (;;) {
+        const page = await new Promise<FetchResponse__Output>((resolve, reject) =>
+          source.Fetch({ sinceSeq, afterKey, limit: limits.catchUpRowsPerFetchMax }, { deadline: deadline(limits.fetchTimeoutMs) }, (error, response) =>
+            error || response === undefined ? reject(error ?? new Error("empty response")) : resolve(response),
+          ),
+        );
+        store.install(page.rows.map((row) => ({ key: row.key, value: row.deleted ? null : row.value, version: row.version })));
+        rowsCopied += page.rows.length;
+        const last = page.rows[page.rows.length - 1];
+        if (page.done || last === undefined) break;
+        afterKey = last.key;
+      }
+      store.checkpoint();
+      return rowsCopied;
+    } finally {
+      source.close();
+    }
+  }
+
   /** Registers a call's continuation and steps its input. */
   function call(makeInput: (callId: number) => Input, respond: Pending["respond"], callback: grpc.sendUnaryData<never>): void {
     const callId = nextCallId++;
@@ -331,6 +361,36 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         callback,
       );
     },
+    Fetch: (callRef, callback) => {
+      const { sinceSeq, afterKey } = callRef.request;
+      const limit = Math.min(Math.max(callRef.request.limit, 1), limits.catchUpRowsPerFetchMax);
+      // After a barrier: every decision this replica has taken is applied before it is copied.
+      call(
+        (callId) => ({ kind: "barrier", callId, nowMs: Date.now() }),
+        () => {
+          const rows = store.fetch(sinceSeq, afterKey, limit);
+          callback(null, {
+            rows: rows.map((row) => ({ key: row.key, value: row.value ?? Buffer.alloc(0), deleted: row.value === null, version: row.version })),
+            done: rows.length < limit,
+          });
+        },
+        callback,
+      );
+    },
+    CatchUp: (callRef, callback) => {
+      const { sourceId, sourceAddress, sinceSeq } = callRef.request;
+      logger.info({ event: "catch-up-start", source: sourceId, sinceSeq }, `catching up from ${sourceId} (rows of version ${sinceSeq} and later)`);
+      catchUp(sourceAddress, sinceSeq).then(
+        (rowsCopied) => {
+          logger.info({ event: "catch-up-done", source: sourceId, rowsCopied, appliedSeq: store.appliedSeq() }, `caught up from ${sourceId}: ${rowsCopied} rows`);
+          callback(null, { rowsCopied, appliedSeq: store.appliedSeq() });
+        },
+        (error: unknown) => {
+          logger.warn({ event: "catch-up-failed", source: sourceId, err: String(error) }, `catch-up from ${sourceId} failed`);
+          callback(toStatus(new Unavailable(`replica ${options.id}: catch-up from ${sourceId} failed: ${(error as Error).message}`)));
+        },
+      );
+    },
     Dump: (_callRef, callback) => {
       call((callId) => ({ kind: "barrier", callId, nowMs: Date.now() }), () => {
         const { entries, checksum } = store.dump();
@@ -341,6 +401,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
 
   const server = new grpc.Server(serverOptions);
   server.addService(participantProto.Participant.service, handlers);
+  server.addService(healthProto.Health.service, healthHandlers);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(options.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
       error ? reject(new Error(`replica ${options.id} cannot listen on ${options.listen}: ${error.message}`)) : resolve(boundPort),

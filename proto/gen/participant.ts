@@ -2,6 +2,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AbortRequest as _twopc_participant_AbortRequest, AbortRequest__Output as _twopc_participant_AbortRequest__Output } from './twopc/participant/AbortRequest';
+import type { CatchUpRequest as _twopc_participant_CatchUpRequest, CatchUpRequest__Output as _twopc_participant_CatchUpRequest__Output } from './twopc/participant/CatchUpRequest';
+import type { CatchUpResponse as _twopc_participant_CatchUpResponse, CatchUpResponse__Output as _twopc_participant_CatchUpResponse__Output } from './twopc/participant/CatchUpResponse';
 import type { CommitRequest as _twopc_participant_CommitRequest, CommitRequest__Output as _twopc_participant_CommitRequest__Output } from './twopc/participant/CommitRequest';
 import type { CommitTxn as _twopc_participant_CommitTxn, CommitTxn__Output as _twopc_participant_CommitTxn__Output } from './twopc/participant/CommitTxn';
 import type { CoordinationClient as _twopc_participant_CoordinationClient, CoordinationDefinition as _twopc_participant_CoordinationDefinition } from './twopc/participant/Coordination';
@@ -9,6 +11,9 @@ import type { DecisionResponse as _twopc_participant_DecisionResponse, DecisionR
 import type { DumpEntry as _twopc_participant_DumpEntry, DumpEntry__Output as _twopc_participant_DumpEntry__Output } from './twopc/participant/DumpEntry';
 import type { DumpRequest as _twopc_participant_DumpRequest, DumpRequest__Output as _twopc_participant_DumpRequest__Output } from './twopc/participant/DumpRequest';
 import type { DumpResponse as _twopc_participant_DumpResponse, DumpResponse__Output as _twopc_participant_DumpResponse__Output } from './twopc/participant/DumpResponse';
+import type { FetchRequest as _twopc_participant_FetchRequest, FetchRequest__Output as _twopc_participant_FetchRequest__Output } from './twopc/participant/FetchRequest';
+import type { FetchResponse as _twopc_participant_FetchResponse, FetchResponse__Output as _twopc_participant_FetchResponse__Output } from './twopc/participant/FetchResponse';
+import type { FetchedRow as _twopc_participant_FetchedRow, FetchedRow__Output as _twopc_participant_FetchedRow__Output } from './twopc/participant/FetchedRow';
 import type { OutcomeRequest as _twopc_participant_OutcomeRequest, OutcomeRequest__Output as _twopc_participant_OutcomeRequest__Output } from './twopc/participant/OutcomeRequest';
 import type { OutcomeResponse as _twopc_participant_OutcomeResponse, OutcomeResponse__Output as _twopc_participant_OutcomeResponse__Output } from './twopc/participant/OutcomeResponse';
 import type { ParticipantClient as _twopc_participant_ParticipantClient, ParticipantDefinition as _twopc_participant_ParticipantDefinition } from './twopc/participant/Participant';
@@ -36,6 +41,8 @@ export interface ProtoGrpcType {
   twopc: {
     participant: {
       AbortRequest: MessageTypeDefinition<_twopc_participant_AbortRequest, _twopc_participant_AbortRequest__Output>
+      CatchUpRequest: MessageTypeDefinition<_twopc_participant_CatchUpRequest, _twopc_participant_CatchUpRequest__Output>
+      CatchUpResponse: MessageTypeDefinition<_twopc_participant_CatchUpResponse, _twopc_participant_CatchUpResponse__Output>
       CommitRequest: MessageTypeDefinition<_twopc_participant_CommitRequest, _twopc_participant_CommitRequest__Output>
       CommitTxn: MessageTypeDefinition<_twopc_participant_CommitTxn, _twopc_participant_CommitTxn__Output>
       Coordination: SubtypeConstructor<typeof grpc.Client, _twopc_participant_CoordinationClient> & { service: _twopc_participant_CoordinationDefinition }
@@ -43,6 +50,9 @@ export interface ProtoGrpcType {
       DumpEntry: MessageTypeDefinition<_twopc_participant_DumpEntry, _twopc_participant_DumpEntry__Output>
       DumpRequest: MessageTypeDefinition<_twopc_participant_DumpRequest, _twopc_participant_DumpRequest__Output>
       DumpResponse: MessageTypeDefinition<_twopc_participant_DumpResponse, _twopc_participant_DumpResponse__Output>
+      FetchRequest: MessageTypeDefinition<_twopc_participant_FetchRequest, _twopc_participant_FetchRequest__Output>
+      FetchResponse: MessageTypeDefinition<_twopc_participant_FetchResponse, _twopc_participant_FetchResponse__Output>
+      FetchedRow: MessageTypeDefinition<_twopc_participant_FetchedRow, _twopc_participant_FetchedRow__Output>
       Outcome: EnumTypeDefinition
       OutcomeRequest: MessageTypeDefinition<_twopc_participant_OutcomeRequest, _twopc_participant_OutcomeRequest__Output>
       OutcomeResponse: MessageTypeDefinition<_twopc_participant_OutcomeResponse, _twopc_participant_OutcomeResponse__Output>

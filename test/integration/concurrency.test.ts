@@ -62,7 +62,9 @@ describe("50 concurrent clients on 200 keys", () => {
 
 describe("two concurrent writes to one key", () => {
   it("with --on-conflict abort (the default): one succeeds, the other gets ABORTED naming the key", async () => {
-    const cluster = await TestCluster.start();
+    // Replica r1 stalls 300 ms after logging the first prepare, so the first write surely holds
+    // the key when the second arrives, however busy the machine is.
+    const cluster = await TestCluster.start({ failpoints: "r1:after-prepare-log-before-vote=pause=300@1" });
     try {
       const kv = cluster.client();
       // Both calls leave before either can finish: the second finds the key locked.

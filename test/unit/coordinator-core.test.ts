@@ -11,7 +11,7 @@
 //
 // How: each test builds a core with participants r1, r2, r3, feeds it inputs one at a time with
 // an explicit nowMs, and inspects the Ready (persist, send, replies, outcomes) each step produced,
-// plus the public accessors (inFlight, lockedKeyCount, lastSeq, hasTimers, startRecord).
+// plus the public accessors (inFlight, lockedKeyCount, lastSeq, startRecord).
 import { describe, expect, it } from "vitest";
 import { Code, DataLoss } from "../../common/errors";
 import { limits } from "../../common/limits";
@@ -30,14 +30,14 @@ import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecor
 import { recoverCoordinator } from "../../coordinator/recovery";
 
 const PARTICIPANTS = ["r1", "r2", "r3"] as const;
-const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [] };
+const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null };
 
 function put(key: string, value: string): Write {
   return { key, value: Buffer.from(value, "utf8") };
 }
 
 function newCore(onConflict: OnConflict = "abort", recovered: RecoveredCoordinator = FRESH, nowMs = 0): CoordinatorCore {
-  return new CoordinatorCore({ participants: [...PARTICIPANTS], onConflict }, recovered, nowMs);
+  return new CoordinatorCore({ participants: [...PARTICIPANTS], onConflict, minInSync: 2 }, recovered, nowMs);
 }
 
 function step(core: CoordinatorCore, input: Input): Ready {
@@ -58,7 +58,9 @@ function ack(core: CoordinatorCore, replicaId: string, txnId: string, nowMs = 0)
   return step(core, { kind: "acks", replicaId, txnIds: [txnId], nowMs });
 }
 
+/** A timer tick, with every replica answering its health checks (these tests are about 2PC, not membership). */
 function tick(core: CoordinatorCore, nowMs: number): Ready {
+  for (const replicaId of PARTICIPANTS) step(core, { kind: "health", replicaId, ok: true, nowMs });
   return step(core, { kind: "tick", nowMs });
 }
 
@@ -93,7 +95,7 @@ function sendsOf(ready: Ready, kind: Message["kind"]): Message[] {
 
 describe("CoordinatorCore: the path of a committed write", () => {
   it("sends PREPARE to every participant with an epoch-prefixed txn id, and logs nothing yet", () => {
-    const core = newCore("abort", { epoch: 7, lastCommitSeq: 0, unfinished: [] });
+    const core = newCore("abort", { epoch: 7, lastCommitSeq: 0, unfinished: [], membership: null });
     const writes = [put("a", "1")];
     const ready = write(core, 1, writes);
     expect(ready.persist).toEqual([]);
@@ -161,7 +163,7 @@ describe("CoordinatorCore: the path of a committed write", () => {
     expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
     expect(core.lockedKeyCount()).toBe(0);
     expect(core.inFlight()).toEqual([]);
-    expect(core.hasTimers()).toBe(false);
+    expect(core.inFlight()).toHaveLength(0);
     // A late duplicate ack changes nothing.
     expect(ack(core, "r3", txnId)).toEqual(newReady());
     // The next write takes the next commit sequence number.
@@ -319,7 +321,7 @@ describe("CoordinatorCore: aborts", () => {
     expect(result.message).toContain("prepareTimeoutMs");
     expect(result.message).toContain(String(limits.prepareTimeoutMs));
     expect(core.lockedKeyCount()).toBe(0);
-    expect(core.hasTimers()).toBe(false);
+    expect(core.inFlight()).toHaveLength(0);
   });
 });
 
@@ -367,7 +369,6 @@ describe("CoordinatorCore: key conflicts", () => {
     const queued = write(core, 2, writes2, 10);
     expect(queued).toEqual(newReady());
     expect(core.inFlight()).toHaveLength(1);
-    expect(core.hasTimers()).toBe(true);
 
     for (const r of PARTICIPANTS) yes(core, r, first, 20);
     ack(core, "r1", first, 30);
@@ -421,7 +422,7 @@ describe("CoordinatorCore: key conflicts", () => {
     const done = ack(core, "r3", holder, queuedMs + limits.lockWaitTimeoutMs + 1);
     expect(sendsOf(done, "prepare")).toEqual([]);
     expect(done.replies.filter((reply) => reply.reqId === 2)).toEqual([]);
-    expect(core.hasTimers()).toBe(false);
+    expect(core.inFlight()).toHaveLength(0);
   });
 });
 
@@ -517,7 +518,6 @@ describe("coordinator recovery", () => {
     expect(core.startRecord()).toEqual({ kind: "start", epoch: 2, lastCommitSeq: 2 });
     expect(core.lastSeq()).toBe(2);
     expect(core.lockedKeyCount()).toBe(2);
-    expect(core.hasTimers()).toBe(true);
 
     // Its keys are locked: a write to one is refused.
     const refused = write(core, 1, [put("c", "x")], startMs);
@@ -542,7 +542,7 @@ describe("coordinator recovery", () => {
     expect(done.replies).toEqual([]);
     expect(done.persist).toEqual([{ record: { kind: "end", txnId: "1.2" }, force: false }]);
     expect(core.lockedKeyCount()).toBe(0);
-    expect(core.hasTimers()).toBe(false);
+    expect(core.inFlight()).toHaveLength(0);
 
     // New transactions carry the new epoch and continue the commit sequence.
     const { txnId, decision } = writeAndDecide(core, 2, [put("c", "y")], startMs + 2);

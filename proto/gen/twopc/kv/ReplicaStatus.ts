@@ -12,6 +12,8 @@ export interface ReplicaStatus {
   'prepared'?: (number);
   'keys'?: (number | string | Long);
   'inDoubt'?: (_twopc_kv_InDoubtTxn)[];
+  'state'?: (string);
+  'healthy'?: (boolean);
 }
 
 export interface ReplicaStatus__Output {
@@ -23,4 +25,6 @@ export interface ReplicaStatus__Output {
   'prepared': (number);
   'keys': (number);
   'inDoubt': (_twopc_kv_InDoubtTxn__Output)[];
+  'state': (string);
+  'healthy': (boolean);
 }

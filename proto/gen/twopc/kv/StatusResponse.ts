@@ -14,6 +14,7 @@ export interface StatusResponse {
   'onConflict'?: (string);
   'logForces'?: (number | string | Long);
   'logRecordsForced'?: (number | string | Long);
+  'minInSync'?: (number);
 }
 
 export interface StatusResponse__Output {
@@ -26,4 +27,5 @@ export interface StatusResponse__Output {
   'onConflict': (string);
   'logForces': (number);
   'logRecordsForced': (number);
+  'minInSync': (number);
 }

@@ -3,10 +3,14 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AbortRequest as _twopc_participant_AbortRequest, AbortRequest__Output as _twopc_participant_AbortRequest__Output } from '../../twopc/participant/AbortRequest';
+import type { CatchUpRequest as _twopc_participant_CatchUpRequest, CatchUpRequest__Output as _twopc_participant_CatchUpRequest__Output } from '../../twopc/participant/CatchUpRequest';
+import type { CatchUpResponse as _twopc_participant_CatchUpResponse, CatchUpResponse__Output as _twopc_participant_CatchUpResponse__Output } from '../../twopc/participant/CatchUpResponse';
 import type { CommitRequest as _twopc_participant_CommitRequest, CommitRequest__Output as _twopc_participant_CommitRequest__Output } from '../../twopc/participant/CommitRequest';
 import type { DecisionResponse as _twopc_participant_DecisionResponse, DecisionResponse__Output as _twopc_participant_DecisionResponse__Output } from '../../twopc/participant/DecisionResponse';
 import type { DumpRequest as _twopc_participant_DumpRequest, DumpRequest__Output as _twopc_participant_DumpRequest__Output } from '../../twopc/participant/DumpRequest';
 import type { DumpResponse as _twopc_participant_DumpResponse, DumpResponse__Output as _twopc_participant_DumpResponse__Output } from '../../twopc/participant/DumpResponse';
+import type { FetchRequest as _twopc_participant_FetchRequest, FetchRequest__Output as _twopc_participant_FetchRequest__Output } from '../../twopc/participant/FetchRequest';
+import type { FetchResponse as _twopc_participant_FetchResponse, FetchResponse__Output as _twopc_participant_FetchResponse__Output } from '../../twopc/participant/FetchResponse';
 import type { ParticipantStatusRequest as _twopc_participant_ParticipantStatusRequest, ParticipantStatusRequest__Output as _twopc_participant_ParticipantStatusRequest__Output } from '../../twopc/participant/ParticipantStatusRequest';
 import type { ParticipantStatusResponse as _twopc_participant_ParticipantStatusResponse, ParticipantStatusResponse__Output as _twopc_participant_ParticipantStatusResponse__Output } from '../../twopc/participant/ParticipantStatusResponse';
 import type { PeerOutcomeRequest as _twopc_participant_PeerOutcomeRequest, PeerOutcomeRequest__Output as _twopc_participant_PeerOutcomeRequest__Output } from '../../twopc/participant/PeerOutcomeRequest';
@@ -26,6 +30,15 @@ export interface ParticipantClient extends grpc.Client {
   abort(argument: _twopc_participant_AbortRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
   abort(argument: _twopc_participant_AbortRequest, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
   
+  CatchUp(argument: _twopc_participant_CatchUpRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
+  CatchUp(argument: _twopc_participant_CatchUpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
+  CatchUp(argument: _twopc_participant_CatchUpRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
+  CatchUp(argument: _twopc_participant_CatchUpRequest, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
+  catchUp(argument: _twopc_participant_CatchUpRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
+  catchUp(argument: _twopc_participant_CatchUpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
+  catchUp(argument: _twopc_participant_CatchUpRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
+  catchUp(argument: _twopc_participant_CatchUpRequest, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
+  
   Commit(argument: _twopc_participant_CommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
   Commit(argument: _twopc_participant_CommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
   Commit(argument: _twopc_participant_CommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
@@ -43,6 +56,15 @@ export interface ParticipantClient extends grpc.Client {
   dump(argument: _twopc_participant_DumpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
   dump(argument: _twopc_participant_DumpRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
   dump(argument: _twopc_participant_DumpRequest, callback: grpc.requestCallback<_twopc_participant_DumpResponse__Output>): grpc.ClientUnaryCall;
+  
+  Fetch(argument: _twopc_participant_FetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_FetchResponse__Output>): grpc.ClientUnaryCall;
+  Fetch(argument: _twopc_participant_FetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_FetchResponse__Output>): grpc.ClientUnaryCall;
+  Fetch(argument: _twopc_participant_FetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_FetchResponse__Output>): grpc.ClientUnaryCall;
+  Fetch(argument: _twopc_participant_FetchRequest, callback: grpc.requestCallback<_twopc_participant_FetchResponse__Output>): grpc.ClientUnaryCall;
+  fetch(argument: _twopc_participant_FetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_FetchResponse__Output>): grpc.ClientUnaryCall;
+  fetch(argument: _twopc_participant_FetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_FetchResponse__Output>): grpc.ClientUnaryCall;
+  fetch(argument: _twopc_participant_FetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_FetchResponse__Output>): grpc.ClientUnaryCall;
+  fetch(argument: _twopc_participant_FetchRequest, callback: grpc.requestCallback<_twopc_participant_FetchResponse__Output>): grpc.ClientUnaryCall;
   
   Inspect(argument: _twopc_participant_PeerOutcomeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
   Inspect(argument: _twopc_participant_PeerOutcomeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_PeerOutcomeResponse__Output>): grpc.ClientUnaryCall;
@@ -94,9 +116,13 @@ export interface ParticipantClient extends grpc.Client {
 export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
   Abort: grpc.handleUnaryCall<_twopc_participant_AbortRequest__Output, _twopc_participant_DecisionResponse>;
   
+  CatchUp: grpc.handleUnaryCall<_twopc_participant_CatchUpRequest__Output, _twopc_participant_CatchUpResponse>;
+  
   Commit: grpc.handleUnaryCall<_twopc_participant_CommitRequest__Output, _twopc_participant_DecisionResponse>;
   
   Dump: grpc.handleUnaryCall<_twopc_participant_DumpRequest__Output, _twopc_participant_DumpResponse>;
+  
+  Fetch: grpc.handleUnaryCall<_twopc_participant_FetchRequest__Output, _twopc_participant_FetchResponse>;
   
   Inspect: grpc.handleUnaryCall<_twopc_participant_PeerOutcomeRequest__Output, _twopc_participant_PeerOutcomeResponse>;
   
@@ -112,8 +138,10 @@ export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
 
 export interface ParticipantDefinition extends grpc.ServiceDefinition {
   Abort: MethodDefinition<_twopc_participant_AbortRequest, _twopc_participant_DecisionResponse, _twopc_participant_AbortRequest__Output, _twopc_participant_DecisionResponse__Output>
+  CatchUp: MethodDefinition<_twopc_participant_CatchUpRequest, _twopc_participant_CatchUpResponse, _twopc_participant_CatchUpRequest__Output, _twopc_participant_CatchUpResponse__Output>
   Commit: MethodDefinition<_twopc_participant_CommitRequest, _twopc_participant_DecisionResponse, _twopc_participant_CommitRequest__Output, _twopc_participant_DecisionResponse__Output>
   Dump: MethodDefinition<_twopc_participant_DumpRequest, _twopc_participant_DumpResponse, _twopc_participant_DumpRequest__Output, _twopc_participant_DumpResponse__Output>
+  Fetch: MethodDefinition<_twopc_participant_FetchRequest, _twopc_participant_FetchResponse, _twopc_participant_FetchRequest__Output, _twopc_participant_FetchResponse__Output>
   Inspect: MethodDefinition<_twopc_participant_PeerOutcomeRequest, _twopc_participant_PeerOutcomeResponse, _twopc_participant_PeerOutcomeRequest__Output, _twopc_participant_PeerOutcomeResponse__Output>
   PeerOutcome: MethodDefinition<_twopc_participant_PeerOutcomeRequest, _twopc_participant_PeerOutcomeResponse, _twopc_participant_PeerOutcomeRequest__Output, _twopc_participant_PeerOutcomeResponse__Output>
   Prepare: MethodDefinition<_twopc_participant_PrepareRequest, _twopc_participant_PrepareResponse, _twopc_participant_PrepareRequest__Output, _twopc_participant_PrepareResponse__Output>
