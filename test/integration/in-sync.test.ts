@@ -1,0 +1,171 @@
+// Proves that the store keeps serving with a replica down and lets it come back: writes go on
+// without a replica that left the in-sync set; a replica that returns (restart, or SIGCONT after
+// SIGSTOP) catches up, deletions included, and is in sync again with identical content; a paused
+// replica never serves a stale read; below --min-in-sync writes fail fast with UNAVAILABLE and
+// nothing is partly applied, and they resume once enough replicas are back.
+import { afterAll, describe, expect, it } from "vitest";
+import { Code, KvError } from "../../common/errors";
+import type { KvClient } from "../../client/client";
+import { killAllStarted, TestCluster, waitFor } from "./harness";
+
+afterAll(async () => {
+  await killAllStarted();
+});
+
+async function replicaState(cluster: TestCluster, id: string): Promise<string | undefined> {
+  const status = await cluster.client(2_000).status();
+  return status.replicas.find((replica) => replica.id === id)?.state;
+}
+
+/** Retries a write through the short window in which a dead replica is being noticed. */
+async function putEventually(kv: KvClient, key: string, value: string): Promise<number> {
+  return waitFor(`put ${key}`, async () => (await kv.put(key, value)).version, 10_000);
+}
+
+describe("a replica down and back", () => {
+  it("writes continue without it; it catches up (deletions too) and is in sync again", async () => {
+    const cluster = await TestCluster.start();
+    try {
+      const kv = cluster.client(5_000);
+      for (let i = 0; i < 20; i++) await kv.put(`k${i}`, `before-${i}`);
+
+      await cluster.replicas[2]!.kill("SIGKILL");
+      await putEventually(kv, "k0", "during-0");
+      await waitFor("r3 out of the in-sync set", async () => (await replicaState(cluster, "r3")) === "out");
+      for (let i = 1; i < 20; i++) await kv.put(`k${i}`, `during-${i}`);
+      await kv.del("k5");
+      await kv.del("k6");
+      await kv.put("new-key", "written while r3 was down");
+      expect((await kv.get("k7"))?.value.toString()).toBe("during-7");
+
+      cluster.startReplica(2);
+      await waitFor("r3 back in sync", async () => (await replicaState(cluster, "r3")) === "in-sync", 30_000);
+      await cluster.waitSettled();
+      const checksums = await cluster.checksums();
+      expect(new Set(checksums).size).toBe(1);
+      const contents = await cluster.contents();
+      const r3 = contents[2]!;
+      expect(r3.has("k5")).toBe(false);
+      expect(r3.has("k6")).toBe(false);
+      expect(r3.get("k7")?.value).toBe("during-7");
+      expect(r3.get("new-key")?.value).toBe("written while r3 was down");
+      expect(cluster.replicas[2]!.output.some((line) => line.includes('"event":"catch-up-done"'))).toBe(true);
+      // Writes after its return reach it as a participant.
+      await kv.put("after", "return");
+      await cluster.waitSettled();
+      expect((await cluster.contents())[2]!.get("after")?.value).toBe("return");
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
+
+describe("a paused replica (SIGSTOP, then SIGCONT)", () => {
+  it("never serves a stale read, and catches up once continued", async () => {
+    const cluster = await TestCluster.start();
+    try {
+      const writer = cluster.client(5_000);
+      const reader = cluster.client(8_000);
+      const keys = ["a", "b", "c", "d"];
+      // Per key, the highest version acknowledged so far.
+      const acked = new Map<string, number>();
+      const stale: string[] = [];
+      let reads = 0;
+      let running = true;
+      const writing = (async () => {
+        for (let i = 0; running; i++) {
+          const key = keys[i % keys.length]!;
+          try {
+            const { version } = await writer.put(key, `v${i}`);
+            acked.set(key, Math.max(acked.get(key) ?? 0, version));
+          } catch (error) {
+            if (!(error instanceof KvError)) throw error;
+          }
+        }
+      })();
+      const reading = (async () => {
+        for (let i = 0; running; i++) {
+          const key = keys[i % keys.length]!;
+          const floor = acked.get(key) ?? 0; // acknowledged before this read was sent
+          try {
+            const entry = await reader.get(key);
+            reads += 1;
+            const version = entry?.version ?? 0;
+            if (version < floor) stale.push(`${key}: read version ${version}, but ${floor} was acknowledged before the read`);
+          } catch (error) {
+            if (!(error instanceof KvError)) throw error;
+          }
+        }
+      })();
+
+      await waitFor("some writes", () => acked.size === keys.length);
+      const r2 = cluster.replicas[1]!;
+      process.kill(r2.pid, "SIGSTOP");
+      try {
+        await waitFor("r2 out of the in-sync set", async () => (await replicaState(cluster, "r2")) === "out", 15_000);
+        const before = [...acked.values()].reduce((a, b) => a + b, 0);
+        await waitFor("writes going on without r2", () => [...acked.values()].reduce((a, b) => a + b, 0) > before + 20);
+      } finally {
+        process.kill(r2.pid, "SIGCONT");
+      }
+      await waitFor("r2 back in sync", async () => (await replicaState(cluster, "r2")) === "in-sync", 30_000);
+      const readsBefore = reads;
+      await waitFor("reads after r2's return", () => reads > readsBefore + 50);
+      running = false;
+      await Promise.all([writing, reading]);
+      expect(stale).toEqual([]);
+      await cluster.waitSettled();
+      expect(new Set(await cluster.checksums()).size).toBe(1);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
+
+describe("below --min-in-sync", () => {
+  it("refuses writes fast with UNAVAILABLE, applies nothing, and resumes when a replica is back", async () => {
+    const cluster = await TestCluster.start();
+    try {
+      const kv = cluster.client(5_000);
+      await kv.put("x", "1");
+      await cluster.replicas[2]!.kill("SIGKILL");
+      await putEventually(kv, "x", "2");
+      await waitFor("r3 out", async () => (await replicaState(cluster, "r3")) === "out");
+
+      await cluster.replicas[1]!.kill("SIGKILL");
+      // r2 cannot leave: the in-sync set would drop below 2. Writes fail fast, saying why.
+      const error = await waitFor(
+        "writes refused for want of in-sync replicas",
+        async () => {
+          try {
+            await kv.put("refused", "never");
+            return undefined;
+          } catch (e) {
+            const kvError = e as KvError;
+            return kvError.message.includes("--min-in-sync") ? kvError : undefined;
+          }
+        },
+        10_000,
+      );
+      expect(error.code).toBe(Code.UNAVAILABLE);
+      expect(error.message).toContain("writes need at least 2 (--min-in-sync)");
+      expect(error.message).toContain("r2");
+      // Refused up front by the admission check (that is the message above), not by a timeout.
+      await expect(kv.put("refused", "never")).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+      expect((await kv.get("x"))?.value.toString()).toBe("2");
+
+      cluster.startReplica(1);
+      await putEventually(kv, "x", "3");
+      cluster.startReplica(2);
+      await waitFor("r3 back in sync", async () => (await replicaState(cluster, "r3")) === "in-sync", 30_000);
+      await cluster.waitSettled();
+      const contents = await cluster.contents();
+      for (const content of contents) {
+        expect(content.has("refused")).toBe(false);
+        expect(content.get("x")?.value).toBe("3");
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
