@@ -217,6 +217,12 @@ export class CoordinatorCore {
         catchUpRetryAtMs: nowMs,
       });
     }
+    // A commit that shares a key with a newer unfinished commit had released its locks before the
+    // newer one took them: it was owed (every in-sync participant had applied it) at the stop.
+    const newestSeqOfKey = new Map<string, number>();
+    for (const decided of recovered.unfinished) {
+      for (const key of decided.keys) newestSeqOfKey.set(key, Math.max(newestSeqOfKey.get(key) ?? 0, decided.commitSeq));
+    }
     for (const decided of recovered.unfinished) {
       // The decision is durable; only the acknowledgements are missing. Re-send COMMIT at once.
       const participants = decided.participants.filter((id) => this.members.has(id));
@@ -224,8 +230,10 @@ export class CoordinatorCore {
       txn.phase = "committing";
       txn.commitSeq = decided.commitSeq;
       txn.resendAtMs = nowMs;
+      const released = decided.keys.some((key) => newestSeqOfKey.get(key)! > decided.commitSeq);
       for (const id of participants) {
-        if (this.members.get(id)!.state === "in-sync") continue;
+        // The log does not say who acknowledged a released commit: every participant still owes it.
+        if (!released && this.members.get(id)!.state === "in-sync") continue;
         txn.required.delete(id);
         txn.owed.add(id);
       }
@@ -511,7 +519,7 @@ export class CoordinatorCore {
   /** Hands a finished transaction's keys to the writes queued behind them. */
   private release(txn: Txn, nowMs: number, out: Ready): void {
     for (const member of this.members.values()) {
-      if (member.catchUpWaitFor?.delete(txn.txnId) && member.catchUpWaitFor.size === 0) this.sendCatchUp(member, out);
+      if (member.catchUpWaitFor?.delete(txn.txnId) && member.catchUpWaitFor.size === 0) this.sendCatchUp(member, nowMs, out);
     }
     for (const key of txn.keys) {
       assert(this.locks.get(key) === txn.txnId, `lock on ${key} not held by ${txn.txnId}`);
@@ -590,7 +598,7 @@ export class CoordinatorCore {
     if (member === undefined || !ok) return; // a failed check only counts by its absence (see onTick)
     member.lastOkMs = nowMs;
     member.healthy = true;
-    if (member.state === "out" && nowMs >= member.catchUpRetryAtMs) this.startCatchUp(member, out);
+    if (member.state === "out" && nowMs >= member.catchUpRetryAtMs) this.startCatchUp(member, nowMs, out);
   }
 
   /**
@@ -636,25 +644,28 @@ export class CoordinatorCore {
     }
   }
 
-  private startCatchUp(member: Member, out: Ready): void {
+  private startCatchUp(member: Member, nowMs: number, out: Ready): void {
     member.state = "catching-up";
     member.incarnation += 1;
     // New transactions include it from now on; the older ones must finish before the copy starts,
     // so that the source has applied every commit the replica will not see as a participant.
     member.catchUpWaitFor = new Set([...this.txns.values()].filter((txn) => txn.phase !== "owed").map((txn) => txn.txnId));
-    if (member.catchUpWaitFor.size === 0) this.sendCatchUp(member, out);
+    if (member.catchUpWaitFor.size === 0) this.sendCatchUp(member, nowMs, out);
   }
 
-  private sendCatchUp(member: Member, out: Ready): void {
+  private sendCatchUp(member: Member, nowMs: number, out: Ready): void {
     member.catchUpWaitFor = null;
     const source = [...this.members.values()].find((m) => m.state === "in-sync" && m.healthy);
     if (source === undefined) {
-      // No in-sync replica to copy from: try again on a later health check.
-      member.state = "out";
+      // No in-sync replica to copy from: out again (it may have joined transactions since), and
+      // try again after catchUpRetryMs.
+      member.catchUpRetryAtMs = nowMs + limits.catchUpRetryMs;
+      this.leave(member, "no healthy in-sync replica to copy from", nowMs, out);
       return;
     }
     out.send.push({ kind: "catch-up", to: member.id, sourceId: source.id, sinceSeq: member.outSinceSeq, incarnation: member.incarnation });
   }
+
 
   private onCaughtUp(input: Extract<Input, { kind: "caught-up" }>, out: Ready): void {
     const member = this.members.get(input.replicaId);

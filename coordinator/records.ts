@@ -80,7 +80,7 @@ export function decodeCoordinatorRecord(payload: Buffer, lsn: number): Coordinat
       if (typeof record.t !== "string") return bad();
       return { kind: "end", txnId: record.t };
     case "m": {
-      if (!isStringList(record.i) || typeof record.o !== "object" || record.o === null) return bad();
+      if (!isStringList(record.i) || typeof record.o !== "object" || record.o === null || Array.isArray(record.o)) return bad();
       const outSince = record.o as Record<string, unknown>;
       if (!Object.values(outSince).every((seq) => typeof seq === "number")) return bad();
       return { kind: "membership", inSync: record.i, outSince: outSince as Record<string, number> };

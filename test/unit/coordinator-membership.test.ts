@@ -1,0 +1,617 @@
+// Proves that the coordinator's pure core (coordinator/core.ts) keeps the in-sync set as its header
+// comment says:
+// - a replica with no good health check for more than replicaDownAfterMs, or one that refused a
+//   call ("unreachable" with down: true, at once), leaves the set with a forced membership record
+//   naming the first commit sequence number it may have missed, and writes go on without it;
+// - a replica that was merely slow (down: false) only costs the transactions it was preparing;
+// - a COMMIT it had not acknowledged is owed to it: the client is answered and the keys are freed
+//   once the in-sync replicas acknowledged, but the transaction is kept (outcome "commit", COMMIT
+//   re-sent) until the owed replica acknowledges, and only then ENDed;
+// - it never leaves if fewer than minInSync would stay: then writes fail fast with UNAVAILABLE
+//   until it answers health checks again;
+// - a replica that is back catches up: it joins new transactions at once, its catch-up copy starts
+//   once every older transaction finished, a stale or failed "caught-up" is handled, retries wait
+//   catchUpRetryMs, and it is readable only once in sync again (stillReadable never revives an old
+//   incarnation);
+// - recovery (coordinator/recovery.ts) rebuilds the membership and the owed commits, including a
+//   log in which an owed commit's key was taken by a newer commit; membership records round-trip
+//   through coordinator/records.ts and garbage shapes are DATA_LOSS.
+//
+// How: each test builds a core with participants r1, r2, r3 (minInSync 2, --on-conflict abort) and
+// steps it one input at a time with an explicit nowMs, a fresh Ready per step, asserting on that
+// Ready (persist, send, replies, outcomes) and on the accessors (memberList, readable,
+// stillReadable, inFlight, lockedKeyCount). Healthy replicas get a good health check right before
+// every tick, since a tick removes a member whose last good check is older than replicaDownAfterMs.
+// Every persisted record is kept, in order, as the decision log a recovery would read.
+import { describe, expect, it } from "vitest";
+import { Code, DataLoss } from "../../common/errors";
+import { limits } from "../../common/limits";
+import {
+  CoordinatorCore,
+  newReady,
+  type CoordinatorConfig,
+  type Input,
+  type Member,
+  type Message,
+  type Ready,
+  type RecoveredCoordinator,
+  type Txn,
+} from "../../coordinator/core";
+import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecord } from "../../coordinator/records";
+import { recoverCoordinator } from "../../coordinator/recovery";
+
+const CONFIG: CoordinatorConfig = { participants: ["r1", "r2", "r3"], onConflict: "abort", minInSync: 2 };
+const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null };
+/** The first tick at which a replica last heard at 0 is removed. */
+const DOWN_AT = limits.replicaDownAfterMs + 1;
+
+/** A core, stepped one input at a time, and the records it asked to persist (its decision log). */
+class Driver {
+  readonly core: CoordinatorCore;
+  readonly log: CoordinatorRecord[] = [];
+
+  constructor(recovered: RecoveredCoordinator = FRESH, nowMs = 0) {
+    this.core = new CoordinatorCore(CONFIG, recovered, nowMs);
+    this.log.push(this.core.startRecord());
+  }
+
+  step(input: Input): Ready {
+    const out = newReady();
+    this.core.step(input, out);
+    this.log.push(...out.persist.map((entry) => entry.record));
+    return out;
+  }
+
+  health(replicaId: string, nowMs: number, ok = true): Ready {
+    return this.step({ kind: "health", replicaId, ok, nowMs });
+  }
+
+  /** Good health checks from `healthy` at nowMs, then a tick; returns the tick's Ready. */
+  tick(nowMs: number, healthy: readonly string[]): Ready {
+    for (const replicaId of healthy) expect(this.health(replicaId, nowMs).send).toEqual([]);
+    return this.step({ kind: "tick", nowMs });
+  }
+
+  write(reqId: number, key: string, nowMs: number): Ready {
+    return this.step({ kind: "write", reqId, writes: [{ key, value: Buffer.from(`v${reqId}`, "utf8") }], nowMs });
+  }
+
+  /** Starts a write that must go ahead; returns its transaction id and where it prepares. */
+  start(reqId: number, key: string, nowMs: number): { txnId: string; preparedAt: string[] } {
+    const ready = this.write(reqId, key, nowMs);
+    expect(ready.replies).toEqual([]);
+    const prepares = ready.send.filter((message) => message.kind === "prepare");
+    expect(prepares.length).toBeGreaterThan(0);
+    const txnId = prepares[0]!.txnId;
+    for (const message of prepares) {
+      expect(message.txnId).toBe(txnId);
+      expect(message.participants).toEqual(prepares.map((m) => m.to));
+    }
+    return { txnId, preparedAt: prepares.map((message) => message.to) };
+  }
+
+  yes(replicaId: string, txnId: string, nowMs: number): Ready {
+    return this.step({ kind: "votes", replicaId, votes: [{ txnId, vote: "yes" }], nowMs });
+  }
+
+  ack(replicaId: string, txnId: string, nowMs: number): Ready {
+    return this.step({ kind: "acks", replicaId, txnIds: [txnId], nowMs });
+  }
+
+  /** A write that every listed replica votes for and acknowledges; returns its commit sequence number. */
+  commitWith(reqId: number, key: string, replicas: readonly string[], nowMs: number): number {
+    const { txnId, preparedAt } = this.start(reqId, key, nowMs);
+    expect(preparedAt).toEqual(replicas);
+    for (const id of replicas) this.yes(id, txnId, nowMs);
+    let last = newReady();
+    for (const id of replicas) last = this.ack(id, txnId, nowMs);
+    expect(last.replies).toHaveLength(1);
+    const result = last.replies[0]!.result;
+    expect(result.ok).toBe(true);
+    return result.ok ? result.commitSeq : -1;
+  }
+
+  member(id: string): Member {
+    const member = this.core.memberList().find((m) => m.id === id);
+    expect(member).toBeDefined();
+    return member!;
+  }
+
+  states(): Record<string, string> {
+    return Object.fromEntries(this.core.memberList().map((m) => [m.id, m.state]));
+  }
+
+  txn(txnId: string): Txn | undefined {
+    return this.core.inFlight().find((txn) => txn.txnId === txnId);
+  }
+}
+
+function membership(inSync: string[], outSince: Record<string, number>): { record: CoordinatorRecord; force: boolean } {
+  return { record: { kind: "membership", inSync, outSince }, force: true };
+}
+
+/** Replicas a Ready sends a message of this kind about this transaction to. */
+function sentTo(ready: Ready, kind: Message["kind"], txnId: string): string[] {
+  return ready.send.filter((message) => message.kind === kind && "txnId" in message && message.txnId === txnId).map((message) => message.to);
+}
+
+function catchUps(ready: Ready): Message[] {
+  return ready.send.filter((message) => message.kind === "catch-up");
+}
+
+function failure(ready: Ready, reqId: number): { code: number; message: string } {
+  const reply = ready.replies.find((r) => r.reqId === reqId);
+  expect(reply).toBeDefined();
+  const result = reply!.result;
+  if (result.ok) throw new Error(`write ${reqId} succeeded, expected a failure`);
+  return result;
+}
+
+/** Takes r3 out of the set by health checks: r1 and r2 answer, r3 stays silent since 0. */
+function takeR3Out(d: Driver, expectedOutSince: number): Ready {
+  const ready = d.tick(DOWN_AT, ["r1", "r2"]);
+  expect(ready.persist).toEqual([membership(["r1", "r2"], { r3: expectedOutSince })]);
+  return ready;
+}
+
+describe("leaving the in-sync set by failed health checks", () => {
+  it("removes a silent replica after replicaDownAfterMs, and writes then commit with the other two alone", () => {
+    const d = new Driver();
+    expect(d.commitWith(1, "k0", ["r1", "r2", "r3"], 0)).toBe(1);
+
+    // Exactly replicaDownAfterMs without a good check is not yet too long.
+    const atLimit = d.tick(limits.replicaDownAfterMs, ["r1", "r2"]);
+    expect(atLimit.persist).toEqual([]);
+    expect(d.states()).toEqual({ r1: "in-sync", r2: "in-sync", r3: "in-sync" });
+
+    // One ms more: r3 leaves, durably, out since the first commit it has not seen (lastCommitSeq + 1).
+    const gone = d.tick(DOWN_AT, ["r1", "r2"]);
+    expect(gone.persist).toEqual([membership(["r1", "r2"], { r3: 2 })]);
+    expect(gone.send).toEqual([]);
+    expect(d.states()).toEqual({ r1: "in-sync", r2: "in-sync", r3: "out" });
+    expect(d.member("r3")).toMatchObject({ state: "out", healthy: false, incarnation: 1, outSinceSeq: 2 });
+    expect(d.core.readable().map((r) => r.id)).toEqual(["r1", "r2"]);
+
+    // A new write prepares at r1 and r2 only, and their votes and acks alone commit it.
+    const { txnId, preparedAt } = d.start(2, "a", DOWN_AT + 1);
+    expect(preparedAt).toEqual(["r1", "r2"]);
+    expect(d.yes("r1", txnId, DOWN_AT + 1).persist).toEqual([]);
+    const decided = d.yes("r2", txnId, DOWN_AT + 1);
+    expect(decided.persist).toEqual([
+      { record: { kind: "commit", txnId, commitSeq: 2, participants: ["r1", "r2"], keys: ["a"] }, force: true },
+    ]);
+    expect(sentTo(decided, "commit", txnId)).toEqual(["r1", "r2"]);
+    expect(d.ack("r1", txnId, DOWN_AT + 2).replies).toEqual([]);
+    const done = d.ack("r2", txnId, DOWN_AT + 2);
+    expect(done.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2 } }]);
+    expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
+    expect(d.core.inFlight()).toEqual([]);
+    expect(d.core.lockedKeyCount()).toBe(0);
+
+    // Staying out does not log the membership again.
+    expect(d.tick(DOWN_AT + 2_000, ["r1", "r2"]).persist).toEqual([]);
+  });
+});
+
+describe("unreachable replicas", () => {
+  it("down: true removes the replica at once and aborts what it was preparing, naming it", () => {
+    const d = new Driver();
+    const t1 = d.start(1, "a", 0);
+    const t2 = d.start(2, "b", 0);
+    expect(t1.preparedAt).toEqual(["r1", "r2", "r3"]);
+    d.yes("r1", t1.txnId, 0);
+
+    // 10 ms in: far less than replicaDownAfterMs, yet the refused connection is enough.
+    const ready = d.step({ kind: "unreachable", replicaId: "r3", txnIds: [t1.txnId], reason: "connect ECONNREFUSED", down: true, nowMs: 10 });
+    expect(ready.persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
+    const f1 = failure(ready, 1);
+    expect(f1.code).toBe(Code.UNAVAILABLE);
+    expect(f1.message).toContain("replica r3");
+    expect(f1.message).toContain("ECONNREFUSED");
+    // The other transaction it was preparing aborts too, since r3 left.
+    const f2 = failure(ready, 2);
+    expect(f2.code).toBe(Code.UNAVAILABLE);
+    expect(f2.message).toContain("replica r3 left the in-sync set");
+    expect(sentTo(ready, "abort", t1.txnId)).toEqual(["r1", "r2", "r3"]);
+    expect(sentTo(ready, "abort", t2.txnId)).toEqual(["r1", "r2", "r3"]);
+    expect(d.member("r3")).toMatchObject({ state: "out", healthy: false, incarnation: 1 });
+    expect(d.core.inFlight()).toEqual([]);
+    expect(d.core.lockedKeyCount()).toBe(0);
+
+    expect(d.start(3, "a", 11).preparedAt).toEqual(["r1", "r2"]);
+  });
+
+  it("down: false only aborts the listed transactions; the replica stays in sync", () => {
+    const d = new Driver();
+    const t1 = d.start(1, "a", 0);
+    const t2 = d.start(2, "b", 0);
+    const ready = d.step({ kind: "unreachable", replicaId: "r3", txnIds: [t1.txnId], reason: "deadline exceeded", down: false, nowMs: 10 });
+    expect(ready.persist).toEqual([]);
+    expect(ready.replies).toHaveLength(1);
+    const f1 = failure(ready, 1);
+    expect(f1.code).toBe(Code.UNAVAILABLE);
+    expect(f1.message).toContain("replica r3");
+    expect(sentTo(ready, "abort", t1.txnId)).toEqual(["r1", "r2", "r3"]);
+    expect(d.member("r3")).toMatchObject({ state: "in-sync", healthy: true, incarnation: 0 });
+    expect(d.core.readable().map((r) => r.id)).toEqual(["r1", "r2", "r3"]);
+
+    // t2 is untouched and still needs r3.
+    expect(d.txn(t2.txnId)?.phase).toBe("preparing");
+    d.yes("r1", t2.txnId, 20);
+    expect(d.yes("r2", t2.txnId, 20).persist).toEqual([]);
+    expect(d.yes("r3", t2.txnId, 20).persist).toHaveLength(1);
+    expect(d.start(3, "a", 21).preparedAt).toEqual(["r1", "r2", "r3"]);
+  });
+});
+
+describe("COMMITs owed to a replica that left", () => {
+  it("answers and unlocks once the in-sync replicas ack, keeps the decision until the owed ack, then ENDs", () => {
+    const d = new Driver();
+    // T1 on "a": every vote YES, commit sequence number 1; r1 acks, r2 and r3 not yet.
+    const t1 = d.start(1, "a", 0).txnId;
+    for (const id of ["r1", "r2", "r3"]) d.yes(id, t1, 0);
+    expect(d.ack("r1", t1, 10).replies).toEqual([]);
+    // T2 on "b" commits fully (sequence number 2), so lastCommitSeq + 1 = 3 differs from T1's.
+    expect(d.commitWith(2, "b", ["r1", "r2", "r3"], 20)).toBe(2);
+    expect(d.core.lockedKeyCount()).toBe(1);
+
+    // r3 leaves: out since 1, T1's sequence number, the first commit it may have missed.
+    const gone = takeR3Out(d, 1);
+    expect(gone.replies).toEqual([]); // r2 has not acked T1 yet
+    expect(d.core.lockedKeyCount()).toBe(1);
+    expect(d.txn(t1)?.phase).toBe("committing");
+
+    // r2's ack is the last one T1 needs from the in-sync set: the client hears ok, "a" is free.
+    const inSyncAcked = d.ack("r2", t1, DOWN_AT + 1);
+    expect(inSyncAcked.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1 } }]);
+    expect(inSyncAcked.persist).toEqual([]); // no END: r3 still owes its ack
+    expect(d.core.lockedKeyCount()).toBe(0);
+    const owed = d.txn(t1);
+    expect(owed?.phase).toBe("owed");
+    expect([...owed!.owed]).toEqual(["r3"]);
+
+    // A new write to "a" is not refused (it prepares at r1 and r2).
+    expect(d.start(3, "a", DOWN_AT + 2).preparedAt).toEqual(["r1", "r2"]);
+
+    // A replica asking about T1 hears commit, never abort, and T1 is not touched by asking.
+    const asked = d.step({ kind: "outcome-query", queryId: 7, txnIds: [t1], nowMs: DOWN_AT + 3 });
+    expect(asked.outcomes).toEqual([{ queryId: 7, outcomes: [{ txnId: t1, outcome: "commit", commitSeq: 1 }] }]);
+    expect(asked.send).toEqual([]);
+    expect(d.txn(t1)?.phase).toBe("owed");
+
+    // Ticks re-send COMMIT to r3 alone (the others acked), with backoff.
+    const resend1 = d.tick(2_000, ["r1", "r2"]);
+    expect(sentTo(resend1, "commit", t1)).toEqual(["r3"]);
+    expect(resend1.send.filter((m) => m.kind === "commit" && m.to === "r3")).toEqual([{ kind: "commit", to: "r3", txnId: t1, commitSeq: 1 }]);
+    expect(sentTo(d.tick(2_001, ["r1", "r2"]), "commit", t1)).toEqual([]);
+    expect(sentTo(d.tick(2_000 + limits.decisionResendMsMax, ["r1", "r2"]), "commit", t1)).toEqual(["r3"]);
+    expect(d.txn(t1)?.phase).toBe("owed");
+
+    // Only r3's ack ENDs T1 (unforced) and forgets it.
+    const last = d.ack("r3", t1, 4_500);
+    expect(last.persist).toEqual([{ record: { kind: "end", txnId: t1 }, force: false }]);
+    expect(last.replies).toEqual([]);
+    expect(d.txn(t1)).toBeUndefined();
+    const afterEnd = d.step({ kind: "outcome-query", queryId: 8, txnIds: [t1], nowMs: 4_501 });
+    expect(afterEnd.outcomes).toEqual([{ queryId: 8, outcomes: [{ txnId: t1, outcome: "abort" }] }]); // forgotten: presumed abort, and every replica has it
+  });
+
+  it("answers the client at once when the replica leaves after the in-sync ones acked", () => {
+    const d = new Driver();
+    const t1 = d.start(1, "a", 0).txnId;
+    for (const id of ["r1", "r2", "r3"]) d.yes(id, t1, 0);
+    d.ack("r1", t1, 10);
+    expect(d.ack("r2", t1, 10).replies).toEqual([]); // r3 is still in sync and required
+    const gone = takeR3Out(d, 1);
+    expect(gone.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1 } }]);
+    expect(d.core.lockedKeyCount()).toBe(0);
+    expect(d.txn(t1)?.phase).toBe("owed");
+  });
+});
+
+describe("minInSync", () => {
+  it("keeps a failing replica in the set when leaving would drop below minInSync, and writes fail fast until it is back", () => {
+    const d = new Driver();
+    takeR3Out(d, 1);
+
+    // r2 stops answering too. Leaving would leave one replica in sync, fewer than minInSync 2.
+    d.health("r1", 700);
+    const stuck = d.tick(1_100, ["r1"]);
+    expect(1_100 - DOWN_AT).toBeGreaterThan(limits.replicaDownAfterMs);
+    expect(stuck.persist).toEqual([]);
+    expect(d.member("r2")).toMatchObject({ state: "in-sync", healthy: false, incarnation: 0 });
+    expect(d.core.readable().map((r) => r.id)).toEqual(["r1"]);
+    expect(d.core.stillReadable("r2", 0)).toBe(true); // it did not leave: it misses no writes
+
+    const refused = d.write(1, "a", 1_101);
+    expect(refused.send).toEqual([]);
+    expect(refused.persist).toEqual([]);
+    const f = failure(refused, 1);
+    expect(f.code).toBe(Code.UNAVAILABLE);
+    expect(f.message).toContain("2 of 3 replicas are in sync");
+    expect(f.message).toContain("writes need at least 2 (--min-in-sync)");
+    expect(f.message).toContain("r2");
+    expect(d.core.inFlight()).toEqual([]);
+    expect(d.core.lockedKeyCount()).toBe(0);
+
+    // Later ticks do not take it out either, and a refused connection does not either.
+    expect(d.tick(1_600, ["r1"]).persist).toEqual([]);
+    expect(d.step({ kind: "unreachable", replicaId: "r2", txnIds: [], reason: "refused", down: true, nowMs: 1_601 }).persist).toEqual([]);
+    expect(d.member("r2").state).toBe("in-sync");
+    expect(failure(d.write(2, "a", 1_602), 2).code).toBe(Code.UNAVAILABLE);
+
+    // r2's next good health check lets writes go ahead again.
+    expect(d.health("r2", 1_700).send).toEqual([]);
+    expect(d.member("r2")).toMatchObject({ state: "in-sync", healthy: true });
+    expect(d.start(3, "a", 1_700).preparedAt).toEqual(["r1", "r2"]);
+  });
+});
+
+describe("catching up", () => {
+  it("a replica that is back joins new writes at once, copies from an in-sync replica, and is readable only once caught up", () => {
+    const d = new Driver();
+    expect(d.commitWith(1, "k0", ["r1", "r2", "r3"], 0)).toBe(1);
+    takeR3Out(d, 2);
+    expect(d.member("r3").incarnation).toBe(1);
+
+    const back = d.health("r3", 600);
+    expect(back.persist).toEqual([]);
+    expect(d.member("r3")).toMatchObject({ state: "catching-up", incarnation: 2, healthy: true });
+    const [catchUp] = catchUps(back);
+    expect(catchUps(back)).toHaveLength(1);
+    expect(catchUp).toMatchObject({ kind: "catch-up", to: "r3", sinceSeq: 2, incarnation: 2 });
+    expect(["r1", "r2"]).toContain((catchUp as Extract<Message, { kind: "catch-up" }>).sourceId);
+
+    // Catching up: a participant of new writes (votes and acks needed), not a reader.
+    expect(d.core.readable().map((r) => r.id)).toEqual(["r1", "r2"]);
+    expect(d.core.stillReadable("r3", 2)).toBe(false);
+    const { txnId, preparedAt } = d.start(2, "a", 610);
+    expect(preparedAt).toEqual(["r1", "r2", "r3"]);
+    d.yes("r1", txnId, 610);
+    expect(d.yes("r2", txnId, 610).persist).toEqual([]);
+    const decided = d.yes("r3", txnId, 610);
+    expect(decided.persist).toEqual([
+      { record: { kind: "commit", txnId, commitSeq: 2, participants: ["r1", "r2", "r3"], keys: ["a"] }, force: true },
+    ]);
+    d.ack("r1", txnId, 620);
+    expect(d.ack("r2", txnId, 620).replies).toEqual([]);
+    expect(d.ack("r3", txnId, 620).replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2 } }]);
+
+    // Caught up with this incarnation: in sync again, durably, and readable.
+    const caught = d.step({ kind: "caught-up", replicaId: "r3", incarnation: 2, ok: true, reason: "", nowMs: 700 });
+    expect(caught.persist).toEqual([membership(["r1", "r2", "r3"], {})]);
+    expect(d.member("r3")).toMatchObject({ state: "in-sync", incarnation: 2 });
+    expect(d.core.readable()).toEqual([
+      { id: "r1", incarnation: 0 },
+      { id: "r2", incarnation: 0 },
+      { id: "r3", incarnation: 2 },
+    ]);
+    expect(d.tick(800, ["r1", "r2", "r3"]).persist).toEqual([]);
+  });
+
+  it("starts the copy only once every transaction older than the catch-up finished, in the Ready that finishes the last", () => {
+    const d = new Driver();
+    takeR3Out(d, 1);
+    const old = d.start(1, "a", 510);
+    expect(old.preparedAt).toEqual(["r1", "r2"]);
+
+    const back = d.health("r3", 520);
+    expect(catchUps(back)).toEqual([]);
+    expect(d.member("r3")).toMatchObject({ state: "catching-up", incarnation: 2 });
+
+    // A write started after it came back includes r3, and the copy does not wait for it.
+    const young = d.start(2, "b", 530);
+    expect(young.preparedAt).toEqual(["r1", "r2", "r3"]);
+
+    d.yes("r1", old.txnId, 540);
+    const decided = d.yes("r2", old.txnId, 540);
+    expect(decided.persist).toHaveLength(1);
+    expect(catchUps(decided)).toEqual([]);
+    expect(catchUps(d.ack("r1", old.txnId, 550))).toEqual([]);
+    const finished = d.ack("r2", old.txnId, 550);
+    expect(finished.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1 } }]);
+    expect(finished.persist).toEqual([{ record: { kind: "end", txnId: old.txnId }, force: false }]);
+    expect(catchUps(finished)).toHaveLength(1);
+    expect(catchUps(finished)[0]).toMatchObject({ kind: "catch-up", to: "r3", sinceSeq: 1, incarnation: 2 });
+    expect(d.txn(young.txnId)?.phase).toBe("preparing");
+  });
+
+  it("starts the copy in the Ready that aborts the last older transaction", () => {
+    const d = new Driver();
+    takeR3Out(d, 1);
+    const old = d.start(1, "a", 510);
+    expect(catchUps(d.health("r3", 520))).toEqual([]);
+    const aborted = d.step({ kind: "votes", replicaId: "r1", votes: [{ txnId: old.txnId, vote: "no", reason: "locked" }], nowMs: 530 });
+    expect(failure(aborted, 1).code).toBe(Code.ABORTED);
+    expect(catchUps(aborted)).toEqual([{ kind: "catch-up", to: "r3", sourceId: expect.any(String), sinceSeq: 1, incarnation: 2 }]);
+  });
+
+  it("ignores a stale caught-up; a failed one takes the replica out again, and the retry waits catchUpRetryMs", () => {
+    const d = new Driver();
+    takeR3Out(d, 1);
+    expect(catchUps(d.health("r3", 600))).toMatchObject([{ to: "r3", incarnation: 2 }]);
+
+    // A caught-up of an older incarnation changes nothing.
+    const stale = d.step({ kind: "caught-up", replicaId: "r3", incarnation: 1, ok: true, reason: "", nowMs: 650 });
+    expect(stale).toEqual(newReady());
+    expect(d.member("r3")).toMatchObject({ state: "catching-up", incarnation: 2 });
+
+    // A write r3 is preparing as a catching-up participant.
+    const pending = d.start(1, "a", 660);
+    expect(pending.preparedAt).toEqual(["r1", "r2", "r3"]);
+
+    // The copy failed: out again, durably, same outSince; what it was preparing aborts.
+    const failed = d.step({ kind: "caught-up", replicaId: "r3", incarnation: 2, ok: false, reason: "fetch timed out", nowMs: 700 });
+    expect(failed.persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
+    expect(d.member("r3")).toMatchObject({ state: "out", incarnation: 3 });
+    const f = failure(failed, 1);
+    expect(f.code).toBe(Code.UNAVAILABLE);
+    expect(f.message).toContain("r3");
+    expect(f.message).toContain("fetch timed out");
+
+    // Good health checks before catchUpRetryMs do not start another catch-up.
+    const early = d.health("r3", 700 + limits.catchUpRetryMs - 1);
+    expect(early.send).toEqual([]);
+    expect(d.member("r3").state).toBe("out");
+    expect(d.start(2, "b", 700 + limits.catchUpRetryMs - 1).preparedAt).toEqual(["r1", "r2"]);
+
+    const retry = d.health("r3", 700 + limits.catchUpRetryMs);
+    expect(catchUps(retry)).toEqual([]); // the write on "b" is older and still in flight
+    expect(d.member("r3")).toMatchObject({ state: "catching-up", incarnation: 4 });
+    const aborted = d.step({ kind: "unreachable", replicaId: "r1", txnIds: [d.core.inFlight()[0]!.txnId], reason: "slow", down: false, nowMs: 1_710 });
+    expect(catchUps(aborted)).toMatchObject([{ kind: "catch-up", to: "r3", sinceSeq: 1, incarnation: 4 }]);
+
+    // The failed attempt's incarnation is stale now, too.
+    expect(d.step({ kind: "caught-up", replicaId: "r3", incarnation: 2, ok: true, reason: "", nowMs: 1_720 }).persist).toEqual([]);
+    expect(d.member("r3").state).toBe("catching-up");
+    const caught = d.step({ kind: "caught-up", replicaId: "r3", incarnation: 4, ok: true, reason: "", nowMs: 1_730 });
+    expect(caught.persist).toEqual([membership(["r1", "r2", "r3"], {})]);
+    expect(d.member("r3").state).toBe("in-sync");
+  });
+});
+
+describe("stillReadable", () => {
+  it("turns false once the replica leaves and never comes back for that incarnation", () => {
+    const d = new Driver();
+    const r3 = d.core.readable().find((r) => r.id === "r3")!;
+    expect(r3.incarnation).toBe(0);
+    expect(d.core.stillReadable("r3", 0)).toBe(true);
+
+    takeR3Out(d, 1);
+    expect(d.core.stillReadable("r3", 0)).toBe(false);
+    expect(d.core.stillReadable("r1", 0)).toBe(true);
+
+    d.health("r3", 600);
+    expect(d.core.stillReadable("r3", 0)).toBe(false);
+    expect(d.core.stillReadable("r3", 2)).toBe(false); // catching up: not readable yet
+    d.step({ kind: "caught-up", replicaId: "r3", incarnation: 2, ok: true, reason: "", nowMs: 700 });
+    expect(d.core.stillReadable("r3", 2)).toBe(true);
+    expect(d.core.stillReadable("r3", 0)).toBe(false); // a read sent before it left stays dropped
+    expect(d.core.stillReadable("r9", 0)).toBe(false);
+  });
+});
+
+describe("recovery of the in-sync set", () => {
+  const START: CoordinatorRecord = { kind: "start", epoch: 1, lastCommitSeq: 4 };
+  const OUT_R3: CoordinatorRecord = { kind: "membership", inSync: ["r1", "r2"], outSince: { r3: 5 } };
+
+  it("rebuilds the membership from the last membership record", () => {
+    const recovered = recoverCoordinator([START, OUT_R3]);
+    expect(recovered).toMatchObject({ epoch: 2, lastCommitSeq: 4, unfinished: [], membership: { inSync: ["r1", "r2"], outSince: { r3: 5 } } });
+    const d = new Driver(recovered);
+    expect(d.core.memberList().map((m) => ({ id: m.id, state: m.state, outSinceSeq: m.outSinceSeq }))).toEqual([
+      { id: "r1", state: "in-sync", outSinceSeq: 0 },
+      { id: "r2", state: "in-sync", outSinceSeq: 0 },
+      { id: "r3", state: "out", outSinceSeq: 5 },
+    ]);
+    expect(d.core.readable().map((r) => r.id)).toEqual(["r1", "r2"]);
+    expect(d.start(1, "a", 0)).toEqual({ txnId: "2.1", preparedAt: ["r1", "r2"] });
+    // The write above is in flight, so r3's copy waits for it; the start point is still 5.
+    expect(d.health("r3", 10).send).toEqual([]);
+    expect(d.member("r3")).toMatchObject({ state: "catching-up", outSinceSeq: 5 });
+
+    // A later membership record wins; a log without one has everyone in sync.
+    expect(recoverCoordinator([START, OUT_R3, { kind: "membership", inSync: ["r1", "r2", "r3"], outSince: {} }]).membership).toEqual({
+      inSync: ["r1", "r2", "r3"],
+      outSince: {},
+    });
+    expect(recoverCoordinator([START]).membership).toBeNull();
+  });
+
+  it("owes a commit whose key a newer commit took to every participant, without its locks; the newer one locks", () => {
+    const owedToR3: CoordinatorRecord = { kind: "commit", txnId: "1.5", commitSeq: 5, participants: ["r1", "r2", "r3"], keys: ["a"] };
+    const inSyncOnly: CoordinatorRecord = { kind: "commit", txnId: "1.6", commitSeq: 6, participants: ["r1", "r2"], keys: ["a", "b"] };
+    const d = new Driver(recoverCoordinator([START, owedToR3, OUT_R3, inSyncOnly]), 0);
+
+    const owed = d.txn("1.5")!;
+    expect(owed.phase).toBe("owed");
+    expect(owed.owed.has("r3")).toBe(true);
+    // Which participants acked it is not in the log: each still owes its ack.
+    expect([...owed.owed].sort()).toEqual(["r1", "r2", "r3"]);
+    const locking = d.txn("1.6")!;
+    expect(locking.phase).toBe("committing");
+    expect([...locking.required]).toEqual(["r1", "r2"]);
+    expect(d.core.lockedKeyCount()).toBe(2);
+    const refused = failure(d.write(1, "a", 1), 1);
+    expect(refused.code).toBe(Code.ABORTED);
+    expect(refused.message).toContain("1.6");
+    expect(d.start(2, "c", 1).preparedAt).toEqual(["r1", "r2"]);
+
+    // COMMIT is re-sent at once to everyone that has not acked; outcome queries answer commit.
+    const resend = d.tick(1, ["r1", "r2"]);
+    expect(sentTo(resend, "commit", "1.5")).toEqual(["r1", "r2", "r3"]);
+    expect(sentTo(resend, "commit", "1.6")).toEqual(["r1", "r2"]);
+    expect(d.step({ kind: "outcome-query", queryId: 1, txnIds: ["1.5"], nowMs: 2 }).outcomes).toEqual([
+      { queryId: 1, outcomes: [{ txnId: "1.5", outcome: "commit", commitSeq: 5 }] },
+    ]);
+
+    d.ack("r1", "1.6", 3);
+    expect(d.ack("r2", "1.6", 3).persist).toEqual([{ record: { kind: "end", txnId: "1.6" }, force: false }]);
+    expect(d.core.lockedKeyCount()).toBe(1); // "c", of the write 2.1 still preparing
+    expect(d.start(3, "a", 3).preparedAt).toEqual(["r1", "r2"]);
+    expect(d.ack("r3", "1.5", 4).persist).toEqual([]);
+    d.ack("r1", "1.5", 4);
+    expect(d.ack("r2", "1.5", 4).persist).toEqual([{ record: { kind: "end", txnId: "1.5" }, force: false }]);
+    expect(d.core.inFlight().map((txn) => txn.txnId)).toEqual(["2.1", "2.2"]);
+  });
+
+  it("keeps the locks of an unfinished commit involving r3 that no newer commit superseded, until r1 and r2 ack (as in a live run)", () => {
+    const lone: CoordinatorRecord = { kind: "commit", txnId: "1.5", commitSeq: 5, participants: ["r1", "r2", "r3"], keys: ["a"] };
+    const d = new Driver(recoverCoordinator([START, lone, OUT_R3]), 0);
+    const txn = d.txn("1.5")!;
+    expect(txn.phase).toBe("committing");
+    expect([...txn.required]).toEqual(["r1", "r2"]);
+    expect([...txn.owed]).toEqual(["r3"]);
+    expect(d.core.lockedKeyCount()).toBe(1);
+    d.ack("r1", "1.5", 1);
+    d.ack("r2", "1.5", 1);
+    expect(d.txn("1.5")?.phase).toBe("owed");
+    expect(d.core.lockedKeyCount()).toBe(0);
+    expect(d.ack("r3", "1.5", 2).persist).toEqual([{ record: { kind: "end", txnId: "1.5" }, force: false }]);
+  });
+
+  it("recovers the log of a live run in which a commit owed to r3 released its key and a newer commit took it", () => {
+    const live = new Driver();
+    const t1 = live.start(1, "a", 0).txnId;
+    for (const id of ["r1", "r2", "r3"]) live.yes(id, t1, 0);
+    live.ack("r1", t1, 1);
+    live.ack("r2", t1, 1);
+    live.step({ kind: "unreachable", replicaId: "r3", txnIds: [], reason: "refused", down: true, nowMs: 2 });
+    expect(live.txn(t1)?.phase).toBe("owed");
+    const t2 = live.start(2, "a", 3).txnId;
+    live.yes("r1", t2, 3);
+    live.yes("r2", t2, 3);
+    // The coordinator stops here: t2's acks never arrived.
+    expect(live.log.map((record) => record.kind)).toEqual(["start", "commit", "membership", "commit"]);
+
+    const recovered = recoverCoordinator(live.log);
+    expect(recovered.unfinished.map((u) => u.txnId)).toEqual([t1, t2]);
+    const d = new Driver(recovered, 100);
+    expect(d.txn(t1)?.phase).toBe("owed");
+    expect(d.txn(t2)?.phase).toBe("committing");
+    expect(d.core.lockedKeyCount()).toBe(1);
+    expect(d.member("r3")).toMatchObject({ state: "out", outSinceSeq: 1 });
+  });
+
+  it("round-trips membership records and refuses garbage shapes as DATA_LOSS", () => {
+    const records: CoordinatorRecord[] = [OUT_R3, { kind: "membership", inSync: ["r1", "r2", "r3"], outSince: {} }];
+    for (const record of records) expect(decodeCoordinatorRecord(encodeCoordinatorRecord(record), 3)).toEqual(record);
+
+    const garbage = [
+      { k: "m" },
+      { k: "m", i: ["r1"] },
+      { k: "m", o: { r3: 5 } },
+      { k: "m", i: "r1", o: {} },
+      { k: "m", i: [1], o: {} },
+      { k: "m", i: ["r1"], o: null },
+      { k: "m", i: ["r1"], o: 5 },
+      { k: "m", i: ["r1"], o: { r3: "5" } },
+      { k: "m", i: ["r1"], o: { r3: null } },
+      { k: "m", i: ["r1"], o: [5] },
+    ];
+    for (const shape of garbage) {
+      const payload = Buffer.from(JSON.stringify(shape), "utf8");
+      expect(() => decodeCoordinatorRecord(payload, 3), JSON.stringify(shape)).toThrow(DataLoss);
+    }
+  });
+});
