@@ -44,9 +44,13 @@ export const limits = {
   callsInFlightPerReplicaMax: 4,
   /** How often the coordinator checks each replica's health, and the deadline of one check. */
   healthCheckIntervalMs: 100,
-  healthCheckTimeoutMs: 250,
-  /** A replica whose health checks have failed this long is removed from the in-sync set. */
-  replicaDownAfterMs: 500,
+  healthCheckTimeoutMs: 500,
+  /**
+   * A replica whose health checks have failed this long is removed from the in-sync set. (One that
+   * refuses connections, as a killed process does, is removed at once.) Generous, because a removal
+   * costs a catch-up, and a busy 2-core machine can delay a healthy replica's answers.
+   */
+  replicaDownAfterMs: 1_500,
   /** Rows one catch-up Fetch call carries. */
   catchUpRowsPerFetchMax: 1_000,
   /** Deadline of a whole catch-up (CatchUp call) and of each Fetch page. */

@@ -105,6 +105,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     },
     afterDurable: (ready) => {
       if (logger.isLevelEnabled("debug")) logTurn(logger, ready);
+      for (const { record } of ready.persist) {
+        if (record.kind === "membership") logger.info({ event: "membership", ...record }, `in-sync set: ${record.inSync.join(", ")}`);
+      }
       // Failpoints between the durable decision and the messages that carry it.
       const decided = ready.persist.some(({ record }) => record.kind === "commit");
       const dropCommits = decided && failpoint("after-decision-log") === "error";
@@ -397,9 +400,6 @@ function logTurn(logger: Logger, ready: Ready): void {
   for (const message of ready.send) {
     const what = message.kind === "catch-up" ? `from ${message.sourceId} since ${message.sinceSeq}` : message.txnId;
     logger.debug({ event: "send", kind: message.kind, to: message.to, what }, `${message.kind} ${what} -> ${message.to}`);
-  }
-  for (const { record } of ready.persist) {
-    if (record.kind === "membership") logger.info({ event: "membership", ...record }, `in-sync set: ${record.inSync.join(", ")}`);
   }
   for (const { reqId, result } of ready.replies) {
     if (result.ok) logger.debug({ event: "reply", reqId, commitSeq: result.commitSeq }, `request ${reqId} committed`);
