@@ -95,6 +95,22 @@ export interface ClusterOptions {
   readonly replicas?: number;
   readonly onConflict?: "abort" | "wait";
   readonly logLevel?: string;
+  /**
+   * Failpoints armed in every process of the first start, as `kv --failpoint` takes them
+   * ([ID:]NAME=ACTION[@N],...; each process arms the items scoped to its id and the unscoped ones).
+   * A process restarted later with startCoordinator() or startReplica() runs without them.
+   */
+  readonly failpoints?: string;
+}
+
+/** Per-process additions for one start of a coordinator or a replica. */
+export interface SpawnOptions {
+  /** Failpoints to arm in this process: [ID:]NAME=ACTION[@N],... (passed as --failpoint). */
+  readonly failpoints?: string;
+  /** Log level of this process, instead of the cluster's. */
+  readonly logLevel?: string;
+  /** Environment variables added to this process's environment. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Every process a test file started, so that afterAll can make sure none outlives it. */
@@ -124,8 +140,9 @@ export class TestCluster {
     const cluster = new TestCluster(options);
     cluster.coordinatorPort = await freePort();
     for (const _ of cluster.replicaIds) cluster.replicaPorts.push(await freePort());
-    for (let i = 0; i < cluster.replicaIds.length; i++) cluster.startReplica(i);
-    cluster.startCoordinator();
+    const first: SpawnOptions = options.failpoints === undefined ? {} : { failpoints: options.failpoints };
+    for (let i = 0; i < cluster.replicaIds.length; i++) cluster.startReplica(i, first);
+    cluster.startCoordinator(first);
     for (const port of cluster.replicaPorts) {
       cluster.participantClients.push(
         new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient,
@@ -139,14 +156,16 @@ export class TestCluster {
     return `127.0.0.1:${this.coordinatorPort}`;
   }
 
-  private spawnKv(name: string, args: string[]): Proc {
-    const child = spawn(process.execPath, [kvScript, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  private spawnKv(name: string, args: string[], extra: SpawnOptions = {}): Proc {
+    if (extra.failpoints !== undefined) args.push(`--failpoint=${extra.failpoints}`);
+    const env = extra.env === undefined ? undefined : { ...process.env, ...extra.env };
+    const child = spawn(process.execPath, [kvScript, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
     const proc = new Proc(name, child);
     started.add(proc);
     return proc;
   }
 
-  startCoordinator(): Proc {
+  startCoordinator(extra: SpawnOptions = {}): Proc {
     const replicas = this.replicaIds.map((id, i) => `${id}=127.0.0.1:${this.replicaPorts[i]}`).join(",");
     this.coordinator = this.spawnKv("coordinator", [
       "coordinator",
@@ -154,20 +173,21 @@ export class TestCluster {
       "--data-dir", path.join(this.dataDir, "coordinator"),
       "--replicas", replicas,
       "--on-conflict", this.options.onConflict ?? "abort",
-      "--log-level", this.options.logLevel ?? "info",
-    ]);
+      "--log-level", extra.logLevel ?? this.options.logLevel ?? "info",
+    ], extra);
     return this.coordinator;
   }
 
-  startReplica(index: number): Proc {
+  startReplica(index: number, extra: SpawnOptions = {}): Proc {
     const proc = this.spawnKv(this.replicaIds[index]!, [
       "replica",
       "--id", this.replicaIds[index]!,
       "--listen", `127.0.0.1:${this.replicaPorts[index]}`,
       "--data-dir", path.join(this.dataDir, this.replicaIds[index]!),
       "--coordinator", this.coordinatorAddress,
-      "--log-level", this.options.logLevel ?? "info",
-    ]);
+      "--peers", this.replicaIds.map((id, i) => `${id}=127.0.0.1:${this.replicaPorts[i]}`).join(","),
+      "--log-level", extra.logLevel ?? this.options.logLevel ?? "info",
+    ], extra);
     this.replicas[index] = proc;
     return proc;
   }

@@ -1,0 +1,639 @@
+// The crash matrix: one case per failpoint of common/failpoints.ts. Each case starts a cluster (real
+// processes, random ports, a temp dir) with that failpoint armed to crash one process (the
+// coordinator, or replica r2 alone) at its Nth hit, so that the crash lands at a known step of
+// two-phase commit in the middle of a stream of concurrent writes. It waits until that process died
+// of SIGKILL, looks at the survivors while it is down, restarts it on the same data without the
+// failpoint, writes a little more, stops the writers, waits until the cluster settled (every replica
+// back in the in-sync set, nothing in flight at the coordinator, nothing prepared), and checks
+// (test/crash/checks.ts):
+//   (a) every acknowledged write is on every replica;
+//   (b) every transaction is committed on all replicas or on none;
+//   (c) no transaction stays in doubt once everyone is back;
+//   (d) the locks are released;
+// and, from the logs and from what the survivors held while the process was down, that recovery did
+// what the failpoint's description says (the "recovery" check).
+//
+// test/crash/matrix.test.ts (vitest) and test/crash/cli.ts (`npm run crash`) both run these cases.
+import { Code, codeName, KvError } from "../../common/errors";
+import { coordinatorFailpoints, replicaFailpoints, type FailpointName } from "../../common/failpoints";
+import { TestCluster, waitFor, type Proc } from "../integration/harness";
+import {
+  checkAcknowledged,
+  checkAllOrNone,
+  checkLocksReleased,
+  checkNoneInDoubt,
+  type Ack,
+  type Check,
+  type ReplicaContent,
+  type Stored,
+} from "./checks";
+
+export type Side = "coordinator" | "replica";
+
+export interface CrashCase {
+  /** The case is named after its failpoint. */
+  readonly name: FailpointName;
+  readonly side: Side;
+  /** The id of the process that crashes: "coordinator" or a replica id. */
+  readonly processId: string;
+  /** The failpoint list armed at the first start: [ID:]NAME=crash@N. */
+  readonly spec: string;
+  /** What the failpoint leaves behind (common/failpoints.ts). */
+  readonly description: string;
+}
+
+/** The crash fires on this hit of its failpoint, once the stream has had some writes succeed. */
+const crashHit = 40;
+/** The replica that crashes in the replica cases (one replica only). */
+const crashReplicaIndex = 1;
+const writers = 8;
+const keyCount = 20;
+/** Writes acknowledged after the restart before the writers stop ("keep writing a little"). */
+const acksAfterRestart = 40;
+const crashWaitMs = 30_000;
+const acksWaitMs = 30_000;
+const settleWaitMs = 30_000;
+
+const replicaIds = ["r1", "r2", "r3"] as const;
+const crashReplicaId = replicaIds[crashReplicaIndex];
+
+export const crashCases: readonly CrashCase[] = [
+  ...Object.entries(coordinatorFailpoints).map(([name, description]) => ({
+    name: name as FailpointName,
+    side: "coordinator" as const,
+    processId: "coordinator",
+    spec: `coordinator:${name}=crash@${crashHit}`,
+    description,
+  })),
+  ...Object.entries(replicaFailpoints).map(([name, description]) => ({
+    name: name as FailpointName,
+    side: "replica" as const,
+    processId: crashReplicaId,
+    spec: `${crashReplicaId}:${name}=crash@${crashHit}`,
+    description,
+  })),
+];
+
+export const caseNames: readonly string[] = crashCases.map((crashCase) => crashCase.name);
+
+export interface CaseResult {
+  readonly name: string;
+  readonly side: Side;
+  readonly spec: string;
+  readonly ackedWrites: number;
+  readonly attemptedWrites: number;
+  readonly checks: {
+    readonly a: Check;
+    readonly b: Check;
+    readonly c: Check;
+    readonly d: Check;
+    /** Recovery did what the failpoint's description says, where the logs show it. */
+    readonly recovery: Check;
+  };
+  readonly seconds: number;
+  /** Anything else worth reading when a check fails (unexpected exits, errors of the run itself). */
+  readonly notes: readonly string[];
+}
+
+export function casePassed(result: CaseResult): boolean {
+  return Object.values(result.checks).every((check) => check.pass);
+}
+
+interface Failure {
+  readonly key: string;
+  readonly value: string;
+  readonly code: number;
+  readonly message: string;
+}
+
+/**
+ * Writers that keep writing until stopped, each value unique, recording every attempted value (with
+ * its key), every acknowledged write (with its version) and every failed one (with its code).
+ */
+class WriteStream {
+  readonly acked: Ack[] = [];
+  readonly failed: Failure[] = [];
+  /** value -> key */
+  readonly attempted = new Map<string, string>();
+  private running = true;
+  private readonly done: Promise<void>[];
+
+  constructor(cluster: TestCluster) {
+    this.done = Array.from({ length: writers }, async (_, w) => {
+      const kv = cluster.client(3_000);
+      for (let i = 0; this.running; i++) {
+        // Writers start on different keys and move on together, so conflicts are rare but happen.
+        const key = `k${(w * 31 + i) % keyCount}`;
+        const value = `w${w}-${i}`;
+        this.attempted.set(value, key);
+        try {
+          const { version } = await kv.put(key, value);
+          this.acked.push({ key, value, version });
+        } catch (error) {
+          if (!(error instanceof KvError)) throw error;
+          this.failed.push({ key, value, code: error.code, message: error.message });
+          // A process is down or a key is taken: back off a little before the next write.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    });
+  }
+
+  get keysUsed(): string[] {
+    return [...new Set(this.attempted.values())].sort();
+  }
+
+  async waitForAcks(count: number, timeoutMs: number): Promise<void> {
+    const target = this.acked.length + count;
+    await waitFor(`${count} more acknowledged writes`, () => this.acked.length >= target, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.done);
+  }
+}
+
+// --- Logs --------------------------------------------------------------------------------------
+
+type LogEvent = { readonly event?: unknown; readonly [field: string]: unknown };
+
+/** The JSON log lines of a process whose event is `event`. */
+function events(proc: Proc, event: string): LogEvent[] {
+  return proc.output.flatMap((line) => {
+    if (!line.startsWith("{")) return [];
+    try {
+      const parsed = JSON.parse(line) as LogEvent;
+      return parsed.event === event ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+/** Outcomes the replica processes logged learning for in-doubt transactions, by coordinator or peer. */
+function learnedOutcomes(procs: readonly Proc[]): Map<string, { replica: string; outcome: "commit" | "abort"; from: string }[]> {
+  const learned = new Map<string, { replica: string; outcome: "commit" | "abort"; from: string }[]>();
+  const add = (txnId: unknown, replica: string, outcome: "commit" | "abort", from: string) => {
+    if (typeof txnId !== "string") return;
+    learned.set(txnId, [...(learned.get(txnId) ?? []), { replica, outcome, from }]);
+  };
+  for (const proc of procs) {
+    for (const line of events(proc, "in-doubt-settled")) add(line.txnId, proc.name, line.outcome === "commit" ? "commit" : "abort", "coordinator");
+    for (const line of events(proc, "in-doubt-settled-by-peer")) {
+      add(line.txnId, proc.name, line.state === "committed" ? "commit" : "abort", `peer ${String(line.peer)}`);
+    }
+  }
+  return learned;
+}
+
+/** Transactions for which a replica process logged (at debug) forcing a record of this kind. */
+function loggedRecords(proc: Proc, kind: "commit" | "abort"): Set<string> {
+  return new Set(events(proc, kind).flatMap((line) => (typeof line.txnId === "string" ? [line.txnId] : [])));
+}
+
+// --- What recovery must show, per failpoint ------------------------------------------------------
+
+/** What the survivors held while the crashed process was down. */
+interface Downtime {
+  /** Coordinator cases: prepared transactions on each replica. */
+  readonly prepared: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Coordinator cases: each replica's content. */
+  readonly contents: readonly ReplicaContent[];
+  /** Replica cases: the coordinator's transactions in flight. */
+  readonly inFlight: readonly { readonly txnId: string; readonly phase: string; readonly waitingFor: readonly string[] }[];
+}
+
+interface Evidence {
+  readonly crashCase: CrashCase;
+  /** The process that crashed at the failpoint (its logs are at debug level). */
+  readonly crashed: Proc;
+  readonly downtime: Downtime;
+  /** The process started in place of the crashed one (its logs are at debug level). */
+  readonly restarted: Proc;
+  /** Every replica process that ran, the crashed and restarted one included. */
+  readonly replicaProcs: readonly Proc[];
+  readonly stream: WriteStream;
+  readonly final: { readonly contents: readonly ReplicaContent[]; readonly inFlight: ReadonlySet<string> };
+}
+
+function recoveredField(restarted: Proc, field: string): string[] {
+  const [recovered] = events(restarted, "recovered");
+  return stringList(recovered?.[field]);
+}
+
+/** Transactions prepared on every replica while the coordinator was down (voted YES everywhere, undecided). */
+function preparedEverywhere(downtime: Downtime): string[] {
+  const [first, ...rest] = [...downtime.prepared.values()];
+  if (first === undefined) return [];
+  return [...first].filter((txnId) => rest.every((prepared) => prepared.has(txnId))).sort();
+}
+
+function preparedOn(downtime: Downtime, txnId: string): string[] {
+  return [...downtime.prepared].filter(([, prepared]) => prepared.has(txnId)).map(([id]) => id);
+}
+
+function brief(items: readonly string[]): string {
+  return items.length === 0 ? "none" : items.length <= 5 ? items.join(",") : `${items.slice(0, 5).join(",")},... (${items.length})`;
+}
+
+/**
+ * Transactions the coordinator had decided (COMMIT) and still waited on the crashed replica for:
+ * "committing", or "owed" once the replica left the in-sync set and the others acknowledged.
+ */
+function committingWaitingForCrashed(evidence: Evidence): string[] {
+  return evidence.downtime.inFlight
+    .filter((txn) => txn.phase !== "preparing" && txn.waitingFor.includes(crashReplicaId))
+    .map((txn) => txn.txnId);
+}
+
+/**
+ * The COMMITs of a transaction a coordinator process logged (at debug level), grouped by time after
+ * its decision: "+0 ms r1,r2,r3; +102 ms r2,r3". The decision turn's entries are logged before a
+ * failpoint drops some of them; later ones are re-sends.
+ */
+function commitSends(proc: Proc, txnId: string): string {
+  const decided = events(proc, "decision").find((line) => line.txnId === txnId);
+  if (decided === undefined || typeof decided.time !== "number") return `no decision of ${txnId} logged`;
+  const groups = new Map<number, string[]>();
+  for (const line of events(proc, "send")) {
+    const about = typeof line.txnId === "string" ? line.txnId : line.what;
+    if (line.kind !== "commit" || about !== txnId || typeof line.to !== "string" || typeof line.time !== "number") continue;
+    const afterMs = line.time - decided.time;
+    groups.set(afterMs, [...(groups.get(afterMs) ?? []), line.to]);
+  }
+  const sends = [...groups].map(([afterMs, to]) => `+${afterMs} ms ${to.join(",")}`).join("; ");
+  return `COMMIT ${txnId} logged for sending: ${sends || "never"}`;
+}
+
+const expectations: Record<FailpointName, (evidence: Evidence) => Check> = {
+  "before-decision-log": (evidence) => {
+    // The crashing turn's transactions have every YES vote and no COMMIT record: prepared on every
+    // replica while the coordinator is down, unknown to the restarted one, which answers ABORT
+    // (presumed abort) when each replica asks.
+    const unfinished = new Set(recoveredField(evidence.restarted, "unfinishedCommits"));
+    const learned = learnedOutcomes(evidence.replicaProcs);
+    const candidates = preparedEverywhere(evidence.downtime).filter((txnId) => !unfinished.has(txnId));
+    const proven = candidates.filter((txnId) => {
+      const outcomes = learned.get(txnId) ?? [];
+      return replicaIds.every((id) => outcomes.some((o) => o.replica === id && o.outcome === "abort")) && outcomes.every((o) => o.outcome === "abort");
+    });
+    if (proven.length > 0) {
+      return {
+        pass: true,
+        detail: `${proven[0]} was prepared on every replica while the coordinator was down and has no COMMIT record (not among the ${unfinished.size} unfinished commits recovered); every replica learned ABORT`,
+      };
+    }
+    return {
+      pass: false,
+      detail:
+        `expected a transaction prepared on every replica during the downtime, without COMMIT record, then aborted everywhere; ` +
+        `prepared everywhere: ${brief(preparedEverywhere(evidence.downtime))}; recovered unfinished: ${brief([...unfinished])}; ` +
+        `outcomes learned: ${candidates.map((txnId) => `${txnId}=${JSON.stringify(learned.get(txnId) ?? [])}`).join(" ") || "none"}`,
+    };
+  },
+  "after-decision-log": (evidence) => {
+    // The decision is durable and no COMMIT left: the transaction is prepared on every replica while
+    // the coordinator is down, recovery lists it as unfinished, re-sends COMMIT, and settles it.
+    const unfinished = recoveredField(evidence.restarted, "unfinishedCommits");
+    const settled = new Set(events(evidence.restarted, "recovered-txn-settled").map((line) => String(line.txnId)));
+    const everywhere = new Set(preparedEverywhere(evidence.downtime));
+    const unheard = unfinished.filter((txnId) => everywhere.has(txnId));
+    const unsettled = unfinished.filter((txnId) => !settled.has(txnId));
+    const learned = learnedOutcomes(evidence.replicaProcs);
+    const aborted = unfinished.filter((txnId) => (learned.get(txnId) ?? []).some((o) => o.outcome === "abort"));
+    const pass = unheard.length > 0 && unsettled.length === 0 && aborted.length === 0;
+    return {
+      pass,
+      detail: pass
+        ? `recovered ${unfinished.length} unfinished commit(s); ${unheard[0]} was prepared on every replica (no replica had heard COMMIT) and the restarted coordinator settled all of them`
+        : `unfinished commits recovered: ${brief(unfinished)}; of them prepared on every replica while down: ${brief(unheard)}; ` +
+          `not logged settled: ${brief(unsettled)}; learned as ABORT by a replica: ${brief(aborted)}`,
+    };
+  },
+  "mid-commit-fanout": (evidence) => {
+    // COMMIT reached one replica; the others held the transaction in doubt (seen prepared while the
+    // coordinator was down, or settled by asking a peer or the restarted coordinator), and the
+    // restarted coordinator re-sent COMMIT and settled it.
+    const unfinished = recoveredField(evidence.restarted, "unfinishedCommits");
+    const settled = new Set(events(evidence.restarted, "recovered-txn-settled").map((line) => String(line.txnId)));
+    const learned = learnedOutcomes(evidence.replicaProcs);
+    const inDoubt = unfinished.filter((txnId) => preparedOn(evidence.downtime, txnId).length > 0 || (learned.get(txnId) ?? []).length > 0);
+    const unsettled = unfinished.filter((txnId) => !settled.has(txnId));
+    const aborted = unfinished.filter((txnId) => (learned.get(txnId) ?? []).some((o) => o.outcome === "abort"));
+    const pass = inDoubt.length > 0 && unsettled.length === 0 && aborted.length === 0;
+    const describe = (txnId: string) => {
+      const by = (learned.get(txnId) ?? []).map((o) => `${o.replica} learned ${o.outcome} from ${o.from}`);
+      return `${txnId} prepared on ${brief(preparedOn(evidence.downtime, txnId))} while the coordinator was down${by.length > 0 ? `, ${by.join(", ")}` : ""}`;
+    };
+    return {
+      pass,
+      detail: pass
+        ? `recovered ${unfinished.length} unfinished commit(s), all settled; ${describe(inDoubt[0]!)}`
+        : `unfinished commits recovered: ${brief(unfinished)}; in doubt somewhere: ${brief(inDoubt)}; not logged settled: ${brief(unsettled)}; ` +
+          `learned as ABORT: ${brief(aborted)}; before the crash, ${unfinished.slice(0, 2).map((txnId) => commitSends(evidence.crashed, txnId)).join("; ")}`,
+    };
+  },
+  "after-commit-before-reply": (evidence) => {
+    // Every replica applied the commit, the client never heard back: a write whose call failed, never
+    // acknowledged, was stored on every replica while the coordinator was down.
+    const ackedValues = new Set(evidence.stream.acked.map((ack) => ack.value));
+    const unknownCodes: number[] = [Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED];
+    const lost = evidence.stream.failed.filter(
+      (failure) =>
+        unknownCodes.includes(failure.code) &&
+        !ackedValues.has(failure.value) &&
+        evidence.downtime.contents.length === replicaIds.length &&
+        evidence.downtime.contents.every((content) => content.entries.get(failure.key)?.value === failure.value),
+    );
+    const epochs = events(evidence.restarted, "recovered").map((line) => line.epoch);
+    const pass = lost.length > 0 && epochs.length === 1;
+    const first = lost[0];
+    return {
+      pass,
+      detail: pass
+        ? `${first!.key}=${first!.value} failed at its client (${codeName(first!.code)}) yet was on every replica while the coordinator was down; the restarted coordinator recovered (epoch ${String(epochs[0])})`
+        : `no failed, unacknowledged write was on every replica while the coordinator was down (${evidence.stream.failed.length} failed writes); recovered lines: ${epochs.length}`,
+    };
+  },
+  "before-prepare-log": (evidence) => {
+    // No prepare record and no vote: the coordinator aborts the transaction, telling its client
+    // nothing was written, and nothing of it is stored.
+    const refused = evidence.stream.failed.filter(
+      (failure) => failure.message.includes("aborted, nothing was written") && failure.message.includes(`replica ${crashReplicaId}`),
+    );
+    const stored = refused.filter((failure) => evidence.final.contents.some((content) => content.entries.get(failure.key)?.value === failure.value));
+    const pass = refused.length > 0 && stored.length === 0;
+    return {
+      pass,
+      detail: pass
+        ? `${refused.length} write(s) aborted by the coordinator because ${crashReplicaId} did not vote (e.g. ${refused[0]!.key}=${refused[0]!.value}: "${refused[0]!.message}"); none of them stored`
+        : `writes aborted naming ${crashReplicaId}: ${refused.length}; of them stored anyway: ${brief(stored.map((f) => `${f.key}=${f.value}`))}`,
+    };
+  },
+  "after-prepare-log-before-vote": (evidence) => {
+    // The prepare record is durable, the YES vote never left: the replica restarts with the
+    // transaction in doubt, and it ends aborted (the coordinator could not have committed it).
+    const inDoubt = recoveredField(evidence.restarted, "inDoubt");
+    const aborts = loggedRecords(evidence.restarted, "abort");
+    const commits = loggedRecords(evidence.restarted, "commit");
+    const abortedAfter = inDoubt.filter((txnId) => aborts.has(txnId) && !commits.has(txnId));
+    const pass = abortedAfter.length > 0;
+    return {
+      pass,
+      detail: pass
+        ? `${crashReplicaId} restarted with ${inDoubt.length} transaction(s) in doubt (${brief(inDoubt)}) and logged ABORT for ${brief(abortedAfter)}`
+        : `${crashReplicaId} restarted with in doubt: ${brief(inDoubt)}; of them aborted afterwards: none (aborts logged: ${brief([...aborts])})`,
+    };
+  },
+  "before-commit-log": (evidence) => {
+    // COMMIT arrived, its record was not logged: the coordinator still waits for this replica's
+    // acknowledgement, the replica restarts with the transaction in doubt and learns COMMIT.
+    const waiting = committingWaitingForCrashed(evidence);
+    const inDoubt = new Set(recoveredField(evidence.restarted, "inDoubt"));
+    const commits = loggedRecords(evidence.restarted, "commit");
+    const learned = waiting.filter((txnId) => inDoubt.has(txnId) && commits.has(txnId) && !evidence.final.inFlight.has(txnId));
+    const pass = learned.length > 0;
+    return {
+      pass,
+      detail: pass
+        ? `${learned[0]} was decided COMMIT and unacknowledged by ${crashReplicaId} while it was down; ${crashReplicaId} restarted with it in doubt and logged its COMMIT`
+        : `committing and waiting for ${crashReplicaId} while it was down: ${brief(waiting)}; in doubt at restart: ${brief([...inDoubt])}; ` +
+          `commits logged after restart: ${brief([...commits])}`,
+    };
+  },
+  "after-commit-before-ack": (evidence) => {
+    // The commit is durable and applied, the acknowledgement never left: the coordinator still waits
+    // for this replica while it is down; the replica restarts with it decided (not in doubt, no new
+    // commit record) and the re-sent COMMIT is acknowledged, so the coordinator finishes it.
+    const waiting = committingWaitingForCrashed(evidence);
+    const inDoubt = new Set(recoveredField(evidence.restarted, "inDoubt"));
+    const commits = loggedRecords(evidence.restarted, "commit");
+    const resent = waiting.filter((txnId) => !inDoubt.has(txnId) && !commits.has(txnId) && !evidence.final.inFlight.has(txnId));
+    const pass = resent.length > 0;
+    return {
+      pass,
+      detail: pass
+        ? `${resent[0]} was decided COMMIT and unacknowledged by ${crashReplicaId} while it was down; ${crashReplicaId} restarted with it committed (not in doubt) and acknowledged the re-sent COMMIT`
+        : `committing and waiting for ${crashReplicaId} while it was down: ${brief(waiting)}; in doubt at restart: ${brief([...inDoubt])}; ` +
+          `commits logged after restart: ${brief([...commits])}; still in flight at the end: ${brief([...evidence.final.inFlight])}`,
+    };
+  },
+};
+
+// --- Running a case ------------------------------------------------------------------------------
+
+function contentOf(id: string, dump: { checksum: string; entries: { key: string; value: Buffer; version: number }[] }): ReplicaContent {
+  return {
+    id,
+    checksum: dump.checksum,
+    entries: new Map(dump.entries.map((entry): [string, Stored] => [entry.key, { value: entry.value.toString("utf8"), version: entry.version }])),
+  };
+}
+
+async function contents(cluster: TestCluster): Promise<ReplicaContent[]> {
+  return Promise.all(cluster.replicaIds.map(async (id, i) => contentOf(id, await cluster.dump(i))));
+}
+
+async function exitWithin(proc: Proc, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+  try {
+    return await Promise.race([proc.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const notReached = (why: string): Check => ({ pass: false, detail: `not checked: ${why}` });
+
+export function findCase(name: string): CrashCase {
+  const crashCase = crashCases.find((candidate) => candidate.name === name);
+  if (crashCase === undefined) throw new Error(`no crash case ${JSON.stringify(name)}; cases: ${caseNames.join(", ")}`);
+  return crashCase;
+}
+
+export interface RunOptions {
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+  /** More failpoints to arm at the first start, beside the case's own (to explore timings). */
+  readonly arm?: string;
+}
+
+/** Runs one case of the matrix on its own cluster; never throws for a failed check (see the result). */
+export async function runCase(name: string, options: RunOptions = {}): Promise<CaseResult> {
+  const found = findCase(name);
+  const crashCase = options.arm === undefined ? found : { ...found, spec: `${found.spec},${options.arm}` };
+  const log = (line: string) => options.log?.(`${crashCase.name}: ${line}`);
+  const startedMs = Date.now();
+  const notes: string[] = [];
+  const checks: { a: Check; b: Check; c: Check; d: Check; recovery: Check } = {
+    a: notReached("the run stopped early"),
+    b: notReached("the run stopped early"),
+    c: notReached("the run stopped early"),
+    d: notReached("the run stopped early"),
+    recovery: notReached("the run stopped early"),
+  };
+  let stream: WriteStream | null = null;
+  // Debug logs: the protocol steps of every process, for the recovery check and for diagnosis.
+  const cluster = await TestCluster.start({ failpoints: crashCase.spec, logLevel: "debug" });
+  const replicaProcs: Proc[] = cluster.replicas.filter((proc): proc is Proc => proc !== null);
+  try {
+    stream = new WriteStream(cluster);
+    const armed = crashCase.side === "coordinator" ? cluster.coordinator : cluster.replicas[crashReplicaIndex]!;
+    const exit = await exitWithin(armed, crashWaitMs);
+    const crashLine = `failpoint ${crashCase.name}: crashing (SIGKILL)`;
+    const crashed = exit !== null && exit.signal === "SIGKILL" && armed.output.includes(crashLine);
+    log(exit === null ? `no crash within ${crashWaitMs} ms` : `${crashCase.processId} exited (${exit.signal ?? `code ${exit.code}`}) after ${stream.acked.length} acknowledged writes`);
+
+    let evidence: Omit<Evidence, "final"> | null = null;
+    if (exit === null) {
+      checks.recovery = { pass: false, detail: `${crashCase.processId} did not crash within ${crashWaitMs} ms: the failpoint never fired` };
+    } else if (!crashed) {
+      checks.recovery = {
+        pass: false,
+        detail: `${crashCase.processId} exited with ${exit.signal ?? `code ${exit.code}`}, not at the failpoint; last output: ${armed.output.slice(-3).join(" | ")}`,
+      };
+    }
+    if (exit !== null) {
+      // While the process is down, look at the survivors at once: this is the state the failpoint
+      // left behind. (Replicas in doubt may still settle some of it among themselves, by asking their
+      // peers after inDoubtQueryAfterMs; they log that, and the recovery checks count it.)
+      let downtime: Downtime = { prepared: new Map(), contents: [], inFlight: [] };
+      try {
+        if (crashCase.side === "coordinator") {
+          const statuses = await Promise.all(cluster.replicaIds.map((_, i) => cluster.replicaStatus(i)));
+          const prepared = new Map(statuses.map((status, i) => [cluster.replicaIds[i]!, new Set(status.prepared.map((txn) => txn.txnId))]));
+          downtime = { prepared, contents: await contents(cluster), inFlight: [] };
+        } else {
+          const status = await cluster.client(2_000).status();
+          downtime = { prepared: new Map(), contents: [], inFlight: status.inFlight };
+        }
+      } catch (error) {
+        notes.push(`looking at the survivors while ${crashCase.processId} was down failed: ${message(error)}`);
+      }
+      const restarted =
+        crashCase.side === "coordinator" ? cluster.startCoordinator({ logLevel: "debug" }) : cluster.startReplica(crashReplicaIndex, { logLevel: "debug" });
+      if (crashCase.side === "replica") replicaProcs.push(restarted);
+      log("restarted without the failpoint");
+      await cluster.waitHealthy();
+      await stream.waitForAcks(acksAfterRestart, acksWaitMs);
+      evidence = { crashCase, crashed: armed, downtime, restarted, replicaProcs, stream };
+    }
+    await stream.stop();
+    log(`writers stopped: ${stream.acked.length} acknowledged of ${stream.attempted.size} attempted`);
+
+    // Settled: every replica back in the in-sync set (any catch-up done), then nothing in flight at
+    // the coordinator and nothing prepared on any replica.
+    let settleError: string | null = null;
+    try {
+      const client = cluster.client(2_000);
+      await waitFor(
+        "every replica in sync",
+        async () => (await client.status()).replicas.every((replica) => replica.up && replica.state === "in-sync"),
+        settleWaitMs,
+      );
+      await cluster.waitSettled(settleWaitMs);
+    } catch (error) {
+      const replicas = await cluster.client(2_000).status().then(
+        (status) => status.replicas.map((replica) => `${replica.id} ${replica.up ? "up" : "down"} ${replica.state}`).join(", "),
+        (statusError: unknown) => `status failed: ${message(statusError)}`,
+      );
+      settleError = `${message(error)} (replicas: ${replicas})`;
+    }
+    const status = await cluster.client(5_000).status();
+    const replicaStatuses = await Promise.all(cluster.replicaIds.map((_, i) => cluster.replicaStatus(i)));
+    checks.c = checkNoneInDoubt({
+      settleError,
+      inFlight: status.inFlight,
+      prepared: replicaStatuses.map((replica, i) => ({ id: cluster.replicaIds[i]!, txnIds: replica.prepared.map((txn) => txn.txnId) })),
+    });
+    const final = await contents(cluster);
+    checks.a = checkAcknowledged(stream.acked, final);
+    checks.b = checkAllOrNone(final, stream.attempted);
+    if (evidence !== null && crashed) {
+      checks.recovery = expectations[crashCase.name]({ ...evidence, final: { contents: final, inFlight: new Set(status.inFlight.map((txn) => txn.txnId)) } });
+    }
+
+    // (d) A fresh write to every key used must succeed at once: nothing else writes now, so an
+    // ABORTED here is a lock that was never released.
+    const fresh = cluster.client(5_000);
+    const freshPuts = await Promise.all(
+      stream.keysUsed.map((key) =>
+        fresh.put(key, `fresh-${key}`).then(
+          () => ({ key, error: null }),
+          (error: unknown) => ({ key, error: error instanceof KvError ? `${codeName(error.code)}: ${error.message}` : message(error) }),
+        ),
+      ),
+    );
+    checks.d = checkLocksReleased(status.lockedKeys, freshPuts);
+  } catch (error) {
+    notes.push(`the run failed: ${message(error)}`);
+    if (stream !== null) await stream.stop().catch((stopError: unknown) => notes.push(`stopping the writers failed: ${message(stopError)}`));
+  } finally {
+    // The crashed process was replaced by its restart: any current process that is gone died of
+    // something else.
+    for (const proc of [cluster.coordinator, ...cluster.replicas]) {
+      if (proc !== null && !proc.alive) {
+        const exit = await proc.exited;
+        notes.push(`${proc.name} (pid ${proc.pid}) exited unexpectedly (${exit.signal ?? `code ${exit.code}`}); last output: ${proc.output.slice(-3).join(" | ")}`);
+      }
+    }
+    await cluster.stop();
+  }
+  return {
+    name: crashCase.name,
+    side: crashCase.side,
+    spec: crashCase.spec,
+    ackedWrites: stream?.acked.length ?? 0,
+    attemptedWrites: stream?.attempted.size ?? 0,
+    checks,
+    seconds: (Date.now() - startedMs) / 1_000,
+    notes,
+  };
+}
+
+/** Runs cases with at most `jobs` clusters at once; reports each result as it is known. */
+export async function runCases(
+  names: readonly string[],
+  jobs: number,
+  options: RunOptions & { onResult?: (result: CaseResult) => void } = {},
+): Promise<CaseResult[]> {
+  for (const name of names) findCase(name);
+  const results = new Array<CaseResult>(names.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(jobs, names.length)) }, async () => {
+      while (next < names.length) {
+        const index = next++;
+        results[index] = await runCase(names[index]!, options);
+        options.onResult?.(results[index]!);
+      }
+    }),
+  );
+  return results;
+}
+
+/** A gate that lets at most `jobs` callers run at once (for tests that each run one case). */
+export function gate(jobs: number): <T>(run: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(run: () => Promise<T>): Promise<T> => {
+    while (running >= jobs) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+    try {
+      return await run();
+    } finally {
+      running -= 1;
+      waiting.shift()?.();
+    }
+  };
+}

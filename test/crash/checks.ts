@@ -1,0 +1,147 @@
+// The four checks of the crash matrix, as pure functions of what the writers saw and what the
+// replicas hold once everyone is back: each says pass or fail and, in one line, why. They take plain
+// data (no cluster), so that test/crash/checks.test.ts can show that each of them does fail when the
+// property it checks is broken.
+
+export interface Check {
+  readonly pass: boolean;
+  readonly detail: string;
+}
+
+/** A write the coordinator acknowledged, with the version (commit sequence number) it returned. */
+export interface Ack {
+  readonly key: string;
+  readonly value: string;
+  readonly version: number;
+}
+
+export interface Stored {
+  readonly value: string;
+  readonly version: number;
+}
+
+/** One replica's content once settled: key -> value and version. */
+export interface ReplicaContent {
+  readonly id: string;
+  readonly checksum: string;
+  readonly entries: ReadonlyMap<string, Stored>;
+}
+
+/** At most this many offending items are named in a detail line. */
+const namedMax = 3;
+
+function named(items: readonly string[]): string {
+  return items.length <= namedMax ? items.join("; ") : `${items.slice(0, namedMax).join("; ")}; and ${items.length - namedMax} more`;
+}
+
+/** The acknowledged write with the highest version, per key. */
+export function lastAckedByKey(acked: readonly Ack[]): Map<string, Ack> {
+  const last = new Map<string, Ack>();
+  for (const ack of acked) {
+    const previous = last.get(ack.key);
+    if (previous === undefined || ack.version > previous.version) last.set(ack.key, ack);
+  }
+  return last;
+}
+
+/**
+ * (a) Every acknowledged write is present on every replica: each key holds its last acknowledged
+ * write, or a later version (a later write whose acknowledgement was lost, or acknowledged too).
+ * Two acknowledged writes never share a version (a version is the commit sequence number of one
+ * transaction).
+ */
+export function checkAcknowledged(acked: readonly Ack[], replicas: readonly ReplicaContent[]): Check {
+  const problems: string[] = [];
+  const byVersion = new Map<number, Ack>();
+  for (const ack of acked) {
+    const other = byVersion.get(ack.version);
+    if (other !== undefined) problems.push(`version ${ack.version} acknowledged twice: ${other.key}=${other.value} and ${ack.key}=${ack.value}`);
+    else byVersion.set(ack.version, ack);
+  }
+  const last = lastAckedByKey(acked);
+  for (const replica of replicas) {
+    for (const [key, ack] of last) {
+      const stored = replica.entries.get(key);
+      if (stored === undefined) {
+        problems.push(`${replica.id} lacks key ${key} (acknowledged ${ack.value} at version ${ack.version})`);
+      } else if (stored.version < ack.version) {
+        problems.push(`${replica.id} holds ${key}=${stored.value} at version ${stored.version}, older than acknowledged ${ack.value} at version ${ack.version}`);
+      } else if (stored.version === ack.version && stored.value !== ack.value) {
+        problems.push(`${replica.id} holds ${key}=${stored.value} at version ${stored.version}, where ${ack.value} was acknowledged`);
+      }
+    }
+  }
+  if (acked.length === 0) problems.push("no write was acknowledged at all, so nothing was checked");
+  if (problems.length > 0) return { pass: false, detail: named(problems) };
+  return {
+    pass: true,
+    detail: `${acked.length} acknowledged writes over ${last.size} keys: every replica holds the last acknowledged version of each key, or a later one`,
+  };
+}
+
+/**
+ * (b) Every transaction is committed on all replicas or on none: the replicas are identical (equal
+ * checksums, and equal entries), and every stored value is one a client attempted, under the key it
+ * was written to (values are unique, so a value names its write).
+ */
+export function checkAllOrNone(replicas: readonly ReplicaContent[], attempted: ReadonlyMap<string, string>): Check {
+  const problems: string[] = [];
+  const [first, ...rest] = replicas;
+  if (first === undefined) return { pass: false, detail: "no replica content to compare" };
+  for (const replica of rest) {
+    if (replica.checksum !== first.checksum) problems.push(`checksum of ${replica.id} ${replica.checksum} != ${first.id} ${first.checksum}`);
+    const keys = new Set([...first.entries.keys(), ...replica.entries.keys()]);
+    for (const key of [...keys].sort()) {
+      const a = first.entries.get(key);
+      const b = replica.entries.get(key);
+      if (a?.value !== b?.value || a?.version !== b?.version) {
+        const show = (entry: Stored | undefined) => (entry === undefined ? "nothing" : `${entry.value}@${entry.version}`);
+        problems.push(`key ${key}: ${first.id} holds ${show(a)}, ${replica.id} holds ${show(b)}`);
+        break;
+      }
+    }
+  }
+  for (const replica of replicas) {
+    for (const [key, stored] of replica.entries) {
+      const attemptedKey = attempted.get(stored.value);
+      if (attemptedKey === undefined) problems.push(`${replica.id} holds ${key}=${stored.value}, a value no client wrote`);
+      else if (attemptedKey !== key) problems.push(`${replica.id} holds ${stored.value} under ${key}; it was written to ${attemptedKey}`);
+    }
+  }
+  if (problems.length > 0) return { pass: false, detail: named(problems) };
+  return {
+    pass: true,
+    detail: `${replicas.length} replicas identical (checksum ${first.checksum.slice(0, 12)}, ${first.entries.size} keys), every value one a client wrote to that key`,
+  };
+}
+
+export interface InDoubtState {
+  /** Why waiting for the cluster to settle failed, or null when it settled. */
+  readonly settleError: string | null;
+  /** Transactions the coordinator still runs. */
+  readonly inFlight: readonly { readonly txnId: string; readonly phase: string; readonly waitingFor: readonly string[] }[];
+  /** Prepared (undecided) transactions, per replica. */
+  readonly prepared: readonly { readonly id: string; readonly txnIds: readonly string[] }[];
+}
+
+/** (c) No transaction stays in doubt once everyone is back: nothing in flight, nothing prepared. */
+export function checkNoneInDoubt(state: InDoubtState): Check {
+  const problems: string[] = [];
+  if (state.settleError !== null) problems.push(state.settleError);
+  for (const txn of state.inFlight) problems.push(`coordinator still runs ${txn.txnId} (${txn.phase}, waiting for ${txn.waitingFor.join(",") || "nobody"})`);
+  for (const replica of state.prepared) {
+    if (replica.txnIds.length > 0) problems.push(`${replica.id} holds ${replica.txnIds.length} prepared: ${replica.txnIds.slice(0, namedMax).join(", ")}`);
+  }
+  if (problems.length > 0) return { pass: false, detail: named(problems) };
+  return { pass: true, detail: `nothing in flight at the coordinator, nothing prepared on ${state.prepared.length} replicas` };
+}
+
+/** (d) The locks are released: no key locked at the coordinator, and a fresh put on every key used succeeds. */
+export function checkLocksReleased(lockedKeys: number, freshPuts: readonly { readonly key: string; readonly error: string | null }[]): Check {
+  const problems: string[] = [];
+  if (lockedKeys !== 0) problems.push(`the coordinator reports ${lockedKeys} locked keys once settled`);
+  for (const put of freshPuts) if (put.error !== null) problems.push(`put ${put.key} failed: ${put.error}`);
+  if (freshPuts.length === 0) problems.push("no key to write: the writers used none");
+  if (problems.length > 0) return { pass: false, detail: named(problems) };
+  return { pass: true, detail: `lockedKeys 0; a fresh put on each of the ${freshPuts.length} keys succeeded at once` };
+}
