@@ -60,7 +60,7 @@ export class ReplicaLink {
   private readonly prepares: Batcher<PrepareMessage>;
   private readonly commits: Batcher<CommitMessage>;
   private readonly aborts: Batcher<AbortMessage>;
-  private commitAckHooks: (() => void)[] = [];
+  private commitAckHooks: { txnId: string; hook: () => void }[] = [];
 
   constructor(
     readonly id: string,
@@ -97,9 +97,9 @@ export class ReplicaLink {
     }
   }
 
-  /** Runs hook once the next commit call to this replica is acknowledged (for failpoints). */
-  afterNextCommitAck(hook: () => void): void {
-    this.commitAckHooks.push(hook);
+  /** Runs hook once this replica acknowledged the commit of txnId (for failpoints). */
+  afterCommitAck(txnId: string, hook: () => void): void {
+    this.commitAckHooks.push({ txnId, hook });
   }
 
   flush(): void {
@@ -221,9 +221,12 @@ export class ReplicaLink {
           this.logger.debug({ event: "commit-failed", replica: this.id, err: error?.details }, "commit call failed");
         } else {
           this.toCore({ kind: "acks", replicaId: this.id, txnIds: response.ackedTxnIds, nowMs: Date.now() });
-          const hooks = this.commitAckHooks;
-          this.commitAckHooks = [];
-          for (const hook of hooks) hook();
+          if (this.commitAckHooks.length > 0) {
+            const acked = new Set(response.ackedTxnIds);
+            const due = this.commitAckHooks.filter((entry) => acked.has(entry.txnId));
+            this.commitAckHooks = this.commitAckHooks.filter((entry) => !acked.has(entry.txnId));
+            for (const entry of due) entry.hook();
+          }
         }
         resolve();
       });

@@ -89,6 +89,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let nextRequestId = 1;
 
   const links = new Map<string, ReplicaLink>();
+  /** Failpoint mid-commit-fanout: COMMITs held back from every replica but one. */
+  let fanoutHold: { txnIds: Set<string>; to: string } | null = null;
   const loop: StepLoop<Input, Ready> = new StepLoop<Input, Ready>({
     log,
     step: (inputs) => {
@@ -112,15 +114,24 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       const decided = ready.persist.some(({ record }) => record.kind === "commit");
       const dropCommits = decided && failpoint("after-decision-log") === "error";
       const fanout = decided ? hit("mid-commit-fanout") : null;
-      let fanoutTo: string | null = null;
       if (fanout !== null) {
-        // COMMIT goes to one replica only; the failpoint fires once it acknowledged. With "error"
-        // the others hear COMMIT only when the core re-sends it.
-        fanoutTo = ready.send.find((message) => message.kind === "commit")?.to ?? null;
-        if (fanoutTo !== null) links.get(fanoutTo)?.afterNextCommitAck(() => fire("mid-commit-fanout", fanout));
+        // COMMIT of this turn's decisions goes to one replica only (re-sends included) until it
+        // acknowledged them; then the failpoint fires. With "error" the others hear COMMIT only when
+        // the core re-sends it after that.
+        const txnIds = new Set(ready.persist.flatMap(({ record }) => (record.kind === "commit" ? [record.txnId] : [])));
+        const first = ready.send.find((message) => message.kind === "commit" && txnIds.has(message.txnId));
+        if (first !== undefined && first.kind === "commit") {
+          const hold = { txnIds, to: first.to };
+          fanoutHold = hold;
+          links.get(first.to)?.afterCommitAck(first.txnId, () => {
+            fire("mid-commit-fanout", fanout);
+            if (fanoutHold === hold) fanoutHold = null;
+          });
+        }
       }
       for (const message of ready.send) {
-        if (message.kind === "commit" && (dropCommits || (fanoutTo !== null && message.to !== fanoutTo))) continue;
+        if (message.kind === "commit" && dropCommits) continue;
+        if (message.kind === "commit" && fanoutHold !== null && fanoutHold.txnIds.has(message.txnId) && message.to !== fanoutHold.to) continue;
         const link = links.get(message.to);
         if (link === undefined) {
           logger.error({ event: "unknown-replica", replica: message.to }, `no address for replica ${message.to}`);

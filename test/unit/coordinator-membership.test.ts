@@ -313,17 +313,19 @@ describe("minInSync", () => {
   it("keeps a failing replica in the set when leaving would drop below minInSync, and writes fail fast until it is back", () => {
     const d = new Driver();
     takeR3Out(d, 1);
+    // r2's last good check was at DOWN_AT; STUCK is past replicaDownAfterMs after it.
+    const STUCK = DOWN_AT + limits.replicaDownAfterMs + 100;
 
     // r2 stops answering too. Leaving would leave one replica in sync, fewer than minInSync 2.
-    d.health("r1", 700);
-    const stuck = d.tick(1_100, ["r1"]);
-    expect(1_100 - DOWN_AT).toBeGreaterThan(limits.replicaDownAfterMs);
+    d.health("r1", STUCK - 100);
+    const stuck = d.tick(STUCK, ["r1"]);
+    expect(STUCK - DOWN_AT).toBeGreaterThan(limits.replicaDownAfterMs);
     expect(stuck.persist).toEqual([]);
     expect(d.member("r2")).toMatchObject({ state: "in-sync", healthy: false, incarnation: 0 });
     expect(d.core.readable().map((r) => r.id)).toEqual(["r1"]);
     expect(d.core.stillReadable("r2", 0)).toBe(true); // it did not leave: it misses no writes
 
-    const refused = d.write(1, "a", 1_101);
+    const refused = d.write(1, "a", STUCK + 1);
     expect(refused.send).toEqual([]);
     expect(refused.persist).toEqual([]);
     const f = failure(refused, 1);
@@ -335,15 +337,15 @@ describe("minInSync", () => {
     expect(d.core.lockedKeyCount()).toBe(0);
 
     // Later ticks do not take it out either, and a refused connection does not either.
-    expect(d.tick(1_600, ["r1"]).persist).toEqual([]);
-    expect(d.step({ kind: "unreachable", replicaId: "r2", txnIds: [], reason: "refused", down: true, nowMs: 1_601 }).persist).toEqual([]);
+    expect(d.tick(STUCK + 500, ["r1"]).persist).toEqual([]);
+    expect(d.step({ kind: "unreachable", replicaId: "r2", txnIds: [], reason: "refused", down: true, nowMs: STUCK + 501 }).persist).toEqual([]);
     expect(d.member("r2").state).toBe("in-sync");
-    expect(failure(d.write(2, "a", 1_602), 2).code).toBe(Code.UNAVAILABLE);
+    expect(failure(d.write(2, "a", STUCK + 502), 2).code).toBe(Code.UNAVAILABLE);
 
     // r2's next good health check lets writes go ahead again.
-    expect(d.health("r2", 1_700).send).toEqual([]);
+    expect(d.health("r2", STUCK + 600).send).toEqual([]);
     expect(d.member("r2")).toMatchObject({ state: "in-sync", healthy: true });
-    expect(d.start(3, "a", 1_700).preparedAt).toEqual(["r1", "r2"]);
+    expect(d.start(3, "a", STUCK + 600).preparedAt).toEqual(["r1", "r2"]);
   });
 });
 
