@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { KvClient } from "../../client/client";
+import { TcpProxy } from "./proxy";
 import { channelOptions, participantProto } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
 import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
@@ -101,6 +102,8 @@ export interface ClusterOptions {
    * A process restarted later with startCoordinator() or startReplica() runs without them.
    */
   readonly failpoints?: string;
+  /** Put a TcpProxy between the coordinator and each replica (cluster.proxies[i]) for network faults. */
+  readonly proxied?: boolean;
 }
 
 /** Per-process additions for one start of a coordinator or a replica. */
@@ -128,6 +131,8 @@ export class TestCluster {
   readonly replicaIds: string[];
   coordinatorPort = 0;
   replicaPorts: number[] = [];
+  /** With `proxied`, the proxy the coordinator reaches each replica through. */
+  readonly proxies: TcpProxy[] = [];
   private readonly participantClients: ParticipantClient[] = [];
   private readonly clients: KvClient[] = [];
 
@@ -140,6 +145,7 @@ export class TestCluster {
     const cluster = new TestCluster(options);
     cluster.coordinatorPort = await freePort();
     for (const _ of cluster.replicaIds) cluster.replicaPorts.push(await freePort());
+    if (options.proxied) for (const port of cluster.replicaPorts) cluster.proxies.push(await TcpProxy.start(port));
     const first: SpawnOptions = options.failpoints === undefined ? {} : { failpoints: options.failpoints };
     for (let i = 0; i < cluster.replicaIds.length; i++) cluster.startReplica(i, first);
     cluster.startCoordinator(first);
@@ -166,7 +172,7 @@ export class TestCluster {
   }
 
   startCoordinator(extra: SpawnOptions = {}): Proc {
-    const replicas = this.replicaIds.map((id, i) => `${id}=127.0.0.1:${this.replicaPorts[i]}`).join(",");
+    const replicas = this.replicaIds.map((id, i) => `${id}=127.0.0.1:${this.proxies[i]?.port ?? this.replicaPorts[i]}`).join(",");
     this.coordinator = this.spawnKv("coordinator", [
       "coordinator",
       "--listen", this.coordinatorAddress,
@@ -264,6 +270,7 @@ export class TestCluster {
       clearTimeout(timer);
     }));
     for (const proc of procs) started.delete(proc);
+    for (const proxy of this.proxies) await proxy.close();
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
