@@ -19,7 +19,8 @@
 //    acknowledgement is in, re-sending COMMIT with backoff; then log END (not forced) and forget.
 //
 // The in-sync set. Writes go to the replicas in sync (and to those catching up). A replica whose
-// health checks fail for replicaDownAfterMs, or whose calls are refused, leaves the set (a forced
+// health checks fail for replicaDownAfterMs, or whose calls are refused once it has been reached
+// (a replica still starting up refuses connections too), leaves the set (a forced
 // membership record, naming the commit sequence number from which it missed writes), as long as
 // at least minInSync replicas stay in it; otherwise it stays in, and writes fail fast until it is
 // back, so the latest data is never left on fewer than minInSync replicas. Transactions it was
@@ -52,7 +53,14 @@ export type Input =
       readonly nowMs: number;
     }
   /** The result of one health check of a replica. */
-  | { readonly kind: "health"; readonly replicaId: string; readonly ok: boolean; readonly nowMs: number }
+  | {
+      readonly kind: "health";
+      readonly replicaId: string;
+      readonly ok: boolean;
+      /** The check failed because the replica refused the connection (it is down, not slow). */
+      readonly refused?: boolean;
+      readonly nowMs: number;
+    }
   /** A catch-up the core asked for finished (ok) or failed. */
   | { readonly kind: "caught-up"; readonly replicaId: string; readonly incarnation: number; readonly ok: boolean; readonly reason: string; readonly nowMs: number }
   | { readonly kind: "acks"; readonly replicaId: string; readonly txnIds: readonly string[]; readonly nowMs: number }
@@ -119,6 +127,8 @@ export interface Member {
   /** False once it failed health checks for replicaDownAfterMs or refused a call; true on its next good check. */
   healthy: boolean;
   lastOkMs: number;
+  /** Answered a health check since this coordinator started (until then, only a timeout removes it). */
+  contacted: boolean;
   /** Out or catching up: every commit with a lower sequence number was applied there. */
   outSinceSeq: number;
   /** Catching up: transactions older than the catch-up, which must finish before the copy starts. */
@@ -212,6 +222,7 @@ export class CoordinatorCore {
         incarnation: 0,
         healthy: true,
         lastOkMs: nowMs,
+        contacted: false,
         outSinceSeq,
         catchUpWaitFor: null,
         catchUpRetryAtMs: nowMs,
@@ -284,10 +295,11 @@ export class CoordinatorCore {
           if (txn?.phase !== "preparing") continue;
           this.abort(txn, Code.UNAVAILABLE, `replica ${input.replicaId} could not be reached (${input.reason})`, input.nowMs, out);
         }
-        if (input.down) this.markDown(input.replicaId, input.reason, input.nowMs, out);
+        if (input.down && this.members.get(input.replicaId)?.contacted === true) this.markDown(input.replicaId, input.reason, input.nowMs, out);
         break;
       case "health":
-        this.onHealth(input.replicaId, input.ok, input.nowMs, out);
+        if (!input.ok && input.refused === true && this.members.get(input.replicaId)?.contacted === true) this.markDown(input.replicaId, "it refused the health check's connection", input.nowMs, out);
+        else this.onHealth(input.replicaId, input.ok, input.nowMs, out);
         break;
       case "caught-up":
         this.onCaughtUp(input, out);
@@ -598,6 +610,7 @@ export class CoordinatorCore {
     if (member === undefined || !ok) return; // a failed check only counts by its absence (see onTick)
     member.lastOkMs = nowMs;
     member.healthy = true;
+    member.contacted = true;
     if (member.state === "out" && nowMs >= member.catchUpRetryAtMs) this.startCatchUp(member, nowMs, out);
   }
 

@@ -128,11 +128,14 @@ export class ReplicaLink {
     });
   }
 
-  /** One health check (grpc.health.v1): resolves true when the replica answers SERVING in time. */
-  checkHealth(): Promise<boolean> {
+  /**
+   * One health check (grpc.health.v1): ok when the replica answers SERVING in time; refused when
+   * the call failed with UNAVAILABLE (nothing listens: the process is gone), not a mere timeout.
+   */
+  checkHealth(): Promise<{ ok: boolean; refused: boolean }> {
     return new Promise((resolve) => {
       this.health.Check({ service: "" }, { deadline: deadline(limits.healthCheckTimeoutMs) }, (error, response) =>
-        resolve(!error && response?.status === "SERVING"),
+        resolve({ ok: !error && response?.status === "SERVING", refused: error?.code === grpc.status.UNAVAILABLE }),
       );
     });
   }
@@ -217,8 +220,12 @@ export class ReplicaLink {
       const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq }));
       this.client.Commit({ txns }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
         if (error || response === undefined) {
-          // The core re-sends unacknowledged commits with backoff.
+          // The core re-sends unacknowledged commits with backoff; a refused connection means the
+          // replica is down, which the core hears at once (it may then leave the in-sync set).
           this.logger.debug({ event: "commit-failed", replica: this.id, err: error?.details }, "commit call failed");
+          if (error?.code === grpc.status.UNAVAILABLE) {
+            this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: [], reason: `commit call failed: ${error.details}`, down: true, nowMs: Date.now() });
+          }
         } else {
           this.toCore({ kind: "acks", replicaId: this.id, txnIds: response.ackedTxnIds, nowMs: Date.now() });
           if (this.commitAckHooks.length > 0) {

@@ -182,9 +182,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     for (const link of links.values()) {
       if (checking.has(link.id)) continue;
       checking.add(link.id);
-      void link.checkHealth().then((ok) => {
+      void link.checkHealth().then(({ ok, refused }) => {
         checking.delete(link.id);
-        loop.push({ kind: "health", replicaId: link.id, ok, nowMs: Date.now() });
+        loop.push({ kind: "health", replicaId: link.id, ok, refused, nowMs: Date.now() });
       });
     }
   }, limits.healthCheckIntervalMs);

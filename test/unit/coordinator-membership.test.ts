@@ -50,9 +50,11 @@ class Driver {
   readonly core: CoordinatorCore;
   readonly log: CoordinatorRecord[] = [];
 
-  constructor(recovered: RecoveredCoordinator = FRESH, nowMs = 0) {
+  /** A core; a fresh one's replicas have all answered a first health check (unless `contacted` is false). */
+  constructor(recovered: RecoveredCoordinator = FRESH, nowMs = 0, contacted = recovered === FRESH) {
     this.core = new CoordinatorCore(CONFIG, recovered, nowMs);
     this.log.push(this.core.startRecord());
+    if (contacted) for (const replicaId of CONFIG.participants) this.health(replicaId, nowMs);
   }
 
   step(input: Input): Ready {
@@ -194,6 +196,19 @@ describe("leaving the in-sync set by failed health checks", () => {
 });
 
 describe("unreachable replicas", () => {
+  it("a refused connection from a replica not reached since the start (still starting up) does not remove it; the timeout does", () => {
+    const d = new Driver(FRESH, 0, false);
+    expect(d.step({ kind: "unreachable", replicaId: "r3", txnIds: [], reason: "refused", down: true, nowMs: 1 }).persist).toEqual([]);
+    expect(d.step({ kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 2 }).persist).toEqual([]);
+    expect(d.member("r3").state).toBe("in-sync");
+    expect(d.tick(DOWN_AT, ["r1", "r2"]).persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
+  });
+
+  it("a refused health check removes a replica that was reached before, at once", () => {
+    const d = new Driver();
+    expect(d.step({ kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 5 }).persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
+  });
+
   it("down: true removes the replica at once and aborts what it was preparing, naming it", () => {
     const d = new Driver();
     const t1 = d.start(1, "a", 0);
