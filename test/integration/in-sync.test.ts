@@ -169,3 +169,52 @@ describe("below --min-in-sync", () => {
     }
   });
 });
+
+describe("the whole cluster restarted", () => {
+  it("in any order, comes back consistent and writable once the coordinator and enough in-sync replicas are up", async () => {
+    const cluster = await TestCluster.start();
+    try {
+      const kv = cluster.client(5_000);
+      await kv.put("k", "1");
+      await cluster.replicas[2]!.kill("SIGKILL");
+      await putEventually(kv, "k", "2");
+      await waitFor("r3 out", async () => (await replicaState(cluster, "r3")) === "out");
+      await kv.put("k", "3"); // r3 misses this one
+      await kv.del("gone");
+
+      // Everything dies.
+      await Promise.all([cluster.coordinator.kill("SIGKILL"), cluster.replicas[0]!.kill("SIGKILL"), cluster.replicas[1]!.kill("SIGKILL")]);
+
+      // The out-of-sync replica and the coordinator come back first: not enough in sync to write.
+      cluster.startReplica(2);
+      cluster.startCoordinator();
+      const refused = await waitFor(
+        "writes refused for want of in-sync replicas",
+        async () => {
+          try {
+            await kv.put("early", "no");
+            return undefined;
+          } catch (error) {
+            return (error as KvError).message.includes("--min-in-sync") ? (error as KvError) : undefined;
+          }
+        },
+        20_000,
+      );
+      expect(refused.code).toBe(Code.UNAVAILABLE);
+      expect(await replicaState(cluster, "r3")).not.toBe("in-sync");
+
+      cluster.startReplica(0);
+      cluster.startReplica(1);
+      await putEventually(kv, "k", "4");
+      await waitFor("r3 back in sync", async () => (await replicaState(cluster, "r3")) === "in-sync", 30_000);
+      await cluster.waitSettled();
+      expect(new Set(await cluster.checksums()).size).toBe(1);
+      for (const content of await cluster.contents()) {
+        expect(content.get("k")?.value).toBe("4");
+        expect(content.has("early")).toBe(false);
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
