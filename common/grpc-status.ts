@@ -23,3 +23,17 @@ export function fromServiceError(error: unknown, what: string): KvError {
 export function deadline(ms: number): Date {
   return new Date(Date.now() + ms);
 }
+
+/** Stops a server: no new calls; the ones under way get graceMs to finish, then are cut off. */
+export function shutdownServer(server: grpc.Server, graceMs = 2_000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}

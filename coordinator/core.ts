@@ -308,7 +308,7 @@ export class CoordinatorCore {
         for (const txnId of input.txnIds) this.onAck(input.replicaId, txnId, input.nowMs, out);
         break;
       case "outcome-query":
-        out.outcomes.push({ queryId: input.queryId, outcomes: input.txnIds.map((txnId) => this.outcomeFor(txnId, input.nowMs, out)) });
+        out.outcomes.push({ queryId: input.queryId, outcomes: input.txnIds.flatMap((txnId) => this.outcomeFor(txnId)) });
         break;
       case "tick":
         this.onTick(input.nowMs, out);
@@ -548,14 +548,18 @@ export class CoordinatorCore {
     }
   }
 
-  private outcomeFor(txnId: string, nowMs: number, out: Ready): OutcomeItem {
+  /**
+   * What the coordinator tells a replica asking about a transaction: COMMIT once decided; ABORT when
+   * it has no such transaction (presumed abort: it never commits one it does not know); nothing yet
+   * for one still collecting votes (the replica asks again; the prepare timeout bounds the wait).
+   */
+  private outcomeFor(txnId: string): OutcomeItem[] {
     const txn = this.txns.get(txnId);
-    if (txn === undefined) return { txnId, outcome: "abort" }; // presumed abort
-    if (txn.phase !== "preparing") return { txnId, outcome: "commit", commitSeq: txn.commitSeq };
-    // Still collecting votes, yet a participant already asks: abort now, so that the answer holds.
-    this.abort(txn, Code.UNAVAILABLE, "a replica asked for its outcome before every vote arrived", nowMs, out);
-    return { txnId, outcome: "abort" };
+    if (txn === undefined) return [{ txnId, outcome: "abort" }];
+    if (txn.phase === "preparing") return [];
+    return [{ txnId, outcome: "commit", commitSeq: txn.commitSeq }];
   }
+
 
   private onTick(nowMs: number, out: Ready): void {
     for (const txn of [...this.txns.values()]) {

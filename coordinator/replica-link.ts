@@ -119,9 +119,9 @@ export class ReplicaLink {
   }
 
   /** What the replica knows of these transactions; changes nothing there. */
-  inspect(txnIds: readonly string[]): Promise<PeerState[]> {
+  inspect(txnIds: readonly string[], timeoutMs: number): Promise<PeerState[]> {
     return new Promise((resolve, reject) => {
-      this.client.Inspect({ txnIds: [...txnIds] }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
+      this.client.Inspect({ txnIds: [...txnIds] }, { deadline: deadline(timeoutMs) }, (error, response) => {
         if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
         else resolve(response.txns.flatMap(decodePeerState));
       });

@@ -12,7 +12,7 @@ import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
 import { Code, InvalidArgument, KvError, Unavailable } from "../common/errors";
 import { failpoint, fire, hit } from "../common/failpoints";
-import { toStatus } from "../common/grpc-status";
+import { shutdownServer, toStatus } from "../common/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import { StepLoop } from "../common/step-loop";
@@ -193,7 +193,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   async function inspectReplicas(txnId: string): Promise<Extract<Input, { kind: "resolve" }>["replicas"]> {
     return Promise.all(
       [...links.values()].map(async (link) => {
-        const states = await link.inspect([txnId]).catch(() => []);
+        const states = await link.inspect([txnId], statusCallTimeoutMs).catch(() => []);
         const state = states.find((item) => item.txnId === txnId);
         return {
           replicaId: link.id,
@@ -285,7 +285,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       if (outcome !== "commit" && outcome !== "abort") {
         return callback(toStatus(new InvalidArgument("outcome", `outcome must be "commit" or "abort", not ${JSON.stringify(outcome)}`)));
       }
-      void inspectReplicas(txnId).then((replicas) => {
+      // The replicas' knowledge matters only for a transaction the coordinator no longer tracks.
+      const tracked = core.inFlight().some((txn) => txn.txnId === txnId);
+      void (tracked ? Promise.resolve([]) : inspectReplicas(txnId)).then((replicas) => {
         const reqId = nextRequestId++;
         pendingWrites.set(reqId, (result) => {
           if (result.ok) callback(null, { message: result.message ?? "done" });
@@ -385,17 +387,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       stopped = true;
       clearInterval(ticker);
       clearInterval(healthTimer);
-      // Stop taking calls; give the ones under way a moment, then cut them off.
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2_000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await shutdownServer(server);
       for (const link of links.values()) link.close();
       await log.close();
       logger.info({ event: "stopped", id: options.id }, `coordinator ${options.id} stopped`);

@@ -10,7 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
 import { InvalidArgument, Unavailable } from "../common/errors";
 import { failpoint, type FailpointName } from "../common/failpoints";
-import { deadline, toStatus } from "../common/grpc-status";
+import { deadline, shutdownServer, toStatus } from "../common/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import { StepLoop } from "../common/step-loop";
@@ -419,17 +419,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       if (stopped) return;
       stopped = true;
       clearInterval(ticker);
-      // Stop taking calls; give the ones under way a moment, then cut them off.
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2_000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await shutdownServer(server);
       coordination.close();
       for (const peer of peerClients.values()) peer.close();
       await log.close();

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { KvClient } from "../../client/client";
+import { KvError } from "../../common/errors";
 import { TcpProxy } from "./proxy";
 import { channelOptions, participantProto } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
@@ -104,6 +105,8 @@ export interface ClusterOptions {
   readonly failpoints?: string;
   /** Put a TcpProxy between the coordinator and each replica (cluster.proxies[i]) for network faults. */
   readonly proxied?: boolean;
+  /** The coordinator's --min-in-sync (its default when absent). */
+  readonly minInSync?: number;
 }
 
 /** Per-process additions for one start of a coordinator or a replica. */
@@ -179,6 +182,7 @@ export class TestCluster {
       "--data-dir", path.join(this.dataDir, "coordinator"),
       "--replicas", replicas,
       "--on-conflict", this.options.onConflict ?? "abort",
+      ...(this.options.minInSync === undefined ? [] : ["--min-in-sync", String(this.options.minInSync)]),
       "--log-level", extra.logLevel ?? this.options.logLevel ?? "info",
     ], extra);
     return this.coordinator;
@@ -272,5 +276,68 @@ export class TestCluster {
     for (const proc of procs) started.delete(proc);
     for (const proxy of this.proxies) await proxy.close();
     fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A writer and a reader hammering a few keys, checking every read against the writes acknowledged
+ * before it was sent: a read whose version is older than one of those is stale (a linearizability
+ * violation). Failed calls are counted, not fatal: the tests inject faults.
+ */
+export class ReadWriteLoad {
+  /** Per key, the highest version acknowledged so far. */
+  readonly acked = new Map<string, number>();
+  readonly stale: string[] = [];
+  writes = 0;
+  reads = 0;
+  private running = true;
+  private readonly loops: Promise<void>[];
+
+  constructor(cluster: TestCluster, readonly keys: readonly string[]) {
+    const writer = cluster.client(8_000);
+    const reader = cluster.client(8_000);
+    this.loops = [
+      (async () => {
+        for (let i = 0; this.running; i++) {
+          const key = keys[i % keys.length]!;
+          try {
+            const { version } = await writer.put(key, `v${i}`);
+            this.acked.set(key, Math.max(this.acked.get(key) ?? 0, version));
+            this.writes += 1;
+          } catch (error) {
+            if (!(error instanceof KvError)) throw error;
+          }
+        }
+      })(),
+      (async () => {
+        for (let i = 0; this.running; i++) {
+          const key = keys[i % keys.length]!;
+          const floor = this.acked.get(key) ?? 0; // acknowledged before this read was sent
+          try {
+            const version = (await reader.get(key))?.version ?? 0;
+            this.reads += 1;
+            if (version < floor) this.stale.push(`${key}: read version ${version}, but ${floor} was acknowledged before the read`);
+          } catch (error) {
+            if (!(error instanceof KvError)) throw error;
+          }
+        }
+      })(),
+    ];
+  }
+
+  /** Waits until `count` more writes (or reads) have succeeded. */
+  async moreWrites(count: number, timeoutMs = 20_000): Promise<void> {
+    const target = this.writes + count;
+    await waitFor(`${count} more writes`, () => this.writes >= target, timeoutMs);
+  }
+
+  async moreReads(count: number, timeoutMs = 20_000): Promise<void> {
+    const target = this.reads + count;
+    await waitFor(`${count} more reads`, () => this.reads >= target, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
   }
 }

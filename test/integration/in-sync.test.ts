@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Code, KvError } from "../../common/errors";
 import type { KvClient } from "../../client/client";
-import { killAllStarted, TestCluster, waitFor } from "./harness";
+import { killAllStarted, ReadWriteLoad, TestCluster, waitFor } from "./harness";
 
 afterAll(async () => {
   await killAllStarted();
@@ -64,56 +64,20 @@ describe("a paused replica (SIGSTOP, then SIGCONT)", () => {
   it("never serves a stale read, and catches up once continued", async () => {
     const cluster = await TestCluster.start();
     try {
-      const writer = cluster.client(5_000);
-      const reader = cluster.client(8_000);
-      const keys = ["a", "b", "c", "d"];
-      // Per key, the highest version acknowledged so far.
-      const acked = new Map<string, number>();
-      const stale: string[] = [];
-      let reads = 0;
-      let running = true;
-      const writing = (async () => {
-        for (let i = 0; running; i++) {
-          const key = keys[i % keys.length]!;
-          try {
-            const { version } = await writer.put(key, `v${i}`);
-            acked.set(key, Math.max(acked.get(key) ?? 0, version));
-          } catch (error) {
-            if (!(error instanceof KvError)) throw error;
-          }
-        }
-      })();
-      const reading = (async () => {
-        for (let i = 0; running; i++) {
-          const key = keys[i % keys.length]!;
-          const floor = acked.get(key) ?? 0; // acknowledged before this read was sent
-          try {
-            const entry = await reader.get(key);
-            reads += 1;
-            const version = entry?.version ?? 0;
-            if (version < floor) stale.push(`${key}: read version ${version}, but ${floor} was acknowledged before the read`);
-          } catch (error) {
-            if (!(error instanceof KvError)) throw error;
-          }
-        }
-      })();
-
-      await waitFor("some writes", () => acked.size === keys.length);
+      const load = new ReadWriteLoad(cluster, ["a", "b", "c", "d"]);
+      await load.moreWrites(10);
       const r2 = cluster.replicas[1]!;
       process.kill(r2.pid, "SIGSTOP");
       try {
         await waitFor("r2 out of the in-sync set", async () => (await replicaState(cluster, "r2")) === "out", 15_000);
-        const before = [...acked.values()].reduce((a, b) => a + b, 0);
-        await waitFor("writes going on without r2", () => [...acked.values()].reduce((a, b) => a + b, 0) > before + 20);
+        await load.moreWrites(20);
       } finally {
         process.kill(r2.pid, "SIGCONT");
       }
       await waitFor("r2 back in sync", async () => (await replicaState(cluster, "r2")) === "in-sync", 30_000);
-      const readsBefore = reads;
-      await waitFor("reads after r2's return", () => reads > readsBefore + 50);
-      running = false;
-      await Promise.all([writing, reading]);
-      expect(stale).toEqual([]);
+      await load.moreReads(50);
+      await load.stop();
+      expect(load.stale).toEqual([]);
       await cluster.waitSettled();
       expect(new Set(await cluster.checksums()).size).toBe(1);
     } finally {

@@ -445,29 +445,22 @@ describe("CoordinatorCore: outcome queries from replicas", () => {
     expect(ready.persist).toEqual([]);
   });
 
-  it("answers abort for a transaction still preparing, and aborts it so that the answer holds", () => {
+  it("gives no answer yet for a transaction still preparing, and does not disturb it", () => {
     const core = newCore();
     const txnId = preparedTxnId(write(core, 4, [put("a", "1")]));
-    const persisted: unknown[] = [];
-    persisted.push(...yes(core, "r1", txnId).persist);
-    const ready = step(core, { kind: "outcome-query", queryId: 1, txnIds: [txnId], nowMs: 5 });
-    persisted.push(...ready.persist);
-    expect(ready.outcomes).toEqual([{ queryId: 1, outcomes: [{ txnId, outcome: "abort" }] }]);
-    expect(sendsOf(ready, "abort")).toHaveLength(3);
-    const result = failure(only(ready.replies).result);
-    expect(result.code).not.toBe(Code.OK);
-    expect(core.lockedKeyCount()).toBe(0);
-
-    // Every YES arriving afterwards (r1 again included) gets ABORT back; no COMMIT record ever appears.
-    for (const r of PARTICIPANTS) {
-      const late = yes(core, r, txnId, 6);
-      persisted.push(...late.persist);
-      expect(late.send).toEqual([{ kind: "abort", to: r, txnId }]);
-      expect(late.replies).toEqual([]);
-    }
-    persisted.push(...tick(core, 10_000).persist);
-    expect(persisted).toEqual([]);
-    expect(core.lastSeq()).toBe(0);
+    yes(core, "r1", txnId);
+    const ready = step(core, { kind: "outcome-query", queryId: 1, txnIds: [txnId, "0.5"], nowMs: 5 });
+    // The unknown one is presumed aborted; the preparing one is left out of the answer.
+    expect(ready.outcomes).toEqual([{ queryId: 1, outcomes: [{ txnId: "0.5", outcome: "abort" }] }]);
+    expect(ready.send).toEqual([]);
+    expect(ready.replies).toEqual([]);
+    expect(core.lockedKeyCount()).toBe(1);
+    // It still commits once every vote is in.
+    yes(core, "r2", txnId, 6);
+    const decided = yes(core, "r3", txnId, 6);
+    expect(decided.persist.map((p) => p.record.kind)).toEqual(["commit"]);
+    const asked = step(core, { kind: "outcome-query", queryId: 2, txnIds: [txnId], nowMs: 7 });
+    expect(asked.outcomes).toEqual([{ queryId: 2, outcomes: [{ txnId, outcome: "commit", commitSeq: 1 }] }]);
   });
 });
 

@@ -1,0 +1,74 @@
+// Proves the operator's tools for in-doubt transactions: `kv status` lists, per replica, the
+// transactions in doubt and the keys they lock; `kv resolve TXN --commit|--abort` settles one, and
+// refuses (FAILED_PRECONDITION, exit 3) any choice that contradicts a decision some process knows.
+import { afterAll, describe, expect, it } from "vitest";
+import { Code, KvError } from "../../common/errors";
+import { killAllStarted, runKv, TestCluster, waitFor } from "./harness";
+
+afterAll(async () => {
+  await killAllStarted();
+});
+
+describe("kv resolve and kv status", () => {
+  it("refuses choices that contradict a known decision, and settles the others", async () => {
+    const cluster = await TestCluster.start();
+    try {
+      const env = { KV_COORDINATOR: cluster.coordinatorAddress };
+      const kv = cluster.client();
+      await kv.put("k", "v"); // transaction 1.1 of epoch 1: committed everywhere
+
+      const abortCommitted = await runKv(["resolve", "1.1", "--abort"], env);
+      expect(abortCommitted.code).toBe(3);
+      expect(abortCommitted.stderr).toContain("FAILED_PRECONDITION");
+      expect(abortCommitted.stderr).toContain("committed it");
+      const commitCommitted = await runKv(["resolve", "1.1", "--commit"], env);
+      expect(commitCommitted.code).toBe(0);
+
+      const commitUnknown = await runKv(["resolve", "1.99", "--commit"], env);
+      expect(commitUnknown.code).toBe(3);
+      expect(commitUnknown.stderr).toContain("presumed abort");
+      const abortUnknown = await runKv(["resolve", "1.99", "--abort"], env);
+      expect(abortUnknown.code).toBe(0);
+      expect((await kv.get("k"))?.value.toString()).toBe("v");
+
+      const neither = await runKv(["resolve", "1.1"], env);
+      expect(neither.code).toBe(2);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it("shows a transaction in doubt with its locks, and an operator can abort it", async () => {
+    // r1 stalls after logging its prepare: r2 and r3 hold the write prepared, in doubt, meanwhile.
+    // With --min-in-sync 3, r1 cannot leave the in-sync set, so the write stays in flight until the
+    // operator acts (or prepareTimeoutMs passes).
+    const cluster = await TestCluster.start({ failpoints: "r1:after-prepare-log-before-vote=pause=6000@1", minInSync: 3 });
+    try {
+      const kv = cluster.client();
+      const pending = kv.put("held", "value").then(
+        () => null,
+        (error: unknown) => error as KvError,
+      );
+      const status = await waitFor("the write in doubt on r2 and r3", async () => {
+        const s = await kv.status();
+        const r2 = s.replicas.find((replica) => replica.id === "r2");
+        return r2?.inDoubt.some((txn) => txn.keys.includes("held")) ? s : undefined;
+      });
+      const txnId = status.inFlight[0]!.txnId;
+      expect(status.inFlight[0]!.keys).toEqual(["held"]);
+      expect(status.replicas.find((replica) => replica.id === "r3")?.inDoubt.map((txn) => txn.txnId)).toEqual([txnId]);
+
+      await expect(kv.resolve(txnId, "commit")).rejects.toMatchObject({ code: Code.FAILED_PRECONDITION });
+      const { message } = await kv.resolve(txnId, "abort");
+      expect(message).toContain("aborted");
+      const error = await pending;
+      expect(error?.code).toBe(Code.ABORTED);
+      expect(error?.message).toContain("aborted by an operator");
+      await cluster.waitSettled();
+      for (const content of await cluster.contents()) expect(content.has("held")).toBe(false);
+      expect(await kv.get("held")).toBeNull();
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
