@@ -107,7 +107,9 @@ export async function runCluster(options: ClusterOptions): Promise<number> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 
-  if (await waitForPort(options.host, options.port, 15_000)) {
+  const ports = [options.port, ...replicaIds.map((_, i) => options.port + 1 + i)];
+  const up = await Promise.all(ports.map((port) => waitForPort(options.host, port, 15_000)));
+  if (up.every(Boolean) && !stopping) {
     console.log(`kv cluster: ready; the coordinator listens on ${coordinatorAddress}. Try: npx kv put hello world && npx kv get hello`);
   }
   await allExited;

@@ -67,6 +67,7 @@ describe("kv cluster", () => {
     await waitFor("cluster ready", () => first.output.some((line) => line.startsWith("kv cluster: ready")));
     const kv = new KvClient(`127.0.0.1:${port}`);
     try {
+      await waitFor("every replica up", async () => (await kv.status()).replicas.every((replica) => replica.up));
       await kv.put("survives", "a restart");
       const pids = childPids(first);
       expect([...pids.keys()].sort()).toEqual(["coordinator", "r1", "r2", "r3"]);
