@@ -128,6 +128,12 @@ function armFromEnvironmentAndFlags(id: string, flags: string | readonly string[
   for (const flag of typeof flags === "string" ? [flags] : flags) armFailpoints("--failpoint", flag, id);
 }
 
+const compactLogBytesOption = {
+  type: "number" as const,
+  default: limits.logCompactBytes,
+  describe: "compact the write-ahead log once it grows past this many bytes (logCompactBytes)",
+};
+
 const logLevelOption = {
   type: "string" as const,
   choices: logLevels,
@@ -253,6 +259,7 @@ export async function main(args: string[]): Promise<number> {
             describe: "writes need at least this many replicas in sync; a replica that fails leaves the in-sync set only while this many stay (default: 2, or 1 with one replica)",
           })
           .option("failpoint", failpointOption)
+          .option("compact-log-bytes", compactLogBytesOption)
           .option("log-level", logLevelOption),
       async (argv) => {
         parseAddress("--listen", argv.listen, true);
@@ -263,7 +270,7 @@ export async function main(args: string[]): Promise<number> {
           throw new InvalidArgument("--min-in-sync", `--min-in-sync must be a whole number from 1 to the number of replicas (${replicas.length})`);
         }
         exitCode = await serve("coordinator", argv["log-level"], (logger) =>
-          startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, onConflict: argv["on-conflict"], minInSync, logger }),
+          startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], logger }),
         );
       },
     )
@@ -282,6 +289,7 @@ export async function main(args: string[]): Promise<number> {
             describe: "the other replicas, as ID=HOST:PORT,...: asked about in-doubt transactions when the coordinator cannot be reached",
           })
           .option("failpoint", failpointOption)
+          .option("compact-log-bytes", compactLogBytesOption)
           .option("log-level", logLevelOption),
       async (argv) => {
         parseAddress("--listen", argv.listen, true);
@@ -294,6 +302,7 @@ export async function main(args: string[]): Promise<number> {
             dataDir: argv["data-dir"],
             coordinator: argv.coordinator,
             peers: argv.peers === "" ? [] : parseMembers("--peers", argv.peers),
+            compactLogBytes: argv["compact-log-bytes"],
             logger,
           }),
         );

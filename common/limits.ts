@@ -60,6 +60,11 @@ export const limits = {
   catchUpRetryMs: 1_000,
   /** Period of the timer tick that drives timeouts in both cores. */
   tickMs: 50,
+  /**
+   * A write-ahead log is compacted (rewritten with only the records still needed) once it grows past
+   * this many bytes. The --compact-log-bytes flag of `kv coordinator` and `kv replica` overrides it.
+   */
+  logCompactBytes: 64 * 1024 * 1024,
   /** Largest log record accepted on replay (a larger length field is corruption). */
   logRecordBytesMax: 128 * 1024 * 1024,
 } as const;

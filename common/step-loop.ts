@@ -35,6 +35,11 @@ export interface StepLoopOptions<Input, Ready> {
    * lastLsn is the LSN of the last record appended so far (-1 when none ever was).
    */
   readonly afterDurable: (ready: Ready, lastLsn: number) => void;
+  /**
+   * Runs after each turn, with nothing pending in the log: the place for work that must not overlap
+   * an append, such as compacting the log. Inputs arriving meanwhile wait for the next turn.
+   */
+  readonly maintain?: () => Promise<void>;
 }
 
 export class StepLoop<Input, Ready> {
@@ -84,6 +89,7 @@ export class StepLoop<Input, Ready> {
         }
         if (mustForce) await this.options.log.force();
         this.options.afterDurable(ready, this.lastLsn);
+        if (this.options.maintain) await this.options.maintain();
       }
     } finally {
       this.running = false;

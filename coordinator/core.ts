@@ -276,6 +276,20 @@ export class CoordinatorCore {
     return member !== undefined && member.state === "in-sync" && member.incarnation === incarnation;
   }
 
+  /**
+   * Every record a compacted log must hold so that recovery rebuilds what matters of this core:
+   * the epoch and last commit sequence number, the in-sync set, and each COMMIT decision not yet
+   * acknowledged by all its participants.
+   */
+  liveRecords(): CoordinatorRecord[] {
+    const records: CoordinatorRecord[] = [this.startRecord(), this.membershipRecord()];
+    for (const txn of this.txns.values()) {
+      if (txn.phase === "preparing") continue; // no record: presumed abort if we crash
+      records.push({ kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys });
+    }
+    return records;
+  }
+
   /** The record to force before serving: it makes this epoch's transaction ids unique. */
   startRecord(): CoordinatorRecord {
     return { kind: "start", epoch: this.epoch, lastCommitSeq: this.lastCommitSeq };

@@ -43,6 +43,8 @@ export interface CoordinatorOptions {
   readonly onConflict: OnConflict;
   /** Writes need at least this many replicas in sync. */
   readonly minInSync: number;
+  /** Compact the decision log once it is this large (limits.logCompactBytes by default). */
+  readonly compactLogBytes: number;
   readonly logger: Logger;
 }
 
@@ -104,6 +106,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         process.exit(1);
       }
       return ready.persist.map(({ record, force }) => ({ payload: encodeCoordinatorRecord(record), force }));
+    },
+    maintain: async () => {
+      if (log.bytes < options.compactLogBytes) return;
+      const before = log.bytes;
+      await log.rewrite(core.liveRecords().map(encodeCoordinatorRecord));
+      logger.info({ event: "log-compacted", bytesBefore: before, bytesAfter: log.bytes }, `decision log compacted: ${before} -> ${log.bytes} bytes`);
     },
     afterDurable: (ready) => {
       if (logger.isLevelEnabled("debug")) logTurn(logger, ready);

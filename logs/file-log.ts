@@ -6,6 +6,11 @@
 // running, new appends pile up and the next flush writes them all with one writev and one
 // fdatasync, so one force serves every transaction that arrived meanwhile.
 //
+// Compaction: rewrite() replaces the whole log with the records still needed, atomically: a new file
+// is written and forced beside the log, renamed over it, and the directory forced. A crash before the
+// rename leaves the old log (the new file is deleted on the next open); after it, the new one. LSNs go
+// on from where the old log ended, so no LSN ever names two records.
+//
 // A failed write or fdatasync leaves the durable state unknown (the kernel may have dropped the
 // dirty pages): the log refuses all further use and every waiting force() rejects, and the shell
 // that owns the log exits. Retrying an fsync is never safe.
@@ -44,10 +49,11 @@ export class FileLog {
   /** Counters for status and benchmarks: how many flushes (fdatasyncs) served how many records. */
   forces = 0;
   recordsForced = 0;
+  compactions = 0;
 
   private constructor(
     readonly filePath: string,
-    private readonly handle: fs.promises.FileHandle,
+    private handle: fs.promises.FileHandle,
     firstLsn: number,
     recordCount: number,
     size: number,
@@ -62,6 +68,8 @@ export class FileLog {
    * the log ready for appends with what it held. Throws DataLoss on corruption in the middle.
    */
   static async open(filePath: string): Promise<{ log: FileLog; replayed: Replayed }> {
+    // A compaction that crashed before its rename: the old log is the log.
+    await fs.promises.rm(compactionPath(filePath), { force: true });
     const exists = fs.existsSync(filePath);
     const bytes = exists ? await fs.promises.readFile(filePath) : Buffer.alloc(0);
     const decoded = decodeLog(bytes, filePath);
@@ -114,6 +122,40 @@ export class FileLog {
     return this.position;
   }
 
+  /**
+   * Replaces the log with `records` (compaction), numbered from the current end LSN on. Call it
+   * between turns of the StepLoop: nothing may be appended until it resolves.
+   */
+  async rewrite(records: readonly Buffer[]): Promise<void> {
+    await this.force(); // records appended without a force (lazy ones) are superseded, but flush them first
+    assert(!this.flushing && this.pending.length === 0, `${this.filePath}: rewrite while appends are pending`);
+    const firstLsn = this.nextLsn;
+    const next = compactionPath(this.filePath);
+    const handle = await fs.promises.open(next, "w+");
+    let size = fileHeaderBytes;
+    try {
+      const frames = [encodeFileHeader(firstLsn), ...records.map((record) => encodeFrame(record))];
+      for (let i = 0; i < frames.length; i += framesPerWritevMax) {
+        const slice = frames.slice(i, i + framesPerWritevMax);
+        const position = i === 0 ? 0 : size;
+        const { bytesWritten } = await handle.writev(slice, position);
+        size = position + bytesWritten;
+      }
+      await handle.datasync();
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    await fs.promises.rename(next, this.filePath);
+    await fsyncDirectory(path.dirname(this.filePath));
+    await this.handle.close();
+    this.handle = handle;
+    this.position = size;
+    this.nextLsn = firstLsn + records.length;
+    this.durableLsn = this.nextLsn;
+    this.compactions += 1;
+  }
+
   /** Forces what is pending, then closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -163,6 +205,10 @@ export class FileLog {
       this.flushing = false;
     }
   }
+}
+
+function compactionPath(filePath: string): string {
+  return `${filePath}.compacting`;
 }
 
 /** Makes a new directory entry durable (a created or renamed file). */

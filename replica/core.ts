@@ -127,8 +127,11 @@ export class ParticipantCore {
   constructor(recovered: {
     prepared: readonly PrepareItem[];
     decided: readonly { txnId: string; decided: Decided }[];
+    /** The newest id among decisions forgotten before a compaction of the log. */
+    newestForgotten?: string | null;
     nowMs: number;
   }) {
+    this.newestForgotten = recovered.newestForgotten ? parseTxnId(recovered.newestForgotten) : null;
     for (const { txnId, decided } of recovered.decided) this.remember(txnId, decided);
     for (const txn of recovered.prepared) {
       this.lock(txn, recovered.nowMs);
@@ -210,6 +213,25 @@ export class ParticipantCore {
   outcomeOf(txnId: string): Outcome | "prepared" | "unknown" {
     if (this.prepared.has(txnId)) return "prepared";
     return this.decided.get(txnId)?.outcome ?? "unknown";
+  }
+
+  /**
+   * Every record a compacted log must hold so that recovery rebuilds this core: the newest forgotten
+   * decision, the decisions remembered (oldest first; commits as knowledge only, since their writes
+   * are in SQLite, which the shell forces before compacting), and each prepared transaction.
+   */
+  liveRecords(): ReplicaRecord[] {
+    const records: ReplicaRecord[] = [];
+    if (this.newestForgotten !== null) {
+      records.push({ kind: "forgotten", txnId: `${this.newestForgotten.epoch}.${this.newestForgotten.counter}` });
+    }
+    for (const [txnId, decided] of this.decided) {
+      records.push(decided.outcome === "commit" ? { kind: "committed", txnId, commitSeq: decided.commitSeq } : { kind: "abort", txnId });
+    }
+    for (const txn of this.prepared.values()) {
+      records.push({ kind: "prepare", txnId: txn.txnId, writes: txn.writes, participants: txn.participants });
+    }
+    return records;
   }
 
   /** What this replica knows of a transaction, changing nothing. */

@@ -12,13 +12,19 @@ export type ReplicaRecord =
   /** Never waited on: a lost abort record only makes recovery ask the coordinator again. */
   | { readonly kind: "abort"; readonly txnId: string }
   /** A promise never to prepare this transaction, forced before a peer is told "aborted". */
-  | { readonly kind: "refuse"; readonly txnId: string };
+  | { readonly kind: "refuse"; readonly txnId: string }
+  /** Written only by compaction: a commit already applied (and forced in SQLite), kept as knowledge. */
+  | { readonly kind: "committed"; readonly txnId: string; readonly commitSeq: number }
+  /** Written only by compaction: the newest transaction id among the decisions forgotten. */
+  | { readonly kind: "forgotten"; readonly txnId: string };
 
 type Encoded =
   | { k: "p"; t: string; w: EncodedWrite[]; p: readonly string[] }
   | { k: "c"; t: string; s: number }
   | { k: "a"; t: string }
-  | { k: "r"; t: string };
+  | { k: "r"; t: string }
+  | { k: "d"; t: string; s: number }
+  | { k: "f"; t: string };
 
 export function encodeReplicaRecord(record: ReplicaRecord): Buffer {
   let encoded: Encoded;
@@ -34,6 +40,12 @@ export function encodeReplicaRecord(record: ReplicaRecord): Buffer {
       break;
     case "refuse":
       encoded = { k: "r", t: record.txnId };
+      break;
+    case "committed":
+      encoded = { k: "d", t: record.txnId, s: record.commitSeq };
+      break;
+    case "forgotten":
+      encoded = { k: "f", t: record.txnId };
       break;
     default:
       assertNever(record);
@@ -66,6 +78,11 @@ export function decodeReplicaRecord(payload: Buffer, lsn: number): ReplicaRecord
       return { kind: "abort", txnId: record.t };
     case "r":
       return { kind: "refuse", txnId: record.t };
+    case "d":
+      if (typeof record.s !== "number") return bad();
+      return { kind: "committed", txnId: record.t, commitSeq: record.s };
+    case "f":
+      return { kind: "forgotten", txnId: record.t };
     default:
       return bad();
   }

@@ -13,6 +13,8 @@ export interface Recovered {
   readonly prepared: PrepareItem[];
   /** Every decision in the log, oldest first. */
   readonly decided: { txnId: string; decided: Decided }[];
+  /** The newest id among decisions forgotten before the last compaction, if any. */
+  readonly newestForgotten: string | null;
   /** Commits logged after appliedLsn, to apply to the store in this order. */
   readonly redo: Apply[];
   /** Counts for the one line a replica logs about its recovery. */
@@ -24,6 +26,7 @@ export function recoverReplica(records: readonly { lsn: number; record: ReplicaR
   const prepared = new Map<string, PrepareItem>();
   const decided: { txnId: string; decided: Decided }[] = [];
   let abortedInLog = 0;
+  let newestForgotten: string | null = null;
   const redo: Apply[] = [];
   let committedInLog = 0;
   for (const { lsn, record } of records) {
@@ -41,6 +44,13 @@ export function recoverReplica(records: readonly { lsn: number; record: ReplicaR
         if (lsn > appliedLsn) redo.push({ txnId: record.txnId, commitSeq: record.commitSeq, writes: txn.writes });
         break;
       }
+      case "committed":
+        // Knowledge kept by compaction; its writes were forced in SQLite before the compaction.
+        decided.push({ txnId: record.txnId, decided: { outcome: "commit", commitSeq: record.commitSeq } });
+        break;
+      case "forgotten":
+        newestForgotten = record.txnId;
+        break;
       case "abort":
       case "refuse":
         prepared.delete(record.txnId);
@@ -51,5 +61,5 @@ export function recoverReplica(records: readonly { lsn: number; record: ReplicaR
         assertNever(record);
     }
   }
-  return { prepared: [...prepared.values()], decided, redo, committedInLog, abortedInLog };
+  return { prepared: [...prepared.values()], decided, newestForgotten, redo, committedInLog, abortedInLog };
 }

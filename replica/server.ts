@@ -38,6 +38,8 @@ export interface ReplicaOptions {
   readonly coordinator: string;
   /** The other replicas, asked about in-doubt transactions when the coordinator cannot be reached. */
   readonly peers: readonly { readonly id: string; readonly address: string }[];
+  /** Compact the log once it is this large (limits.logCompactBytes by default). */
+  readonly compactLogBytes: number;
   readonly logger: Logger;
 }
 
@@ -66,7 +68,12 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   });
   const recovered = recoverReplica(records, store.appliedLsn());
   if (recovered.redo.length > 0) store.apply(recovered.redo, log.endLsn - 1);
-  const core = new ParticipantCore({ prepared: recovered.prepared, decided: recovered.decided, nowMs: Date.now() });
+  const core = new ParticipantCore({
+    prepared: recovered.prepared,
+    decided: recovered.decided,
+    newestForgotten: recovered.newestForgotten,
+    nowMs: Date.now(),
+  });
   logger.info(
     {
       event: "recovered",
@@ -100,6 +107,14 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       if (ready.persist.some((record) => record.kind === "prepare")) failIo("before-prepare-log");
       if (ready.persist.some((record) => record.kind === "commit")) failIo("before-commit-log");
       return ready.persist.map((record) => ({ payload: encodeReplicaRecord(record), force: record.kind !== "abort" }));
+    },
+    maintain: async () => {
+      if (log.bytes < options.compactLogBytes) return;
+      // The commits about to leave the log must be durable in SQLite first.
+      store.checkpoint();
+      const before = log.bytes;
+      await log.rewrite(core.liveRecords().map(encodeReplicaRecord));
+      logger.info({ event: "log-compacted", bytesBefore: before, bytesAfter: log.bytes }, `replica log compacted: ${before} -> ${log.bytes} bytes`);
     },
     afterDurable: (ready, lastLsn) => {
       if (ready.apply.length > 0) store.apply(ready.apply, lastLsn);

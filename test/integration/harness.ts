@@ -107,6 +107,8 @@ export interface ClusterOptions {
   readonly proxied?: boolean;
   /** The coordinator's --min-in-sync (its default when absent). */
   readonly minInSync?: number;
+  /** Every process's --compact-log-bytes (its default when absent). */
+  readonly compactLogBytes?: number;
 }
 
 /** Per-process additions for one start of a coordinator or a replica. */
@@ -166,6 +168,7 @@ export class TestCluster {
   }
 
   private spawnKv(name: string, args: string[], extra: SpawnOptions = {}): Proc {
+    if (this.options.compactLogBytes !== undefined) args.push("--compact-log-bytes", String(this.options.compactLogBytes));
     if (extra.failpoints !== undefined) args.push(`--failpoint=${extra.failpoints}`);
     const env = extra.env === undefined ? undefined : { ...process.env, ...extra.env };
     const child = spawn(process.execPath, [kvScript, ...args], { stdio: ["ignore", "pipe", "pipe"], env });

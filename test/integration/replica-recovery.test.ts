@@ -10,6 +10,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../common/logger";
+import { limits } from "../../common/limits";
 import { channelOptions, participantProto, serverOptions } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
 import { startReplica, type RunningReplica } from "../../replica/server";
@@ -51,7 +52,7 @@ describe("replica recovery", () => {
     );
     const port = await freePort();
     const start = (): Promise<RunningReplica> =>
-      startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir, coordinator: `127.0.0.1:${coordinatorPort}`, peers: [], logger });
+      startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir, coordinator: `127.0.0.1:${coordinatorPort}`, peers: [], compactLogBytes: limits.logCompactBytes, logger });
 
     let replica = await start();
     let client = participant(port);
@@ -111,7 +112,7 @@ describe("replica recovery", () => {
     // A coordinator that is not there yet: the replica cannot learn the outcome.
     const coordinatorPort = await freePort();
     const port = await freePort();
-    const replica = await startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir: dir, coordinator: `127.0.0.1:${coordinatorPort}`, peers: [], logger });
+    const replica = await startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir: dir, coordinator: `127.0.0.1:${coordinatorPort}`, peers: [], compactLogBytes: limits.logCompactBytes, logger });
     const client = participant(port);
     try {
       await call(client.Prepare.bind(client), { txns: [{ txnId: "1.1", writes: [put("k", "old")], participants: ["r1"] }] });
