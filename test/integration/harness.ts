@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { KvClient } from "../../client/client";
 import { KvError } from "../../common/errors";
-import { TcpProxy } from "./proxy";
+import { TcpProxy } from "../../client/tcp-proxy";
 import { channelOptions, participantProto } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
 import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
