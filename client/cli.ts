@@ -14,6 +14,7 @@ import { parseAddress, parseMembers } from "../common/validate";
 import { startCoordinator } from "../coordinator/server";
 import { startReplica } from "../replica/server";
 import { defaultCoordinator, KvClient, type KvStatus } from "./client";
+import { benchCommandOptions, runBenchCommand } from "./bench-command";
 import { runCluster } from "./cluster";
 
 export const exitCodes = { ok: 0, notFound: 1, usage: 2, refused: 3, unknownOutcome: 4, failure: 5 } as const;
@@ -218,6 +219,14 @@ export async function main(args: string[]): Promise<number> {
           else printStatus(status);
           return exitCodes.ok;
         });
+      },
+    )
+    .command(
+      "bench",
+      "hammer the coordinator with concurrent clients; print ops/s, latency percentiles and error codes",
+      (y) => benchCommandOptions(clientOptions(y)),
+      async (argv) => {
+        exitCode = await runBenchCommand(argv);
       },
     )
     .command(

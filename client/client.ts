@@ -33,6 +33,12 @@ export interface Entry {
 export interface KvClientOptions {
   /** Deadline of each call, in milliseconds. */
   readonly timeoutMs?: number;
+  /**
+   * gRPC channel options added to (and overriding) the defaults of proto/load.ts. grpc-js shares one
+   * connection among clients whose target and options are equal, so a caller that needs clients on
+   * independent connections (kv bench --connections) passes `"grpc.use_local_subchannel_pool": 1`.
+   */
+  readonly channelOptions?: grpc.ChannelOptions;
 }
 
 export const defaultCoordinator = "127.0.0.1:50051";
@@ -46,7 +52,7 @@ export class KvClient {
     readonly address: string = process.env.KV_COORDINATOR ?? defaultCoordinator,
     options: KvClientOptions = {},
   ) {
-    this.stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), channelOptions) as unknown as KvStub;
+    this.stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), { ...channelOptions, ...options.channelOptions }) as unknown as KvStub;
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   }
 
