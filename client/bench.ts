@@ -75,6 +75,8 @@ export interface BenchOptions {
   readonly jsonFile?: string;
   /** Once aborted, clients send no new operation; the run ends when the outstanding ones complete. */
   readonly signal?: AbortSignal;
+  /** After a failed operation, a client waits this long before its next one (default: no wait). */
+  readonly backoffMsOnError?: number;
 }
 
 export interface BenchOutput {
@@ -494,6 +496,11 @@ export async function runBench(options: BenchOptions, output: BenchOutput): Prom
           processId = nextProcess;
           nextProcess += 1;
           n = 0;
+        }
+        // A client that backs off after a failure, as real ones do, instead of spinning against a
+        // store that is down.
+        if (options.backoffMsOnError !== undefined && options.backoffMsOnError > 0) {
+          await new Promise((resolve) => setTimeout(resolve, options.backoffMsOnError));
         }
       }
       completed += 1;

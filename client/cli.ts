@@ -15,6 +15,7 @@ import { startCoordinator } from "../coordinator/server";
 import { startReplica } from "../replica/server";
 import { defaultCoordinator, KvClient, type KvStatus } from "./client";
 import { benchCommandOptions, runBenchCommand } from "./bench-command";
+import { chaosCommandOptions, runChaosCommand } from "./chaos-command";
 import { runCluster } from "./cluster";
 
 export const exitCodes = { ok: 0, notFound: 1, usage: 2, refused: 3, unknownOutcome: 4, failure: 5 } as const;
@@ -227,6 +228,14 @@ export async function main(args: string[]): Promise<number> {
       (y) => benchCommandOptions(clientOptions(y)),
       async (argv) => {
         exitCode = await runBenchCommand(argv);
+      },
+    )
+    .command(
+      "chaos",
+      "start a local cluster, hammer it with kv bench while injecting faults on a seeded schedule, heal, and check (non-zero exit on any violation)",
+      (y) => chaosCommandOptions(y),
+      async (argv) => {
+        exitCode = await runChaosCommand(argv);
       },
     )
     .command(

@@ -1,6 +1,6 @@
-// A small TCP proxy for network-fault tests, placed between the coordinator and one replica. It
-// forwards bytes both ways, and can delay them, black-hole them (keep every connection open and
-// accept new ones, but forward nothing: a peer that never answers), or cut every connection.
+// A small TCP proxy for network faults (tests and `kv chaos`), placed between the coordinator and one
+// replica. It forwards bytes both ways, and can delay them, black-hole them (keep every connection
+// open and accept new ones, but forward nothing: a peer that never answers), or cut every connection.
 import * as net from "node:net";
 
 export type ProxyMode = "pass" | "blackhole";

@@ -1,0 +1,280 @@
+// `kv chaos`: faults while hammering. Starts a local cluster, runs `kv bench` against it with history
+// recording, and meanwhile injects faults on a schedule decided by one seed: kill -9 and restart of
+// the coordinator or a replica, SIGSTOP/SIGCONT pauses, crashes at a protocol step (a restart with a
+// crash failpoint armed), and partitions of one replica (a TcpProxy black-holes it). At the end it
+// heals everything and checks, printing one table: operations by outcome, faults injected, the
+// linearizability verdict of the history, acknowledged writes missing at the end, replicas whose
+// content differs, transactions still in doubt, and the time from the last heal until the cluster
+// was fully in sync. Any violation makes the exit code non-zero.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { coordinatorFailpoints, replicaFailpoints } from "../common/failpoints";
+import { formatEvent, parseHistory, type HistoryEvent } from "./history";
+import { LocalCluster } from "./local-cluster";
+import { Prng } from "./prng";
+
+export const faultKinds = ["kill", "pause", "failpoint", "partition"] as const;
+export type FaultKind = (typeof faultKinds)[number];
+
+export interface ChaosOptions {
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly faults: readonly FaultKind[];
+  /** Mean time between the end of one fault and the start of the next. */
+  readonly intervalMs: number;
+  readonly concurrency: number;
+  readonly keys: number;
+  readonly port: number;
+  readonly replicas: number;
+  /** Where the cluster keeps its data and the history; a temp directory when absent. */
+  readonly dataDir: string | null;
+  readonly keepData: boolean;
+  readonly logLevel: string;
+}
+
+/** The load the chaos run puts on the cluster: `kv bench` with a history (wired in chaos-load.ts). */
+export interface ChaosLoad {
+  run(options: { coordinator: string; durationMs: number; concurrency: number; keys: number; seed: number; historyFile: string }): Promise<{
+    ok: number;
+    fail: number;
+    info: number;
+  }>;
+}
+
+/** The history check (kv check), as chaos uses it. */
+export type ChaosChecker = (events: HistoryEvent[]) => { verdict: string; details: string };
+
+export interface ChaosReport {
+  readonly seed: number;
+  readonly operations: { ok: number; fail: number; info: number };
+  readonly faults: Record<FaultKind, number>;
+  readonly linearizability: string;
+  readonly linearizabilityDetails: string;
+  readonly missingAcknowledgedWrites: number;
+  readonly missingDetails: string[];
+  readonly replicasDiffering: number;
+  readonly inDoubt: number;
+  readonly syncAfterHealMs: number | null;
+  readonly passed: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runChaos(options: ChaosOptions, load: ChaosLoad, check: ChaosChecker, log: (line: string) => void): Promise<ChaosReport> {
+  const prng = new Prng(options.seed);
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-chaos-"));
+  fs.mkdirSync(dataDir, { recursive: true });
+  const historyFile = path.join(dataDir, "history.jsonl");
+  const proxied = options.faults.includes("partition");
+  const cluster = await LocalCluster.start({
+    dataDir,
+    port: options.port,
+    replicas: options.replicas,
+    proxied,
+    logLevel: options.logLevel,
+  });
+  const faults: Record<FaultKind, number> = { kill: 0, pause: 0, failpoint: 0, partition: 0 };
+  const names = ["coordinator", ...cluster.replicaIds];
+  let lastHealMs = Date.now();
+  try {
+    await waitUntil("every replica up", 30_000, async () => (await cluster.status()).replicas.every((replica) => replica.up));
+    log(`chaos: seed ${options.seed}, ${options.durationMs / 1000} s, faults ${options.faults.join(",")}, data in ${dataDir}`);
+    const startedMs = Date.now();
+    const loadDone = load.run({
+      coordinator: cluster.coordinatorAddress,
+      durationMs: options.durationMs,
+      concurrency: options.concurrency,
+      keys: options.keys,
+      seed: options.seed,
+      historyFile,
+    });
+
+    // One fault at a time: inject, hold it, heal, wait.
+    while (Date.now() - startedMs < options.durationMs - 1_000) {
+      await sleep(prng.int(options.intervalMs / 2, (options.intervalMs * 3) / 2));
+      if (Date.now() - startedMs >= options.durationMs - 1_000) break;
+      const kind = prng.pick(options.faults);
+      const holdMs = prng.int(300, 2_000);
+      const target = kind === "partition" ? prng.pick(cluster.replicaIds) : prng.pick(names);
+      faults[kind] += 1;
+      switch (kind) {
+        case "kill":
+          log(`chaos: kill -9 ${target}, restart in ${holdMs} ms`);
+          await cluster.signal(target, "SIGKILL");
+          await sleep(holdMs);
+          cluster.startProcess(target);
+          break;
+        case "pause":
+          log(`chaos: SIGSTOP ${target} for ${holdMs} ms`);
+          await cluster.signal(target, "SIGSTOP");
+          await sleep(holdMs);
+          await cluster.signal(target, "SIGCONT");
+          break;
+        case "failpoint": {
+          const point = prng.pick(Object.keys(target === "coordinator" ? coordinatorFailpoints : replicaFailpoints));
+          const hit = prng.int(1, 20);
+          log(`chaos: restart ${target} with ${point}=crash@${hit}`);
+          await cluster.signal(target, "SIGKILL");
+          cluster.startProcess(target, ["--failpoint", `${point}=crash@${hit}`]);
+          if (!(await cluster.waitExit(target, holdMs * 3))) await cluster.signal(target, "SIGKILL");
+          cluster.startProcess(target);
+          break;
+        }
+        case "partition": {
+          const proxy = cluster.proxies.get(target)!;
+          log(`chaos: partition ${target} from the coordinator for ${holdMs} ms`);
+          proxy.blackhole();
+          await sleep(holdMs);
+          proxy.pass();
+          proxy.cut();
+          break;
+        }
+      }
+      lastHealMs = Date.now();
+    }
+    const operations = await loadDone;
+
+    // Healed (faults are healed one by one); wait until the cluster is fully in sync.
+    log("chaos: load done; waiting for the cluster to be fully in sync");
+    let syncAfterHealMs: number | null = null;
+    try {
+      await waitUntil("the cluster fully in sync", 120_000, async () => {
+        const status = await cluster.status();
+        if (!status.replicas.every((replica) => replica.up && replica.state === "in-sync" && replica.healthy)) return false;
+        if (status.inFlight.length > 0 || status.lockedKeys > 0) return false;
+        const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.replicaStatus(id)));
+        return statuses.every((replica) => replica.prepared.length === 0);
+      });
+      syncAfterHealMs = Date.now() - lastHealMs;
+    } catch (error) {
+      log(`chaos: ${(error as Error).message}`);
+    }
+
+    // Read every key once more, after everything, and add the reads to the history.
+    const events = parseHistory(fs.readFileSync(historyFile, "utf8"));
+    const finalReads = await readAllKeys(cluster, events);
+    fs.appendFileSync(historyFile, finalReads.map((event) => `${formatEvent(event)}\n`).join(""));
+    const all = [...events, ...finalReads];
+    const verdict = check(all);
+    const missing = missingAcknowledgedWrites(all);
+
+    const dumps = await Promise.all(cluster.replicaIds.map((id) => cluster.dump(id).catch(() => null)));
+    const checksums = dumps.map((dump) => dump?.checksum ?? "unreachable");
+    const reference = checksums[0];
+    const replicasDiffering = checksums.filter((checksum) => checksum !== reference).length;
+    const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.replicaStatus(id).catch(() => null)));
+    const status = await cluster.status().catch(() => null);
+    const inDoubt = statuses.reduce((sum, replica) => sum + (replica?.prepared.length ?? 1), 0) + (status?.inFlight.length ?? 1);
+
+    const passed = verdict.verdict === "linearizable" && missing.length === 0 && replicasDiffering === 0 && inDoubt === 0 && syncAfterHealMs !== null;
+    return {
+      seed: options.seed,
+      operations,
+      faults,
+      linearizability: verdict.verdict,
+      linearizabilityDetails: verdict.details,
+      missingAcknowledgedWrites: missing.length,
+      missingDetails: missing,
+      replicasDiffering,
+      inDoubt,
+      syncAfterHealMs,
+      passed,
+    };
+  } finally {
+    await cluster.stop();
+    if (options.dataDir === null && !options.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadlineMs = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadlineMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** A get of every key the history touched, by a new process, after every other operation. */
+async function readAllKeys(cluster: LocalCluster, events: readonly HistoryEvent[]): Promise<HistoryEvent[]> {
+  const keys = [...new Set(events.map((event) => event.key))].sort();
+  const process = events.reduce((max, event) => Math.max(max, event.process), -1) + 1;
+  let time = events.reduce((max, event) => Math.max(max, event.time), 0) + 1;
+  let index = events.length;
+  const out: HistoryEvent[] = [];
+  for (const key of keys) {
+    const entry = await cluster.kv().get(key);
+    const value = entry === null ? null : entry.value.toString("utf8");
+    out.push({ index: index++, type: "invoke", process, f: "get", key, value: null, time: time++ });
+    out.push({ index: index++, type: "ok", process, f: "get", key, value, time: time++ });
+  }
+  return out;
+}
+
+/**
+ * Keys whose final value (the last read of the history) is not that of their last acknowledged
+ * write, nor of any write that may have come after it: a write not yet complete when the last
+ * acknowledged one was invoked (ok, or info: its outcome unknown).
+ */
+export function missingAcknowledgedWrites(events: readonly HistoryEvent[]): string[] {
+  interface Op {
+    readonly f: HistoryEvent["f"];
+    readonly key: string;
+    readonly value: string | null;
+    readonly invoke: number;
+    complete: number;
+    type: HistoryEvent["type"];
+  }
+  const open = new Map<number, Op>();
+  const ops: Op[] = [];
+  for (const event of events) {
+    if (event.type === "invoke") {
+      const op: Op = { f: event.f, key: event.key, value: event.value, invoke: event.time, complete: Number.POSITIVE_INFINITY, type: "info" };
+      open.set(event.process, op);
+      ops.push(op);
+      continue;
+    }
+    const op = open.get(event.process);
+    if (op === undefined) continue;
+    open.delete(event.process);
+    op.type = event.type;
+    if (event.type !== "info") op.complete = event.time;
+    if (op.f === "get" && event.type === "ok") (op as { value: string | null }).value = event.value;
+  }
+  const problems: string[] = [];
+  const byKey = new Map<string, Op[]>();
+  for (const op of ops) byKey.set(op.key, [...(byKey.get(op.key) ?? []), op]);
+  for (const [key, keyOps] of byKey) {
+    const writes = keyOps.filter((op) => op.f !== "get" && op.type !== "fail");
+    const acked = writes.filter((op) => op.type === "ok");
+    if (acked.length === 0) continue;
+    const last = acked.reduce((a, b) => (b.complete > a.complete ? b : a));
+    const finalRead = keyOps.filter((op) => op.f === "get" && op.type === "ok").reduce<Op | null>((a, b) => (a === null || b.invoke > a.invoke ? b : a), null);
+    if (finalRead === null || finalRead.invoke < last.complete) continue; // no read after it
+    const allowed = writes.filter((op) => op.complete >= last.invoke).map((op) => (op.f === "del" ? null : op.value));
+    if (!allowed.includes(finalRead.value)) {
+      problems.push(`${key}: last acknowledged ${last.f} ${JSON.stringify(last.value)}, final value ${JSON.stringify(finalRead.value)}`);
+    }
+  }
+  return problems;
+}
+
+export function formatChaosReport(report: ChaosReport): string {
+  const mark = (ok: boolean) => (ok ? "ok" : "VIOLATION");
+  const rows: [string, string, string][] = [
+    ["operations", `${report.operations.ok} ok, ${report.operations.fail} fail, ${report.operations.info} info`, ""],
+    ["faults injected", faultKinds.map((kind) => `${kind} ${report.faults[kind]}`).join(", "), ""],
+    ["linearizable", report.linearizability, mark(report.linearizability === "linearizable")],
+    ["acknowledged writes missing", String(report.missingAcknowledgedWrites), mark(report.missingAcknowledgedWrites === 0)],
+    ["replicas whose content differs", String(report.replicasDiffering), mark(report.replicasDiffering === 0)],
+    ["transactions in doubt", String(report.inDoubt), mark(report.inDoubt === 0)],
+    ["last heal to fully in sync", report.syncAfterHealMs === null ? "never (timed out)" : `${report.syncAfterHealMs} ms`, mark(report.syncAfterHealMs !== null)],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  const lines = rows.map(([name, value, verdict]) => `${name.padEnd(width)}  ${value}${verdict ? `  ${verdict}` : ""}`);
+  lines.push(`seed ${report.seed}: ${report.passed ? "PASSED" : "FAILED"}`);
+  if (report.linearizability !== "linearizable" && report.linearizabilityDetails) lines.push(report.linearizabilityDetails);
+  for (const detail of report.missingDetails.slice(0, 10)) lines.push(`missing: ${detail}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,180 @@
+// A local cluster whose processes this program owns: it starts the coordinator and the replicas as
+// OS processes (through bin/kv.js) on 127.0.0.1, optionally behind a TcpProxy each, and can kill,
+// pause, continue and restart any of them by name. `kv chaos` drives it; it kills only the processes
+// it started, by pid.
+import { spawn, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { channelOptions, participantProto } from "../proto/load";
+import type { DumpResponse__Output } from "../proto/gen/twopc/participant/DumpResponse";
+import type { ParticipantClient } from "../proto/gen/twopc/participant/Participant";
+import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/participant/ParticipantStatusResponse";
+import { KvClient, type KvStatus } from "./client";
+import { waitForPort } from "./cluster";
+import { TcpProxy } from "./tcp-proxy";
+
+const kvScript = path.resolve(__dirname, "..", "..", "bin", "kv.js");
+
+export interface LocalClusterOptions {
+  readonly dataDir: string;
+  /** The coordinator's port; replica i listens on port + 1 + i, its proxy (if any) on a free port. */
+  readonly port: number;
+  readonly replicas: number;
+  /** Put a TcpProxy between the coordinator and each replica, for partitions. */
+  readonly proxied: boolean;
+  readonly logLevel: string;
+  /** Lines the processes print, with the process name. */
+  readonly onOutput?: (name: string, line: string) => void;
+}
+
+export interface Member {
+  readonly name: string;
+  child: ChildProcess | null;
+  paused: boolean;
+}
+
+export class LocalCluster {
+  readonly replicaIds: string[];
+  readonly members = new Map<string, Member>();
+  readonly proxies = new Map<string, TcpProxy>();
+  private readonly participants = new Map<string, ParticipantClient>();
+  private client: KvClient | null = null;
+
+  private constructor(private readonly options: LocalClusterOptions) {
+    this.replicaIds = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
+  }
+
+  static async start(options: LocalClusterOptions): Promise<LocalCluster> {
+    const cluster = new LocalCluster(options);
+    if (options.proxied) {
+      for (const [i, id] of cluster.replicaIds.entries()) cluster.proxies.set(id, await TcpProxy.start(options.port + 1 + i));
+    }
+    for (const id of cluster.replicaIds) cluster.startProcess(id);
+    cluster.startProcess("coordinator");
+    for (const [i, id] of cluster.replicaIds.entries()) {
+      cluster.participants.set(
+        id,
+        new participantProto.Participant(`127.0.0.1:${options.port + 1 + i}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient,
+      );
+    }
+    const ports = [options.port, ...cluster.replicaIds.map((_, i) => options.port + 1 + i)];
+    const up = await Promise.all(ports.map((port) => waitForPort("127.0.0.1", port, 20_000)));
+    if (!up.every(Boolean)) throw new Error("the local cluster did not start listening within 20 s");
+    return cluster;
+  }
+
+  get coordinatorAddress(): string {
+    return `127.0.0.1:${this.options.port}`;
+  }
+
+  kv(): KvClient {
+    this.client ??= new KvClient(this.coordinatorAddress, { timeoutMs: 3_000 });
+    return this.client;
+  }
+
+  /** Starts (or restarts) a process by name, with extra flags such as --failpoint. */
+  startProcess(name: string, extraArgs: readonly string[] = []): void {
+    const member = this.members.get(name) ?? { name, child: null, paused: false };
+    if (member.child !== null) throw new Error(`${name} is already running`);
+    const replicaAddress = (id: string, i: number) => `${id}=127.0.0.1:${this.proxies.get(id)?.port ?? this.options.port + 1 + i}`;
+    const args =
+      name === "coordinator"
+        ? [
+            "coordinator",
+            "--listen", this.coordinatorAddress,
+            "--data-dir", path.join(this.options.dataDir, "coordinator"),
+            "--replicas", this.replicaIds.map(replicaAddress).join(","),
+          ]
+        : [
+            "replica",
+            "--id", name,
+            "--listen", `127.0.0.1:${this.options.port + 1 + this.replicaIds.indexOf(name)}`,
+            "--data-dir", path.join(this.options.dataDir, name),
+            "--coordinator", this.coordinatorAddress,
+            "--peers", this.replicaIds.map((id, i) => `${id}=127.0.0.1:${this.options.port + 1 + i}`).join(","),
+          ];
+    const child = spawn(process.execPath, [kvScript, ...args, "--log-level", this.options.logLevel, ...extraArgs], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const emit = (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n")) if (line.length > 0) this.options.onOutput?.(name, line);
+    };
+    child.stdout.on("data", emit);
+    child.stderr.on("data", emit);
+    child.on("exit", () => {
+      if (member.child === child) {
+        member.child = null;
+        member.paused = false;
+      }
+    });
+    member.child = child;
+    member.paused = false;
+    this.members.set(name, member);
+  }
+
+  isRunning(name: string): boolean {
+    return this.members.get(name)?.child != null;
+  }
+
+  /** Sends a signal to a running process: SIGKILL (kill -9), SIGSTOP (pause) or SIGCONT. */
+  async signal(name: string, signal: "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM"): Promise<void> {
+    const member = this.members.get(name);
+    const child = member?.child;
+    if (member === undefined || child === null || child === undefined || child.pid === undefined) return;
+    if (signal === "SIGKILL" || signal === "SIGTERM") {
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      if (member.paused && signal === "SIGTERM") process.kill(child.pid, "SIGCONT");
+      process.kill(child.pid, signal);
+      await exited;
+      return;
+    }
+    process.kill(child.pid, signal);
+    member.paused = signal === "SIGSTOP";
+  }
+
+  /** Waits for a process started with a crash failpoint to die; false if it is still alive at the deadline. */
+  async waitExit(name: string, timeoutMs: number): Promise<boolean> {
+    const child = this.members.get(name)?.child;
+    if (child == null) return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  status(): Promise<KvStatus> {
+    return this.kv().status();
+  }
+
+  replicaStatus(id: string): Promise<ParticipantStatusResponse__Output> {
+    return this.unary<ParticipantStatusResponse__Output>(id, (client, options, done) => client.Status({}, options, done));
+  }
+
+  dump(id: string): Promise<DumpResponse__Output> {
+    return this.unary<DumpResponse__Output>(id, (client, options, done) => client.Dump({}, options, done));
+  }
+
+  /** Stops every process (SIGTERM, after SIGCONT for a paused one), the proxies and the clients. */
+  async stop(): Promise<void> {
+    this.client?.close();
+    for (const client of this.participants.values()) client.close();
+    await Promise.all([...this.members.keys()].map((name) => this.signal(name, "SIGTERM")));
+    for (const proxy of this.proxies.values()) await proxy.close();
+  }
+
+  private unary<T>(
+    id: string,
+    start: (client: ParticipantClient, options: grpc.CallOptions, done: (error: grpc.ServiceError | null, response?: T) => void) => void,
+  ): Promise<T> {
+    const client = this.participants.get(id);
+    if (client === undefined) return Promise.reject(new Error(`no replica ${id}`));
+    return new Promise((resolve, reject) =>
+      start(client, { deadline: new Date(Date.now() + 10_000) }, (error, response) =>
+        error || response === undefined ? reject(error ?? new Error("empty response")) : resolve(response),
+      ),
+    );
+  }
+}
