@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { assertNever } from "../common/assert";
-import { checkHistory, formatViolation, HistoryPairingError, type CheckResult } from "./check";
+import { checkHistory, formatViolation, HistoryPairingError, memoEntriesMax, type CheckResult } from "./check";
 import { HistoryFormatError, parseEvent, type HistoryEvent } from "./history";
 
 export const checkExitCodes = { linearizable: 0, notLinearizable: 1, undecided: 2 } as const;
@@ -86,9 +86,15 @@ function printResult(result: CheckResult, timeoutMs: number): void {
       console.log(formatViolation(result));
       return;
     }
-    case "unknown":
-      console.log(`unknown: could not decide within ${timeoutMs} ms (--timeout); ${result.keysChecked} of ${result.keys} keys linearizable so far; ${counts}`);
+    case "unknown": {
+      const where = result.undecided === undefined ? "" : ` at key ${JSON.stringify(result.undecided.key)}`;
+      const why =
+        result.undecided?.reason === "memory"
+          ? `the search${where} outgrew its memory limit (memoEntriesMax, ${memoEntriesMax} configurations)`
+          : `could not decide within ${timeoutMs} ms (--timeout)${where}`;
+      console.log(`unknown: ${why}; ${result.keysChecked} of ${result.keys} keys linearizable so far; ${counts}, ${took}`);
       return;
+    }
     default:
       assertNever(result.verdict);
   }

@@ -11,6 +11,13 @@
 //   register allows it, and backtracks when it reaches a return whose operation is not yet
 //   linearized. Every (register state, set of linearized operations) reached is memoised, so no
 //   configuration is explored twice.
+// - On top of it, rules that only skip orders that cannot succeed where another order tried
+//   instead would (each argued where it is applied, in search): a get that reads the current
+//   value is placed at once without alternatives; a write nobody still reads is placed only just
+//   before another write; an info write is placed only just before a get that reads it; a write
+//   is refused if it overwrites a value that gets still read and nothing can write again. They
+//   cut the search on hot keys by orders of magnitude (bench/check-scaling.ts), and a test checks
+//   the verdicts against brute force on thousands of small histories.
 // - Operations come from pairing each invoke with the next completion of the same process (a
 //   process has at most one operation outstanding). `fail` operations are dropped: they did not
 //   happen. `info` writes and writes with no completion may take effect at any time after their
@@ -40,8 +47,10 @@ export interface Violation {
   readonly key: string;
   /**
    * The invoke and completion events of the operations that cannot be ordered, in history order
-   * (for a read of an aborted write, the failed write too). Together with `valuesBefore` they are
-   * non-linearizable on their own: no earlier operation could change that.
+   * (for a read of an aborted write, the failed write too). Starting from any of `valuesBefore`
+   * they admit no order, and no operation left out could change that: those that completed
+   * before valuesBeforeNs are summed up by valuesBefore, the others were dropped only once the
+   * rest was shown to fail without them.
    */
   readonly window: HistoryEvent[];
   /** One sentence for a person: what was read, and why no order explains it. */
@@ -49,10 +58,12 @@ export interface Violation {
   /** `index` of the invoke event of the get that cannot be placed. */
   readonly conflictIndex: number;
   /**
-   * The values the key may have held when the window began (null: absent). Every operation that
-   * completed before the window's first invocation is summed up by these.
+   * The values the key may have held at valuesBeforeNs (null: absent): what the operations that
+   * completed by then may have left (all of them completed before any shown operation began).
    */
   readonly valuesBefore: (string | null)[];
+  /** Nanoseconds into the history: a moment when no operation of the key that returned was running. */
+  readonly valuesBeforeNs: number;
   /** True when the window starts at the key's first operation, so valuesBefore is the initial null. */
   readonly fromStart: boolean;
 }
@@ -63,12 +74,19 @@ export interface CheckResult {
   readonly operations: number;
   /** Distinct keys in the history. */
   readonly keys: number;
-  /** Keys whose verdict was reached (all of them unless time ran out). */
+  /** Keys whose verdict was reached (all of them unless the check stopped early: see undecided). */
   readonly keysChecked: number;
   readonly elapsedMs: number;
   /** Every key found not linearizable, in order of first appearance; `violation` explains the first. */
   readonly violatedKeys: string[];
   readonly violation?: Violation;
+  /** Where the check stopped early: the key it was on, and why (timeoutMs, or memoEntriesMax). */
+  readonly undecided?: Undecided;
+}
+
+export interface Undecided {
+  readonly key: string;
+  readonly reason: "timeout" | "memory";
 }
 
 /** A history that is valid JSON lines but does not pair up (or a put with no value). */
@@ -95,6 +113,15 @@ export const windowSearchStepsMax = 2_000_000;
  * that starts from "the key held b"; it is preferred while it has at most this many operations.
  */
 const storyWindowOpsMax = 64;
+
+/**
+ * The most configurations the memo of one key's search may hold (each a short string: some tens
+ * of bytes with the Set's overhead, so about 1 GB at the limit; a JavaScript Set cannot pass 2^24
+ * anyway). Past it the key is undecided rather than the process out of memory. A linearizable
+ * history needs about one entry per operation; it takes a search that backtracks a lot to come
+ * near.
+ */
+export const memoEntriesMax = 8_000_000;
 
 /** The search reads the clock once every this many steps: often enough, cheap enough. */
 const clockCheckSteps = 1024;
@@ -130,16 +157,16 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
   const violatedKeys: string[] = [];
   let violation: Violation | undefined;
   let keysChecked = 0;
-  let timedOut = false;
+  let undecided: Undecided | undefined;
   for (const [key, ops] of byKey) {
     if (clock.expired()) {
-      timedOut = true;
+      undecided = { key, reason: "timeout" };
       break;
     }
     const history = new KeyHistory(key, ops);
     const outcome = history.check(clock);
-    if (outcome === "out-of-budget") {
-      timedOut = true;
+    if (outcome === "out-of-time" || outcome === "out-of-memory") {
+      undecided = { key, reason: outcome === "out-of-time" ? "timeout" : "memory" };
       break;
     }
     keysChecked += 1;
@@ -151,7 +178,7 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     }
   }
   // A violation found is a violation, even if time ran out on a later key.
-  const verdict: Verdict = violatedKeys.length > 0 ? "not-linearizable" : timedOut ? "unknown" : "linearizable";
+  const verdict: Verdict = violatedKeys.length > 0 ? "not-linearizable" : undecided !== undefined ? "unknown" : "linearizable";
   return {
     verdict,
     operations: operations.length,
@@ -160,6 +187,7 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     elapsedMs: options.nowMs() - startMs,
     violatedKeys,
     ...(violation === undefined ? {} : { violation }),
+    ...(undecided === undefined ? {} : { undecided }),
   };
 }
 
@@ -271,170 +299,313 @@ interface Budget {
   readonly expired: () => boolean;
 }
 
-type SearchOutcome = "linearizable" | "not-linearizable" | "out-of-budget";
+type SearchOutcome = "linearizable" | "not-linearizable" | "out-of-time" | "out-of-memory";
 
 /**
- * Is there an order of `ops` (sorted by callNs) that respects real time and the register, starting
- * from absent (valuesBefore null) or from any one of valuesBefore? Operations with an infinite
- * returnNs may be left out.
+ * Is there an order of `allOps` (sorted by callNs) that respects real time and the register,
+ * starting from absent (valuesBefore null) or from any one of valuesBefore? Operations with an
+ * infinite returnNs (writes that may or may not take effect) may be left out.
+ *
+ * Writes that may or may not take effect ("optional") are not entries of the list. In a valid
+ * order, such a write w is followed by the gets that read it, then by a write (or the end). If no
+ * get follows, or the value before w was already w's, dropping w leaves the order valid. So the
+ * search only ever places w as a pair "w, then a get reading its value" when the get cannot be
+ * explained otherwise. Left in the list, old info writes would be tried again before every step,
+ * and a failing search would explore every subset of them.
  */
 function search(allOps: readonly SearchOp[], valuesBefore: ReadonlySet<number> | null, budget: Budget): SearchOutcome {
-  // A write that may or may not happen and whose value no get reads can always be left out, and
-  // leaving it out never hurts, so drop it: otherwise a non-linearizable key would be searched once
-  // per subset of such writes.
-  const read = new Set<number>();
-  for (const op of allOps) if (op.f === "get" && op.returnNs !== Infinity) read.add(op.value);
-  const ops = allOps.filter((op) => op.returnNs !== Infinity || (op.f !== "get" && read.has(op.value)));
-  for (let i = 1; i < ops.length; i++) assert(ops[i - 1]!.callNs <= ops[i]!.callNs, "search ops sorted by call");
-
+  for (let i = 1; i < allOps.length; i++) assert(allOps[i - 1]!.callNs <= allOps[i]!.callNs, "search ops sorted by call");
+  const ops = allOps.filter((op) => op.returnNs !== Infinity);
   const n = ops.length;
-  // Mandatory operations (those that returned) by rank in call order; the memo key describes them
-  // as "all ranks below a prefix, plus a few beyond it", which stays short on long histories.
-  const rankOf = new Int32Array(n).fill(-1);
-  const opOfRank: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (ops[i]!.returnNs !== Infinity) {
-      rankOf[i] = opOfRank.length;
-      opOfRank.push(i);
-    }
-  }
-  const mandatoryCount = opOfRank.length;
-  if (mandatoryCount === 0) return "linearizable";
+  if (n === 0) return "linearizable";
+  let valueCount = absentState + 1;
+  for (const op of allOps) valueCount = Math.max(valueCount, op.value + 1);
+  // How many gets still to place read each value: an optional write matters only while some do.
+  const pendingReads = new Int32Array(valueCount);
+  for (const op of ops) if (op.f === "get") pendingReads[op.value]! += 1;
+  const optional = allOps.filter((op) => op.returnNs === Infinity && op.f !== "get" && pendingReads[op.value]! > 0);
+  const writersOf = new Map<number, number[]>(); // value -> optional writes of it, by call time
+  optional.forEach((op, w) => {
+    const writers = writersOf.get(op.value);
+    if (writers === undefined) writersOf.set(op.value, [w]);
+    else writers.push(w);
+  });
 
-  // Entries: op i's call is entry i; the return of rank r is entry n + r. One list, in time order,
-  // a call before a return at the same time (equal times are concurrent).
-  const entryCount = n + mandatoryCount;
-  const head = entryCount;
-  const next = new Int32Array(entryCount + 1);
-  const prev = new Int32Array(entryCount + 1);
-  const returnsByTime = opOfRank.map((_, rank) => rank).sort((a, b) => ops[opOfRank[a]!]!.returnNs - ops[opOfRank[b]!]!.returnNs || a - b);
+  // Entries: op i's call is entry i, its return entry n + i. One list in time order, a call before
+  // a return at the same time (equal times are concurrent).
+  const head = 2 * n;
+  const next = new Int32Array(2 * n + 1);
+  const prev = new Int32Array(2 * n + 1);
+  const returnsByTime = ops.map((_, i) => i).sort((a, b) => ops[a]!.returnNs - ops[b]!.returnNs || a - b);
   let last = head;
-  const link = (entry: number): void => {
+  for (let i = 0, j = 0; i < n || j < n; ) {
+    const entry = j === n || (i < n && ops[i]!.callNs <= ops[returnsByTime[j]!]!.returnNs) ? i++ : n + returnsByTime[j++]!;
     next[last] = entry;
     prev[entry] = last;
     last = entry;
-  };
-  for (let i = 0, j = 0; i < n || j < mandatoryCount; ) {
-    if (j === mandatoryCount || (i < n && ops[i]!.callNs <= ops[opOfRank[returnsByTime[j]!]!]!.returnNs)) link(i++);
-    else link(n + returnsByTime[j++]!);
   }
   next[last] = -1;
 
-  // Removes op i's entries from the list; they keep their own links, so unlift can put them back
+  // Removes op i's call and return entries; they keep their own links, so unlift can put them back
   // (dancing links). Unlifts happen in the reverse order of lifts.
   const lift = (i: number): void => {
-    const rank = rankOf[i]!;
-    const entries = rank === -1 ? [i] : [i, n + rank];
-    for (const e of entries) {
+    for (const e of [i, n + i]) {
       next[prev[e]!] = next[e]!;
       if (next[e] !== -1) prev[next[e]!] = prev[e]!;
     }
   };
   const unlift = (i: number): void => {
-    const rank = rankOf[i]!;
-    const entries = rank === -1 ? [i] : [n + rank, i];
-    for (const e of entries) {
+    for (const e of [n + i, i]) {
       next[prev[e]!] = e;
       if (next[e] !== -1) prev[next[e]!] = e;
     }
   };
 
   const linearized = new Uint8Array(n);
-  let prefixRank = 0; // every rank below is linearized, this one is not
-  const optionalStack: number[] = []; // linearized optional ops, in lift order
-  const mark = (i: number): void => {
-    linearized[i] = 1;
-    const rank = rankOf[i]!;
-    if (rank === -1) optionalStack.push(i);
-    else if (rank === prefixRank) while (prefixRank < mandatoryCount && linearized[opOfRank[prefixRank]!] === 1) prefixRank++;
-  };
-  const unmark = (i: number): void => {
-    linearized[i] = 0;
-    const rank = rankOf[i]!;
-    if (rank === -1) {
-      const top = optionalStack.pop();
-      assert(top === i, "optional ops are unmarked in reverse order");
-    } else if (rank < prefixRank) prefixRank = rank;
-  };
+  let prefix = 0; // every op below is linearized, this one is not
+  // Optional writes of one value are interchangeable, and once one may come it may come for the
+  // rest of the path; the search always takes the first one not yet placed, so those placed are
+  // always the first usedCount[value] of writersOf(value), and the count says which.
+  const usedCount = new Int32Array(valueCount);
+  // Values with a placed optional write and a get still to place that reads them: only for these
+  // does it matter which optional writes were placed. A handful, whatever the history's length.
+  const liveValues = new Set<number>();
+  // Writes of each value not yet placed (optional ones included): when it reaches 0 while gets
+  // still read the value, overwriting it is a dead end.
+  const writesLeft = new Int32Array(valueCount);
+  for (const op of allOps) if (op.f !== "get" && (op.returnNs !== Infinity || pendingReads[op.value]! > 0)) writesLeft[op.value]! += 1;
+  const keyCodes: number[] = [];
   const memoKey = (state: number): string => {
-    let key = `${state}:${prefixRank}`;
-    if (prefixRank < mandatoryCount) {
-      // A linearized op beyond the prefix was lifted while the prefix op was not, so its call came
-      // no later than the prefix op's return: scanning that far finds them all (about the
-      // concurrency, not the history's length).
-      const limitNs = ops[opOfRank[prefixRank]!]!.returnNs;
-      for (let r = prefixRank + 1; r < mandatoryCount; r++) {
-        const i = opOfRank[r]!;
-        if (ops[i]!.callNs > limitNs) break;
-        if (linearized[i] === 1) key += `,${r}`;
+    // "state:prefix:" then the ops placed beyond the prefix as a bitmap, six ops per character.
+    // An op placed beyond the prefix was placed while the prefix op was not, so its call came no
+    // later than the prefix op's return: the bitmap stops there (about the concurrency, not the
+    // history's length).
+    keyCodes.length = 0;
+    if (prefix < n) {
+      const limitNs = ops[prefix]!.returnNs;
+      let bits = 0;
+      let count = 0;
+      for (let i = prefix + 1; i < n && ops[i]!.callNs <= limitNs; i++) {
+        if (linearized[i] === 1) bits |= 1 << count;
+        count += 1;
+        if (count === 6) {
+          keyCodes.push(48 + bits);
+          bits = 0;
+          count = 0;
+        }
       }
+      if (bits !== 0) keyCodes.push(48 + bits);
+      while (keyCodes.length > 0 && keyCodes[keyCodes.length - 1] === 48) keyCodes.pop();
     }
-    if (optionalStack.length > 0) key += `|${optionalStack.slice().sort((a, b) => a - b).join(",")}`;
+    let key = `${state.toString(36)}:${prefix.toString(36)}:${String.fromCharCode(...keyCodes)}`;
+    // Placed optional writes whose value no get still reads no longer matter: leaving them out of
+    // the key lets configurations that differ only in them share one entry.
+    if (liveValues.size > 0) key += `|${[...liveValues].sort((a, b) => a - b).map((value) => `${value}x${usedCount[value]}`).join(",")}`;
     return key;
   };
-  const apply = (op: SearchOp, state: number): number => {
-    switch (op.f) {
-      case "put":
-        return op.value;
-      case "del":
-        return absentState;
-      case "get":
-        if (state === unknownState) return valuesBefore !== null && valuesBefore.has(op.value) ? op.value : rejected;
-        return state === op.value ? state : rejected;
-      default:
-        return assertNever(op.f);
-    }
+
+  // The first optional write of `value` not yet placed that may come now: invoked no later than the
+  // earliest return still in the list (every op that returned before it was invoked is placed).
+  // Writers of one value are interchangeable and stay available once available, so taking the
+  // first is as good as any.
+  const availableWriter = (value: number, from: number): number => {
+    const writers = writersOf.get(value);
+    if (writers === undefined) return -1;
+    let entry = from;
+    while (entry < n) entry = next[entry]!;
+    const w = writers[usedCount[value]!];
+    return w !== undefined && optional[w]!.callNs <= ops[entry - n]!.returnNs ? w : -1;
   };
 
+  // The moves made so far, as a stack. A move places one op of the list, and before it, when it
+  // writes, every dead write that may come now (see below); a get may bring its optional writer.
   const memo = new Set<string>();
-  const stackOp = new Int32Array(n);
-  const stackState = new Int32Array(n);
+  const moveOp = new Int32Array(n);
+  const moveWriter = new Int32Array(n);
+  const moveState = new Int32Array(n);
+  const moveForced = new Uint8Array(n);
+  const moveFlushed = new Int32Array(n); // how many dead writes the move placed before its op
+  const flushed: number[] = [];
   let depth = 0;
-  let linearizedMandatory = 0;
+  let placed = 0;
+  let pendingGets = 0;
+  for (const op of ops) if (op.f === "get") pendingGets += 1;
+
+  const place = (i: number): void => {
+    linearized[i] = 1;
+    placed += 1;
+    if (ops[i]!.f !== "get") writesLeft[ops[i]!.value]! -= 1;
+    if (i === prefix) while (prefix < n && linearized[prefix] === 1) prefix++;
+    if (ops[i]!.f === "get") {
+      const value = ops[i]!.value;
+      pendingReads[value]! -= 1;
+      if (pendingReads[value] === 0) liveValues.delete(value);
+      pendingGets -= 1;
+    }
+    lift(i);
+  };
+  const unplace = (i: number): void => {
+    unlift(i);
+    linearized[i] = 0;
+    placed -= 1;
+    if (ops[i]!.f !== "get") writesLeft[ops[i]!.value]! += 1;
+    if (i < prefix) prefix = i;
+    if (ops[i]!.f === "get") {
+      const value = ops[i]!.value;
+      pendingReads[value]! += 1;
+      if (usedCount[value]! > 0) liveValues.add(value);
+      pendingGets += 1;
+    }
+  };
+  const useWriter = (w: number): void => {
+    const value = optional[w]!.value;
+    assert(writersOf.get(value)![usedCount[value]!] === w, "optional writes are placed in order");
+    usedCount[value]! += 1;
+    writesLeft[value]! -= 1;
+    if (pendingReads[value]! > 0) liveValues.add(value);
+  };
+  const unuseWriter = (w: number): void => {
+    const value = optional[w]!.value;
+    usedCount[value]! -= 1;
+    writesLeft[value]! += 1;
+    assert(writersOf.get(value)![usedCount[value]!] === w, "optional writes are unplaced in reverse order");
+    if (usedCount[value] === 0) liveValues.delete(value);
+  };
+  // A dead write is one whose value no get still to place reads. In any valid order it is followed
+  // at once by another write w (or ends the order). So it is not a move of its own: every dead
+  // write that may come now is placed just before the next write placed (placing all of them is
+  // at least as good as placing some: dropping a dead write from a valid continuation leaves it
+  // valid). The one exception: w was invoked after the dead write returned; then every op that
+  // returned before w was invoked is placed before w, so the dead write's return is the earliest
+  // one left, and the scan meets it there (below).
+  const isDeadWrite = (i: number): boolean => ops[i]!.f !== "get" && pendingReads[ops[i]!.value] === 0;
+  const undoMove = (): void => {
+    depth -= 1;
+    const i = moveOp[depth]!;
+    state = moveState[depth]!;
+    unplace(i);
+    if (moveWriter[depth] !== -1) unuseWriter(moveWriter[depth]!);
+    for (let k = moveFlushed[depth]!; k > 0; k--) unplace(flushed.pop()!);
+  };
+
+  // A get that reads the current state and may come now (its call precedes every return still in
+  // the list) is placed at once, with no alternative tried: in any valid continuation it can be
+  // moved to the front, since it changes nothing and every op that must precede it is placed.
+  // Half of a typical history is gets, so this prunes most of the branching.
+  const newNode = -3;
   let state = valuesBefore === null ? absentState : unknownState;
-  let entry = next[head]!;
+  let entry = newNode;
   let steps = 0;
   for (;;) {
     steps += 1;
     budget.stepsLeft -= 1;
-    if (budget.stepsLeft < 0) return "out-of-budget";
-    if (steps % clockCheckSteps === 0 && budget.expired()) return "out-of-budget";
-    // Unlinearized mandatory ops keep their return entries in the list, so the scan meets one
-    // before running off the end.
-    assert(entry !== -1, "a return entry remains while mandatory ops are unlinearized");
-    if (entry < n) {
-      const i = entry;
-      const newState = apply(ops[i]!, state);
+    if (budget.stepsLeft < 0) return "out-of-time";
+    if (steps % clockCheckSteps === 0 && budget.expired()) return "out-of-time";
+    // With no get left to place, the writes left can go in order of return: that respects real
+    // time, and nothing reads them.
+    if (pendingGets === 0) return "linearizable";
+    let candidate = -1; // the call entry to place next, if any
+    let forced = false;
+    if (entry === newNode) {
+      entry = next[head]!;
+      if (state !== unknownState) {
+        for (let e = entry; e < n; e = next[e]!) {
+          if (ops[e]!.f === "get" && ops[e]!.value === state) {
+            candidate = e;
+            forced = true;
+            break;
+          }
+        }
+      }
+    }
+    // Unplaced ops keep their return entries in the list, so the scan meets one before the end.
+    assert(entry !== -1, "a return entry remains while ops are unplaced");
+    if (!forced && entry < n && !isDeadWrite(entry)) candidate = entry;
+    if (!forced && entry >= n && isDeadWrite(entry - n)) {
+      // The earliest return still in the list is a dead write's: it may be placed now, as a last
+      // resort, when the write that follows it in a valid order was invoked after it returned (so
+      // it cannot come before it, and no flush could place it).
+      candidate = entry - n;
+      forced = true;
+    }
+    if (candidate !== -1) {
+      const i = candidate;
+      const op = ops[i]!;
+      let newState = rejected;
+      let writer = -1;
+      switch (op.f) {
+        case "put":
+          newState = op.value;
+          break;
+        case "del":
+          newState = absentState;
+          break;
+        case "get": {
+          const explained = state === unknownState ? valuesBefore !== null && valuesBefore.has(op.value) : state === op.value;
+          if (explained) newState = op.value;
+          else {
+            writer = availableWriter(op.value, i);
+            if (writer !== -1) newState = op.value;
+          }
+          break;
+        }
+        default:
+          assertNever(op.f);
+      }
+      // Overwriting a value that gets still read, with no write of it left, strands those gets.
+      if (newState !== state && state !== unknownState && pendingReads[state]! > 0 && writesLeft[state] === 0) newState = rejected;
       if (newState !== rejected) {
-        mark(i);
-        const key = memoKey(newState);
+        let flushCount = 0;
+        if (op.f !== "get" || writer !== -1) {
+          for (let e = next[head]!; e < n; ) {
+            const after = next[e]!;
+            if (e !== i && isDeadWrite(e)) {
+              place(e);
+              flushed.push(e);
+              flushCount += 1;
+            }
+            e = after;
+          }
+        }
+        place(i);
+        if (writer !== -1) useWriter(writer);
+        moveOp[depth] = i;
+        moveWriter[depth] = writer;
+        moveState[depth] = state;
+        moveForced[depth] = forced ? 1 : 0;
+        moveFlushed[depth] = flushCount;
+        depth += 1;
+        state = newState;
+        const key = memoKey(state);
         if (!memo.has(key)) {
           memo.add(key);
-          stackOp[depth] = i;
-          stackState[depth] = state;
-          depth += 1;
-          state = newState;
-          lift(i);
-          if (rankOf[i] !== -1) {
-            linearizedMandatory += 1;
-            if (linearizedMandatory === mandatoryCount) return "linearizable";
-          }
-          entry = next[head]!;
+          if (memo.size > memoEntriesMax) return "out-of-memory";
+          if (placed === n) return "linearizable";
+          entry = newNode;
           continue;
         }
-        unmark(i);
+        undoMove();
       }
+      if (!forced) {
+        entry = next[entry]!;
+        continue;
+      }
+      // A forced get leads to an explored configuration: this node is a dead end too.
+    } else if (entry < n) {
+      // A dead write: never a move of its own.
       entry = next[entry]!;
-    } else {
-      // The earliest pending return belongs to an op not yet linearized: this path is dead.
+      continue;
+    }
+    // A dead end: the earliest return still in the list belongs to an op not yet placed (or a
+    // forced or last-resort move fails). Undo moves until one with an alternative; a forced move
+    // has none.
+    for (;;) {
       if (depth === 0) return "not-linearizable";
-      depth -= 1;
-      const i = stackOp[depth]!;
-      state = stackState[depth]!;
-      unmark(i);
-      unlift(i);
-      if (rankOf[i] !== -1) linearizedMandatory -= 1;
+      const forcedMove = moveForced[depth - 1] === 1;
+      const i = moveOp[depth - 1]!;
+      undoMove();
       entry = next[i]!;
+      if (!forcedMove) break;
     }
   }
 }
@@ -478,17 +649,19 @@ class KeyHistory {
    * by then is mandatory; a write still running (or info) may take effect or not; a get still
    * running has observed nothing.
    */
-  searchOps(ops: readonly Operation[], cutNs: number): SearchOp[] {
+  searchOps(ops: readonly Operation[], cutNs: number, optionalized: ReadonlySet<Operation> = noOperations): SearchOp[] {
     const result: SearchOp[] = [];
     for (const op of ops) {
       if (op.callNs > cutNs) continue;
-      const returned = op.outcome === "ok" && op.returnNs <= cutNs;
+      const returned = op.outcome === "ok" && op.returnNs <= cutNs && !optionalized.has(op);
       if (!returned && op.f === "get") continue;
       result.push({ f: op.f, value: this.id(op.value), callNs: op.callNs, returnNs: returned ? op.returnNs : Infinity });
     }
     return result;
   }
 }
+
+const noOperations: ReadonlySet<Operation> = new Set();
 
 function isMandatoryAt(op: Operation, cutNs: number): boolean {
   return op.outcome === "ok" && op.returnNs <= cutNs;
@@ -500,9 +673,14 @@ function isWrite(op: Operation): boolean {
 
 /** A candidate window: the ops of the key's history at cutNs that are not summed up by valuesBefore. */
 interface Window {
+  /** By call time. */
   readonly ops: readonly Operation[];
   /** null: the window starts at the key's first operation, from the initial absent value. */
   readonly valuesBefore: (string | null)[] | null;
+  /** The boundary valuesBefore describes the key at. */
+  readonly startNs: number;
+  /** Writes that were running at startNs: they may have taken effect before it, so the search treats them as optional. */
+  readonly optionalized: ReadonlySet<Operation>;
 }
 
 /**
@@ -510,11 +688,10 @@ interface Window {
  * 1. The cut: the earliest return time at which the history so far is no longer linearizable
  *    (a binary search: a history that is not linearizable at some time is not linearizable at any
  *    later time). A get returning at the cut is the one that cannot be placed.
- * 2. The start: the latest quiet point (no returned op in flight) before the cut such that the
- *    ops from there on cannot be ordered from any value the key may have held at that point.
- *    Every op that completed before a quiet point precedes, in real time, every op invoked after
- *    it, so those ops only matter through the value they left. We also want the window to tell the
- *    story: a value a get reads must be written inside the window (unless nothing ever wrote it).
+ * 2. The start: the latest boundary (an op's call time) before the conflicting get such that the
+ *    ops from there on cannot be ordered from any value the key may have held there (see below).
+ *    We also want the window to tell the story: the value the get read must be written inside
+ *    the window (unless nothing ever wrote it), while that keeps it at storyWindowOpsMax or less.
  * 3. Trimming: drop gets, and writes whose value no remaining get reads, while it still fails.
  *    Dropping such an op can never turn a linearizable history into a failing one, so what is left
  *    is still evidence on its own.
@@ -525,8 +702,8 @@ function findViolation(history: KeyHistory): Violation {
   const ops = history.ops;
   const fails = (window: Window, cutNs: number): boolean | null => {
     const valuesBefore = window.valuesBefore === null ? null : new Set(window.valuesBefore.map((v) => history.id(v)));
-    const outcome = search(history.searchOps(window.ops, cutNs), valuesBefore, budget);
-    return outcome === "out-of-budget" ? null : outcome === "not-linearizable";
+    const outcome = search(history.searchOps(window.ops, cutNs, window.optionalized), valuesBefore, budget);
+    return outcome === "out-of-time" || outcome === "out-of-memory" ? null : outcome === "not-linearizable";
   };
 
   // 1. The cut.
@@ -536,7 +713,7 @@ function findViolation(history: KeyHistory): Violation {
   let failing = returnTimes.length - 1; // known not linearizable: the same as the whole history
   while (failing - passing > 1) {
     const mid = (passing + failing) >> 1;
-    const verdict = fails({ ops, valuesBefore: null }, returnTimes[mid]!);
+    const verdict = fails({ ops, valuesBefore: null, startNs: 0, optionalized: noOperations }, returnTimes[mid]!);
     if (verdict === null) break;
     if (verdict) failing = mid;
     else passing = mid;
@@ -547,30 +724,66 @@ function findViolation(history: KeyHistory): Violation {
     atCut.filter((op) => op.f === "get" && isMandatoryAt(op, cutNs)).at(-1);
   assert(conflict !== undefined, "a history that stops being linearizable has a get that returned");
 
-  // 2. The start.
+  // 2. The start. A boundary is the call time c of a returned op. The ops that returned before c
+  // (R) precede every op invoked at or after c, so they only matter through the value they left. A write still running at c (invoked before, returned after) may have
+  // taken effect on either side, so it stays in the window as optional: if it took effect before
+  // c, the search can place it first. A get still running at c may have read before c: it is left
+  // out (leaving out a get only loosens). An optional write whose value no get in the window
+  // reads is left out too: it can always be left out of an order.
   const mandatory = atCut.filter((op) => isMandatoryAt(op, cutNs));
-  const quietPoints: number[] = [];
-  let maxReturnNs = -Infinity;
-  for (const op of mandatory) {
-    if (maxReturnNs < op.callNs && quietPoints.at(-1) !== op.callNs) quietPoints.push(op.callNs);
-    maxReturnNs = Math.max(maxReturnNs, op.returnNs);
+  const optionalWritesByValue = new Map<string | null, Operation[]>();
+  for (const op of atCut) {
+    if (isMandatoryAt(op, cutNs) || !isWrite(op)) continue;
+    const writes = optionalWritesByValue.get(op.value);
+    if (writes === undefined) optionalWritesByValue.set(op.value, [op]);
+    else writes.push(op);
   }
-  const everWritten = new Set(ops.filter((op) => op.f === "put").map((op) => op.value));
-  const windowAt = (q: number): Window => {
-    if (q === 0) return { ops: atCut, valuesBefore: null };
-    const startNs = quietPoints[q]!;
-    const before = new Set(mandatory.filter((op) => op.returnNs < startNs));
-    return { ops: atCut.filter((op) => !before.has(op)), valuesBefore: valuesLeftBy([...before]) };
+  const writesByReturn = mandatory.filter(isWrite).sort((a, b) => a.returnNs - b.returnNs);
+  const lastCallNsUpTo: number[] = []; // over writesByReturn[0..k]
+  for (const op of writesByReturn) lastCallNsUpTo.push(Math.max(lastCallNsUpTo.at(-1) ?? -Infinity, op.callNs));
+  let longestNs = 0;
+  for (const op of mandatory) longestNs = Math.max(longestNs, op.returnNs - op.callNs);
+  const boundaries = [...new Set(mandatory.filter((op) => op.callNs <= conflict.callNs).map((op) => op.callNs))];
+  const byCall = (a: Operation, b: Operation): number => a.callNs - b.callNs || a.invoke.index - b.invoke.index;
+  const windowAt = (b: number): Window => {
+    const startNs = boundaries[b]!;
+    let firstInside = 0;
+    while (firstInside < mandatory.length && mandatory[firstInside]!.callNs < startNs) firstInside++;
+    const inside = mandatory.slice(firstInside);
+    const reads = new Set(inside.filter((op) => op.f === "get").map((op) => op.value));
+    const optionalized = new Set<Operation>();
+    if (b > 0) {
+      for (let j = firstInside - 1; j >= 0 && mandatory[j]!.callNs >= startNs - longestNs; j--) {
+        const op = mandatory[j]!;
+        if (isWrite(op) && op.returnNs >= startNs && reads.has(op.value)) optionalized.add(op);
+      }
+    }
+    const optionalWrites = [...reads].flatMap((value) => optionalWritesByValue.get(value) ?? []);
+    const ops = [...inside, ...optionalized, ...optionalWrites].sort(byCall);
+    budget.stepsLeft -= ops.length + (b > 0 ? mandatory.length - firstInside : 0);
+    if (b === 0) return { ops, valuesBefore: null, startNs, optionalized };
+    // The value R left is the last write's in some order of R. A write that returned before
+    // another began is overwritten for certain, so only the writes still running when the last
+    // one began remain (by return time, they are the last ones); absent if R wrote nothing.
+    let k = 0;
+    while (k < writesByReturn.length && writesByReturn[k]!.returnNs < startNs) k++;
+    const valuesBefore: (string | null)[] = [];
+    if (k === 0) valuesBefore.push(null);
+    for (let j = k - 1; j >= 0 && writesByReturn[j]!.returnNs >= lastCallNsUpTo[k - 1]!; j--) {
+      if (!valuesBefore.includes(writesByReturn[j]!.value)) valuesBefore.push(writesByReturn[j]!.value);
+    }
+    return { ops, valuesBefore, startNs, optionalized };
   };
   // A window tells the story when the value the conflicting get read is written inside it (or was
   // never written at all): "the get read a, but b overwrote a" rather than "the key held b".
+  const everWritten = new Set(ops.filter((op) => op.f === "put").map((op) => op.value));
   const neverWritten = conflict.value !== null && !everWritten.has(conflict.value);
   const tellsTheStory = (candidate: Window): boolean =>
     candidate.valuesBefore === null || neverWritten || candidate.ops.some((op) => isWrite(op) && op.value === conflict.value);
   let tightest: Window | null = null; // the latest start that fails
   let story: Window | null = null; // the latest start that fails and tells the story
-  for (let q = quietPoints.length - 1; q > 0 && story === null; q--) {
-    const candidate = windowAt(q);
+  for (let b = boundaries.length - 1; b > 0 && story === null && budget.stepsLeft > 0; b--) {
+    const candidate = windowAt(b);
     if (tightest !== null && candidate.ops.length > storyWindowOpsMax) break;
     const tells = tellsTheStory(candidate);
     if (tightest !== null && !tells) continue;
@@ -580,18 +793,31 @@ function findViolation(history: KeyHistory): Violation {
     tightest ??= candidate;
     if (tells) story = candidate;
   }
-  let window = story ?? (tightest === null || atCut.length <= storyWindowOpsMax ? windowAt(0) : tightest);
+  const whole = windowAt(0);
+  let window = story ?? (tightest === null || whole.ops.length <= storyWindowOpsMax ? whole : tightest);
 
-  // 3. Trimming.
-  for (const op of [...window.ops]) {
-    if (op === conflict) continue;
-    const remaining = window.ops.filter((o) => o !== op);
-    const readByAnother = remaining.some((o) => o.f === "get" && isMandatoryAt(o, cutNs) && o.value === op.value);
-    if (isWrite(op) && readByAnother) continue;
-    const candidate: Window = { ops: remaining, valuesBefore: window.valuesBefore };
-    const verdict = fails(candidate, cutNs);
-    if (verdict === null) break;
-    if (verdict) window = candidate;
+  // 3. Trimming: gets first (dropping one may leave a write unread, and so droppable), then writes,
+  // pass after pass until nothing more goes.
+  let dropped = true;
+  let outOfBudget = false;
+  while (dropped && !outOfBudget) {
+    dropped = false;
+    for (const op of [...window.ops.filter((o) => o.f === "get"), ...window.ops.filter(isWrite)]) {
+      if (op === conflict) continue;
+      const remaining = window.ops.filter((o) => o !== op);
+      const readByAnother = remaining.some((o) => o.f === "get" && isMandatoryAt(o, cutNs) && o.value === op.value);
+      if (isWrite(op) && readByAnother) continue;
+      const candidate: Window = { ...window, ops: remaining };
+      const verdict = fails(candidate, cutNs);
+      if (verdict === null) {
+        outOfBudget = true;
+        break;
+      }
+      if (verdict) {
+        window = candidate;
+        dropped = true;
+      }
+    }
   }
 
   // The window as a person sees it: ops with their real completions (an op still running at the
@@ -607,21 +833,9 @@ function findViolation(history: KeyHistory): Violation {
     explanation: explain(conflict, window, abortedSources, everWritten, events[0]!.time),
     conflictIndex: conflict.invoke.index,
     valuesBefore,
+    valuesBeforeNs: window.startNs,
     fromStart: window.valuesBefore === null,
   };
-}
-
-/**
- * The values the key may hold after `before` (ops that all completed before a quiet point): the
- * value of the last write in any order of them. A write that completed before another write began
- * is overwritten for certain, so only writes still running when the last write began remain;
- * absent too if no write completed.
- */
-function valuesLeftBy(before: readonly Operation[]): (string | null)[] {
-  const writes = before.filter(isWrite);
-  if (writes.length === 0) return [null];
-  const lastCallNs = Math.max(...writes.map((op) => op.callNs));
-  return [...new Set(writes.filter((op) => op.returnNs >= lastCallNs).map((op) => op.value))];
 }
 
 function explain(conflict: Operation, window: Window, abortedSources: readonly Operation[], everWritten: ReadonlySet<string | null>, startNs: number): string {
@@ -710,12 +924,14 @@ export function formatViolation(result: CheckResult): string {
       .join("  ")
       .trimEnd(),
   );
-  const before = violation.fromStart
-    ? `the key was absent before these operations (they start at the key's first operation)`
-    : `before these operations the key held ${violation.valuesBefore.map(showValue).join(" or ")} (what every earlier operation left)`;
+  const from = violation.fromStart
+    ? "from the key's initial value (absent)"
+    : `from any value the key could hold at ${formatMs(violation.valuesBeforeNs)} ms into the history ` +
+      `(${violation.valuesBefore.map(showValue).join(", ")}: what the operations that completed by then left)`;
   return [
     `key ${JSON.stringify(violation.key)}: ${violation.explanation}.`,
-    `${before}; times in ms from ${formatMs(startNs)} ms into the history:`,
+    `No order of these operations works ${from}; the key's other operations cannot change that.`,
+    `Times in ms from ${formatMs(startNs)} ms into the history:`,
     ...lines.map((line) => `  ${line}`),
     ...(rows.length > shownRowsMax ? [`  ... and ${rows.length - shownRowsMax} more operations (--json shows them all)`] : []),
   ].join("\n");

@@ -16,6 +16,7 @@ import { startReplica } from "../replica/server";
 import { defaultCoordinator, KvClient, type KvStatus } from "./client";
 import { benchCommandOptions, runBenchCommand } from "./bench-command";
 import { chaosCommandOptions, runChaosCommand } from "./chaos-command";
+import { runCheckCommand } from "./check-command";
 import { runCluster } from "./cluster";
 
 export const exitCodes = { ok: 0, notFound: 1, usage: 2, refused: 3, unknownOutcome: 4, failure: 5 } as const;
@@ -228,6 +229,18 @@ export async function main(args: string[]): Promise<number> {
       (y) => benchCommandOptions(clientOptions(y)),
       async (argv) => {
         exitCode = await runBenchCommand(argv);
+      },
+    )
+    .command(
+      "check <file>",
+      "check a history (kv bench --history) for linearizability: exit 0 linearizable, 1 not, 2 undecided",
+      (y) =>
+        y
+          .positional("file", { type: "string", demandOption: true, describe: "a history file, JSON lines" })
+          .option("timeout", { type: "number", default: 60_000, describe: "give up (exit 2) after this many milliseconds" })
+          .option("json", { type: "boolean", default: false, describe: "print the result as JSON" }),
+      async (argv) => {
+        exitCode = await runCheckCommand({ file: argv.file, timeout: argv.timeout, json: argv.json });
       },
     )
     .command(
