@@ -2,25 +2,8 @@
 // against its own local cluster on free ports. It must pass every check (linearizable history, no
 // acknowledged write missing, identical replicas, nothing in doubt, back in sync after the last
 // heal). A longer run: npm run chaos -- --duration 10m.
-import * as net from "node:net";
 import { describe, expect, it } from "vitest";
-import { runKv } from "../integration/harness";
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base port with the three after it free too (the cluster takes four consecutive ports). */
-async function freePortRun(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    if ((await Promise.all([0, 1, 2, 3].map((i) => portFree(base + i)))).every(Boolean)) return base;
-  }
-}
+import { freePortRun, runKv } from "../integration/harness";
 
 describe("kv chaos", () => {
   it("survives 60 s of kill -9 and SIGSTOP with every check passing", async () => {

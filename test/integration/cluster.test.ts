@@ -3,12 +3,11 @@
 // process cleanly, and a process that dies stays dead while the others keep serving.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { KvClient } from "../../client/client";
-import { kvScript, Proc, waitFor } from "./harness";
+import { freePortRun, kvScript, Proc, waitFor } from "./harness";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-cluster-"));
 const procs: Proc[] = [];
@@ -17,23 +16,6 @@ afterAll(async () => {
   for (const proc of procs) await proc.kill("SIGKILL");
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base port with the three after it free too (the cluster takes four consecutive ports). */
-async function freePortRun(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const free = await Promise.all([0, 1, 2, 3].map((i) => portFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-}
 
 function startCluster(port: number): Proc {
   const child = spawn(process.execPath, [kvScript, "cluster", "--data-dir", dataDir, "--port", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
