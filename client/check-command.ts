@@ -80,8 +80,10 @@ function printResult(result: CheckResult, timeoutMs: number): void {
       console.log(`linearizable: ${counts} checked in ${took}`);
       return;
     case "not-linearizable": {
-      const others = result.violatedKeys.length > 1 ? ` (and ${result.violatedKeys.length - 1} more keys: ${result.violatedKeys.slice(1, 6).map((k) => JSON.stringify(k)).join(", ")}${result.violatedKeys.length > 6 ? ", ..." : ""})` : "";
-      const checked = result.keysChecked < result.keys ? `; ${result.keysChecked} of ${result.keys} keys checked before the timeout` : "";
+      const more = result.violatedKeys.slice(1);
+      const others = more.length === 0 ? "" : ` (and ${more.length} more: ${more.slice(0, 5).map((k) => JSON.stringify(k)).join(", ")}${more.length > 5 ? ", ..." : ""})`;
+      // Time may run out after a violation was found: the verdict stands, the count says how far it got.
+      const checked = result.keysChecked < result.keys ? `; ${result.keysChecked} of ${result.keys} keys decided` : "";
       console.log(`NOT linearizable: key ${JSON.stringify(result.violation?.key)}${others}; ${counts}, ${took}${checked}`);
       console.log(formatViolation(result));
       return;

@@ -123,6 +123,16 @@ const storyWindowOpsMax = 64;
  */
 export const memoEntriesMax = 8_000_000;
 
+/**
+ * Steps without progress (no more ops placed than ever before) after which a key's search pauses
+ * to look for a small window that proves a violation (see checkHistory). A linearizable history
+ * rarely backtracks this long; a step costs about a microsecond.
+ */
+const stallStepsMax = 1_000_000;
+
+/** Windows tried for such a proof have at most this many operations. */
+const localWindowOpsMax = 400;
+
 /** The search reads the clock once every this many steps: often enough, cheap enough. */
 const clockCheckSteps = 1024;
 
@@ -164,9 +174,19 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
       break;
     }
     const history = new KeyHistory(key, ops);
-    const outcome = history.check(clock);
-    if (outcome === "out-of-time" || outcome === "out-of-memory") {
-      undecided = { key, reason: outcome === "out-of-time" ? "timeout" : "memory" };
+    // A violation deep in a long, busy key makes the search explore every order of everything
+    // before it. So a search that stops making progress pauses, and we look for a small window
+    // around where it got stuck that cannot be ordered: that proves the violation on its own. If
+    // there is none, the search starts again without pausing.
+    const progress: SearchProgress = { stallSteps: stallStepsMax, deadEndNs: -Infinity, stranded: new Set() };
+    let outcome = history.check(clock, progress);
+    let found: Violation | null = null;
+    if (outcome === "stalled") {
+      found = localViolation(history, progress, clock);
+      outcome = found !== null ? "not-linearizable" : history.check(clock);
+    }
+    if (outcome === "out-of-time" || outcome === "out-of-memory" || outcome === "stalled") {
+      undecided = { key, reason: outcome === "out-of-memory" ? "memory" : "timeout" };
       break;
     }
     keysChecked += 1;
@@ -174,7 +194,7 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
       violatedKeys.push(key);
       // Only the first violation is narrowed: it is what a person reads, and narrowing costs
       // several more searches of the key.
-      if (violation === undefined) violation = findViolation(history);
+      if (violation === undefined) violation = found ?? findViolation(history);
     }
   }
   // A violation found is a violation, even if time ran out on a later key.
@@ -299,7 +319,22 @@ interface Budget {
   readonly expired: () => boolean;
 }
 
-type SearchOutcome = "linearizable" | "not-linearizable" | "out-of-time" | "out-of-memory";
+type SearchOutcome = "linearizable" | "not-linearizable" | "out-of-time" | "out-of-memory" | "stalled";
+
+interface SearchProgress {
+  /** Give up ("stalled") after this many steps without placing more ops than ever before. */
+  readonly stallSteps: number;
+  /** Out: the latest return time at which the search hit a dead end. */
+  deadEndNs: number;
+  /**
+   * Out: values the search refused to overwrite (because gets still read them and nothing can
+   * write them again) in the furthest configurations it reached.
+   */
+  readonly stranded: Set<number>;
+}
+
+/** How many stranded values a stalled search remembers: the suspects are few. */
+const strandedSuspects = 8;
 
 /**
  * Is there an order of `allOps` (sorted by callNs) that respects real time and the register,
@@ -313,7 +348,12 @@ type SearchOutcome = "linearizable" | "not-linearizable" | "out-of-time" | "out-
  * explained otherwise. Left in the list, old info writes would be tried again before every step,
  * and a failing search would explore every subset of them.
  */
-function search(allOps: readonly SearchOp[], valuesBefore: ReadonlySet<number> | null, budget: Budget): SearchOutcome {
+function search(
+  allOps: readonly SearchOp[],
+  valuesBefore: ReadonlySet<number> | null,
+  budget: Budget,
+  progress: SearchProgress = { stallSteps: Infinity, deadEndNs: -Infinity, stranded: new Set() },
+): SearchOutcome {
   for (let i = 1; i < allOps.length; i++) assert(allOps[i - 1]!.callNs <= allOps[i]!.callNs, "search ops sorted by call");
   const ops = allOps.filter((op) => op.returnNs !== Infinity);
   const n = ops.length;
@@ -496,8 +536,17 @@ function search(allOps: readonly SearchOp[], valuesBefore: ReadonlySet<number> |
   let state = valuesBefore === null ? absentState : unknownState;
   let entry = newNode;
   let steps = 0;
+  let mostPlaced = 0;
+  let mostPlacedAtStep = 0;
   for (;;) {
     steps += 1;
+    if (placed > mostPlaced) {
+      mostPlaced = placed;
+      mostPlacedAtStep = steps;
+      progress.stranded.clear();
+    } else if (steps - mostPlacedAtStep > progress.stallSteps) {
+      return "stalled";
+    }
     budget.stepsLeft -= 1;
     if (budget.stepsLeft < 0) return "out-of-time";
     if (steps % clockCheckSteps === 0 && budget.expired()) return "out-of-time";
@@ -553,7 +602,10 @@ function search(allOps: readonly SearchOp[], valuesBefore: ReadonlySet<number> |
           assertNever(op.f);
       }
       // Overwriting a value that gets still read, with no write of it left, strands those gets.
-      if (newState !== state && state !== unknownState && pendingReads[state]! > 0 && writesLeft[state] === 0) newState = rejected;
+      if (newState !== state && state !== unknownState && pendingReads[state]! > 0 && writesLeft[state] === 0) {
+        newState = rejected;
+        if (placed >= mostPlaced && progress.stranded.size < strandedSuspects) progress.stranded.add(state);
+      }
       if (newState !== rejected) {
         let flushCount = 0;
         if (op.f !== "get" || writer !== -1) {
@@ -599,6 +651,7 @@ function search(allOps: readonly SearchOp[], valuesBefore: ReadonlySet<number> |
     // A dead end: the earliest return still in the list belongs to an op not yet placed (or a
     // forced or last-resort move fails). Undo moves until one with an alternative; a forced move
     // has none.
+    if (entry >= n) progress.deadEndNs = Math.max(progress.deadEndNs, ops[entry - n]!.returnNs);
     for (;;) {
       if (depth === 0) return "not-linearizable";
       const forcedMove = moveForced[depth - 1] === 1;
@@ -619,6 +672,7 @@ class KeyHistory {
   /** Writes that failed: shown when a get read one of their values. */
   readonly failedWrites: readonly Operation[];
   private readonly ids = new Map<string, number>();
+  private readonly values: (string | null)[] = [null]; // by id: absentState is 0
 
   constructor(
     readonly key: string,
@@ -630,18 +684,25 @@ class KeyHistory {
     this.failedWrites = all.filter((op) => op.outcome === "fail" && op.f !== "get");
   }
 
-  check(budget: Budget): SearchOutcome {
-    return search(this.searchOps(this.ops, Infinity), null, budget);
+  check(budget: Budget, progress?: SearchProgress): SearchOutcome {
+    return search(this.searchOps(this.ops, Infinity), null, budget, progress);
   }
 
   id(value: string | null): number {
     if (value === null) return absentState;
     let id = this.ids.get(value);
     if (id === undefined) {
-      id = this.ids.size + 1;
+      id = this.values.length;
       this.ids.set(value, id);
+      this.values.push(value);
     }
     return id;
+  }
+
+  valueOf(id: number): string | null {
+    const value = this.values[id];
+    assert(value !== undefined, `value id ${id} was interned`);
+    return value;
   }
 
   /**
@@ -662,6 +723,18 @@ class KeyHistory {
 }
 
 const noOperations: ReadonlySet<Operation> = new Set();
+
+/** The first i in [0, length) with atOrAfter(i) true, or length; atOrAfter is false then true. */
+function firstIndex(length: number, atOrAfter: (i: number) => boolean): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (atOrAfter(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
 
 function isMandatoryAt(op: Operation, cutNs: number): boolean {
   return op.outcome === "ok" && op.returnNs <= cutNs;
@@ -703,7 +776,7 @@ function findViolation(history: KeyHistory): Violation {
   const fails = (window: Window, cutNs: number): boolean | null => {
     const valuesBefore = window.valuesBefore === null ? null : new Set(window.valuesBefore.map((v) => history.id(v)));
     const outcome = search(history.searchOps(window.ops, cutNs, window.optionalized), valuesBefore, budget);
-    return outcome === "out-of-time" || outcome === "out-of-memory" ? null : outcome === "not-linearizable";
+    return outcome === "linearizable" ? false : outcome === "not-linearizable" ? true : null;
   };
 
   // 1. The cut.
@@ -719,15 +792,65 @@ function findViolation(history: KeyHistory): Violation {
     else passing = mid;
   }
   const cutNs = returnTimes[failing]!;
-  const atCut = ops.filter((op) => op.callNs <= cutNs);
-  const conflict = atCut.find((op) => op.f === "get" && isMandatoryAt(op, cutNs) && op.returnNs === cutNs) ??
-    atCut.filter((op) => op.f === "get" && isMandatoryAt(op, cutNs)).at(-1);
+  const conflict = ops.find((op) => op.f === "get" && isMandatoryAt(op, cutNs) && op.returnNs === cutNs) ??
+    ops.filter((op) => op.f === "get" && isMandatoryAt(op, cutNs)).sort((a, b) => a.returnNs - b.returnNs).at(-1);
   assert(conflict !== undefined, "a history that stops being linearizable has a get that returned");
+  const violation = narrow(history, cutNs, conflict, budget, true);
+  assert(violation !== null, "the whole history at the cut fails");
+  return violation;
+}
+
+/**
+ * A violation proven by a small window alone (of at most localWindowOpsMax operations), found
+ * where a stalled search got stuck, or null. The suspects: the last get to read each value the
+ * search refused to overwrite where it got furthest (a stale read strands its value: once it is
+ * written, nothing may overwrite it while the stale get is still to come), then the last gets
+ * that returned by its latest dead end.
+ */
+function localViolation(history: KeyHistory, progress: SearchProgress, clock: Budget): Violation | null {
+  const okGets = history.ops.filter((op) => op.f === "get" && op.outcome === "ok").sort((a, b) => b.returnNs - a.returnNs);
+  const suspects = new Set<Operation>();
+  for (const id of progress.stranded) {
+    const value = history.valueOf(id);
+    const lastReader = okGets.find((get) => get.value === value);
+    if (lastReader !== undefined) suspects.add(lastReader);
+  }
+  for (const op of okGets.filter((get) => get.returnNs <= progress.deadEndNs).slice(0, 4)) suspects.add(op);
+  // A linearizable key can stall too; then every suspect fails, so the total is bounded as well.
+  let stepsLeft = windowSearchStepsMax;
+  for (const conflict of suspects) {
+    // Each suspect gets at most a quarter, so a hard one does not starve the others.
+    const budget: Budget = { stepsLeft: Math.min(stepsLeft, windowSearchStepsMax / 4), expired: clock.expired };
+    const before = budget.stepsLeft;
+    const violation = narrow(history, conflict.returnNs, conflict, budget, false);
+    if (violation !== null) return violation;
+    stepsLeft -= before - Math.max(0, budget.stepsLeft);
+    if (stepsLeft <= 0 || clock.expired()) break;
+  }
+  return null;
+}
+
+/**
+ * Steps 2 and 3 of findViolation for the history as it stood at cutNs, whose get `conflict`
+ * returned then. With wholeFails, the whole history at the cut is known to fail and is the window
+ * of last resort; without, only windows of at most localWindowOpsMax operations are tried, and the
+ * result is null if none fails.
+ */
+function narrow(history: KeyHistory, cutNs: number, conflict: Operation, budget: Budget, wholeFails: boolean): Violation | null {
+  const ops = history.ops;
+  const failsAt = (window: Window, atNs: number): boolean | null => {
+    const valuesBefore = window.valuesBefore === null ? null : new Set(window.valuesBefore.map((v) => history.id(v)));
+    const outcome = search(history.searchOps(window.ops, atNs, window.optionalized), valuesBefore, budget);
+    return outcome === "linearizable" ? false : outcome === "not-linearizable" ? true : null;
+  };
+  const fails = (window: Window): boolean | null => failsAt(window, cutNs);
+  const atCut = ops.filter((op) => op.callNs <= cutNs);
 
   // 2. The start. A boundary is the call time c of a returned op. The ops that returned before c
-  // (R) precede every op invoked at or after c, so they only matter through the value they left. A write still running at c (invoked before, returned after) may have
-  // taken effect on either side, so it stays in the window as optional: if it took effect before
-  // c, the search can place it first. A get still running at c may have read before c: it is left
+  // (R) precede every op invoked at or after c, so they only matter through the value they left.
+  // A write still running at c (invoked before, returned after) may have taken effect on either
+  // side, so it stays in the window as optional: if it took effect before c, the search can place
+  // it first. A get still running at c may have read before c: it is left
   // out (leaving out a get only loosens). An optional write whose value no get in the window
   // reads is left out too: it can always be left out of an order.
   const mandatory = atCut.filter((op) => isMandatoryAt(op, cutNs));
@@ -747,26 +870,40 @@ function findViolation(history: KeyHistory): Violation {
   const byCall = (a: Operation, b: Operation): number => a.callNs - b.callNs || a.invoke.index - b.invoke.index;
   const windowAt = (b: number): Window => {
     const startNs = boundaries[b]!;
-    let firstInside = 0;
-    while (firstInside < mandatory.length && mandatory[firstInside]!.callNs < startNs) firstInside++;
+    const firstInside = firstIndex(mandatory.length, (i) => mandatory[i]!.callNs >= startNs);
     const inside = mandatory.slice(firstInside);
-    const reads = new Set(inside.filter((op) => op.f === "get").map((op) => op.value));
-    const optionalized = new Set<Operation>();
+    const readCount = new Map<string | null, number>();
+    for (const op of inside) if (op.f === "get") readCount.set(op.value, (readCount.get(op.value) ?? 0) + 1);
+    // Writes invoked before c that may take effect inside the window: still running at c, or info.
+    const early: Operation[] = [];
     if (b > 0) {
       for (let j = firstInside - 1; j >= 0 && mandatory[j]!.callNs >= startNs - longestNs; j--) {
         const op = mandatory[j]!;
-        if (isWrite(op) && op.returnNs >= startNs && reads.has(op.value)) optionalized.add(op);
+        if (isWrite(op) && op.returnNs >= startNs && readCount.has(op.value)) early.push(op);
       }
     }
-    const optionalWrites = [...reads].flatMap((value) => optionalWritesByValue.get(value) ?? []);
-    const ops = [...inside, ...optionalized, ...optionalWrites].sort(byCall);
+    const late: Operation[] = [];
+    for (const value of readCount.keys()) {
+      for (const op of optionalWritesByValue.get(value) ?? []) (op.callNs < startNs ? early : late).push(op);
+    }
+    // Early writes of one value may all come from the window's start, so they are interchangeable:
+    // the last k of them serve as well as any, k being how many gets in the window read the value.
+    // That keeps a long run of info writes out of the window.
+    early.sort((a, b) => b.callNs - a.callNs);
+    const kept = new Map<string | null, number>();
+    const earlyKept = early.filter((op) => {
+      const count = kept.get(op.value) ?? 0;
+      kept.set(op.value, count + 1);
+      return count < readCount.get(op.value)!;
+    });
+    const optionalized = new Set(earlyKept.filter((op) => isMandatoryAt(op, cutNs)));
+    const ops = [...inside, ...earlyKept, ...late].sort(byCall);
     budget.stepsLeft -= ops.length + (b > 0 ? mandatory.length - firstInside : 0);
     if (b === 0) return { ops, valuesBefore: null, startNs, optionalized };
     // The value R left is the last write's in some order of R. A write that returned before
     // another began is overwritten for certain, so only the writes still running when the last
     // one began remain (by return time, they are the last ones); absent if R wrote nothing.
-    let k = 0;
-    while (k < writesByReturn.length && writesByReturn[k]!.returnNs < startNs) k++;
+    const k = firstIndex(writesByReturn.length, (i) => writesByReturn[i]!.returnNs >= startNs);
     const valuesBefore: (string | null)[] = [];
     if (k === 0) valuesBefore.push(null);
     for (let j = k - 1; j >= 0 && writesByReturn[j]!.returnNs >= lastCallNsUpTo[k - 1]!; j--) {
@@ -785,16 +922,45 @@ function findViolation(history: KeyHistory): Violation {
   for (let b = boundaries.length - 1; b > 0 && story === null && budget.stepsLeft > 0; b--) {
     const candidate = windowAt(b);
     if (tightest !== null && candidate.ops.length > storyWindowOpsMax) break;
+    if (!wholeFails && candidate.ops.length > localWindowOpsMax) break;
     const tells = tellsTheStory(candidate);
     if (tightest !== null && !tells) continue;
-    const verdict = fails(candidate, cutNs);
+    const verdict = fails(candidate);
     if (verdict === null) break;
     if (!verdict) continue;
     tightest ??= candidate;
     if (tells) story = candidate;
   }
-  const whole = windowAt(0);
-  let window = story ?? (tightest === null || whole.ops.length <= storyWindowOpsMax ? whole : tightest);
+  let window: Window;
+  if (story !== null) window = story;
+  else if (!wholeFails) {
+    if (tightest === null) return null;
+    window = tightest;
+  } else {
+    const whole = windowAt(0);
+    window = tightest === null || whole.ops.length <= storyWindowOpsMax ? whole : tightest;
+  }
+
+  // The suspect a stalled search pointed at may not be the get that fails first: find the earliest
+  // cut at which this window already fails, and narrow again from the get returning then.
+  if (!wholeFails) {
+    const getReturns = [...new Set(window.ops.filter((op) => op.f === "get" && isMandatoryAt(op, cutNs)).map((op) => op.returnNs))].sort((a, b) => a - b);
+    let passing = -1;
+    let failing = getReturns.length - 1;
+    while (failing - passing > 1) {
+      const mid = (passing + failing) >> 1;
+      const verdict = failsAt(window, getReturns[mid]!);
+      if (verdict === null) break;
+      if (verdict) failing = mid;
+      else passing = mid;
+    }
+    const earliestNs = getReturns[failing]!;
+    const earlier = window.ops.find((op) => op.f === "get" && op.returnNs === earliestNs);
+    if (earliestNs < cutNs && earlier !== undefined) {
+      const narrowed = narrow(history, earliestNs, earlier, budget, false);
+      if (narrowed !== null) return narrowed;
+    }
+  }
 
   // 3. Trimming: gets first (dropping one may leave a write unread, and so droppable), then writes,
   // pass after pass until nothing more goes.
@@ -808,7 +974,7 @@ function findViolation(history: KeyHistory): Violation {
       const readByAnother = remaining.some((o) => o.f === "get" && isMandatoryAt(o, cutNs) && o.value === op.value);
       if (isWrite(op) && readByAnother) continue;
       const candidate: Window = { ...window, ops: remaining };
-      const verdict = fails(candidate, cutNs);
+      const verdict = fails(candidate);
       if (verdict === null) {
         outOfBudget = true;
         break;
@@ -830,7 +996,7 @@ function findViolation(history: KeyHistory): Violation {
   return {
     key: history.key,
     window: events,
-    explanation: explain(conflict, window, abortedSources, everWritten, events[0]!.time),
+    explanation: explain(conflict, window, abortedSources, everWritten, ops, events[0]!.time),
     conflictIndex: conflict.invoke.index,
     valuesBefore,
     valuesBeforeNs: window.startNs,
@@ -838,7 +1004,14 @@ function findViolation(history: KeyHistory): Violation {
   };
 }
 
-function explain(conflict: Operation, window: Window, abortedSources: readonly Operation[], everWritten: ReadonlySet<string | null>, startNs: number): string {
+function explain(
+  conflict: Operation,
+  window: Window,
+  abortedSources: readonly Operation[],
+  everWritten: ReadonlySet<string | null>,
+  allOps: readonly Operation[],
+  startNs: number,
+): string {
   const at = (ns: number): string => `${formatMs(ns - startNs)} ms`;
   const read = conflict.value;
   const get = `get by process ${conflict.process} (invoked at ${at(conflict.callNs)}) returned ${showValue(read)}`;
@@ -863,6 +1036,12 @@ function explain(conflict: Operation, window: Window, abortedSources: readonly O
     return `${get}, but ${write} by process ${overwriting.process} completed at ${at(overwriting.returnNs)}, before the get began, ` +
       `and every write of ${showValue(read)} had completed before that ${overwriting.f} began: the get missed an acknowledged write (a stale read)`;
   }
+  const lastWrite = allOps.filter((op) => op.f === "put" && op.value === read && op.outcome !== "fail").sort((a, b) => b.returnNs - a.returnNs)[0];
+  if (sourcesOfRead.length === 0 && !readBefore && window.valuesBefore !== null && lastWrite !== undefined) {
+    // Every write of the value read completed before the window, and was overwritten by then.
+    return `${get}, but every put of ${showValue(read)} had completed at least ${formatMs(conflict.callNs - lastWrite.returnNs)} ms before ` +
+      `the get began (the last by process ${lastWrite.process}), and writes that completed later had overwritten it: the get read a stale value`;
+  }
   return `${get}, and no order of these operations both respects real time (one that completed before another began comes first) ` +
     `and lets the get see ${showValue(read)}`;
 }
@@ -879,6 +1058,14 @@ function showValue(value: string | null): string {
   if (value === null) return "absent";
   const quoted = JSON.stringify(value);
   return quoted.length <= shownValueCharsMax ? quoted : `${quoted.slice(0, shownValueCharsMax - 2)}…"`;
+}
+
+/** Values shown before "and N more" in the line about the values before a window. */
+const shownValuesMax = 6;
+
+function shownValues(values: readonly (string | null)[]): string {
+  const shown = values.slice(0, shownValuesMax).map(showValue).join(", ");
+  return values.length > shownValuesMax ? `${shown} and ${values.length - shownValuesMax} more` : shown;
 }
 
 function formatMs(ns: number): string {
@@ -927,7 +1114,7 @@ export function formatViolation(result: CheckResult): string {
   const from = violation.fromStart
     ? "from the key's initial value (absent)"
     : `from any value the key could hold at ${formatMs(violation.valuesBeforeNs)} ms into the history ` +
-      `(${violation.valuesBefore.map(showValue).join(", ")}: what the operations that completed by then left)`;
+      `(${shownValues(violation.valuesBefore)}: what the operations that completed by then left)`;
   return [
     `key ${JSON.stringify(violation.key)}: ${violation.explanation}.`,
     `No order of these operations works ${from}; the key's other operations cannot change that.`,

@@ -11,9 +11,13 @@
 //       makes them fail on that key.
 // How: histories are built from operations given as [call, return] in milliseconds; a seeded PRNG
 // drives the simulation so a failing seed reproduces. No test asserts timing.
-import { describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { checkHistory, formatViolation, HistoryPairingError, type CheckResult } from "../../client/check";
-import type { HistoryEvent, HistoryFunction } from "../../client/history";
+import { runCheckCommand } from "../../client/check-command";
+import { formatEvent, type HistoryEvent, type HistoryFunction } from "../../client/history";
 
 type Outcome = "ok" | "fail" | "info" | "pending";
 
@@ -580,6 +584,71 @@ describe("checkHistory: against a brute-force oracle", () => {
   });
 });
 
+describe("checkHistory: a violation deep in one busy key", () => {
+  // Proving a key not linearizable means trying every order of everything before the violation;
+  // on one key with 32 clients that is more than memory allows. The checker pauses a search that
+  // stops making progress and proves the violation with a small window around where it got stuck.
+  // This checks that path finds the planted read (it is the one that "cannot be placed"), with a
+  // window small enough to read, which brute force confirms admits no order.
+  const events = simulate(11, { clients: 32, operations: 30_000, keys: 1 });
+  const pairs = pairUp(events);
+  const okGets = pairs.filter((pair) => pair.invoke.f === "get" && pair.completion?.type === "ok");
+
+  function expectProvenBySmallWindow(mutated: HistoryEvent[], victim: HistoryEvent): void {
+    const result = check(mutated);
+    expect(result.verdict).toBe("not-linearizable");
+    const violation = result.violation!;
+    const conflict = violation.window.find((event) => event.index === violation.conflictIndex)!;
+    expect(conflict.process).toBe(victim.process);
+    const windowOps = oracleOps(violation.window);
+    expect(windowOps.length).toBeLessThanOrEqual(8);
+    for (const before of violation.valuesBefore) expect(oracleLinearizable(windowOps, before)).toBe(false);
+  }
+
+  it("accepts the history as recorded", () => {
+    expect(check(events).verdict).toBe("linearizable");
+  });
+
+  it("catches a read of a value never written, 70% of the way in", () => {
+    const victim = okGets[Math.floor(okGets.length * 0.7)]!.completion!;
+    expectProvenBySmallWindow(events.map((event) => (event === victim ? { ...event, value: "never-written" } : event)), victim);
+  });
+
+  it("catches a stale read, 60% of the way in", () => {
+    const victim = okGets[Math.floor(okGets.length * 0.6)]!;
+    const victimInvoke = victim.invoke;
+    // A put that completed before another ok write began, which completed before the get began:
+    // the put's value (written only by it) is certainly overwritten. M is the latest call of a
+    // write that completed before the get began; the stale put is the last to complete before M.
+    const okWrites = pairs.filter((pair) => pair.invoke.f !== "get" && pair.completion?.type === "ok");
+    const lastCallNs = Math.max(...okWrites.filter((w) => w.completion!.time < victimInvoke.time).map((w) => w.invoke.time));
+    const stale = okWrites
+      .filter((old) => old.invoke.f === "put" && old.invoke.value !== victim.completion!.value && old.completion!.time < lastCallNs)
+      .sort((a, b) => a.completion!.time - b.completion!.time)
+      .at(-1)!;
+    const victimCompletion = victim.completion!;
+    const mutated = events.map((event) => (event === victimCompletion ? { ...event, value: stale.invoke.value } : event));
+    expectProvenBySmallWindow(mutated, victimCompletion);
+  });
+});
+
+/** Each invoke with its completion (null: none). */
+function pairUp(events: HistoryEvent[]): { invoke: HistoryEvent; completion: HistoryEvent | null }[] {
+  const pairs: { invoke: HistoryEvent; completion: HistoryEvent | null }[] = [];
+  const open = new Map<number, { invoke: HistoryEvent; completion: HistoryEvent | null }>();
+  for (const event of events) {
+    if (event.type === "invoke") {
+      const pair = { invoke: event, completion: null };
+      pairs.push(pair);
+      open.set(event.process, pair);
+    } else {
+      open.get(event.process)!.completion = event;
+      open.delete(event.process);
+    }
+  }
+  return pairs;
+}
+
 /**
  * A get G and a value it can no longer read: the value of an ok put P1 on G's key such that an ok
  * put P2 of another value began after P1 returned and returned before G began, and no other write
@@ -623,3 +692,64 @@ function findStalePlant(events: HistoryEvent[], gets: HistoryEvent[]): { get: Hi
   }
   return null;
 }
+
+describe("runCheckCommand (kv check FILE)", () => {
+  // The shell: exit 0, 1 or 2 and what it prints, on history files in a temporary directory.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kv-check-test-"));
+  const write = (name: string, text: string): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const lines = (events: HistoryEvent[]): string => events.map(formatEvent).join("\n") + "\n";
+  const run = async (file: string, json = false): Promise<{ code: number; out: string; err: string }> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void out.push(args.join(" ")));
+    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void err.push(args.join(" ")));
+    const code = await runCheckCommand({ file, timeout: 60_000, json });
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  };
+  afterEach(() => vi.restoreAllMocks());
+
+  it("exits 0 on a linearizable history and says how much it checked", async () => {
+    const file = write("ok.jsonl", lines(history({ process: 0, f: "put", value: "a", call: 0, ret: 1 }, { process: 1, f: "get", value: "a", call: 2, ret: 3 })));
+    const { code, out } = await run(file);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^linearizable: 2 operations on 1 keys checked in \d+ ms$/);
+  });
+
+  it("exits 1 on a violation and prints the window; --json prints the result object", async () => {
+    const file = write("stale.jsonl", lines(history(
+      { process: 0, f: "put", value: "a", call: 0, ret: 1 },
+      { process: 1, f: "put", value: "b", call: 2, ret: 3 },
+      { process: 2, f: "get", value: "a", call: 4, ret: 5 },
+    )));
+    const text = await run(file);
+    expect(text.code).toBe(1);
+    expect(text.out).toContain('NOT linearizable: key "k"');
+    expect(text.out).toContain("<- cannot be placed");
+    const json = await run(file, true);
+    expect(json.code).toBe(1);
+    const parsed = JSON.parse(json.out) as CheckResult;
+    expect(parsed.verdict).toBe("not-linearizable");
+    expect(parsed.violation?.key).toBe("k");
+  });
+
+  it("exits 2 on a malformed file, naming the line", async () => {
+    const notJson = write("bad.jsonl", `${formatEvent(history({ process: 0, f: "put", value: "a", call: 0, ret: 1 })[0]!)}\n\nnot json\n`);
+    const bad = await run(notJson);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("line 3: not JSON");
+    // Valid lines that do not pair: a completion for a process with nothing outstanding (line 2).
+    const orphan = write("orphan.jsonl", lines([
+      { index: 0, type: "invoke", process: 0, f: "put", key: "k", value: "a", time: 1 },
+      { index: 1, type: "ok", process: 1, f: "put", key: "k", value: "a", time: 2 },
+    ]));
+    const unpaired = await run(orphan);
+    expect(unpaired.code).toBe(2);
+    expect(unpaired.err).toContain("line 2: ok for process 1, which has no operation outstanding");
+    const missing = await run(path.join(dir, "missing.jsonl"));
+    expect(missing.code).toBe(2);
+  });
+});
