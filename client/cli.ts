@@ -6,6 +6,7 @@
 // written); 4 UNAVAILABLE or DEADLINE_EXCEEDED (for a write the outcome is unknown); 5 any other
 // failure (INTERNAL, DATA_LOSS, ...). Failures print the gRPC code and message on stderr.
 import yargs, { type Argv } from "yargs";
+import { assertNever } from "../common/assert";
 import { Code, codeName, InvalidArgument, KvError } from "../common/errors";
 import { allFailpoints, armedFailpoints, armFailpoints } from "../common/failpoints";
 import { createLogger, logLevels, type LogLevel } from "../common/logger";
@@ -13,7 +14,9 @@ import { limits } from "../common/limits";
 import { parseAddress, parseMembers } from "../common/validate";
 import { startCoordinator } from "../coordinator/server";
 import { startReplica } from "../replica/server";
-import { defaultCoordinator, KvClient, type KvStatus } from "./client";
+import * as fs from "node:fs";
+import { defaultCoordinator, defaultRetryForMs, KvClient, type KvStatus, type TxnResult } from "./client";
+import { parseTxnSpec } from "./txn-spec";
 import { benchCommandOptions, runBenchCommand } from "./bench-command";
 import { chaosCommandOptions, runChaosCommand } from "./chaos-command";
 import { runCheckCommand } from "./check-command";
@@ -41,13 +44,21 @@ function exitCodeFor(error: unknown): number {
 }
 
 function fail(error: unknown): number {
-  if (error instanceof KvError) console.error(`kv: ${codeName(error.code)}: ${error.message}`);
-  else console.error(`kv: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof KvError) {
+    console.error(`kv: ${codeName(error.code)}: ${error.message}`);
+    const requestId = (error as KvError & { requestId?: string }).requestId;
+    if (exitCodeFor(error) === exitCodes.unknownOutcome && requestId !== undefined) {
+      console.error(`kv: the outcome is unknown; find it with: kv txn-status ${requestId}  (or retry with --request-id ${requestId})`);
+    }
+  } else console.error(`kv: ${error instanceof Error ? error.message : String(error)}`);
   return exitCodeFor(error);
 }
 
-async function withClient(argv: { coordinator: string; timeout: number }, use: (client: KvClient) => Promise<number>): Promise<number> {
-  const client = new KvClient(argv.coordinator, { timeoutMs: argv.timeout });
+async function withClient(
+  argv: { coordinator: string; timeout: number; "retry-for": number },
+  use: (client: KvClient) => Promise<number>,
+): Promise<number> {
+  const client = new KvClient(argv.coordinator, { timeoutMs: argv.timeout, retryForMs: argv["retry-for"] });
   try {
     return await use(client);
   } catch (error) {
@@ -113,7 +124,54 @@ function clientOptions<T>(y: Argv<T>) {
       default: process.env.KV_COORDINATOR ?? defaultCoordinator,
       describe: "HOST:PORT of the coordinator (or set KV_COORDINATOR)",
     })
-    .option("timeout", { type: "number", default: 10_000, describe: "deadline of the call, in milliseconds" });
+    .option("timeout", { type: "number", default: 10_000, describe: "deadline of each attempt, in milliseconds" })
+    .option("retry-for", {
+      type: "number",
+      default: defaultRetryForMs,
+      describe: "keep retrying UNAVAILABLE and DEADLINE_EXCEEDED this many milliseconds (writes keep their request id: applied once); 0: no retry",
+    });
+}
+
+/** Options of the mutating commands. */
+function writeOptions<T>(y: Argv<T>) {
+  return clientOptions(y).option("request-id", {
+    type: "string",
+    describe: "the request id (default: a fresh one); repeat a command with the same id to retry it exactly once",
+  });
+}
+
+const requestOptions = (argv: { "request-id"?: string | undefined }) => (argv["request-id"] === undefined ? {} : { requestId: argv["request-id"] });
+
+function printTxnResult(result: TxnResult, json: boolean): void {
+  if (json) {
+    const results = result.results.map((item) => {
+      if (item.type !== "get") return item;
+      return { type: "get", key: item.key, found: item.entry !== null, value: item.entry?.value.toString("utf8") ?? null, version: item.entry?.version ?? 0 };
+    });
+    console.log(JSON.stringify({ branch: result.branch, version: result.version, txnId: result.txnId, results }));
+    return;
+  }
+  console.log(`OK ${result.branch} branch, ${result.version > 0 ? `version ${result.version}` : "nothing written"}, transaction ${result.txnId}`);
+  for (const item of result.results) {
+    switch (item.type) {
+      case "put":
+      case "del":
+        console.log(`  ${item.type} ${JSON.stringify(item.key)}`);
+        break;
+      case "incr":
+        console.log(`  incr ${JSON.stringify(item.key)} = ${item.value}`);
+        break;
+      case "get":
+        console.log(`  get ${JSON.stringify(item.key)} = ${item.entry === null ? "(absent)" : `${JSON.stringify(item.entry.value.toString("utf8"))} (version ${item.entry.version})`}`);
+        break;
+      default:
+        assertNever(item);
+    }
+  }
+}
+
+function readAll(file: string): string {
+  return fs.readFileSync(file === "-" ? 0 : file, "utf8");
 }
 
 const failpointOption = {
@@ -166,10 +224,10 @@ export async function main(args: string[]): Promise<number> {
     .command(
       "put <key> <value>",
       "write a value (2PC across every replica)",
-      (y) => clientOptions(y).positional("key", { type: "string", demandOption: true }).positional("value", { type: "string", demandOption: true }),
+      (y) => writeOptions(y).positional("key", { type: "string", demandOption: true }).positional("value", { type: "string", demandOption: true }),
       async (argv) => {
         exitCode = await withClient(argv, async (client) => {
-          const { version } = await client.put(argv.key, argv.value);
+          const { version } = await client.put(argv.key, argv.value, requestOptions(argv));
           console.log(`OK version ${version}`);
           return exitCodes.ok;
         });
@@ -201,12 +259,122 @@ export async function main(args: string[]): Promise<number> {
     .command(
       ["del <key>", "delete <key>"],
       "delete a key (2PC across every replica)",
-      (y) => clientOptions(y).positional("key", { type: "string", demandOption: true }),
+      (y) => writeOptions(y).positional("key", { type: "string", demandOption: true }),
       async (argv) => {
         exitCode = await withClient(argv, async (client) => {
-          const { version } = await client.del(argv.key);
+          const { version } = await client.del(argv.key, requestOptions(argv));
           console.log(`OK version ${version}`);
           return exitCodes.ok;
+        });
+      },
+    )
+    .command(
+      ["incr <key> <delta>", "decr <key> <delta>"],
+      "add (incr) or subtract (decr) an integer atomically; print the new value. A missing key counts as 0 unless --must-exist",
+      (y) =>
+        writeOptions(y)
+          .positional("key", { type: "string", demandOption: true })
+          .positional("delta", { type: "number", demandOption: true })
+          .option("min", { type: "number", describe: "refuse (FAILED_PRECONDITION, nothing written) if the result would be below this" })
+          .option("max", { type: "number", describe: "refuse if the result would be above this" })
+          .option("must-exist", { type: "boolean", default: false, describe: "refuse if the key does not exist" }),
+      async (argv) => {
+        const decrement = argv._[0] === "decr";
+        if (!Number.isSafeInteger(argv.delta)) {
+          console.error(`kv: ${argv._[0]}: the delta must be an integer, not ${argv.delta}`);
+          exitCode = exitCodes.usage;
+          return;
+        }
+        exitCode = await withClient(argv, async (client) => {
+          const bounds = { min: argv.min, max: argv.max, mustExist: argv["must-exist"] };
+          const { value, version } = await client.increment(argv.key, decrement ? -argv.delta : argv.delta, bounds, requestOptions(argv));
+          console.log(`${value}\t(version ${version})`);
+          return exitCodes.ok;
+        });
+      },
+    )
+    .command(
+      "cas <key> <new-value>",
+      "compare-and-set: write the value only if the key has the expected value or version, or does not exist",
+      (y) =>
+        writeOptions(y)
+          .positional("key", { type: "string", demandOption: true })
+          .positional("new-value", { type: "string", demandOption: true })
+          .option("expected-value", { type: "string", describe: "the value the key must hold" })
+          .option("expected-version", { type: "number", describe: "the version the key must have" })
+          .option("must-not-exist", { type: "boolean", describe: "the key must not exist" })
+          .check((argv) => {
+            const given = [argv["expected-value"] !== undefined, argv["expected-version"] !== undefined, argv["must-not-exist"] === true].filter(Boolean);
+            if (given.length !== 1) throw new Error("give exactly one of --expected-value, --expected-version or --must-not-exist");
+            return true;
+          }),
+      async (argv) => {
+        exitCode = await withClient(argv, async (client) => {
+          const expected =
+            argv["expected-version"] !== undefined
+              ? { expectedVersion: argv["expected-version"] }
+              : argv["expected-value"] !== undefined
+                ? { expectedValue: argv["expected-value"] }
+                : { mustNotExist: true as const };
+          const { version } = await client.compareAndSet(argv.key, argv["new-value"], expected, requestOptions(argv));
+          console.log(`OK version ${version}`);
+          return exitCodes.ok;
+        });
+      },
+    )
+    .command(
+      "cad <key>",
+      "compare-and-delete: delete the key only if it has the expected value or version",
+      (y) =>
+        writeOptions(y)
+          .positional("key", { type: "string", demandOption: true })
+          .option("expected-value", { type: "string", describe: "the value the key must hold" })
+          .option("expected-version", { type: "number", describe: "the version the key must have" })
+          .check((argv) => {
+            if ((argv["expected-value"] === undefined) === (argv["expected-version"] === undefined)) throw new Error("give exactly one of --expected-value or --expected-version");
+            return true;
+          }),
+      async (argv) => {
+        exitCode = await withClient(argv, async (client) => {
+          const expected = argv["expected-version"] !== undefined ? { expectedVersion: argv["expected-version"] } : { expectedValue: argv["expected-value"]! };
+          const { version } = await client.compareAndDelete(argv.key, expected, requestOptions(argv));
+          console.log(`OK version ${version}`);
+          return exitCodes.ok;
+        });
+      },
+    )
+    .command(
+      "txn [json]",
+      'run a multi-key transaction given as JSON (or - / nothing: read it from stdin), e.g. \'{"if":[{"key":"a","version":3}],"then":[{"type":"put","key":"a","value":"x"}],"else":[{"type":"get","key":"a"}]}\'',
+      (y) =>
+        writeOptions(y)
+          .positional("json", { type: "string", describe: "the transaction; - or absent: stdin" })
+          .option("file", { type: "string", describe: "read the transaction from this file" })
+          .option("json-output", { type: "boolean", default: false, describe: "print the result as JSON" }),
+      async (argv) => {
+        let source: string;
+        try {
+          source = argv.file !== undefined ? readAll(argv.file) : argv.json === undefined || argv.json === "-" ? readAll("-") : argv.json;
+        } catch (error) {
+          console.error(`kv: txn: cannot read the transaction: ${(error as Error).message}`);
+          exitCode = exitCodes.usage;
+          return;
+        }
+        exitCode = await withClient(argv, async (client) => {
+          printTxnResult(await client.txn(parseTxnSpec(source), requestOptions(argv)), argv["json-output"]);
+          return exitCodes.ok;
+        });
+      },
+    )
+    .command(
+      "txn-status <id>",
+      "what became of a transaction id or request id: COMMITTED, ABORTED or UNKNOWN (exit 0, 3, 4)",
+      (y) => clientOptions(y).positional("id", { type: "string", demandOption: true }),
+      async (argv) => {
+        exitCode = await withClient(argv, async (client) => {
+          const status = await client.txnStatus(argv.id);
+          console.log(`${status.state}${status.txnId !== "" ? ` ${status.txnId}` : ""}${status.commitSeq > 0 ? ` version ${status.commitSeq}` : ""}: ${status.message}`);
+          return status.state === "COMMITTED" ? exitCodes.ok : status.state === "ABORTED" ? exitCodes.refused : exitCodes.unknownOutcome;
         });
       },
     )

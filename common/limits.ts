@@ -11,6 +11,21 @@ export const limits = {
   grpcMessageBytesMax: 64 * 1024 * 1024,
   /** Transactions the coordinator runs at once; more are refused with RESOURCE_EXHAUSTED. */
   inFlightTxnsMax: 10_000,
+  /** Keys one transaction may name (conditions and operations together). */
+  txnKeysMax: 64,
+  /** Conditions plus operations of one transaction. */
+  txnOpsMax: 128,
+  /** Largest integer an increment may leave in a key (and the largest delta, bound): +-(2^53 - 1). */
+  counterAbsMax: Number.MAX_SAFE_INTEGER,
+  /** Longest request id a client may send (the id names one logical operation across retries). */
+  requestIdBytesMax: 128,
+  /**
+   * The coordinator remembers the result of each committed request (by request id and transaction
+   * id), durably, for requestIdRetentionMs or until it holds requestIdsRememberedMax of them,
+   * whichever comes first: a retry within that window returns the original result.
+   */
+  requestIdRetentionMs: 10 * 60 * 1000,
+  requestIdsRememberedMax: 200_000,
   /** Writes queued behind a held key lock with --on-conflict wait; more are refused. */
   lockWaitersPerKeyMax: 1_000,
   /** How long a write may wait for a key lock with --on-conflict wait. */

@@ -33,14 +33,25 @@
 import { assert, assertNever } from "../common/assert";
 import { Code, type CodeValue } from "../common/errors";
 import { limits } from "../common/limits";
-import { formatTxnId } from "../common/txn-id";
+import { blindWrites, evaluate, keysToRead, programKeys, putProgram, type KeyState, type Program, type TxnOutcome } from "../common/txn";
+import { compareTxnIds, formatTxnId, parseTxnId } from "../common/txn-id";
 import type { Outcome, Write } from "../common/types";
-import type { CoordinatorRecord } from "./records";
+import type { CoordinatorRecord, RememberedCommit } from "./records";
 
 export type OnConflict = "abort" | "wait";
 
 export type Input =
-  | { readonly kind: "write"; readonly reqId: number; readonly writes: readonly Write[]; readonly nowMs: number }
+  /** Blind writes (put, delete): a program with no condition and no read. */
+  | { readonly kind: "write"; readonly reqId: number; readonly writes: readonly Write[]; readonly requestId?: string | null; readonly nowMs: number }
+  /**
+   * A transaction. requestId names the logical request across retries: a retry of a request still
+   * running waits for its result, and one of a committed request gets the original result.
+   */
+  | { readonly kind: "txn"; readonly reqId: number; readonly requestId: string | null; readonly program: Program; readonly nowMs: number }
+  /** The keys a transaction asked to read (null states: the read failed, for `reason`). */
+  | { readonly kind: "read-result"; readonly txnId: string; readonly states: ReadonlyMap<string, KeyState> | null; readonly reason: string; readonly nowMs: number }
+  /** What became of a transaction (by transaction id) or of a request (by request id). */
+  | { readonly kind: "txn-status"; readonly reqId: number; readonly id: string; readonly nowMs: number }
   | { readonly kind: "votes"; readonly replicaId: string; readonly votes: readonly VoteItem[]; readonly nowMs: number }
   /** A prepare call to a replica failed: those transactions got no vote from it. */
   | {
@@ -91,12 +102,27 @@ export type Message =
   | { readonly kind: "catch-up"; readonly to: string; readonly sourceId: string; readonly sinceSeq: number; readonly incarnation: number };
 
 export type WriteResult =
-  | { readonly ok: true; readonly commitSeq: number; readonly message?: string }
+  | {
+      readonly ok: true;
+      /** 0 when the transaction wrote nothing (only reads, or an empty branch). */
+      readonly commitSeq: number;
+      readonly message?: string;
+      readonly txnId?: string;
+      readonly outcome?: TxnOutcome;
+    }
   | { readonly ok: false; readonly code: CodeValue; readonly message: string };
 
 export type OutcomeItem =
   | { readonly txnId: string; readonly outcome: "commit"; readonly commitSeq: number }
   | { readonly txnId: string; readonly outcome: "abort" };
+
+export interface TxnStatus {
+  readonly state: "committed" | "aborted" | "unknown";
+  readonly txnId: string;
+  readonly commitSeq: number;
+  /** For a person: why this answer, and what to do next when it is unknown. */
+  readonly message: string;
+}
 
 export interface Ready {
   /** Appended in order; the forced ones are durable before anything else in this Ready happens. */
@@ -104,18 +130,22 @@ export interface Ready {
   readonly send: Message[];
   readonly replies: { readonly reqId: number; readonly result: WriteResult }[];
   readonly outcomes: { readonly queryId: number; readonly outcomes: OutcomeItem[] }[];
+  /** Keys to read from an in-sync replica for a transaction; the answer comes back as read-result. */
+  readonly reads: { readonly txnId: string; readonly keys: readonly string[] }[];
+  readonly statuses: { readonly reqId: number; readonly status: TxnStatus }[];
 }
 
 export function newReady(): Ready {
-  return { persist: [], send: [], replies: [], outcomes: [] };
+  return { persist: [], send: [], replies: [], outcomes: [], reads: [], statuses: [] };
 }
 
 /**
- * preparing: collecting votes. committing: COMMIT decided, waiting for acknowledgements, keys locked.
+ * reading: holds its locks and waits for the current state of the keys it reads (no replica has
+ * heard of it yet). preparing: collecting votes. committing: COMMIT decided, waiting for acknowledgements, keys locked.
  * owed: every in-sync participant acknowledged and the keys are free, but a participant that left
  * the in-sync set still owes its acknowledgement.
  */
-export type Phase = "preparing" | "committing" | "owed";
+export type Phase = "reading" | "preparing" | "committing" | "owed";
 
 export type MemberState = "in-sync" | "catching-up" | "out";
 
@@ -138,9 +168,14 @@ export interface Member {
 
 export interface Txn {
   readonly txnId: string;
-  /** The client request waiting for this transaction; null once answered or after recovery. */
-  reqId: number | null;
-  readonly writes: readonly Write[];
+  /** The client calls waiting for this transaction (a retry joins them); emptied once answered. */
+  readonly reqIds: number[];
+  readonly requestId: string | null;
+  /** Null for a transaction rebuilt from the log. */
+  readonly program: Program | null;
+  /** Known once the program is evaluated (at once for blind writes). */
+  writes: readonly Write[];
+  outcome: TxnOutcome | null;
   /** Sorted, without duplicates. */
   readonly keys: readonly string[];
   readonly participants: readonly string[];
@@ -160,8 +195,9 @@ export interface Txn {
 }
 
 interface QueuedWrite {
-  readonly reqId: number;
-  readonly writes: readonly Write[];
+  readonly reqIds: number[];
+  readonly requestId: string | null;
+  readonly program: Program;
   readonly keys: readonly string[];
   readonly deadlineMs: number;
 }
@@ -188,6 +224,9 @@ export interface RecoveredCoordinator {
   readonly unfinished: readonly { txnId: string; commitSeq: number; participants: readonly string[]; keys: readonly string[] }[];
   /** The last membership record, or null when the log has none (every replica is in sync). */
   readonly membership: Membership | null;
+  /** Committed requests, oldest decision first, and the newest transaction id already forgotten. */
+  readonly remembered: readonly RememberedCommit[];
+  readonly newestForgotten: string | null;
 }
 
 export class CoordinatorCore {
@@ -201,6 +240,15 @@ export class CoordinatorCore {
   private readonly waiters = new Map<string, QueuedWrite[]>();
   private queuedCount = 0;
   private readonly members = new Map<string, Member>();
+  /** Request id -> the client calls waiting for it, for requests running or queued. */
+  private readonly active = new Map<string, number[]>();
+  /** Committed requests, by transaction id, oldest decision first (exactly-once, txn-status). */
+  private readonly remembered = new Map<string, RememberedCommit>();
+  private readonly rememberedByRequest = new Map<string, string>();
+  /** Every commit with a newer transaction id than this is remembered. */
+  private newestForgotten: string | null;
+  /** Request ids whose last attempt ended without a commit, and why (memory only, bounded). */
+  private readonly recentFailures = new Map<string, string>();
 
   constructor(
     private readonly config: CoordinatorConfig,
@@ -211,6 +259,9 @@ export class CoordinatorCore {
     assert(config.minInSync >= 1, "minInSync is at least 1");
     this.epoch = recovered.epoch;
     this.lastCommitSeq = recovered.lastCommitSeq;
+    this.newestForgotten = recovered.newestForgotten;
+    for (const commit of recovered.remembered) this.remember(commit);
+    this.forgetOld(nowMs);
     for (const id of config.participants) {
       // With no membership record, every replica is in sync. A replica the record does not know
       // (added to the configuration since) must copy everything: it is out since 0.
@@ -237,7 +288,7 @@ export class CoordinatorCore {
     for (const decided of recovered.unfinished) {
       // The decision is durable; only the acknowledgements are missing. Re-send COMMIT at once.
       const participants = decided.participants.filter((id) => this.members.has(id));
-      const txn = this.newTxn(decided.txnId, null, [], decided.keys, participants, nowMs);
+      const txn = this.newTxn(decided.txnId, null, null, decided.keys, participants, nowMs);
       txn.phase = "committing";
       txn.commitSeq = decided.commitSeq;
       txn.resendAtMs = nowMs;
@@ -283,8 +334,12 @@ export class CoordinatorCore {
    */
   liveRecords(): CoordinatorRecord[] {
     const records: CoordinatorRecord[] = [this.startRecord(), this.membershipRecord()];
+    const commits = [...this.remembered.values()];
+    for (let i = 0; i === 0 || i < commits.length; i += rememberedPerRecordMax) {
+      records.push({ kind: "remembered", commits: commits.slice(i, i + rememberedPerRecordMax), newestForgotten: this.newestForgotten });
+    }
     for (const txn of this.txns.values()) {
-      if (txn.phase === "preparing") continue; // no record: presumed abort if we crash
+      if (txn.phase === "reading" || txn.phase === "preparing") continue; // no record: presumed abort if we crash
       records.push({ kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys });
     }
     return records;
@@ -298,7 +353,16 @@ export class CoordinatorCore {
   step(input: Input, out: Ready): void {
     switch (input.kind) {
       case "write":
-        this.onWrite(input.reqId, input.writes, input.nowMs, out);
+        this.onRequest(input.reqId, input.requestId ?? null, putProgram(input.writes), input.nowMs, out);
+        break;
+      case "txn":
+        this.onRequest(input.reqId, input.requestId, input.program, input.nowMs, out);
+        break;
+      case "read-result":
+        this.onReadResult(input, out);
+        break;
+      case "txn-status":
+        out.statuses.push({ reqId: input.reqId, status: this.statusOf(input.id) });
         break;
       case "votes":
         for (const vote of input.votes) this.onVote(input.replicaId, vote, input.nowMs, out);
@@ -306,7 +370,7 @@ export class CoordinatorCore {
       case "unreachable":
         for (const txnId of input.txnIds) {
           const txn = this.txns.get(txnId);
-          if (txn?.phase !== "preparing") continue;
+          if (txn?.phase !== "preparing") continue; // a read failure comes as read-result
           this.abort(txn, Code.UNAVAILABLE, `replica ${input.replicaId} could not be reached (${input.reason})`, input.nowMs, out);
         }
         if (input.down && this.members.get(input.replicaId)?.contacted === true) this.markDown(input.replicaId, input.reason, input.nowMs, out);
@@ -351,7 +415,7 @@ export class CoordinatorCore {
       }
       return done(`COMMIT re-sent to the replicas that had not acknowledged it`, txn.commitSeq);
     }
-    if (txn?.phase === "preparing") {
+    if (txn?.phase === "preparing" || txn?.phase === "reading") {
       if (choice === "commit") return refuse("it is still collecting votes and has no COMMIT decision");
       this.abort(txn, Code.ABORTED, "aborted by an operator", input.nowMs, out);
       return done("aborted; ABORT sent to every replica");
@@ -382,8 +446,24 @@ export class CoordinatorCore {
     return this.lastCommitSeq;
   }
 
-  private onWrite(reqId: number, writes: readonly Write[], nowMs: number, out: Ready): void {
-    assert(writes.length > 0, "a write has at least one key");
+  private onRequest(reqId: number, requestId: string | null, program: Program, nowMs: number, out: Ready): void {
+    assert(program.then.length > 0 || program.conditions.length > 0 || (program.otherwise?.length ?? 0) > 0, "a transaction has an operation");
+    if (requestId !== null) {
+      // Exactly-once: a retry of a request still running waits for its result; a retry of a
+      // committed request gets the original result and applies nothing again.
+      const waiting = this.active.get(requestId);
+      if (waiting !== undefined) {
+        waiting.push(reqId);
+        return;
+      }
+      const txnId = this.rememberedByRequest.get(requestId);
+      if (txnId !== undefined) {
+        const commit = this.remembered.get(txnId)!;
+        const outcome = commit.outcome ?? blindOutcome(program);
+        out.replies.push({ reqId, result: { ok: true, commitSeq: commit.commitSeq, txnId, outcome, message: "a retry: the request had committed" } });
+        return;
+      }
+    }
     if (this.txns.size + this.queuedCount >= limits.inFlightTxnsMax) {
       out.replies.push({
         reqId,
@@ -400,8 +480,16 @@ export class CoordinatorCore {
       out.replies.push({ reqId, result: { ok: false, code: Code.UNAVAILABLE, message: refusal } });
       return;
     }
-    const keys = [...new Set(writes.map((write) => write.key))].sort();
-    this.tryStart({ reqId, writes, keys, deadlineMs: nowMs + limits.lockWaitTimeoutMs }, nowMs, out);
+    const reqIds = [reqId];
+    if (requestId !== null) this.active.set(requestId, reqIds);
+    this.tryStart({ reqIds, requestId, program, keys: programKeys(program), deadlineMs: nowMs + limits.lockWaitTimeoutMs }, nowMs, out);
+  }
+
+  /** Answers every call waiting for a request that ends before it starts (refused, or timed out waiting). */
+  private refuse(write: QueuedWrite, code: CodeValue, message: string, out: Ready): void {
+    for (const reqId of write.reqIds) out.replies.push({ reqId, result: { ok: false, code, message } });
+    write.reqIds.length = 0;
+    this.requestEnded(write.requestId, message);
   }
 
   /** Takes every lock of the write and starts it, or refuses it, or queues it behind a held key. */
@@ -411,26 +499,12 @@ export class CoordinatorCore {
       const holder = this.txns.get(this.locks.get(held)!);
       assert(holder !== undefined, `lock on ${held} held by a forgotten transaction`);
       if (this.config.onConflict === "abort") {
-        out.replies.push({
-          reqId: write.reqId,
-          result: {
-            ok: false,
-            code: Code.ABORTED,
-            message: `key ${JSON.stringify(held)} is being written by transaction ${holder.txnId} (${holder.phase}); retry`,
-          },
-        });
+        this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} is being written by transaction ${holder.txnId} (${holder.phase}); retry`, out);
         return;
       }
       const queue = this.waiters.get(held) ?? [];
       if (queue.length >= limits.lockWaitersPerKeyMax) {
-        out.replies.push({
-          reqId: write.reqId,
-          result: {
-            ok: false,
-            code: Code.ABORTED,
-            message: `key ${JSON.stringify(held)} already has ${limits.lockWaitersPerKeyMax} writes waiting (lockWaitersPerKeyMax); retry`,
-          },
-        });
+        this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} already has ${limits.lockWaitersPerKeyMax} writes waiting (lockWaitersPerKeyMax); retry`, out);
         return;
       }
       queue.push(write);
@@ -440,26 +514,73 @@ export class CoordinatorCore {
     }
     this.txnCounter += 1;
     const participants = [...this.members.values()].filter((m) => m.state !== "out").map((m) => m.id);
-    const txn = this.newTxn(formatTxnId(this.epoch, this.txnCounter), write.reqId, write.writes, write.keys, participants, nowMs);
+    const txn = this.newTxn(formatTxnId(this.epoch, this.txnCounter), write, write.program, write.keys, participants, nowMs);
     for (const key of txn.keys) this.locks.set(key, txn.txnId);
     this.txns.set(txn.txnId, txn);
+    const reads = keysToRead(write.program);
+    if (reads.length > 0) {
+      // Under its locks, no other transaction can change these keys until this one ends: the state
+      // read now is the state it commits over.
+      txn.phase = "reading";
+      out.reads.push({ txnId: txn.txnId, keys: reads });
+      return;
+    }
+    this.evaluated(txn, blindWrites(write.program), nowMs, out);
+  }
+
+  private onReadResult(input: Extract<Input, { kind: "read-result" }>, out: Ready): void {
+    const txn = this.txns.get(input.txnId);
+    if (txn?.phase !== "reading") return; // aborted meanwhile (a timeout, a replica left)
+    if (input.states === null) {
+      this.abort(txn, Code.UNAVAILABLE, `could not read its keys: ${input.reason}`, input.nowMs, out);
+      return;
+    }
+    assert(txn.program !== null, `transaction ${txn.txnId} reads without a program`);
+    this.evaluated(txn, evaluate(txn.program, input.states), input.nowMs, out);
+  }
+
+  /** Goes on with an evaluated transaction: fails it, answers it (nothing to write), or prepares it. */
+  private evaluated(txn: Txn, evaluation: ReturnType<typeof evaluate>, nowMs: number, out: Ready): void {
+    if (!evaluation.ok) {
+      this.endUnwritten(txn, { ok: false, code: evaluation.code, message: evaluation.message }, nowMs, out);
+      return;
+    }
+    txn.outcome = evaluation.outcome;
+    if (evaluation.writes.length === 0) {
+      this.endUnwritten(txn, { ok: true, commitSeq: 0, txnId: txn.txnId, outcome: evaluation.outcome }, nowMs, out);
+      return;
+    }
+    txn.writes = evaluation.writes;
+    txn.phase = "preparing";
+    txn.prepareDeadlineMs = nowMs + limits.prepareTimeoutMs;
     for (const to of txn.participants) {
       out.send.push({ kind: "prepare", to, txnId: txn.txnId, writes: txn.writes, participants: txn.participants });
     }
   }
 
+  /** Ends a transaction no replica heard of: it failed before PREPARE, or it writes nothing. */
+  private endUnwritten(txn: Txn, result: WriteResult, nowMs: number, out: Ready): void {
+    assert(txn.phase === "reading" || txn.phase === "preparing", `${txn.txnId} ends unwritten after its decision`);
+    this.reply(txn, result, out);
+    this.txns.delete(txn.txnId);
+    this.release(txn, nowMs, out);
+  }
+
   private newTxn(
     txnId: string,
-    reqId: number | null,
-    writes: readonly Write[],
+    request: QueuedWrite | null,
+    program: Program | null,
     keys: readonly string[],
     participants: readonly string[],
     nowMs: number,
   ): Txn {
     return {
       txnId,
-      reqId,
-      writes,
+      reqIds: request?.reqIds ?? [],
+      requestId: request?.requestId ?? null,
+      program,
+      writes: [],
+      outcome: null,
       keys,
       participants,
       required: new Set(participants),
@@ -492,14 +613,17 @@ export class CoordinatorCore {
     txn.votedYes.add(replicaId);
     for (const id of txn.required) if (!txn.votedYes.has(id)) return;
     // Every participant voted YES: decide COMMIT. The StepLoop forces this record before the
-    // COMMIT messages below leave.
+    // COMMIT messages below leave. It remembers the request's result, for retries.
     this.lastCommitSeq += 1;
     txn.phase = "committing";
     txn.commitSeq = this.lastCommitSeq;
     txn.replyAtMs = nowMs + limits.commitAckWaitMs;
     txn.resendAtMs = nowMs + txn.resendBackoffMs;
+    const blind = txn.program !== null && keysToRead(txn.program).length === 0;
+    const remember: RememberedCommit = { txnId: txn.txnId, requestId: txn.requestId, commitSeq: txn.commitSeq, outcome: blind ? null : txn.outcome, atMs: nowMs };
+    this.remember(remember);
     out.persist.push({
-      record: { kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys },
+      record: { kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys, remember },
       force: true,
     });
     for (const to of txn.participants) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq });
@@ -507,17 +631,21 @@ export class CoordinatorCore {
 
   private onAck(replicaId: string, txnId: string, nowMs: number, out: Ready): void {
     const txn = this.txns.get(txnId);
-    if (txn === undefined || txn.phase === "preparing") return;
+    if (txn === undefined || txn.phase === "preparing" || txn.phase === "reading") return;
     txn.acked.add(replicaId);
     txn.owed.delete(replicaId);
     this.checkCommitted(txn, nowMs, out);
+  }
+
+  private committedResult(txn: Txn): WriteResult {
+    return { ok: true, commitSeq: txn.commitSeq, txnId: txn.txnId, ...(txn.outcome === null ? {} : { outcome: txn.outcome }) };
   }
 
   /** Answers, unlocks and forgets a committing transaction as its acknowledgements come in. */
   private checkCommitted(txn: Txn, nowMs: number, out: Ready): void {
     if (txn.phase === "committing") {
       for (const id of txn.required) if (!txn.acked.has(id)) return;
-      this.reply(txn, { ok: true, commitSeq: txn.commitSeq }, out);
+      this.reply(txn, this.committedResult(txn), out);
       txn.phase = "owed";
       this.release(txn, nowMs, out);
     }
@@ -527,19 +655,92 @@ export class CoordinatorCore {
     }
   }
 
-  /** Aborts a transaction still preparing: nothing to log (presumed abort). */
+  /** Aborts a transaction before its decision: nothing to log (presumed abort). */
   private abort(txn: Txn, code: CodeValue, reason: string, nowMs: number, out: Ready): void {
-    assert(txn.phase === "preparing", `abort of ${txn.txnId} after its COMMIT decision`);
-    for (const to of txn.participants) out.send.push({ kind: "abort", to, txnId: txn.txnId });
-    this.reply(txn, { ok: false, code, message: `transaction ${txn.txnId} aborted, nothing was written: ${reason}` }, out);
-    this.txns.delete(txn.txnId);
-    this.release(txn, nowMs, out);
+    assert(txn.phase === "preparing" || txn.phase === "reading", `abort of ${txn.txnId} after its COMMIT decision`);
+    // A transaction still reading sent no PREPARE: no replica has heard of it.
+    if (txn.phase === "preparing") for (const to of txn.participants) out.send.push({ kind: "abort", to, txnId: txn.txnId });
+    this.endUnwritten(txn, { ok: false, code, message: `transaction ${txn.txnId} aborted, nothing was written: ${reason}` }, nowMs, out);
   }
 
   private reply(txn: Txn, result: WriteResult, out: Ready): void {
-    if (txn.reqId === null) return;
-    out.replies.push({ reqId: txn.reqId, result });
-    txn.reqId = null;
+    for (const reqId of txn.reqIds) out.replies.push({ reqId, result });
+    txn.reqIds.length = 0;
+    this.requestEnded(txn.requestId, result.ok ? null : result.message);
+  }
+
+  /** A request's attempt is over: a retry now starts anew (or finds the remembered commit). */
+  private requestEnded(requestId: string | null, failure: string | null): void {
+    if (requestId === null) return;
+    this.active.delete(requestId);
+    if (failure === null) {
+      this.recentFailures.delete(requestId);
+      return;
+    }
+    this.recentFailures.delete(requestId);
+    this.recentFailures.set(requestId, failure);
+    if (this.recentFailures.size > limits.requestIdsRememberedMax) this.recentFailures.delete(this.recentFailures.keys().next().value!);
+  }
+
+  private remember(commit: RememberedCommit): void {
+    this.remembered.set(commit.txnId, commit);
+    if (commit.requestId !== null) this.rememberedByRequest.set(commit.requestId, commit.txnId);
+    while (this.remembered.size > limits.requestIdsRememberedMax) this.forgetOldest();
+  }
+
+  private forgetOldest(): void {
+    const [txnId, commit] = this.remembered.entries().next().value!;
+    this.remembered.delete(txnId);
+    if (commit.requestId !== null && this.rememberedByRequest.get(commit.requestId) === txnId) this.rememberedByRequest.delete(commit.requestId);
+    if (this.newestForgotten === null || isNewer(txnId, this.newestForgotten)) this.newestForgotten = txnId;
+  }
+
+  /** Forgets the committed requests older than requestIdRetentionMs. */
+  private forgetOld(nowMs: number): void {
+    for (;;) {
+      const oldest = this.remembered.values().next();
+      if (oldest.done === true || nowMs - oldest.value.atMs <= limits.requestIdRetentionMs) return;
+      this.forgetOldest();
+    }
+  }
+
+  /**
+   * What became of a transaction or request. By transaction id: committed if its decision is known;
+   * aborted if it ended without one (presumed abort), which is certain for any id newer than the
+   * newest forgotten commit. By request id: committed if remembered; aborted if its last attempt
+   * failed and none is running; unknown otherwise.
+   */
+  private statusOf(id: string): TxnStatus {
+    const unknown = (message: string): TxnStatus => ({ state: "unknown", txnId: "", commitSeq: 0, message });
+    const byRequest = this.rememberedByRequest.get(id);
+    const txnId = byRequest ?? id;
+    const commit = this.remembered.get(txnId);
+    const txn = this.txns.get(txnId);
+    if (txn !== undefined && txn.phase !== "reading" && txn.phase !== "preparing") {
+      return { state: "committed", txnId, commitSeq: txn.commitSeq, message: `committed with commit sequence number ${txn.commitSeq}` };
+    }
+    if (commit !== undefined) {
+      return { state: "committed", txnId, commitSeq: commit.commitSeq, message: `committed with commit sequence number ${commit.commitSeq}` };
+    }
+    if (txn !== undefined) return { ...unknown(`in progress (${txn.phase}); ask again`), txnId };
+    if (this.active.has(id)) return unknown("request in progress (running or waiting for a lock); ask again");
+    const failure = this.recentFailures.get(id);
+    if (failure !== undefined) {
+      return { state: "aborted", txnId: "", commitSeq: 0, message: `its last attempt failed, nothing was written (${failure}); a retry with the same request id runs it again` };
+    }
+    const parsed = parseTxnId(id);
+    if (parsed !== null) {
+      const issued = parsed.epoch < this.epoch || (parsed.epoch === this.epoch && parsed.counter <= this.txnCounter);
+      if (!issued) return unknown(`no transaction ${id} was started yet`);
+      if (this.newestForgotten === null || isNewer(id, this.newestForgotten)) {
+        return { state: "aborted", txnId: id, commitSeq: 0, message: "it has no COMMIT decision (presumed abort): nothing was written" };
+      }
+      return unknown(`transaction ${id} is older than the commits the coordinator remembers (requestIdsRememberedMax, requestIdRetentionMs)`);
+    }
+    return unknown(
+      `no commit of request ${JSON.stringify(id)} is remembered and no attempt is running: it did not commit within the last ` +
+        `${limits.requestIdRetentionMs / 1000} s (requestIdRetentionMs), unless an attempt is still on its way; retry it with the same request id`,
+    );
   }
 
   /** Hands a finished transaction's keys to the writes queued behind them. */
@@ -570,7 +771,7 @@ export class CoordinatorCore {
   private outcomeFor(txnId: string): OutcomeItem[] {
     const txn = this.txns.get(txnId);
     if (txn === undefined) return [{ txnId, outcome: "abort" }];
-    if (txn.phase === "preparing") return [];
+    if (txn.phase === "preparing" || txn.phase === "reading") return [];
     return [{ txnId, outcome: "commit", commitSeq: txn.commitSeq }];
   }
 
@@ -578,6 +779,11 @@ export class CoordinatorCore {
   private onTick(nowMs: number, out: Ready): void {
     for (const txn of [...this.txns.values()]) {
       switch (txn.phase) {
+        case "reading":
+          if (nowMs >= txn.prepareDeadlineMs) {
+            this.abort(txn, Code.UNAVAILABLE, `its keys could not be read within ${limits.prepareTimeoutMs} ms (prepareTimeoutMs)`, nowMs, out);
+          }
+          break;
         case "preparing":
           if (nowMs >= txn.prepareDeadlineMs) {
             const silent = txn.participants.filter((id) => !txn.votedYes.has(id));
@@ -592,7 +798,7 @@ export class CoordinatorCore {
           break;
         case "committing":
         case "owed":
-          if (nowMs >= txn.replyAtMs) this.reply(txn, { ok: true, commitSeq: txn.commitSeq }, out);
+          if (nowMs >= txn.replyAtMs) this.reply(txn, this.committedResult(txn), out);
           if (nowMs >= txn.resendAtMs) {
             for (const to of txn.participants) {
               if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq });
@@ -606,6 +812,7 @@ export class CoordinatorCore {
       }
     }
     if (this.queuedCount > 0) this.expireWaiters(nowMs, out);
+    this.forgetOld(nowMs);
     for (const member of this.members.values()) {
       if (member.state !== "out" && nowMs - member.lastOkMs > limits.replicaDownAfterMs) {
         this.markDown(member.id, `no answer to health checks for ${limits.replicaDownAfterMs} ms (replicaDownAfterMs)`, nowMs, out);
@@ -652,7 +859,8 @@ export class CoordinatorCore {
   private firstSeqNotAppliedBy(id: string): number {
     let first = this.lastCommitSeq + 1;
     for (const txn of this.txns.values()) {
-      if (txn.phase !== "preparing" && txn.participants.includes(id) && !txn.acked.has(id)) first = Math.min(first, txn.commitSeq);
+      const decided = txn.phase === "committing" || txn.phase === "owed";
+      if (decided && txn.participants.includes(id) && !txn.acked.has(id)) first = Math.min(first, txn.commitSeq);
     }
     return first;
   }
@@ -665,7 +873,7 @@ export class CoordinatorCore {
     out.persist.push({ record: this.membershipRecord(), force: true });
     for (const txn of [...this.txns.values()]) {
       if (!txn.participants.includes(member.id)) continue;
-      if (txn.phase === "preparing") {
+      if (txn.phase === "preparing" || txn.phase === "reading") {
         this.abort(txn, Code.UNAVAILABLE, `replica ${member.id} left the in-sync set (${reason})`, nowMs, out);
       } else if (!txn.acked.has(member.id)) {
         txn.required.delete(member.id);
@@ -724,14 +932,7 @@ export class CoordinatorCore {
     for (const [key, queue] of this.waiters) {
       const still = queue.filter((write) => {
         if (nowMs < write.deadlineMs) return true;
-        out.replies.push({
-          reqId: write.reqId,
-          result: {
-            ok: false,
-            code: Code.ABORTED,
-            message: `waited ${limits.lockWaitTimeoutMs} ms (lockWaitTimeoutMs) for key ${JSON.stringify(key)}, held by another write; retry`,
-          },
-        });
+        this.refuse(write, Code.ABORTED, `waited ${limits.lockWaitTimeoutMs} ms (lockWaitTimeoutMs) for key ${JSON.stringify(key)}, held by another write; retry`, out);
         return false;
       });
       this.queuedCount -= queue.length - still.length;
@@ -739,4 +940,19 @@ export class CoordinatorCore {
       else this.waiters.set(key, still);
     }
   }
+}
+
+const rememberedPerRecordMax = 1_000;
+
+/** True if transaction id a was issued after b. */
+function isNewer(a: string, b: string): boolean {
+  const pa = parseTxnId(a);
+  const pb = parseTxnId(b);
+  return pa !== null && pb !== null && compareTxnIds(pa, pb) > 0;
+}
+
+/** The results of a program of blind writes (what a retry of a remembered one gets). */
+function blindOutcome(program: Program): TxnOutcome | undefined {
+  const evaluation = keysToRead(program).length === 0 ? blindWrites(program) : null;
+  return evaluation?.ok === true ? evaluation.outcome : undefined;
 }

@@ -4,6 +4,21 @@
 // whatever happened to it, and a commit record is forced before any replica hears COMMIT.
 import { assertNever } from "../common/assert";
 import { DataLoss } from "../common/errors";
+import type { KeyState, OpResult, TxnOutcome } from "../common/txn";
+
+/**
+ * A committed request the coordinator remembers, so that a retry with the same request id returns
+ * the original result (exactly-once). outcome is null for a program of blind writes (puts and
+ * deletes): its results follow from the request itself.
+ */
+export interface RememberedCommit {
+  readonly txnId: string;
+  readonly requestId: string | null;
+  readonly commitSeq: number;
+  readonly outcome: TxnOutcome | null;
+  /** Wall-clock time of the decision (the shell's clock), for requestIdRetentionMs. */
+  readonly atMs: number;
+}
 
 export type CoordinatorRecord =
   /** Forced at every start, before the coordinator serves: transaction ids carry the epoch. */
@@ -15,7 +30,14 @@ export type CoordinatorRecord =
       readonly commitSeq: number;
       readonly participants: readonly string[];
       readonly keys: readonly string[];
+      /** The request it answers, remembered for retries (absent in logs of older versions). */
+      readonly remember?: RememberedCommit;
     }
+  /**
+   * Written by compaction only: committed requests still remembered, and the newest transaction id
+   * among those forgotten (every commit with a newer id is remembered, so an unknown one aborted).
+   */
+  | { readonly kind: "remembered"; readonly commits: readonly RememberedCommit[]; readonly newestForgotten: string | null }
   /** Every participant acknowledged the commit: recovery may forget the transaction. Not forced. */
   | { readonly kind: "end"; readonly txnId: string }
   /**
@@ -26,7 +48,8 @@ export type CoordinatorRecord =
 
 type Encoded =
   | { k: "s"; e: number; q: number }
-  | { k: "c"; t: string; q: number; p: readonly string[]; y: readonly string[] }
+  | { k: "c"; t: string; q: number; p: readonly string[]; y: readonly string[]; r?: EncodedRemembered }
+  | { k: "r"; c: readonly EncodedRemembered[]; f: string | null }
   | { k: "e"; t: string }
   | { k: "m"; i: readonly string[]; o: Readonly<Record<string, number>> };
 
@@ -38,6 +61,10 @@ export function encodeCoordinatorRecord(record: CoordinatorRecord): Buffer {
       break;
     case "commit":
       encoded = { k: "c", t: record.txnId, q: record.commitSeq, p: record.participants, y: record.keys };
+      if (record.remember !== undefined) encoded.r = encodeRemembered(record.remember);
+      break;
+    case "remembered":
+      encoded = { k: "r", c: record.commits.map(encodeRemembered), f: record.newestForgotten };
       break;
     case "end":
       encoded = { k: "e", t: record.txnId };
@@ -72,10 +99,17 @@ export function decodeCoordinatorRecord(payload: Buffer, lsn: number): Coordinat
     case "s":
       if (typeof record.e !== "number" || typeof record.q !== "number") return bad();
       return { kind: "start", epoch: record.e, lastCommitSeq: record.q };
-    case "c":
+    case "c": {
       if (typeof record.t !== "string" || typeof record.q !== "number") return bad();
       if (!isStringList(record.p) || !isStringList(record.y)) return bad();
-      return { kind: "commit", txnId: record.t, commitSeq: record.q, participants: record.p, keys: record.y };
+      if (record.r === undefined) return { kind: "commit", txnId: record.t, commitSeq: record.q, participants: record.p, keys: record.y };
+      return { kind: "commit", txnId: record.t, commitSeq: record.q, participants: record.p, keys: record.y, remember: decodeRemembered(record.r) ?? bad() };
+    }
+    case "r": {
+      if (!Array.isArray(record.c) || (record.f !== null && typeof record.f !== "string")) return bad();
+      const commits = (record.c as unknown[]).map((item) => decodeRemembered(item) ?? bad());
+      return { kind: "remembered", commits, newestForgotten: record.f };
+    }
     case "e":
       if (typeof record.t !== "string") return bad();
       return { kind: "end", txnId: record.t };
@@ -87,5 +121,70 @@ export function decodeCoordinatorRecord(payload: Buffer, lsn: number): Coordinat
     }
     default:
       return bad();
+  }
+}
+
+/** [txnId, requestId, commitSeq, atMs, outcome]; outcome: [branch, results] with results as tuples. */
+type EncodedRemembered = [string, string | null, number, number, EncodedOutcome | null];
+type EncodedOutcome = ["t" | "e", EncodedResult[]];
+type EncodedResult = ["p", string] | ["d", string] | ["i", string, number] | ["g", string, string | null, number];
+
+function encodeRemembered(commit: RememberedCommit): EncodedRemembered {
+  const outcome = commit.outcome;
+  const encodedOutcome: EncodedOutcome | null =
+    outcome === null ? null : [outcome.branch === "then" ? "t" : "e", outcome.results.map(encodeResult)];
+  return [commit.txnId, commit.requestId, commit.commitSeq, commit.atMs, encodedOutcome];
+}
+
+function encodeResult(result: OpResult): EncodedResult {
+  switch (result.kind) {
+    case "put":
+      return ["p", result.key];
+    case "del":
+      return ["d", result.key];
+    case "incr":
+      return ["i", result.key, result.value];
+    case "get":
+      return ["g", result.key, result.state === null ? null : result.state.value.toString("base64"), result.state?.version ?? 0];
+    default:
+      return assertNever(result);
+  }
+}
+
+function decodeRemembered(value: unknown): RememberedCommit | null {
+  if (!Array.isArray(value) || value.length !== 5) return null;
+  const [txnId, requestId, commitSeq, atMs, outcome] = value as unknown[];
+  if (typeof txnId !== "string" || (requestId !== null && typeof requestId !== "string")) return null;
+  if (typeof commitSeq !== "number" || typeof atMs !== "number") return null;
+  if (outcome === null) return { txnId, requestId, commitSeq, atMs, outcome: null };
+  if (!Array.isArray(outcome) || outcome.length !== 2 || (outcome[0] !== "t" && outcome[0] !== "e") || !Array.isArray(outcome[1])) return null;
+  const results: OpResult[] = [];
+  for (const item of outcome[1] as unknown[]) {
+    const result = decodeResult(item);
+    if (result === null) return null;
+    results.push(result);
+  }
+  return { txnId, requestId, commitSeq, atMs, outcome: { branch: outcome[0] === "t" ? "then" : "else", results } };
+}
+
+function decodeResult(value: unknown): OpResult | null {
+  if (!Array.isArray(value) || typeof value[1] !== "string") return null;
+  const key = value[1];
+  switch (value[0]) {
+    case "p":
+      return { kind: "put", key };
+    case "d":
+      return { kind: "del", key };
+    case "i":
+      return typeof value[2] === "number" ? { kind: "incr", key, value: value[2] } : null;
+    case "g": {
+      if (typeof value[3] !== "number") return null;
+      if (value[2] === null) return { kind: "get", key, state: null };
+      if (typeof value[2] !== "string") return null;
+      const state: KeyState = { value: Buffer.from(value[2], "base64"), version: value[3] };
+      return { kind: "get", key, state };
+    }
+    default:
+      return null;
   }
 }

@@ -1,13 +1,16 @@
 // Rebuilding the coordinator from its decision log. Pure: records in, state out.
 import { assertNever } from "../common/assert";
 import type { Membership, RecoveredCoordinator } from "./core";
-import type { CoordinatorRecord } from "./records";
+import type { CoordinatorRecord, RememberedCommit } from "./records";
 
 export function recoverCoordinator(records: readonly CoordinatorRecord[]): RecoveredCoordinator & { committedInLog: number } {
   let epoch = 0;
   let lastCommitSeq = 0;
   let committedInLog = 0;
   let membership: Membership | null = null;
+  // Committed requests in decision order (a Map keeps the first position of a key set twice).
+  const remembered = new Map<string, RememberedCommit>();
+  let newestForgotten: string | null = null;
   const unfinished = new Map<string, { txnId: string; commitSeq: number; participants: readonly string[]; keys: readonly string[] }>();
   for (const record of records) {
     switch (record.kind) {
@@ -19,6 +22,11 @@ export function recoverCoordinator(records: readonly CoordinatorRecord[]): Recov
         committedInLog += 1;
         lastCommitSeq = Math.max(lastCommitSeq, record.commitSeq);
         unfinished.set(record.txnId, { txnId: record.txnId, commitSeq: record.commitSeq, participants: record.participants, keys: record.keys });
+        if (record.remember !== undefined) remembered.set(record.txnId, record.remember);
+        break;
+      case "remembered":
+        for (const commit of record.commits) remembered.set(commit.txnId, commit);
+        newestForgotten = record.newestForgotten;
         break;
       case "end":
         unfinished.delete(record.txnId);
@@ -30,5 +38,13 @@ export function recoverCoordinator(records: readonly CoordinatorRecord[]): Recov
         assertNever(record);
     }
   }
-  return { epoch: epoch + 1, lastCommitSeq, unfinished: [...unfinished.values()], membership, committedInLog };
+  return {
+    epoch: epoch + 1,
+    lastCommitSeq,
+    unfinished: [...unfinished.values()],
+    membership,
+    remembered: [...remembered.values()],
+    newestForgotten,
+    committedInLog,
+  };
 }

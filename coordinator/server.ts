@@ -16,7 +16,7 @@ import { shutdownServer, toStatus } from "../common/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import { StepLoop } from "../common/step-loop";
-import type { Write } from "../common/types";
+import { putProgram, type KeyState, type Program } from "../common/txn";
 import { checkKey, checkValue } from "../common/validate";
 import { FileLog } from "../logs/file-log";
 import { kvProto, participantProto, serverOptions } from "../proto/load";
@@ -24,7 +24,8 @@ import type { KvHandlers } from "../proto/gen/twopc/kv/Kv";
 import type { ReplicaStatus } from "../proto/gen/twopc/kv/ReplicaStatus";
 import type { CoordinationHandlers } from "../proto/gen/twopc/participant/Coordination";
 import type { ReadResult__Output } from "../proto/gen/twopc/participant/ReadResult";
-import { CoordinatorCore, newReady, type Input, type OnConflict, type Ready, type WriteResult } from "./core";
+import { CoordinatorCore, newReady, type Input, type OnConflict, type Ready, type TxnStatus, type WriteResult } from "./core";
+import { checkRequestId, compareAndDeleteProgram, compareAndSetProgram, incrementProgram, resultToWire, txnProgram } from "./requests";
 import { decodeCoordinatorRecord, encodeCoordinatorRecord } from "./records";
 import { recoverCoordinator } from "./recovery";
 import { ReplicaLink } from "./replica-link";
@@ -88,9 +89,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
 
   const pendingWrites = new Map<number, (result: WriteResult) => void>();
   const pendingQueries = new Map<number, (outcomes: Ready["outcomes"][number]["outcomes"]) => void>();
+  const pendingStatuses = new Map<number, (status: TxnStatus) => void>();
   let nextRequestId = 1;
 
   const links = new Map<string, ReplicaLink>();
+  let compactedBytes = 0;
   /** Failpoint mid-commit-fanout: COMMITs held back from every replica but one. */
   let fanoutHold: { txnIds: Set<string>; to: string } | null = null;
   const loop: StepLoop<Input, Ready> = new StepLoop<Input, Ready>({
@@ -108,9 +111,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       return ready.persist.map(({ record, force }) => ({ payload: encodeCoordinatorRecord(record), force }));
     },
     maintain: async () => {
-      if (log.bytes < options.compactLogBytes) return;
+      // The live records include the remembered requests: compact again only once the log has
+      // doubled since, so that a large remembered set cannot make every turn a compaction.
+      if (log.bytes < Math.max(options.compactLogBytes, 2 * compactedBytes)) return;
       const before = log.bytes;
       await log.rewrite(core.liveRecords().map(encodeCoordinatorRecord));
+      compactedBytes = log.bytes;
       logger.info({ event: "log-compacted", bytesBefore: before, bytesAfter: log.bytes }, `decision log compacted: ${before} -> ${log.bytes} bytes`);
     },
     afterDurable: (ready) => {
@@ -158,6 +164,22 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         } else {
           respond(result);
         }
+      }
+      for (const { reqId, status } of ready.statuses) {
+        const respond = pendingStatuses.get(reqId);
+        assert(respond !== undefined, `status answer to unknown request ${reqId}`);
+        pendingStatuses.delete(reqId);
+        respond(status);
+      }
+      for (const { txnId, keys } of ready.reads) {
+        // The transaction holds the locks of these keys: read their current state for it.
+        read([...keys]).then(
+          (results) => {
+            const states = new Map<string, KeyState>(results.map((result) => [result.key, result.found ? { value: result.value, version: result.version } : null]));
+            loop.push({ kind: "read-result", txnId, states, reason: "", nowMs: Date.now() });
+          },
+          (error: unknown) => loop.push({ kind: "read-result", txnId, states: null, reason: (error as Error).message, nowMs: Date.now() }),
+        );
       }
       for (const { queryId, outcomes } of ready.outcomes) {
         const respond = pendingQueries.get(queryId);
@@ -212,13 +234,39 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     );
   }
 
-  function write(writes: Write[], callback: (error: Partial<grpc.StatusObject> | null, version?: number) => void): void {
+  type Committed = Extract<WriteResult, { ok: true }>;
+
+  /** Runs a client's transaction through the core; calls back with its result or its error. */
+  function submit(
+    requestId: string | null,
+    program: Program,
+    callback: (error: Partial<grpc.StatusObject> | null, result?: Committed) => void,
+  ): void {
     const reqId = nextRequestId++;
     pendingWrites.set(reqId, (result) => {
-      if (result.ok) callback(null, result.commitSeq);
+      if (result.ok) callback(null, result);
       else callback({ code: result.code as grpc.status, details: result.message });
     });
-    loop.push({ kind: "write", reqId, writes, nowMs: Date.now() });
+    loop.push({ kind: "txn", reqId, requestId, program, nowMs: Date.now() });
+  }
+
+  /** Checks a request with `parse` (INVALID_ARGUMENT names the field), then submits it. */
+  function mutate<Response>(
+    request: { requestId: string },
+    parse: () => Program,
+    respond: (result: Committed) => Response,
+    callback: (error: Partial<grpc.StatusObject> | null, response?: Response) => void,
+  ): void {
+    let program: Program;
+    let requestId: string | null;
+    try {
+      requestId = checkRequestId("request_id", request.requestId);
+      program = parse();
+    } catch (error) {
+      callback(toStatus(error));
+      return;
+    }
+    submit(requestId, program, (error, result) => (error ? callback(error) : callback(null, respond(result!))));
   }
 
   /**
@@ -266,26 +314,62 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       );
     },
     Put: (callRef, callback) => {
-      let writes: Write[];
-      try {
-        const key = checkKey("key", callRef.request.key);
-        if (callRef.request.value === undefined) throw new InvalidArgument("value", "value is missing (an empty value must be sent as empty bytes)");
-        writes = [{ key, value: checkValue("value", callRef.request.value) }];
-      } catch (error) {
-        callback(toStatus(error));
-        return;
-      }
-      write(writes, (error, version) => (error ? callback(error) : callback(null, { version: version ?? 0 })));
+      const request = callRef.request;
+      const parse = (): Program => {
+        const key = checkKey("key", request.key);
+        if (request.value === undefined) throw new InvalidArgument("value", "value is missing (an empty value must be sent as empty bytes)");
+        return putProgram([{ key, value: checkValue("value", request.value) }]);
+      };
+      mutate(request, parse, (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
     },
     Delete: (callRef, callback) => {
-      let writes: Write[];
-      try {
-        writes = [{ key: checkKey("key", callRef.request.key), value: null }];
-      } catch (error) {
-        callback(toStatus(error));
-        return;
-      }
-      write(writes, (error, version) => (error ? callback(error) : callback(null, { version: version ?? 0 })));
+      const request = callRef.request;
+      const parse = (): Program => putProgram([{ key: checkKey("key", request.key), value: null }]);
+      mutate(request, parse, (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
+    },
+    Increment: (callRef, callback) => {
+      const request = callRef.request;
+      mutate(
+        request,
+        () => incrementProgram(request),
+        (result) => {
+          const incr = result.outcome?.results[0];
+          assert(incr?.kind === "incr", "an increment's result is its new value");
+          return { value: incr.value, version: result.commitSeq, txnId: result.txnId ?? "" };
+        },
+        callback,
+      );
+    },
+    CompareAndSet: (callRef, callback) => {
+      const request = callRef.request;
+      mutate(request, () => compareAndSetProgram(request), (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
+    },
+    CompareAndDelete: (callRef, callback) => {
+      const request = callRef.request;
+      mutate(request, () => compareAndDeleteProgram(request), (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
+    },
+    Txn: (callRef, callback) => {
+      const request = callRef.request;
+      mutate(
+        request,
+        () => txnProgram(request),
+        (result) => ({
+          succeeded: result.outcome?.branch !== "else",
+          results: (result.outcome?.results ?? []).map(resultToWire),
+          version: result.commitSeq,
+          txnId: result.txnId ?? "",
+        }),
+        callback,
+      );
+    },
+    TxnStatus: (callRef, callback) => {
+      const id = callRef.request.id;
+      if (id.length === 0) return callback(toStatus(new InvalidArgument("id", "id is missing: give a transaction id or a request id")));
+      const reqId = nextRequestId++;
+      pendingStatuses.set(reqId, (status) =>
+        callback(null, { state: status.state.toUpperCase(), txnId: status.txnId, commitSeq: status.commitSeq, message: status.message }),
+      );
+      loop.push({ kind: "txn-status", reqId, id, nowMs: Date.now() });
     },
     Resolve: (callRef, callback) => {
       const { txnId, outcome } = callRef.request;

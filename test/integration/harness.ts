@@ -221,8 +221,12 @@ export class TestCluster {
     return proc;
   }
 
-  client(timeoutMs = 10_000): KvClient {
-    const client = new KvClient(this.coordinatorAddress, { timeoutMs });
+  /**
+   * A client of the coordinator. It does not retry (retryForMs 0) unless asked: most tests look at
+   * each attempt's error.
+   */
+  client(timeoutMs = 10_000, retryForMs = 0): KvClient {
+    const client = new KvClient(this.coordinatorAddress, { timeoutMs, retryForMs });
     this.clients.push(client);
     return client;
   }

@@ -3,8 +3,10 @@
 
 export interface DeleteRequest {
   'key'?: (string);
+  'requestId'?: (string);
 }
 
 export interface DeleteRequest__Output {
   'key': (string);
+  'requestId': (string);
 }
