@@ -23,7 +23,7 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { assertNever } from "../common/assert";
-import { Code, KvError, Unavailable } from "../common/errors";
+import { Code, InvalidArgument, KvError, Unavailable } from "../common/errors";
 import { deadline, fromServiceError } from "../common/grpc-status";
 import { channelOptions, kvProto } from "../proto/load";
 import type { KvClient as KvStub } from "../proto/gen/twopc/kv/Kv";
@@ -182,6 +182,10 @@ export class KvClient {
    * INVALID_ARGUMENT if the key holds something other than a decimal integer.
    */
   increment(key: string, delta: number, bounds: Bounds = {}, options: CallOptions = {}): Promise<WriteResult & { value: number }> {
+    // The wire carries int64: a fraction would be cut off on the way, so refuse it here.
+    for (const [field, value] of [["delta", delta], ["min", bounds.min], ["max", bounds.max]] as const) {
+      if (value !== undefined && !Number.isSafeInteger(value)) return Promise.reject(new InvalidArgument(field, `${field} must be an integer, not ${value}`));
+    }
     return this.mutation<IncrementResponse__Output>("increment", options, (requestId, done) =>
       this.stub.Increment({ key, delta, min: bounds.min, max: bounds.max, mustExist: bounds.mustExist ?? false, requestId }, this.callOptions(), done),
     ).then((response) => ({ value: response.value, version: response.version, txnId: response.txnId }));
