@@ -40,7 +40,7 @@ async function oneRun(concurrency: number, port: number): Promise<{ gapMs: numbe
     let killAtMs = Number.POSITIVE_INFINITY;
     const endMs = Date.now() + 6_000;
     const writers = Array.from({ length: concurrency }, async (_, c) => {
-      const kv = new KvClient(address, { timeoutMs: 5_000 });
+      const kv = new KvClient(address, { timeoutMs: 5_000, retryForMs: 0 });
       for (let i = 0; Date.now() < endMs; i++) {
         try {
           await kv.put(`gap-${c}-${i % 100}`, "x");

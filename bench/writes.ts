@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     const startedMs = Date.now();
     await Promise.all(
       Array.from({ length: argv.concurrency }, async (_, c) => {
-        const kv = new KvClient(address);
+        const kv = new KvClient(address, { retryForMs: 0 });
         for (let i = 0; Date.now() < endMs; i++) {
           const t0 = process.hrtime.bigint();
           try {

@@ -62,6 +62,8 @@ export interface BenchOptions {
   readonly workload: WorkloadName;
   /** Key names are "k0" .. "k<keys-1>". */
   readonly keys: number;
+  /** Put before every key name ("chaos/7/k0"), to keep the load's keys apart from other data (default none). */
+  readonly keyPrefix?: string;
   readonly distribution: DistributionName;
   /** Size of each value written; a value is never shorter than its unique prefix "p<process>-<n>-". */
   readonly valueBytes: number;
@@ -275,6 +277,10 @@ export function validateBenchOptions(options: BenchOptions): void {
   whole("connections", options.connections, 1, 10_000);
   whole("keys", options.keys, 1, benchKeysMax);
   whole("valueBytes", options.valueBytes, 0, limits.valueBytesMax);
+  const longestKeyBytes = Buffer.byteLength((options.keyPrefix ?? "") + keyName(options.keys - 1));
+  if (longestKeyBytes > limits.keyBytesMax) {
+    throw new RangeError(`keyPrefix makes keys of ${longestKeyBytes} bytes; the limit is ${limits.keyBytesMax} (keyBytesMax)`);
+  }
   whole("seed", options.seed, 0, 0xffffffff);
   if (options.ops !== undefined) whole("ops", options.ops, 1, Number.MAX_SAFE_INTEGER);
   else if (options.durationMs === undefined) throw new RangeError("give ops or durationMs to bound the run");
@@ -418,11 +424,12 @@ export async function runBench(options: BenchOptions, output: BenchOutput): Prom
   // with the same target and options; a local subchannel pool gives each its own connection.
   const channels = Array.from(
     { length: options.connections },
-    () => new KvClient(options.coordinator, { timeoutMs, channelOptions: { "grpc.use_local_subchannel_pool": 1 } }),
+    () => new KvClient(options.coordinator, { timeoutMs, retryForMs: 0, channelOptions: { "grpc.use_local_subchannel_pool": 1 } }),
   );
   const mix = workloads[options.workload];
   const stats = new Map<OpKind, OpStats>(mix.map((entry) => [entry.f, new OpStats()]));
   const chooseKey = keyChooser(options.distribution, options.keys);
+  const keyPrefix = options.keyPrefix ?? "";
   const byCode = new Map<string, number>();
   let completed = 0;
   let errorsSoFar = 0;
@@ -452,7 +459,7 @@ export async function runBench(options: BenchOptions, output: BenchOutput): Prom
       if (drained) await drained;
       if (!mayContinue()) return;
       const f = chooseOp(options.workload, random());
-      const key = keyName(chooseKey(random()));
+      const key = keyPrefix + keyName(chooseKey(random()));
       const value = f === "put" ? uniqueValue(processId, n, options.valueBytes) : null;
       n += 1;
       const opStats = stats.get(f);

@@ -1,41 +1,52 @@
 // `kv chaos`: the command around client/chaos.ts. It wires the load (kv bench with a history) and
 // the check (kv check) into the run, prints the table, and returns a non-zero exit code on any
-// violation.
+// violation. With --cluster DIR it attaches to the cluster a `kv cluster --data-dir DIR` runs,
+// instead of starting one.
 import * as fs from "node:fs";
 import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
 import { runBench } from "./bench";
 import { parseDuration } from "./bench-command";
-import { faultKinds, formatChaosReport, runChaos, type ChaosChecker, type ChaosLoad, type FaultKind } from "./chaos";
+import { faultKinds, formatChaosReport, runChaos, type ChaosChecker, type ChaosLoad, type ChaosTarget, type FaultKind } from "./chaos";
 import { checkHistory, formatViolation } from "./check";
+
+/** Defaults of the flags that describe a cluster chaos starts; with --cluster they must be absent. */
+const localDefaults = { port: 52051, replicas: 3, logLevel: "warn" } as const;
 
 export function chaosCommandOptions<T>(y: Argv<T>) {
   return y
+    .option("cluster", {
+      type: "string",
+      describe: "attach to the cluster a `kv cluster --data-dir DIR` runs (DIR/cluster.json) instead of starting one; it kills and restarts that cluster's processes",
+    })
     .option("seed", { type: "number", default: 1, describe: "decides the fault schedule and the load" })
     .option("duration", { type: "string", default: "60s", describe: "how long to run the load and the faults (500ms, 60s, 10m)" })
-    .option("faults", { type: "string", default: "kill,pause", describe: `faults to inject, comma-separated: ${faultKinds.join(", ")}` })
+    .option("faults", { type: "string", default: "kill,pause", describe: `faults to inject, comma-separated: ${faultKinds.join(", ")} (partition: not with --cluster)` })
     .option("interval", { type: "string", default: "3s", describe: "mean time between faults" })
     .option("concurrency", { type: "number", default: 8, describe: "clients of the load" })
-    .option("keys", { type: "number", default: 20, describe: "keys of the load (few, so operations conflict)" })
-    .option("replicas", { type: "number", default: 3 })
-    .option("port", { type: "number", default: 52051, describe: "the coordinator's port; replicas take the next ones" })
+    .option("keys", { type: "number", default: 20, describe: "keys of the load (few, so operations conflict), under the prefix chaos/SEED/RUN/" })
+    .option("replicas", { type: "number", describe: `replicas of the cluster it starts (default ${localDefaults.replicas})` })
+    .option("port", { type: "number", describe: `the coordinator's port of the cluster it starts (default ${localDefaults.port}); replicas take the next ones` })
     .option("data-dir", { type: "string", describe: "keep the cluster's data and the history here (default: a temp directory, removed)" })
+    .option("history", { type: "string", describe: "write the history here (default: history.jsonl in --data-dir, or chaos-history.jsonl in the --cluster DIR)" })
     .option("json", { type: "string", describe: "write the report here as JSON" })
-    .option("log-level", { type: "string", default: "warn", describe: "log level of the cluster's processes" });
+    .option("log-level", { type: "string", describe: `log level of the processes of the cluster it starts (default ${localDefaults.logLevel})` });
 }
 
 type ChaosArgv = {
+  cluster?: string | undefined;
   seed: number;
   duration: string;
   faults: string;
   interval: string;
   concurrency: number;
   keys: number;
-  replicas: number;
-  port: number;
+  replicas?: number | undefined;
+  port?: number | undefined;
   "data-dir"?: string | undefined;
+  history?: string | undefined;
   json?: string | undefined;
-  "log-level": string;
+  "log-level"?: string | undefined;
 };
 
 const load: ChaosLoad = {
@@ -48,12 +59,14 @@ const load: ChaosLoad = {
         durationMs: options.durationMs,
         workload: "mixed",
         keys: options.keys,
+        keyPrefix: options.keyPrefix,
         distribution: "uniform",
         valueBytes: 32,
         seed: options.seed,
         timeoutMs: 3_000,
         backoffMsOnError: 100,
         historyFile: options.historyFile,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
       },
       { progress: false, log: () => {} },
     );
@@ -66,6 +79,34 @@ const check: ChaosChecker = (events) => {
   return { verdict: result.verdict, details: result.verdict === "not-linearizable" ? formatViolation(result) : "" };
 };
 
+/** The cluster to hammer: the one --cluster names, or a local one from --port, --replicas, --data-dir, --log-level. */
+function chaosTarget(argv: ChaosArgv, faults: readonly string[]): ChaosTarget {
+  if (argv.cluster === undefined) {
+    const replicas = argv.replicas ?? localDefaults.replicas;
+    if (!Number.isInteger(replicas) || replicas < 3) throw new InvalidArgument("--replicas", "--replicas must be at least 3");
+    return {
+      kind: "local",
+      port: argv.port ?? localDefaults.port,
+      replicas,
+      dataDir: argv["data-dir"] ?? null,
+      logLevel: argv["log-level"] ?? localDefaults.logLevel,
+    };
+  }
+  if (argv.cluster === "") throw new InvalidArgument("--cluster", "--cluster needs the data dir of a running kv cluster");
+  if (faults.includes("partition")) {
+    throw new InvalidArgument(
+      "--faults",
+      "--faults partition cannot be used with --cluster: partitions need a TCP proxy between the coordinator and each replica, " +
+        "which only a cluster kv chaos starts itself has (drop --cluster, or drop partition from --faults)",
+    );
+  }
+  // These describe a cluster chaos would start; the manifest describes the attached one.
+  for (const [flag, value] of [["--port", argv.port], ["--replicas", argv.replicas], ["--data-dir", argv["data-dir"]], ["--log-level", argv["log-level"]]] as const) {
+    if (value !== undefined) throw new InvalidArgument(flag, `${flag} cannot be used with --cluster: the cluster's manifest (DIR/cluster.json) describes it`);
+  }
+  return { kind: "attached", dir: argv.cluster };
+}
+
 export async function runChaosCommand(argv: ChaosArgv): Promise<number> {
   const faults = argv.faults.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
   for (const fault of faults) {
@@ -74,26 +115,35 @@ export async function runChaosCommand(argv: ChaosArgv): Promise<number> {
     }
   }
   if (faults.length === 0) throw new InvalidArgument("--faults", "--faults names no fault");
-  if (!Number.isInteger(argv.replicas) || argv.replicas < 3) throw new InvalidArgument("--replicas", "--replicas must be at least 3");
-  const report = await runChaos(
-    {
-      seed: argv.seed,
-      durationMs: parseDuration("--duration", argv.duration),
-      faults: faults as FaultKind[],
-      intervalMs: parseDuration("--interval", argv.interval),
-      concurrency: argv.concurrency,
-      keys: argv.keys,
-      port: argv.port,
-      replicas: argv.replicas,
-      dataDir: argv["data-dir"] ?? null,
-      keepData: argv["data-dir"] !== undefined,
-      logLevel: argv["log-level"],
-    },
-    load,
-    check,
-    (line) => console.log(line),
-  );
+  const target = chaosTarget(argv, faults);
+  const options = {
+    seed: argv.seed,
+    durationMs: parseDuration("--duration", argv.duration),
+    faults: faults as FaultKind[],
+    intervalMs: parseDuration("--interval", argv.interval),
+    concurrency: argv.concurrency,
+    keys: argv.keys,
+    historyFile: argv.history ?? null,
+  };
+
+  // Attached to someone's cluster, a Ctrl-C must not leave a member paused or down: the first one
+  // stops the faults and the load, heals, and still checks; a second one exits at once.
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) process.exit(130);
+    console.error("kv chaos: interrupted; healing the cluster, then checking (Ctrl-C again to exit at once)");
+    interrupt.abort();
+  };
+  if (target.kind === "attached") process.on("SIGINT", onSigint);
+  let report;
+  try {
+    report = await runChaos({ ...options, signal: interrupt.signal }, target, load, check, (line) => console.log(line));
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
   console.log(formatChaosReport(report));
+  if (target.kind === "attached" || argv.history !== undefined || argv["data-dir"] !== undefined) console.log(`history: ${report.historyFile}`);
+  if (target.kind === "attached") console.log(`the cluster is left running, healed; the load's keys are under ${report.keyPrefix}`);
   if (argv.json !== undefined) fs.writeFileSync(argv.json, `${JSON.stringify(report, null, 2)}\n`);
   return report.passed ? 0 : 1;
 }

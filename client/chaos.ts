@@ -1,21 +1,79 @@
-// `kv chaos`: faults while hammering. Starts a local cluster, runs `kv bench` against it with history
-// recording, and meanwhile injects faults on a schedule decided by one seed: kill -9 and restart of
-// the coordinator or a replica, SIGSTOP/SIGCONT pauses, crashes at a protocol step (a restart with a
-// crash failpoint armed), and partitions of one replica (a TcpProxy black-holes it). At the end it
-// heals everything and checks, printing one table: operations by outcome, faults injected, the
-// linearizability verdict of the history, acknowledged writes missing at the end, replicas whose
-// content differs, transactions still in doubt, and the time from the last heal until the cluster
-// was fully in sync. Any violation makes the exit code non-zero.
+// `kv chaos`: faults while hammering. Starts a local cluster (or attaches to the one a `kv cluster`
+// runs, by its manifest), runs `kv bench` against it with history recording, and meanwhile injects
+// faults on a schedule decided by one seed: kill -9 and restart of the coordinator or a replica,
+// SIGSTOP/SIGCONT pauses, crashes at a protocol step (a restart with a crash failpoint armed), and
+// partitions of one replica (a TcpProxy black-holes it; only in a cluster chaos started, which has
+// the proxies). At the end it heals everything and checks, printing one table: operations by
+// outcome, faults injected, the linearizability verdict of the history, acknowledged writes missing
+// at the end, replicas whose content differs, transactions still in doubt, and the time from the
+// last heal until the cluster was fully in sync. Any violation makes the exit code non-zero.
+//
+// The faults go through the ChaosCluster interface, which LocalCluster (processes chaos started)
+// and AttachedCluster (a kv cluster's processes, by pid and recorded argv) both implement.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { assertNever } from "../common/assert";
 import { coordinatorFailpoints, replicaFailpoints } from "../common/failpoints";
+import type { DumpResponse__Output } from "../proto/gen/twopc/participant/DumpResponse";
+import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/participant/ParticipantStatusResponse";
+import { AttachedCluster } from "./chaos-attached";
+import type { KvClient, KvStatus } from "./client";
 import { formatEvent, parseHistory, type HistoryEvent } from "./history";
 import { LocalCluster } from "./local-cluster";
 import { Prng } from "./prng";
 
 export const faultKinds = ["kill", "pause", "failpoint", "partition"] as const;
 export type FaultKind = (typeof faultKinds)[number];
+
+/**
+ * What a chaos run needs of a cluster. Members are named "coordinator" and by replica id; every
+ * fault is healed by the run itself, one at a time, and heal() heals whatever is left.
+ */
+export interface ChaosCluster {
+  readonly coordinatorAddress: string;
+  readonly replicaIds: readonly string[];
+  /** Why partitions cannot be injected into this cluster, or null when they can. */
+  readonly partitionUnsupported: string | null;
+  /** kill -9, and wait until the process is gone. */
+  kill(name: string): Promise<void>;
+  /** Starts a member that is down, with failpoints armed when given ([ID:]NAME=ACTION[@N],...). */
+  start(name: string, failpoints?: string): Promise<void>;
+  /** SIGSTOP. */
+  pause(name: string): Promise<void>;
+  /** SIGCONT. */
+  resume(name: string): Promise<void>;
+  /** Waits for a member to die (as one started with a crash failpoint does); false if alive at the deadline. */
+  waitExit(name: string, timeoutMs: number): Promise<boolean>;
+  /** Black-holes the traffic between the coordinator and a replica. */
+  isolate(replicaId: string): void;
+  /** Ends isolate(): forwards again, and cuts the connections so that both sides reconnect. */
+  reconnect(replicaId: string): void;
+  /** Continues every paused member and starts every member that is down. */
+  heal(): Promise<void>;
+  kv(): KvClient;
+  status(): Promise<KvStatus>;
+  replicaStatus(id: string): Promise<ParticipantStatusResponse__Output>;
+  dump(id: string): Promise<DumpResponse__Output>;
+  /** The run is over: a cluster chaos started is stopped; an attached one is left running. */
+  release(): Promise<void>;
+}
+
+/** Which cluster a run hammers. */
+export type ChaosTarget =
+  | {
+      readonly kind: "local";
+      readonly port: number;
+      readonly replicas: number;
+      /** Where the cluster keeps its data and the history; a temp directory (removed) when null. */
+      readonly dataDir: string | null;
+      readonly logLevel: string;
+    }
+  | {
+      /** The cluster a `kv cluster` runs, as its manifest DIR/cluster.json describes it. */
+      readonly kind: "attached";
+      readonly dir: string;
+    };
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -25,17 +83,25 @@ export interface ChaosOptions {
   readonly intervalMs: number;
   readonly concurrency: number;
   readonly keys: number;
-  readonly port: number;
-  readonly replicas: number;
-  /** Where the cluster keeps its data and the history; a temp directory when absent. */
-  readonly dataDir: string | null;
-  readonly keepData: boolean;
-  readonly logLevel: string;
+  /** Where the history goes; by default history.jsonl in the data dir, or chaos-history.jsonl in an attached cluster's dir. */
+  readonly historyFile: string | null;
+  /** Once aborted, no new fault starts, the load stops, and the run heals and checks as at its end. */
+  readonly signal?: AbortSignal;
 }
 
-/** The load the chaos run puts on the cluster: `kv bench` with a history (wired in chaos-load.ts). */
+/** The load the chaos run puts on the cluster: `kv bench` with a history (wired in chaos-command.ts). */
 export interface ChaosLoad {
-  run(options: { coordinator: string; durationMs: number; concurrency: number; keys: number; seed: number; historyFile: string }): Promise<{
+  run(options: {
+    coordinator: string;
+    durationMs: number;
+    concurrency: number;
+    keys: number;
+    /** Put before every key name, so that the load's keys are its own. */
+    keyPrefix: string;
+    seed: number;
+    historyFile: string;
+    signal: AbortSignal | undefined;
+  }): Promise<{
     ok: number;
     fail: number;
     info: number;
@@ -47,6 +113,9 @@ export type ChaosChecker = (events: HistoryEvent[]) => { verdict: string; detail
 
 export interface ChaosReport {
   readonly seed: number;
+  /** Every key of the load starts with it. */
+  readonly keyPrefix: string;
+  readonly historyFile: string;
   readonly operations: { ok: number; fail: number; info: number };
   readonly faults: Record<FaultKind, number>;
   readonly linearizability: string;
@@ -59,41 +128,92 @@ export interface ChaosReport {
   readonly passed: boolean;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How long the cluster has to answer with every replica up before the run starts. */
+const clusterUpTimeoutMs = 30_000;
+/** How long the healed cluster has to be fully in sync after the load. */
+const syncTimeoutMs = 120_000;
 
-export async function runChaos(options: ChaosOptions, load: ChaosLoad, check: ChaosChecker, log: (line: string) => void): Promise<ChaosReport> {
-  const prng = new Prng(options.seed);
-  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-chaos-"));
-  fs.mkdirSync(dataDir, { recursive: true });
-  const historyFile = path.join(dataDir, "history.jsonl");
-  const proxied = options.faults.includes("partition");
-  const cluster = await LocalCluster.start({
-    dataDir,
-    port: options.port,
-    replicas: options.replicas,
-    proxied,
-    logLevel: options.logLevel,
+/** Sleeps, or less when the signal aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
   });
+}
+
+async function openCluster(target: ChaosTarget, dataDir: string, proxied: boolean): Promise<ChaosCluster> {
+  switch (target.kind) {
+    case "local":
+      return LocalCluster.start({ dataDir, port: target.port, replicas: target.replicas, proxied, logLevel: target.logLevel });
+    case "attached":
+      return AttachedCluster.open(target.dir);
+    default:
+      return assertNever(target);
+  }
+}
+
+export async function runChaos(options: ChaosOptions, target: ChaosTarget, load: ChaosLoad, check: ChaosChecker, log: (line: string) => void): Promise<ChaosReport> {
+  const prng = new Prng(options.seed);
+  const dataDir = target.kind === "attached" ? target.dir : (target.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-chaos-")));
+  const removeDataDir = target.kind === "local" && target.dataDir === null;
+  fs.mkdirSync(dataDir, { recursive: true });
+  const historyFile = options.historyFile ?? path.join(dataDir, target.kind === "attached" ? "chaos-history.jsonl" : "history.jsonl");
+  // Keys of their own, even in a cluster that holds other data or an earlier run's keys: the check
+  // assumes every key starts absent.
+  const keyPrefix = `chaos/${options.seed}/${Date.now().toString(36)}/`;
+  let cluster: ChaosCluster | null = null;
+  try {
+    cluster = await openCluster(target, dataDir, options.faults.includes("partition"));
+    if (options.faults.includes("partition") && cluster.partitionUnsupported !== null) {
+      throw new Error(`cannot inject partitions: ${cluster.partitionUnsupported}`);
+    }
+    return await hammer(options, cluster, { dataDir, historyFile, keyPrefix }, prng, load, check, log);
+  } finally {
+    await cluster?.release();
+    if (removeDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function hammer(
+  options: ChaosOptions,
+  cluster: ChaosCluster,
+  where: { dataDir: string; historyFile: string; keyPrefix: string },
+  prng: Prng,
+  load: ChaosLoad,
+  check: ChaosChecker,
+  log: (line: string) => void,
+): Promise<ChaosReport> {
+  const { historyFile, keyPrefix } = where;
+  const signal = options.signal;
   const faults: Record<FaultKind, number> = { kill: 0, pause: 0, failpoint: 0, partition: 0 };
   const names = ["coordinator", ...cluster.replicaIds];
   let lastHealMs = Date.now();
-  try {
-    await waitUntil("every replica up", 30_000, async () => (await cluster.status()).replicas.every((replica) => replica.up));
-    log(`chaos: seed ${options.seed}, ${options.durationMs / 1000} s, faults ${options.faults.join(",")}, data in ${dataDir}`);
-    const startedMs = Date.now();
-    const loadDone = load.run({
-      coordinator: cluster.coordinatorAddress,
-      durationMs: options.durationMs,
-      concurrency: options.concurrency,
-      keys: options.keys,
-      seed: options.seed,
-      historyFile,
-    });
+  await waitUntil("every replica up", clusterUpTimeoutMs, async () => (await cluster.status()).replicas.every((replica) => replica.up));
+  log(`chaos: seed ${options.seed}, ${options.durationMs / 1000} s, faults ${options.faults.join(",")}, keys ${keyPrefix}*, data in ${where.dataDir}`);
+  const startedMs = Date.now();
+  const loadDone = load.run({
+    coordinator: cluster.coordinatorAddress,
+    durationMs: options.durationMs,
+    concurrency: options.concurrency,
+    keys: options.keys,
+    keyPrefix,
+    seed: options.seed,
+    historyFile,
+    signal,
+  });
+  const over = () => signal?.aborted === true || Date.now() - startedMs >= options.durationMs - 1_000;
 
-    // One fault at a time: inject, hold it, heal, wait.
-    while (Date.now() - startedMs < options.durationMs - 1_000) {
-      await sleep(prng.int(options.intervalMs / 2, (options.intervalMs * 3) / 2));
-      if (Date.now() - startedMs >= options.durationMs - 1_000) break;
+  // One fault at a time: inject, hold it, heal, wait.
+  try {
+    while (!over()) {
+      await sleep(prng.int(options.intervalMs / 2, (options.intervalMs * 3) / 2), signal);
+      if (over()) break;
       const kind = prng.pick(options.faults);
       const holdMs = prng.int(300, 2_000);
       const target = kind === "partition" ? prng.pick(cluster.replicaIds) : prng.pick(names);
@@ -101,90 +221,92 @@ export async function runChaos(options: ChaosOptions, load: ChaosLoad, check: Ch
       switch (kind) {
         case "kill":
           log(`chaos: kill -9 ${target}, restart in ${holdMs} ms`);
-          await cluster.signal(target, "SIGKILL");
-          await sleep(holdMs);
-          cluster.startProcess(target);
+          await cluster.kill(target);
+          await sleep(holdMs, signal);
+          await cluster.start(target);
           break;
         case "pause":
           log(`chaos: SIGSTOP ${target} for ${holdMs} ms`);
-          await cluster.signal(target, "SIGSTOP");
-          await sleep(holdMs);
-          await cluster.signal(target, "SIGCONT");
+          await cluster.pause(target);
+          await sleep(holdMs, signal);
+          await cluster.resume(target);
           break;
         case "failpoint": {
           const point = prng.pick(Object.keys(target === "coordinator" ? coordinatorFailpoints : replicaFailpoints));
           const hit = prng.int(1, 20);
           log(`chaos: restart ${target} with ${point}=crash@${hit}`);
-          await cluster.signal(target, "SIGKILL");
-          cluster.startProcess(target, ["--failpoint", `${point}=crash@${hit}`]);
-          if (!(await cluster.waitExit(target, holdMs * 3))) await cluster.signal(target, "SIGKILL");
-          cluster.startProcess(target);
+          await cluster.kill(target);
+          await cluster.start(target, `${point}=crash@${hit}`);
+          if (!(await cluster.waitExit(target, holdMs * 3))) await cluster.kill(target);
+          await cluster.start(target);
           break;
         }
-        case "partition": {
-          const proxy = cluster.proxies.get(target)!;
+        case "partition":
           log(`chaos: partition ${target} from the coordinator for ${holdMs} ms`);
-          proxy.blackhole();
-          await sleep(holdMs);
-          proxy.pass();
-          proxy.cut();
+          cluster.isolate(target);
+          await sleep(holdMs, signal);
+          cluster.reconnect(target);
           break;
-        }
+        default:
+          assertNever(kind);
       }
       lastHealMs = Date.now();
     }
-    const operations = await loadDone;
-
-    // Healed (faults are healed one by one); wait until the cluster is fully in sync.
-    log("chaos: load done; waiting for the cluster to be fully in sync");
-    let syncAfterHealMs: number | null = null;
-    try {
-      await waitUntil("the cluster fully in sync", 120_000, async () => {
-        const status = await cluster.status();
-        if (!status.replicas.every((replica) => replica.up && replica.state === "in-sync" && replica.healthy)) return false;
-        if (status.inFlight.length > 0 || status.lockedKeys > 0) return false;
-        const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.replicaStatus(id)));
-        return statuses.every((replica) => replica.prepared.length === 0);
-      });
-      syncAfterHealMs = Date.now() - lastHealMs;
-    } catch (error) {
-      log(`chaos: ${(error as Error).message}`);
-    }
-
-    // Read every key once more, after everything, and add the reads to the history.
-    const events = parseHistory(fs.readFileSync(historyFile, "utf8"));
-    const finalReads = await readAllKeys(cluster, events);
-    fs.appendFileSync(historyFile, finalReads.map((event) => `${formatEvent(event)}\n`).join(""));
-    const all = [...events, ...finalReads];
-    const verdict = check(all);
-    const missing = missingAcknowledgedWrites(all);
-
-    const dumps = await Promise.all(cluster.replicaIds.map((id) => cluster.dump(id).catch(() => null)));
-    const checksums = dumps.map((dump) => dump?.checksum ?? "unreachable");
-    const reference = checksums[0];
-    const replicasDiffering = checksums.filter((checksum) => checksum !== reference).length;
-    const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.replicaStatus(id).catch(() => null)));
-    const status = await cluster.status().catch(() => null);
-    const inDoubt = statuses.reduce((sum, replica) => sum + (replica?.prepared.length ?? 1), 0) + (status?.inFlight.length ?? 1);
-
-    const passed = verdict.verdict === "linearizable" && missing.length === 0 && replicasDiffering === 0 && inDoubt === 0 && syncAfterHealMs !== null;
-    return {
-      seed: options.seed,
-      operations,
-      faults,
-      linearizability: verdict.verdict,
-      linearizabilityDetails: verdict.details,
-      missingAcknowledgedWrites: missing.length,
-      missingDetails: missing,
-      replicasDiffering,
-      inDoubt,
-      syncAfterHealMs,
-      passed,
-    };
   } finally {
-    await cluster.stop();
-    if (options.dataDir === null && !options.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
+    // Whatever happened above, leave no member paused or down.
+    await cluster.heal();
   }
+  if (signal?.aborted) log("chaos: interrupted; the load stops, then the checks run");
+  const operations = await loadDone;
+
+  // Healed (faults are healed one by one); wait until the cluster is fully in sync.
+  log("chaos: load done; waiting for the cluster to be fully in sync");
+  let syncAfterHealMs: number | null = null;
+  try {
+    await waitUntil("the cluster fully in sync", syncTimeoutMs, async () => {
+      const status = await cluster.status();
+      if (!status.replicas.every((replica) => replica.up && replica.state === "in-sync" && replica.healthy)) return false;
+      if (status.inFlight.length > 0 || status.lockedKeys > 0) return false;
+      const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.replicaStatus(id)));
+      return statuses.every((replica) => replica.prepared.length === 0);
+    });
+    syncAfterHealMs = Date.now() - lastHealMs;
+  } catch (error) {
+    log(`chaos: ${(error as Error).message}`);
+  }
+
+  // Read every key once more, after everything, and add the reads to the history.
+  const events = parseHistory(fs.readFileSync(historyFile, "utf8"));
+  const finalReads = await readAllKeys(cluster, events);
+  fs.appendFileSync(historyFile, finalReads.map((event) => `${formatEvent(event)}\n`).join(""));
+  const all = [...events, ...finalReads];
+  const verdict = check(all);
+  const missing = missingAcknowledgedWrites(all);
+
+  const dumps = await Promise.all(cluster.replicaIds.map((id) => cluster.dump(id).catch(() => null)));
+  const checksums = dumps.map((dump) => dump?.checksum ?? "unreachable");
+  const reference = checksums[0];
+  const replicasDiffering = checksums.filter((checksum) => checksum !== reference).length;
+  const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.replicaStatus(id).catch(() => null)));
+  const status = await cluster.status().catch(() => null);
+  const inDoubt = statuses.reduce((sum, replica) => sum + (replica?.prepared.length ?? 1), 0) + (status?.inFlight.length ?? 1);
+
+  const passed = verdict.verdict === "linearizable" && missing.length === 0 && replicasDiffering === 0 && inDoubt === 0 && syncAfterHealMs !== null;
+  return {
+    seed: options.seed,
+    keyPrefix,
+    historyFile,
+    operations,
+    faults,
+    linearizability: verdict.verdict,
+    linearizabilityDetails: verdict.details,
+    missingAcknowledgedWrites: missing.length,
+    missingDetails: missing,
+    replicasDiffering,
+    inDoubt,
+    syncAfterHealMs,
+    passed,
+  };
 }
 
 async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
@@ -197,7 +319,7 @@ async function waitUntil(what: string, timeoutMs: number, check: () => Promise<b
 }
 
 /** A get of every key the history touched, by a new process, after every other operation. */
-async function readAllKeys(cluster: LocalCluster, events: readonly HistoryEvent[]): Promise<HistoryEvent[]> {
+async function readAllKeys(cluster: ChaosCluster, events: readonly HistoryEvent[]): Promise<HistoryEvent[]> {
   const keys = [...new Set(events.map((event) => event.key))].sort();
   const process = events.reduce((max, event) => Math.max(max, event.process), -1) + 1;
   let time = events.reduce((max, event) => Math.max(max, event.time), 0) + 1;

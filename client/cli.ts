@@ -413,7 +413,7 @@ export async function main(args: string[]): Promise<number> {
     )
     .command(
       "chaos",
-      "start a local cluster, hammer it with kv bench while injecting faults on a seeded schedule, heal, and check (non-zero exit on any violation)",
+      "start a local cluster (or attach to a running kv cluster with --cluster DIR), hammer it with kv bench while injecting faults on a seeded schedule, heal, and check (non-zero exit on any violation)",
       (y) => chaosCommandOptions(y),
       async (argv) => {
         exitCode = await runChaosCommand(argv);

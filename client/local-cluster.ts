@@ -1,7 +1,9 @@
 // A local cluster whose processes this program owns: it starts the coordinator and the replicas as
 // OS processes (through bin/kv.js) on 127.0.0.1, optionally behind a TcpProxy each, and can kill,
-// pause, continue and restart any of them by name. `kv chaos` drives it; it kills only the processes
-// it started, by pid.
+// pause, continue and restart any of them by name. `kv chaos` drives it through the ChaosCluster
+// interface (client/chaos.ts), as it drives a cluster it attaches to (client/chaos-attached.ts); it
+// kills only the processes it started, by pid. ClusterAdmin, the clients both use to watch a
+// cluster (the coordinator's status, each replica's admin API), lives here too.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -9,6 +11,7 @@ import { channelOptions, participantProto } from "../proto/load";
 import type { DumpResponse__Output } from "../proto/gen/twopc/participant/DumpResponse";
 import type { ParticipantClient } from "../proto/gen/twopc/participant/Participant";
 import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/participant/ParticipantStatusResponse";
+import type { ChaosCluster } from "./chaos";
 import { KvClient, type KvStatus } from "./client";
 import { waitForPort } from "./cluster";
 import { TcpProxy } from "./tcp-proxy";
@@ -33,15 +36,70 @@ export interface Member {
   paused: boolean;
 }
 
-export class LocalCluster {
-  readonly replicaIds: string[];
-  readonly members = new Map<string, Member>();
-  readonly proxies = new Map<string, TcpProxy>();
+/** Deadline of each admin call (coordinator status, replica status and dump). */
+const adminCallTimeoutMs = 10_000;
+
+/** The clients that watch a cluster: the coordinator's KvClient and each replica's admin API. */
+export class ClusterAdmin {
   private readonly participants = new Map<string, ParticipantClient>();
   private client: KvClient | null = null;
 
+  /** `replicas`: replica id -> HOST:PORT of its participant service (not through any proxy). */
+  constructor(readonly coordinatorAddress: string, replicas: ReadonlyMap<string, string>) {
+    for (const [id, address] of replicas) {
+      this.participants.set(id, new participantProto.Participant(address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient);
+    }
+  }
+
+  kv(): KvClient {
+    this.client ??= new KvClient(this.coordinatorAddress, { timeoutMs: 3_000 });
+    return this.client;
+  }
+
+  status(): Promise<KvStatus> {
+    return this.kv().status();
+  }
+
+  replicaStatus(id: string): Promise<ParticipantStatusResponse__Output> {
+    return this.unary<ParticipantStatusResponse__Output>(id, (client, options, done) => client.Status({}, options, done));
+  }
+
+  dump(id: string): Promise<DumpResponse__Output> {
+    return this.unary<DumpResponse__Output>(id, (client, options, done) => client.Dump({}, options, done));
+  }
+
+  close(): void {
+    this.client?.close();
+    for (const client of this.participants.values()) client.close();
+  }
+
+  private unary<T>(
+    id: string,
+    start: (client: ParticipantClient, options: grpc.CallOptions, done: (error: grpc.ServiceError | null, response?: T) => void) => void,
+  ): Promise<T> {
+    const client = this.participants.get(id);
+    if (client === undefined) return Promise.reject(new Error(`no replica ${id}`));
+    return new Promise((resolve, reject) =>
+      start(client, { deadline: new Date(Date.now() + adminCallTimeoutMs) }, (error, response) =>
+        error || response === undefined ? reject(error ?? new Error("empty response")) : resolve(response),
+      ),
+    );
+  }
+}
+
+export class LocalCluster implements ChaosCluster {
+  readonly replicaIds: string[];
+  readonly members = new Map<string, Member>();
+  readonly proxies = new Map<string, TcpProxy>();
+  readonly partitionUnsupported = null;
+  private readonly admin: ClusterAdmin;
+
   private constructor(private readonly options: LocalClusterOptions) {
     this.replicaIds = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
+    this.admin = new ClusterAdmin(
+      `127.0.0.1:${options.port}`,
+      new Map(this.replicaIds.map((id, i) => [id, `127.0.0.1:${options.port + 1 + i}`])),
+    );
   }
 
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
@@ -51,12 +109,6 @@ export class LocalCluster {
     }
     for (const id of cluster.replicaIds) cluster.startProcess(id);
     cluster.startProcess("coordinator");
-    for (const [i, id] of cluster.replicaIds.entries()) {
-      cluster.participants.set(
-        id,
-        new participantProto.Participant(`127.0.0.1:${options.port + 1 + i}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient,
-      );
-    }
     const ports = [options.port, ...cluster.replicaIds.map((_, i) => options.port + 1 + i)];
     const up = await Promise.all(ports.map((port) => waitForPort("127.0.0.1", port, 20_000)));
     if (!up.every(Boolean)) throw new Error("the local cluster did not start listening within 20 s");
@@ -68,8 +120,58 @@ export class LocalCluster {
   }
 
   kv(): KvClient {
-    this.client ??= new KvClient(this.coordinatorAddress, { timeoutMs: 3_000 });
-    return this.client;
+    return this.admin.kv();
+  }
+
+  get memberNames(): string[] {
+    return ["coordinator", ...this.replicaIds];
+  }
+
+  async kill(name: string): Promise<void> {
+    await this.signal(name, "SIGKILL");
+  }
+
+  async start(name: string, failpoints?: string): Promise<void> {
+    this.startProcess(name, failpoints === undefined ? [] : ["--failpoint", failpoints]);
+  }
+
+  async pause(name: string): Promise<void> {
+    await this.signal(name, "SIGSTOP");
+  }
+
+  async resume(name: string): Promise<void> {
+    await this.signal(name, "SIGCONT");
+  }
+
+  isolate(replicaId: string): void {
+    this.proxy(replicaId).blackhole();
+  }
+
+  reconnect(replicaId: string): void {
+    const proxy = this.proxy(replicaId);
+    proxy.pass();
+    proxy.cut();
+  }
+
+  /** Continues every paused process, starts every stopped one, and lets every proxy pass. */
+  async heal(): Promise<void> {
+    for (const name of this.memberNames) {
+      const member = this.members.get(name);
+      if (member?.paused) await this.signal(name, "SIGCONT");
+      if (!this.isRunning(name)) this.startProcess(name);
+    }
+    for (const proxy of this.proxies.values()) proxy.pass();
+  }
+
+  /** Chaos is done with a cluster it started: stop it. */
+  release(): Promise<void> {
+    return this.stop();
+  }
+
+  private proxy(replicaId: string): TcpProxy {
+    const proxy = this.proxies.get(replicaId);
+    if (proxy === undefined) throw new Error(`${replicaId} has no proxy: this local cluster was started without proxies`);
+    return proxy;
   }
 
   /** Starts (or restarts) a process by name, with extra flags such as --failpoint. */
@@ -146,35 +248,21 @@ export class LocalCluster {
   }
 
   status(): Promise<KvStatus> {
-    return this.kv().status();
+    return this.admin.status();
   }
 
   replicaStatus(id: string): Promise<ParticipantStatusResponse__Output> {
-    return this.unary<ParticipantStatusResponse__Output>(id, (client, options, done) => client.Status({}, options, done));
+    return this.admin.replicaStatus(id);
   }
 
   dump(id: string): Promise<DumpResponse__Output> {
-    return this.unary<DumpResponse__Output>(id, (client, options, done) => client.Dump({}, options, done));
+    return this.admin.dump(id);
   }
 
   /** Stops every process (SIGTERM, after SIGCONT for a paused one), the proxies and the clients. */
   async stop(): Promise<void> {
-    this.client?.close();
-    for (const client of this.participants.values()) client.close();
+    this.admin.close();
     await Promise.all([...this.members.keys()].map((name) => this.signal(name, "SIGTERM")));
     for (const proxy of this.proxies.values()) await proxy.close();
-  }
-
-  private unary<T>(
-    id: string,
-    start: (client: ParticipantClient, options: grpc.CallOptions, done: (error: grpc.ServiceError | null, response?: T) => void) => void,
-  ): Promise<T> {
-    const client = this.participants.get(id);
-    if (client === undefined) return Promise.reject(new Error(`no replica ${id}`));
-    return new Promise((resolve, reject) =>
-      start(client, { deadline: new Date(Date.now() + 10_000) }, (error, response) =>
-        error || response === undefined ? reject(error ?? new Error("empty response")) : resolve(response),
-      ),
-    );
   }
 }
