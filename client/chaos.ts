@@ -263,13 +263,7 @@ async function hammer(
   log("chaos: load done; waiting for the cluster to be fully in sync");
   let syncAfterHealMs: number | null = null;
   try {
-    await waitUntil("the cluster fully in sync", syncTimeoutMs, async () => {
-      const status = await cluster.status();
-      if (!status.replicas.every((replica) => replica.up && replica.state === "in-sync" && replica.healthy)) return false;
-      if (status.inFlight.length > 0 || status.lockedKeys > 0) return false;
-      const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.replicaStatus(id)));
-      return statuses.every((replica) => replica.prepared.length === 0);
-    });
+    await waitUntil("the cluster fully in sync", syncTimeoutMs, () => fullySynced(cluster));
     syncAfterHealMs = Date.now() - lastHealMs;
   } catch (error) {
     log(`chaos: ${(error as Error).message}`);
@@ -309,7 +303,16 @@ async function hammer(
   };
 }
 
-async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+/** Every replica up, healthy and in sync, nothing in flight or locked, nothing prepared anywhere. */
+export async function fullySynced(cluster: ChaosCluster): Promise<boolean> {
+  const status = await cluster.status();
+  if (!status.replicas.every((replica) => replica.up && replica.state === "in-sync" && replica.healthy)) return false;
+  if (status.inFlight.length > 0 || status.lockedKeys > 0) return false;
+  const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.replicaStatus(id)));
+  return statuses.every((replica) => replica.prepared.length === 0);
+}
+
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadlineMs = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;

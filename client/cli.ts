@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import { defaultCoordinator, defaultRetryForMs, KvClient, type KvStatus, type TxnResult } from "./client";
 import { parseTxnSpec } from "./txn-spec";
 import { benchCommandOptions, runBenchCommand } from "./bench-command";
+import { bookstoreCommandOptions, runBookstoreCommand } from "./bookstore-command";
 import { chaosCommandOptions, runChaosCommand } from "./chaos-command";
 import { runCheckCommand } from "./check-command";
 import { runCluster } from "./cluster";
@@ -367,6 +368,18 @@ export async function main(args: string[]): Promise<number> {
       },
     )
     .command(
+      "demo <name>",
+      "run a demo that checks itself: bookstore (order executors decrement stock in multi-key transactions, optionally under --chaos)",
+      (y) => bookstoreCommandOptions(y.positional("name", { choices: ["bookstore"] as const, demandOption: true })),
+      async (argv) => {
+        try {
+          exitCode = await runBookstoreCommand(argv);
+        } catch (error) {
+          exitCode = fail(error);
+        }
+      },
+    )
+    .command(
       "txn-status <id>",
       "what became of a transaction id or request id: COMMITTED, ABORTED or UNKNOWN (exit 0, 3, 4)",
       (y) => clientOptions(y).positional("id", { type: "string", demandOption: true }),
@@ -450,8 +463,8 @@ export async function main(args: string[]): Promise<number> {
           .option("replicas", { type: "string", demandOption: true, describe: "the replicas, as ID=HOST:PORT,ID=HOST:PORT,..." })
           .option("on-conflict", {
             choices: ["abort", "wait"] as const,
-            default: "abort" as const,
-            describe: `a write to a key another write holds: refuse it with ABORTED, or wait (up to lockWaitTimeoutMs = ${limits.lockWaitTimeoutMs} ms)`,
+            default: "wait" as const,
+            describe: `a transaction on a key another one holds: wait for it (the default; up to lockWaitTimeoutMs = ${limits.lockWaitTimeoutMs} ms, then ABORTED), or refuse it at once with ABORTED`,
           })
           .option("min-in-sync", {
             type: "number",
@@ -516,7 +529,7 @@ export async function main(args: string[]): Promise<number> {
           .option("host", { type: "string", default: "127.0.0.1", describe: "address every process listens on" })
           .option("port", { type: "number", default: 50051, describe: "the coordinator's port; replicas take the next ports" })
           .option("replicas", { type: "number", default: 3, describe: "how many replicas" })
-          .option("on-conflict", { choices: ["abort", "wait"] as const, default: "abort" as const, describe: "passed on to the coordinator" })
+          .option("on-conflict", { choices: ["abort", "wait"] as const, default: "wait" as const, describe: "passed on to the coordinator" })
           .option("min-in-sync", { type: "number", describe: "passed on to the coordinator (default: 2, or 1 with one replica)" })
           .option("log-level", logLevelOption)
           .option("json-logs", { type: "boolean", default: false, describe: "print the processes' JSON log lines as they are" }),

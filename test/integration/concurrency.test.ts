@@ -61,7 +61,7 @@ describe("50 concurrent clients on 200 keys", () => {
 });
 
 describe("two concurrent writes to one key", () => {
-  it("with --on-conflict abort (the default): one succeeds, the other gets ABORTED naming the key", async () => {
+  it("with --on-conflict abort: one succeeds, the other gets ABORTED naming the key", async () => {
     // Replica r1 stalls 300 ms after logging the first prepare, so the first write surely holds
     // the key when the second arrives, however busy the machine is.
     const cluster = await TestCluster.start({ failpoints: "r1:after-prepare-log-before-vote=pause=300@1" });

@@ -1,0 +1,147 @@
+// `kv demo bookstore`: the command around client/bookstore.ts. It runs the demo against a cluster
+// given by --coordinator, or one given by --cluster DIR (a running `kv cluster`), or (by default) a
+// local cluster it starts in a temp directory and stops at the end. With --chaos it kills the
+// coordinator or a replica with SIGKILL and restarts it, on a seeded schedule, while the orders run
+// (this needs a cluster it can restart: its own, or --cluster).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Argv } from "yargs";
+import { InvalidArgument } from "../common/errors";
+import { defaultCoordinator } from "./client";
+import { formatBookstoreReport, runBookstore, type BookstoreChaos } from "./bookstore";
+import { parseDuration } from "./bench-command";
+import { fullySynced, waitUntil, type ChaosCluster } from "./chaos";
+import { AttachedCluster } from "./chaos-attached";
+import { LocalCluster } from "./local-cluster";
+import { Prng } from "./prng";
+
+export function bookstoreCommandOptions<T>(y: Argv<T>) {
+  return y
+    .option("books", { type: "number", default: 10, describe: "books in the catalog" })
+    .option("stock", { type: "number", default: 40, describe: "initial stock of each book" })
+    .option("executors", { type: "number", default: 8, describe: "concurrent order executors" })
+    .option("orders", { type: "number", default: 300, describe: "orders to place in all" })
+    .option("restock", { type: "boolean", default: true, describe: "restock random books while the orders run (--no-restock: never)" })
+    .option("chaos", { type: "boolean", default: false, describe: "kill -9 and restart the coordinator or a replica while the orders run" })
+    .option("interval", { type: "string", default: "2s", describe: "with --chaos: mean time between kills" })
+    .option("seed", { type: "number", default: 1, describe: "decides the catalog, the orders and the chaos schedule" })
+    .option("coordinator", { type: "string", describe: `use the running store at HOST:PORT (e.g. ${defaultCoordinator}) instead of starting one` })
+    .option("cluster", { type: "string", describe: "use the running kv cluster whose --data-dir is DIR (with --chaos, its processes are killed and restarted)" })
+    .option("port", { type: "number", default: 53051, describe: "the port of the cluster the demo starts (replicas take the next ones)" })
+    .option("json", { type: "string", describe: "write the report here as JSON" });
+}
+
+type BookstoreArgv = {
+  books: number;
+  stock: number;
+  executors: number;
+  orders: number;
+  restock: boolean;
+  chaos: boolean;
+  interval: string;
+  seed: number;
+  coordinator?: string | undefined;
+  cluster?: string | undefined;
+  port: number;
+  json?: string | undefined;
+};
+
+const settleTimeoutMs = 60_000;
+const syncTimeoutMs = 60_000;
+
+function positive(field: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgument(field, `${field} must be a positive integer, not ${value}`);
+}
+
+/** Kills one member at a time and restarts it, on a seeded schedule, until stopped. */
+function killAndRestart(cluster: ChaosCluster, seed: number, intervalMs: number, log: (line: string) => void): BookstoreChaos {
+  const prng = new Prng(seed ^ 0x5eed);
+  const names = ["coordinator", ...cluster.replicaIds];
+  let stopping = false;
+  let injected = 0;
+  let loop: Promise<void> = Promise.resolve();
+  let wake: () => void = () => {};
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  return {
+    start() {
+      loop = (async () => {
+        while (!stopping) {
+          await pause(intervalMs * (0.5 + prng.next()));
+          if (stopping) return;
+          const name = prng.pick(names);
+          log(`bookstore chaos: kill -9 ${name}`);
+          await cluster.kill(name);
+          injected += 1;
+          await pause(prng.int(200, 800));
+          log(`bookstore chaos: restart ${name}`);
+          await cluster.start(name);
+        }
+      })();
+    },
+    async stop() {
+      stopping = true;
+      wake();
+      await loop;
+      await cluster.heal();
+      await waitUntil("the cluster fully in sync", syncTimeoutMs, () => fullySynced(cluster));
+    },
+    injected: () => injected,
+  };
+}
+
+export async function runBookstoreCommand(argv: BookstoreArgv): Promise<number> {
+  for (const field of ["books", "stock", "executors", "orders"] as const) positive(`--${field}`, argv[field]);
+  if (argv.coordinator !== undefined && argv.cluster !== undefined) throw new InvalidArgument("--coordinator", "give --coordinator or --cluster, not both");
+  if (argv.chaos && argv.coordinator !== undefined) {
+    throw new InvalidArgument("--chaos", "--chaos kills and restarts processes: it needs the cluster the demo starts, or one given by --cluster DIR, not --coordinator");
+  }
+  const intervalMs = parseDuration("--interval", argv.interval);
+  const log = (line: string) => console.log(line);
+
+  let cluster: ChaosCluster | null = null;
+  let tempDir: string | null = null;
+  let coordinator = argv.coordinator;
+  if (argv.cluster !== undefined) {
+    cluster = await AttachedCluster.open(argv.cluster);
+  } else if (coordinator === undefined) {
+    tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-bookstore-"));
+    log(`bookstore: starting a local cluster on port ${argv.port} (data in ${tempDir})`);
+    cluster = await LocalCluster.start({ dataDir: tempDir, port: argv.port, replicas: 3, proxied: false, logLevel: "warn" });
+  }
+  try {
+    if (cluster !== null) {
+      coordinator = cluster.coordinatorAddress;
+      await waitUntil("every replica up and in sync", syncTimeoutMs, () => fullySynced(cluster!));
+    }
+    const chaos = argv.chaos && cluster !== null ? killAndRestart(cluster, argv.seed, intervalMs, log) : null;
+    const report = await runBookstore(
+      {
+        coordinator: coordinator!,
+        books: argv.books,
+        initialStock: argv.stock,
+        executors: argv.executors,
+        orders: argv.orders,
+        restock: argv.restock,
+        seed: argv.seed,
+        prefix: `bookstore/${argv.seed}/${Date.now().toString(36)}`,
+        settleTimeoutMs,
+      },
+      chaos,
+      log,
+    );
+    console.log(formatBookstoreReport(report));
+    if (argv.json !== undefined) fs.writeFileSync(argv.json, `${JSON.stringify(report, null, 2)}\n`);
+    return report.passed ? 0 : 1;
+  } finally {
+    await cluster?.release();
+    if (tempDir !== null) fs.rmSync(tempDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,37 @@
+// The bookstore demo under chaos: order executors place multi-key orders (decrement each book's stock
+// with floor 0, record the order) while the coordinator or a replica is killed with SIGKILL and
+// restarted; the demo's own checks (initial - sold + restocked = final per book, stock never
+// negative, one record per successful order) must pass, and the run must have injected faults.
+import { afterAll, describe, expect, it } from "vitest";
+import { freePortRun, killAllStarted, runKv } from "./harness";
+
+afterAll(async () => {
+  await killAllStarted();
+});
+
+describe("kv demo bookstore --chaos", () => {
+  it("passes its invariant checks while processes are killed and restarted", async () => {
+    const port = await freePortRun();
+    const run = await runKv([
+      "demo", "bookstore", "--chaos", "--seed", "5", "--orders", "250", "--executors", "6", "--books", "6", "--stock", "30",
+      "--interval", "1500ms", "--port", String(port),
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("PASSED");
+    const faults = /faults injected: (\d+)/.exec(run.stdout);
+    expect(Number(faults?.[1])).toBeGreaterThan(0);
+    const orders = /orders: (\d+) placed, (\d+) succeeded, (\d+) refused/.exec(run.stdout);
+    expect(Number(orders?.[1])).toBe(250);
+    expect(Number(orders?.[2]) + Number(orders?.[3])).toBe(250); // every order's outcome is known
+    expect(Number(orders?.[2])).toBeGreaterThan(0);
+    const records = /order records: (\d+)/.exec(run.stdout);
+    expect(Number(records?.[1])).toBe(Number(orders?.[2]));
+  }, 180_000);
+
+  it("refuses --chaos with --coordinator, naming the flag", async () => {
+    const run = await runKv(["demo", "bookstore", "--chaos", "--coordinator", "127.0.0.1:1"]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("--chaos");
+  });
+});
