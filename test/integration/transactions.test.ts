@@ -262,7 +262,7 @@ describe("concurrency", () => {
     } finally {
       await cluster.stop();
     }
-  });
+  }, 180_000); // 1,000 transactions on one key run one after another: ~25 s alone, more on a busy machine
 
   it("concurrent transfers keep the sum over all accounts constant in every transactional read", async () => {
     const cluster = await TestCluster.start({ onConflict: "wait" });
@@ -318,7 +318,7 @@ describe("concurrency", () => {
     } finally {
       await cluster.stop();
     }
-  });
+  }, 120_000);
 });
 
 describe("exactly-once retries", () => {
