@@ -24,11 +24,20 @@ import { KvClient } from "./client";
 import { formatEvent, type HistoryFunction, type HistoryType } from "./history";
 import { Prng } from "./prng";
 
-export const workloadNames = ["A", "B", "C", "write", "mixed"] as const;
+export const workloadNames = ["A", "B", "C", "write", "mixed", "incr", "orders"] as const;
 export type WorkloadName = (typeof workloadNames)[number];
 export const distributionNames = ["uniform", "zipfian", "hot"] as const;
 export type DistributionName = (typeof distributionNames)[number];
-export type OpKind = HistoryFunction;
+/** incr: an atomic increment by 1; order: a bookstore order (one multi-key transaction). */
+export type OpKind = HistoryFunction | "incr" | "order";
+
+/** Workloads whose operations the register model of kv check covers (get, put, del). */
+export function recordsHistory(workload: WorkloadName): boolean {
+  return workloads[workload].every((entry) => entry.f === "get" || entry.f === "put" || entry.f === "del");
+}
+
+/** Stock of every book before an orders run: large enough that the run rarely empties one. */
+export const ordersInitialStock = 1_000_000;
 
 /** Each workload's mix, in percent (YCSB core workloads A, B, C; plus write-only and get/put/del). */
 export const workloads: Readonly<Record<WorkloadName, readonly { readonly f: OpKind; readonly percent: number }[]>> = {
@@ -37,6 +46,10 @@ export const workloads: Readonly<Record<WorkloadName, readonly { readonly f: OpK
   C: [{ f: "get", percent: 100 }],
   write: [{ f: "put", percent: 100 }],
   mixed: [{ f: "get", percent: 50 }, { f: "put", percent: 40 }, { f: "del", percent: 10 }],
+  incr: [{ f: "incr", percent: 100 }],
+  // The bookstore's orders: decrement 1 to 3 books' stock (keys) by 1 to 3 with floor 0, and record
+  // the order under its own key, in one transaction.
+  orders: [{ f: "order", percent: 100 }],
 };
 for (const [name, mix] of Object.entries(workloads)) {
   assert(mix.reduce((sum, entry) => sum + entry.percent, 0) === 100, `workload ${name} adds up to 100%`);
@@ -243,6 +256,8 @@ export function classifyFailure(f: OpKind, code: number): "fail" | "info" {
       return "fail";
     case "put":
     case "del":
+    case "incr":
+    case "order":
       switch (code) {
         case Code.INVALID_ARGUMENT:
         case Code.ABORTED:
@@ -289,6 +304,9 @@ export function validateBenchOptions(options: BenchOptions): void {
     throw new RangeError(`timeoutMs must be positive; it is ${options.timeoutMs}`);
   }
   if (!(workloadNames as readonly string[]).includes(options.workload)) throw new RangeError(`workload must be one of ${workloadNames.join(", ")}`);
+  if (options.historyFile !== undefined && !recordsHistory(options.workload)) {
+    throw new RangeError(`workload ${options.workload} cannot record a history: kv check's model covers get, put and del only`);
+  }
   if (!(distributionNames as readonly string[]).includes(options.distribution)) {
     throw new RangeError(`distribution must be one of ${distributionNames.join(", ")}`);
   }
@@ -319,7 +337,7 @@ class HistoryWriter {
     return new HistoryWriter(stream);
   }
 
-  append(type: HistoryType, process: number, f: OpKind, key: string, value: string | null, time: number): void {
+  append(type: HistoryType, process: number, f: HistoryFunction, key: string, value: string | null, time: number): void {
     const line = formatEvent({ index: this.index++, type, process, f, key, value, time });
     if (!this.stream.write(line + "\n") && this.draining === null) {
       this.draining = once(this.stream, "drain").then(
@@ -426,6 +444,7 @@ export async function runBench(options: BenchOptions, output: BenchOutput): Prom
     { length: options.connections },
     () => new KvClient(options.coordinator, { timeoutMs, retryForMs: 0, channelOptions: { "grpc.use_local_subchannel_pool": 1 } }),
   );
+  if (options.workload === "orders") await seedStock(channels, options.keyPrefix ?? "", options.keys);
   const mix = workloads[options.workload];
   const stats = new Map<OpKind, OpStats>(mix.map((entry) => [entry.f, new OpStats()]));
   const chooseKey = keyChooser(options.distribution, options.keys);
@@ -460,12 +479,13 @@ export async function runBench(options: BenchOptions, output: BenchOutput): Prom
       if (!mayContinue()) return;
       const f = chooseOp(options.workload, random());
       const key = keyPrefix + keyName(chooseKey(random()));
-      const value = f === "put" ? uniqueValue(processId, n, options.valueBytes) : null;
+      const value = f === "put" || f === "order" ? uniqueValue(processId, n, options.valueBytes) : null;
       n += 1;
       const opStats = stats.get(f);
       assert(opStats !== undefined, `workload ${options.workload} has stats for ${f}`);
       const t0 = nowNs(start);
-      history?.append("invoke", processId, f, key, value, t0);
+      const recorded = f === "get" || f === "put" || f === "del" ? f : null;
+      if (recorded !== null) history?.append("invoke", processId, recorded, key, value, t0);
       try {
         let read: string | null = null;
         switch (f) {
@@ -481,18 +501,34 @@ export async function runBench(options: BenchOptions, output: BenchOutput): Prom
           case "del":
             await kv.del(key);
             break;
+          case "incr":
+            await kv.increment(key, 1);
+            break;
+          case "order": {
+            assert(value !== null, "an order has a record");
+            const books = new Set([key]);
+            const lines = 1 + Math.floor(random() * 3);
+            while (books.size < Math.min(lines, options.keys)) books.add(keyPrefix + keyName(chooseKey(random())));
+            await kv.txn({
+              then: [
+                ...[...books].map((book) => ({ type: "incr" as const, key: book, delta: -(1 + Math.floor(random() * 3)), min: 0 })),
+                { type: "put" as const, key: `${keyPrefix}order/${processId}/${n}`, value },
+              ],
+            });
+            break;
+          }
           default:
             assertNever(f);
         }
         const t1 = nowNs(start);
-        history?.append("ok", processId, f, key, f === "get" ? read : value, t1);
+        if (recorded !== null) history?.append("ok", processId, recorded, key, f === "get" ? read : value, t1);
         opStats.recordOk(Math.max(1, Math.round((t1 - t0) / 1000)));
       } catch (error) {
         // KvClient turns every failed call into a KvError; anything else is a bug here.
         if (!(error instanceof KvError)) throw error;
         const t1 = nowNs(start);
         const outcome = classifyFailure(f, error.code);
-        history?.append(outcome, processId, f, key, value, t1);
+        if (recorded !== null) history?.append(outcome, processId, recorded, key, value, t1);
         opStats.recordFailure(outcome, error.code);
         const name = codeName(error.code);
         byCode.set(name, (byCode.get(name) ?? 0) + 1);
@@ -635,7 +671,7 @@ export function formatBenchReport(report: BenchReport): string {
       .map(([name, count]) => `${name} ${count}`)
       .join(", ");
   const rows: string[][] = [["op", "count", "ok", "ops/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors"]];
-  for (const f of ["get", "put", "del"] as const) {
+  for (const f of ["get", "put", "del", "incr", "order"] as const) {
     const op = report.perOp[f];
     if (op === undefined) continue;
     const latency = op.latencyMs ?? undefined;
@@ -664,4 +700,21 @@ export function formatBenchReport(report: BenchReport): string {
       `${report.outcomes.fail} failed (no effect), ${report.outcomes.info} unknown outcome (info); ${report.processes} processes`,
     "latency: successful operations only, from send to reply",
   ].join("\n");
+}
+
+/** Puts ordersInitialStock in every key an orders run may touch, in transactions of txnKeysMax keys. */
+async function seedStock(channels: readonly KvClient[], keyPrefix: string, keys: number): Promise<void> {
+  const batches: number[][] = [];
+  for (let first = 0; first < keys; first += limits.txnKeysMax) {
+    batches.push(Array.from({ length: Math.min(limits.txnKeysMax, keys - first) }, (_, i) => first + i));
+  }
+  let next = 0;
+  await Promise.all(
+    channels.map(async (kv) => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        await kv.txn({ then: batch.map((index) => ({ type: "put" as const, key: keyPrefix + keyName(index), value: String(ordersInitialStock) })) });
+      }
+    }),
+  );
 }
