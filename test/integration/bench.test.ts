@@ -16,6 +16,7 @@ import {
   clientSeed,
   keyChooser,
   mulberry32,
+  ordersInitialStock,
   runBench,
   uniqueValue,
   ZipfianGenerator,
@@ -241,5 +242,29 @@ describe("kv bench against a cluster", () => {
     const events = checkHistory(historyFile, report);
     expect(new Set(events.map((e) => e.key))).toEqual(new Set(["k0"]));
     expect(events.filter((e) => e.type === "fail").length).toBe(report.outcomes.fail);
+  });
+
+  it("the orders workload: seeded stock, every order one transaction, the stock sold adds up", async () => {
+    const keyPrefix = "orders-test/";
+    const report = await runBench(
+      { coordinator: cluster.coordinatorAddress, concurrency: 4, connections: 2, ops: 60, workload: "orders", keys: 5, distribution: "uniform", valueBytes: 16, seed: 3, keyPrefix },
+      { progress: false, log: () => undefined },
+    );
+    checkReport(report, ["order"]);
+    expect(report.totalOps).toBe(60);
+    const ok = report.perOp.order!.ok;
+    expect(ok).toBeGreaterThan(0);
+    const kv = cluster.client();
+    const stock = await kv.txn({ then: [0, 1, 2, 3, 4].map((i) => ({ type: "get" as const, key: `${keyPrefix}k${i}` })) });
+    const sold = stock.results.reduce((sum, result) => sum + (result.type === "get" ? ordersInitialStock - Number(result.entry!.value.toString("utf8")) : 0), 0);
+    // Each successful order takes 1 to 3 units of 1 to 3 books.
+    expect(sold).toBeGreaterThanOrEqual(ok);
+    expect(sold).toBeLessThanOrEqual(9 * ok);
+    await expect(
+      runBench(
+        { coordinator: cluster.coordinatorAddress, concurrency: 1, connections: 1, ops: 1, workload: "orders", keys: 5, distribution: "uniform", valueBytes: 16, seed: 3, historyFile: path.join(dir, "orders.jsonl") },
+        { progress: false, log: () => undefined },
+      ),
+    ).rejects.toThrow(/cannot record a history/);
   });
 });
