@@ -15,6 +15,16 @@ import { channelOptions, participantProto, serverOptions } from "../../proto/loa
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
 import { startReplica, type RunningReplica } from "../../replica/server";
 import { freePort, waitFor } from "./harness";
+import type { PrepareRequest } from "../../proto/gen/twopc/participant/PrepareRequest";
+import type { PrepareResponse__Output } from "../../proto/gen/twopc/participant/PrepareResponse";
+import type { CommitRequest } from "../../proto/gen/twopc/participant/CommitRequest";
+import type { DecisionResponse__Output } from "../../proto/gen/twopc/participant/DecisionResponse";
+import type { ParticipantStatusRequest } from "../../proto/gen/twopc/participant/ParticipantStatusRequest";
+import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
+import type { DumpRequest } from "../../proto/gen/twopc/participant/DumpRequest";
+import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
+import type { ReadRequest } from "../../proto/gen/twopc/participant/ReadRequest";
+import type { ReadResponse__Output } from "../../proto/gen/twopc/participant/ReadResponse";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-replica-"));
 const logger = createLogger("replica-test", "silent");
@@ -57,9 +67,9 @@ describe("replica recovery", () => {
     let replica = await start();
     let client = participant(port);
     try {
-      const votes = await call(client.Prepare.bind(client), { txns: [{ txnId: "1.1", writes: [put("a", "one")], participants: ["r1"] }] });
+      const votes = await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { txns: [{ txnId: "1.1", writes: [put("a", "one")], participants: ["r1"] }] });
       expect(votes.votes[0]?.vote).toBe("VOTE_YES");
-      await call(client.Commit.bind(client), { txns: [{ txnId: "1.1", commitSeq: 1 }] });
+      await call<CommitRequest, DecisionResponse__Output>(client.Commit.bind(client), { txns: [{ txnId: "1.1", commitSeq: 1 }] });
       client.close();
       await replica.stop();
 
@@ -69,17 +79,17 @@ describe("replica recovery", () => {
 
       replica = await start();
       client = participant(port);
-      const batch = await call(client.Prepare.bind(client), {
+      const batch = await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), {
         txns: [
           { txnId: "1.2", writes: [put("b", "two")], participants: ["r1"] },
           { txnId: "1.3", writes: [{ key: "a", value: Buffer.alloc(0), delete: true }], participants: ["r1"] },
         ],
       });
       expect(batch.votes.map((vote) => vote.vote)).toEqual(["VOTE_YES", "VOTE_YES"]);
-      const acks = await call(client.Commit.bind(client), { txns: [{ txnId: "1.2", commitSeq: 2 }, { txnId: "1.3", commitSeq: 3 }] });
+      const acks = await call<CommitRequest, DecisionResponse__Output>(client.Commit.bind(client), { txns: [{ txnId: "1.2", commitSeq: 2 }, { txnId: "1.3", commitSeq: 3 }] });
       expect(acks.ackedTxnIds).toEqual(["1.2", "1.3"]);
       // Prepared, never decided: in doubt across the restart.
-      const inDoubt = await call(client.Prepare.bind(client), { txns: [{ txnId: "1.4", writes: [put("c", "four")], participants: ["r1"] }] });
+      const inDoubt = await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { txns: [{ txnId: "1.4", writes: [put("c", "four")], participants: ["r1"] }] });
       expect(inDoubt.votes[0]?.vote).toBe("VOTE_YES");
       client.close();
       await replica.stop();
@@ -92,9 +102,9 @@ describe("replica recovery", () => {
       replica = await start();
       client = participant(port);
       // The in-doubt transaction was asked about at once and settled as the coordinator said.
-      await waitFor("the in-doubt transaction to settle", async () => (await call(client.Status.bind(client), {})).prepared.length === 0);
+      await waitFor("the in-doubt transaction to settle", async () => (await call<ParticipantStatusRequest, ParticipantStatusResponse__Output>(client.Status.bind(client), {})).prepared.length === 0);
       expect(asked).toContain("1.4");
-      const dump = await call(client.Dump.bind(client), {});
+      const dump = await call<DumpRequest, DumpResponse__Output>(client.Dump.bind(client), {});
       expect(dump.entries.map((entry) => [entry.key, entry.value.toString(), entry.version])).toEqual([
         ["b", "two", 2],
         ["c", "four", 4],
@@ -115,24 +125,24 @@ describe("replica recovery", () => {
     const replica = await startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir: dir, coordinator: `127.0.0.1:${coordinatorPort}`, peers: [], compactLogBytes: limits.logCompactBytes, logger });
     const client = participant(port);
     try {
-      await call(client.Prepare.bind(client), { txns: [{ txnId: "1.1", writes: [put("k", "old")], participants: ["r1"] }] });
-      await call(client.Commit.bind(client), { txns: [{ txnId: "1.1", commitSeq: 1 }] });
-      await call(client.Prepare.bind(client), { txns: [{ txnId: "1.2", writes: [put("k", "new")], participants: ["r1"] }] });
+      await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { txns: [{ txnId: "1.1", writes: [put("k", "old")], participants: ["r1"] }] });
+      await call<CommitRequest, DecisionResponse__Output>(client.Commit.bind(client), { txns: [{ txnId: "1.1", commitSeq: 1 }] });
+      await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { txns: [{ txnId: "1.2", writes: [put("k", "new")], participants: ["r1"] }] });
       let answered: string | null = null;
-      const read = call(client.Read.bind(client), { keys: ["k"] }).then((response) => {
+      const read = call<ReadRequest, ReadResponse__Output>(client.Read.bind(client), { keys: ["k"] }).then((response) => {
         answered = response.results[0]!.value.toString();
         return answered;
       });
       // A read of another key is not held.
-      const other = await call(client.Read.bind(client), { keys: ["other"] });
+      const other = await call<ReadRequest, ReadResponse__Output>(client.Read.bind(client), { keys: ["other"] });
       expect(other.results[0]?.found).toBe(false);
       expect(answered).toBeNull();
-      await call(client.Commit.bind(client), { txns: [{ txnId: "1.2", commitSeq: 2 }] });
+      await call<CommitRequest, DecisionResponse__Output>(client.Commit.bind(client), { txns: [{ txnId: "1.2", commitSeq: 2 }] });
       expect(await read).toBe("new");
 
       // With no decision, the read gives up after readWaitTimeoutMs with UNAVAILABLE naming it.
-      await call(client.Prepare.bind(client), { txns: [{ txnId: "1.3", writes: [put("k", "newer")], participants: ["r1"] }] });
-      const error = await call(client.Read.bind(client), { keys: ["k"] }, 10_000).then(
+      await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { txns: [{ txnId: "1.3", writes: [put("k", "newer")], participants: ["r1"] }] });
+      const error = await call<ReadRequest, ReadResponse__Output>(client.Read.bind(client), { keys: ["k"] }, 10_000).then(
         () => null,
         (e: grpc.ServiceError) => e,
       );

@@ -285,7 +285,7 @@ describe("CoordinatorCore: aborts", () => {
   it("replies UNAVAILABLE naming the replica when a prepare could not reach it", () => {
     const core = newCore();
     const txnId = preparedTxnId(write(core, 6, [put("a", "1")]));
-    const ready = step(core, { kind: "unreachable", replicaId: "r3", txnIds: [txnId], reason: "connect ECONNREFUSED 127.0.0.1:1", nowMs: 1 });
+    const ready = step(core, { kind: "unreachable", replicaId: "r3", txnIds: [txnId], reason: "connect ECONNREFUSED 127.0.0.1:1", down: false, nowMs: 1 });
     expect(ready.persist).toEqual([]);
     const result = failure(only(ready.replies).result);
     expect(result.code).toBe(Code.UNAVAILABLE);
@@ -299,7 +299,7 @@ describe("CoordinatorCore: aborts", () => {
   it("ignores an unreachable report for a transaction already decided COMMIT", () => {
     const core = newCore();
     const { txnId } = writeAndDecide(core, 1, [put("a", "1")]);
-    const ready = step(core, { kind: "unreachable", replicaId: "r3", txnIds: [txnId], reason: "timeout", nowMs: 1 });
+    const ready = step(core, { kind: "unreachable", replicaId: "r3", txnIds: [txnId], reason: "timeout", down: false, nowMs: 1 });
     expect(ready).toEqual(newReady());
     expect(only(core.inFlight()).phase).toBe("committing");
   });
