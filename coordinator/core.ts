@@ -5,10 +5,14 @@
 // replica answers into Inputs and carries out each Ready through the StepLoop, which forces the
 // decision records before any message or reply of the Ready leaves. Time arrives as nowMs.
 //
-// A write's life:
-// 1. Lock its keys in the lock table (all at once, or none: a write never holds one key while it
-//    waits for another, so writes cannot deadlock). A key held by another transaction refuses the
-//    write with ABORTED, or with --on-conflict wait queues it (lockWaitTimeoutMs).
+// A transaction's life (a put or a delete is a transaction of blind writes; common/txn.ts):
+// 1. Lock its keys in the lock table (all at once, or none: a transaction never holds one key while
+//    it waits for another, so transactions cannot deadlock). A key held by another transaction
+//    queues it (--on-conflict wait, lockWaitTimeoutMs), or refuses it with ABORTED.
+// 1a. If it has conditions, increments or gets, ask the shell to read those keys from an in-sync
+//    replica (phase "reading"; no replica has heard of it yet), then evaluate the program over them
+//    (pure): a failed condition or bound ends it here with nothing written, a transaction with
+//    nothing to write is answered at once, and the rest goes on with the writes it computed.
 // 2. Send PREPARE to every participant; wait for every vote (prepareTimeoutMs).
 // 3. Any NO vote, unreachable participant or timeout: abort. Nothing is logged (presumed abort);
 //    ABORT goes to every participant, the locks are released and the client hears why.
@@ -17,6 +21,12 @@
 // 5. Answer the client once every participant acknowledged (or commitAckWaitMs after the decision:
 //    the decision is durable, the write will be applied everywhere). Keep the locks until every
 //    acknowledgement is in, re-sending COMMIT with backoff; then log END (not forced) and forget.
+//
+// Exactly once. A request may carry a request id, the same on every retry. While it runs, a retry
+// joins it (one transaction, every waiting call answered). Its COMMIT record carries the id and the
+// result, and the core remembers committed requests (requestIdRetentionMs, requestIdsRememberedMax;
+// recovery and compaction keep them), so a retry of a committed request gets the original result
+// and nothing is applied again.
 //
 // The in-sync set. Writes go to the replicas in sync (and to those catching up). A replica whose
 // health checks fail for replicaDownAfterMs, or whose calls are refused once it has been reached
