@@ -674,6 +674,9 @@ export class CoordinatorCore {
   }
 
   private reply(txn: Txn, result: WriteResult, out: Ready): void {
+    // Answered already (a commit is answered at commitAckWaitMs or at its last ack; later ticks come
+    // here again): its request ended then, and a newer attempt of the same request id may be running.
+    if (txn.reqIds.length === 0) return;
     for (const reqId of txn.reqIds) out.replies.push({ reqId, result });
     txn.reqIds.length = 0;
     this.requestEnded(txn.requestId, result.ok ? null : result.message);

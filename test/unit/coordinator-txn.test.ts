@@ -1,0 +1,826 @@
+// Proves the transaction side of the coordinator's pure core (coordinator/core.ts): a program that
+// reads takes its locks and asks for a read before any PREPARE, then fails, answers (read-only) or
+// prepares the writes it evaluated; a reading transaction times out, aborts when a replica leaves
+// the in-sync set, and gets no answer to an outcome query. Exactly once: a retry of a running
+// request joins it, a retry of a committed one gets the original result without a new transaction
+// (also after a restart, from the log or from a compacted log), a retry of a failed one runs again,
+// and committed requests are forgotten after requestIdRetentionMs or past requestIdsRememberedMax.
+// txn-status answers by transaction id and by request id. The commit record's `remember` and the
+// "remembered" record round-trip through their encoding (coordinator/records.ts); a malformed one
+// is DATA_LOSS.
+//
+// How: as in coordinator-core.test.ts, a core with participants r1, r2, r3 is fed one input at a
+// time with an explicit nowMs, and each Ready is inspected. The small driver below is this file's
+// own (step/tick mirror the ones in coordinator-core.test.ts, which are not exported).
+import { describe, expect, it } from "vitest";
+import { Code, DataLoss } from "../../common/errors";
+import { limits } from "../../common/limits";
+import type { KeyState, Operation, Program } from "../../common/txn";
+import { CoordinatorCore, newReady, type Input, type OnConflict, type Ready, type RecoveredCoordinator, type TxnStatus, type WriteResult } from "../../coordinator/core";
+import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecord, type RememberedCommit } from "../../coordinator/records";
+import { recoverCoordinator } from "../../coordinator/recovery";
+
+const PARTICIPANTS = ["r1", "r2", "r3"] as const;
+const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null };
+const b = (text: string): Buffer => Buffer.from(text, "utf8");
+
+function newCore(onConflict: OnConflict = "abort", recovered: RecoveredCoordinator = FRESH, nowMs = 0): CoordinatorCore {
+  return new CoordinatorCore({ participants: [...PARTICIPANTS], onConflict, minInSync: 2 }, recovered, nowMs);
+}
+
+function step(core: CoordinatorCore, input: Input): Ready {
+  const out = newReady();
+  core.step(input, out);
+  return out;
+}
+
+function incr(key: string, delta: number, min: number | null = null): Operation {
+  return { kind: "incr", key, delta, min, max: null, mustExist: false };
+}
+
+function prog(then: Operation[], conditions: Program["conditions"] = [], otherwise: Operation[] | null = null): Program {
+  return { conditions, then, otherwise };
+}
+
+function txn(core: CoordinatorCore, reqId: number, program: Program, requestId: string | null = null, nowMs = 0): Ready {
+  return step(core, { kind: "txn", reqId, requestId, program, nowMs });
+}
+
+function readResult(core: CoordinatorCore, txnId: string, states: Record<string, KeyState> | null, nowMs = 0, reason = ""): Ready {
+  return step(core, { kind: "read-result", txnId, states: states === null ? null : new Map(Object.entries(states)), reason, nowMs });
+}
+
+/** The one read a Ready asks for. */
+function readOf(ready: Ready): { txnId: string; keys: readonly string[] } {
+  expect(ready.reads).toHaveLength(1);
+  return ready.reads[0]!;
+}
+
+function prepareTxnId(ready: Ready): string {
+  const ids = new Set(ready.send.filter((m) => m.kind === "prepare").map((m) => m.txnId));
+  expect(ids.size).toBe(1);
+  return [...ids][0]!;
+}
+
+/** Every participant votes YES at nowMs; returns the Ready of the decision. */
+function voteAll(core: CoordinatorCore, txnId: string, nowMs = 0): Ready {
+  let last = newReady();
+  for (const replicaId of PARTICIPANTS) last = step(core, { kind: "votes", replicaId, votes: [{ txnId, vote: "yes" }], nowMs });
+  return last;
+}
+
+/** Every participant acknowledges at nowMs; returns the Readys, concatenated. */
+function ackAll(core: CoordinatorCore, txnId: string, nowMs = 0): Ready {
+  const all = newReady();
+  for (const replicaId of PARTICIPANTS) {
+    const ready = step(core, { kind: "acks", replicaId, txnIds: [txnId], nowMs });
+    all.persist.push(...ready.persist);
+    all.replies.push(...ready.replies);
+    all.send.push(...ready.send);
+  }
+  return all;
+}
+
+/** A timer tick, every replica answering its health checks. */
+function tick(core: CoordinatorCore, nowMs: number): Ready {
+  for (const replicaId of PARTICIPANTS) step(core, { kind: "health", replicaId, ok: true, nowMs });
+  return step(core, { kind: "tick", nowMs });
+}
+
+function status(core: CoordinatorCore, id: string, nowMs = 0): TxnStatus {
+  const ready = step(core, { kind: "txn-status", reqId: 99, id, nowMs });
+  expect(ready.statuses).toHaveLength(1);
+  expect(ready.statuses[0]!.reqId).toBe(99);
+  return ready.statuses[0]!.status;
+}
+
+function failure(result: WriteResult): { code: number; message: string } {
+  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** The forced COMMIT records of a Ready. */
+function commitRecords(ready: Ready): Extract<CoordinatorRecord, { kind: "commit" }>[] {
+  return ready.persist.flatMap(({ record }) => (record.kind === "commit" ? [record] : []));
+}
+
+/** Runs an increment of "c" by delta over a stored value to the end: read, prepare, commit, acks. */
+function commitIncr(core: CoordinatorCore, reqId: number, requestId: string | null, stored: KeyState, nowMs = 0): { txnId: string; decision: Ready; reply: WriteResult } {
+  const { txnId } = readOf(txn(core, reqId, prog([incr("c", 5)]), requestId, nowMs));
+  expect(prepareTxnId(readResult(core, txnId, { c: stored }, nowMs))).toBe(txnId);
+  const decision = voteAll(core, txnId, nowMs);
+  const acked = ackAll(core, txnId, nowMs);
+  expect(acked.replies).toHaveLength(1);
+  return { txnId, decision, reply: acked.replies[0]!.result };
+}
+
+/** Encodes and decodes every persisted record, as a restart from the log does. */
+function throughTheLog(records: readonly CoordinatorRecord[]): CoordinatorRecord[] {
+  return records.map((record, i) => decodeCoordinatorRecord(encodeCoordinatorRecord(record), i + 1));
+}
+
+function restart(records: readonly CoordinatorRecord[], nowMs: number, onConflict: OnConflict = "abort"): CoordinatorCore {
+  return newCore(onConflict, recoverCoordinator(throughTheLog(records)), nowMs);
+}
+
+describe("CoordinatorCore: the reading phase", () => {
+  it("a program that reads locks every key it names and asks to read only the keys it needs, before any PREPARE", () => {
+    const core = newCore();
+    const ready = txn(core, 1, prog([incr("c", 1), { kind: "put", key: "log", value: b("x") }], [{ key: "v", target: "exists", exists: true }]));
+    const read = readOf(ready);
+    expect(read.keys).toEqual(["c", "v"]);
+    expect(read.txnId.startsWith("1.")).toBe(true);
+    expect(ready.send).toEqual([]);
+    expect(ready.persist).toEqual([]);
+    expect(ready.replies).toEqual([]);
+    expect(core.lockedKeyCount()).toBe(3);
+    expect(core.inFlight().map((t) => t.phase)).toEqual(["reading"]);
+  });
+
+  it("a failed condition replies FAILED_PRECONDITION, releases the locks, and sends neither PREPARE nor ABORT", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([{ kind: "put", key: "k", value: b("new") }], [{ key: "k", target: "version", op: "=", version: 3 }])));
+    const ready = readResult(core, txnId, { k: { value: b("old"), version: 4 } });
+    expect(ready.send).toEqual([]);
+    expect(ready.persist).toEqual([]);
+    expect(ready.replies).toHaveLength(1);
+    expect(ready.replies[0]!.reqId).toBe(1);
+    const { code, message } = failure(ready.replies[0]!.result);
+    expect(code).toBe(Code.FAILED_PRECONDITION);
+    expect(message).toContain("condition 0 failed");
+    expect(message).toContain("its version is 4");
+    expect(core.lockedKeyCount()).toBe(0);
+    expect(core.inFlight()).toEqual([]);
+  });
+
+  it("an increment past its bound replies FAILED_PRECONDITION with nothing sent", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("stock", -3, 0)])));
+    const ready = readResult(core, txnId, { stock: { value: b("2"), version: 1 } });
+    expect(ready.send).toEqual([]);
+    expect(failure(ready.replies[0]!.result).code).toBe(Code.FAILED_PRECONDITION);
+    expect(core.lockedKeyCount()).toBe(0);
+  });
+
+  it("a read-only transaction replies ok with commitSeq 0 and its outcome, with no PREPARE and nothing logged", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([{ kind: "get", key: "a" }, { kind: "get", key: "b" }])));
+    const ready = readResult(core, txnId, { a: { value: b("A"), version: 2 }, b: null });
+    expect(ready.send).toEqual([]);
+    expect(ready.persist).toEqual([]);
+    expect(ready.replies).toEqual([
+      {
+        reqId: 1,
+        result: {
+          ok: true,
+          commitSeq: 0,
+          txnId,
+          outcome: {
+            branch: "then",
+            results: [
+              { kind: "get", key: "a", state: { value: b("A"), version: 2 } },
+              { kind: "get", key: "b", state: null },
+            ],
+          },
+        },
+      },
+    ]);
+    expect(core.lockedKeyCount()).toBe(0);
+    expect(core.lastSeq()).toBe(0);
+  });
+
+  it("a program with writes sends PREPARE with the evaluated writes to every participant, and commits them with its outcome", () => {
+    const core = newCore();
+    const program = prog([incr("c", 5), { kind: "put", key: "d", value: b("x") }], [{ key: "c", target: "exists", exists: true }], [{ kind: "put", key: "e", value: b("else") }]);
+    const { txnId } = readOf(txn(core, 1, program));
+    const ready = readResult(core, txnId, { c: { value: b("10"), version: 3 } });
+    const prepares = ready.send.filter((m) => m.kind === "prepare");
+    expect(prepares.map((m) => m.to).sort()).toEqual([...PARTICIPANTS]);
+    for (const message of prepares) {
+      expect(message).toMatchObject({
+        txnId,
+        writes: [
+          { key: "c", value: b("15") },
+          { key: "d", value: b("x") },
+        ],
+        participants: [...PARTICIPANTS],
+      });
+    }
+    expect(ready.replies).toEqual([]);
+    expect(core.inFlight()[0]!.phase).toBe("preparing");
+    expect(voteAll(core, txnId).persist).toHaveLength(1);
+    const { replies } = ackAll(core, txnId);
+    expect(replies).toEqual([
+      {
+        reqId: 1,
+        result: {
+          ok: true,
+          commitSeq: 1,
+          txnId,
+          outcome: {
+            branch: "then",
+            results: [
+              { kind: "incr", key: "c", value: 15 },
+              { kind: "put", key: "d" },
+            ],
+          },
+        },
+      },
+    ]);
+  });
+
+  it("the else branch's writes are prepared when a condition fails", () => {
+    const core = newCore();
+    const program = prog([{ kind: "put", key: "t", value: b("then") }], [{ key: "c", target: "exists", exists: true }], [{ kind: "put", key: "e", value: b("else") }]);
+    const { txnId } = readOf(txn(core, 1, program));
+    const ready = readResult(core, txnId, { c: null });
+    for (const message of ready.send) expect(message).toMatchObject({ kind: "prepare", writes: [{ key: "e", value: b("else") }] });
+    expect(ready.send).toHaveLength(3);
+  });
+
+  it("a failed read (states null) aborts with UNAVAILABLE naming the reason, sends no ABORT, and frees the keys", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 1)])));
+    const ready = readResult(core, txnId, null, 0, "replica r2: deadline exceeded");
+    expect(ready.send).toEqual([]);
+    const { code, message } = failure(ready.replies[0]!.result);
+    expect(code).toBe(Code.UNAVAILABLE);
+    expect(message).toContain("replica r2: deadline exceeded");
+    expect(message).toContain("nothing was written");
+    expect(core.lockedKeyCount()).toBe(0);
+  });
+
+  it("times a reading transaction out at prepareTimeoutMs with UNAVAILABLE naming the limit; a late read is ignored", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 1)]), null, 1000));
+    expect(tick(core, 1000 + limits.prepareTimeoutMs - 1).replies).toEqual([]);
+    const ready = tick(core, 1000 + limits.prepareTimeoutMs);
+    expect(ready.send).toEqual([]);
+    const { code, message } = failure(ready.replies[0]!.result);
+    expect(code).toBe(Code.UNAVAILABLE);
+    expect(message).toContain("prepareTimeoutMs");
+    expect(core.lockedKeyCount()).toBe(0);
+    const late = readResult(core, txnId, { c: null }, 1000 + limits.prepareTimeoutMs + 1);
+    expect(late).toEqual(newReady());
+  });
+
+  it("a replica leaving the in-sync set aborts a reading transaction (UNAVAILABLE), with no ABORT sent", () => {
+    const core = newCore();
+    for (const replicaId of PARTICIPANTS) step(core, { kind: "health", replicaId, ok: true, nowMs: 0 });
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 1)])));
+    const ready = step(core, { kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 10 });
+    expect(ready.persist.map(({ record }) => record.kind)).toEqual(["membership"]);
+    expect(ready.send).toEqual([]);
+    const { code, message } = failure(ready.replies[0]!.result);
+    expect(code).toBe(Code.UNAVAILABLE);
+    expect(message).toContain("replica r3 left the in-sync set");
+    expect(core.inFlight()).toEqual([]);
+    expect(readResult(core, txnId, { c: null }, 11).send).toEqual([]);
+  });
+
+  it("gives no answer to an outcome query for a transaction still reading", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 1)])));
+    const ready = step(core, { kind: "outcome-query", queryId: 5, txnIds: [txnId], nowMs: 0 });
+    expect(ready.outcomes).toEqual([{ queryId: 5, outcomes: [] }]);
+    expect(core.inFlight()[0]!.phase).toBe("reading");
+  });
+
+  it("holds its keys while reading: with onConflict abort a write to one of them is refused naming the phase", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 1)])));
+    const ready = step(core, { kind: "write", reqId: 2, writes: [{ key: "c", value: b("7") }], nowMs: 0 });
+    const { code, message } = failure(ready.replies[0]!.result);
+    expect(code).toBe(Code.ABORTED);
+    expect(message).toContain(`transaction ${txnId} (reading)`);
+  });
+});
+
+describe("CoordinatorCore: a retry of a running request joins it", () => {
+  it("while reading: no second read or transaction; both calls get the same reply", () => {
+    const core = newCore();
+    const first = txn(core, 1, prog([{ kind: "get", key: "g" }]), "req-1");
+    const { txnId } = readOf(first);
+    const retry = txn(core, 2, prog([{ kind: "get", key: "g" }]), "req-1");
+    expect(retry).toEqual(newReady());
+    expect(core.inFlight()).toHaveLength(1);
+    const ready = readResult(core, txnId, { g: { value: b("v"), version: 1 } });
+    expect(ready.replies.map((r) => r.reqId)).toEqual([1, 2]);
+    expect(ready.replies[1]!.result).toEqual(ready.replies[0]!.result);
+    expect(ready.replies[0]!.result).toMatchObject({ ok: true, txnId, commitSeq: 0 });
+  });
+
+  it("while preparing (a write with a request id): one PREPARE round; both calls get the commit", () => {
+    const core = newCore();
+    const txnId = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-w", nowMs: 0 }));
+    const retry = step(core, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-w", nowMs: 1 });
+    expect(retry).toEqual(newReady());
+    voteAll(core, txnId);
+    const { replies } = ackAll(core, txnId);
+    expect(replies.map((r) => r.reqId)).toEqual([1, 2]);
+    expect(replies[0]!.result).toEqual({ ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "k" }] } });
+    expect(replies[1]!.result).toEqual(replies[0]!.result);
+  });
+
+  it("while committing (before the reply): the retry waits for the same reply", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-c"));
+    readResult(core, txnId, { c: null });
+    voteAll(core, txnId);
+    expect(txn(core, 2, prog([incr("c", 5)]), "req-c")).toEqual(newReady());
+    const { replies } = ackAll(core, txnId);
+    expect(replies.map((r) => r.reqId)).toEqual([1, 2]);
+    expect(replies[1]!.result).toEqual(replies[0]!.result);
+    expect(replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1, outcome: { results: [{ kind: "incr", value: 5 }] } });
+  });
+
+  it("while queued behind a lock (onConflict wait): it starts once, and both calls get the same reply", () => {
+    const core = newCore("wait");
+    const holder = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "c", value: b("10") }], nowMs: 0 }));
+    expect(txn(core, 2, prog([incr("c", 5)]), "req-q")).toEqual(newReady());
+    expect(txn(core, 3, prog([incr("c", 5)]), "req-q")).toEqual(newReady());
+    voteAll(core, holder);
+    const released = ackAll(core, holder);
+    // The holder's reply, and the queued request starts: one read.
+    expect(released.replies.map((r) => r.reqId)).toEqual([1]);
+    expect(core.inFlight().filter((t) => t.phase === "reading")).toHaveLength(1);
+    const queued = core.inFlight().find((t) => t.phase === "reading")!.txnId;
+    readResult(core, queued, { c: { value: b("10"), version: 1 } });
+    voteAll(core, queued);
+    const { replies } = ackAll(core, queued);
+    expect(replies.map((r) => r.reqId)).toEqual([2, 3]);
+    expect(replies[1]!.result).toEqual(replies[0]!.result);
+    expect(replies[0]!.result).toMatchObject({ ok: true, commitSeq: 2, txnId: queued, outcome: { results: [{ kind: "incr", key: "c", value: 15 }] } });
+  });
+
+  it("while queued, a lock-wait timeout answers both calls with ABORTED, and a later retry runs anew", () => {
+    const core = newCore("wait");
+    const holder = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "c", value: b("10") }], nowMs: 0 }));
+    // The holder is decided but one ack is missing: it keeps the lock past lockWaitTimeoutMs.
+    voteAll(core, holder);
+    step(core, { kind: "acks", replicaId: "r1", txnIds: [holder], nowMs: 0 });
+    txn(core, 2, prog([incr("c", 5)]), "req-t");
+    txn(core, 3, prog([incr("c", 5)]), "req-t");
+    const ready = tick(core, limits.lockWaitTimeoutMs);
+    const waiters = ready.replies.filter((r) => r.reqId !== 1);
+    expect(waiters.map((r) => r.reqId)).toEqual([2, 3]);
+    for (const { result } of waiters) expect(failure(result).code).toBe(Code.ABORTED);
+    expect(status(core, "req-t").state).toBe("aborted");
+    ackAll(core, holder, limits.lockWaitTimeoutMs);
+    expect(readOf(txn(core, 4, prog([incr("c", 5)]), "req-t", limits.lockWaitTimeoutMs)).keys).toEqual(["c"]);
+  });
+});
+
+describe("CoordinatorCore: a retry of a committed request gets the original result", () => {
+  it("the COMMIT record remembers the request: txnId, requestId, commitSeq, outcome and the decision time", () => {
+    const core = newCore();
+    const { txnId, decision } = commitIncr(core, 1, "req-1", { value: b("10"), version: 4 }, 777);
+    expect(commitRecords(decision)).toEqual([
+      {
+        kind: "commit",
+        txnId,
+        commitSeq: 1,
+        participants: [...PARTICIPANTS],
+        keys: ["c"],
+        remember: { txnId, requestId: "req-1", commitSeq: 1, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 15 }] }, atMs: 777 },
+      },
+    ]);
+    expect(decision.persist[0]!.force).toBe(true);
+  });
+
+  it("a blind write remembers no outcome (null); one without a request id is remembered by its txn id", () => {
+    const core = newCore();
+    const txnId = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-b", nowMs: 5 }));
+    expect(commitRecords(voteAll(core, txnId, 5))[0]!.remember).toEqual({ txnId, requestId: "req-b", commitSeq: 1, outcome: null, atMs: 5 });
+    const anon = prepareTxnId(step(core, { kind: "write", reqId: 2, writes: [{ key: "j", value: b("v") }], nowMs: 6 }));
+    expect(commitRecords(voteAll(core, anon, 6))[0]!.remember).toEqual({ txnId: anon, requestId: null, commitSeq: 2, outcome: null, atMs: 6 });
+  });
+
+  it("after the commit, a retry is answered at once with the same commitSeq, txnId and outcome, and nothing is sent", () => {
+    const core = newCore();
+    const { txnId, reply } = commitIncr(core, 1, "req-1", { value: b("10"), version: 4 });
+    const retry = txn(core, 2, prog([incr("c", 5)]), "req-1", 100);
+    expect(retry.send).toEqual([]);
+    expect(retry.reads).toEqual([]);
+    expect(retry.persist).toEqual([]);
+    expect(retry.replies).toHaveLength(1);
+    expect(retry.replies[0]!.reqId).toBe(2);
+    expect(retry.replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 15 }] } });
+    expect(reply).toMatchObject({ ok: true, commitSeq: 1, txnId });
+    expect(core.inFlight()).toEqual([]);
+    expect(core.lastSeq()).toBe(1);
+  });
+
+  it("a retry of a committed blind write gets its results (from the request) and the original commitSeq", () => {
+    const core = newCore();
+    const writes = [
+      { key: "k", value: b("v") },
+      { key: "gone", value: null },
+    ];
+    const txnId = prepareTxnId(step(core, { kind: "write", reqId: 1, writes, requestId: "req-b", nowMs: 0 }));
+    voteAll(core, txnId);
+    ackAll(core, txnId);
+    const retry = step(core, { kind: "write", reqId: 2, writes, requestId: "req-b", nowMs: 1 });
+    expect(retry.send).toEqual([]);
+    expect(retry.replies[0]!.result).toMatchObject({
+      ok: true,
+      commitSeq: 1,
+      txnId,
+      outcome: {
+        branch: "then",
+        results: [
+          { kind: "put", key: "k" },
+          { kind: "del", key: "gone" },
+        ],
+      },
+    });
+  });
+
+  it("a retry after the reply at commitAckWaitMs, while acks are still missing, is answered at once", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-1"));
+    readResult(core, txnId, { c: null });
+    voteAll(core, txnId);
+    const replied = tick(core, limits.commitAckWaitMs);
+    expect(replied.replies.map((r) => r.reqId)).toEqual([1]);
+    expect(core.inFlight()[0]!.phase).toBe("committing");
+    const retry = txn(core, 2, prog([incr("c", 5)]), "req-1", limits.commitAckWaitMs + 1);
+    expect(retry.send).toEqual([]);
+    expect(retry.replies[0]!.result).toEqual(expect.objectContaining({ ok: true, commitSeq: 1, txnId }));
+  });
+
+  it("after an abort (a NO vote), a retry with the same request id runs as a new transaction", () => {
+    const core = newCore();
+    const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-a", nowMs: 0 }));
+    const aborted = step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId: first, vote: "no", reason: "disk full" }], nowMs: 0 });
+    expect(failure(aborted.replies[0]!.result).code).toBe(Code.ABORTED);
+    const retry = step(core, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-a", nowMs: 1 });
+    const second = prepareTxnId(retry);
+    expect(second).not.toBe(first);
+    expect(retry.replies).toEqual([]);
+  });
+
+  it("after a failed condition, a retry reads again (and may now succeed)", () => {
+    const core = newCore();
+    const cas = prog([{ kind: "put", key: "k", value: b("new") }], [{ key: "k", target: "version", op: "=", version: 2 }]);
+    const { txnId: first } = readOf(txn(core, 1, cas, "req-cas"));
+    expect(failure(readResult(core, first, { k: { value: b("x"), version: 1 } }).replies[0]!.result).code).toBe(Code.FAILED_PRECONDITION);
+    const { txnId: second } = readOf(txn(core, 2, cas, "req-cas"));
+    expect(second).not.toBe(first);
+    expect(prepareTxnId(readResult(core, second, { k: { value: b("x"), version: 2 } }))).toBe(second);
+  });
+});
+
+describe("CoordinatorCore: exactly once across a restart", () => {
+  it("a retry of a request committed before the restart returns the original result, from the log", () => {
+    const core = newCore();
+    const log: CoordinatorRecord[] = [core.startRecord()];
+    // A transaction with a get of a binary value and of an absent key, and an increment.
+    const program = prog([{ kind: "get", key: "bin" }, { kind: "get", key: "none" }, incr("c", 5)]);
+    const { txnId } = readOf(txn(core, 1, program, "req-r"));
+    const binary = Buffer.from([0, 255, 1, 128]);
+    readResult(core, txnId, { bin: { value: binary, version: 3 }, none: null, c: { value: b("1"), version: 2 } });
+    log.push(...voteAll(core, txnId, 50).persist.map((p) => p.record));
+    const acked = ackAll(core, txnId, 50);
+    log.push(...acked.persist.map((p) => p.record));
+    expect(log.map((r) => r.kind)).toEqual(["start", "commit", "end"]);
+    const original = acked.replies[0]!.result;
+
+    const rebuilt = restart(log, 1000);
+    expect(rebuilt.epoch).toBe(2);
+    const retry = txn(rebuilt, 7, program, "req-r", 1000);
+    expect(retry.reads).toEqual([]);
+    expect(retry.send).toEqual([]);
+    expect(retry.replies).toHaveLength(1);
+    const result = retry.replies[0]!.result;
+    expect(result).toMatchObject({ ok: true, commitSeq: original.ok ? original.commitSeq : -1, txnId });
+    if (!result.ok || !original.ok) throw new Error("expected successes");
+    expect(result.outcome).toEqual(original.outcome);
+    expect(result.outcome!.results[0]).toEqual({ kind: "get", key: "bin", state: { value: binary, version: 3 } });
+    expect(status(rebuilt, "req-r", 1000)).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
+    expect(status(rebuilt, txnId, 1000)).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
+  });
+
+  it("a request whose COMMIT was logged but not acknowledged before the crash is answered from the log, while COMMIT is re-sent", () => {
+    const core = newCore();
+    const log: CoordinatorRecord[] = [core.startRecord()];
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-u"));
+    readResult(core, txnId, { c: null });
+    log.push(...voteAll(core, txnId).persist.map((p) => p.record));
+    const rebuilt = restart(log, 10);
+    expect(rebuilt.inFlight().map((t) => t.phase)).toEqual(["committing"]);
+    const retry = txn(rebuilt, 2, prog([incr("c", 5)]), "req-u", 10);
+    expect(retry.send).toEqual([]);
+    expect(retry.replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1, txnId, outcome: { results: [{ kind: "incr", key: "c", value: 5 }] } });
+  });
+
+  it("a request still preparing at the crash is presumed aborted: a retry runs anew in the new epoch", () => {
+    const core = newCore();
+    const log: CoordinatorRecord[] = [core.startRecord()];
+    const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-p", nowMs: 0 }));
+    const rebuilt = restart(log, 10);
+    expect(status(rebuilt, first, 10).state).toBe("aborted");
+    const second = prepareTxnId(step(rebuilt, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-p", nowMs: 10 }));
+    expect(second.startsWith("2.")).toBe(true);
+  });
+
+  it("a core rebuilt from liveRecords alone (compaction) still answers retries, and keeps what it forgot", () => {
+    const core = newCore();
+    const old = commitIncr(core, 1, "req-old", null, 0);
+    const recent = commitIncr(core, 2, "req-recent", { value: b("5"), version: 1 }, limits.requestIdRetentionMs / 2);
+    // A commit still waiting for an ack at compaction time.
+    const { txnId: pending } = readOf(txn(core, 3, prog([incr("p", 1)]), "req-pending", limits.requestIdRetentionMs / 2));
+    readResult(core, pending, { p: null }, limits.requestIdRetentionMs / 2);
+    voteAll(core, pending, limits.requestIdRetentionMs / 2);
+    // The oldest commit is forgotten at retention.
+    tick(core, limits.requestIdRetentionMs + 1);
+    const live = core.liveRecords();
+    const remembered = live.filter((r) => r.kind === "remembered");
+    expect(remembered).toHaveLength(1);
+    expect(remembered[0]).toMatchObject({ newestForgotten: old.txnId });
+    if (remembered[0]!.kind !== "remembered") throw new Error("unreachable");
+    expect(remembered[0]!.commits.map((c) => c.requestId)).toEqual(["req-recent", "req-pending"]);
+
+    const rebuilt = restart(live, limits.requestIdRetentionMs + 2);
+    const retry = txn(rebuilt, 4, prog([incr("c", 5)]), "req-recent", limits.requestIdRetentionMs + 2);
+    expect(retry.send).toEqual([]);
+    expect(retry.reads).toEqual([]);
+    expect(retry.replies[0]!.result).toMatchObject({ ok: true, commitSeq: 2, txnId: recent.txnId, outcome: { results: [{ kind: "incr", key: "c", value: 10 }] } });
+    const retryPending = txn(rebuilt, 5, prog([incr("p", 1)]), "req-pending", limits.requestIdRetentionMs + 2);
+    expect(retryPending.replies[0]!.result).toMatchObject({ ok: true, commitSeq: 3, txnId: pending });
+    expect(rebuilt.inFlight().map((t) => t.txnId)).toEqual([pending]);
+    // What was forgotten stays forgotten: its txn id is too old to say, and its request runs anew.
+    expect(status(rebuilt, old.txnId, limits.requestIdRetentionMs + 2).state).toBe("unknown");
+    expect(readOf(txn(rebuilt, 6, prog([incr("c", 5)]), "req-old", limits.requestIdRetentionMs + 2)).keys).toEqual(["c"]);
+  });
+
+  it("liveRecords of a core with nothing remembered still carries a remembered record (newestForgotten kept)", () => {
+    const recovered: RecoveredCoordinator = { ...FRESH, epoch: 4, newestForgotten: "3.17" };
+    const live = newCore("abort", recovered).liveRecords();
+    expect(live.filter((r) => r.kind === "remembered")).toEqual([{ kind: "remembered", commits: [], newestForgotten: "3.17" }]);
+    const rebuilt = restart(live, 0);
+    expect(status(rebuilt, "3.17").state).toBe("unknown");
+    expect(status(rebuilt, "3.18").state).toBe("aborted");
+  });
+
+  it("liveRecords splits many remembered commits over several records, and recovery reads them all back in order", () => {
+    const commits: RememberedCommit[] = Array.from({ length: 2500 }, (_, i) => ({ txnId: `1.${i + 1}`, requestId: `req-${i}`, commitSeq: i + 1, outcome: null, atMs: 0 }));
+    const core = newCore("abort", { ...FRESH, epoch: 2, lastCommitSeq: 2500, remembered: commits });
+    const remembered = core.liveRecords().filter((r) => r.kind === "remembered");
+    expect(remembered.map((r) => (r.kind === "remembered" ? r.commits.length : -1))).toEqual([1000, 1000, 500]);
+    const recovered = recoverCoordinator(throughTheLog(core.liveRecords()));
+    expect(recovered.remembered).toEqual(commits);
+    const rebuilt = newCore("abort", recovered, 1);
+    expect(step(rebuilt, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-2499", nowMs: 1 }).replies[0]!.result).toMatchObject({
+      ok: true,
+      commitSeq: 2500,
+      txnId: "1.2500",
+    });
+  });
+});
+
+describe("CoordinatorCore: how long committed requests are remembered", () => {
+  it("keeps a commit for requestIdRetentionMs, and forgets it on a tick past that: a retry then runs anew", () => {
+    const core = newCore();
+    const { txnId } = commitIncr(core, 1, "req-1", null, 1000);
+    tick(core, 1000 + limits.requestIdRetentionMs);
+    expect(status(core, "req-1")).toMatchObject({ state: "committed", txnId });
+    expect(txn(core, 2, prog([incr("c", 5)]), "req-1", 1000 + limits.requestIdRetentionMs).replies[0]!.result).toMatchObject({ ok: true, txnId });
+
+    tick(core, 1000 + limits.requestIdRetentionMs + 1);
+    expect(status(core, "req-1").state).toBe("unknown");
+    expect(status(core, txnId).state).toBe("unknown");
+    const retry = txn(core, 3, prog([incr("c", 5)]), "req-1", 1000 + limits.requestIdRetentionMs + 1);
+    expect(retry.replies).toEqual([]);
+    expect(readOf(retry).txnId).not.toBe(txnId);
+  });
+
+  it("a commit still owed past retention does not detach a later attempt of its request id: a retry of that attempt joins it", () => {
+    // Regression: every tick after commitAckWaitMs re-ran the committed transaction's reply, which
+    // ended "its" request id again, dropping a newer attempt's entry, so the next retry started a
+    // second transaction (an increment applied twice).
+    const core = newCore("wait");
+    for (const replicaId of PARTICIPANTS) step(core, { kind: "health", replicaId, ok: true, nowMs: 0 });
+    const { txnId: first } = readOf(txn(core, 1, prog([incr("c", 1)]), "req-1"));
+    readResult(core, first, { c: null });
+    voteAll(core, first);
+    for (const replicaId of ["r1", "r2"]) step(core, { kind: "acks", replicaId, txnIds: [first], nowMs: 0 });
+    // r3 goes down before it acknowledges: the commit stays owed to it, past the retention window.
+    step(core, { kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 1 });
+    const upTick = (nowMs: number): Ready => {
+      for (const replicaId of ["r1", "r2"]) step(core, { kind: "health", replicaId, ok: true, nowMs });
+      return step(core, { kind: "tick", nowMs });
+    };
+    const late = limits.requestIdRetentionMs + 10;
+    upTick(late);
+    expect(core.inFlight().map((t) => [t.txnId, t.phase])).toEqual([[first, "owed"]]);
+    // Forgotten, so a retry runs anew...
+    const { txnId: second } = readOf(txn(core, 2, prog([incr("c", 1)]), "req-1", late));
+    upTick(late + limits.tickMs);
+    // ...and a retry of that attempt, while it runs, joins it.
+    expect(txn(core, 3, prog([incr("c", 1)]), "req-1", late + limits.tickMs)).toEqual(newReady());
+    expect(status(core, "req-1").state).toBe("unknown");
+    const now = late + limits.tickMs;
+    readResult(core, second, { c: { value: b("1"), version: 1 } }, now);
+    for (const replicaId of ["r1", "r2"]) step(core, { kind: "votes", replicaId, votes: [{ txnId: second, vote: "yes" }], nowMs: now });
+    const done = newReady();
+    for (const replicaId of ["r1", "r2"]) {
+      const ready = step(core, { kind: "acks", replicaId, txnIds: [second], nowMs: now });
+      done.replies.push(...ready.replies);
+      done.reads.push(...ready.reads);
+    }
+    expect(done.reads).toEqual([]);
+    expect(done.replies.map((r) => r.reqId)).toEqual([2, 3]);
+    expect(done.replies[1]!.result).toEqual(done.replies[0]!.result);
+    expect(done.replies[0]!.result).toMatchObject({ ok: true, txnId: second, outcome: { results: [{ kind: "incr", key: "c", value: 2 }] } });
+  });
+
+  it("a failed attempt after retention stays aborted in txn-status while the earlier commit is still owed", () => {
+    const core = newCore();
+    for (const replicaId of PARTICIPANTS) step(core, { kind: "health", replicaId, ok: true, nowMs: 0 });
+    const { txnId: first } = readOf(txn(core, 1, prog([incr("c", -1, 0)]), "req-1"));
+    readResult(core, first, { c: { value: b("1"), version: 1 } });
+    voteAll(core, first);
+    for (const replicaId of ["r1", "r2"]) step(core, { kind: "acks", replicaId, txnIds: [first], nowMs: 0 });
+    step(core, { kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 1 });
+    const upTick = (nowMs: number): void => {
+      for (const replicaId of ["r1", "r2"]) step(core, { kind: "health", replicaId, ok: true, nowMs });
+      step(core, { kind: "tick", nowMs });
+    };
+    const late = limits.requestIdRetentionMs + 10;
+    upTick(late);
+    const { txnId: second } = readOf(txn(core, 2, prog([incr("c", -1, 0)]), "req-1", late));
+    expect(failure(readResult(core, second, { c: { value: b("0"), version: 2 } }, late).replies[0]!.result).code).toBe(Code.FAILED_PRECONDITION);
+    upTick(late + limits.tickMs);
+    expect(status(core, "req-1", late + limits.tickMs).state).toBe("aborted");
+  });
+
+  it("a restarted core forgets commits already past retention", () => {
+    const core = newCore();
+    const log: CoordinatorRecord[] = [core.startRecord()];
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-1"));
+    readResult(core, txnId, { c: null });
+    log.push(...voteAll(core, txnId, 0).persist.map((p) => p.record));
+    log.push(...ackAll(core, txnId, 0).persist.map((p) => p.record));
+    const rebuilt = restart(log, limits.requestIdRetentionMs + 1);
+    expect(status(rebuilt, "req-1").state).toBe("unknown");
+    expect(rebuilt.liveRecords().find((r) => r.kind === "remembered")).toEqual({ kind: "remembered", commits: [], newestForgotten: txnId });
+  });
+
+  it("holds at most requestIdsRememberedMax commits: past it, the oldest is forgotten", () => {
+    // Built through recovery, which remembers each commit as the live path does (one Map entry each),
+    // rather than by driving 200,000 transactions through the core.
+    const count = limits.requestIdsRememberedMax + 1;
+    const commits: RememberedCommit[] = Array.from({ length: count }, (_, i) => ({ txnId: `1.${i + 1}`, requestId: `req-${i + 1}`, commitSeq: i + 1, outcome: null, atMs: 0 }));
+    const core = newCore("abort", { ...FRESH, epoch: 2, lastCommitSeq: count, remembered: commits });
+    expect(status(core, "req-1").state).toBe("unknown");
+    expect(status(core, "1.1").state).toBe("unknown");
+    expect(status(core, "req-2")).toMatchObject({ state: "committed", txnId: "1.2" });
+    expect(status(core, `req-${count}`)).toMatchObject({ state: "committed", commitSeq: count });
+    const live = core.liveRecords().filter((r) => r.kind === "remembered");
+    expect(live.every((r) => r.kind === "remembered" && r.newestForgotten === "1.1")).toBe(true);
+    // One more commit on the live path pushes out the next oldest.
+    const txnId = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-new", nowMs: 0 }));
+    voteAll(core, txnId);
+    expect(status(core, "req-2").state).toBe("unknown");
+    expect(status(core, "req-3").state).toBe("committed");
+    expect(status(core, "req-new")).toMatchObject({ state: "committed", txnId });
+  });
+});
+
+describe("CoordinatorCore: txn-status", () => {
+  it("committed, by transaction id and by request id, from the decision on (before every ack)", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-s"));
+    readResult(core, txnId, { c: null });
+    voteAll(core, txnId);
+    expect(status(core, txnId)).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
+    expect(status(core, "req-s")).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
+    ackAll(core, txnId);
+    expect(status(core, txnId)).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
+    expect(status(core, "req-s")).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
+  });
+
+  it("unknown while in progress (reading or preparing), by transaction id and by request id", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-s"));
+    expect(status(core, txnId)).toMatchObject({ state: "unknown", txnId });
+    expect(status(core, txnId).message).toContain("reading");
+    expect(status(core, "req-s").state).toBe("unknown");
+    readResult(core, txnId, { c: null });
+    expect(status(core, txnId)).toMatchObject({ state: "unknown", txnId });
+    expect(status(core, txnId).message).toContain("preparing");
+    expect(status(core, "req-s").state).toBe("unknown");
+  });
+
+  it("unknown for a request queued behind a lock", () => {
+    const core = newCore("wait");
+    step(core, { kind: "write", reqId: 1, writes: [{ key: "c", value: b("1") }], nowMs: 0 });
+    txn(core, 2, prog([incr("c", 5)]), "req-q");
+    expect(status(core, "req-q").state).toBe("unknown");
+  });
+
+  it("aborted for a transaction id of this epoch, issued, that ended without a decision (presumed abort)", () => {
+    const core = newCore();
+    const txnId = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], nowMs: 0 }));
+    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId, vote: "no", reason: "no" }], nowMs: 0 });
+    expect(status(core, txnId)).toMatchObject({ state: "aborted", txnId, commitSeq: 0 });
+    // An id of an earlier epoch this core has no commit of is aborted too.
+    expect(status(core, "0.5").state).toBe("aborted");
+  });
+
+  it("unknown for a transaction id not issued yet (a later counter, or a later epoch)", () => {
+    const core = newCore();
+    const txnId = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], nowMs: 0 }));
+    expect(txnId).toBe("1.1");
+    expect(status(core, "1.2").state).toBe("unknown");
+    expect(status(core, "1.2").message).toContain("no transaction 1.2 was started yet");
+    expect(status(core, "2.1").state).toBe("unknown");
+  });
+
+  it("aborted for a request id whose last attempt failed, with the reason; unknown for a request id never seen", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 1, 0)]), "req-f"));
+    readResult(core, txnId, { c: { value: b("-5"), version: 1 } });
+    const failed = status(core, "req-f");
+    expect(failed.state).toBe("aborted");
+    expect(failed.message).toContain("below the minimum 0");
+    const never = status(core, "req-never");
+    expect(never.state).toBe("unknown");
+    expect(never.message).toContain("requestIdRetentionMs");
+  });
+
+  it("a request that failed and then committed on a retry is committed", () => {
+    const core = newCore();
+    const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-x", nowMs: 0 }));
+    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId: first, vote: "no", reason: "no" }], nowMs: 0 });
+    expect(status(core, "req-x").state).toBe("aborted");
+    const second = prepareTxnId(step(core, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-x", nowMs: 1 }));
+    expect(status(core, "req-x").state).toBe("unknown");
+    voteAll(core, second, 1);
+    expect(status(core, "req-x")).toMatchObject({ state: "committed", txnId: second });
+  });
+});
+
+describe("coordinator records: remembered commits", () => {
+  const binary = Buffer.from([0, 1, 2, 250, 255]);
+  const withOutcome: RememberedCommit = {
+    txnId: "3.9",
+    requestId: "req-ключ",
+    commitSeq: 1235,
+    atMs: 1_700_000_000_000,
+    outcome: {
+      branch: "else",
+      results: [
+        { kind: "get", key: "bin", state: { value: binary, version: 17 } },
+        { kind: "get", key: "absent", state: null },
+        { kind: "get", key: "empty", state: { value: Buffer.alloc(0), version: 2 } },
+        { kind: "incr", key: "n", value: -42 },
+        { kind: "put", key: "p" },
+        { kind: "del", key: "d" },
+      ],
+    },
+  };
+  const blind: RememberedCommit = { txnId: "3.10", requestId: null, commitSeq: 1236, atMs: 5, outcome: null };
+
+  it.each<[string, CoordinatorRecord]>([
+    ["commit with a remembered outcome", { kind: "commit", txnId: "3.9", commitSeq: 1235, participants: [...PARTICIPANTS], keys: ["absent", "bin", "d", "empty", "n", "p"], remember: withOutcome }],
+    ["commit of blind writes without a request id", { kind: "commit", txnId: "3.10", commitSeq: 1236, participants: ["r1"], keys: ["k"], remember: blind }],
+    ["commit with a then branch and no results", { kind: "commit", txnId: "3.11", commitSeq: 1, participants: ["r1"], keys: [], remember: { ...blind, outcome: { branch: "then", results: [] } } }],
+    ["remembered", { kind: "remembered", commits: [withOutcome, blind], newestForgotten: "2.77" }],
+    ["remembered with nothing forgotten", { kind: "remembered", commits: [], newestForgotten: null }],
+  ])("round-trips a %s record", (_name, record) => {
+    expect(decodeCoordinatorRecord(encodeCoordinatorRecord(record), 1)).toEqual(record);
+  });
+
+  it("a commit record without remember (an older log) decodes without one", () => {
+    const decoded = decodeCoordinatorRecord(Buffer.from('{"k":"c","t":"1.1","q":1,"p":["r1"],"y":["a"]}', "utf8"), 1);
+    expect(decoded).toEqual({ kind: "commit", txnId: "1.1", commitSeq: 1, participants: ["r1"], keys: ["a"] });
+    expect("remember" in decoded).toBe(false);
+  });
+
+  const commit = (r: string): string => `{"k":"c","t":"1.1","q":1,"p":["r1"],"y":["a"],"r":${r}}`;
+  it.each([
+    ["a remember that is not a list", commit('{"t":"1.1"}')],
+    ["a remember of four fields", commit('["1.1",null,1,0]')],
+    ["a remember with a numeric txn id", commit("[11,null,1,0,null]")],
+    ["a remember with a numeric request id", commit('["1.1",5,1,0,null]')],
+    ["a remember with a text commitSeq", commit('["1.1",null,"1",0,null]')],
+    ["a remember without atMs", commit('["1.1",null,1,null,null]')],
+    ["an outcome with an unknown branch", commit('["1.1",null,1,0,["x",[]]]')],
+    ["an outcome whose results are not a list", commit('["1.1",null,1,0,["t",{}]]')],
+    ["a result of an unknown kind", commit('["1.1",null,1,0,["t",[["z","a"]]]]')],
+    ["a result without a key", commit('["1.1",null,1,0,["t",[["p"]]]]')],
+    ["an incr result with a text value", commit('["1.1",null,1,0,["t",[["i","a","5"]]]]')],
+    ["a get result with a numeric value", commit('["1.1",null,1,0,["t",[["g","a",5,1]]]]')],
+    ["a get result without a version", commit('["1.1",null,1,0,["t",[["g","a","AA=="]]]]')],
+    ["a remembered record whose commits are not a list", '{"k":"r","c":{},"f":null}'],
+    ["a remembered record with a malformed commit", '{"k":"r","c":[["1.1"]],"f":null}'],
+    ["a remembered record with a numeric newestForgotten", '{"k":"r","c":[],"f":3}'],
+    ["a remembered record without newestForgotten", '{"k":"r","c":[]}'],
+  ])("throws DataLoss on %s", (_name, text) => {
+    const decode = (): CoordinatorRecord => decodeCoordinatorRecord(Buffer.from(text, "utf8"), 31);
+    expect(decode).toThrow(DataLoss);
+    expect(decode).toThrow(/record 31/);
+  });
+});
