@@ -35,6 +35,8 @@ export class SimLog {
   private tornTail: Buffer | null = null;
   forces = 0;
   rewrites = 0;
+  /** Records the last rewrite left (what a compaction keeps: a replica's decisions grow with the run). */
+  recordsAtRewrite = 0;
 
   constructor(readonly name: string) {}
 
@@ -74,6 +76,7 @@ export class SimLog {
     this.durableCount = this.frames.length;
     this.tornTail = null;
     this.rewrites += 1;
+    this.recordsAtRewrite = this.frames.length;
   }
 
   /** A crash: keeps what is durable and a random prefix of the rest; the next frame may be torn. */

@@ -30,6 +30,7 @@ import {
   type VoteResult,
 } from "../../replica/core";
 import { decodeReplicaRecord, encodeReplicaRecord } from "../../replica/records";
+import { peerQueries } from "../../replica/peer-queries";
 import { recoverReplica } from "../../replica/recovery";
 import type { Ledger } from "./checks";
 import { SimLog, SimStore, type VersionedEntry } from "./disk";
@@ -47,6 +48,12 @@ export const mutations = [
   "recovery-prepared-as-aborted",
   /** A catching-up replica skips the deletions (tombstones) it copies. */
   "catch-up-skips-deletions",
+  /**
+   * The real bug the simulator found (fixed in replica/peer-queries.ts), put back: a replica in
+   * doubt asks each peer about all its in-doubt transactions, including ones that peer took no
+   * part in. Kept so that the regression seed can be shown to still reach that path.
+   */
+  "peer-query-about-all",
 ] as const;
 export type Mutation = (typeof mutations)[number];
 
@@ -58,7 +65,7 @@ export interface ClusterConfig {
   readonly onConflict: OnConflict;
   readonly minInSync: number;
   readonly mutation: Mutation;
-  /** Compact a log once it holds this many records. */
+  /** Compact a log once it grew by this many records since its last compaction (as production's --compact-log-bytes, scaled down). */
   readonly compactRecords: number;
   /** Rows per catch-up Fetch page (small, so that a catch-up takes several pages). */
   readonly fetchRowsMax: number;
@@ -135,6 +142,9 @@ export class ReplicaNode {
       decided = [...decided, ...prepared.map((txn) => ({ txnId: txn.txnId, decided: { outcome: "abort" as const } }))];
       prepared = [];
     }
+    if (recovered.prepared.length > 0) world.count("replica-recovered-in-doubt");
+    if (recovered.redo.length > 0) world.count("replica-redo");
+    if (replayed.tornBytes > 0) world.count("torn-tail-dropped");
     this.core = new ParticipantCore({ prepared, decided, newestForgotten: recovered.newestForgotten, nowMs: world.nowMs });
     this.pending = new Map();
     this.queryInFlight = false;
@@ -195,6 +205,7 @@ export class ReplicaNode {
         case "abort":
         case "refuse":
           ledger.replicaDecided(this.id, record.txnId, "abort");
+          if (record.kind === "refuse") world.count("peer-refusal");
           break;
         case "prepare":
         case "committed":
@@ -204,7 +215,12 @@ export class ReplicaNode {
           assertNever(record);
       }
     }
+    for (const input of inputs) {
+      if (input.kind === "peer-answers" && ready.persist.length > 0) world.count("settled-by-peer");
+      if (input.kind === "outcome" && ready.persist.length > 0) world.count("settled-by-outcome-query");
+    }
     if (!world.tracing) return;
+    if (inputs.every((input) => input.kind === "tick") && ready.persist.length === 0 && ready.replies.length === 0 && ready.queries.length === 0) return;
     const what = inputs.map((input) => describeReplicaInput(input)).join(" ");
     const persist = ready.persist.map((record) => `${record.kind} ${record.txnId}`).join(", ");
     world.trace(`${this.id} turn: ${what}${persist ? ` | log ${persist}` : ""}${ready.queries.length ? ` | ask [${ready.queries.join(" ")}]` : ""}`);
@@ -229,7 +245,7 @@ export class ReplicaNode {
   }
 
   private maintain(): void {
-    if (this.log.recordCount < this.cluster().config.compactRecords) return;
+    if (this.log.recordCount < this.log.recordsAtRewrite + this.cluster().config.compactRecords) return;
     // As replica/server.ts: the commits about to leave the log must be durable in SQLite first.
     this.store.checkpoint();
     const before = this.log.recordCount;
@@ -304,6 +320,7 @@ export class ReplicaNode {
   }
 
   serveRead(keys: readonly string[], respond: (rows: ReturnType<SimStore["read"]>) => void, fail: (code: CodeValue, reason: string) => void): void {
+    if (keys.some((key) => this.core!.lockHolder(key) !== undefined)) this.cluster().world.count("read-parked");
     this.call(
       (callId) => ({ kind: "read", callId, keys, nowMs: this.now() }),
       (reply) => {
@@ -378,6 +395,7 @@ export class ReplicaNode {
             this.store.checkpoint();
             this.catchingUp = false;
             world.trace(`${this.id} caught up from ${sourceId} since seq ${sinceSeq}: ${rowsCopied} rows`);
+            world.count("catch-up");
             respond(rowsCopied);
             return;
           }
@@ -396,6 +414,7 @@ export class ReplicaNode {
     if (this.queryInFlight) return;
     this.queryInFlight = true;
     const cluster = this.cluster();
+    cluster.world.count("outcome-query");
     cluster.world.call<OutcomeItem[]>(
       this.proc,
       coordinatorId,
@@ -415,19 +434,15 @@ export class ReplicaNode {
 
   private askPeers(txnIds: string[]): void {
     const cluster = this.cluster();
-    const asked = new Set(txnIds);
-    const participants = new Set(
-      this.core!.preparedTxns()
-        .filter((txn) => asked.has(txn.txnId))
-        .flatMap((txn) => txn.participants),
-    );
-    for (const peerId of cluster.config.replicaIds) {
-      if (peerId === this.id || !participants.has(peerId)) continue;
+    let queries = peerQueries(this.id, this.core!.preparedTxns(), txnIds);
+    if (cluster.config.mutation === "peer-query-about-all") queries = new Map([...queries.keys()].map((peerId) => [peerId, txnIds]));
+    for (const [peerId, peerTxnIds] of queries) {
+      cluster.world.count("peer-query");
       cluster.world.call<PeerState[]>(
         this.proc,
         peerId,
         limits.replicaCallTimeoutMs,
-        (_target, answer) => cluster.replicas.get(peerId)!.servePeerOutcome(txnIds, answer),
+        (_target, answer) => cluster.replicas.get(peerId)!.servePeerOutcome(peerTxnIds, answer),
         (result) => {
           if (!result.ok) return;
           this.exec!.push({ kind: "peer-answers", states: result.value, nowMs: this.now() });
@@ -510,6 +525,8 @@ export class CoordinatorNode {
     const replayed = this.log.replay();
     const records = replayed.records.map((payload, i) => decodeCoordinatorRecord(payload, replayed.firstLsn + i));
     const recovered = recoverCoordinator(records);
+    if (recovered.unfinished.length > 0) world.count("coordinator-recovered-unfinished");
+    if (replayed.tornBytes > 0) world.count("torn-tail-dropped");
     // A record that survived the crash is durable now, forced or not.
     for (const record of records) if (record.kind === "commit") cluster.ledger.decisionDurable(record.txnId, record.commitSeq);
     const core = new CoordinatorCore({ participants: config.replicaIds, onConflict: config.onConflict, minInSync: config.minInSync }, recovered, world.nowMs);
@@ -584,8 +601,15 @@ export class CoordinatorNode {
   private traceTurn(inputs: readonly CoordinatorInput[], ready: CoordinatorReady): void {
     const { world, ledger } = this.cluster();
     for (const message of ready.send) if (message.kind === "prepare") ledger.prepared(message.txnId, message.writes);
+    for (const { record } of ready.persist) {
+      if (record.kind === "membership") world.count(record.inSync.length < this.cluster().config.replicaIds.length ? "in-sync-set-shrank" : "in-sync-set-full-again");
+    }
     if (!world.tracing) return;
-    const what = inputs.map(describeCoordinatorInput).join(" ");
+    const what = inputs
+      .map(describeCoordinatorInput)
+      .filter((text) => text !== "")
+      .join(" ");
+    if (what === "" && ready.persist.length === 0 && ready.send.length === 0 && ready.replies.length === 0 && ready.outcomes.length === 0) return;
     const persist = ready.persist.map(({ record }) => (record.kind === "membership" ? `membership in-sync=${record.inSync.join(",")}` : record.kind === "start" ? "start" : `${record.kind} ${record.txnId}`));
     const sends = ready.send.map((message) => `${message.kind}${message.kind === "catch-up" ? `(${message.sourceId}>=${message.sinceSeq})` : ` ${message.txnId}`}->${message.to}`);
     const replies = ready.replies.map(({ reqId, result }) => `req${reqId}:${result.ok ? `ok@${result.commitSeq}` : `code${result.code}`}`);
@@ -611,7 +635,7 @@ export class CoordinatorNode {
   }
 
   private maintain(): void {
-    if (this.log.recordCount < this.cluster().config.compactRecords) return;
+    if (this.log.recordCount < this.log.recordsAtRewrite + this.cluster().config.compactRecords) return;
     const before = this.log.recordCount;
     this.log.rewrite(this.core!.liveRecords().map(encodeCoordinatorRecord));
     this.cluster().world.count("log-compacted");

@@ -100,7 +100,7 @@ function pickSettings(world: World): Settings {
     forceMsMax: prng.pick([0.5, 2, 8]),
     forceCrashProbability: prng.pick([0, 0.005, 0.02, 0.05]),
     faultMeanMs: prng.pick([150, 400, 1_000, 3_000]),
-    faultPhaseMs: prng.int(2_000, 6_000),
+    faultPhaseMs: prng.int(2_000, 12_000),
     fullRestart: prng.next() < 0.3,
   };
 }
