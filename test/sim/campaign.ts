@@ -1,9 +1,9 @@
 // Many seeds: run them (in this process, or spread over worker processes), and add up what they did
 // (steps, faults by kind, protocol paths taken) and how they failed (by check).
 import { fork } from "node:child_process";
-import { assert } from "../../common/assert";
+import { assert, assertNever } from "../../common/assert";
 import type { CheckName } from "./checks";
-import type { Mutation } from "./nodes";
+import { mutations, type Mutation } from "./nodes";
 import { formatFailure, runSeed, type RunResult } from "./run";
 
 export interface SeedSummary {
@@ -126,11 +126,19 @@ export function runSeedsParallel(
         child.send({ kind: "run", from: next, count: n, mutation } satisfies ToWorker);
         next += n;
       };
-      child.on("message", (message: FromWorker) => {
-        if (message.kind === "seed") {
-          tally.add(message.summary);
-          onSeed(message.summary);
-        } else feed();
+      child.on("message", (raw: unknown) => {
+        const message = decodeFromWorker(raw);
+        switch (message.kind) {
+          case "seed":
+            tally.add(message.summary);
+            onSeed(message.summary);
+            break;
+          case "idle":
+            feed();
+            break;
+          default:
+            assertNever(message);
+        }
       });
       child.on("exit", (code) => {
         live -= 1;
@@ -148,14 +156,39 @@ export function runSeedsParallel(
   });
 }
 
+/** Checks a message from a worker (our own process, but a boundary all the same). */
+function decodeFromWorker(raw: unknown): FromWorker {
+  const message = raw as Partial<Record<string, unknown>> | null;
+  if (message?.kind === "idle") return { kind: "idle" };
+  const summary = message?.summary as Partial<SeedSummary> | undefined;
+  assert(message?.kind === "seed" && typeof summary?.seed === "number" && typeof summary.steps === "number", `a worker sent ${JSON.stringify(raw)}`);
+  return { kind: "seed", summary: summary as SeedSummary };
+}
+
+function decodeToWorker(raw: unknown): ToWorker {
+  const message = raw as Partial<Record<string, unknown>> | null;
+  if (message?.kind === "exit") return { kind: "exit" };
+  assert(
+    message?.kind === "run" && typeof message.from === "number" && typeof message.count === "number" && (mutations as readonly unknown[]).includes(message.mutation),
+    `the campaign sent ${JSON.stringify(raw)}`,
+  );
+  return { kind: "run", from: message.from as number, count: message.count as number, mutation: message.mutation as Mutation };
+}
+
 /** The worker side: runs the chunks it is sent, one summary per seed. */
 export function serveAsWorker(): void {
-  process.on("message", (message: ToWorker) => {
-    if (message.kind === "exit") {
-      process.disconnect();
-      return;
+  process.on("message", (raw: unknown) => {
+    const message = decodeToWorker(raw);
+    switch (message.kind) {
+      case "exit":
+        process.disconnect();
+        return;
+      case "run":
+        runSeedsHere(message.from, message.count, message.mutation, (summary) => process.send!({ kind: "seed", summary } satisfies FromWorker));
+        process.send!({ kind: "idle" } satisfies FromWorker);
+        return;
+      default:
+        assertNever(message);
     }
-    runSeedsHere(message.from, message.count, message.mutation, (summary) => process.send!({ kind: "seed", summary } satisfies FromWorker));
-    process.send!({ kind: "idle" } satisfies FromWorker);
   });
 }

@@ -13,7 +13,7 @@
 // transactions (never tearing one): the simulated store keeps every transaction since its last
 // checkpoint in a list, and a crash keeps a random prefix of it. A checkpoint (catch-up, compaction,
 // or SQLite's own, at random) makes everything durable.
-import { assert } from "../../common/assert";
+import { assert, assertNever } from "../../common/assert";
 import type { Write } from "../../common/types";
 import { decodeLog, encodeFileHeader, encodeFrame } from "../../logs/frame";
 import type { Apply } from "../../replica/core";
@@ -155,6 +155,8 @@ function run(state: StoreState, txn: StoreTxn): void {
         state.appliedSeq = Math.max(state.appliedSeq, entry.version);
       }
       break;
+    default:
+      assertNever(txn);
   }
 }
 

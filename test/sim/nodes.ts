@@ -570,11 +570,16 @@ export class CoordinatorNode {
     this.log.append(encodeCoordinatorRecord(core.startRecord()));
     const mark = this.log.forceMark();
     world.on(this.proc, config.forceMs(), () => {
-      if (config.forceFate(coordinatorId) === "crash-before") {
+      const fate = config.forceFate(coordinatorId);
+      if (fate === "crash-before") {
         this.cluster().crash(coordinatorId, "while forcing its start record");
         return;
       }
       this.log.forced(mark);
+      if (fate === "crash-after") {
+        this.cluster().crash(coordinatorId, "after forcing its start record, before serving");
+        return;
+      }
       this.proc.listening = true;
       world.trace(`c serving (epoch ${core.epoch})`);
       this.exec!.push({ kind: "tick", nowMs: world.nowMs });

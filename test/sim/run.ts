@@ -2,7 +2,7 @@
 // every run draws its own mix and intensity of faults), clients load the store while faults
 // strike, then the network heals, every node is restarted, and the cluster must settle. Safety is
 // checked as each step happens; at the end, the settled cluster and the client history are checked.
-import { AssertionFailure } from "../../common/assert";
+import { AssertionFailure, assertNever } from "../../common/assert";
 import { limits } from "../../common/limits";
 import { checkHistory, formatViolation } from "../../client/check";
 import type { HistoryEvent } from "../../client/history";
@@ -140,12 +140,11 @@ function runOnce(options: RunOptions): RunResult {
   const ledger = new Ledger();
   let faultsOn = true;
 
-  const forceFate = (node: string): ForceFate => {
+  const forceFate = (): ForceFate => {
     if (!faultsOn || settings.forceCrashProbability === 0) return "complete";
     const u = world.prng.next();
     if (u >= settings.forceCrashProbability) return "complete";
     world.countFault(u < settings.forceCrashProbability / 2 ? "crash-during-force" : "crash-after-force");
-    void node;
     return u < settings.forceCrashProbability / 2 ? "crash-before" : "crash-after";
   };
   const config: ClusterConfig = {
@@ -242,6 +241,8 @@ function runOnce(options: RunOptions): RunResult {
         });
         return;
       }
+      default:
+        assertNever(kind);
     }
   };
 

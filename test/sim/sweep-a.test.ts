@@ -1,5 +1,5 @@
 // Proves that the protocol cores keep every safety and liveness check through seeded fault
-// schedules: seeds 1..750 of the simulator (test/sim/run.ts), half of the sweep.
+// schedules: seeds 1..1000 of the simulator (test/sim/run.ts), half of the sweep.
 import { it } from "vitest";
 import { sweepHalf } from "./sweep";
 
