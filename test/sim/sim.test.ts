@@ -19,7 +19,7 @@ import { classifySimFailure } from "./workload";
  * Each planted bug must fail a run within this many seeds (from seed 1). Measured first failing
  * seeds: vote-before-prepare-forced 6, commit-before-decision-forced 1, recovery-prepared-as-aborted
  * 3, catch-up-skips-deletions 13 (`npm run bench:sim` measures how often each one fails: 15%, 75%,
- * 38% and 22% of seeds).
+ * 38% and 23% of seeds).
  */
 export const mutationSeedsMax = 40;
 
