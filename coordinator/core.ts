@@ -791,6 +791,7 @@ export class CoordinatorCore {
 
   private onTick(nowMs: number, out: Ready): void {
     for (const txn of [...this.txns.values()]) {
+      if (this.txns.get(txn.txnId) !== txn) continue; // aborted meanwhile, by a leave an abort set off
       switch (txn.phase) {
         case "reading":
           if (nowMs >= txn.prepareDeadlineMs) {
@@ -885,6 +886,10 @@ export class CoordinatorCore {
     member.catchUpWaitFor = null;
     out.persist.push({ record: this.membershipRecord(), force: true });
     for (const txn of [...this.txns.values()]) {
+      // An abort below may let another replica's catch-up start and, with no healthy source, take
+      // that replica out too (a nested leave), which may abort or finish transactions still listed
+      // here: skip those.
+      if (this.txns.get(txn.txnId) !== txn) continue;
       if (!txn.participants.includes(member.id)) continue;
       if (txn.phase === "preparing" || txn.phase === "reading") {
         this.abort(txn, Code.UNAVAILABLE, `replica ${member.id} left the in-sync set (${reason})`, nowMs, out);

@@ -26,6 +26,7 @@ import type { ParticipantClient, ParticipantHandlers } from "../proto/gen/twopc/
 import type { TxnWrite__Output } from "../proto/gen/twopc/participant/TxnWrite";
 import { ParticipantCore, newReady, type Input, type OutcomeItem, type PrepareItem, type Ready, type Reply } from "./core";
 import { decodeReplicaRecord, encodeReplicaRecord } from "./records";
+import { peerQueries } from "./peer-queries";
 import { recoverReplica } from "./recovery";
 import { Store } from "./store";
 
@@ -181,14 +182,13 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       .map((peer) => [peer.id, new participantProto.Participant(peer.address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient]),
   );
 
-  /** Cooperative termination: asks every peer what it knows; the core adopts any outcome found. */
+  /** Cooperative termination: asks the peers what they know; the core adopts any outcome found. */
   function askPeers(txnIds: string[]): void {
-    // Only the transactions' participants: a replica that took no part would refuse them.
-    const asked = new Set(txnIds);
-    const participants = new Set(core.preparedTxns().filter((txn) => asked.has(txn.txnId)).flatMap((txn) => txn.participants));
-    for (const [peerId, peer] of peerClients) {
-      if (!participants.has(peerId)) continue;
-      peer.PeerOutcome({ replicaId: options.id, txnIds }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
+    // Each peer only about the transactions it took part in: a replica that took no part would refuse them.
+    for (const [peerId, peerTxnIds] of peerQueries(options.id, core.preparedTxns(), txnIds)) {
+      const peer = peerClients.get(peerId);
+      if (peer === undefined) continue;
+      peer.PeerOutcome({ replicaId: options.id, txnIds: peerTxnIds }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
         if (error || response === undefined) {
           logger.debug({ event: "peer-query-failed", peer: peerId, err: error?.message }, `peer ${peerId} did not answer`);
           return;

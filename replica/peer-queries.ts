@@ -1,0 +1,26 @@
+// Cooperative termination: which peer to ask about which in-doubt transactions. Pure.
+//
+// Each peer is asked only about the transactions it took part in. A replica that took no part in a
+// transaction never saw it, so it answers a query about it with a durable refusal ("aborted"), and
+// that answer is wrong when the transaction committed among its participants. (A replica that was
+// out of the in-sync set when a transaction started is not one of its participants.) Found by the
+// simulator (test/sim, regression seed 194): the replica used to ask every peer that took part in
+// any of its in-doubt transactions about all of them.
+export function peerQueries(
+  selfId: string,
+  inDoubt: readonly { readonly txnId: string; readonly participants: readonly string[] }[],
+  txnIds: readonly string[],
+): Map<string, string[]> {
+  const asked = new Set(txnIds);
+  const byPeer = new Map<string, string[]>();
+  for (const txn of inDoubt) {
+    if (!asked.has(txn.txnId)) continue;
+    for (const peerId of txn.participants) {
+      if (peerId === selfId) continue;
+      const list = byPeer.get(peerId) ?? [];
+      list.push(txn.txnId);
+      byPeer.set(peerId, list);
+    }
+  }
+  return byPeer;
+}

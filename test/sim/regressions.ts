@@ -1,0 +1,41 @@
+// Seeds that once found a real bug, kept as regression cases (sim.test.ts runs each one).
+//
+// A seed only reaches the same path while the simulator draws its random numbers the same way, so
+// where the bug was in the simulated glue's reach, the case names it as a mutation that puts it
+// back: the test checks that the seed still fails with the bug and passes without it. When a change
+// to the simulator makes a seed stop failing with its bug, find a new one with
+// `npm run sim -- --mutation NAME --seeds 1000`. A bug fixed inside a core has no switch (the cores
+// stay production code): its seed must pass, and a unit test reproduces the bug by hand.
+import type { CheckName } from "./checks";
+import type { Mutation } from "./nodes";
+
+export interface Regression {
+  readonly seed: number;
+  /** The bug, put back by a test-only switch; null for a bug fixed inside a core. */
+  readonly bug: Mutation | null;
+  /** The check the bug fails at this seed. */
+  readonly check: CheckName;
+  readonly what: string;
+}
+
+export const regressions: readonly Regression[] = [
+  {
+    seed: 194,
+    bug: "peer-query-about-all",
+    check: "atomicity",
+    what:
+      "with the coordinator down, replica r1 in doubt about 1.12 (participants r1 r2 r3) and 1.13 (r1 r2: r3 was out of the " +
+      "in-sync set) asked r3 about both; r3 had never seen 1.13, refused it durably and answered \"aborted\", though the " +
+      "coordinator had committed 1.13. Fixed in replica/peer-queries.ts: each peer is asked only about its own transactions.",
+  },
+  {
+    seed: 120628,
+    bug: null,
+    check: "assertion",
+    what:
+      "r1 the last in-sync replica and not healthy, r2 and r3 catching up; r3's catch-up failed, so r3 left and aborted 8.1, " +
+      "which let r2's copy start; with no healthy source r2 left too and aborted 8.2; r3's removal then aborted 8.2 a second " +
+      "time: the coordinator failed \"lock on k2 not held by 8.2\". Fixed in coordinator/core.ts (leave and onTick skip " +
+      "transactions gone meanwhile); test/unit/coordinator-reentrant-leave.test.ts reproduces it by hand.",
+  },
+];

@@ -1,0 +1,385 @@
+// One simulated run: a seed picks the cluster's settings and the fault schedule (swarm testing:
+// every run draws its own mix and intensity of faults), clients load the store while faults
+// strike, then the network heals, every node is restarted, and the cluster must settle. Safety is
+// checked as each step happens; at the end, the settled cluster and the client history are checked.
+import { AssertionFailure, assertNever } from "../../common/assert";
+import { limits } from "../../common/limits";
+import { checkHistory, formatViolation } from "../../client/check";
+import type { HistoryEvent } from "../../client/history";
+import { Ledger, SimViolation, type CheckName } from "./checks";
+import type { ForceFate } from "./executor";
+import { CoordinatorNode, ReplicaNode, coordinatorId, type Cluster, type ClusterConfig, type Mutation } from "./nodes";
+import { Workload, type WorkloadConfig } from "./workload";
+import { World, type NetworkProfile, type TraceLine } from "./world";
+
+/**
+ * Virtual time the healed cluster has to settle: no transaction in doubt, every replica in sync,
+ * identical replicas. A call whose answer the network lost waits for its deadline, and the longest
+ * one is a catch-up's (catchUpTimeoutMs): a replica whose CatchUp answer was lost stays catching up
+ * until then. So the bound is that deadline plus time for one more catch-up and the backoffs.
+ */
+export const livenessBoundMs = limits.catchUpTimeoutMs + 30_000;
+
+export interface RunOptions {
+  readonly seed: number;
+  readonly mutation?: Mutation;
+  /** Keep a trace (slower). A failing fast run is run again traced, to report the last events. */
+  readonly traced?: boolean;
+  /** Every trace line as it happens (--trace). */
+  readonly onTrace?: (line: TraceLine) => void;
+}
+
+export interface Failure {
+  readonly check: CheckName;
+  readonly message: string;
+  /** The event during which the check failed. */
+  readonly step: number;
+  readonly atMs: number;
+  /** The last events before the failure (traced runs only). */
+  readonly trace: readonly TraceLine[];
+}
+
+export interface RunResult {
+  readonly seed: number;
+  readonly mutation: Mutation;
+  readonly failure: Failure | null;
+  readonly steps: number;
+  readonly virtualMs: number;
+  readonly faults: ReadonlyMap<string, number>;
+  readonly paths: ReadonlyMap<string, number>;
+  readonly ops: number;
+  readonly okOps: number;
+  readonly commits: number;
+  readonly history: readonly HistoryEvent[];
+  readonly settings: string;
+}
+
+interface Settings {
+  readonly cluster: Omit<ClusterConfig, "mutation" | "forceMs" | "forceFate">;
+  readonly workload: WorkloadConfig;
+  readonly network: NetworkProfile;
+  readonly forceMsMax: number;
+  /** Probability that a node crashes at a force boundary (half before, half after). */
+  readonly forceCrashProbability: number;
+  /** Mean virtual time between faults. */
+  readonly faultMeanMs: number;
+  readonly faultPhaseMs: number;
+  /** At the heal, crash and restart every node, not only those down. */
+  readonly fullRestart: boolean;
+}
+
+function pickSettings(world: World): Settings {
+  const prng = world.prng;
+  const keyCount = prng.int(1, 4);
+  return {
+    cluster: {
+      replicaIds: ["r1", "r2", "r3"],
+      onConflict: prng.pick(["abort", "wait"] as const),
+      minInSync: prng.pick([1, 2, 2, 2, 3]),
+      compactRecords: prng.pick([Infinity, Infinity, 10, 40]),
+      fetchRowsMax: prng.pick([1, 2, 1000]),
+      tornProbability: 0.5,
+      autoCheckpointProbability: prng.pick([0, 0.1, 0.5]),
+    },
+    workload: {
+      clients: prng.int(2, 5),
+      keys: Array.from({ length: keyCount }, (_, i) => `k${i}`),
+      clientTimeoutMs: prng.pick([1_000, 3_000, 8_000]),
+      thinkMsMax: prng.pick([5, 30, 100]),
+      getProbability: prng.pick([0.2, 0.4, 0.6]),
+      delProbability: prng.pick([0.1, 0.25]),
+    },
+    network: {
+      delayMsMin: 0.1,
+      delayMsMax: prng.pick([1, 3, 10]),
+      lateProbability: prng.pick([0, 0.02, 0.1]),
+      lateMsMax: prng.pick([30, 300, 1_500]),
+      dropProbability: prng.pick([0, 0, 0.01, 0.05]),
+      duplicateProbability: prng.pick([0, 0, 0.01, 0.05]),
+    },
+    forceMsMax: prng.pick([0.5, 2, 8]),
+    forceCrashProbability: prng.pick([0, 0.005, 0.02, 0.05]),
+    faultMeanMs: prng.pick([150, 400, 1_000, 3_000]),
+    faultPhaseMs: prng.int(2_000, 12_000),
+    fullRestart: prng.next() < 0.3,
+  };
+}
+
+function describeSettings(s: Settings): string {
+  const n = s.network;
+  return (
+    `${s.workload.clients} clients on ${s.workload.keys.length} key(s), on-conflict ${s.cluster.onConflict}, min-in-sync ${s.cluster.minInSync}, ` +
+    `faults every ~${s.faultMeanMs} ms for ${s.faultPhaseMs} ms, force crash p=${s.forceCrashProbability}, ` +
+    `net delay ≤${n.delayMsMax} ms late p=${n.lateProbability} (≤${n.lateMsMax} ms) drop p=${n.dropProbability} dup p=${n.duplicateProbability}, ` +
+    `compact at ${s.cluster.compactRecords} records, fetch page ${s.cluster.fetchRowsMax}, client timeout ${s.workload.clientTimeoutMs} ms` +
+    (s.fullRestart ? ", full restart at the heal" : "")
+  );
+}
+
+/** Runs one seed; on a failure of a fast run, runs it again traced to report the last events. */
+export function runSeed(options: RunOptions): RunResult {
+  const result = runOnce(options);
+  if (result.failure === null || options.traced === true || options.onTrace !== undefined) return result;
+  const traced = runOnce({ ...options, traced: true });
+  // The replay must fail the same way at the same step: the run is deterministic.
+  if (traced.failure === null || traced.failure.step !== result.failure.step || traced.failure.check !== result.failure.check) {
+    throw new Error(
+      `seed ${options.seed} is not deterministic: failed ${result.failure.check} at step ${result.failure.step}, ` +
+        `then ${traced.failure === null ? "passed" : `${traced.failure.check} at step ${traced.failure.step}`} when traced`,
+    );
+  }
+  return traced;
+}
+
+function runOnce(options: RunOptions): RunResult {
+  const mutation = options.mutation ?? "none";
+  const traced = options.traced === true || options.onTrace !== undefined;
+  const world = new World(options.seed, { delayMsMin: 0, delayMsMax: 0, lateProbability: 0, lateMsMax: 0, dropProbability: 0, duplicateProbability: 0 }, traced, options.onTrace ?? null);
+  const settings = pickSettings(world);
+  world.network = { ...settings.network };
+  const ledger = new Ledger();
+  let faultsOn = true;
+
+  const forceFate = (): ForceFate => {
+    if (!faultsOn || settings.forceCrashProbability === 0) return "complete";
+    const u = world.prng.next();
+    if (u >= settings.forceCrashProbability) return "complete";
+    world.countFault(u < settings.forceCrashProbability / 2 ? "crash-during-force" : "crash-after-force");
+    return u < settings.forceCrashProbability / 2 ? "crash-before" : "crash-after";
+  };
+  const config: ClusterConfig = {
+    ...settings.cluster,
+    mutation,
+    forceMs: () => (world.prng.next() < 0.05 ? settings.forceMsMax * 10 : world.prng.next() * settings.forceMsMax),
+    forceFate,
+  };
+
+  let cluster: Cluster & { restart: (id: string) => void };
+  const get = (): Cluster => cluster;
+  const replicas = new Map<string, ReplicaNode>();
+  const coordinator = new CoordinatorNode(get, world);
+  const restartDelayMs = (): number => world.prng.pick([20, 200, 1_000, 3_000]) * world.prng.next();
+  cluster = {
+    world,
+    ledger,
+    config,
+    coordinator,
+    replicas,
+    crash: (id, why) => {
+      const node = id === coordinatorId ? coordinator : replicas.get(id)!;
+      if (!node.proc.up) return;
+      world.trace(`FAULT: ${id} crashes ${why}`);
+      node.crash();
+      world.at(restartDelayMs(), () => cluster.restart(id));
+    },
+    restart: (id) => {
+      const node = id === coordinatorId ? coordinator : replicas.get(id)!;
+      if (node.proc.up) return;
+      node.start();
+    },
+  };
+  for (const id of config.replicaIds) replicas.set(id, new ReplicaNode(get, world, id));
+  const nodeIds = [coordinatorId, ...config.replicaIds];
+  const workload = new Workload(get, settings.workload);
+
+  // ---- faults --------------------------------------------------------------------------------
+  const scheduleFault = (): void => {
+    const gapMs = -Math.log(1 - world.prng.next()) * settings.faultMeanMs;
+    world.at(gapMs, () => {
+      if (!faultsOn) return;
+      injectFault();
+      scheduleFault();
+    });
+  };
+  const injectFault = (): void => {
+    const kind = world.prng.pick(["crash-replica", "crash-replica", "crash-replica", "crash-coordinator", "crash-coordinator", "pause", "pause", "partition", "partition", "isolate"] as const);
+    const durationMs = world.prng.pick([50, 300, 1_000, 3_000]) * (0.5 + world.prng.next());
+    switch (kind) {
+      case "crash-replica":
+      case "crash-coordinator": {
+        const id = kind === "crash-coordinator" ? coordinatorId : world.prng.pick(config.replicaIds);
+        const node = id === coordinatorId ? coordinator : replicas.get(id)!;
+        if (!node.proc.up) return;
+        world.countFault(kind);
+        cluster.crash(id, "(injected)");
+        return;
+      }
+      case "pause": {
+        const id = world.prng.pick(nodeIds);
+        const proc = world.proc(id);
+        if (!proc.up || proc.paused) return;
+        world.countFault("pause");
+        world.trace(`FAULT: ${id} paused for ${durationMs.toFixed(0)} ms`);
+        world.pause(proc);
+        world.at(durationMs, () => {
+          world.trace(`${id} resumes`);
+          world.resume(proc);
+        });
+        return;
+      }
+      case "partition": {
+        const a = world.prng.pick(nodeIds);
+        const b = world.prng.pick(nodeIds.filter((id) => id !== a));
+        world.countFault("partition");
+        world.trace(`FAULT: partition ${a} | ${b} for ${durationMs.toFixed(0)} ms`);
+        world.partition(a, b);
+        world.at(durationMs, () => {
+          world.trace(`heal ${a} | ${b}`);
+          world.heal(a, b);
+        });
+        return;
+      }
+      case "isolate": {
+        const a = world.prng.pick(nodeIds);
+        const others = [...nodeIds.filter((id) => id !== a), ...Array.from({ length: settings.workload.clients }, (_, i) => `client${i}`)];
+        world.countFault("isolate");
+        world.trace(`FAULT: ${a} isolated for ${durationMs.toFixed(0)} ms`);
+        for (const b of others) world.partition(a, b);
+        world.at(durationMs, () => {
+          world.trace(`heal ${a}`);
+          for (const b of others) world.heal(a, b);
+        });
+        return;
+      }
+      default:
+        assertNever(kind);
+    }
+  };
+
+  // ---- the run -------------------------------------------------------------------------------
+  let done = false;
+  let failure: Failure | null = null;
+  const fail = (check: CheckName, message: string): Failure => ({ check, message, step: world.step, atMs: world.nowMs, trace: world.lastTrace() });
+
+  const heal = (): void => {
+    faultsOn = false;
+    workload.stop();
+    world.trace("HEAL: the network heals, every node is restarted; no more faults");
+    world.healAll();
+    world.network = { ...settings.network, dropProbability: 0, duplicateProbability: 0, lateProbability: 0 };
+    for (const id of nodeIds) world.resume(world.proc(id));
+    for (const id of nodeIds) {
+      const node = id === coordinatorId ? coordinator : replicas.get(id)!;
+      if (settings.fullRestart && node.proc.up) {
+        world.trace(`${id} is restarted`);
+        node.crash();
+      }
+      world.at(world.prng.next() * (settings.fullRestart ? 500 : 50), () => cluster.restart(id));
+    }
+    const healedAtMs = world.nowMs;
+    const deadlineMs = healedAtMs + livenessBoundMs;
+    let finalReads: "not-started" | "running" | "done" = "not-started";
+    const poll = (): void => {
+      world.at(37, () => {
+        if (finalReads === "not-started" && workload.idle && coordinator.serving) {
+          finalReads = "running";
+          workload.finalReads(() => (finalReads = "done"));
+        }
+        const unsettled = unsettledReason();
+        if (finalReads === "done" && unsettled === null) {
+          world.trace("SETTLED");
+          if (world.nowMs - healedAtMs > 30_000) world.count("settled-after-30s");
+          done = true;
+          return;
+        }
+        if (world.nowMs >= deadlineMs) {
+          throw new SimViolation("liveness", `${livenessBoundMs} ms after the heal the cluster has not settled: ${unsettled ?? "the final reads did not finish"}`);
+        }
+        poll();
+      });
+    };
+    poll();
+  };
+
+  /** Why the healed cluster is not settled yet, or null when it is. */
+  const unsettledReason = (): string | null => {
+    for (const id of nodeIds) {
+      const proc = world.proc(id);
+      if (!proc.listening) return `${id} is not serving`;
+    }
+    const core = coordinator.core!;
+    const inFlight = core.inFlight();
+    if (inFlight.length > 0) return `the coordinator has ${inFlight.length} transaction(s) in flight (${inFlight.map((txn) => `${txn.txnId} ${txn.phase}`).join(", ")})`;
+    for (const member of core.memberList()) {
+      if (member.state !== "in-sync" || !member.healthy) return `replica ${member.id} is ${member.state}${member.healthy ? "" : ", down"}`;
+    }
+    let content: string | null = null;
+    for (const [id, replica] of replicas) {
+      if (replica.catchingUp) return `${id} is catching up`;
+      const inDoubt = replica.inDoubt();
+      if (inDoubt.length > 0) return `${id} holds ${inDoubt.join(", ")} in doubt`;
+      const mine = replica.store.liveContent();
+      if (content !== null && mine !== content) return `replicas differ: ${[...replicas].map(([rid, r]) => `${rid} {${r.store.liveContent()}}`).join(" ")}`;
+      content = mine;
+    }
+    return null;
+  };
+
+  const finalChecks = (): void => {
+    for (const acked of ledger.ackedWrites) {
+      for (const [id, replica] of replicas) {
+        const row = replica.store.row(acked.key);
+        const value = row?.value?.toString("utf8") ?? null;
+        if (row === undefined || row.version < acked.commitSeq || (row.version === acked.commitSeq && value !== acked.value)) {
+          throw new SimViolation(
+            "lost-write",
+            `acknowledged write ${acked.key}=${acked.value} (seq ${acked.commitSeq}) is missing on in-sync replica ${id}, which holds ${row === undefined ? "nothing" : `${value}@${row.version}`}`,
+          );
+        }
+      }
+    }
+    const checked = checkHistory(workload.history, { timeoutMs: 20_000, nowMs: () => performance.now() });
+    if (checked.verdict === "not-linearizable") {
+      throw new SimViolation("linearizability", formatViolation(checked));
+    }
+    if (checked.verdict === "unknown") world.count("linearizability-unknown");
+  };
+
+  try {
+    for (const id of config.replicaIds) replicas.get(id)!.start();
+    coordinator.start();
+    workload.start();
+    scheduleFault();
+    world.at(settings.faultPhaseMs, heal);
+    while (!done && world.runNext(Infinity)) {
+      // every event is one step
+    }
+    if (!done) throw new Error("the simulation ran out of events");
+    finalChecks();
+  } catch (error) {
+    if (error instanceof SimViolation) failure = fail(error.check, error.message);
+    else if (error instanceof AssertionFailure) failure = fail("assertion", error.message);
+    else if (error instanceof Error) failure = fail("assertion", `${error.name}: ${error.message}\n${error.stack ?? ""}`);
+    else throw error;
+  }
+
+  return {
+    seed: options.seed,
+    mutation,
+    failure,
+    steps: world.step,
+    virtualMs: world.nowMs,
+    faults: world.faults,
+    paths: world.paths,
+    ops: workload.ops,
+    okOps: workload.okOps,
+    commits: ledger.commits,
+    history: workload.history,
+    settings: describeSettings(settings),
+  };
+}
+
+/** A failure as the CLI and the tests print it: seed, step, check, and the last events. */
+export function formatFailure(result: RunResult): string {
+  const failure = result.failure;
+  if (failure === null) return `seed ${result.seed}: ok`;
+  const lines = [
+    `seed ${result.seed}${result.mutation === "none" ? "" : ` (mutation ${result.mutation})`} FAILED check "${failure.check}" at step ${failure.step} (virtual ${failure.atMs.toFixed(1)} ms)`,
+    `  ${failure.message.split("\n").join("\n  ")}`,
+    `  settings: ${result.settings}`,
+    `  last events:`,
+    ...failure.trace.map((line) => `    [${line.step} ${line.atMs.toFixed(1)}ms] ${line.text}`),
+    `  replay: npm run sim -- --seed ${result.seed}${result.mutation === "none" ? "" : ` --mutation ${result.mutation}`} --trace`,
+  ];
+  return lines.join("\n");
+}
