@@ -20,3 +20,10 @@ export function formatTxnId(epoch: number, counter: number): string {
 export function compareTxnIds(a: ParsedTxnId, b: ParsedTxnId): number {
   return a.epoch !== b.epoch ? a.epoch - b.epoch : a.counter - b.counter;
 }
+
+/** True if transaction id a was issued after b (false if either is not a transaction id). */
+export function isNewerTxnId(a: string, b: string): boolean {
+  const pa = parseTxnId(a);
+  const pb = parseTxnId(b);
+  return pa !== null && pb !== null && compareTxnIds(pa, pb) > 0;
+}

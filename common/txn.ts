@@ -131,7 +131,7 @@ function failedCondition(condition: Condition, state: KeyState): string | null {
 /** A counter's value: a decimal integer within +-counterAbsMax, or null if the bytes are not one. */
 export function parseCounter(value: Buffer): number | null {
   const text = value.toString("utf8");
-  if (!/^-?(0|[1-9][0-9]{0,15})$/.test(text)) return null;
+  if (!/^(0|-?[1-9][0-9]{0,15})$/.test(text)) return null; // one spelling per number: no "-0", "007", "+1"
   const number = Number(text);
   return Math.abs(number) <= limits.counterAbsMax ? number : null;
 }

@@ -44,7 +44,7 @@ import { assert, assertNever } from "../common/assert";
 import { Code, type CodeValue } from "../common/errors";
 import { limits } from "../common/limits";
 import { blindWrites, evaluate, keysToRead, programKeys, putProgram, type KeyState, type Program, type TxnOutcome } from "../common/txn";
-import { compareTxnIds, formatTxnId, parseTxnId } from "../common/txn-id";
+import { formatTxnId, isNewerTxnId, parseTxnId } from "../common/txn-id";
 import type { Outcome, Write } from "../common/types";
 import type { CoordinatorRecord, RememberedCommit } from "./records";
 
@@ -259,6 +259,11 @@ export class CoordinatorCore {
   private newestForgotten: string | null;
   /** Request ids whose last attempt ended without a commit, and why (memory only, bounded). */
   private readonly recentFailures = new Map<string, string>();
+  /**
+   * Transactions (and their request ids) that succeeded without writing anything: read-only, or an
+   * empty branch. Memory only, bounded: txn-status reports them as done, with commit sequence 0.
+   */
+  private readonly recentReadOnly = new Map<string, string>();
 
   constructor(
     private readonly config: CoordinatorConfig,
@@ -571,6 +576,12 @@ export class CoordinatorCore {
   /** Ends a transaction no replica heard of: it failed before PREPARE, or it writes nothing. */
   private endUnwritten(txn: Txn, result: WriteResult, nowMs: number, out: Ready): void {
     assert(txn.phase === "reading" || txn.phase === "preparing", `${txn.txnId} ends unwritten after its decision`);
+    if (result.ok) {
+      for (const id of txn.requestId === null ? [txn.txnId] : [txn.txnId, txn.requestId]) {
+        this.recentReadOnly.set(id, txn.txnId);
+        if (this.recentReadOnly.size > limits.requestIdsRememberedMax) this.recentReadOnly.delete(this.recentReadOnly.keys().next().value!);
+      }
+    }
     this.reply(txn, result, out);
     this.txns.delete(txn.txnId);
     this.release(txn, nowMs, out);
@@ -705,7 +716,7 @@ export class CoordinatorCore {
     const [txnId, commit] = this.remembered.entries().next().value!;
     this.remembered.delete(txnId);
     if (commit.requestId !== null && this.rememberedByRequest.get(commit.requestId) === txnId) this.rememberedByRequest.delete(commit.requestId);
-    if (this.newestForgotten === null || isNewer(txnId, this.newestForgotten)) this.newestForgotten = txnId;
+    if (this.newestForgotten === null || isNewerTxnId(txnId, this.newestForgotten)) this.newestForgotten = txnId;
   }
 
   /** Forgets the committed requests older than requestIdRetentionMs. */
@@ -737,6 +748,10 @@ export class CoordinatorCore {
     }
     if (txn !== undefined) return { ...unknown(`in progress (${txn.phase}); ask again`), txnId };
     if (this.active.has(id)) return unknown("request in progress (running or waiting for a lock); ask again");
+    const readOnly = this.recentReadOnly.get(id);
+    if (readOnly !== undefined) {
+      return { state: "committed", txnId: readOnly, commitSeq: 0, message: "it succeeded without writing anything (only reads, or an empty branch)" };
+    }
     const failure = this.recentFailures.get(id);
     if (failure !== undefined) {
       return { state: "aborted", txnId: "", commitSeq: 0, message: `its last attempt failed, nothing was written (${failure}); a retry with the same request id runs it again` };
@@ -745,7 +760,7 @@ export class CoordinatorCore {
     if (parsed !== null) {
       const issued = parsed.epoch < this.epoch || (parsed.epoch === this.epoch && parsed.counter <= this.txnCounter);
       if (!issued) return unknown(`no transaction ${id} was started yet`);
-      if (this.newestForgotten === null || isNewer(id, this.newestForgotten)) {
+      if (this.newestForgotten === null || isNewerTxnId(id, this.newestForgotten)) {
         return { state: "aborted", txnId: id, commitSeq: 0, message: "it has no COMMIT decision (presumed abort): nothing was written" };
       }
       return unknown(`transaction ${id} is older than the commits the coordinator remembers (requestIdsRememberedMax, requestIdRetentionMs)`);
@@ -962,12 +977,6 @@ export class CoordinatorCore {
 
 const rememberedPerRecordMax = 1_000;
 
-/** True if transaction id a was issued after b. */
-function isNewer(a: string, b: string): boolean {
-  const pa = parseTxnId(a);
-  const pb = parseTxnId(b);
-  return pa !== null && pb !== null && compareTxnIds(pa, pb) > 0;
-}
 
 /** The results of a program of blind writes (what a retry of a remembered one gets). */
 function blindOutcome(program: Program): TxnOutcome | undefined {

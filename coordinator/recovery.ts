@@ -1,7 +1,9 @@
 // Rebuilding the coordinator from its decision log. Pure: records in, state out.
 import { assertNever } from "../common/assert";
 import type { Membership, RecoveredCoordinator } from "./core";
+import { isNewerTxnId } from "../common/txn-id";
 import type { CoordinatorRecord, RememberedCommit } from "./records";
+
 
 export function recoverCoordinator(records: readonly CoordinatorRecord[]): RecoveredCoordinator & { committedInLog: number } {
   let epoch = 0;
@@ -23,10 +25,13 @@ export function recoverCoordinator(records: readonly CoordinatorRecord[]): Recov
         lastCommitSeq = Math.max(lastCommitSeq, record.commitSeq);
         unfinished.set(record.txnId, { txnId: record.txnId, commitSeq: record.commitSeq, participants: record.participants, keys: record.keys });
         if (record.remember !== undefined) remembered.set(record.txnId, record.remember);
+        // A commit logged by a version that did not remember requests: txn-status must not call a
+        // transaction this old "aborted", so it counts as forgotten.
+        else if (newestForgotten === null || isNewerTxnId(record.txnId, newestForgotten)) newestForgotten = record.txnId;
         break;
       case "remembered":
         for (const commit of record.commits) remembered.set(commit.txnId, commit);
-        newestForgotten = record.newestForgotten;
+        if (record.newestForgotten !== null && (newestForgotten === null || isNewerTxnId(record.newestForgotten, newestForgotten))) newestForgotten = record.newestForgotten;
         break;
       case "end":
         unfinished.delete(record.txnId);

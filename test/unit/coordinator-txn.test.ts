@@ -750,6 +750,25 @@ describe("CoordinatorCore: txn-status", () => {
     expect(never.message).toContain("requestIdRetentionMs");
   });
 
+  it("a read-only transaction that succeeded is done with commit sequence number 0, by transaction id and by request id", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, { conditions: [], then: [{ kind: "get", key: "c" }], otherwise: null }, "req-ro"));
+    const done = readResult(core, txnId, { c: { value: b("7"), version: 3 } });
+    expect(done.replies[0]!.result).toMatchObject({ ok: true, commitSeq: 0 });
+    for (const id of [txnId, "req-ro"]) {
+      expect(status(core, id)).toMatchObject({ state: "committed", txnId, commitSeq: 0 });
+      expect(status(core, id).message).toContain("without writing");
+    }
+  });
+
+  it("a transaction id older than the commits remembered, and one logged without a remembered result, are unknown, not aborted", () => {
+    // A commit record written by a version that remembered no requests.
+    const legacy = restart([{ kind: "start", epoch: 1, lastCommitSeq: 0 }, { kind: "commit", txnId: "1.4", commitSeq: 1, participants: [...PARTICIPANTS], keys: ["k"] }, { kind: "end", txnId: "1.4" }], 0);
+    expect(status(legacy, "1.4").state).toBe("unknown");
+    expect(status(legacy, "1.3").state).toBe("unknown");
+    expect(status(legacy, "1.5").state).toBe("aborted"); // newer than every commit it may have forgotten
+  });
+
   it("a request that failed and then committed on a retry is committed", () => {
     const core = newCore();
     const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-x", nowMs: 0 }));

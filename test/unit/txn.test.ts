@@ -230,10 +230,10 @@ describe("parseCounter", () => {
     expect(parseCounter(b(text))).toBe(expected);
   });
 
-  it('reads "-0" as zero, and an increment writes it back as "0"', () => {
-    // The pattern admits "-0"; Number("-0") is -0, which equals 0 (but is not Object.is 0).
-    expect(parseCounter(b("-0")) === 0).toBe(true);
-    expect(ok(evaluate(program([incr("c", 1)]), states({ c: at("-0", 1) }))).writes).toEqual([{ key: "c", value: b("1") }]);
+  it('refuses "-0" (one spelling per number), as an increment of it refuses to go on', () => {
+    expect(parseCounter(b("-0"))).toBeNull();
+    const result = evaluate(program([incr("c", 1)]), states({ c: at("-0", 1) }));
+    expect(result.ok).toBe(false);
   });
 });
 
