@@ -13,8 +13,8 @@ describe("kv demo bookstore --chaos", () => {
   it("passes its invariant checks while processes are killed and restarted", async () => {
     const port = await freePortRun();
     const run = await runKv([
-      "demo", "bookstore", "--chaos", "--seed", "5", "--orders", "250", "--executors", "6", "--books", "6", "--stock", "30",
-      "--interval", "1500ms", "--port", String(port),
+      "demo", "bookstore", "--chaos", "--seed", "5", "--orders", "400", "--executors", "6", "--books", "6", "--stock", "30",
+      "--interval", "400ms", "--port", String(port),
     ]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -22,8 +22,8 @@ describe("kv demo bookstore --chaos", () => {
     const faults = /faults injected: (\d+)/.exec(run.stdout);
     expect(Number(faults?.[1])).toBeGreaterThan(0);
     const orders = /orders: (\d+) placed, (\d+) succeeded, (\d+) refused/.exec(run.stdout);
-    expect(Number(orders?.[1])).toBe(250);
-    expect(Number(orders?.[2]) + Number(orders?.[3])).toBe(250); // every order's outcome is known
+    expect(Number(orders?.[1])).toBe(400);
+    expect(Number(orders?.[2]) + Number(orders?.[3])).toBe(400); // every order's outcome is known
     expect(Number(orders?.[2])).toBeGreaterThan(0);
     const records = /order records: (\d+)/.exec(run.stdout);
     expect(Number(records?.[1])).toBe(Number(orders?.[2]));

@@ -51,8 +51,8 @@ describe("kv resolve and kv status", () => {
       );
       const status = await waitFor("the write in doubt on r2 and r3", async () => {
         const s = await kv.status();
-        const r2 = s.replicas.find((replica) => replica.id === "r2");
-        return r2?.inDoubt.some((txn) => txn.keys.includes("held")) ? s : undefined;
+        const inDoubt = (id: string) => s.replicas.find((replica) => replica.id === id)?.inDoubt.some((txn) => txn.keys.includes("held")) === true;
+        return inDoubt("r2") && inDoubt("r3") ? s : undefined;
       });
       const txnId = status.inFlight[0]!.txnId;
       expect(status.inFlight[0]!.keys).toEqual(["held"]);
