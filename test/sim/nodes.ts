@@ -1,8 +1,9 @@
 // The simulated processes: each runs the real pure core (coordinator/core.ts, replica/core.ts) and
 // the real recovery code over a simulated log and store, and plays the role of its production shell
 // (coordinator/server.ts and replica-link.ts, replica/server.ts): which inputs are fed when (ticks,
-// health checks, refusals, outcome queries with backoff, peer queries, catch-up, parked reads), and
-// how each Ready is carried out, through the SimExecutor's persist-before-speak turn.
+// health checks, refusals, outcome queries with backoff, peer queries, catch-up, parked reads, the
+// reads of a transaction's reading phase, txn-status), and how each Ready is carried out, through
+// the SimExecutor's persist-before-speak turn.
 import { assert, assertNever } from "../../common/assert";
 import { Code, type CodeValue } from "../../common/errors";
 import { limits } from "../../common/limits";
@@ -14,9 +15,11 @@ import {
   type Message,
   type OnConflict,
   type Ready as CoordinatorReady,
+  type TxnStatus,
   type VoteItem,
   type WriteResult,
 } from "../../coordinator/core";
+import type { KeyState, Program } from "../../common/txn";
 import { decodeCoordinatorRecord, encodeCoordinatorRecord } from "../../coordinator/records";
 import { recoverCoordinator } from "../../coordinator/recovery";
 import {
@@ -54,6 +57,15 @@ export const mutations = [
    * part in. Kept so that the regression seed can be shown to still reach that path.
    */
   "peer-query-about-all",
+  /** Coordinator recovery forgets the committed requests (as if the log kept no request ids): a retry runs again. */
+  "recovery-forgets-requests",
+  /** A client retries a write with a new request id each time, so the coordinator cannot tell a retry. */
+  "retry-with-new-request-id",
+  /**
+   * A transaction reads its keys from any replica, in sync or not, and keeps an answer from one
+   * that left the in-sync set meanwhile.
+   */
+  "read-from-any-replica",
 ] as const;
 export type Mutation = (typeof mutations)[number];
 
@@ -500,8 +512,13 @@ export class CoordinatorNode {
   private exec: SimExecutor<CoordinatorInput, CoordinatorReady> | null = null;
   private pendingWrites = new Map<number, (result: WriteResult) => void>();
   private pendingQueries = new Map<number, (outcomes: OutcomeItem[]) => void>();
+  private pendingStatuses = new Map<number, (status: TxnStatus) => void>();
+  /** The replica each transaction's read was answered by (for the stale-read report). */
+  private readonly readFrom = new Map<string, string>();
   private nextRequestId = 1;
   private checking = new Set<string>();
+  /** The client calls that arrived in the turn being carried out (an ok answer in the same turn came from memory). */
+  private turnRequests = new Set<number>();
 
   constructor(
     private readonly cluster: () => Cluster,
@@ -524,15 +541,18 @@ export class CoordinatorNode {
     world.start(this.proc);
     const replayed = this.log.replay();
     const records = replayed.records.map((payload, i) => decodeCoordinatorRecord(payload, replayed.firstLsn + i));
-    const recovered = recoverCoordinator(records);
+    let recovered = recoverCoordinator(records);
+    if (config.mutation === "recovery-forgets-requests") recovered = { ...recovered, remembered: [] };
+    if (recovered.remembered.length > 0) world.count("coordinator-recovered-requests");
     if (recovered.unfinished.length > 0) world.count("coordinator-recovered-unfinished");
     if (replayed.tornBytes > 0) world.count("torn-tail-dropped");
     // A record that survived the crash is durable now, forced or not.
-    for (const record of records) if (record.kind === "commit") cluster.ledger.decisionDurable(record.txnId, record.commitSeq);
+    for (const record of records) if (record.kind === "commit") cluster.ledger.decisionDurable(record.txnId, record.commitSeq, record.remember);
     const core = new CoordinatorCore({ participants: config.replicaIds, onConflict: config.onConflict, minInSync: config.minInSync }, recovered, world.nowMs);
     this.core = core;
     this.pendingWrites = new Map();
     this.pendingQueries = new Map();
+    this.pendingStatuses = new Map();
     this.checking = new Set();
     world.trace(
       `c recovered: epoch ${core.epoch}, ${records.length} records (${replayed.tornBytes} torn bytes dropped), last seq ${recovered.lastCommitSeq}, ` +
@@ -544,7 +564,11 @@ export class CoordinatorNode {
       log: this.log,
       step: (inputs) => {
         const ready = newCoordinatorReady();
-        for (const input of inputs) core.step(input, ready);
+        this.turnRequests = new Set(inputs.flatMap((input) => (input.kind === "txn" || input.kind === "write" ? [input.reqId] : [])));
+        for (const input of inputs) {
+          if (input.kind === "read-result" && input.states !== null) this.checkRead(core, input.txnId, input.states);
+          core.step(input, ready);
+        }
         this.traceTurn(inputs, ready);
         return ready;
       },
@@ -599,13 +623,24 @@ export class CoordinatorNode {
 
   private decisionsDurable(ready: CoordinatorReady): void {
     for (const { record } of ready.persist) {
-      if (record.kind === "commit") this.cluster().ledger.decisionDurable(record.txnId, record.commitSeq);
+      if (record.kind === "commit") this.cluster().ledger.decisionDurable(record.txnId, record.commitSeq, record.remember);
     }
+  }
+
+  /** The states a transaction read must be the latest committed ones, if it is still reading (under its locks). */
+  private checkRead(core: CoordinatorCore, txnId: string, states: ReadonlyMap<string, KeyState>): void {
+    const txn = core.inFlight().find((t) => t.txnId === txnId);
+    if (txn?.phase !== "reading") return; // aborted meanwhile: the core drops the answer
+    this.cluster().ledger.txnRead(txnId, this.readFrom.get(txnId) ?? "?", states);
+    this.readFrom.delete(txnId);
   }
 
   private traceTurn(inputs: readonly CoordinatorInput[], ready: CoordinatorReady): void {
     const { world, ledger } = this.cluster();
-    for (const message of ready.send) if (message.kind === "prepare") ledger.prepared(message.txnId, message.writes);
+    if (ready.send.some((message) => message.kind === "prepare")) {
+      const programs = new Map<string, Program | null>(this.core!.inFlight().map((txn) => [txn.txnId, txn.program]));
+      for (const message of ready.send) if (message.kind === "prepare") ledger.prepared(message.txnId, message.writes, programs.get(message.txnId) ?? null);
+    }
     for (const { record } of ready.persist) {
       if (record.kind === "membership") world.count(record.inSync.length < this.cluster().config.replicaIds.length ? "in-sync-set-shrank" : "in-sync-set-full-again");
     }
@@ -624,12 +659,36 @@ export class CoordinatorNode {
   }
 
   private afterDurable(ready: CoordinatorReady): void {
+    const { world } = this.cluster();
     this.sendAll(ready.send);
     for (const { reqId, result } of ready.replies) {
       const respond = this.pendingWrites.get(reqId);
       assert(respond !== undefined, `reply to unknown request ${reqId}`);
       this.pendingWrites.delete(reqId);
+      // A write answered ok in the turn it arrived was answered from a remembered commit (a new one
+      // needs reads or votes first; a retry that joins an attempt deciding in this very turn also counts).
+      if (result.ok && result.commitSeq > 0 && this.turnRequests.has(reqId)) world.count("retry-answered-from-memory");
       respond(result);
+    }
+    for (const { reqId, status } of ready.statuses) {
+      const respond = this.pendingStatuses.get(reqId);
+      assert(respond !== undefined, `status answer to unknown request ${reqId}`);
+      this.pendingStatuses.delete(reqId);
+      respond(status);
+    }
+    for (const { txnId, keys } of ready.reads) {
+      // As coordinator/server.ts: the transaction holds the locks of these keys; read their state for it.
+      world.count("txn-read");
+      this.readKeys(
+        keys,
+        true,
+        (rows, replicaId) => {
+          this.readFrom.set(txnId, replicaId);
+          const states = new Map<string, KeyState>(rows.map((row) => [row.key, row.found ? { value: row.value, version: row.version } : null]));
+          this.push({ kind: "read-result", txnId, states, reason: "", nowMs: this.now() });
+        },
+        (_code, reason) => this.push({ kind: "read-result", txnId, states: null, reason, nowMs: this.now() }),
+      );
     }
     for (const { queryId, outcomes } of ready.outcomes) {
       const respond = this.pendingQueries.get(queryId);
@@ -783,21 +842,55 @@ export class CoordinatorNode {
 
   // The client-facing service.
 
-  serveWrite(writes: readonly Write[], respond: (result: WriteResult) => void): void {
+  serveWrite(writes: readonly Write[], requestId: string | null, respond: (result: WriteResult) => void): void {
     const reqId = this.nextRequestId++;
     this.pendingWrites.set(reqId, respond);
-    this.push({ kind: "write", reqId, writes, nowMs: this.now() });
+    this.push({ kind: "write", reqId, writes, requestId, nowMs: this.now() });
+  }
+
+  serveTxn(requestId: string | null, program: Program, respond: (result: WriteResult) => void): void {
+    const reqId = this.nextRequestId++;
+    this.pendingWrites.set(reqId, respond);
+    this.push({ kind: "txn", reqId, requestId, program, nowMs: this.now() });
+  }
+
+  serveStatus(id: string, respond: (status: TxnStatus) => void): void {
+    const reqId = this.nextRequestId++;
+    this.pendingStatuses.set(reqId, (status) => {
+      this.cluster().ledger.statusAnswered(id, status);
+      respond(status);
+    });
+    this.push({ kind: "txn-status", reqId, id, nowMs: this.now() });
+  }
+
+  /** A client's get: one key, read as every read is (readKeys). */
+  serveRead(key: string, respond: (row: ReadRow) => void, fail: (code: CodeValue, reason: string) => void): void {
+    this.readKeys(
+      [key],
+      false,
+      (rows, replicaId) => {
+        const row = rows[0];
+        assert(row !== undefined && row.key === key, "a replica answers the key it was asked");
+        this.cluster().world.trace(`c read ${key} from ${replicaId}: ${row.found ? `${row.value.toString("utf8")}@${row.version}` : "absent"}`);
+        respond(row);
+      },
+      fail,
+    );
   }
 
   /**
-   * Reads from the healthy in-sync replicas in random order: the first that answers serves the
-   * read, unless it left the in-sync set while the read was out.
+   * Reads from the healthy in-sync replicas in random order (coordinator/server.ts `read`): the
+   * first that answers serves the read, unless it left the in-sync set while the read was out.
    */
-  serveRead(key: string, respond: (row: ReadRow) => void, fail: (code: CodeValue, reason: string) => void): void {
+  private readKeys(keys: readonly string[], forTxn: boolean, respond: (rows: ReadRow[], replicaId: string) => void, fail: (code: CodeValue, reason: string) => void): void {
     const cluster = this.cluster();
     const { world } = cluster;
     const core = this.core!;
-    const order = core.readable();
+    // Planted bug (read-from-any-replica): a transaction's read goes to any replica, and an answer
+    // from one that is not (or no longer) in sync is kept. Client gets read as production does, so
+    // that only the reading phase is broken.
+    const anyReplica = cluster.config.mutation === "read-from-any-replica" && forTxn;
+    const order = anyReplica ? cluster.config.replicaIds.map((id) => ({ id, incarnation: -1 })) : core.readable();
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(world.prng.next() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
@@ -817,14 +910,11 @@ export class CoordinatorNode {
         this.proc,
         target.id,
         limits.readCallTimeoutMs,
-        (_target, answer, failRead) => cluster.replicas.get(target.id)!.serveRead([key], answer, failRead),
+        (_target, answer, failRead) => cluster.replicas.get(target.id)!.serveRead(keys, answer, failRead),
         (result: CallResult<ReadRow[]>) => {
           if (result.ok) {
-            if (core.stillReadable(target.id, target.incarnation)) {
-              const row = result.value[0];
-              assert(row !== undefined && row.key === key, "a replica answers the key it was asked");
-              world.trace(`c read ${key} from ${target.id}: ${row.found ? `${row.value.toString("utf8")}@${row.version}` : "absent"}`);
-              respond(row);
+            if (anyReplica || core.stillReadable(target.id, target.incarnation)) {
+              respond(result.value, target.id);
               return;
             }
             failures.push(`replica ${target.id} left the in-sync set while it answered`);
@@ -852,7 +942,7 @@ export class CoordinatorNode {
 function describeCoordinatorInput(input: CoordinatorInput): string {
   switch (input.kind) {
     case "write":
-      return `write(req${input.reqId} ${describeWrites(input.writes)})`;
+      return `write(req${input.reqId}${input.requestId == null ? "" : ` id=${input.requestId}`} ${describeWrites(input.writes)})`;
     case "votes":
       return `votes(${input.replicaId}: ${input.votes.map((vote) => `${vote.txnId}=${vote.vote}`).join(" ")})`;
     case "unreachable":

@@ -68,9 +68,19 @@ interface Settings {
   readonly fullRestart: boolean;
 }
 
-function pickSettings(world: World): Settings {
+function pickSettings(world: World, mutation: Mutation): Settings {
   const prng = world.prng;
   const keyCount = prng.int(1, 4);
+  // Which key spaces a run loads, and how hard (swarm testing: some runs load only one).
+  const workloadMix = {
+    counterShare: prng.pick([0, 0.1, 0.2, 0.4]),
+    accountShare: prng.pick([0, 0.1, 0.2, 0.4]),
+    casShare: prng.pick([0, 0.1, 0.2]),
+    accounts: prng.int(2, 4),
+    requestIdProbability: prng.pick([0.5, 0.8, 1, 1]),
+    duplicateRequestProbability: prng.pick([0, 0, 0.02, 0.1]),
+    newRequestIdPerRetry: mutation === "retry-with-new-request-id",
+  };
   return {
     cluster: {
       replicaIds: ["r1", "r2", "r3"],
@@ -88,6 +98,7 @@ function pickSettings(world: World): Settings {
       thinkMsMax: prng.pick([5, 30, 100]),
       getProbability: prng.pick([0.2, 0.4, 0.6]),
       delProbability: prng.pick([0.1, 0.25]),
+      ...workloadMix,
     },
     network: {
       delayMsMin: 0.1,
@@ -108,7 +119,9 @@ function pickSettings(world: World): Settings {
 function describeSettings(s: Settings): string {
   const n = s.network;
   return (
-    `${s.workload.clients} clients on ${s.workload.keys.length} key(s), on-conflict ${s.cluster.onConflict}, min-in-sync ${s.cluster.minInSync}, ` +
+    `${s.workload.clients} clients on ${s.workload.keys.length} register(s), ` +
+    `counters ${s.workload.counterShare} accounts ${s.workload.accountShare} (${s.workload.accounts}) cas ${s.workload.casShare} of operations, ` +
+    `request ids on ${s.workload.requestIdProbability} of writes, client requests duplicated p=${s.workload.duplicateRequestProbability}, on-conflict ${s.cluster.onConflict}, min-in-sync ${s.cluster.minInSync}, ` +
     `faults every ~${s.faultMeanMs} ms for ${s.faultPhaseMs} ms, force crash p=${s.forceCrashProbability}, ` +
     `net delay ≤${n.delayMsMax} ms late p=${n.lateProbability} (≤${n.lateMsMax} ms) drop p=${n.dropProbability} dup p=${n.duplicateProbability}, ` +
     `compact at ${s.cluster.compactRecords} records, fetch page ${s.cluster.fetchRowsMax}, client timeout ${s.workload.clientTimeoutMs} ms` +
@@ -135,7 +148,7 @@ function runOnce(options: RunOptions): RunResult {
   const mutation = options.mutation ?? "none";
   const traced = options.traced === true || options.onTrace !== undefined;
   const world = new World(options.seed, { delayMsMin: 0, delayMsMax: 0, lateProbability: 0, lateMsMax: 0, dropProbability: 0, duplicateProbability: 0 }, traced, options.onTrace ?? null);
-  const settings = pickSettings(world);
+  const settings = pickSettings(world, mutation);
   world.network = { ...settings.network };
   const ledger = new Ledger();
   let faultsOn = true;
@@ -273,7 +286,7 @@ function runOnce(options: RunOptions): RunResult {
       world.at(37, () => {
         if (finalReads === "not-started" && workload.idle && coordinator.serving) {
           finalReads = "running";
-          workload.finalReads(() => (finalReads = "done"));
+          workload.finalStatuses(() => workload.finalReads(() => (finalReads = "done")));
         }
         const unsettled = unsettledReason();
         if (finalReads === "done" && unsettled === null) {
@@ -316,6 +329,23 @@ function runOnce(options: RunOptions): RunResult {
   };
 
   const finalChecks = (): void => {
+    // The committed transactions, replayed in commit order, give the store every replica must hold.
+    const model = ledger.replay();
+    for (const [id, replica] of replicas) {
+      for (const [key, expected] of model) {
+        const row = replica.store.row(key);
+        const value = row?.value?.toString("utf8") ?? null;
+        const want = expected.value?.toString("utf8") ?? null;
+        if ((row?.version ?? 0) !== expected.version || value !== want) {
+          throw new SimViolation(
+            "lost-write",
+            `replica ${id} holds ${key} as ${row === undefined ? "nothing" : `${value ?? "(deleted)"}@${row.version}`}; the last commit of it is ${want ?? "(deleted)"}@${expected.version}`,
+          );
+        }
+      }
+    }
+    workload.finalCheck((key) => model.get(key)?.value?.toString("utf8") ?? null);
+    if (ledger.committedAfterAnswer > 0) world.paths.set("committed-after-answered-unwritten", ledger.committedAfterAnswer);
     for (const acked of ledger.ackedWrites) {
       for (const [id, replica] of replicas) {
         const row = replica.store.row(acked.key);

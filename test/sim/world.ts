@@ -276,21 +276,26 @@ export class World {
 
   /**
    * Sends one message: it may be dropped, delayed, reordered or duplicated, and a partition at
-   * either end of its flight swallows it. deliver runs once per copy that arrives.
+   * either end of its flight swallows it. deliver runs once per copy that arrives. Returns the
+   * number of copies sent (0: dropped or cut).
+   *
+   * Messages between the store's own processes may be duplicated at duplicateProbability. A client's
+   * request may be duplicated only when it carries a request id (duplicateProbability given): a
+   * duplicate is then a retry the coordinator must recognize, while one of a request without an id
+   * would be a second request.
    */
-  transmit(from: NodeId, to: NodeId, deliver: () => void): void {
+  transmit(from: NodeId, to: NodeId, deliver: () => void, duplicateProbability?: number): number {
     this.messages += 1;
     const net = this.network;
-    if (this.isCut(from, to)) return;
+    if (this.isCut(from, to)) return 0;
     if (net.dropProbability > 0 && this.prng.next() < net.dropProbability) {
       this.countFault("message-dropped");
-      return;
+      return 0;
     }
-    // Only messages between the store's own processes are duplicated: a client's request carries no
-    // request id yet (exactly-once retries do not exist), so a duplicated write would be a second write.
     const duplicable = this.procs.get(from)?.duplicable === true && this.procs.get(to)?.duplicable === true;
-    const copies = duplicable && net.duplicateProbability > 0 && this.prng.next() < net.duplicateProbability ? 2 : 1;
-    if (copies === 2) this.countFault("message-duplicated");
+    const p = duplicable ? net.duplicateProbability : (duplicateProbability ?? 0);
+    const copies = p > 0 && this.prng.next() < p ? 2 : 1;
+    if (copies === 2) this.countFault(duplicable ? "message-duplicated" : "client-request-duplicated");
     for (let i = 0; i < copies; i++) {
       let delay = net.delayMsMin + this.prng.next() * (net.delayMsMax - net.delayMsMin);
       if (net.lateProbability > 0 && this.prng.next() < net.lateProbability) {
@@ -302,6 +307,7 @@ export class World {
         deliver();
       });
     }
+    return copies;
   }
 
   /**
@@ -309,7 +315,8 @@ export class World {
    * serves it (serve answers once through respond, or fails it), the answer travels back. The
    * caller hears exactly one result: the answer, UNAVAILABLE if `to` is down (refused) or crashed
    * while serving (reset), or DEADLINE_EXCEEDED. Nothing is heard by a caller that crashed.
-   * A duplicated request is served twice; the second answer finds the call settled.
+   * A duplicated request is served twice; the second answer finds the call settled. Returns the
+   * number of copies of the request sent (duplicateProbability: see transmit).
    */
   call<T>(
     from: Proc,
@@ -317,7 +324,8 @@ export class World {
     deadlineMs: number,
     serve: (target: Proc, respond: (value: T) => void, fail: (code: CodeValue, reason: string) => void) => void,
     onResult: (result: CallResult<T>) => void,
-  ): void {
+    duplicateProbability?: number,
+  ): number {
     const callerIncarnation = from.incarnation;
     let settled = false;
     const settle = (result: CallResult<T>): void => {
@@ -328,8 +336,8 @@ export class World {
       });
     };
     this.at(deadlineMs, () => settle({ ok: false, code: Code.DEADLINE_EXCEEDED, reason: `deadline of ${deadlineMs} ms exceeded` }));
-    const answer = (result: CallResult<T>): void => this.transmit(to, from.id, () => settle(result));
-    this.transmit(from.id, to, () => {
+    const answer = (result: CallResult<T>): void => void this.transmit(to, from.id, () => settle(result));
+    return this.transmit(from.id, to, () => {
       const target = this.proc(to);
       if (!target.up || !target.listening) {
         answer({ ok: false, code: Code.UNAVAILABLE, reason: `connection to ${to} refused` });
@@ -352,6 +360,6 @@ export class World {
           (code, reason) => finish({ ok: false, code, reason }),
         );
       });
-    });
+    }, duplicateProbability);
   }
 }
