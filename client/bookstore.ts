@@ -8,7 +8,7 @@
 // retried with it until its outcome is certain, so each is applied exactly once. At the end the
 // demo checks, per book, initial - sold + restocked = final and that no stock was ever negative,
 // and that the order records are exactly the successful orders.
-import { Code, KvError } from "../common/errors";
+import { Code, codeName, KvError } from "../common/errors";
 import { KvClient, type TxnOperation } from "./client";
 import { Prng } from "./prng";
 
@@ -147,7 +147,7 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
       const result = await settle(`order ${order.id}`, () => kv.txn(spec, { requestId: `order-${options.prefix}-${order.id}` }));
       if (result.ok) order.outcome = "ok";
       else if (result.error?.code === Code.FAILED_PRECONDITION) order.outcome = "out-of-stock";
-      else if (result.error !== null) failures.push(`order ${order.id} failed: ${codeText(result.error)}`);
+      else if (result.error !== null) failures.push(`order ${order.id} failed: ${`${codeName(result.error.code)}: ${result.error.message}`}`);
     }
   });
 
@@ -162,7 +162,7 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
         restocked[book]! += amount;
         restocks += 1;
       } else if (result.error !== null) {
-        failures.push(`restock ${i} failed: ${codeText(result.error)}`);
+        failures.push(`restock ${i} failed: ${`${codeName(result.error.code)}: ${result.error.message}`}`);
       }
       await sleep(50);
     }
@@ -244,10 +244,6 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
     failures,
     passed: failures.length === 0,
   };
-}
-
-function codeText(error: KvError): string {
-  return `${Object.entries(Code).find(([, value]) => value === error.code)?.[0] ?? error.code}: ${error.message}`;
 }
 
 export function formatBookstoreReport(report: BookstoreReport): string {

@@ -43,7 +43,7 @@
 import { assert, assertNever } from "../common/assert";
 import { Code, type CodeValue } from "../common/errors";
 import { limits } from "../common/limits";
-import { blindWrites, evaluate, keysToRead, programKeys, putProgram, type KeyState, type Program, type TxnOutcome } from "../common/txn";
+import { blindWrites, evaluate, keysToRead, type Evaluation, programKeys, putProgram, type KeyState, type Program, type TxnOutcome } from "../common/txn";
 import { formatTxnId, isNewerTxnId, parseTxnId } from "../common/txn-id";
 import type { Outcome, Write } from "../common/types";
 import type { CoordinatorRecord, RememberedCommit } from "./records";
@@ -186,6 +186,8 @@ export interface Txn {
   /** Known once the program is evaluated (at once for blind writes). */
   writes: readonly Write[];
   outcome: TxnOutcome | null;
+  /** Its program writes without reading: a retry can rebuild its results, so none are remembered. */
+  blind: boolean;
   /** Sorted, without duplicates. */
   readonly keys: readonly string[];
   readonly participants: readonly string[];
@@ -533,7 +535,8 @@ export class CoordinatorCore {
     for (const key of txn.keys) this.locks.set(key, txn.txnId);
     this.txns.set(txn.txnId, txn);
     const reads = keysToRead(write.program);
-    if (reads.length > 0) {
+    txn.blind = reads.length === 0;
+    if (!txn.blind) {
       // Under its locks, no other transaction can change these keys until this one ends: the state
       // read now is the state it commits over.
       txn.phase = "reading";
@@ -555,7 +558,7 @@ export class CoordinatorCore {
   }
 
   /** Goes on with an evaluated transaction: fails it, answers it (nothing to write), or prepares it. */
-  private evaluated(txn: Txn, evaluation: ReturnType<typeof evaluate>, nowMs: number, out: Ready): void {
+  private evaluated(txn: Txn, evaluation: Evaluation, nowMs: number, out: Ready): void {
     if (!evaluation.ok) {
       this.endUnwritten(txn, { ok: false, code: evaluation.code, message: evaluation.message }, nowMs, out);
       return;
@@ -577,10 +580,7 @@ export class CoordinatorCore {
   private endUnwritten(txn: Txn, result: WriteResult, nowMs: number, out: Ready): void {
     assert(txn.phase === "reading" || txn.phase === "preparing", `${txn.txnId} ends unwritten after its decision`);
     if (result.ok) {
-      for (const id of txn.requestId === null ? [txn.txnId] : [txn.txnId, txn.requestId]) {
-        this.recentReadOnly.set(id, txn.txnId);
-        if (this.recentReadOnly.size > limits.requestIdsRememberedMax) this.recentReadOnly.delete(this.recentReadOnly.keys().next().value!);
-      }
+      for (const id of txn.requestId === null ? [txn.txnId] : [txn.txnId, txn.requestId]) setBounded(this.recentReadOnly, id, txn.txnId);
     }
     this.reply(txn, result, out);
     this.txns.delete(txn.txnId);
@@ -602,6 +602,7 @@ export class CoordinatorCore {
       program,
       writes: [],
       outcome: null,
+      blind: false,
       keys,
       participants,
       required: new Set(participants),
@@ -640,8 +641,7 @@ export class CoordinatorCore {
     txn.commitSeq = this.lastCommitSeq;
     txn.replyAtMs = nowMs + limits.commitAckWaitMs;
     txn.resendAtMs = nowMs + txn.resendBackoffMs;
-    const blind = txn.program !== null && keysToRead(txn.program).length === 0;
-    const remember: RememberedCommit = { txnId: txn.txnId, requestId: txn.requestId, commitSeq: txn.commitSeq, outcome: blind ? null : txn.outcome, atMs: nowMs };
+    const remember: RememberedCommit = { txnId: txn.txnId, requestId: txn.requestId, commitSeq: txn.commitSeq, outcome: txn.blind ? null : txn.outcome, atMs: nowMs };
     this.remember(remember);
     out.persist.push({
       record: { kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys, remember },
@@ -697,13 +697,8 @@ export class CoordinatorCore {
   private requestEnded(requestId: string | null, failure: string | null): void {
     if (requestId === null) return;
     this.active.delete(requestId);
-    if (failure === null) {
-      this.recentFailures.delete(requestId);
-      return;
-    }
     this.recentFailures.delete(requestId);
-    this.recentFailures.set(requestId, failure);
-    if (this.recentFailures.size > limits.requestIdsRememberedMax) this.recentFailures.delete(this.recentFailures.keys().next().value!);
+    if (failure !== null) setBounded(this.recentFailures, requestId, failure);
   }
 
   private remember(commit: RememberedCommit): void {
@@ -976,6 +971,13 @@ export class CoordinatorCore {
 }
 
 const rememberedPerRecordMax = 1_000;
+
+/** Sets key (as the newest entry) in a memory-only map of at most requestIdsRememberedMax entries. */
+function setBounded(map: Map<string, string>, key: string, value: string): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > limits.requestIdsRememberedMax) map.delete(map.keys().next().value!);
+}
 
 
 /** The results of a program of blind writes (what a retry of a remembered one gets). */

@@ -3,17 +3,13 @@
 // - each regression seed still fails with its bug put back, and passes with the fix;
 // - a seed replays exactly (same steps, same history), so a failing seed can be debugged;
 // - the simulated disk loses what was not forced and keeps what was, and its torn tail is dropped
-//   by the real log decoder;
-// - the simulated clients classify failures as `kv bench` does.
+//   by the real log decoder.
 import { describe, expect, it } from "vitest";
-import { classifyFailure } from "../../client/bench";
 import { Prng } from "../../client/prng";
-import { Code, type CodeValue } from "../../common/errors";
 import { SimLog, SimStore } from "./disk";
 import { mutations, type Mutation } from "./nodes";
 import { regressions } from "./regressions";
 import { formatFailure, runSeed } from "./run";
-import { classifySimFailure } from "./workload";
 
 /**
  * Each planted bug must fail a run within this many seeds (from seed 1). Measured first failing
@@ -140,13 +136,5 @@ describe("the simulated disk", () => {
       rolledBack = lost > 0;
     }
     expect(rolledBack).toBe(true);
-  });
-});
-
-describe("the simulated clients' history", () => {
-  it("classifies every failure as kv bench does", () => {
-    for (const code of Object.values(Code) as CodeValue[]) {
-      for (const f of ["get", "put", "del"] as const) expect(classifySimFailure(f, code)).toBe(classifyFailure(f, code));
-    }
   });
 });

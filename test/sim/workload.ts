@@ -26,6 +26,7 @@ import { SimViolation } from "./checks";
 import type { Cluster, ReadRow } from "./nodes";
 import { coordinatorId } from "./nodes";
 import type { Proc } from "./world";
+import { classifyFailure } from "../../client/bench";
 
 export interface WorkloadConfig {
   readonly clients: number;
@@ -61,33 +62,6 @@ export function accountKeys(count: number): string[] {
 /** Client-side backoff between retries of a request, as client/client.ts. */
 const retryBackoffMsMin = 50;
 const retryBackoffMsMax = 1_000;
-
-/**
- * How a failed operation goes into the history: as client/bench.ts classifyFailure (a test checks
- * that the two agree on every code).
- */
-export function classifySimFailure(f: HistoryFunction, code: CodeValue): "fail" | "info" {
-  switch (f) {
-    case "get":
-      return "fail";
-    case "put":
-    case "del":
-      switch (code) {
-        case Code.INVALID_ARGUMENT:
-        case Code.ABORTED:
-        case Code.FAILED_PRECONDITION:
-        case Code.RESOURCE_EXHAUSTED:
-        case Code.NOT_FOUND:
-        case Code.OUT_OF_RANGE:
-        case Code.ALREADY_EXISTS:
-          return "fail";
-        default:
-          return "info";
-      }
-    default:
-      return assertNever(f);
-  }
-}
 
 interface Client {
   readonly proc: Proc;
@@ -302,7 +276,7 @@ export class Workload {
           // A definite failure of this attempt. Another attempt, or a copy of one, may still be on
           // its way to the coordinator, and would run the request again.
           if (request.withId) ledger.clientFailed(request.id);
-          done({ kind: attempts === 1 && copies <= 1 && classifySimFailure("put", code) === "fail" ? "fail" : "unknown", code, reason });
+          done({ kind: attempts === 1 && copies <= 1 && classifyFailure("put", code) === "fail" ? "fail" : "unknown", code, reason });
         },
         requestId === null || this.stopped ? 0 : this.config.duplicateRequestProbability,
       );
@@ -504,7 +478,7 @@ export class Workload {
         (_target, respond, fail) => cluster.coordinator.serveRead(key, respond, fail),
         (result) => {
           if (result.ok) complete("ok", result.value.found ? result.value.value.toString("utf8") : null, `version ${result.value.version}`);
-          else complete(classifySimFailure(f, result.code), null, result.reason);
+          else complete(classifyFailure(f, result.code), null, result.reason);
         },
       );
       return;
