@@ -59,6 +59,14 @@ export function overLimit(field: string, actual: number, limit: LimitName, unit:
   );
 }
 
+/** The request contradicts the state it would act on (a decision already taken, a field the state rules out): the message says which. */
+export class FailedPrecondition extends KvError {
+  override readonly name = "FailedPrecondition";
+  constructor(message: string) {
+    super(Code.FAILED_PRECONDITION, message);
+  }
+}
+
 /** A conflict with another transaction: retrying may succeed. */
 export class Conflict extends KvError {
   override readonly name = "Conflict";

@@ -19,6 +19,19 @@ export const limits = {
   counterAbsMax: Number.MAX_SAFE_INTEGER,
   /** Longest request id a client may send (the id names one logical operation across retries). */
   requestIdBytesMax: 128,
+  /** Longest transaction id accepted on any port ("EPOCH.COUNTER"; longer is never one we issued). */
+  txnIdBytesMax: 64,
+  /** Longest replica or coordinator id accepted on the participant port. */
+  memberIdBytesMax: 64,
+  /** Replicas one transaction may name as participants (and replicas a cluster may have). */
+  participantsMax: 64,
+  /** Keys one Read call to a replica may carry (a transaction reads at most txnKeysMax). */
+  keysPerReadMax: 64,
+  /**
+   * Transaction ids one Abort, PeerOutcome, Inspect or QueryOutcome call may carry; senders split
+   * longer lists into several calls.
+   */
+  txnIdsPerCallMax: 4_096,
   /**
    * The coordinator remembers the result of each committed request (by request id and transaction
    * id), durably, for requestIdRetentionMs or until it holds requestIdsRememberedMax of them,
@@ -96,5 +109,8 @@ check(limits.outcomeQueryBackoffMsMin <= limits.outcomeQueryBackoffMsMax, "outco
 check(limits.tickMs < limits.prepareTimeoutMs, "the tick must be finer than the timeouts it drives");
 check(limits.healthCheckTimeoutMs < limits.replicaDownAfterMs, "a replica must get more than one health check before removal");
 check(limits.fetchTimeoutMs < limits.catchUpTimeoutMs, "a fetch page must fit in a catch-up");
+
+check(limits.keysPerReadMax >= limits.txnKeysMax, "a transaction's keys must fit in one read");
+check(limits.txnIdsPerCallMax >= limits.txnsPerBatchMax, "a batch of transactions must fit in one call of ids");
 
 export type LimitName = keyof typeof limits;
