@@ -26,7 +26,9 @@
 // joins it (one transaction, every waiting call answered). Its COMMIT record carries the id and the
 // result, and the core remembers committed requests (requestIdRetentionMs, requestIdsRememberedMax;
 // recovery and compaction keep them), so a retry of a committed request gets the original result
-// and nothing is applied again.
+// and nothing is applied again. A request id names one request: the core keeps the fingerprint of
+// its method and program (common/fingerprint.ts; durably in the COMMIT record) and refuses another
+// request under the same id with INVALID_ARGUMENT, applying nothing.
 //
 // The in-sync set. Writes go to the replicas in sync (and to those catching up). A replica whose
 // health checks fail for replicaDownAfterMs, or whose calls are refused once it has been reached
@@ -42,6 +44,7 @@
 // replicas; the shell drops an answer from a replica that left the set while the read was out.
 import { assert, assertNever } from "../common/assert";
 import { Code, type CodeValue } from "../common/errors";
+import { requestFingerprint, type RequestMethod } from "../common/fingerprint";
 import { limits } from "../common/limits";
 import { blindWrites, evaluate, keysToRead, type Evaluation, programKeys, putProgram, type KeyState, type Program, type TxnOutcome } from "../common/txn";
 import { formatTxnId, isNewerTxnId, parseTxnId } from "../common/txn-id";
@@ -57,7 +60,15 @@ export type Input =
    * A transaction. requestId names the logical request across retries: a retry of a request still
    * running waits for its result, and one of a committed request gets the original result.
    */
-  | { readonly kind: "txn"; readonly reqId: number; readonly requestId: string | null; readonly program: Program; readonly nowMs: number }
+  | {
+      readonly kind: "txn";
+      readonly reqId: number;
+      readonly requestId: string | null;
+      /** The client method that carried it: a request id names one method with one program. */
+      readonly method: RequestMethod;
+      readonly program: Program;
+      readonly nowMs: number;
+    }
   /** The keys a transaction asked to read (null states: the read failed, for `reason`). */
   | { readonly kind: "read-result"; readonly txnId: string; readonly states: ReadonlyMap<string, KeyState> | null; readonly reason: string; readonly nowMs: number }
   /** What became of a transaction (by transaction id) or of a request (by request id). */
@@ -181,6 +192,8 @@ export interface Txn {
   /** The client calls waiting for this transaction (a retry joins them); emptied once answered. */
   readonly reqIds: number[];
   readonly requestId: string | null;
+  /** Of the request id's request ("" without a request id, or rebuilt from the log). */
+  readonly fingerprint: string;
   /** Null for a transaction rebuilt from the log. */
   readonly program: Program | null;
   /** Known once the program is evaluated (at once for blind writes). */
@@ -209,6 +222,8 @@ export interface Txn {
 interface QueuedWrite {
   readonly reqIds: number[];
   readonly requestId: string | null;
+  /** Of the request id's request ("" without a request id). */
+  readonly fingerprint: string;
   readonly program: Program;
   readonly keys: readonly string[];
   readonly deadlineMs: number;
@@ -252,8 +267,13 @@ export class CoordinatorCore {
   private readonly waiters = new Map<string, QueuedWrite[]>();
   private queuedCount = 0;
   private readonly members = new Map<string, Member>();
-  /** Request id -> the client calls waiting for it, for requests running or queued. */
-  private readonly active = new Map<string, number[]>();
+  /** Request id -> the client calls waiting for it and its fingerprint, for requests running or queued. */
+  private readonly active = new Map<string, { readonly reqIds: number[]; readonly fingerprint: string }>();
+  /**
+   * Request id -> fingerprint of the last request that used it (memory only, bounded), for ids whose
+   * request ended without a remembered commit (failed, or read-only); committed ones carry theirs.
+   */
+  private readonly fingerprints = new Map<string, string>();
   /** Committed requests, by transaction id, oldest decision first (exactly-once, txn-status). */
   private readonly remembered = new Map<string, RememberedCommit>();
   private readonly rememberedByRequest = new Map<string, string>();
@@ -370,10 +390,10 @@ export class CoordinatorCore {
   step(input: Input, out: Ready): void {
     switch (input.kind) {
       case "write":
-        this.onRequest(input.reqId, input.requestId ?? null, putProgram(input.writes), input.nowMs, out);
+        this.onRequest(input.reqId, input.requestId ?? null, "put", putProgram(input.writes), input.nowMs, out);
         break;
       case "txn":
-        this.onRequest(input.reqId, input.requestId, input.program, input.nowMs, out);
+        this.onRequest(input.reqId, input.requestId, input.method, input.program, input.nowMs, out);
         break;
       case "read-result":
         this.onReadResult(input, out);
@@ -463,14 +483,21 @@ export class CoordinatorCore {
     return this.lastCommitSeq;
   }
 
-  private onRequest(reqId: number, requestId: string | null, program: Program, nowMs: number, out: Ready): void {
+  private onRequest(reqId: number, requestId: string | null, method: RequestMethod, program: Program, nowMs: number, out: Ready): void {
     assert(program.then.length > 0 || program.conditions.length > 0 || (program.otherwise?.length ?? 0) > 0, "a transaction has an operation");
+    const fingerprint = requestId === null ? "" : requestFingerprint(method, program);
     if (requestId !== null) {
+      // A request id names one request: another request under it is refused, nothing applied.
+      const mismatch = this.requestIdMismatch(requestId, fingerprint, program);
+      if (mismatch !== null) {
+        out.replies.push({ reqId, result: { ok: false, code: Code.INVALID_ARGUMENT, message: mismatch } });
+        return;
+      }
       // Exactly-once: a retry of a request still running waits for its result; a retry of a
       // committed request gets the original result and applies nothing again.
       const waiting = this.active.get(requestId);
       if (waiting !== undefined) {
-        waiting.push(reqId);
+        waiting.reqIds.push(reqId);
         return;
       }
       const txnId = this.rememberedByRequest.get(requestId);
@@ -498,8 +525,33 @@ export class CoordinatorCore {
       return;
     }
     const reqIds = [reqId];
-    if (requestId !== null) this.active.set(requestId, reqIds);
-    this.tryStart({ reqIds, requestId, program, keys: programKeys(program), deadlineMs: nowMs + limits.lockWaitTimeoutMs }, nowMs, out);
+    if (requestId !== null) {
+      this.active.set(requestId, { reqIds, fingerprint });
+      setBounded(this.fingerprints, requestId, fingerprint);
+    }
+    this.tryStart({ reqIds, requestId, fingerprint, program, keys: programKeys(program), deadlineMs: nowMs + limits.lockWaitTimeoutMs }, nowMs, out);
+  }
+
+  /**
+   * Why a request may not use this request id (INVALID_ARGUMENT), or null: the id is new, or the
+   * request repeats the one that used it (same method and program).
+   */
+  private requestIdMismatch(requestId: string, fingerprint: string, program: Program): string | null {
+    const refusal =
+      `request_id ${JSON.stringify(requestId)} was used for a different request (another method, other keys or other ` +
+      `arguments); a retry must repeat its request exactly, and a new request needs a new request id. Nothing was applied`;
+    const active = this.active.get(requestId);
+    if (active !== undefined) return active.fingerprint === fingerprint ? null : refusal;
+    const txnId = this.rememberedByRequest.get(requestId);
+    if (txnId !== undefined) {
+      const commit = this.remembered.get(txnId)!;
+      // A commit logged before fingerprints were kept: only a retry of blind writes (whose result
+      // follows from the request itself) can be answered from it.
+      if (commit.fingerprint === null) return commit.outcome === null && blindOutcome(program) !== undefined ? null : refusal;
+      return commit.fingerprint === fingerprint ? null : refusal;
+    }
+    const known = this.fingerprints.get(requestId);
+    return known === undefined || known === fingerprint ? null : refusal;
   }
 
   /** Answers every call waiting for a request that ends before it starts (refused, or timed out waiting). */
@@ -599,6 +651,7 @@ export class CoordinatorCore {
       txnId,
       reqIds: request?.reqIds ?? [],
       requestId: request?.requestId ?? null,
+      fingerprint: request?.fingerprint ?? "",
       program,
       writes: [],
       outcome: null,
@@ -641,7 +694,14 @@ export class CoordinatorCore {
     txn.commitSeq = this.lastCommitSeq;
     txn.replyAtMs = nowMs + limits.commitAckWaitMs;
     txn.resendAtMs = nowMs + txn.resendBackoffMs;
-    const remember: RememberedCommit = { txnId: txn.txnId, requestId: txn.requestId, commitSeq: txn.commitSeq, outcome: txn.blind ? null : txn.outcome, atMs: nowMs };
+    const remember: RememberedCommit = {
+      txnId: txn.txnId,
+      requestId: txn.requestId,
+      fingerprint: txn.requestId === null ? null : txn.fingerprint,
+      commitSeq: txn.commitSeq,
+      outcome: txn.blind ? null : txn.outcome,
+      atMs: nowMs,
+    };
     this.remember(remember);
     out.persist.push({
       record: { kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys, remember },
@@ -710,7 +770,10 @@ export class CoordinatorCore {
   private forgetOldest(): void {
     const [txnId, commit] = this.remembered.entries().next().value!;
     this.remembered.delete(txnId);
-    if (commit.requestId !== null && this.rememberedByRequest.get(commit.requestId) === txnId) this.rememberedByRequest.delete(commit.requestId);
+    if (commit.requestId !== null && this.rememberedByRequest.get(commit.requestId) === txnId) {
+      this.rememberedByRequest.delete(commit.requestId);
+      this.fingerprints.delete(commit.requestId);
+    }
     if (this.newestForgotten === null || isNewerTxnId(txnId, this.newestForgotten)) this.newestForgotten = txnId;
   }
 

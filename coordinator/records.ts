@@ -14,6 +14,11 @@ import type { KeyState, OpResult, TxnOutcome } from "../common/txn";
 export interface RememberedCommit {
   readonly txnId: string;
   readonly requestId: string | null;
+  /**
+   * What the request id names (common/fingerprint.ts): a retry must match it. Null without a
+   * request id, and in logs of versions that did not keep it.
+   */
+  readonly fingerprint: string | null;
   readonly commitSeq: number;
   readonly outcome: TxnOutcome | null;
   /** Wall-clock time of the decision (the shell's clock), for requestIdRetentionMs. */
@@ -124,8 +129,13 @@ export function decodeCoordinatorRecord(payload: Buffer, lsn: number): Coordinat
   }
 }
 
-/** [txnId, requestId, commitSeq, atMs, outcome]; outcome: [branch, results] with results as tuples. */
-type EncodedRemembered = [string, string | null, number, number, EncodedOutcome | null];
+/**
+ * [txnId, requestId, commitSeq, atMs, outcome, fingerprint?]; outcome: [branch, results] with results
+ * as tuples. The fingerprint is absent in logs of older versions (and when it is null).
+ */
+type EncodedRemembered =
+  | [string, string | null, number, number, EncodedOutcome | null]
+  | [string, string | null, number, number, EncodedOutcome | null, string];
 type EncodedOutcome = ["t" | "e", EncodedResult[]];
 type EncodedResult = ["p", string] | ["d", string] | ["i", string, number] | ["g", string, string | null, number];
 
@@ -133,7 +143,9 @@ function encodeRemembered(commit: RememberedCommit): EncodedRemembered {
   const outcome = commit.outcome;
   const encodedOutcome: EncodedOutcome | null =
     outcome === null ? null : [outcome.branch === "then" ? "t" : "e", outcome.results.map(encodeResult)];
-  return [commit.txnId, commit.requestId, commit.commitSeq, commit.atMs, encodedOutcome];
+  return commit.fingerprint === null
+    ? [commit.txnId, commit.requestId, commit.commitSeq, commit.atMs, encodedOutcome]
+    : [commit.txnId, commit.requestId, commit.commitSeq, commit.atMs, encodedOutcome, commit.fingerprint];
 }
 
 function encodeResult(result: OpResult): EncodedResult {
@@ -152,11 +164,13 @@ function encodeResult(result: OpResult): EncodedResult {
 }
 
 function decodeRemembered(value: unknown): RememberedCommit | null {
-  if (!Array.isArray(value) || value.length !== 5) return null;
-  const [txnId, requestId, commitSeq, atMs, outcome] = value as unknown[];
+  if (!Array.isArray(value) || (value.length !== 5 && value.length !== 6)) return null;
+  const [txnId, requestId, commitSeq, atMs, outcome, encodedFingerprint] = value as unknown[];
   if (typeof txnId !== "string" || (requestId !== null && typeof requestId !== "string")) return null;
   if (typeof commitSeq !== "number" || typeof atMs !== "number") return null;
-  if (outcome === null) return { txnId, requestId, commitSeq, atMs, outcome: null };
+  if (encodedFingerprint !== undefined && typeof encodedFingerprint !== "string") return null;
+  const fingerprint = encodedFingerprint ?? null;
+  if (outcome === null) return { txnId, requestId, fingerprint, commitSeq, atMs, outcome: null };
   if (!Array.isArray(outcome) || outcome.length !== 2 || (outcome[0] !== "t" && outcome[0] !== "e") || !Array.isArray(outcome[1])) return null;
   const results: OpResult[] = [];
   for (const item of outcome[1] as unknown[]) {
@@ -164,7 +178,7 @@ function decodeRemembered(value: unknown): RememberedCommit | null {
     if (result === null) return null;
     results.push(result);
   }
-  return { txnId, requestId, commitSeq, atMs, outcome: { branch: outcome[0] === "t" ? "then" : "else", results } };
+  return { txnId, requestId, fingerprint, commitSeq, atMs, outcome: { branch: outcome[0] === "t" ? "then" : "else", results } };
 }
 
 function decodeResult(value: unknown): OpResult | null {

@@ -12,6 +12,7 @@ import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
 import { Code, InvalidArgument, KvError, Unavailable } from "../common/errors";
 import { failpoint, fire, hit } from "../common/failpoints";
+import type { RequestMethod } from "../common/fingerprint";
 import { shutdownServer, toStatus } from "../common/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
@@ -239,6 +240,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   /** Runs a client's transaction through the core; calls back with its result or its error. */
   function submit(
     requestId: string | null,
+    method: RequestMethod,
     program: Program,
     callback: (error: Partial<grpc.StatusObject> | null, result?: Committed) => void,
   ): void {
@@ -247,12 +249,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       if (result.ok) callback(null, result);
       else callback({ code: result.code as grpc.status, details: result.message });
     });
-    loop.push({ kind: "txn", reqId, requestId, program, nowMs: Date.now() });
+    loop.push({ kind: "txn", reqId, requestId, method, program, nowMs: Date.now() });
   }
 
   /** Checks a request with `parse` (INVALID_ARGUMENT names the field), then submits it. */
   function mutate<Response>(
     request: { requestId: string },
+    method: RequestMethod,
     parse: () => Program,
     respond: (result: Committed) => Response,
     callback: (error: Partial<grpc.StatusObject> | null, response?: Response) => void,
@@ -266,7 +269,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       callback(toStatus(error));
       return;
     }
-    submit(requestId, program, (error, result) => (error ? callback(error) : callback(null, respond(result!))));
+    submit(requestId, method, program, (error, result) => (error ? callback(error) : callback(null, respond(result!))));
   }
 
   /**
@@ -320,17 +323,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         if (request.value === undefined) throw new InvalidArgument("value", "value is missing (an empty value must be sent as empty bytes)");
         return putProgram([{ key, value: checkValue("value", request.value) }]);
       };
-      mutate(request, parse, (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
+      mutate(request, "put", parse, (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
     },
     Delete: (callRef, callback) => {
       const request = callRef.request;
       const parse = (): Program => putProgram([{ key: checkKey("key", request.key), value: null }]);
-      mutate(request, parse, (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
+      mutate(request, "delete", parse, (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
     },
     Increment: (callRef, callback) => {
       const request = callRef.request;
       mutate(
         request,
+        "increment",
         () => incrementProgram(request),
         (result) => {
           const incr = result.outcome?.results[0];
@@ -342,16 +346,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     },
     CompareAndSet: (callRef, callback) => {
       const request = callRef.request;
-      mutate(request, () => compareAndSetProgram(request), (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
+      mutate(request, "compare-and-set", () => compareAndSetProgram(request), (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
     },
     CompareAndDelete: (callRef, callback) => {
       const request = callRef.request;
-      mutate(request, () => compareAndDeleteProgram(request), (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
+      mutate(request, "compare-and-delete", () => compareAndDeleteProgram(request), (result) => ({ version: result.commitSeq, txnId: result.txnId ?? "" }), callback);
     },
     Txn: (callRef, callback) => {
       const request = callRef.request;
       mutate(
         request,
+        "txn",
         () => txnProgram(request),
         (result) => ({
           succeeded: result.outcome?.branch !== "else",

@@ -851,7 +851,7 @@ export class CoordinatorNode {
   serveTxn(requestId: string | null, program: Program, respond: (result: WriteResult) => void): void {
     const reqId = this.nextRequestId++;
     this.pendingWrites.set(reqId, respond);
-    this.push({ kind: "txn", reqId, requestId, program, nowMs: this.now() });
+    this.push({ kind: "txn", reqId, requestId, method: "txn", program, nowMs: this.now() });
   }
 
   serveStatus(id: string, respond: (status: TxnStatus) => void): void {

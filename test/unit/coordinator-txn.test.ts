@@ -15,7 +15,8 @@
 import { describe, expect, it } from "vitest";
 import { Code, DataLoss } from "../../common/errors";
 import { limits } from "../../common/limits";
-import type { KeyState, Operation, Program } from "../../common/txn";
+import { putProgram, type KeyState, type Operation, type Program } from "../../common/txn";
+import { requestFingerprint, type RequestMethod } from "../../common/fingerprint";
 import { CoordinatorCore, newReady, type Input, type OnConflict, type Ready, type RecoveredCoordinator, type TxnStatus, type WriteResult } from "../../coordinator/core";
 import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecord, type RememberedCommit } from "../../coordinator/records";
 import { recoverCoordinator } from "../../coordinator/recovery";
@@ -42,8 +43,8 @@ function prog(then: Operation[], conditions: Program["conditions"] = [], otherwi
   return { conditions, then, otherwise };
 }
 
-function txn(core: CoordinatorCore, reqId: number, program: Program, requestId: string | null = null, nowMs = 0): Ready {
-  return step(core, { kind: "txn", reqId, requestId, program, nowMs });
+function txn(core: CoordinatorCore, reqId: number, program: Program, requestId: string | null = null, nowMs = 0, method: RequestMethod = "txn"): Ready {
+  return step(core, { kind: "txn", reqId, requestId, method, program, nowMs });
 }
 
 function readResult(core: CoordinatorCore, txnId: string, states: Record<string, KeyState> | null, nowMs = 0, reason = ""): Ready {
@@ -382,7 +383,7 @@ describe("CoordinatorCore: a retry of a committed request gets the original resu
         commitSeq: 1,
         participants: [...PARTICIPANTS],
         keys: ["c"],
-        remember: { txnId, requestId: "req-1", commitSeq: 1, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 15 }] }, atMs: 777 },
+        remember: { txnId, requestId: "req-1", fingerprint: expect.any(String), commitSeq: 1, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 15 }] }, atMs: 777 },
       },
     ]);
     expect(decision.persist[0]!.force).toBe(true);
@@ -391,9 +392,9 @@ describe("CoordinatorCore: a retry of a committed request gets the original resu
   it("a blind write remembers no outcome (null); one without a request id is remembered by its txn id", () => {
     const core = newCore();
     const txnId = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-b", nowMs: 5 }));
-    expect(commitRecords(voteAll(core, txnId, 5))[0]!.remember).toEqual({ txnId, requestId: "req-b", commitSeq: 1, outcome: null, atMs: 5 });
+    expect(commitRecords(voteAll(core, txnId, 5))[0]!.remember).toEqual({ txnId, requestId: "req-b", fingerprint: requestFingerprint("put", putProgram([{ key: "k", value: b("v") }])), commitSeq: 1, outcome: null, atMs: 5 });
     const anon = prepareTxnId(step(core, { kind: "write", reqId: 2, writes: [{ key: "j", value: b("v") }], nowMs: 6 }));
-    expect(commitRecords(voteAll(core, anon, 6))[0]!.remember).toEqual({ txnId: anon, requestId: null, commitSeq: 2, outcome: null, atMs: 6 });
+    expect(commitRecords(voteAll(core, anon, 6))[0]!.remember).toEqual({ txnId: anon, requestId: null, fingerprint: null, commitSeq: 2, outcome: null, atMs: 6 });
   });
 
   it("after the commit, a retry is answered at once with the same commitSeq, txnId and outcome, and nothing is sent", () => {
@@ -564,7 +565,7 @@ describe("CoordinatorCore: exactly once across a restart", () => {
   });
 
   it("liveRecords splits many remembered commits over several records, and recovery reads them all back in order", () => {
-    const commits: RememberedCommit[] = Array.from({ length: 2500 }, (_, i) => ({ txnId: `1.${i + 1}`, requestId: `req-${i}`, commitSeq: i + 1, outcome: null, atMs: 0 }));
+    const commits: RememberedCommit[] = Array.from({ length: 2500 }, (_, i) => ({ txnId: `1.${i + 1}`, requestId: `req-${i}`, fingerprint: null, commitSeq: i + 1, outcome: null, atMs: 0 }));
     const core = newCore("abort", { ...FRESH, epoch: 2, lastCommitSeq: 2500, remembered: commits });
     const remembered = core.liveRecords().filter((r) => r.kind === "remembered");
     expect(remembered.map((r) => (r.kind === "remembered" ? r.commits.length : -1))).toEqual([1000, 1000, 500]);
@@ -671,7 +672,7 @@ describe("CoordinatorCore: how long committed requests are remembered", () => {
     // Built through recovery, which remembers each commit as the live path does (one Map entry each),
     // rather than by driving 200,000 transactions through the core.
     const count = limits.requestIdsRememberedMax + 1;
-    const commits: RememberedCommit[] = Array.from({ length: count }, (_, i) => ({ txnId: `1.${i + 1}`, requestId: `req-${i + 1}`, commitSeq: i + 1, outcome: null, atMs: 0 }));
+    const commits: RememberedCommit[] = Array.from({ length: count }, (_, i) => ({ txnId: `1.${i + 1}`, requestId: `req-${i + 1}`, fingerprint: null, commitSeq: i + 1, outcome: null, atMs: 0 }));
     const core = newCore("abort", { ...FRESH, epoch: 2, lastCommitSeq: count, remembered: commits });
     expect(status(core, "req-1").state).toBe("unknown");
     expect(status(core, "1.1").state).toBe("unknown");
@@ -786,6 +787,7 @@ describe("coordinator records: remembered commits", () => {
   const withOutcome: RememberedCommit = {
     txnId: "3.9",
     requestId: "req-ключ",
+    fingerprint: "0123456789abcdefABCD_-",
     commitSeq: 1235,
     atMs: 1_700_000_000_000,
     outcome: {
@@ -800,7 +802,7 @@ describe("coordinator records: remembered commits", () => {
       ],
     },
   };
-  const blind: RememberedCommit = { txnId: "3.10", requestId: null, commitSeq: 1236, atMs: 5, outcome: null };
+  const blind: RememberedCommit = { txnId: "3.10", requestId: null, fingerprint: null, commitSeq: 1236, atMs: 5, outcome: null };
 
   it.each<[string, CoordinatorRecord]>([
     ["commit with a remembered outcome", { kind: "commit", txnId: "3.9", commitSeq: 1235, participants: [...PARTICIPANTS], keys: ["absent", "bin", "d", "empty", "n", "p"], remember: withOutcome }],
@@ -841,5 +843,85 @@ describe("coordinator records: remembered commits", () => {
     const decode = (): CoordinatorRecord => decodeCoordinatorRecord(Buffer.from(text, "utf8"), 31);
     expect(decode).toThrow(DataLoss);
     expect(decode).toThrow(/record 31/);
+  });
+});
+
+describe("CoordinatorCore: a request id names one request", () => {
+  // Issue 10: Put(x, id R) then Increment(y, id R) used to answer the increment from the put's memory,
+  // and the shell crashed on "an increment's result is its new value". Now the second request is
+  // refused with INVALID_ARGUMENT naming request_id, and nothing is read, prepared or logged.
+  const putX = putProgram([{ key: "x", value: b("hello") }]);
+
+  function refusedForRequestId(ready: Ready): void {
+    expect(ready.replies).toHaveLength(1);
+    const refused = failure(ready.replies[0]!.result);
+    expect(refused.code).toBe(Code.INVALID_ARGUMENT);
+    expect(refused.message).toContain('request_id "same-id" was used for a different request');
+    expect(ready.send).toEqual([]);
+    expect(ready.reads).toEqual([]);
+    expect(ready.persist).toEqual([]);
+  }
+
+  function commitPut(core: CoordinatorCore, nowMs = 0): { txnId: string; log: CoordinatorRecord[] } {
+    const log: CoordinatorRecord[] = [core.startRecord()];
+    const txnId = prepareTxnId(txn(core, 1, putX, "same-id", nowMs, "put"));
+    log.push(...voteAll(core, txnId, nowMs).persist.map((p) => p.record));
+    log.push(...ackAll(core, txnId, nowMs).persist.map((p) => p.record));
+    return { txnId, log };
+  }
+
+  it("the regression: a committed put's id used for an increment is refused, and the put's retry still gets its result", () => {
+    const core = newCore();
+    const { txnId } = commitPut(core);
+    refusedForRequestId(txn(core, 2, prog([incr("y", 1)]), "same-id", 0, "increment"));
+    const retry = txn(core, 3, putX, "same-id", 0, "put");
+    expect(retry.replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1, txnId });
+  });
+
+  it("the same program under another method, another key, or another value is a different request", () => {
+    const core = newCore();
+    commitPut(core);
+    refusedForRequestId(txn(core, 2, putX, "same-id", 0, "txn"));
+    refusedForRequestId(txn(core, 3, putProgram([{ key: "x2", value: b("hello") }]), "same-id", 0, "put"));
+    refusedForRequestId(txn(core, 4, putProgram([{ key: "x", value: b("hellO") }]), "same-id", 0, "put"));
+    refusedForRequestId(txn(core, 5, putProgram([{ key: "x", value: null }]), "same-id", 0, "delete"));
+  });
+
+  it("a different request under the id of a running one is refused; the same one joins it", () => {
+    const core = newCore();
+    const txnId = prepareTxnId(txn(core, 1, putX, "same-id", 0, "put"));
+    refusedForRequestId(txn(core, 2, prog([incr("x", 1)]), "same-id", 0, "increment"));
+    expect(txn(core, 3, putX, "same-id", 0, "put").replies).toEqual([]); // joined: answered with the first
+    voteAll(core, txnId);
+    const acked = ackAll(core, txnId);
+    expect(acked.replies.map((r) => r.reqId).sort()).toEqual([1, 3]);
+  });
+
+  it("the comparison survives a restart: the fingerprint is in the COMMIT record", () => {
+    const core = newCore();
+    const { txnId, log } = commitPut(core);
+    const rebuilt = restart(log, 1_000);
+    refusedForRequestId(txn(rebuilt, 2, prog([incr("y", 1)]), "same-id", 1_000, "increment"));
+    expect(txn(rebuilt, 3, putX, "same-id", 1_000, "put").replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1, txnId });
+    // And through compaction's records.
+    const compacted = restart(rebuilt.liveRecords(), 2_000);
+    refusedForRequestId(txn(compacted, 4, prog([incr("y", 1)]), "same-id", 2_000, "increment"));
+  });
+
+  it("a different request under the id of a failed one is refused too", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 1, 5)]), "same-id", 0, "increment"));
+    const failed = readResult(core, txnId, { c: null }); // 0 + 1 is under min 5: FAILED_PRECONDITION
+    expect(failure(failed.replies[0]!.result).code).toBe(Code.FAILED_PRECONDITION);
+    refusedForRequestId(txn(core, 2, putX, "same-id", 0, "put"));
+    // The same request may run again (its last attempt failed).
+    expect(txn(core, 3, prog([incr("c", 1, 5)]), "same-id", 0, "increment").reads).toHaveLength(1);
+  });
+
+  it("a commit logged without a fingerprint (an older version's log) answers only a retry of blind writes", () => {
+    const legacy: RememberedCommit = { txnId: "1.1", requestId: "same-id", fingerprint: null, commitSeq: 1, outcome: null, atMs: 0 };
+    const rebuilt = restart([{ kind: "start", epoch: 1, lastCommitSeq: 1 }, { kind: "remembered", commits: [legacy], newestForgotten: null }], 10);
+    expect(txn(rebuilt, 1, putX, "same-id", 10, "put").replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1, txnId: "1.1" });
+    refusedForRequestId(txn(rebuilt, 2, prog([incr("y", 1)]), "same-id", 10, "increment"));
   });
 });
