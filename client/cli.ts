@@ -72,6 +72,7 @@ async function withClient(
 function printStatus(status: KvStatus): void {
   console.log(`coordinator ${status.coordinatorId}: epoch ${status.epoch}, last commit seq ${status.lastCommitSeq}, ` +
     `${status.inFlight.length} transaction(s) in flight, ${status.lockedKeys} key(s) locked, on conflict: ${status.onConflict}`);
+  console.log(status.ready ? "ready: writes go ahead at once" : `not ready: ${status.notReadyReason}`);
   console.log(`log: ${status.logForces} forces for ${status.logRecordsForced} records`);
   console.log(`replicas (writes need ${status.minInSync} in sync):`);
   for (const replica of status.replicas) {

@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as readline from "node:readline";
+import { KvClient } from "./client";
 
 export interface ClusterOptions {
   readonly dataDir: string;
@@ -195,6 +196,7 @@ export async function runCluster(options: ClusterOptions): Promise<number> {
     }));
     manifestWritten = true;
   }
+  if (up.every(Boolean) && !stopping) await waitUntilReady(coordinatorAddress, () => stopping);
   if (up.every(Boolean) && !stopping) {
     console.log(`kv cluster: ready; the coordinator listens on ${coordinatorAddress}. Try: npx kv put hello world && npx kv get hello`);
     console.log(`kv cluster: the manifest (addresses, pids, argv) is ${manifestPath(dataDir)}`);
@@ -401,6 +403,32 @@ function readable(name: string, line: string): string {
   const time = new Date(entry.time).toISOString().slice(11, 23);
   const level = typeof entry.level === "number" ? (levelNames[entry.level] ?? String(entry.level)) : "";
   return `${time} ${name.padEnd(11)} ${level.padEnd(5)} ${entry.msg}`;
+}
+
+/**
+ * Waits until the coordinator says it is ready (its Status: a write sent now goes ahead at once),
+ * saying every readyReportMs why not yet, until stopped() is true.
+ */
+async function waitUntilReady(coordinatorAddress: string, stopped: () => boolean): Promise<void> {
+  const readyReportMs = 10_000;
+  const client = new KvClient(coordinatorAddress, { timeoutMs: 2_000, retryForMs: 0 });
+  let reportAtMs = Date.now() + readyReportMs;
+  try {
+    while (!stopped()) {
+      const reason = await client.status().then(
+        (status) => (status.ready ? null : status.notReadyReason),
+        (error: unknown) => errorMessage(error),
+      );
+      if (reason === null) return;
+      if (Date.now() >= reportAtMs) {
+        console.log(`kv cluster: not ready yet: ${reason}`);
+        reportAtMs = Date.now() + readyReportMs;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  } finally {
+    client.close();
+  }
 }
 
 /** Waits until something accepts TCP connections on host:port, or the deadline passes. */

@@ -907,6 +907,20 @@ export class CoordinatorCore {
     }
   }
 
+  /**
+   * Why the coordinator is not ready, or null when it is: a write sent now goes ahead at once
+   * (enough replicas in sync and healthy) and every in-sync replica has been reached since this
+   * coordinator started, so no participant call waits for a first connection. What the health
+   * service, the Status call and `kv cluster`'s "ready" line report.
+   */
+  readiness(): string | null {
+    const refused = this.writesRefused();
+    if (refused !== null) return refused;
+    const unreached = [...this.members.values()].filter((m) => m.state === "in-sync" && !m.contacted).map((m) => m.id);
+    if (unreached.length > 0) return `in-sync replica(s) ${unreached.join(", ")} not reached yet since the coordinator started`;
+    return null;
+  }
+
   /** Why writes are refused now, or null when they may go ahead. */
   private writesRefused(): string | null {
     const inSync = [...this.members.values()].filter((m) => m.state === "in-sync");

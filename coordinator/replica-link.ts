@@ -61,6 +61,13 @@ export class ReplicaLink {
   private readonly commits: Batcher<CommitMessage>;
   private readonly aborts: Batcher<AbortMessage>;
   private commitAckHooks: { txnId: string; hook: () => void }[] = [];
+  /**
+   * The replica answered a call since this coordinator started. Until then its channel may still be
+   * making its first connection (the coordinator may start before its replicas), and protocol calls
+   * wait for it within their deadline (waitForReady) instead of failing the transaction; from then
+   * on they fail fast, so that a refused connection takes a dead replica out at once.
+   */
+  private reached = false;
 
   constructor(
     readonly id: string,
@@ -72,7 +79,12 @@ export class ReplicaLink {
     private readonly addressOf: (replicaId: string) => string | undefined,
   ) {
     this.client = new participantProto.Participant(address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
-    this.health = new healthProto.Health(address, grpc.credentials.createInsecure(), channelOptions) as unknown as HealthClient;
+    // One channel for health checks and protocol calls: a good health check means the channel the
+    // next PREPARE takes is connected.
+    this.health = new healthProto.Health(address, grpc.credentials.createInsecure(), {
+      ...channelOptions,
+      channelOverride: this.client.getChannel(),
+    }) as unknown as HealthClient;
     this.prepares = new Batcher((batch) => this.sendPrepares(batch));
     this.commits = new Batcher((batch) => this.sendCommits(batch));
     this.aborts = new Batcher((batch) => this.sendAborts(batch));
@@ -111,20 +123,24 @@ export class ReplicaLink {
   /** Reads keys from this replica; rejects with a KvError carrying the replica's status code. */
   read(keys: readonly string[]): Promise<ReadResult__Output[]> {
     return new Promise((resolve, reject) => {
-      this.client.Read({ keys: [...keys] }, { deadline: deadline(limits.readCallTimeoutMs) }, (error, response) => {
-        if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
-        else resolve(response.results);
-      });
+      this.whenConnected(limits.readCallTimeoutMs, (options) =>
+        this.client.Read({ keys: [...keys] }, options, (error, response) => {
+          if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
+          else resolve(response.results);
+        }),
+      );
     });
   }
 
   /** What the replica knows of these transactions; changes nothing there. */
   inspect(txnIds: readonly string[], timeoutMs: number): Promise<PeerState[]> {
     return new Promise((resolve, reject) => {
-      this.client.Inspect({ txnIds: [...txnIds] }, { deadline: deadline(timeoutMs) }, (error, response) => {
-        if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
-        else resolve(response.txns.flatMap(decodePeerState));
-      });
+      this.whenConnected(timeoutMs, (options) =>
+        this.client.Inspect({ txnIds: [...txnIds] }, options, (error, response) => {
+          if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
+          else resolve(response.txns.flatMap(decodePeerState));
+        }),
+      );
     });
   }
 
@@ -135,7 +151,11 @@ export class ReplicaLink {
   checkHealth(): Promise<{ ok: boolean; refused: boolean }> {
     return new Promise((resolve) => {
       this.health.Check({ service: "" }, { deadline: deadline(limits.healthCheckTimeoutMs) }, (error, response) =>
-        resolve({ ok: !error && response?.status === "SERVING", refused: error?.code === grpc.status.UNAVAILABLE }),
+        {
+          const ok = !error && response?.status === "SERVING";
+          if (ok) this.answered();
+          resolve({ ok, refused: error?.code === grpc.status.UNAVAILABLE });
+        },
       );
     });
   }
@@ -149,23 +169,44 @@ export class ReplicaLink {
       { event: "catch-up", replica: this.id, source: message.sourceId, sinceSeq: message.sinceSeq },
       `replica ${this.id} catches up from ${message.sourceId} (commits from ${message.sinceSeq} on)`,
     );
-    this.client.CatchUp(
-      { sourceId: message.sourceId, sourceAddress, sinceSeq: message.sinceSeq },
-      { deadline: deadline(limits.catchUpTimeoutMs) },
-      (error, response) => {
-        if (error || response === undefined) done(false, error ? `${codeName(error.code)}: ${error.details}` : "empty response");
-        else done(true, `${response.rowsCopied} rows copied`);
-      },
-    );
+    this.whenConnected(limits.catchUpTimeoutMs, (options) =>
+        this.client.CatchUp(
+        { sourceId: message.sourceId, sourceAddress, sinceSeq: message.sinceSeq },
+        options,
+        (error, response) => {
+          if (error || response === undefined) done(false, error ? `${codeName(error.code)}: ${error.details}` : "empty response");
+          else done(true, `${response.rowsCopied} rows copied`);
+        },
+    ),
+      );
   }
 
   status(timeoutMs: number): Promise<ParticipantStatusResponse__Output> {
     return new Promise((resolve, reject) => {
-      this.client.Status({}, { deadline: deadline(timeoutMs) }, (error, response) => {
-        if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
-        else resolve(response);
-      });
+      this.whenConnected(timeoutMs, (options) =>
+        this.client.Status({}, options, (error, response) => {
+          if (error || response === undefined) reject(fromServiceError(error ?? new Unavailable("empty response"), `replica ${this.id}`));
+          else resolve(response);
+        }),
+      );
     });
+  }
+
+  /**
+   * Makes a call with a deadline timeoutMs from now. Until the replica was reached, first waits
+   * (within that deadline) for the channel to connect: a channel still in its first connection
+   * backoff would fail the call at once.
+   */
+  private whenConnected(timeoutMs: number, call: (options: grpc.CallOptions) => void): void {
+    const callDeadline = deadline(timeoutMs);
+    if (this.reached) return call({ deadline: callDeadline });
+    // An error here (the deadline passed) lets the call fail as it would have.
+    this.client.waitForReady(callDeadline, () => call({ deadline: callDeadline }));
+  }
+
+  /** Notes an answer from the replica (any answer: it is reachable). */
+  private answered(): void {
+    this.reached = true;
   }
 
   close(): void {
@@ -183,70 +224,83 @@ export class ReplicaLink {
           participants: [...message.participants],
         })),
       };
-      this.client.Prepare(request, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
-        const nowMs = Date.now();
-        if (error || response === undefined) {
-          const reason = error ? `${codeName(error.code)}: ${error.details}` : "empty response";
-          this.logger.debug({ event: "prepare-failed", replica: this.id, reason, txns: batch.length }, "prepare call failed");
-          const down = error?.code === grpc.status.UNAVAILABLE;
-          this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: batch.map((m) => m.txnId), reason, down, nowMs });
-        } else {
-          const votes = response.votes.flatMap((vote): VoteItem[] => {
-            switch (vote.vote) {
-              case "VOTE_YES":
-                return [{ txnId: vote.txnId, vote: "yes" }];
-              case "VOTE_NO":
-                return [{ txnId: vote.txnId, vote: "no", reason: vote.reason }];
-              case "VOTE_UNSPECIFIED":
-                return [];
-              default:
-                return assertNever(vote.vote);
+      this.whenConnected(limits.replicaCallTimeoutMs, (options) =>
+        this.client.Prepare(request, options, (error, response) => {
+          const nowMs = Date.now();
+          if (error || response === undefined) {
+            const reason = error ? `${codeName(error.code)}: ${error.details}` : "empty response";
+            this.logger.debug({ event: "prepare-failed", replica: this.id, reason, txns: batch.length }, "prepare call failed");
+            const down = error?.code === grpc.status.UNAVAILABLE;
+            this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: batch.map((m) => m.txnId), reason, down, nowMs });
+          } else {
+            this.answered();
+            // Only votes for transactions of this batch, one each: a reply is input too.
+            const asked = new Set(batch.map((m) => m.txnId));
+            const votes = response.votes.flatMap((vote): VoteItem[] => {
+              if (!asked.delete(vote.txnId)) return [];
+              switch (vote.vote) {
+                case "VOTE_YES":
+                  return [{ txnId: vote.txnId, vote: "yes" }];
+                case "VOTE_NO":
+                  return [{ txnId: vote.txnId, vote: "no", reason: vote.reason }];
+                case "VOTE_UNSPECIFIED":
+                  return [];
+                default:
+                  return assertNever(vote.vote);
+              }
+            });
+            const answered = new Set(votes.map((vote) => vote.txnId));
+            const missing = batch.filter((m) => !answered.has(m.txnId)).map((m) => m.txnId);
+            this.toCore({ kind: "votes", replicaId: this.id, votes, nowMs });
+            if (missing.length > 0) {
+              this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: missing, reason: "the replica returned no vote", down: false, nowMs });
             }
-          });
-          const answered = new Set(votes.map((vote) => vote.txnId));
-          const missing = batch.filter((m) => !answered.has(m.txnId)).map((m) => m.txnId);
-          this.toCore({ kind: "votes", replicaId: this.id, votes, nowMs });
-          if (missing.length > 0) {
-            this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: missing, reason: "the replica returned no vote", down: false, nowMs });
           }
-        }
-        resolve();
-      });
+          resolve();
+        }),
+      );
     });
   }
 
   private sendCommits(batch: CommitMessage[]): Promise<void> {
     return new Promise((resolve) => {
       const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq }));
-      this.client.Commit({ txns }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
-        if (error || response === undefined) {
-          // The core re-sends unacknowledged commits with backoff; a refused connection means the
-          // replica is down, which the core hears at once (it may then leave the in-sync set).
-          this.logger.debug({ event: "commit-failed", replica: this.id, err: error?.details }, "commit call failed");
-          if (error?.code === grpc.status.UNAVAILABLE) {
-            this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: [], reason: `commit call failed: ${error.details}`, down: true, nowMs: Date.now() });
+      this.whenConnected(limits.replicaCallTimeoutMs, (options) =>
+        this.client.Commit({ txns }, options, (error, response) => {
+          if (error || response === undefined) {
+            // The core re-sends unacknowledged commits with backoff; a refused connection means the
+            // replica is down, which the core hears at once (it may then leave the in-sync set).
+            this.logger.debug({ event: "commit-failed", replica: this.id, err: error?.details }, "commit call failed");
+            if (error?.code === grpc.status.UNAVAILABLE) {
+              this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: [], reason: `commit call failed: ${error.details}`, down: true, nowMs: Date.now() });
+            }
+          } else {
+            this.answered();
+            // Only acknowledgements of transactions of this batch: a reply is input too.
+            const sent = new Set(txns.map((txn) => txn.txnId));
+            const acked = new Set(response.ackedTxnIds.filter((txnId) => sent.has(txnId)));
+            this.toCore({ kind: "acks", replicaId: this.id, txnIds: [...acked], nowMs: Date.now() });
+            if (this.commitAckHooks.length > 0) {
+              const due = this.commitAckHooks.filter((entry) => acked.has(entry.txnId));
+              this.commitAckHooks = this.commitAckHooks.filter((entry) => !acked.has(entry.txnId));
+              for (const entry of due) entry.hook();
+            }
           }
-        } else {
-          this.toCore({ kind: "acks", replicaId: this.id, txnIds: response.ackedTxnIds, nowMs: Date.now() });
-          if (this.commitAckHooks.length > 0) {
-            const acked = new Set(response.ackedTxnIds);
-            const due = this.commitAckHooks.filter((entry) => acked.has(entry.txnId));
-            this.commitAckHooks = this.commitAckHooks.filter((entry) => !acked.has(entry.txnId));
-            for (const entry of due) entry.hook();
-          }
-        }
-        resolve();
-      });
+          resolve();
+        }),
+      );
     });
   }
 
   private sendAborts(batch: AbortMessage[]): Promise<void> {
     return new Promise((resolve) => {
       // Best effort (presumed abort): a replica that misses it asks for the outcome later.
-      this.client.Abort({ txnIds: batch.map((message) => message.txnId) }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error) => {
-        if (error) this.logger.debug({ event: "abort-failed", replica: this.id, err: error.details }, "abort call failed");
-        resolve();
-      });
+      this.whenConnected(limits.replicaCallTimeoutMs, (options) =>
+        this.client.Abort({ txnIds: batch.map((message) => message.txnId) }, options, (error) => {
+          if (error) this.logger.debug({ event: "abort-failed", replica: this.id, err: error.details }, "abort call failed");
+          resolve();
+        }),
+      );
     });
   }
 }

@@ -20,7 +20,8 @@ import { StepLoop } from "../common/step-loop";
 import { putProgram, type KeyState, type Program } from "../common/txn";
 import { checkKey, checkValue } from "../common/validate";
 import { FileLog } from "../logs/file-log";
-import { kvProto, participantProto, serverOptions } from "../proto/load";
+import { healthProto, kvProto, participantProto, serverOptions } from "../proto/load";
+import type { HealthHandlers } from "../proto/gen/grpc/health/v1/Health";
 import type { KvHandlers } from "../proto/gen/twopc/kv/Kv";
 import type { ReplicaStatus } from "../proto/gen/twopc/kv/ReplicaStatus";
 import type { CoordinationHandlers } from "../proto/gen/twopc/participant/Coordination";
@@ -419,6 +420,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       );
       void Promise.all(replicas).then((replicaStatuses) => {
         const now = Date.now();
+        const notReady = core.readiness();
         callback(null, {
           coordinatorId: options.id,
           epoch: core.epoch,
@@ -434,6 +436,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           lockedKeys: core.lockedKeyCount(),
           minInSync: options.minInSync,
           onConflict: options.onConflict,
+          ready: notReady === null,
+          notReadyReason: notReady ?? "",
           logForces: log.forces,
           logRecordsForced: log.recordsForced,
         });
@@ -463,8 +467,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     },
   };
 
+  // Ready means ready: SERVING only while a write sent now goes ahead at once (core.readiness()).
+  const health: HealthHandlers = {
+    Check: (_callRef, callback) => callback(null, { status: core.readiness() === null ? "SERVING" : "NOT_SERVING" }),
+  };
+
   const server = new grpc.Server(serverOptions);
   server.addService(kvProto.Kv.service, kvHandlers);
+  server.addService(healthProto.Health.service, health);
   server.addService(participantProto.Coordination.service, coordinationHandlers);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(options.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>

@@ -43,6 +43,10 @@ export const channelOptions: grpc.ChannelOptions = {
   "grpc.keepalive_time_ms": 10_000,
   "grpc.keepalive_timeout_ms": 5_000,
   "grpc.keepalive_permit_without_calls": 1,
+  // Reconnect to a peer that was down within a second or two of its return (the defaults back off
+  // to two minutes): a replica restarted after a long outage is noticed and caught up promptly.
+  "grpc.initial_reconnect_backoff_ms": 200,
+  "grpc.max_reconnect_backoff_ms": 2_000,
 };
 
 export const serverOptions: grpc.ServerOptions = {

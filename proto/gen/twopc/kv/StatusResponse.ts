@@ -15,6 +15,8 @@ export interface StatusResponse {
   'logForces'?: (number | string | Long);
   'logRecordsForced'?: (number | string | Long);
   'minInSync'?: (number);
+  'ready'?: (boolean);
+  'notReadyReason'?: (string);
 }
 
 export interface StatusResponse__Output {
@@ -28,4 +30,6 @@ export interface StatusResponse__Output {
   'logForces': (number);
   'logRecordsForced': (number);
   'minInSync': (number);
+  'ready': (boolean);
+  'notReadyReason': (string);
 }
