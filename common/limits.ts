@@ -15,6 +15,13 @@ export const limits = {
   txnKeysMax: 64,
   /** Conditions plus operations of one transaction. */
   txnOpsMax: 128,
+  /** Bytes of keys and values one transaction may carry (conditions and operations together). */
+  txnBytesMax: 16 * 1024 * 1024,
+  /**
+   * Bytes of keys and values one batched call to a replica carries at most (a batch takes at least
+   * one transaction): well under grpcMessageBytesMax, so that no batch is refused for its size.
+   */
+  batchBytesMax: 24 * 1024 * 1024,
   /** Largest integer an increment may leave in a key (and the largest delta, bound): +-(2^53 - 1). */
   counterAbsMax: Number.MAX_SAFE_INTEGER,
   /** Longest request id a client may send (the id names one logical operation across retries). */
@@ -110,6 +117,10 @@ check(limits.tickMs < limits.prepareTimeoutMs, "the tick must be finer than the 
 check(limits.healthCheckTimeoutMs < limits.replicaDownAfterMs, "a replica must get more than one health check before removal");
 check(limits.fetchTimeoutMs < limits.catchUpTimeoutMs, "a fetch page must fit in a catch-up");
 
+check(limits.txnBytesMax >= limits.valueBytesMax + limits.keyBytesMax, "a transaction must hold a write");
+check(limits.batchBytesMax >= limits.txnBytesMax, "a batch must hold the largest transaction");
+check(limits.grpcMessageBytesMax >= 2 * limits.batchBytesMax, "a batch's message must fit, with room for its framing");
+check(limits.grpcMessageBytesMax >= 2 * limits.txnBytesMax, "a transaction's request must fit in one message");
 check(limits.keysPerReadMax >= limits.txnKeysMax, "a transaction's keys must fit in one read");
 check(limits.txnIdsPerCallMax >= limits.txnsPerBatchMax, "a batch of transactions must fit in one call of ids");
 

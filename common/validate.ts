@@ -1,7 +1,8 @@
 // Checks of input where it arrives (gRPC handlers, the CLI). Each rejection is INVALID_ARGUMENT and
 // names the field, and for a size the value and the limit.
 import { InvalidArgument, overLimit } from "./errors";
-import { limits } from "./limits";
+import { limits, type LimitName } from "./limits";
+import { formatTxnId, parseTxnId } from "./txn-id";
 
 export function checkKey(field: string, key: unknown): string {
   if (typeof key !== "string") throw new InvalidArgument(field, `${field} is missing`);
@@ -20,6 +21,49 @@ export function checkValue(field: string, value: unknown): Buffer {
 export function checkTxnId(field: string, txnId: unknown): string {
   if (typeof txnId !== "string" || txnId.length === 0) throw new InvalidArgument(field, `${field} is missing`);
   return txnId;
+}
+
+/**
+ * A transaction id as the coordinator issues them: "EPOCH.COUNTER", both whole numbers from 1 in
+ * canonical form (no leading zeros, so one transaction has one id), at most txnIdBytesMax bytes.
+ */
+export function checkTxnIdFormat(field: string, txnId: unknown): string {
+  if (typeof txnId !== "string" || txnId.length === 0) throw new InvalidArgument(field, `${field} is missing`);
+  const bytes = Buffer.byteLength(txnId, "utf8");
+  if (bytes > limits.txnIdBytesMax) throw overLimit(field, bytes, "txnIdBytesMax", "bytes");
+  const parsed = parseTxnId(txnId);
+  const valid =
+    parsed !== null &&
+    Number.isSafeInteger(parsed.epoch) &&
+    Number.isSafeInteger(parsed.counter) &&
+    parsed.epoch >= 1 &&
+    parsed.counter >= 1 &&
+    formatTxnId(parsed.epoch, parsed.counter) === txnId;
+  if (!valid) {
+    throw new InvalidArgument(field, `${field} ${JSON.stringify(txnId)} is not a transaction id (EPOCH.COUNTER, whole numbers from 1)`);
+  }
+  return txnId;
+}
+
+/** The id of a replica or coordinator: 1 to memberIdBytesMax bytes. */
+export function checkMemberId(field: string, id: unknown): string {
+  if (typeof id !== "string" || id.length === 0) throw new InvalidArgument(field, `${field} is missing`);
+  const bytes = Buffer.byteLength(id, "utf8");
+  if (bytes > limits.memberIdBytesMax) throw overLimit(field, bytes, "memberIdBytesMax", "bytes");
+  return id;
+}
+
+/** A whole number from min up to Number.MAX_SAFE_INTEGER (a uint64 above that lost its precision on decoding). */
+export function checkWholeNumber(field: string, value: unknown, min: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidArgument(field, `${field} is ${String(value)}; it must be a whole number from ${min} to ${Number.MAX_SAFE_INTEGER}`);
+  }
+  return value;
+}
+
+/** A list of at most limit items; checked before any item is looked at. */
+export function checkCount(field: string, count: number, limit: LimitName, unit: string): void {
+  if (count > limits[limit]) throw overLimit(field, count, limit, unit);
 }
 
 /** host:port with a port in 1..65535 (port 0 is allowed where listening on any free port is meant). */

@@ -457,7 +457,13 @@ export class CoordinatorCore {
       this.abort(txn, Code.ABORTED, "aborted by an operator", input.nowMs, out);
       return done("aborted; ABORT sent to every replica");
     }
-    // Not in flight here: finished, or of an earlier epoch. The replicas say what they know.
+    // Not in flight here: finished, or of an earlier epoch. A commit remembered here, or known to a
+    // replica, rules out an abort.
+    const remembered = this.remembered.get(txnId);
+    if (remembered !== undefined) {
+      if (choice === "abort") return refuse(`the coordinator decided COMMIT (commit sequence number ${remembered.commitSeq}), and it finished`);
+      return done(`committed already (commit sequence number ${remembered.commitSeq}), on every replica`, remembered.commitSeq);
+    }
     const committed = input.replicas.find((replica) => replica.state === "committed");
     if (committed !== undefined) {
       if (choice === "abort") return refuse(`replica ${committed.replicaId} committed it (commit sequence number ${committed.commitSeq})`);

@@ -26,7 +26,10 @@ type CommitMessage = Extract<Message, { kind: "commit" }>;
 type AbortMessage = Extract<Message, { kind: "abort" }>;
 type CatchUpMessage = Extract<Message, { kind: "catch-up" }>;
 
-/** Collects items and sends them in batches, with a bounded number of calls in flight. */
+/**
+ * Collects items and sends them in batches, with a bounded number of calls in flight. A batch holds
+ * at most txnsPerBatchMax items and batchBytesMax bytes (by sizeOf), and at least one item.
+ */
 export class Batcher<T> {
   private queue: T[] = [];
   private inFlight = 0;
@@ -34,7 +37,10 @@ export class Batcher<T> {
   calls = 0;
   items = 0;
 
-  constructor(private readonly send: (batch: T[]) => Promise<void>) {}
+  constructor(
+    private readonly send: (batch: T[]) => Promise<void>,
+    private readonly sizeOf: (item: T) => number = () => 0,
+  ) {}
 
   push(item: T): void {
     this.queue.push(item);
@@ -42,7 +48,14 @@ export class Batcher<T> {
 
   flush(): void {
     while (this.queue.length > 0 && this.inFlight < limits.callsInFlightPerReplicaMax) {
-      const batch = this.queue.splice(0, limits.txnsPerBatchMax);
+      let count = 0;
+      let bytes = 0;
+      while (count < this.queue.length && count < limits.txnsPerBatchMax) {
+        bytes += this.sizeOf(this.queue[count]!);
+        if (count > 0 && bytes > limits.batchBytesMax) break;
+        count += 1;
+      }
+      const batch = this.queue.splice(0, count);
       this.inFlight += 1;
       this.calls += 1;
       this.items += batch.length;
@@ -85,7 +98,7 @@ export class ReplicaLink {
       ...channelOptions,
       channelOverride: this.client.getChannel(),
     }) as unknown as HealthClient;
-    this.prepares = new Batcher((batch) => this.sendPrepares(batch));
+    this.prepares = new Batcher((batch) => this.sendPrepares(batch), prepareBytes);
     this.commits = new Batcher((batch) => this.sendCommits(batch));
     this.aborts = new Batcher((batch) => this.sendAborts(batch));
   }
@@ -246,7 +259,9 @@ export class ReplicaLink {
                 case "VOTE_UNSPECIFIED":
                   return [];
                 default:
-                  return assertNever(vote.vote);
+                  // A value this version does not know arrives as a number: a reply is input, so it
+                  // counts as no vote (the transaction then aborts), never as a crash.
+                  return [];
               }
             });
             const answered = new Set(votes.map((vote) => vote.txnId));
@@ -303,6 +318,13 @@ export class ReplicaLink {
       );
     });
   }
+}
+
+/** Bytes of the keys and values a PREPARE carries. */
+function prepareBytes(message: PrepareMessage): number {
+  let bytes = 0;
+  for (const write of message.writes) bytes += Buffer.byteLength(write.key, "utf8") + (write.value?.length ?? 0);
+  return bytes;
 }
 
 function encodeWrite(write: Write): { key: string; value: Buffer; delete: boolean } {

@@ -5,7 +5,7 @@ import { assertNever } from "../common/assert";
 import { InvalidArgument, overLimit } from "../common/errors";
 import { limits } from "../common/limits";
 import { programKeys, type CompareOp, type Condition, type Operation, type OpResult, type Program } from "../common/txn";
-import { checkKey, checkValue } from "../common/validate";
+import { checkKey, checkValue, checkWholeNumber } from "../common/validate";
 import type { CompareAndDeleteRequest__Output } from "../proto/gen/twopc/kv/CompareAndDeleteRequest";
 import type { CompareAndSetRequest__Output } from "../proto/gen/twopc/kv/CompareAndSetRequest";
 import type { Compare__Output } from "../proto/gen/twopc/kv/Compare";
@@ -62,6 +62,7 @@ function expectation(
   if (given !== 1) throw new InvalidArgument("expected_version", `give exactly one of ${names} (${given} given)`);
   if (request.expectedVersion !== undefined) {
     if (request.expectedVersion < 1) throw new InvalidArgument("expected_version", "expected_version must be at least 1 (use must_not_exist for a missing key)");
+    checkWholeNumber("expected_version", request.expectedVersion, 1);
     return { key, target: "version", op: "=", version: request.expectedVersion };
   }
   if (request.expectedValue !== undefined) return { key, target: "value", op: "=", value: checkValue("expected_value", request.expectedValue) };
@@ -91,7 +92,7 @@ function conditionOf(field: string, compare: Compare__Output): Condition {
     case "value":
       return { key, target: "value", op: compareOp, value: checkValue(`${field}.value`, compare.value) };
     case "version":
-      return { key, target: "version", op: compareOp, version: compare.version };
+      return { key, target: "version", op: compareOp, version: checkWholeNumber(`${field}.version`, compare.version, 0) };
     case "exists":
       if (compareOp !== "=") throw new InvalidArgument(`${field}.op`, `${field}: an "exists" condition takes no op`);
       return { key, target: "exists", exists: compare.exists };
@@ -129,7 +130,21 @@ export function txnProgram(request: TxnRequest__Output): Program {
   };
   const keys = programKeys(program).length;
   if (keys > limits.txnKeysMax) throw overLimit("keys of the transaction", keys, "txnKeysMax", "keys");
+  const bytes = programBytes(program);
+  if (bytes > limits.txnBytesMax) throw overLimit("keys and values of the transaction", bytes, "txnBytesMax", "bytes");
   return program;
+}
+
+/** Bytes of the keys and values a program carries. */
+function programBytes(program: Program): number {
+  let bytes = 0;
+  for (const condition of program.conditions) {
+    bytes += Buffer.byteLength(condition.key, "utf8") + (condition.target === "value" ? condition.value.length : 0);
+  }
+  for (const op of [...program.then, ...(program.otherwise ?? [])]) {
+    bytes += Buffer.byteLength(op.key, "utf8") + (op.kind === "put" ? op.value.length : 0);
+  }
+  return bytes;
 }
 
 export function resultToWire(result: OpResult): TxnOpResult {

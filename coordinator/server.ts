@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
-import { Code, InvalidArgument, KvError, Unavailable } from "../common/errors";
+import { Code, InvalidArgument, KvError, overLimit, Unavailable } from "../common/errors";
 import { failpoint, fire, hit } from "../common/failpoints";
 import type { RequestMethod } from "../common/fingerprint";
 import { shutdownServer, toStatus } from "../common/grpc-status";
@@ -18,7 +18,7 @@ import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import { StepLoop } from "../common/step-loop";
 import { putProgram, type KeyState, type Program } from "../common/txn";
-import { checkKey, checkValue } from "../common/validate";
+import { checkCount, checkKey, checkMemberId, checkTxnIdFormat, checkValue } from "../common/validate";
 import { FileLog } from "../logs/file-log";
 import { healthProto, kvProto, participantProto, serverOptions } from "../proto/load";
 import type { HealthHandlers } from "../proto/gen/grpc/health/v1/Health";
@@ -371,6 +371,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     TxnStatus: (callRef, callback) => {
       const id = callRef.request.id;
       if (id.length === 0) return callback(toStatus(new InvalidArgument("id", "id is missing: give a transaction id or a request id")));
+      const idBytes = Buffer.byteLength(id, "utf8");
+      if (idBytes > Math.max(limits.requestIdBytesMax, limits.txnIdBytesMax)) return callback(toStatus(overLimit("id", idBytes, "requestIdBytesMax", "bytes")));
       const reqId = nextRequestId++;
       pendingStatuses.set(reqId, (status) =>
         callback(null, { state: status.state.toUpperCase(), txnId: status.txnId, commitSeq: status.commitSeq, message: status.message }),
@@ -378,12 +380,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       loop.push({ kind: "txn-status", reqId, id, nowMs: Date.now() });
     },
     Resolve: (callRef, callback) => {
-      const { txnId, outcome } = callRef.request;
-      if (txnId.length === 0) return callback(toStatus(new InvalidArgument("txn_id", "txn_id is missing")));
+      const { outcome } = callRef.request;
+      let txnId: string;
+      try {
+        txnId = checkTxnIdFormat("txn_id", callRef.request.txnId);
+      } catch (error) {
+        return callback(toStatus(error));
+      }
       if (outcome !== "commit" && outcome !== "abort") {
         return callback(toStatus(new InvalidArgument("outcome", `outcome must be "commit" or "abort", not ${JSON.stringify(outcome)}`)));
       }
-      // The replicas' knowledge matters only for a transaction the coordinator no longer tracks.
+      // The replicas' knowledge matters only for a transaction the coordinator no longer tracks. (One
+      // that finishes between this look and the step is refused by the core if it committed: the
+      // core remembers its commits.)
       const tracked = core.inFlight().some((txn) => txn.txnId === txnId);
       void (tracked ? Promise.resolve([]) : inspectReplicas(txnId)).then((replicas) => {
         const reqId = nextRequestId++;
@@ -447,6 +456,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
 
   const coordinationHandlers: CoordinationHandlers = {
     QueryOutcome: (callRef, callback) => {
+      let txnIds: string[];
+      try {
+        checkMemberId("replica_id", callRef.request.replicaId);
+        checkCount("txn_ids", callRef.request.txnIds.length, "txnIdsPerCallMax", "ids");
+        txnIds = callRef.request.txnIds.map((txnId, i) => checkTxnIdFormat(`txn_ids[${i}]`, txnId));
+      } catch (error) {
+        return callback(toStatus(error));
+      }
       const queryId = nextRequestId++;
       pendingQueries.set(queryId, (outcomes) => {
         callback(null, {
@@ -463,7 +480,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         });
       });
       logger.debug({ event: "outcome-query", replica: callRef.request.replicaId, txnIds: callRef.request.txnIds }, "outcome query");
-      loop.push({ kind: "outcome-query", queryId, txnIds: callRef.request.txnIds, nowMs: Date.now() });
+      loop.push({ kind: "outcome-query", queryId, txnIds, nowMs: Date.now() });
     },
   };
 

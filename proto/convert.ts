@@ -18,20 +18,36 @@ export function encodePeerState(state: PeerState): PeerTxn {
   }
 }
 
-export function decodePeerState(txn: PeerTxn__Output): PeerState[] {
-  switch (txn.state) {
+/**
+ * One state from another process's answer, or why it cannot be used. The answer comes from the
+ * network, so it is checked rather than trusted: a state this build does not know (the loader hands
+ * an unknown enum value over as its number), or COMMITTED without a commit sequence number, is
+ * refused here instead of reaching a core.
+ */
+export function decodePeerStateChecked(txn: PeerTxn__Output): { ok: true; state: PeerState } | { ok: false; reason: string } {
+  // Widened on purpose: at run time the state may be a number the generated type does not list.
+  const state: string | number = txn.state;
+  switch (state) {
     case "PEER_COMMITTED":
-      return [{ txnId: txn.txnId, state: "committed", commitSeq: txn.commitSeq }];
+      if (!Number.isSafeInteger(txn.commitSeq) || txn.commitSeq < 1) {
+        return { ok: false, reason: `${txn.txnId} is COMMITTED with commit sequence number ${txn.commitSeq}, not a whole number from 1` };
+      }
+      return { ok: true, state: { txnId: txn.txnId, state: "committed", commitSeq: txn.commitSeq } };
     case "PEER_ABORTED":
-      return [{ txnId: txn.txnId, state: "aborted" }];
+      return { ok: true, state: { txnId: txn.txnId, state: "aborted" } };
     case "PEER_PREPARED":
-      return [{ txnId: txn.txnId, state: "prepared" }];
+      return { ok: true, state: { txnId: txn.txnId, state: "prepared" } };
     case "PEER_UNKNOWN":
-      return [{ txnId: txn.txnId, state: "unknown" }];
+      return { ok: true, state: { txnId: txn.txnId, state: "unknown" } };
     case "PEER_TXN_STATE_UNSPECIFIED":
-      return [];
+      return { ok: false, reason: `${txn.txnId} has no state` };
     default:
-      return assertNever(txn.state);
+      return { ok: false, reason: `${txn.txnId} has state ${JSON.stringify(state)}, which this build does not know` };
   }
 }
 
+/** The usable state of an answer, or none (see decodePeerStateChecked). */
+export function decodePeerState(txn: PeerTxn__Output): PeerState[] {
+  const decoded = decodePeerStateChecked(txn);
+  return decoded.ok ? [decoded.state] : [];
+}

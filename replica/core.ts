@@ -23,6 +23,15 @@
 //   not have committed; it logs a forced refusal (it will never prepare that transaction) and
 //   answers aborted. The refusal is only given for ids newer than any decision this replica has
 //   forgotten (decisionsRememberedMax): an older unknown id may be a forgotten commit.
+// - refusals: a commit or abort call that contradicts what this replica decided (a commit of a
+//   transaction it aborted, an abort of one it committed, a commit with another commit sequence
+//   number than the one it committed with) or carries no commit sequence number is refused whole,
+//   before anything changes: the call gets a "refused" reply and its Ready nothing else. Its input
+//   came from the network (replica/decode.ts checked its form, not its truth), so this is an error
+//   for the sender, not a failed assertion. Answers to this replica's own queries (outcome,
+//   peer-answers) act only on transactions prepared here, and skip a commit without a valid commit
+//   sequence number (the shell drops and logs those first). The assertions left guard the core's
+//   own bookkeeping, which no input reaches.
 import { assert, assertNever } from "../common/assert";
 import { limits } from "../common/limits";
 import { compareTxnIds, parseTxnId, type ParsedTxnId } from "../common/txn-id";
@@ -79,8 +88,18 @@ export interface Apply {
   readonly writes: readonly Write[];
 }
 
+/** The gRPC code a refusal travels as, named without importing gRPC. */
+export type RefusalCode = "invalid-argument" | "failed-precondition";
+
+export interface Refusal {
+  readonly code: RefusalCode;
+  readonly message: string;
+}
+
 export type Reply =
   | { readonly kind: "votes"; readonly callId: number; readonly votes: VoteResult[] }
+  /** The call contradicts this replica's state or carries an impossible value; it changed nothing. */
+  | { readonly kind: "refused"; readonly callId: number; readonly code: RefusalCode; readonly message: string }
   | { readonly kind: "acks"; readonly callId: number; readonly decision: Outcome; readonly txnIds: string[] }
   /** Serve the read now, from the store, after this Ready's writes are applied. */
   | { readonly kind: "read"; readonly callId: number; readonly keys: readonly string[] }
@@ -96,6 +115,11 @@ export interface Ready {
   readonly replies: Reply[];
   /** Transactions whose outcome to ask the coordinator for. */
   readonly queries: string[];
+}
+
+/** A commit sequence number: a whole number from 1 (0 is what a missing uint64 field decodes to). */
+export function isCommitSeq(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 1;
 }
 
 export function newReady(): Ready {
@@ -145,6 +169,11 @@ export class ParticipantCore {
         out.replies.push({ kind: "votes", callId: input.callId, votes: input.txns.map((txn) => this.prepare(txn, input.nowMs, out)) });
         break;
       case "commit": {
+        const refusal = this.checkCommits(input.txns);
+        if (refusal !== null) {
+          out.replies.push({ kind: "refused", callId: input.callId, ...refusal });
+          break;
+        }
         const acked: string[] = [];
         for (const txn of input.txns) {
           this.commit(txn.txnId, txn.commitSeq, out);
@@ -153,17 +182,23 @@ export class ParticipantCore {
         out.replies.push({ kind: "acks", callId: input.callId, decision: "commit", txnIds: acked });
         break;
       }
-      case "abort":
+      case "abort": {
+        const refusal = this.checkAborts(input.txnIds);
+        if (refusal !== null) {
+          out.replies.push({ kind: "refused", callId: input.callId, ...refusal });
+          break;
+        }
         for (const txnId of input.txnIds) this.abort(txnId, out);
         out.replies.push({ kind: "acks", callId: input.callId, decision: "abort", txnIds: [...input.txnIds] });
         break;
+      }
       case "outcome":
         for (const item of input.outcomes) {
           // An answer about a transaction no longer prepared here is stale (its decision arrived
           // meanwhile); remembering it as aborted could contradict a commit that was applied.
           if (!this.prepared.has(item.txnId)) continue;
-          if (item.outcome === "commit") this.commit(item.txnId, item.commitSeq, out);
-          else this.abort(item.txnId, out);
+          if (item.outcome === "abort") this.abort(item.txnId, out);
+          else if (isCommitSeq(item.commitSeq)) this.commit(item.txnId, item.commitSeq, out);
         }
         break;
       case "read":
@@ -183,7 +218,7 @@ export class ParticipantCore {
       case "peer-answers":
         for (const state of input.states) {
           if (!this.prepared.has(state.txnId)) continue; // settled meanwhile
-          if (state.state === "committed") this.commit(state.txnId, state.commitSeq, out);
+          if (state.state === "committed" && isCommitSeq(state.commitSeq)) this.commit(state.txnId, state.commitSeq, out);
           else if (state.state === "aborted") this.abort(state.txnId, out);
         }
         break;
@@ -242,6 +277,46 @@ export class ParticipantCore {
     return decided.outcome === "commit" ? { txnId, state: "committed", commitSeq: decided.commitSeq } : { txnId, state: "aborted" };
   }
 
+  /**
+   * Why a commit call must be refused, or null. Pure, over the whole batch before any of it is
+   * applied, so that a refused call changes nothing; a transaction named twice is checked against
+   * its earlier commit in the same batch too.
+   */
+  private checkCommits(txns: readonly { txnId: string; commitSeq: number }[]): Refusal | null {
+    const inBatch = new Map<string, number>();
+    for (const [i, { txnId, commitSeq }] of txns.entries()) {
+      if (!isCommitSeq(commitSeq)) {
+        return { code: "invalid-argument", message: `txns[${i}].commit_seq is ${commitSeq}: commit of ${txnId} without a commit sequence number (a whole number from 1)` };
+      }
+      const decided = this.decided.get(txnId);
+      if (decided?.outcome === "abort") {
+        return { code: "failed-precondition", message: `txns[${i}]: commit of ${txnId}, which this replica aborted` };
+      }
+      const batchSeq = inBatch.get(txnId);
+      if (batchSeq !== undefined && batchSeq !== commitSeq) {
+        return { code: "failed-precondition", message: `txns[${i}].commit_seq: commit of ${txnId} with commit sequence number ${commitSeq}, but this call commits it with ${batchSeq}` };
+      }
+      if (decided?.outcome === "commit" && decided.commitSeq !== commitSeq) {
+        return {
+          code: "failed-precondition",
+          message: `txns[${i}].commit_seq: commit of ${txnId} with commit sequence number ${commitSeq}, but this replica committed it with ${decided.commitSeq}`,
+        };
+      }
+      inBatch.set(txnId, commitSeq);
+    }
+    return null;
+  }
+
+  /** Why an abort call must be refused, or null (see checkCommits). */
+  private checkAborts(txnIds: readonly string[]): Refusal | null {
+    for (const [i, txnId] of txnIds.entries()) {
+      if (this.decided.get(txnId)?.outcome === "commit") {
+        return { code: "failed-precondition", message: `txn_ids[${i}]: abort of ${txnId}, which this replica committed` };
+      }
+    }
+    return null;
+  }
+
   /** Answers a peer in doubt; refuses (durably) a transaction this replica never saw. */
   private answerPeer(txnId: string, out: Ready): PeerState {
     const known = this.stateOf(txnId);
@@ -296,11 +371,12 @@ export class ParticipantCore {
     const txn = this.prepared.get(txnId);
     if (txn === undefined) {
       // Applied already (a re-sent decision), or never prepared here; nothing to do. A commit of
-      // a transaction this replica aborted would be a protocol violation.
+      // a transaction this replica aborted was refused by checkCommits (a call) or skipped (an
+      // answer acts only on a transaction prepared here, which is not decided).
       assert(this.decided.get(txnId)?.outcome !== "abort", `commit of transaction ${txnId}, which this replica aborted`);
       return;
     }
-    assert(commitSeq > 0, `commit of ${txnId} without a commit sequence number`);
+    assert(isCommitSeq(commitSeq), `commit of ${txnId} without a commit sequence number`);
     this.release(txn);
     this.remember(txnId, { outcome: "commit", commitSeq });
     out.persist.push({ kind: "commit", txnId, commitSeq });
@@ -314,6 +390,7 @@ export class ParticipantCore {
       out.persist.push({ kind: "abort", txnId });
     }
     const decided = this.decided.get(txnId);
+    // Refused by checkAborts (a call); an answer acts only on a transaction prepared here.
     assert(decided?.outcome !== "commit", `abort of transaction ${txnId}, which this replica committed`);
     if (decided === undefined) this.remember(txnId, { outcome: "abort" });
   }

@@ -6,6 +6,8 @@
 // out of the in-sync set when a transaction started is not one of its participants.) Found by the
 // simulator (test/sim, regression seed 194): the replica used to ask every peer that took part in
 // any of its in-doubt transactions about all of them.
+import { limits } from "../common/limits";
+
 export function peerQueries(
   selfId: string,
   inDoubt: readonly { readonly txnId: string; readonly participants: readonly string[] }[],
@@ -23,4 +25,14 @@ export function peerQueries(
     }
   }
   return byPeer;
+}
+
+/**
+ * Splits a list of transaction ids into the lists of several calls, each of at most
+ * txnIdsPerCallMax ids: the coordinator and the peers refuse a longer one (INVALID_ARGUMENT).
+ */
+export function idsPerCall(txnIds: readonly string[]): string[][] {
+  const calls: string[][] = [];
+  for (let i = 0; i < txnIds.length; i += limits.txnIdsPerCallMax) calls.push(txnIds.slice(i, i + limits.txnIdsPerCallMax));
+  return calls;
 }

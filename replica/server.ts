@@ -1,32 +1,32 @@
 // The replica process: a gRPC shell around the pure participant core (replica/core.ts), the
 // write-ahead log (logs/) and the SQLite store (replica/store.ts).
 //
-// Every call becomes an input of the core, stepped through the StepLoop, which forces the log before
-// the Ready's writes are applied and its replies sent. A whole batch of prepares in one call, and
-// every call that arrives during a force, share one log force and one SQLite transaction.
+// Every call is decoded and checked (replica/decode.ts) and becomes an input of the core, stepped
+// through the StepLoop, which forces the log before the Ready's writes are applied and its replies
+// sent. A whole batch of prepares in one call, and every call that arrives during a force, share one
+// log force and one SQLite transaction. A request with a bad field, or one the core refuses, is
+// answered with its error and changes nothing.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
-import { InvalidArgument, Unavailable } from "../common/errors";
+import { Unavailable } from "../common/errors";
 import { failpoint, type FailpointName } from "../common/failpoints";
 import { deadline, shutdownServer, toStatus } from "../common/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import { StepLoop } from "../common/step-loop";
-import type { Write } from "../common/types";
-import { checkKey, checkTxnId, checkValue } from "../common/validate";
 import { FileLog } from "../logs/file-log";
-import { decodePeerState, encodePeerState } from "../proto/convert";
+import { encodePeerState } from "../proto/convert";
 import type { FetchResponse__Output } from "../proto/gen/twopc/participant/FetchResponse";
 import { healthHandlers } from "../proto/health";
 import { channelOptions, healthProto, participantProto, serverOptions } from "../proto/load";
 import type { CoordinationClient } from "../proto/gen/twopc/participant/Coordination";
 import type { ParticipantClient, ParticipantHandlers } from "../proto/gen/twopc/participant/Participant";
-import type { TxnWrite__Output } from "../proto/gen/twopc/participant/TxnWrite";
-import { ParticipantCore, newReady, type Input, type OutcomeItem, type PrepareItem, type Ready, type Reply } from "./core";
+import { ParticipantCore, newReady, type Input, type Ready, type Reply } from "./core";
+import { decodeAbort, decodeCatchUp, decodeCommit, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodeRead } from "./decode";
 import { decodeReplicaRecord, encodeReplicaRecord } from "./records";
-import { peerQueries } from "./peer-queries";
+import { idsPerCall, peerQueries } from "./peer-queries";
 import { recoverReplica } from "./recovery";
 import { Store } from "./store";
 
@@ -95,7 +95,8 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     grpc.credentials.createInsecure(),
     channelOptions,
   ) as unknown as CoordinationClient;
-  let queryInFlight = false;
+  /** Outcome query calls in flight to the coordinator (one query, split into calls of txnIdsPerCallMax ids). */
+  let queriesInFlight = 0;
 
   const loop = new StepLoop<Input, Ready>({
     log,
@@ -141,39 +142,38 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     },
   });
 
+  /** Logs the items of an answer that could not be used (replica/decode.ts says why). */
+  function logDropped(from: string, dropped: readonly string[]): void {
+    if (dropped.length === 0) return;
+    const shown = dropped.slice(0, 10).join("; ");
+    logger.warn(
+      { event: "answer-items-dropped", from, count: dropped.length, reasons: dropped.slice(0, 10) },
+      `${dropped.length} unusable item(s) of the answer from ${from} dropped: ${shown}${dropped.length > 10 ? "; ..." : ""}`,
+    );
+  }
+
   function askCoordinator(txnIds: string[]): void {
     // The core re-asks with backoff, so one query at a time is enough and a failed one is dropped.
-    if (queryInFlight) return;
-    queryInFlight = true;
+    // A long list takes several calls (the coordinator refuses more than txnIdsPerCallMax ids).
+    if (queriesInFlight > 0) return;
     logger.debug({ event: "outcome-query", txnIds }, "asking the coordinator for outcomes");
-    coordination.QueryOutcome(
-      { replicaId: options.id, txnIds },
-      { deadline: deadline(limits.replicaCallTimeoutMs) },
-      (error, response) => {
-        queryInFlight = false;
+    for (const asked of idsPerCall(txnIds)) {
+      queriesInFlight += 1;
+      coordination.QueryOutcome({ replicaId: options.id, txnIds: asked }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
+        queriesInFlight -= 1;
         if (error || response === undefined) {
           logger.debug({ event: "outcome-query-failed", err: error?.message }, "coordinator did not answer; asking the peers");
-          askPeers(txnIds);
+          askPeers(asked);
           return;
         }
-        const outcomes = response.outcomes.flatMap((item): OutcomeItem[] => {
-          switch (item.outcome) {
-            case "OUTCOME_COMMIT":
-              return [{ txnId: item.txnId, outcome: "commit", commitSeq: item.commitSeq }];
-            case "OUTCOME_ABORT":
-              return [{ txnId: item.txnId, outcome: "abort" }];
-            case "OUTCOME_UNSPECIFIED":
-              return [];
-            default:
-              return assertNever(item.outcome);
-          }
-        });
-        for (const item of outcomes) {
+        const { items, dropped } = decodeOutcomeAnswer(asked, response);
+        logDropped("the coordinator", dropped);
+        for (const item of items) {
           logger.info({ event: "in-doubt-settled", txnId: item.txnId, outcome: item.outcome }, `in-doubt transaction ${item.txnId} settled: ${item.outcome}`);
         }
-        loop.push({ kind: "outcome", outcomes, nowMs: Date.now() });
-      },
-    );
+        loop.push({ kind: "outcome", outcomes: items, nowMs: Date.now() });
+      });
+    }
   }
 
   const peerClients = new Map(
@@ -188,19 +188,22 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     for (const [peerId, peerTxnIds] of peerQueries(options.id, core.preparedTxns(), txnIds)) {
       const peer = peerClients.get(peerId);
       if (peer === undefined) continue;
-      peer.PeerOutcome({ replicaId: options.id, txnIds: peerTxnIds }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
-        if (error || response === undefined) {
-          logger.debug({ event: "peer-query-failed", peer: peerId, err: error?.message }, `peer ${peerId} did not answer`);
-          return;
-        }
-        const states = response.txns.flatMap((txn) => decodePeerState(txn));
-        for (const state of states) {
-          if (state.state === "committed" || state.state === "aborted") {
-            logger.info({ event: "in-doubt-settled-by-peer", txnId: state.txnId, peer: peerId, state: state.state }, `in-doubt transaction ${state.txnId}: peer ${peerId} says ${state.state}`);
+      for (const asked of idsPerCall(peerTxnIds)) {
+        peer.PeerOutcome({ replicaId: options.id, txnIds: asked }, { deadline: deadline(limits.replicaCallTimeoutMs) }, (error, response) => {
+          if (error || response === undefined) {
+            logger.debug({ event: "peer-query-failed", peer: peerId, err: error?.message }, `peer ${peerId} did not answer`);
+            return;
           }
-        }
-        loop.push({ kind: "peer-answers", states, nowMs: Date.now() });
-      });
+          const { items: states, dropped } = decodePeerAnswer(asked, peerId, response);
+          logDropped(`peer ${peerId}`, dropped);
+          for (const state of states) {
+            if (state.state === "committed" || state.state === "aborted") {
+              logger.info({ event: "in-doubt-settled-by-peer", txnId: state.txnId, peer: peerId, state: state.state }, `in-doubt transaction ${state.txnId}: peer ${peerId} says ${state.state}`);
+            }
+          }
+          loop.push({ kind: "peer-answers", states, nowMs: Date.now() });
+        });
+      }
     }
   }
 
@@ -214,14 +217,16 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       let afterKey = "";
       let rowsCopied = 0;
       for (;;) {
+        const request = { sinceSeq, afterKey, limit: limits.catchUpRowsPerFetchMax };
         const page = await new Promise<FetchResponse__Output>((resolve, reject) =>
-          source.Fetch({ sinceSeq, afterKey, limit: limits.catchUpRowsPerFetchMax }, { deadline: deadline(limits.fetchTimeoutMs) }, (error, response) =>
+          source.Fetch(request, { deadline: deadline(limits.fetchTimeoutMs) }, (error, response) =>
             error || response === undefined ? reject(error ?? new Error("empty response")) : resolve(response),
           ),
         );
-        store.install(page.rows.map((row) => ({ key: row.key, value: row.deleted ? null : row.value, version: row.version })));
-        rowsCopied += page.rows.length;
-        const last = page.rows[page.rows.length - 1];
+        const rows = decodeFetchPage(page, request);
+        store.install(rows);
+        rowsCopied += rows.length;
+        const last = rows[rows.length - 1];
         if (page.done || last === undefined) break;
         afterKey = last.key;
       }
@@ -250,26 +255,60 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     if (core.hasTimers()) loop.push({ kind: "tick", nowMs: Date.now() });
   }, limits.tickMs);
 
-  const handlers: ParticipantHandlers = {
-    Prepare: (callRef, callback) => {
-      let txns: PrepareItem[];
-      try {
-        txns = callRef.request.txns.map((txn, i) => ({
-          txnId: checkTxnId(`txns[${i}].txn_id`, txn.txnId),
-          writes: txn.writes.map((write, j) => decodeWrite(write, `txns[${i}].writes[${j}]`)),
-          participants: txn.participants,
-        }));
-        if (txns.length > limits.txnsPerBatchMax) {
-          throw new InvalidArgument("txns", `txns has ${txns.length} transactions; the limit is ${limits.txnsPerBatchMax} (txnsPerBatchMax)`);
-        }
-      } catch (error) {
-        callback(toStatus(error));
+  /** The status of a call the core refused (it names the code without importing gRPC). */
+  function refusedStatus(method: string, reply: Extract<Reply, { kind: "refused" }>): Partial<grpc.StatusObject> {
+    logger.warn({ event: "call-refused", method, code: reply.code, reason: reply.message }, `${method} refused: ${reply.message}`);
+    const details = `replica ${options.id}: ${reply.message}`;
+    switch (reply.code) {
+      case "invalid-argument":
+        return { code: grpc.status.INVALID_ARGUMENT, details };
+      case "failed-precondition":
+        return { code: grpc.status.FAILED_PRECONDITION, details };
+      default:
+        return assertNever(reply.code);
+    }
+  }
+
+  /**
+   * Decodes a request (replica/decode.ts); on a bad field answers the call with its error, logs
+   * it, and returns undefined: nothing of the call reaches the core.
+   */
+  function decoded<T>(method: string, decode: () => T, callback: grpc.sendUnaryData<never>): T | undefined {
+    try {
+      return decode();
+    } catch (error) {
+      const status = toStatus(error);
+      logger.warn({ event: "request-refused", method, code: status.code, reason: status.details }, `${method} refused: ${status.details}`);
+      callback(status);
+      return undefined;
+    }
+  }
+
+  /** The continuation of a call answered with `kind`, or refused by the core. */
+  function answer<K extends Reply["kind"]>(
+    method: string,
+    kind: K,
+    callback: grpc.sendUnaryData<never>,
+    respond: (reply: Extract<Reply, { kind: K }>) => void,
+  ): (reply: Reply) => void {
+    return (reply) => {
+      if (reply.kind === "refused" && kind !== "refused") {
+        callback(refusedStatus(method, reply));
         return;
       }
+      assert(reply.kind === kind, `${method} answered with ${reply.kind}, not ${kind}`);
+      respond(reply as Extract<Reply, { kind: K }>);
+    };
+  }
+
+  const handlers: ParticipantHandlers = {
+    Prepare: (callRef, callback) => {
+      const request = decoded("Prepare", () => decodePrepare(callRef.request, options.id), callback);
+      if (request === undefined) return;
+      const { txns } = request;
       call(
         (callId) => ({ kind: "prepare", callId, txns, nowMs: Date.now() }),
-        (reply) => {
-          assert(reply.kind === "votes", "a prepare is answered with votes");
+        answer("Prepare", "votes", callback, (reply) => {
           callback(null, {
             replicaId: options.id,
             votes: reply.votes.map((vote) =>
@@ -278,40 +317,31 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
                 : { txnId: vote.txnId, vote: "VOTE_NO", reason: vote.reason },
             ),
           });
-        },
+        }),
         callback,
       );
     },
     Commit: (callRef, callback) => {
-      const txns = callRef.request.txns.map((txn) => ({ txnId: txn.txnId, commitSeq: txn.commitSeq }));
+      const txns = decoded("Commit", () => decodeCommit(callRef.request), callback);
+      if (txns === undefined) return;
       call(
         (callId) => ({ kind: "commit", callId, txns, nowMs: Date.now() }),
-        (reply) => {
-          assert(reply.kind === "acks", "a commit is answered with acks");
-          callback(null, { replicaId: options.id, ackedTxnIds: reply.txnIds });
-        },
+        answer("Commit", "acks", callback, (reply) => callback(null, { replicaId: options.id, ackedTxnIds: reply.txnIds })),
         callback,
       );
     },
     Abort: (callRef, callback) => {
-      const txnIds = callRef.request.txnIds;
+      const txnIds = decoded("Abort", () => decodeAbort(callRef.request), callback);
+      if (txnIds === undefined) return;
       call(
         (callId) => ({ kind: "abort", callId, txnIds, nowMs: Date.now() }),
-        (reply) => {
-          assert(reply.kind === "acks", "an abort is answered with acks");
-          callback(null, { replicaId: options.id, ackedTxnIds: reply.txnIds });
-        },
+        answer("Abort", "acks", callback, (reply) => callback(null, { replicaId: options.id, ackedTxnIds: reply.txnIds })),
         callback,
       );
     },
     Read: (callRef, callback) => {
-      let keys: string[];
-      try {
-        keys = callRef.request.keys.map((key, i) => checkKey(`keys[${i}]`, key));
-      } catch (error) {
-        callback(toStatus(error));
-        return;
-      }
+      const keys = decoded("Read", () => decodeRead(callRef.request), callback);
+      if (keys === undefined) return;
       call(
         (callId) => ({ kind: "read", callId, keys, nowMs: Date.now() }),
         (reply) => {
@@ -321,6 +351,9 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
               return;
             case "read-timeout":
               callback(toStatus(new Unavailable(`replica ${options.id}: ${reply.message}`)));
+              return;
+            case "refused":
+              callback(refusedStatus("Read", reply));
               return;
             case "votes":
             case "acks":
@@ -338,7 +371,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     // Status and Dump wait for a barrier through the loop, so that they show every decision the core
     // has taken as applied to the store.
     Status: (_callRef, callback) => {
-      call((callId) => ({ kind: "barrier", callId, nowMs: Date.now() }), () => {
+      call((callId) => ({ kind: "barrier", callId, nowMs: Date.now() }), answer("Status", "barrier", callback, () => {
         const now = Date.now();
         callback(null, {
           replicaId: options.id,
@@ -352,48 +385,49 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
           logForces: log.forces,
           logRecordsForced: log.recordsForced,
         });
-      }, callback);
+      }), callback);
     },
     PeerOutcome: (callRef, callback) => {
-      const txnIds = callRef.request.txnIds;
+      const request = decoded("PeerOutcome", () => decodePeerOutcome(callRef.request), callback);
+      if (request === undefined) return;
+      const { txnIds } = request;
       call(
         (callId) => ({ kind: "peer-query", callId, txnIds, nowMs: Date.now() }),
-        (reply) => {
-          assert(reply.kind === "peer-states", "a peer query is answered with states");
-          callback(null, { replicaId: options.id, txns: reply.states.map(encodePeerState) });
-        },
+        answer("PeerOutcome", "peer-states", callback, (reply) => callback(null, { replicaId: options.id, txns: reply.states.map(encodePeerState) })),
         callback,
       );
     },
     Inspect: (callRef, callback) => {
-      const txnIds = callRef.request.txnIds;
+      const request = decoded("Inspect", () => decodeInspect(callRef.request), callback);
+      if (request === undefined) return;
+      const { txnIds } = request;
       call(
         (callId) => ({ kind: "inspect", callId, txnIds, nowMs: Date.now() }),
-        (reply) => {
-          assert(reply.kind === "peer-states", "an inspection is answered with states");
-          callback(null, { replicaId: options.id, txns: reply.states.map(encodePeerState) });
-        },
+        answer("Inspect", "peer-states", callback, (reply) => callback(null, { replicaId: options.id, txns: reply.states.map(encodePeerState) })),
         callback,
       );
     },
     Fetch: (callRef, callback) => {
-      const { sinceSeq, afterKey } = callRef.request;
-      const limit = Math.min(Math.max(callRef.request.limit, 1), limits.catchUpRowsPerFetchMax);
+      const request = decoded("Fetch", () => decodeFetch(callRef.request), callback);
+      if (request === undefined) return;
+      const { sinceSeq, afterKey, limit } = request;
       // After a barrier: every decision this replica has taken is applied before it is copied.
       call(
         (callId) => ({ kind: "barrier", callId, nowMs: Date.now() }),
-        () => {
+        answer("Fetch", "barrier", callback, () => {
           const rows = store.fetch(sinceSeq, afterKey, limit);
           callback(null, {
             rows: rows.map((row) => ({ key: row.key, value: row.value ?? Buffer.alloc(0), deleted: row.value === null, version: row.version })),
             done: rows.length < limit,
           });
-        },
+        }),
         callback,
       );
     },
     CatchUp: (callRef, callback) => {
-      const { sourceId, sourceAddress, sinceSeq } = callRef.request;
+      const request = decoded("CatchUp", () => decodeCatchUp(callRef.request), callback);
+      if (request === undefined) return;
+      const { sourceId, sourceAddress, sinceSeq } = request;
       logger.info({ event: "catch-up-start", source: sourceId, sinceSeq }, `catching up from ${sourceId} (rows of version ${sinceSeq} and later)`);
       catchUp(sourceAddress, sinceSeq).then(
         (rowsCopied) => {
@@ -407,10 +441,10 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       );
     },
     Dump: (_callRef, callback) => {
-      call((callId) => ({ kind: "barrier", callId, nowMs: Date.now() }), () => {
+      call((callId) => ({ kind: "barrier", callId, nowMs: Date.now() }), answer("Dump", "barrier", callback, () => {
         const { entries, checksum } = store.dump();
         callback(null, { replicaId: options.id, entries, checksum, appliedSeq: store.appliedSeq() });
-      }, callback);
+      }), callback);
     },
   };
 
@@ -442,9 +476,4 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       logger.info({ event: "stopped", id: options.id }, `replica ${options.id} stopped`);
     },
   };
-}
-
-function decodeWrite(write: TxnWrite__Output, field: string): Write {
-  const key = checkKey(`${field}.key`, write.key);
-  return write.delete ? { key, value: null } : { key, value: checkValue(`${field}.value`, write.value) };
 }

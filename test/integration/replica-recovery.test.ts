@@ -67,7 +67,7 @@ describe("replica recovery", () => {
     let replica = await start();
     let client = participant(port);
     try {
-      const votes = await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { txns: [{ txnId: "1.1", writes: [put("a", "one")], participants: ["r1"] }] });
+      const votes = await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { coordinatorId: "c", txns: [{ txnId: "1.1", writes: [put("a", "one")], participants: ["r1"] }] });
       expect(votes.votes[0]?.vote).toBe("VOTE_YES");
       await call<CommitRequest, DecisionResponse__Output>(client.Commit.bind(client), { txns: [{ txnId: "1.1", commitSeq: 1 }] });
       client.close();
@@ -80,6 +80,7 @@ describe("replica recovery", () => {
       replica = await start();
       client = participant(port);
       const batch = await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), {
+        coordinatorId: "c",
         txns: [
           { txnId: "1.2", writes: [put("b", "two")], participants: ["r1"] },
           { txnId: "1.3", writes: [{ key: "a", value: Buffer.alloc(0), delete: true }], participants: ["r1"] },
@@ -89,7 +90,7 @@ describe("replica recovery", () => {
       const acks = await call<CommitRequest, DecisionResponse__Output>(client.Commit.bind(client), { txns: [{ txnId: "1.2", commitSeq: 2 }, { txnId: "1.3", commitSeq: 3 }] });
       expect(acks.ackedTxnIds).toEqual(["1.2", "1.3"]);
       // Prepared, never decided: in doubt across the restart.
-      const inDoubt = await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { txns: [{ txnId: "1.4", writes: [put("c", "four")], participants: ["r1"] }] });
+      const inDoubt = await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { coordinatorId: "c", txns: [{ txnId: "1.4", writes: [put("c", "four")], participants: ["r1"] }] });
       expect(inDoubt.votes[0]?.vote).toBe("VOTE_YES");
       client.close();
       await replica.stop();
@@ -125,9 +126,9 @@ describe("replica recovery", () => {
     const replica = await startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir: dir, coordinator: `127.0.0.1:${coordinatorPort}`, peers: [], compactLogBytes: limits.logCompactBytes, logger });
     const client = participant(port);
     try {
-      await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { txns: [{ txnId: "1.1", writes: [put("k", "old")], participants: ["r1"] }] });
+      await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { coordinatorId: "c", txns: [{ txnId: "1.1", writes: [put("k", "old")], participants: ["r1"] }] });
       await call<CommitRequest, DecisionResponse__Output>(client.Commit.bind(client), { txns: [{ txnId: "1.1", commitSeq: 1 }] });
-      await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { txns: [{ txnId: "1.2", writes: [put("k", "new")], participants: ["r1"] }] });
+      await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { coordinatorId: "c", txns: [{ txnId: "1.2", writes: [put("k", "new")], participants: ["r1"] }] });
       let answered: string | null = null;
       const read = call<ReadRequest, ReadResponse__Output>(client.Read.bind(client), { keys: ["k"] }).then((response) => {
         answered = response.results[0]!.value.toString();
@@ -141,7 +142,7 @@ describe("replica recovery", () => {
       expect(await read).toBe("new");
 
       // With no decision, the read gives up after readWaitTimeoutMs with UNAVAILABLE naming it.
-      await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { txns: [{ txnId: "1.3", writes: [put("k", "newer")], participants: ["r1"] }] });
+      await call<PrepareRequest, PrepareResponse__Output>(client.Prepare.bind(client), { coordinatorId: "c", txns: [{ txnId: "1.3", writes: [put("k", "newer")], participants: ["r1"] }] });
       const error = await call<ReadRequest, ReadResponse__Output>(client.Read.bind(client), { keys: ["k"] }, 10_000).then(
         () => null,
         (e: grpc.ServiceError) => e,

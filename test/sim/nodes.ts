@@ -347,6 +347,7 @@ export class ReplicaNode {
           case "acks":
           case "barrier":
           case "peer-states":
+          case "refused":
             assert(false, `a read answered with ${reply.kind}`);
             return;
           default:

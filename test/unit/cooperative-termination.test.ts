@@ -14,14 +14,13 @@
 //   commit), while a newer one is refused; an id that is not EPOCH.COUNTER is never refused;
 // - a refuse record round-trips through its encoding, and recovery turns it into a decided abort,
 //   in log order with the commits (carrying their commitSeq) and aborts, clearing a prepare;
-// - an abort of a transaction this replica committed is an AssertionFailure.
+// - an abort of a transaction this replica committed is refused (FAILED_PRECONDITION), changing nothing.
 //
 // How: each test builds a core (fresh, or through the constructor's `decided` list, the way
 // recovery hands it over), steps inputs one at a time, and checks the whole Ready each step
 // produced (persist, apply, replies, queries) plus the public accessors (stateOf, outcomeOf,
 // lockHolder). Recovery is checked on hand-built logs, and its result is fed to a new core.
 import { describe, expect, it } from "vitest";
-import { AssertionFailure } from "../../common/assert";
 import { limits } from "../../common/limits";
 import type { Write } from "../../common/types";
 import {
@@ -181,14 +180,17 @@ describe("peer-query about a transaction never seen here: durable refusal", () =
     ]);
   });
 
-  it("keeps the promise against the coordinator: its abort is acknowledged quietly, its commit is an AssertionFailure", () => {
+  it("keeps the promise against the coordinator: its abort is acknowledged quietly, its commit is refused", () => {
     const core = fresh();
     ask(core, "peer-query", ["2.7"]);
     const aborted = abort(core, ["2.7"]);
     expect(aborted.persist).toEqual([]);
     expect(aborted.replies).toEqual([{ kind: "acks", callId: callCounter, decision: "abort", txnIds: ["2.7"] }]);
     // The coordinator cannot commit without this replica's YES vote, which it never gave.
-    expect(() => commit(core, "2.7", 5)).toThrow(AssertionFailure);
+    const refused = commit(core, "2.7", 5);
+    expect(refused.replies).toEqual([{ kind: "refused", callId: callCounter, code: "failed-precondition", message: "txns[0]: commit of 2.7, which this replica aborted" }]);
+    expect(refused.persist).toEqual([]);
+    expect(core.stateOf("2.7")).toEqual({ txnId: "2.7", state: "aborted" });
   });
 });
 
@@ -393,12 +395,14 @@ describe("the refuse record", () => {
   });
 });
 
-describe("assertions", () => {
-  it("an abort of a transaction this replica committed is an AssertionFailure", () => {
+describe("refusals", () => {
+  it("an abort of a transaction this replica committed is refused, changing nothing", () => {
     const core = fresh();
     prepare(core, [item("1.1", [put("a", "1")])]);
     commit(core, "1.1", 3);
-    expect(() => abort(core, ["1.1"])).toThrow(AssertionFailure);
-    expect(() => abort(core, ["1.1"])).toThrow(/abort of transaction 1\.1, which this replica committed/);
+    const refused = abort(core, ["1.1"]);
+    expect(refused.replies).toEqual([{ kind: "refused", callId: callCounter, code: "failed-precondition", message: "txn_ids[0]: abort of 1.1, which this replica committed" }]);
+    expect(refused.persist).toEqual([]);
+    expect(core.stateOf("1.1")).toEqual({ txnId: "1.1", state: "committed", commitSeq: 3 });
   });
 });

@@ -925,3 +925,22 @@ describe("CoordinatorCore: a request id names one request", () => {
     refusedForRequestId(txn(rebuilt, 2, prog([incr("y", 1)]), "same-id", 10, "increment"));
   });
 });
+
+describe("CoordinatorCore: an operator's resolve of a finished commit", () => {
+  it("refuses to abort a commit it remembers, even when no replica is asked or answers, and sends nothing", () => {
+    // The shell used to skip asking the replicas when it saw the transaction in flight; had it
+    // finished before the input was stepped, the core sent ABORT for a committed transaction.
+    const core = newCore();
+    const txnId = prepareTxnId(txn(core, 1, putProgram([{ key: "k", value: b("v") }]), "req-resolve", 0, "put"));
+    voteAll(core, txnId);
+    ackAll(core, txnId);
+    expect(core.inFlight()).toEqual([]);
+    const unknown = PARTICIPANTS.map((replicaId) => ({ replicaId, state: "unknown" as const, commitSeq: 0 }));
+    const ready = step(core, { kind: "resolve", reqId: 9, txnId, choice: "abort", replicas: unknown, nowMs: 0 });
+    expect(ready.send).toEqual([]);
+    expect(failure(ready.replies[0]!.result)).toMatchObject({ code: Code.FAILED_PRECONDITION });
+    expect(failure(ready.replies[0]!.result).message).toContain("decided COMMIT");
+    const commit = step(core, { kind: "resolve", reqId: 10, txnId, choice: "commit", replicas: unknown, nowMs: 0 });
+    expect(commit.replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1 });
+  });
+});

@@ -4,12 +4,11 @@
 // log nothing; commit logs, applies and releases; abort logs and releases and is remembered; reads
 // wait for locks and time out after readWaitTimeoutMs; in-doubt transactions are queried after
 // inDoubtQueryAfterMs with backoff; recovered transactions keep their locks; and a commit of a
-// transaction this replica aborted is an assertion failure.
+// transaction this replica aborted is refused, changing nothing (more in participant-refusals).
 //
 // How: each test builds a core, feeds it inputs one at a time with an explicit nowMs, and inspects
 // the Ready (persist, apply, replies, queries) each step produced, plus the public accessors.
 import { describe, expect, it } from "vitest";
-import { AssertionFailure } from "../../common/assert";
 import { limits } from "../../common/limits";
 import type { Write } from "../../common/types";
 import { newReady, ParticipantCore, type Input, type PrepareItem, type Ready, type Reply, type VoteResult } from "../../replica/core";
@@ -172,15 +171,19 @@ describe("ParticipantCore commit", () => {
     expect(recovered.lockHolder("a")).toBeUndefined();
   });
 
-  it("throws AssertionFailure on a commit of a transaction this replica aborted", () => {
+  it("refuses (FAILED_PRECONDITION, changing nothing) a commit of a transaction this replica aborted", () => {
     const prepared = fresh();
     prepare(prepared, [item("1.1", [put("a", "1")])]);
     abort(prepared, ["1.1"]);
-    expect(() => commit(prepared, "1.1", 1)).toThrow(AssertionFailure);
+    const ready = commit(prepared, "1.1", 1);
+    expect(ready.replies).toEqual([{ kind: "refused", callId: callCounter, code: "failed-precondition", message: "txns[0]: commit of 1.1, which this replica aborted" }]);
+    expect(ready.persist).toEqual([]);
+    expect(ready.apply).toEqual([]);
+    expect(prepared.outcomeOf("1.1")).toBe("abort");
 
     const neverSeen = fresh();
     abort(neverSeen, ["1.2"]);
-    expect(() => commit(neverSeen, "1.2", 1)).toThrow(AssertionFailure);
+    expect(commit(neverSeen, "1.2", 1).replies[0]).toMatchObject({ kind: "refused", code: "failed-precondition" });
   });
 });
 

@@ -1,0 +1,209 @@
+// Proves that no message sent straight to a replica's participant port can kill it or change its
+// data (issue 10): the exact two calls of the issue (a PREPARE of txn id "../../etc" from coordinator
+// "nobody", then a COMMIT of it without commit_seq), commits and aborts contradicting what the
+// replica decided, over-limit batches and malformed fields of every method are answered with
+// INVALID_ARGUMENT or FAILED_PRECONDITION naming the field, the transaction or the limit; the
+// process stays alive (by pid) and serving (Status answers), its Dump checksum and its write-ahead
+// log are unchanged by the refused calls, and a transaction prepared before them stays prepared.
+// Also: bogus answers to the replica's own outcome queries (COMMIT with commit_seq 0, an id it did
+// not ask about) are dropped with a log line instead of crashing it.
+//
+// How: one real replica process (`kv replica`, from dist/) on a random free port in a temp
+// directory; its coordinator address is a fake Coordination server in this test that answers only
+// bogus outcomes. Raw gRPC calls go to the participant port; the replica is killed by its own pid
+// at the end.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { limits } from "../../common/limits";
+import { channelOptions, participantProto, serverOptions } from "../../proto/load";
+import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
+import { freePort, kvScript, Proc, waitFor } from "./harness";
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-participant-port-"));
+const walPath = path.join(dataDir, "r1", "replica.wal");
+let replica: Proc;
+let client: ParticipantClient;
+let fakeCoordinator: grpc.Server;
+const asked: string[] = [];
+
+interface Result {
+  readonly code: number;
+  readonly details: string;
+  readonly response: unknown;
+}
+
+/** One unary call; resolves with the status code (0 for OK) and details, never rejects. */
+function send(method: keyof ParticipantClient, request: unknown, timeoutMs = 5_000): Promise<Result> {
+  return new Promise((resolve) => {
+    const fn = (client[method] as (...args: unknown[]) => unknown).bind(client);
+    fn(request, { deadline: new Date(Date.now() + timeoutMs) }, (error: grpc.ServiceError | null, response: unknown) =>
+      resolve(error ? { code: error.code, details: error.details, response: undefined } : { code: grpc.status.OK, details: "", response }),
+    );
+  });
+}
+
+async function expectCode(method: keyof ParticipantClient, request: unknown, code: grpc.status, detail: string | RegExp): Promise<void> {
+  const result = await send(method, request);
+  expect({ method, code: result.code }).toEqual({ method, code });
+  expect(result.details).toMatch(detail);
+}
+
+const put = (key: string, value: string) => ({ key, value: Buffer.from(value), delete: false });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function dumpChecksum(): Promise<{ checksum: string; appliedSeq: number }> {
+  const dump = await send("Dump", {});
+  expect(dump.code).toBe(grpc.status.OK);
+  const response = dump.response as { checksum: string; appliedSeq: number };
+  return { checksum: response.checksum, appliedSeq: response.appliedSeq };
+}
+
+async function prepared(): Promise<string[]> {
+  const status = await send("Status", {});
+  expect(status.code).toBe(grpc.status.OK);
+  return (status.response as { prepared: { txnId: string }[] }).prepared.map((txn) => txn.txnId);
+}
+
+beforeAll(async () => {
+  // The replica's coordinator: answers every outcome query with nonsense.
+  fakeCoordinator = new grpc.Server(serverOptions);
+  fakeCoordinator.addService(participantProto.Coordination.service, {
+    QueryOutcome: (callRef: grpc.ServerUnaryCall<{ txnIds: string[] }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      asked.push(...callRef.request.txnIds);
+      callback(null, {
+        outcomes: [
+          ...callRef.request.txnIds.map((txnId) => ({ txnId, outcome: "OUTCOME_COMMIT", commitSeq: 0 })),
+          { txnId: "9.9", outcome: "OUTCOME_COMMIT", commitSeq: 5 },
+        ],
+      });
+    },
+  });
+  const coordinatorPort = await new Promise<number>((resolve, reject) =>
+    fakeCoordinator.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+  );
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [kvScript, "replica", "--id", "r1", "--listen", `127.0.0.1:${port}`, "--data-dir", path.join(dataDir, "r1"), "--coordinator", `127.0.0.1:${coordinatorPort}`, "--log-level", "info"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  replica = new Proc("r1", child);
+  client = new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
+  await waitFor("the replica to answer Status", async () => (await send("Status", {}, 1_000)).code === grpc.status.OK);
+});
+
+afterAll(async () => {
+  client?.close();
+  await replica?.kill("SIGKILL");
+  fakeCoordinator?.forceShutdown();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("the participant port refuses bad input and keeps serving", () => {
+  let before: { checksum: string; appliedSeq: number };
+  let walBytes: number;
+
+  it("seeds state: 1.1 committed (seq 1), 1.2 aborted, 1.3 prepared", async () => {
+    const prepare = (txnId: string, key: string) => send("Prepare", { coordinatorId: "c", txns: [{ txnId, writes: [put(key, txnId)], participants: ["r1"] }] });
+    expect((await prepare("1.1", "a")).code).toBe(grpc.status.OK);
+    expect((await send("Commit", { txns: [{ txnId: "1.1", commitSeq: 1 }] })).code).toBe(grpc.status.OK);
+    expect((await prepare("1.2", "b")).code).toBe(grpc.status.OK);
+    expect((await send("Abort", { txnIds: ["1.2"] })).code).toBe(grpc.status.OK);
+    // Forced, so the abort record before it is on disk too: the log's size is settled.
+    expect((await prepare("1.3", "c")).code).toBe(grpc.status.OK);
+    expect(await prepared()).toEqual(["1.3"]);
+    before = await dumpChecksum();
+    expect(before.appliedSeq).toBe(1);
+    walBytes = fs.statSync(walPath).size;
+  });
+
+  it("survives the two calls of issue 10: PREPARE of ../../etc from coordinator nobody, then its COMMIT without commit_seq", async () => {
+    const prepare = await send("Prepare", { coordinatorId: "nobody", txns: [{ txnId: "../../etc", writes: [put("x", "evil")], participants: ["nobody"] }] });
+    const commit = await send("Commit", { txns: [{ txnId: "../../etc" }] });
+    // Alive first: before the fix, the commit killed the process (an assertion in replica/core.ts).
+    expect(await send("Status", {}, 2_000)).toMatchObject({ code: grpc.status.OK });
+    expect(isAlive(replica.pid)).toBe(true);
+    expect(prepare.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(prepare.details).toContain('txns[0].txn_id "../../etc" is not a transaction id');
+    expect(commit.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(commit.details).toContain("txns[0].txn_id");
+  });
+
+  it("refuses a commit without commit_seq of a transaction it holds prepared", async () => {
+    await expectCode("Commit", { txns: [{ txnId: "1.3" }] }, grpc.status.INVALID_ARGUMENT, /txns\[0\]\.commit_seq is 0/);
+  });
+
+  it("refuses commits and aborts that contradict what it decided (FAILED_PRECONDITION, naming the transaction)", async () => {
+    await expectCode("Commit", { txns: [{ txnId: "1.2", commitSeq: 2 }] }, grpc.status.FAILED_PRECONDITION, "commit of 1.2, which this replica aborted");
+    await expectCode("Abort", { txnIds: ["1.1"] }, grpc.status.FAILED_PRECONDITION, "abort of 1.1, which this replica committed");
+    await expectCode("Commit", { txns: [{ txnId: "1.1", commitSeq: 9 }] }, grpc.status.FAILED_PRECONDITION, "txns[0].commit_seq: commit of 1.1 with commit sequence number 9, but this replica committed it with 1");
+    // Refused whole: 1.3, which alone could commit, stays prepared.
+    await expectCode("Commit", { txns: [{ txnId: "1.3", commitSeq: 2 }, { txnId: "1.2", commitSeq: 3 }] }, grpc.status.FAILED_PRECONDITION, "txns[1]: commit of 1.2, which this replica aborted");
+    await expectCode("Abort", { txnIds: ["1.3", "1.1"] }, grpc.status.FAILED_PRECONDITION, "txn_ids[1]: abort of 1.1, which this replica committed");
+    expect(await prepared()).toEqual(["1.3"]);
+  });
+
+  it("refuses over-limit batches, naming the limit", async () => {
+    const ids = (count: number) => Array.from({ length: count }, (_, i) => `2.${i + 1}`);
+    await expectCode("Abort", { txnIds: ids(limits.txnIdsPerCallMax + 1) }, grpc.status.INVALID_ARGUMENT, `txn_ids is ${limits.txnIdsPerCallMax + 1} transaction ids; the limit is ${limits.txnIdsPerCallMax} (txnIdsPerCallMax)`);
+    await expectCode(
+      "Prepare",
+      { coordinatorId: "c", txns: ids(limits.txnsPerBatchMax + 1).map((txnId) => ({ txnId, writes: [put(`k${txnId}`, "v")], participants: ["r1"] })) },
+      grpc.status.INVALID_ARGUMENT,
+      "(txnsPerBatchMax)",
+    );
+    await expectCode("Commit", { txns: ids(limits.txnsPerBatchMax + 1).map((txnId) => ({ txnId, commitSeq: 1 })) }, grpc.status.INVALID_ARGUMENT, "(txnsPerBatchMax)");
+    await expectCode("Read", { keys: Array.from({ length: limits.keysPerReadMax + 1 }, (_, i) => `k${i}`) }, grpc.status.INVALID_ARGUMENT, "(keysPerReadMax)");
+    await expectCode("PeerOutcome", { replicaId: "r2", txnIds: ids(limits.txnIdsPerCallMax + 1) }, grpc.status.INVALID_ARGUMENT, "(txnIdsPerCallMax)");
+    await expectCode(
+      "Prepare",
+      { coordinatorId: "c", txns: [{ txnId: "2.1", writes: Array.from({ length: limits.txnOpsMax + 1 }, (_, i) => put(`k${i}`, "v")), participants: ["r1"] }] },
+      grpc.status.INVALID_ARGUMENT,
+      "txns[0].writes is 129 writes; the limit is 128 (txnOpsMax)",
+    );
+  });
+
+  it("refuses malformed fields of every method, naming the field", async () => {
+    const prepare = (txn: object) => ({ coordinatorId: "c", txns: [{ txnId: "2.1", writes: [put("k", "v")], participants: ["r1"], ...txn }] });
+    await expectCode("Prepare", prepare({ participants: ["r2", "r3"] }), grpc.status.INVALID_ARGUMENT, /txns\[0\]\.participants does not name this replica/);
+    await expectCode("Prepare", prepare({ writes: [] }), grpc.status.INVALID_ARGUMENT, /txns\[0\]\.writes is empty/);
+    await expectCode("Prepare", { ...prepare({}), coordinatorId: "" }, grpc.status.INVALID_ARGUMENT, /coordinator_id is missing/);
+    await expectCode("Prepare", { coordinatorId: "c", txns: [prepare({}).txns[0], prepare({}).txns[0]] }, grpc.status.INVALID_ARGUMENT, /txns\[1\]\.txn_id 2\.1 repeats txns\[0\]\.txn_id/);
+    await expectCode("Commit", { txns: [{ txnId: "3.1", commitSeq: 1 }, { txnId: "3.1", commitSeq: 2 }] }, grpc.status.INVALID_ARGUMENT, /txns\[1\]\.commit_seq is 2, but txns\[0\] commits 3\.1 with 1/);
+    await expectCode("Read", { keys: [] }, grpc.status.INVALID_ARGUMENT, /keys is empty/);
+    await expectCode("PeerOutcome", { replicaId: "", txnIds: ["2.1"] }, grpc.status.INVALID_ARGUMENT, /replica_id is missing/);
+    await expectCode("Inspect", { txnIds: ["1.x"] }, grpc.status.INVALID_ARGUMENT, /txn_ids\[0\]/);
+    await expectCode("Fetch", { sinceSeq: 0, afterKey: "k".repeat(limits.keyBytesMax + 1), limit: 10 }, grpc.status.INVALID_ARGUMENT, /after_key .*\(keyBytesMax\)/);
+    await expectCode("CatchUp", { sourceId: "r2", sourceAddress: "not-an-address", sinceSeq: 0 }, grpc.status.INVALID_ARGUMENT, /source_address "not-an-address" is not HOST:PORT/);
+    await expectCode("CatchUp", { sourceId: "", sourceAddress: "127.0.0.1:1", sinceSeq: 0 }, grpc.status.INVALID_ARGUMENT, /source_id is missing/);
+  });
+
+  it("drops bogus answers to its own outcome queries (COMMIT with commit_seq 0, an id it did not ask about) and stays up", async () => {
+    // 1.3 is in doubt: the replica asks its (fake) coordinator after inDoubtQueryAfterMs, with backoff.
+    await waitFor("two outcome queries about 1.3", () => asked.filter((txnId) => txnId === "1.3").length >= 2, 20_000);
+    await waitFor("the log line of the dropped answer", () => replica.output.some((line) => line.includes("answer-items-dropped")), 5_000);
+    expect(await prepared()).toEqual(["1.3"]);
+  });
+
+  it("is still the same process, serving, with its store and log unchanged by every refused call", async () => {
+    expect(replica.alive).toBe(true);
+    expect(isAlive(replica.pid)).toBe(true);
+    expect(await dumpChecksum()).toEqual(before);
+    expect(fs.statSync(walPath).size).toBe(walBytes);
+    // And it still does its job: 1.3 commits.
+    expect((await send("Commit", { txns: [{ txnId: "1.3", commitSeq: 2 }] })).code).toBe(grpc.status.OK);
+    expect((await dumpChecksum()).appliedSeq).toBe(2);
+  });
+});

@@ -1,0 +1,251 @@
+// Proves that replica/decode.ts turns every request of the participant port into a checked, typed
+// value or an InvalidArgument that names the field (and, for a size, the limit of common/limits.ts
+// by name): transaction ids are canonical EPOCH.COUNTER within txnIdBytesMax; commit sequence
+// numbers whole numbers from 1; a prepare names its coordinator and participants (including this
+// replica) within their limits and writes 1..txnOpsMax keys; a batch over its limit is refused
+// before any item is looked at; a repeated id is refused in a prepare batch and kept once in a
+// commit or abort batch (the coordinator's Batcher can legitimately carry re-sends). Also that
+// answers to this replica's own queries drop what cannot be used, with the reason, a catch-up page
+// that is not what was asked for is refused whole, and that
+// idsPerCall splits long lists at txnIdsPerCallMax.
+//
+// How: each test hands the decoder a request as the proto loader produces it (every field present,
+// defaults filled in) with one field wrong, and checks the error's class, field and message.
+import { describe, expect, it } from "vitest";
+import { InvalidArgument } from "../../common/errors";
+import { limits } from "../../common/limits";
+import { checkTxnIdFormat } from "../../common/validate";
+import type { PrepareTxn__Output } from "../../proto/gen/twopc/participant/PrepareTxn";
+import {
+  decodeAbort,
+  decodeCatchUp,
+  decodeCommit,
+  decodeFetch,
+  decodeFetchPage,
+  decodeInspect,
+  decodeOutcomeAnswer,
+  decodePeerAnswer,
+  decodePeerOutcome,
+  decodePrepare,
+  decodeRead,
+} from "../../replica/decode";
+import { idsPerCall } from "../../replica/peer-queries";
+
+const SELF = "r1";
+
+function txn(txnId: string, overrides: Partial<PrepareTxn__Output> = {}): PrepareTxn__Output {
+  return { txnId, writes: [{ key: "k", value: Buffer.from("v"), delete: false }], participants: ["r1", "r2"], ...overrides };
+}
+
+/** Runs decode, expects an InvalidArgument on `field`, and returns its message. */
+function refusal(decode: () => unknown, field: string): string {
+  try {
+    decode();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidArgument);
+    expect((error as InvalidArgument).field).toBe(field);
+    expect((error as InvalidArgument).message).toContain(field);
+    return (error as InvalidArgument).message;
+  }
+  throw new Error(`expected InvalidArgument on ${field}`);
+}
+
+function ids(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `1.${i + 1}`);
+}
+
+describe("transaction ids (checkTxnIdFormat)", () => {
+  it("accepts EPOCH.COUNTER and refuses anything else, naming the field", () => {
+    expect(checkTxnIdFormat("f", "3.14")).toBe("3.14");
+    for (const bad of ["../../etc", "", "1", "1.", ".1", "0.1", "1.0", "01.1", "1.01", "-1.1", "1.1.1", " 1.1", "1e3.1", "１.１"]) {
+      refusal(() => checkTxnIdFormat("txns[2].txn_id", bad), "txns[2].txn_id");
+    }
+    // Both parts safe integers.
+    refusal(() => checkTxnIdFormat("f", `${2 ** 53}.1`), "f");
+    expect(refusal(() => checkTxnIdFormat("f", `1.${"9".repeat(70)}`), "f")).toBe(`f is 72 bytes; the limit is ${limits.txnIdBytesMax} (txnIdBytesMax)`);
+  });
+});
+
+describe("decodePrepare", () => {
+  it("decodes a well-formed batch into prepare items", () => {
+    const decoded = decodePrepare({ coordinatorId: "coordinator", txns: [txn("1.1"), txn("1.2", { writes: [{ key: "k", value: Buffer.alloc(0), delete: true }] })] }, SELF);
+    expect(decoded).toEqual({
+      coordinatorId: "coordinator",
+      txns: [
+        { txnId: "1.1", writes: [{ key: "k", value: Buffer.from("v") }], participants: ["r1", "r2"] },
+        { txnId: "1.2", writes: [{ key: "k", value: null }], participants: ["r1", "r2"] },
+      ],
+    });
+  });
+
+  it("refuses the request of issue 10 (txn id ../../etc) and every other bad field, naming it", () => {
+    const prepare = (overrides: Partial<PrepareTxn__Output>, coordinatorId = "c") => () => decodePrepare({ coordinatorId, txns: [txn("1.1"), txn("1.2", overrides)] }, SELF);
+    expect(refusal(prepare({ txnId: "../../etc" }), "txns[1].txn_id")).toContain("../../etc");
+    refusal(prepare({}, ""), "coordinator_id");
+    expect(refusal(prepare({}, "x".repeat(65)), "coordinator_id")).toContain("(memberIdBytesMax)");
+    expect(refusal(prepare({ txnId: "1.1" }), "txns[1].txn_id")).toBe("txns[1].txn_id 1.1 repeats txns[0].txn_id; a batch prepares a transaction once");
+    refusal(prepare({ writes: [] }), "txns[1].writes");
+    const tooMany = Array.from({ length: limits.txnOpsMax + 1 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(0), delete: false }));
+    expect(refusal(prepare({ writes: tooMany }), "txns[1].writes")).toContain("(txnOpsMax)");
+    refusal(prepare({ writes: [{ key: "", value: Buffer.alloc(0), delete: false }] }), "txns[1].writes[0].key");
+    expect(refusal(prepare({ writes: [{ key: "k".repeat(1025), value: Buffer.alloc(0), delete: false }] }), "txns[1].writes[0].key")).toContain("(keyBytesMax)");
+    expect(refusal(prepare({ writes: [{ key: "k", value: Buffer.alloc(limits.valueBytesMax + 1), delete: false }] }), "txns[1].writes[0].value")).toContain("(valueBytesMax)");
+    refusal(prepare({ writes: [{ key: "k", value: Buffer.from("x"), delete: true }] }), "txns[1].writes[0].value");
+    refusal(prepare({ participants: [] }), "txns[1].participants");
+    refusal(prepare({ participants: ["r1", ""] }), "txns[1].participants[1]");
+    refusal(prepare({ participants: ["r1", "r2", "r1"] }), "txns[1].participants[2]");
+    expect(refusal(prepare({ participants: ["r2", "r3"] }), "txns[1].participants")).toContain('does not name this replica ("r1")');
+    const crowd = Array.from({ length: limits.participantsMax + 1 }, (_, i) => `r${i + 1}`);
+    expect(refusal(prepare({ participants: crowd }), "txns[1].participants")).toContain("(participantsMax)");
+  });
+
+  it("refuses a batch over txnsPerBatchMax before looking at any transaction", () => {
+    const txns = Array.from({ length: limits.txnsPerBatchMax + 1 }, () => txn("not an id"));
+    expect(refusal(() => decodePrepare({ coordinatorId: "", txns }, SELF), "txns")).toBe(
+      `txns is ${limits.txnsPerBatchMax + 1} transactions; the limit is ${limits.txnsPerBatchMax} (txnsPerBatchMax)`,
+    );
+  });
+});
+
+describe("decodeCommit", () => {
+  it("refuses the commit of issue 10 (txn id ../../etc, no commit_seq) and bad commit sequence numbers", () => {
+    refusal(() => decodeCommit({ txns: [{ txnId: "../../etc", commitSeq: 0 }] }), "txns[0].txn_id");
+    expect(refusal(() => decodeCommit({ txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.7", commitSeq: 0 }] }), "txns[1].commit_seq")).toContain("from 1");
+    refusal(() => decodeCommit({ txns: [{ txnId: "1.7", commitSeq: 2 ** 64 }] }), "txns[0].commit_seq");
+    refusal(() => decodeCommit({ txns: [{ txnId: "1.7", commitSeq: 1.5 }] }), "txns[0].commit_seq");
+  });
+
+  it("keeps a re-sent commit once, and refuses one transaction with two commit sequence numbers", () => {
+    expect(decodeCommit({ txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.2", commitSeq: 4 }, { txnId: "1.1", commitSeq: 3 }] })).toEqual([
+      { txnId: "1.1", commitSeq: 3 },
+      { txnId: "1.2", commitSeq: 4 },
+    ]);
+    expect(refusal(() => decodeCommit({ txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.1", commitSeq: 5 }] }), "txns[1].commit_seq")).toBe(
+      "txns[1].commit_seq is 5, but txns[0] commits 1.1 with 3",
+    );
+  });
+
+  it("refuses a batch over txnsPerBatchMax", () => {
+    const txns = ids(limits.txnsPerBatchMax + 1).map((txnId, i) => ({ txnId, commitSeq: i + 1 }));
+    expect(refusal(() => decodeCommit({ txns }), "txns")).toContain("(txnsPerBatchMax)");
+  });
+});
+
+describe("decodeAbort, decodePeerOutcome, decodeInspect", () => {
+  it("keeps a repeated abort once and refuses bad ids and over-limit lists", () => {
+    expect(decodeAbort({ txnIds: ["1.1", "1.2", "1.1"] })).toEqual(["1.1", "1.2"]);
+    refusal(() => decodeAbort({ txnIds: ["1.1", "x"] }), "txn_ids[1]");
+    expect(refusal(() => decodeAbort({ txnIds: ids(limits.txnIdsPerCallMax + 1) }), "txn_ids")).toContain("(txnIdsPerCallMax)");
+  });
+
+  it("a peer query names the asking replica; an inspection may leave it empty", () => {
+    expect(decodePeerOutcome({ replicaId: "r2", txnIds: ["1.1"] })).toEqual({ replicaId: "r2", txnIds: ["1.1"] });
+    refusal(() => decodePeerOutcome({ replicaId: "", txnIds: ["1.1"] }), "replica_id");
+    expect(refusal(() => decodePeerOutcome({ replicaId: "r".repeat(65), txnIds: [] }), "replica_id")).toContain("(memberIdBytesMax)");
+    expect(refusal(() => decodePeerOutcome({ replicaId: "r2", txnIds: ids(limits.txnIdsPerCallMax + 1) }), "txn_ids")).toContain("(txnIdsPerCallMax)");
+    expect(decodeInspect({ replicaId: "", txnIds: ["1.1"] })).toEqual({ replicaId: "", txnIds: ["1.1"] });
+    refusal(() => decodeInspect({ replicaId: "", txnIds: ["../../etc"] }), "txn_ids[0]");
+    expect(refusal(() => decodeInspect({ replicaId: "", txnIds: ids(limits.txnIdsPerCallMax + 1) }), "txn_ids")).toContain("(txnIdsPerCallMax)");
+  });
+});
+
+describe("decodeRead, decodeFetch, decodeCatchUp", () => {
+  it("a read names 1..keysPerReadMax keys", () => {
+    expect(decodeRead({ keys: ["a", "b"] })).toEqual(["a", "b"]);
+    refusal(() => decodeRead({ keys: [] }), "keys");
+    refusal(() => decodeRead({ keys: ["a", ""] }), "keys[1]");
+    expect(refusal(() => decodeRead({ keys: Array.from({ length: limits.keysPerReadMax + 1 }, (_, i) => `k${i}`) }), "keys")).toContain("(keysPerReadMax)");
+  });
+
+  it("a fetch has a whole since_seq from 0 and an after_key within keyBytesMax; its limit is clamped", () => {
+    expect(decodeFetch({ sinceSeq: 0, afterKey: "", limit: 0 })).toEqual({ sinceSeq: 0, afterKey: "", limit: 1 });
+    expect(decodeFetch({ sinceSeq: 5, afterKey: "k", limit: 10 ** 6 })).toEqual({ sinceSeq: 5, afterKey: "k", limit: limits.catchUpRowsPerFetchMax });
+    refusal(() => decodeFetch({ sinceSeq: 2 ** 60, afterKey: "", limit: 1 }), "since_seq");
+    expect(refusal(() => decodeFetch({ sinceSeq: 0, afterKey: "k".repeat(1025), limit: 1 }), "after_key")).toContain("(keyBytesMax)");
+  });
+
+  it("a catch-up names its source and a HOST:PORT address", () => {
+    expect(decodeCatchUp({ sourceId: "r2", sourceAddress: "127.0.0.1:5000", sinceSeq: 3 })).toEqual({ sourceId: "r2", sourceAddress: "127.0.0.1:5000", sinceSeq: 3 });
+    refusal(() => decodeCatchUp({ sourceId: "", sourceAddress: "127.0.0.1:5000", sinceSeq: 3 }), "source_id");
+    refusal(() => decodeCatchUp({ sourceId: "r2", sourceAddress: "nowhere", sinceSeq: 3 }), "source_address");
+    refusal(() => decodeCatchUp({ sourceId: "r2", sourceAddress: "127.0.0.1:0", sinceSeq: 3 }), "source_address");
+    refusal(() => decodeCatchUp({ sourceId: "r2", sourceAddress: "127.0.0.1:5000", sinceSeq: -1 }), "since_seq");
+  });
+});
+
+describe("answers to this replica's own queries", () => {
+  it("the coordinator's outcomes: drops ids not asked, COMMIT without a commit sequence number, unknown outcomes, contradictions", () => {
+    const answer = decodeOutcomeAnswer(["1.1", "1.2", "1.3", "1.4", "1.5"], {
+      outcomes: [
+        { txnId: "1.1", outcome: "OUTCOME_COMMIT", commitSeq: 4 },
+        { txnId: "1.2", outcome: "OUTCOME_COMMIT", commitSeq: 0 },
+        { txnId: "1.3", outcome: "OUTCOME_ABORT", commitSeq: 0 },
+        { txnId: "9.9", outcome: "OUTCOME_ABORT", commitSeq: 0 },
+        { txnId: "1.4", outcome: 7 as unknown as "OUTCOME_ABORT", commitSeq: 0 },
+        { txnId: "1.5", outcome: "OUTCOME_ABORT", commitSeq: 0 },
+        { txnId: "1.5", outcome: "OUTCOME_COMMIT", commitSeq: 2 },
+        { txnId: "1.1", outcome: "OUTCOME_COMMIT", commitSeq: 4 },
+        { txnId: "1.4", outcome: "OUTCOME_UNSPECIFIED", commitSeq: 0 },
+      ],
+    });
+    expect(answer.items).toEqual([
+      { txnId: "1.1", outcome: "commit", commitSeq: 4 },
+      { txnId: "1.3", outcome: "abort" },
+    ]);
+    expect(answer.dropped).toEqual([
+      "1.2 is COMMIT with commit sequence number 0, not a whole number from 1",
+      '"9.9" was not asked about',
+      "1.4 has outcome 7, which this build does not know",
+      "1.5 is answered twice, differently",
+    ]);
+  });
+
+  it("a peer's states: drops an answer from another replica, ids not asked, COMMITTED without a commit sequence number", () => {
+    const response = {
+      replicaId: "r2",
+      txns: [
+        { txnId: "1.1", state: "PEER_COMMITTED" as const, commitSeq: 0 },
+        { txnId: "1.2", state: "PEER_ABORTED" as const, commitSeq: 0 },
+        { txnId: "1.3", state: "PEER_PREPARED" as const, commitSeq: 0 },
+        { txnId: "2.1", state: "PEER_ABORTED" as const, commitSeq: 0 },
+        { txnId: "1.4", state: "PEER_TXN_STATE_UNSPECIFIED" as const, commitSeq: 0 },
+      ],
+    };
+    const answer = decodePeerAnswer(["1.1", "1.2", "1.3", "1.4"], "r2", response);
+    expect(answer.items).toEqual([
+      { txnId: "1.2", state: "aborted" },
+      { txnId: "1.3", state: "prepared" },
+    ]);
+    expect(answer.dropped).toEqual([
+      "1.1 is COMMITTED with commit sequence number 0, not a whole number from 1",
+      '"2.1" was not asked about',
+      "1.4 has no state",
+    ]);
+    const impostor = decodePeerAnswer(["1.2"], "r3", response);
+    expect(impostor.items).toEqual([]);
+    expect(impostor.dropped).toHaveLength(1);
+  });
+
+  it("a catch-up page: rows in the store's key order (UTF-8 bytes) after after_key, within the limit, versions from since_seq", () => {
+    const request = { sinceSeq: 3, afterKey: "b", limit: 2 };
+    const row = (key: string, version: number, deleted = false, value = deleted ? "" : "v") => ({ key, value: Buffer.from(value), deleted, version });
+    // U+FFFF sorts before U+10000 as UTF-8 bytes (as SQLite compares), after it as UTF-16.
+    expect(decodeFetchPage({ rows: [row("\uFFFF", 3), row("\u{10000}", 4, true)], done: false }, request)).toEqual([
+      { key: "\uFFFF", value: Buffer.from("v"), version: 3 },
+      { key: "\u{10000}", value: null, version: 4 },
+    ]);
+    refusal(() => decodeFetchPage({ rows: [row("c", 3), row("d", 3), row("e", 3)], done: false }, request), "rows");
+    refusal(() => decodeFetchPage({ rows: [row("a", 3)], done: false }, request), "rows[0].key");
+    refusal(() => decodeFetchPage({ rows: [row("d", 3), row("c", 3)], done: false }, request), "rows[1].key");
+    refusal(() => decodeFetchPage({ rows: [row("c", 2)], done: false }, request), "rows[0].version");
+    refusal(() => decodeFetchPage({ rows: [row("c", 2 ** 60)], done: false }, request), "rows[0].version");
+    refusal(() => decodeFetchPage({ rows: [row("c", 3, true, "x")], done: false }, request), "rows[0].value");
+  });
+
+  it("idsPerCall splits a list at txnIdsPerCallMax", () => {
+    expect(idsPerCall([])).toEqual([]);
+    const calls = idsPerCall(ids(2 * limits.txnIdsPerCallMax + 1));
+    expect(calls.map((call) => call.length)).toEqual([limits.txnIdsPerCallMax, limits.txnIdsPerCallMax, 1]);
+    expect(calls.flat()).toEqual(ids(2 * limits.txnIdsPerCallMax + 1));
+  });
+});
