@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { KvClient } from "../../client/client";
-import { freePortRun, kvScript, Proc, waitFor } from "./harness";
+import { freePortRun, isAlive, kvScript, Proc, waitFor } from "./harness";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-cluster-"));
 const procs: Proc[] = [];
@@ -31,15 +31,6 @@ function childPids(proc: Proc): Map<string, number> {
     if (match) pids.set(match[1]!, Number(match[2]));
   }
   return pids;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("kv cluster", () => {

@@ -66,6 +66,27 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+/** True while a process with this pid exists (signal 0 checks without signalling). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The KvError a call fails with; fails the test if the call succeeds or fails otherwise. */
+export async function failure(promise: Promise<unknown>): Promise<KvError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (!(error instanceof KvError)) throw new Error(`expected a KvError, got ${String(error)}`);
+    return error;
+  }
+  throw new Error("expected the call to fail");
+}
+
 export class Proc {
   readonly output: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limits } from "../../common/limits";
 import { channelOptions, participantProto, serverOptions } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
-import { freePort, kvScript, Proc, waitFor } from "./harness";
+import { freePort, isAlive, kvScript, Proc, waitFor } from "./harness";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-participant-port-"));
 const walPath = path.join(dataDir, "r1", "replica.wal");
@@ -53,15 +53,6 @@ async function expectCode(method: keyof ParticipantClient, request: unknown, cod
 }
 
 const put = (key: string, value: string) => ({ key, value: Buffer.from(value), delete: false });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function dumpChecksum(): Promise<{ checksum: string; appliedSeq: number }> {
   const dump = await send("Dump", {});

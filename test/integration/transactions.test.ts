@@ -3,21 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, KvError } from "../../common/errors";
 import type { KvClient } from "../../client/client";
-import { killAllStarted, runKv, TestCluster } from "./harness";
+import { failure, killAllStarted, runKv, TestCluster } from "./harness";
 
 afterAll(async () => {
   await killAllStarted();
 });
-
-async function failure(promise: Promise<unknown>): Promise<KvError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KvError);
-    return error as KvError;
-  }
-  throw new Error("expected the call to fail");
-}
 
 const text = async (kv: KvClient, key: string): Promise<string | null> => (await kv.get(key))?.value.toString("utf8") ?? null;
 

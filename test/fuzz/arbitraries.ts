@@ -1,0 +1,378 @@
+// fast-check arbitraries for every method of twopc.kv.Kv, twopc.participant.Participant and
+// twopc.participant.Coordination, shaped after the request types of proto/gen/**: each field gets
+// valid values, boundary values (exactly at a limit of common/limits.ts and one over) and malformed
+// ones (missing fields, empty strings, garbage transaction ids, huge and negative numbers, NaN and
+// the infinities, unknown enum strings, min > max). Request ids and transaction ids come from small
+// pools shared by every method, so a sequence reuses them across methods (a Put under request id R,
+// then an Increment under R).
+//
+// The participant port is unauthenticated (TLS comes later): a forged but well-formed PREPARE then
+// COMMIT would legitimately change one replica's data, and the end-of-run check that every replica
+// holds the same data would mean nothing. So the participant-port commands keep to these rules:
+//   (a) transaction ids only from epochs no coordinator uses (model.ts fakeEpochs, >= 1000000), or
+//       malformed ones; never an id a coordinator issued;
+//   (b) keys only in their own namespace, "fuzzp/...", never a key of the Kv port;
+//   (c) never a well-formed COMMIT (commit_seq other than 0) of an id the fuzzer may PREPARE: the
+//       ids split in two, those that may be prepared (fake counters 1..4, the bulk-prepare epoch,
+//       malformed and sized ids), committed only with commit_seq 0 or none, and those that never
+//       are (fake counters 5..8, the bulk-commit epoch), committed with anything; model.ts asserts
+//       it again on every materialized request;
+//   (d) every transaction a batch PREPAREd is ABORTed on every replica at the end of the batch
+//       (run.ts), so none holds its locks for long;
+//   (e) CatchUp only from addresses nothing listens on or that do not parse (127.0.0.1:1, "", ...):
+//       a real source would copy rows into one replica.
+// The Kv port's own methods are free: Resolve and TxnStatus may name the fake ids too, since a
+// COMMIT chosen by the coordinator goes to every replica alike.
+import fc from "fast-check";
+import { limits } from "../../common/limits";
+import {
+  boundary,
+  fakeDecisionPoolSize,
+  fakePreparePoolSize,
+  lanesMax,
+  replicaIds,
+  type Call,
+  type Command,
+  type CommitSpec,
+  type CompareSpec,
+  type KeyRef,
+  type KvTxnIdRef,
+  type PrepareTxnSpec,
+  type PTxnIdRef,
+  type RequestIdRef,
+  type TxnOpSpec,
+  type ValueRef,
+  type Wide,
+} from "./model";
+
+const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>): fc.WeightedArbitrary<T> => ({ weight, arbitrary });
+
+// ----- Fields -----
+
+const linKeys = 4;
+const sharedKeys = 6;
+const participantKeys = 4;
+
+const linKey: fc.Arbitrary<KeyRef> = fc.integer({ min: 0, max: linKeys - 1 }).map((index) => ({ kind: "lin", index }));
+
+/** A key of the Kv port other than the lin keys. */
+const kvKey: fc.Arbitrary<KeyRef> = fc.oneof(
+  w(10, fc.integer({ min: 0, max: sharedKeys - 1 }).map((index): KeyRef => ({ kind: "k", index }))),
+  w(1, fc.constantFrom(...boundary.key).map((bytes): KeyRef => ({ kind: "sized", space: "k", bytes }))),
+  w(1, fc.constantFrom("", "\ud800", "../../etc", "k/\u0000", " ").map((text): KeyRef => ({ kind: "literal", text }))),
+);
+
+/** A key of the participant port: in fuzzp/ (rule b), or malformed. */
+const pKey: fc.Arbitrary<KeyRef> = fc.oneof(
+  w(10, fc.integer({ min: 0, max: participantKeys - 1 }).map((index): KeyRef => ({ kind: "p", index }))),
+  w(1, fc.constantFrom(...boundary.key).map((bytes): KeyRef => ({ kind: "sized", space: "p", bytes }))),
+  w(1, fc.constantFrom("", "fuzzp/\ud800").map((text): KeyRef => ({ kind: "literal", text }))),
+);
+
+const valueText = fc.constantFrom("a", "", "0", "1", "-1", "-0", "42", "1e3", "0x10", " 7", "9007199254740991", "9007199254740992", "abc");
+const value: fc.Arbitrary<ValueRef> = fc.oneof(
+  w(12, valueText.map((text): ValueRef => ({ kind: "text", text }))),
+  w(2, fc.constant<ValueRef>({ kind: "none" })),
+  // Values of a mebibyte cost time: rare.
+  w(1, fc.constantFrom(0, 1, ...boundary.value).map((bytes): ValueRef => ({ kind: "sized", bytes }))),
+);
+const presentValue: fc.Arbitrary<ValueRef> = valueText.map((text) => ({ kind: "text", text }));
+
+const requestId: fc.Arbitrary<RequestIdRef> = fc.oneof(
+  w(3, fc.constant<RequestIdRef>({ kind: "none" })),
+  w(2, fc.constant<RequestIdRef>({ kind: "fresh" })),
+  w(6, fc.integer({ min: 0, max: 3 }).map((index): RequestIdRef => ({ kind: "pool", index }))),
+  w(1, fc.constantFrom(...boundary.requestId).map((bytes): RequestIdRef => ({ kind: "sized", bytes }))),
+  w(1, fc.constantFrom("../../etc", "1.1", " ", "\u0000").map((text): RequestIdRef => ({ kind: "literal", text }))),
+);
+const linRequestId: fc.Arbitrary<RequestIdRef> = fc.constantFrom<RequestIdRef>({ kind: "none" }, { kind: "fresh" });
+
+const huge: Wide[] = [
+  Number.MAX_SAFE_INTEGER,
+  -Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER + 1,
+  "9223372036854775807",
+  "-9223372036854775808",
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  1.5,
+];
+const int64: fc.Arbitrary<Wide> = fc.oneof(
+  w(6, fc.integer({ min: -5, max: 5 })),
+  w(2, fc.constantFrom<Wide>(100, -100, 1_000_000, -1_000_000)),
+  w(1, fc.constantFrom(...huge)),
+);
+const uint64: fc.Arbitrary<Wide> = fc.oneof(
+  w(6, fc.integer({ min: 0, max: 8 })),
+  w(1, fc.constantFrom<Wide>(-1, Number.MAX_SAFE_INTEGER, "18446744073709551615", Number.NaN, 1.5)),
+);
+const uint32 = fc.constantFrom(0, 1, 2, 10, limits.catchUpRowsPerFetchMax, limits.catchUpRowsPerFetchMax + 1, 4_294_967_295, -1, Number.NaN);
+
+/** Transaction ids that are not "EPOCH.COUNTER" as a coordinator writes them. */
+const malformedTxnIds = ["../../etc", "1.", "-1.2", "", "abc", "1.2.3", " 1.1", "1.1\n", "01.1", "1e3.1", "0.0", "\u0663.\u0661", "18446744073709551616.1"];
+
+const kvTxnId: fc.Arbitrary<KvTxnIdRef> = fc.oneof(
+  w(4, fc.integer({ min: 0, max: 30 }).map((index): KvTxnIdRef => ({ kind: "seen", index }))),
+  w(2, fc.integer({ min: 0, max: fakePreparePoolSize + fakeDecisionPoolSize - 1 }).map((index): KvTxnIdRef => ({ kind: "fake", index }))),
+  w(2, fc.constantFrom(...malformedTxnIds, "1.1", "999999999.1").map((text): KvTxnIdRef => ({ kind: "literal", text }))),
+  w(1, fc.constantFrom(...boundary.txnId).map((bytes): KvTxnIdRef => ({ kind: "sized", bytes }))),
+  w(2, requestId.map((id): KvTxnIdRef => ({ kind: "request", id }))),
+);
+
+/** An id the fuzzer may PREPARE (so COMMIT only with commit_seq 0 or none: rule c). */
+const preparableTxnId: fc.Arbitrary<PTxnIdRef> = fc.oneof(
+  w(5, fc.integer({ min: 0, max: fakePreparePoolSize - 1 }).map((index): PTxnIdRef => ({ kind: "fake", index }))),
+  w(3, fc.constantFrom(...malformedTxnIds).map((text): PTxnIdRef => ({ kind: "literal", text }))),
+  w(1, fc.constantFrom(...boundary.txnId).map((bytes): PTxnIdRef => ({ kind: "sized", bytes }))),
+);
+/** An id the fuzzer never PREPAREs. */
+const decisionTxnId: fc.Arbitrary<PTxnIdRef> = fc
+  .integer({ min: fakePreparePoolSize, max: fakePreparePoolSize + fakeDecisionPoolSize - 1 })
+  .map((index) => ({ kind: "fake", index }));
+const anyPTxnId = fc.oneof(w(3, preparableTxnId), w(1, decisionTxnId));
+
+const memberId = fc.oneof(
+  w(6, fc.constantFrom(...replicaIds)),
+  w(1, fc.constantFrom("", "coordinator", "r9", "../../etc", "x".repeat(limits.memberIdBytesMax), "x".repeat(limits.memberIdBytesMax + 1))),
+);
+
+const bulkOrNone = (sizes: readonly number[]): fc.Arbitrary<number> => fc.oneof(w(30, fc.constant(0)), w(1, fc.constantFrom(...sizes)));
+const optionalWide = (arbitrary: fc.Arbitrary<Wide>): fc.Arbitrary<Wide | null> => fc.option(arbitrary, { nil: null });
+
+// ----- Kv -----
+
+const compare: fc.Arbitrary<CompareSpec> = fc.record({
+  key: kvKey,
+  target: fc.constantFrom("value", "version", "exists", "", "VALUE", "bogus"),
+  op: fc.constantFrom("=", "!=", "<", ">", "", "==", ">="),
+  value,
+  version: uint64,
+  exists: fc.boolean(),
+});
+
+const txnOp: fc.Arbitrary<TxnOpSpec> = fc.record({
+  type: fc.oneof(w(6, fc.constantFrom("put", "del", "incr", "get")), w(1, fc.constantFrom("", "PUT", "delete", "cas"))),
+  key: kvKey,
+  value,
+  delta: int64,
+  min: optionalWide(int64),
+  max: optionalWide(int64),
+  mustExist: fc.boolean(),
+});
+
+const kvCall: fc.Arbitrary<Call> = fc.oneof(
+  w(8, fc.record({ service: fc.constant("Kv" as const), method: fc.constant("Get" as const), key: fc.oneof(w(3, linKey), w(2, kvKey)) })),
+  w(6, fc.record({ service: fc.constant("Kv" as const), method: fc.constant("Put" as const), key: linKey, value: fc.constant<ValueRef>({ kind: "unique" }), requestId: linRequestId })),
+  w(5, fc.record({ service: fc.constant("Kv" as const), method: fc.constant("Put" as const), key: kvKey, value, requestId })),
+  w(2, fc.record({ service: fc.constant("Kv" as const), method: fc.constant("Delete" as const), key: linKey, requestId: linRequestId })),
+  w(3, fc.record({ service: fc.constant("Kv" as const), method: fc.constant("Delete" as const), key: kvKey, requestId })),
+  w(1, fc.constant<Call>({ service: "Kv", method: "Status" })),
+  w(2, fc.record({ service: fc.constant("Kv" as const), method: fc.constant("Resolve" as const), txnId: kvTxnId, outcome: fc.constantFrom("commit", "abort", "", "COMMIT", "maybe") })),
+  w(
+    5,
+    fc.record({
+      service: fc.constant("Kv" as const),
+      method: fc.constant("Increment" as const),
+      key: kvKey,
+      delta: int64,
+      min: optionalWide(int64),
+      max: optionalWide(int64),
+      mustExist: fc.boolean(),
+      requestId,
+    }),
+  ),
+  w(
+    3,
+    fc.record({
+      service: fc.constant("Kv" as const),
+      method: fc.constant("CompareAndSet" as const),
+      key: kvKey,
+      newValue: value,
+      expectedVersion: optionalWide(uint64),
+      expectedValue: fc.oneof(w(2, fc.constant<ValueRef>({ kind: "none" })), w(1, presentValue)),
+      mustNotExist: fc.boolean(),
+      requestId,
+    }),
+  ),
+  w(
+    2,
+    fc.record({
+      service: fc.constant("Kv" as const),
+      method: fc.constant("CompareAndDelete" as const),
+      key: kvKey,
+      expectedVersion: optionalWide(uint64),
+      expectedValue: fc.oneof(w(2, fc.constant<ValueRef>({ kind: "none" })), w(1, presentValue)),
+      requestId,
+    }),
+  ),
+  w(
+    4,
+    fc.record({
+      service: fc.constant("Kv" as const),
+      method: fc.constant("Txn" as const),
+      conditions: fc.array(compare, { maxLength: 3 }),
+      onSuccess: fc.array(txnOp, { maxLength: 4 }),
+      onFailure: fc.array(txnOp, { maxLength: 2 }),
+      hasOnFailure: fc.boolean(),
+      requestId,
+      bulk: fc.oneof(
+        w(20, fc.constant(null)),
+        w(1, fc.constantFrom(...boundary.txnOps).chain((ops) => fc.constantFrom(...boundary.txnKeys).map((keys) => ({ ops, keys })))),
+      ),
+    }),
+  ),
+  w(3, fc.record({ service: fc.constant("Kv" as const), method: fc.constant("TxnStatus" as const), id: kvTxnId })),
+);
+
+// ----- Participant and Coordination -----
+
+const replica = fc.integer({ min: 0, max: replicaIds.length - 1 });
+
+const prepareTxn: fc.Arbitrary<PrepareTxnSpec> = fc.record({
+  txnId: preparableTxnId,
+  writes: fc.array(fc.record({ key: pKey, value, delete: fc.boolean() }), { maxLength: 3 }),
+  participants: fc.oneof(w(4, fc.constant([...replicaIds])), w(1, fc.subarray(["r1", "r2", "r3", "r9", ""]))),
+  participantsBulk: bulkOrNone(boundary.participants),
+});
+
+const commitTxn: fc.Arbitrary<CommitSpec> = fc.oneof(
+  w(3, fc.record({ txnId: preparableTxnId, commitSeq: fc.constantFrom<Wide | null>(null, 0) })),
+  w(1, fc.record({ txnId: decisionTxnId, commitSeq: fc.oneof(uint64, fc.constant(null)) })),
+);
+
+// Not ":1": an empty host waits for name resolution until the fetch deadline (10 s) and stalls a run.
+const sourceAddress = fc.constantFrom("127.0.0.1:1", "", "127.0.0.1:0", "127.0.0.1:99999", "127.0.0.1:", "[::1", "unix:/nonexistent/twopc.sock");
+
+const participantCall: fc.Arbitrary<Call> = fc.oneof(
+  w(
+    5,
+    fc.record({
+      service: fc.constant("Participant" as const),
+      replica,
+      method: fc.constant("Prepare" as const),
+      coordinatorId: memberId,
+      txns: fc.array(prepareTxn, { maxLength: 3 }),
+      bulk: bulkOrNone(boundary.txnsPerBatch),
+    }),
+  ),
+  w(5, fc.record({ service: fc.constant("Participant" as const), replica, method: fc.constant("Commit" as const), txns: fc.array(commitTxn, { maxLength: 3 }), bulk: bulkOrNone(boundary.txnsPerBatch) })),
+  w(3, fc.record({ service: fc.constant("Participant" as const), replica, method: fc.constant("Abort" as const), txnIds: fc.array(anyPTxnId, { maxLength: 3 }), bulk: bulkOrNone(boundary.txnIdsPerCall) })),
+  w(
+    2,
+    fc.record({
+      service: fc.constant("Participant" as const),
+      replica,
+      method: fc.constant("Read" as const),
+      // A key a fake transaction holds makes the read wait (up to readWaitTimeoutMs): not too often.
+      keys: fc.array(fc.oneof(w(1, pKey), w(3, kvKey), w(2, linKey)), { maxLength: 3 }),
+      bulk: bulkOrNone(boundary.keysPerRead),
+    }),
+  ),
+  w(1, fc.record({ service: fc.constant("Participant" as const), replica, method: fc.constant("Status" as const) })),
+  w(1, fc.record({ service: fc.constant("Participant" as const), replica, method: fc.constant("Dump" as const) })),
+  w(
+    2,
+    fc.record({
+      service: fc.constant("Participant" as const),
+      replica,
+      method: fc.constantFrom("PeerOutcome" as const, "Inspect" as const),
+      replicaId: memberId,
+      txnIds: fc.array(anyPTxnId, { maxLength: 3 }),
+      bulk: bulkOrNone(boundary.txnIdsPerCall),
+    }),
+  ),
+  w(1, fc.record({ service: fc.constant("Participant" as const), replica, method: fc.constant("CatchUp" as const), sourceId: memberId, sourceAddress, sinceSeq: uint64 })),
+  w(
+    1,
+    fc.record({
+      service: fc.constant("Participant" as const),
+      replica,
+      method: fc.constant("Fetch" as const),
+      sinceSeq: uint64,
+      afterKey: fc.constantFrom("", "k/1", "fuzzp/", "\uffff", "lin/0"),
+      limit: uint32,
+    }),
+  ),
+);
+
+const coordinationCall: fc.Arbitrary<Call> = fc.record({
+  service: fc.constant("Coordination" as const),
+  method: fc.constant("QueryOutcome" as const),
+  replicaId: memberId,
+  txnIds: fc.array(anyPTxnId, { maxLength: 3 }),
+  bulk: bulkOrNone(boundary.txnIdsPerCall),
+});
+
+export const command: fc.Arbitrary<Command> = fc.record({
+  lane: fc.integer({ min: 0, max: lanesMax - 1 }),
+  call: fc.oneof(w(60, kvCall), w(33, participantCall), w(4, coordinationCall)),
+});
+
+/** Per run array, the length of its prefix that was run when it failed (a run stops at the failed batch). */
+const failedPrefixLength = new WeakMap<readonly Command[], number>();
+
+/** Tells the shrinker that only the first `length` commands of `commands` ran before it failed. */
+export function noteFailedPrefix(commands: readonly Command[], length: number): void {
+  failedPrefixLength.set(commands, length);
+}
+
+interface RunContext {
+  readonly items: readonly unknown[];
+}
+
+/**
+ * A run: exactly `length` commands, generated in execution order. Shrinking, each candidate a run
+ * against a fresh cluster, so few and good ones: first the prefix that ran before the failure (a
+ * run stops at its failed batch), then the run without a chunk of a half, a quarter, ... down to
+ * single commands (delta debugging), then each command simplified by its own arbitrary (lane 0,
+ * fewer items, plainer values).
+ */
+class RunArbitrary extends fc.Arbitrary<Command[]> {
+  constructor(
+    private readonly item: fc.Arbitrary<Command>,
+    private readonly length: number,
+  ) {
+    super();
+  }
+
+  generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<Command[]> {
+    const values = Array.from({ length: this.length }, () => this.item.generate(mrng, biasFactor));
+    return this.wrap(values.map((value) => value.value_), values.map((value) => value.context));
+  }
+
+  canShrinkWithoutContext(_value: unknown): _value is Command[] {
+    return false;
+  }
+
+  shrink(value: Command[], context: unknown): fc.Stream<fc.Value<Command[]>> {
+    const items = (context as RunContext | undefined)?.items ?? [];
+    const failed = failedPrefixLength.get(value);
+    const prefix = failed !== undefined && failed < value.length ? [this.wrap(value.slice(0, failed), items.slice(0, failed))] : [];
+    const self = this;
+    function* removals(): Generator<fc.Value<Command[]>> {
+      for (let chunk = Math.floor(value.length / 2); chunk >= 1; chunk = Math.floor(chunk / 2)) {
+        for (let start = 0; start + chunk <= value.length; start += chunk) {
+          yield self.wrap([...value.slice(0, start), ...value.slice(start + chunk)], [...items.slice(0, start), ...items.slice(start + chunk)]);
+        }
+      }
+    }
+    function* simplifications(): Generator<fc.Value<Command[]>> {
+      for (let i = 0; i < value.length; i++) {
+        for (const shrunk of self.item.shrink(value[i]!, items[i])) {
+          yield self.wrap([...value.slice(0, i), shrunk.value_, ...value.slice(i + 1)], [...items.slice(0, i), shrunk.context, ...items.slice(i + 1)]);
+        }
+      }
+    }
+    return fc.stream(prefix[Symbol.iterator]()).join(removals(), simplifications());
+  }
+
+  private wrap(commands: Command[], items: readonly unknown[]): fc.Value<Command[]> {
+    const context: RunContext = { items };
+    return new fc.Value(commands, context);
+  }
+}
+
+export function runArbitrary(length: number): fc.Arbitrary<Command[]> {
+  return new RunArbitrary(command, length);
+}
