@@ -186,6 +186,8 @@ export async function runCluster(options: ClusterOptions): Promise<number> {
 
   const ports = [options.port, ...replicaIds.map((_, i) => options.port + 1 + i)];
   const up = await Promise.all(ports.map((port) => waitForPort(options.host, port, 15_000)));
+  const silent = ports.filter((_, i) => !up[i]);
+  if (silent.length > 0 && !stopping) console.log(`kv cluster: nothing listens yet on port(s) ${silent.join(", ")} after 15 s; still waiting`);
   if (!stopping) {
     await updateManifest(dataDir, () => ({
       version: manifestVersion,
@@ -196,8 +198,8 @@ export async function runCluster(options: ClusterOptions): Promise<number> {
     }));
     manifestWritten = true;
   }
-  if (up.every(Boolean) && !stopping) await waitUntilReady(coordinatorAddress, () => stopping);
-  if (up.every(Boolean) && !stopping) {
+  if (!stopping) await waitUntilReady(coordinatorAddress, () => stopping);
+  if (!stopping) {
     console.log(`kv cluster: ready; the coordinator listens on ${coordinatorAddress}. Try: npx kv put hello world && npx kv get hello`);
     console.log(`kv cluster: the manifest (addresses, pids, argv) is ${manifestPath(dataDir)}`);
   }

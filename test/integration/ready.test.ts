@@ -19,6 +19,8 @@ import { freePortRun, kvScript, waitFor } from "./harness";
 const signals = ["status", "health", "cluster-line"] as const;
 type Signal = (typeof signals)[number];
 const runs = 21;
+/** Generous: on a loaded 2-core machine a cluster can take many seconds to start. */
+const readyWithinMs = 60_000;
 
 const children = new Set<ChildProcess>();
 afterAll(() => {
@@ -41,26 +43,27 @@ async function writeWhenReady(run: number, signal: Signal): Promise<string> {
   children.add(child);
   let stdout = "";
   child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
   const address = `127.0.0.1:${base}`;
   const kv = new KvClient(address, { timeoutMs: 10_000, retryForMs: 0 });
   const health = new healthProto.Health(address, grpc.credentials.createInsecure(), channelOptions) as unknown as HealthClient;
   try {
     switch (signal) {
       case "status":
-        await waitFor("Status says ready", async () => (await kv.status()).ready, 30_000);
+        await waitFor("Status says ready", async () => (await kv.status()).ready, readyWithinMs);
         break;
       case "health":
-        await waitFor("the health service says SERVING", async () => (await healthOf(health)) === "SERVING", 30_000);
+        await waitFor("the health service says SERVING", async () => (await healthOf(health)) === "SERVING", readyWithinMs);
         break;
       case "cluster-line":
-        await waitFor("kv cluster prints its ready line", () => stdout.includes("kv cluster: ready"), 30_000);
+        await waitFor("kv cluster prints its ready line", () => stdout.includes("kv cluster: ready"), readyWithinMs);
         break;
     }
     const result = await kv.put(`ready/${run}`, signal);
     expect(result.version).toBeGreaterThan(0);
     return "ok";
   } catch (error) {
-    return `run ${run} (${signal}): ${(error as Error).message}`;
+    return `run ${run} (${signal}): ${(error as Error).message}; kv cluster said: ${stdout.split("\n").slice(-12).join(" | ")}`;
   } finally {
     kv.close();
     health.close();
