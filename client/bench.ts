@@ -23,6 +23,7 @@ import { limits } from "../common/limits";
 import { KvClient } from "./client";
 import { formatEvent, type HistoryFunction, type HistoryType } from "./history";
 import { Prng } from "./prng";
+import { formatTable } from "../common/table";
 
 export const workloadNames = ["A", "B", "C", "write", "mixed", "incr", "orders"] as const;
 export type WorkloadName = (typeof workloadNames)[number];
@@ -652,17 +653,6 @@ function describeMix(workload: WorkloadName): string {
   return workloads[workload].map((entry) => `${entry.percent}% ${entry.f}`).join(", ");
 }
 
-function table(rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
 
 export function formatBenchReport(report: BenchReport): string {
   const ms = (value: number | undefined): string => (value === undefined ? "-" : value.toFixed(2));
@@ -694,7 +684,7 @@ export function formatBenchReport(report: BenchReport): string {
     `workload ${report.workload} (${describeMix(report.workload)}), ${report.concurrency} clients on ${report.connections} connections, ` +
       `${report.distribution} over ${report.keys} keys, values of ${report.valueBytes} bytes, seed ${report.seed}, ${bound}`,
     "",
-    table(rows, new Set([1, 2, 3, 4, 5, 6, 7, 8])),
+    formatTable(rows, { rightAligned: new Set([1, 2, 3, 4, 5, 6, 7, 8]) }),
     "",
     `${report.totalOps} operations in ${(report.durationMs / 1000).toFixed(2)} s${report.interrupted ? " (interrupted)" : ""}: ${report.outcomes.ok} ok, ` +
       `${report.outcomes.fail} failed (no effect), ${report.outcomes.info} unknown outcome (info); ${report.processes} processes`,

@@ -11,6 +11,7 @@
 import { Code, codeName, KvError } from "../common/errors";
 import { KvClient, type TxnOperation } from "./client";
 import { Prng } from "./prng";
+import { formatTable } from "../common/table";
 
 export interface BookstoreOptions {
   readonly coordinator: string;
@@ -250,10 +251,7 @@ export function formatBookstoreReport(report: BookstoreReport): string {
   const lines: string[] = [];
   const header = ["book", "initial", "sold", "restocked", "final", "check"];
   const table = report.rows.map((row) => [row.book, String(row.initial), String(row.sold), String(row.restocked), String(row.final), row.ok ? "ok" : "FAIL"]);
-  const widths = header.map((title, i) => Math.max(title.length, ...table.map((row) => row[i]!.length)));
-  const format = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
-  lines.push(format(header));
-  for (const row of table) lines.push(format(row));
+  lines.push(formatTable([header, ...table], { rightAligned: "all-but-first" }));
   lines.push("");
   lines.push(`orders: ${report.ordersPlaced} placed, ${report.ordersSucceeded} succeeded, ${report.ordersOutOfStock} refused (out of stock)`);
   lines.push(`order records: ${report.orderRecords} (must equal the successful orders)${report.unexpectedRecords.length > 0 ? `; mismatched: ${report.unexpectedRecords.length}` : ""}`);

@@ -5,6 +5,7 @@
 // own, to explore timings (e.g. --arm r1:after-commit-before-ack=pause=150). Runs the built dist/
 // processes: `npm run crash` builds first.
 import { caseNames, casePassed, crashCases, runCases, type CaseResult } from "./cases";
+import { formatTable } from "../../common/table";
 
 const usage = "usage: npm run crash -- [--case NAME ...] [--jobs N] [--arm FAILPOINTS] [--list] [--details] [--quiet]";
 
@@ -71,16 +72,12 @@ function parseArgs(argv: readonly string[]): Args {
   return { names: names.length > 0 ? names : [...caseNames], jobs, arm, list, details, quiet };
 }
 
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n");
-}
 
 const mark = (pass: boolean) => (pass ? "pass" : "FAIL");
 
 function report(results: readonly CaseResult[], details: boolean): string {
   const rows = [
-    ["case", "side", "failpoint", "acked", "a", "b", "c", "d", "recovery", "seconds"],
+    ["case", "side", "failpoint", "acked", "a", "b", "c", "d", "e", "recovery", "seconds"],
     ...results.map((result) => [
       result.name,
       result.side,
@@ -90,13 +87,14 @@ function report(results: readonly CaseResult[], details: boolean): string {
       mark(result.checks.b.pass),
       mark(result.checks.c.pass),
       mark(result.checks.d.pass),
+      mark(result.checks.e.pass),
       mark(result.checks.recovery.pass),
       result.seconds.toFixed(1),
     ]),
   ];
-  const lines = [table(rows), "", "a: every acknowledged write on every replica   b: all replicas or none (identical, only attempted values)",
+  const lines = [formatTable(rows), "", "a: every acknowledged write on every replica   b: all replicas or none (identical, only attempted values)",
     "c: nothing in doubt once everyone is back      d: locks released (lockedKeys 0, a fresh put on every key succeeds)",
-    "recovery: the logs show the recovery the failpoint describes"];
+    "e: no process but the crashed one exited       recovery: the logs show the recovery the failpoint describes"];
   for (const result of results) {
     const shown = Object.entries(result.checks).filter(([, check]) => details || !check.pass);
     if (shown.length === 0 && result.notes.length === 0) continue;
@@ -116,7 +114,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (args.list) {
-    console.log(table([["case", "side", "failpoint", "what it leaves behind"], ...crashCases.map((c) => [c.name, c.side, c.spec, c.description])]));
+    console.log(formatTable([["case", "side", "failpoint", "what it leaves behind"], ...crashCases.map((c) => [c.name, c.side, c.spec, c.description])]));
     return 0;
   }
   const startedMs = Date.now();

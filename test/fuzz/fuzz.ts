@@ -17,6 +17,7 @@ import fc from "fast-check";
 import { noteFailedPrefix, runArbitrary } from "./arbitraries";
 import type { Command } from "./model";
 import { defaultRunOptions, FuzzTarget, runCommands, type CodeCounts, type Failure, type RunOptions, type RunResult } from "./run";
+import { formatTable } from "../../common/table";
 
 export interface FuzzOptions {
   readonly requests: number;
@@ -181,8 +182,7 @@ export function formatCounts(counts: CodeCounts): string {
     for (const code of codes) totals.set(code, (totals.get(code) ?? 0) + (byCode.get(code) ?? 0));
   }
   rows.push(["total", ...codes.map((code) => String(totals.get(code) ?? 0)), String([...totals.values()].reduce((a, b) => a + b, 0))]);
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ")).join("\n");
+  return formatTable(rows, { rightAligned: "all-but-first" });
 }
 
 export function formatReport(report: FuzzReport, replay: string): string {
