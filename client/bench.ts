@@ -18,7 +18,7 @@ import { finished } from "node:stream/promises";
 import { Presets, SingleBar } from "cli-progress";
 import * as hdr from "hdr-histogram-js";
 import { assert, assertNever } from "../common/assert";
-import { Code, codeName, KvError } from "../common/errors";
+import { classifyCode, codeName, KvError } from "../common/errors";
 import { limits } from "../common/limits";
 import { KvClient } from "./client";
 import { formatEvent, type HistoryFunction, type HistoryType } from "./history";
@@ -259,18 +259,7 @@ export function classifyFailure(f: OpKind, code: number): "fail" | "info" {
     case "del":
     case "incr":
     case "order":
-      switch (code) {
-        case Code.INVALID_ARGUMENT:
-        case Code.ABORTED:
-        case Code.FAILED_PRECONDITION:
-        case Code.RESOURCE_EXHAUSTED:
-        case Code.NOT_FOUND:
-        case Code.OUT_OF_RANGE:
-        case Code.ALREADY_EXISTS:
-          return "fail";
-        default:
-          return "info";
-      }
+      return classifyCode(code) === "refused" ? "fail" : "info";
     default:
       return assertNever(f);
   }

@@ -7,7 +7,7 @@
 // failure (INTERNAL, DATA_LOSS, ...). Failures print the gRPC code and message on stderr.
 import yargs, { type Argv } from "yargs";
 import { assertNever } from "../common/assert";
-import { Code, codeName, InvalidArgument, KvError } from "../common/errors";
+import { classifyCode, Code, codeName, InvalidArgument, KvError } from "../common/errors";
 import { allFailpoints, armedFailpoints, armFailpoints } from "../common/failpoints";
 import { createLogger, logLevels, type LogLevel } from "../common/logger";
 import { limits } from "../common/limits";
@@ -27,20 +27,16 @@ export const exitCodes = { ok: 0, notFound: 1, usage: 2, refused: 3, unknownOutc
 
 function exitCodeFor(error: unknown): number {
   if (!(error instanceof KvError)) return exitCodes.failure;
-  switch (error.code) {
-    case Code.UNAVAILABLE:
-    case Code.DEADLINE_EXCEEDED:
-      return exitCodes.unknownOutcome;
-    case Code.INVALID_ARGUMENT:
-    case Code.ABORTED:
-    case Code.FAILED_PRECONDITION:
-    case Code.RESOURCE_EXHAUSTED:
-    case Code.NOT_FOUND:
-    case Code.ALREADY_EXISTS:
-    case Code.OUT_OF_RANGE:
+  const failure = classifyCode(error.code);
+  switch (failure) {
+    case "refused":
       return exitCodes.refused;
-    default:
+    case "unavailable":
+      return exitCodes.unknownOutcome;
+    case "other":
       return exitCodes.failure;
+    default:
+      return assertNever(failure);
   }
 }
 

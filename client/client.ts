@@ -23,7 +23,7 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { assertNever } from "../common/assert";
-import { Code, InvalidArgument, KvError, Unavailable } from "../common/errors";
+import { classifyCode, InvalidArgument, KvError, Unavailable } from "../common/errors";
 import { deadline, fromServiceError } from "../common/grpc-status";
 import { channelOptions, kvProto } from "../proto/load";
 import type { KvClient as KvStub } from "../proto/gen/twopc/kv/Kv";
@@ -284,7 +284,7 @@ export class KvClient {
       try {
         return await attempt();
       } catch (error) {
-        const retryable = error instanceof KvError && (error.code === Code.UNAVAILABLE || error.code === Code.DEADLINE_EXCEEDED);
+        const retryable = error instanceof KvError && classifyCode(error.code) === "unavailable";
         if (!retryable || Date.now() + backoffMs >= giveUpAt) {
           if (error instanceof KvError && requestId !== null) {
             throw Object.assign(new KvError(error.code, attempts > 1 ? `${error.message} (after ${attempts} attempts)` : error.message, { cause: error }), { requestId });

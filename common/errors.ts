@@ -32,6 +32,35 @@ export function codeName(code: number): string {
   return `CODE_${code}`;
 }
 
+/**
+ * What a failed call's status code says about a write. "refused": the store refused it and nothing
+ * was written (codes gRPC itself never produces, so they cannot come from a broken transport).
+ * "unavailable": the transport or the store could not finish it in time; a write may or may not
+ * have committed, and a retry with the same request id is safe. "other": anything else (INTERNAL,
+ * UNKNOWN, CANCELLED, ...); a write's outcome is unknown, and retrying is not expected to help.
+ * The one classification the client library (what it retries), kv bench (fail or info in a
+ * history) and the kv command (its exit code) share.
+ */
+export type FailureClass = "refused" | "unavailable" | "other";
+
+export function classifyCode(code: number): FailureClass {
+  switch (code) {
+    case Code.INVALID_ARGUMENT:
+    case Code.ABORTED:
+    case Code.FAILED_PRECONDITION:
+    case Code.RESOURCE_EXHAUSTED:
+    case Code.NOT_FOUND:
+    case Code.ALREADY_EXISTS:
+    case Code.OUT_OF_RANGE:
+      return "refused";
+    case Code.UNAVAILABLE:
+    case Code.DEADLINE_EXCEEDED:
+      return "unavailable";
+    default:
+      return "other";
+  }
+}
+
 export class KvError extends Error {
   override readonly name: string = "KvError";
   constructor(
