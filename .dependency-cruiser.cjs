@@ -1,0 +1,64 @@
+// The dependency rules of twopc-kv (issue 11; shared/STYLE.md section 6), checked in `npm test`
+// (npm run deps). Imports point one way: the pure cores import only common/; common/ is pure;
+// coordinator/ and replica/ never import each other; the client library needs only proto/ and
+// common/; nothing imports the kv command. Type-only imports count too, except where a rule says.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "cores-import-only-common",
+      comment: "The 2PC cores and their records and recovery are pure: they import common/ and each other, nothing else.",
+      severity: "error",
+      from: { path: "^(coordinator|replica)/(core|records|recovery|peer-queries)\\.ts$" },
+      to: { pathNot: "^(common/|coordinator/(core|records|recovery)\\.ts$|replica/(core|records|recovery|peer-queries)\\.ts$)" },
+    },
+    {
+      name: "common-is-pure",
+      comment: "common/ holds pure code: no project folder, no I/O package, no Node module but crypto hashing.",
+      severity: "error",
+      from: { path: "^common/" },
+      to: { pathNot: "^common/|^node:crypto$|^crypto$", dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "coordinator-and-replica-apart",
+      comment: "The coordinator and the replica never import each other.",
+      severity: "error",
+      from: { path: "^coordinator/" },
+      to: { path: "^replica/" },
+    },
+    {
+      name: "replica-and-coordinator-apart",
+      severity: "error",
+      from: { path: "^replica/" },
+      to: { path: "^coordinator/" },
+    },
+    {
+      name: "nothing-imports-the-cli",
+      comment: "The kv command sits on top: no module imports it.",
+      severity: "error",
+      from: {},
+      to: { path: "^(cli/|client/cli\\.ts$)" },
+    },
+    {
+      name: "client-library-imports-no-server",
+      comment: "What a program imports to talk to the store needs only proto/ and common/.",
+      severity: "error",
+      from: { path: "^client/(client|history|txn-spec)\\.ts$" },
+      to: { path: "^(coordinator|replica|logs|cli|tools|test|bench)/" },
+    },
+    {
+      name: "no-circular",
+      comment: "No import cycles.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "^(dist|proto/gen)/" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.test.json" },
+    enhancedResolveOptions: { extensions: [".ts", ".js", ".json"] },
+  },
+};
