@@ -76,7 +76,8 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
   const clients: KvClient[] = [];
   const client = (): KvClient => {
     // Each attempt has a short deadline; the library retries UNAVAILABLE and DEADLINE_EXCEEDED with
-    // the same request id, and the loops below retry ABORTED (a lock conflict: nothing written).
+    // the same request id, and the loops below retry ABORTED (a lock conflict: nothing written) as a
+    // new request, under a new request id (a request id that failed definitely stays failed).
     const kv = new KvClient(options.coordinator, { timeoutMs: 3_000, retryForMs: options.settleTimeoutMs });
     clients.push(kv);
     return kv;
@@ -84,16 +85,28 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
   const failures: string[] = [];
   let retriedAttempts = 0;
 
-  /** Runs a request until its outcome is certain: its result, or the error that says it did not apply. */
-  async function settle<T>(what: string, attempt: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: KvError | null }> {
+  /**
+   * Runs a request until its outcome is certain: its result, or the error that says it did not
+   * apply. An outcome-unknown failure is retried under the same request id (exactly once); a
+   * conflict (ABORTED) or a full coordinator (RESOURCE_EXHAUSTED) wrote nothing, and is retried as a
+   * new request: requestId, then requestId.2, requestId.3, ...
+   */
+  async function settle<T>(
+    what: string,
+    attempt: (requestId: string | undefined) => Promise<T>,
+    requestId?: string,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: KvError | null }> {
     const giveUpAt = Date.now() + options.settleTimeoutMs;
+    let request = 1;
     for (let backoffMs = 20; ; backoffMs = Math.min(backoffMs * 2, 500)) {
       try {
-        return { ok: true, value: await attempt() };
+        return { ok: true, value: await attempt(requestId === undefined || request === 1 ? requestId : `${requestId}.${request}`) };
       } catch (error) {
         if (!(error instanceof KvError)) throw error;
-        const uncertain = error.code === Code.UNAVAILABLE || error.code === Code.DEADLINE_EXCEEDED || error.code === Code.ABORTED || error.code === Code.RESOURCE_EXHAUSTED;
+        const nothingWritten = error.code === Code.ABORTED || error.code === Code.RESOURCE_EXHAUSTED;
+        const uncertain = error.code === Code.UNAVAILABLE || error.code === Code.DEADLINE_EXCEEDED || nothingWritten;
         if (!uncertain) return { ok: false, error };
+        if (nothingWritten) request += 1;
         if (Date.now() > giveUpAt) {
           failures.push(`${what}: outcome still unknown after ${options.settleTimeoutMs} ms: ${error.message}`);
           return { ok: false, error: null };
@@ -145,7 +158,7 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
           { type: "put" as const, key: orderKey(order.id), value: JSON.stringify({ executor, lines: order.lines, total }) },
         ],
       };
-      const result = await settle(`order ${order.id}`, () => kv.txn(spec, { requestId: `order-${options.prefix}-${order.id}` }));
+      const result = await settle(`order ${order.id}`, (requestId) => kv.txn(spec, requestId === undefined ? {} : { requestId }), `order-${options.prefix}-${order.id}`);
       if (result.ok) order.outcome = "ok";
       else if (result.error?.code === Code.FAILED_PRECONDITION) order.outcome = "out-of-stock";
       else if (result.error !== null) failures.push(`order ${order.id} failed: ${`${codeName(result.error.code)}: ${result.error.message}`}`);
@@ -158,7 +171,7 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
     for (let i = 0; running; i++) {
       const book = prng.int(0, options.books - 1);
       const amount = prng.int(1, 5);
-      const result = await settle(`restock ${i}`, () => kv.increment(stockKey(book), amount, {}, { requestId: `restock-${options.prefix}-${i}` }));
+      const result = await settle(`restock ${i}`, (requestId) => kv.increment(stockKey(book), amount, {}, requestId === undefined ? {} : { requestId }), `restock-${options.prefix}-${i}`);
       if (result.ok) {
         restocked[book]! += amount;
         restocks += 1;

@@ -41,8 +41,9 @@ export const limits = {
   txnIdsPerCallMax: 4_096,
   /**
    * The coordinator remembers the result of each committed request (by request id and transaction
-   * id), durably, for requestIdRetentionMs or until it holds requestIdsRememberedMax of them,
-   * whichever comes first: a retry within that window returns the original result.
+   * id) and each request that failed definitely (by request id), durably, for requestIdRetentionMs
+   * or until it holds requestIdsRememberedMax of them (commits and failures together), whichever
+   * comes first: a retry within that window returns the original result, or the same failure.
    */
   requestIdRetentionMs: 10 * 60 * 1000,
   requestIdsRememberedMax: 200_000,

@@ -30,6 +30,33 @@
 // its method and program (common/fingerprint.ts; durably in the COMMIT record) and refuses another
 // request under the same id with INVALID_ARGUMENT, applying nothing.
 //
+// A definite failure stays true. A client told "nothing was written" relies on it for the request,
+// not for one attempt: an earlier attempt of the same request id may still be on its way (the
+// simulator's seed 1219 saw one arrive 1.4 s late, after a retry of it had been answered ABORTED,
+// and commit). So a request with a request id that fails definitely is remembered by its request id
+// as durably and as long as a commit (requestIdRetentionMs; requestIdsRememberedMax counts commits
+// and failures together; recovery and compaction keep them), and every later attempt of it gets the
+// same code and message, and none starts. Definite (records.ts definiteFailureCodes):
+// - ABORTED: a lock conflict (--on-conflict abort), lockWaitersPerKeyMax, a lock wait timeout
+//   (lockWaitTimeoutMs), a NO vote, an operator's abort. The request lost; a new try is a new request.
+// - FAILED_PRECONDITION and INVALID_ARGUMENT from evaluating the program over the state read under
+//   its locks (a condition or bound failed, a counter that is not an integer): a verdict on the data.
+// Not definite, not remembered, a retry with the same request id runs anew:
+// - UNAVAILABLE (writes refused while too few replicas are in sync, a replica unreachable or leaving
+//   the in-sync set, a read that failed, a prepare or read timeout). That attempt's transaction wrote
+//   nothing and never will (presumed abort), but UNAVAILABLE says the outcome of the request is
+//   unknown (grpc statuscodes.md) and the client library retries it with the same request id:
+//   remembered, one blip of a replica would fail the request for good.
+// - RESOURCE_EXHAUSTED (inFlightTxnsMax): the request did not start; "retry later" means with the
+//   same request id, and remembering it would cost a forced record at the moment of overload.
+// - INVALID_ARGUMENT for a different request under a used request id (requestIdMismatch): that is
+//   about the other request; the request id keeps its own answer.
+// Persist before you speak: the "failed" record is forced in the Ready that answers the failure
+// (requestEnded), so the StepLoop makes it durable before the reply leaves; failures in one turn share
+// its one force. A request without a request id logs nothing: no retry of it can be recognised.
+// txn-status of a request id says "aborted" only for a remembered definite failure; after an
+// UNAVAILABLE attempt it says "unknown".
+//
 // The in-sync set. Writes go to the replicas in sync (and to those catching up). A replica whose
 // health checks fail for replicaDownAfterMs, or whose calls are refused once it has been reached
 // (a replica still starting up refuses connections too), leaves the set (a forced
@@ -43,13 +70,13 @@
 // it is in sync again (another forced membership record). Reads go only to healthy in-sync
 // replicas; the shell drops an answer from a replica that left the set while the read was out.
 import { assert, assertNever } from "../common/assert";
-import { Code, type CodeValue } from "../common/errors";
+import { Code, codeName, type CodeValue } from "../common/errors";
 import { requestFingerprint, type RequestMethod } from "../common/fingerprint";
 import { limits } from "../common/limits";
 import { blindWrites, evaluate, keysToRead, type Evaluation, programKeys, putProgram, type KeyState, type Program, type TxnOutcome } from "../common/txn";
 import { formatTxnId, isNewerTxnId, parseTxnId } from "../common/txn-id";
 import type { Outcome, Write } from "../common/types";
-import type { CoordinatorRecord, RememberedCommit } from "./records";
+import { definiteFailureCodes, type CoordinatorRecord, type RememberedCommit, type RememberedFailure } from "./records";
 
 export type OnConflict = "abort" | "wait";
 
@@ -254,6 +281,8 @@ export interface RecoveredCoordinator {
   /** Committed requests, oldest decision first, and the newest transaction id already forgotten. */
   readonly remembered: readonly RememberedCommit[];
   readonly newestForgotten: string | null;
+  /** Requests that failed definitely, oldest first; none shares a request id with a remembered commit. */
+  readonly failures: readonly RememberedFailure[];
 }
 
 export class CoordinatorCore {
@@ -271,7 +300,8 @@ export class CoordinatorCore {
   private readonly active = new Map<string, { readonly reqIds: number[]; readonly fingerprint: string }>();
   /**
    * Request id -> fingerprint of the last request that used it (memory only, bounded), for ids whose
-   * request ended without a remembered commit (failed, or read-only); committed ones carry theirs.
+   * request ended without a remembered commit or failure (UNAVAILABLE, or read-only); remembered
+   * commits and failures carry theirs.
    */
   private readonly fingerprints = new Map<string, string>();
   /** Committed requests, by transaction id, oldest decision first (exactly-once, txn-status). */
@@ -279,7 +309,12 @@ export class CoordinatorCore {
   private readonly rememberedByRequest = new Map<string, string>();
   /** Every commit with a newer transaction id than this is remembered. */
   private newestForgotten: string | null;
-  /** Request ids whose last attempt ended without a commit, and why (memory only, bounded). */
+  /** Requests that failed definitely, by request id, oldest first (durable: "failed" records). */
+  private readonly failures = new Map<string, RememberedFailure>();
+  /**
+   * Request ids whose last attempt failed with an unknown outcome for the request (UNAVAILABLE), and
+   * why (memory only, bounded): a retry runs anew.
+   */
   private readonly recentFailures = new Map<string, string>();
   /**
    * Transactions (and their request ids) that succeeded without writing anything: read-only, or an
@@ -298,6 +333,7 @@ export class CoordinatorCore {
     this.lastCommitSeq = recovered.lastCommitSeq;
     this.newestForgotten = recovered.newestForgotten;
     for (const commit of recovered.remembered) this.remember(commit);
+    for (const failure of recovered.failures) this.rememberFailure(failure);
     this.forgetOld(nowMs);
     for (const id of config.participants) {
       // With no membership record, every replica is in sync. A replica the record does not know
@@ -366,8 +402,8 @@ export class CoordinatorCore {
 
   /**
    * Every record a compacted log must hold so that recovery rebuilds what matters of this core:
-   * the epoch and last commit sequence number, the in-sync set, and each COMMIT decision not yet
-   * acknowledged by all its participants.
+   * the epoch and last commit sequence number, the in-sync set, the remembered commits and
+   * definite failures, and each COMMIT decision not yet acknowledged by all its participants.
    */
   liveRecords(): CoordinatorRecord[] {
     const records: CoordinatorRecord[] = [this.startRecord(), this.membershipRecord()];
@@ -375,6 +411,7 @@ export class CoordinatorCore {
     for (let i = 0; i === 0 || i < commits.length; i += rememberedPerRecordMax) {
       records.push({ kind: "remembered", commits: commits.slice(i, i + rememberedPerRecordMax), newestForgotten: this.newestForgotten });
     }
+    for (const failure of this.failures.values()) records.push({ kind: "failed", ...failure });
     for (const txn of this.txns.values()) {
       if (txn.phase === "reading" || txn.phase === "preparing") continue; // no record: presumed abort if we crash
       records.push({ kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys });
@@ -513,6 +550,12 @@ export class CoordinatorCore {
         out.replies.push({ reqId, result: { ok: true, commitSeq: commit.commitSeq, txnId, outcome, message: "a retry: the request had committed" } });
         return;
       }
+      // A definite failure stays true: the same answer, and no attempt runs.
+      const failed = this.failures.get(requestId);
+      if (failed !== undefined) {
+        out.replies.push({ reqId, result: { ok: false, code: failed.code, message: failed.message } });
+        return;
+      }
     }
     if (this.txns.size + this.queuedCount >= limits.inFlightTxnsMax) {
       out.replies.push({
@@ -556,15 +599,18 @@ export class CoordinatorCore {
       if (commit.fingerprint === null) return commit.outcome === null && blindOutcome(program) !== undefined ? null : refusal;
       return commit.fingerprint === fingerprint ? null : refusal;
     }
+    const failed = this.failures.get(requestId);
+    if (failed !== undefined) return failed.fingerprint === fingerprint ? null : refusal;
     const known = this.fingerprints.get(requestId);
     return known === undefined || known === fingerprint ? null : refusal;
   }
 
   /** Answers every call waiting for a request that ends before it starts (refused, or timed out waiting). */
-  private refuse(write: QueuedWrite, code: CodeValue, message: string, out: Ready): void {
-    for (const reqId of write.reqIds) out.replies.push({ reqId, result: { ok: false, code, message } });
+  private refuse(write: QueuedWrite, code: CodeValue, message: string, nowMs: number, out: Ready): void {
+    const result: WriteResult = { ok: false, code, message };
+    for (const reqId of write.reqIds) out.replies.push({ reqId, result });
     write.reqIds.length = 0;
-    this.requestEnded(write.requestId, message);
+    this.requestEnded(write.requestId, write.fingerprint, null, result, nowMs, out);
   }
 
   /** Takes every lock of the write and starts it, or refuses it, or queues it behind a held key. */
@@ -574,18 +620,22 @@ export class CoordinatorCore {
       const holder = this.txns.get(this.locks.get(held)!);
       assert(holder !== undefined, `lock on ${held} held by a forgotten transaction`);
       if (this.config.onConflict === "abort") {
-        this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} is being written by transaction ${holder.txnId} (${holder.phase}); retry`, out);
+        this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} is being written by transaction ${holder.txnId} (${holder.phase}); retry`, nowMs, out);
         return;
       }
       const queue = this.waiters.get(held) ?? [];
       if (queue.length >= limits.lockWaitersPerKeyMax) {
-        this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} already has ${limits.lockWaitersPerKeyMax} writes waiting (lockWaitersPerKeyMax); retry`, out);
+        this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} already has ${limits.lockWaitersPerKeyMax} writes waiting (lockWaitersPerKeyMax); retry`, nowMs, out);
         return;
       }
       queue.push(write);
       this.waiters.set(held, queue);
       this.queuedCount += 1;
       return;
+    }
+    if (write.requestId !== null) {
+      assert(!this.failures.has(write.requestId), `request ${write.requestId} starts after it failed definitely`);
+      assert(!this.rememberedByRequest.has(write.requestId), `request ${write.requestId} starts after it committed`);
     }
     this.txnCounter += 1;
     const participants = [...this.members.values()].filter((m) => m.state !== "out").map((m) => m.id);
@@ -640,7 +690,7 @@ export class CoordinatorCore {
     if (result.ok) {
       for (const id of txn.requestId === null ? [txn.txnId] : [txn.txnId, txn.requestId]) setBounded(this.recentReadOnly, id, txn.txnId);
     }
-    this.reply(txn, result, out);
+    this.reply(txn, result, nowMs, out);
     this.txns.delete(txn.txnId);
     this.release(txn, nowMs, out);
   }
@@ -695,6 +745,7 @@ export class CoordinatorCore {
     for (const id of txn.required) if (!txn.votedYes.has(id)) return;
     // Every participant voted YES: decide COMMIT. The StepLoop forces this record before the
     // COMMIT messages below leave. It remembers the request's result, for retries.
+    assert(txn.requestId === null || !this.failures.has(txn.requestId), `commit of request ${txn.requestId}, which failed definitely`);
     this.lastCommitSeq += 1;
     txn.phase = "committing";
     txn.commitSeq = this.lastCommitSeq;
@@ -732,7 +783,7 @@ export class CoordinatorCore {
   private checkCommitted(txn: Txn, nowMs: number, out: Ready): void {
     if (txn.phase === "committing") {
       for (const id of txn.required) if (!txn.acked.has(id)) return;
-      this.reply(txn, this.committedResult(txn), out);
+      this.reply(txn, this.committedResult(txn), nowMs, out);
       txn.phase = "owed";
       this.release(txn, nowMs, out);
     }
@@ -750,27 +801,66 @@ export class CoordinatorCore {
     this.endUnwritten(txn, { ok: false, code, message: `transaction ${txn.txnId} aborted, nothing was written: ${reason}` }, nowMs, out);
   }
 
-  private reply(txn: Txn, result: WriteResult, out: Ready): void {
+  private reply(txn: Txn, result: WriteResult, nowMs: number, out: Ready): void {
     // Answered already (a commit is answered at commitAckWaitMs or at its last ack; later ticks come
     // here again): its request ended then, and a newer attempt of the same request id may be running.
     if (txn.reqIds.length === 0) return;
     for (const reqId of txn.reqIds) out.replies.push({ reqId, result });
     txn.reqIds.length = 0;
-    this.requestEnded(txn.requestId, result.ok ? null : result.message);
+    this.requestEnded(txn.requestId, txn.fingerprint, txn.txnId, result, nowMs, out);
   }
 
-  /** A request's attempt is over: a retry now starts anew (or finds the remembered commit). */
-  private requestEnded(requestId: string | null, failure: string | null): void {
+  /**
+   * A request's attempt is over, with `result` (already in out.replies). A definite failure is
+   * remembered and logged, forced: the StepLoop makes the record durable before any reply of this
+   * Ready leaves, so no crash can forget a failure a client heard. After any other ending a retry
+   * starts anew, or finds the remembered commit.
+   */
+  private requestEnded(requestId: string | null, fingerprint: string, txnId: string | null, result: WriteResult, nowMs: number, out: Ready): void {
     if (requestId === null) return;
     this.active.delete(requestId);
     this.recentFailures.delete(requestId);
-    if (failure !== null) setBounded(this.recentFailures, requestId, failure);
+    if (result.ok) return;
+    if (!definiteFailureCodes.includes(result.code)) {
+      assert(result.code === Code.UNAVAILABLE, `request ${requestId} ended with ${codeName(result.code)}, neither definite nor UNAVAILABLE`);
+      setBounded(this.recentFailures, requestId, `${codeName(result.code)}: ${result.message}`);
+      return;
+    }
+    assert(fingerprint !== "", `request ${requestId} has no fingerprint`);
+    const failure: RememberedFailure = { requestId, fingerprint, code: result.code, message: result.message, txnId, atMs: nowMs };
+    this.rememberFailure(failure);
+    out.persist.push({ record: { kind: "failed", ...failure }, force: true });
   }
 
   private remember(commit: RememberedCommit): void {
+    assert(commit.requestId === null || !this.failures.has(commit.requestId), `commit of request ${commit.requestId}, which failed definitely`);
     this.remembered.set(commit.txnId, commit);
     if (commit.requestId !== null) this.rememberedByRequest.set(commit.requestId, commit.txnId);
-    while (this.remembered.size > limits.requestIdsRememberedMax) this.forgetOldest();
+    this.forgetPastMax();
+  }
+
+  private rememberFailure(failure: RememberedFailure): void {
+    assert(!this.rememberedByRequest.has(failure.requestId), `failure of request ${failure.requestId}, which committed`);
+    assert(!this.failures.has(failure.requestId), `second failure of request ${failure.requestId}`);
+    this.failures.set(failure.requestId, failure);
+    this.recentReadOnly.delete(failure.requestId);
+    this.forgetPastMax();
+  }
+
+  /** Past requestIdsRememberedMax commits and failures together, forgets the oldest of them. */
+  private forgetPastMax(): void {
+    while (this.remembered.size + this.failures.size > limits.requestIdsRememberedMax) {
+      const commit = this.remembered.values().next();
+      const failure = this.failures.values().next();
+      if (failure.done === true || (commit.done !== true && commit.value.atMs <= failure.value.atMs)) this.forgetOldest();
+      else this.forgetFailure(failure.value);
+    }
+  }
+
+  /** A forgotten failure's request id is new again: a later attempt runs. */
+  private forgetFailure(failure: RememberedFailure): void {
+    this.failures.delete(failure.requestId);
+    this.fingerprints.delete(failure.requestId);
   }
 
   private forgetOldest(): void {
@@ -783,20 +873,25 @@ export class CoordinatorCore {
     if (this.newestForgotten === null || isNewerTxnId(txnId, this.newestForgotten)) this.newestForgotten = txnId;
   }
 
-  /** Forgets the committed requests older than requestIdRetentionMs. */
+  /** Forgets the committed and definitely failed requests older than requestIdRetentionMs. */
   private forgetOld(nowMs: number): void {
     for (;;) {
       const oldest = this.remembered.values().next();
-      if (oldest.done === true || nowMs - oldest.value.atMs <= limits.requestIdRetentionMs) return;
+      if (oldest.done === true || nowMs - oldest.value.atMs <= limits.requestIdRetentionMs) break;
       this.forgetOldest();
+    }
+    for (;;) {
+      const oldest = this.failures.values().next();
+      if (oldest.done === true || nowMs - oldest.value.atMs <= limits.requestIdRetentionMs) return;
+      this.forgetFailure(oldest.value);
     }
   }
 
   /**
    * What became of a transaction or request. By transaction id: committed if its decision is known;
    * aborted if it ended without one (presumed abort), which is certain for any id newer than the
-   * newest forgotten commit. By request id: committed if remembered; aborted if its last attempt
-   * failed and none is running; unknown otherwise.
+   * newest forgotten commit. By request id: committed if remembered; aborted if it failed
+   * definitely (remembered); unknown otherwise (running, or its last attempt was UNAVAILABLE).
    */
   private statusOf(id: string): TxnStatus {
     const unknown = (message: string): TxnStatus => ({ state: "unknown", txnId: "", commitSeq: 0, message });
@@ -812,13 +907,27 @@ export class CoordinatorCore {
     }
     if (txn !== undefined) return { ...unknown(`in progress (${txn.phase}); ask again`), txnId };
     if (this.active.has(id)) return unknown("request in progress (running or waiting for a lock); ask again");
+    const failed = this.failures.get(id);
+    if (failed !== undefined) {
+      return {
+        state: "aborted",
+        txnId: failed.txnId ?? "",
+        commitSeq: 0,
+        message:
+          `it failed, nothing was written, and no attempt of it will run (${codeName(failed.code)}: ${failed.message}); ` +
+          `a retry with the same request id gets this answer`,
+      };
+    }
     const readOnly = this.recentReadOnly.get(id);
     if (readOnly !== undefined) {
       return { state: "committed", txnId: readOnly, commitSeq: 0, message: "it succeeded without writing anything (only reads, or an empty branch)" };
     }
     const failure = this.recentFailures.get(id);
     if (failure !== undefined) {
-      return { state: "aborted", txnId: "", commitSeq: 0, message: `its last attempt failed, nothing was written (${failure}); a retry with the same request id runs it again` };
+      return unknown(
+        `its last attempt failed (${failure}) and wrote nothing, but that does not settle the request: an earlier attempt ` +
+          `may still be on its way; retry it with the same request id`,
+      );
     }
     const parsed = parseTxnId(id);
     if (parsed !== null) {
@@ -891,7 +1000,7 @@ export class CoordinatorCore {
           break;
         case "committing":
         case "owed":
-          if (nowMs >= txn.replyAtMs) this.reply(txn, this.committedResult(txn), out);
+          if (nowMs >= txn.replyAtMs) this.reply(txn, this.committedResult(txn), nowMs, out);
           if (nowMs >= txn.resendAtMs) {
             for (const to of txn.participants) {
               if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq });
@@ -1043,7 +1152,7 @@ export class CoordinatorCore {
     for (const [key, queue] of this.waiters) {
       const still = queue.filter((write) => {
         if (nowMs < write.deadlineMs) return true;
-        this.refuse(write, Code.ABORTED, `waited ${limits.lockWaitTimeoutMs} ms (lockWaitTimeoutMs) for key ${JSON.stringify(key)}, held by another write; retry`, out);
+        this.refuse(write, Code.ABORTED, `waited ${limits.lockWaitTimeoutMs} ms (lockWaitTimeoutMs) for key ${JSON.stringify(key)}, held by another write; retry`, nowMs, out);
         return false;
       });
       this.queuedCount -= queue.length - still.length;

@@ -2,8 +2,12 @@
 //
 // Presumed abort: only COMMIT decisions are logged. A transaction with no commit record is aborted,
 // whatever happened to it, and a commit record is forced before any replica hears COMMIT.
+//
+// Exactly once: the COMMIT record carries the request it answers (RememberedCommit), and a request
+// that failed definitely has its own forced "failed" record (RememberedFailure), so that a retry, or
+// a late earlier attempt, of either gets the same answer after a restart too.
 import { assertNever } from "../common/assert";
-import { DataLoss } from "../common/errors";
+import { Code, type CodeValue, DataLoss } from "../common/errors";
 import type { KeyState, OpResult, TxnOutcome } from "../common/txn";
 
 /**
@@ -25,6 +29,28 @@ export interface RememberedCommit {
   readonly atMs: number;
 }
 
+/**
+ * The codes of a definite failure (coordinator/core.ts says why these): the request failed, nothing
+ * was written, and it never will be under its request id. UNAVAILABLE is not one of them.
+ */
+export const definiteFailureCodes: readonly CodeValue[] = [Code.ABORTED, Code.FAILED_PRECONDITION, Code.INVALID_ARGUMENT];
+
+/**
+ * A request that failed definitely, remembered by its request id so that every later attempt of it
+ * gets the same failure (same code, same message) and none runs.
+ */
+export interface RememberedFailure {
+  readonly requestId: string;
+  /** What the request id names (common/fingerprint.ts): another request under it is refused. */
+  readonly fingerprint: string;
+  readonly code: CodeValue;
+  readonly message: string;
+  /** The transaction of the attempt that failed; null when it failed before it started (a lock conflict or lock wait). */
+  readonly txnId: string | null;
+  /** Wall-clock time of the failure (the shell's clock), for requestIdRetentionMs. */
+  readonly atMs: number;
+}
+
 export type CoordinatorRecord =
   /** Forced at every start, before the coordinator serves: transaction ids carry the epoch. */
   | { readonly kind: "start"; readonly epoch: number; readonly lastCommitSeq: number }
@@ -43,6 +69,11 @@ export type CoordinatorRecord =
    * among those forgotten (every commit with a newer id is remembered, so an unknown one aborted).
    */
   | { readonly kind: "remembered"; readonly commits: readonly RememberedCommit[]; readonly newestForgotten: string | null }
+  /**
+   * A request failed definitely. Forced before the failure is answered (and before any later attempt
+   * of the request is answered from it); compaction writes one per failure still remembered.
+   */
+  | ({ readonly kind: "failed" } & RememberedFailure)
   /** Every participant acknowledged the commit: recovery may forget the transaction. Not forced. */
   | { readonly kind: "end"; readonly txnId: string }
   /**
@@ -55,6 +86,7 @@ type Encoded =
   | { k: "s"; e: number; q: number }
   | { k: "c"; t: string; q: number; p: readonly string[]; y: readonly string[]; r?: EncodedRemembered }
   | { k: "r"; c: readonly EncodedRemembered[]; f: string | null }
+  | { k: "f"; r: string; g: string; c: number; m: string; t: string | null; a: number }
   | { k: "e"; t: string }
   | { k: "m"; i: readonly string[]; o: Readonly<Record<string, number>> };
 
@@ -70,6 +102,9 @@ export function encodeCoordinatorRecord(record: CoordinatorRecord): Buffer {
       break;
     case "remembered":
       encoded = { k: "r", c: record.commits.map(encodeRemembered), f: record.newestForgotten };
+      break;
+    case "failed":
+      encoded = { k: "f", r: record.requestId, g: record.fingerprint, c: record.code, m: record.message, t: record.txnId, a: record.atMs };
       break;
     case "end":
       encoded = { k: "e", t: record.txnId };
@@ -114,6 +149,12 @@ export function decodeCoordinatorRecord(payload: Buffer, lsn: number): Coordinat
       if (!Array.isArray(record.c) || (record.f !== null && typeof record.f !== "string")) return bad();
       const commits = (record.c as unknown[]).map((item) => decodeRemembered(item) ?? bad());
       return { kind: "remembered", commits, newestForgotten: record.f };
+    }
+    case "f": {
+      const code = definiteFailureCodes.find((c) => c === record.c);
+      if (typeof record.r !== "string" || typeof record.g !== "string" || code === undefined || typeof record.m !== "string") return bad();
+      if ((record.t !== null && typeof record.t !== "string") || typeof record.a !== "number") return bad();
+      return { kind: "failed", requestId: record.r, fingerprint: record.g, code, message: record.m, txnId: record.t, atMs: record.a };
     }
     case "e":
       if (typeof record.t !== "string") return bad();

@@ -103,7 +103,7 @@ describe("ParticipantCore.liveRecords", () => {
 describe("CoordinatorCore.liveRecords", () => {
   it("rebuilds epoch, last commit, in-sync set and unfinished commits through recovery", () => {
     const config = { participants: ["r1", "r2", "r3"], onConflict: "abort" as const, minInSync: 2 };
-    const core = new CoordinatorCore(config, { epoch: 3, lastCommitSeq: 40, unfinished: [], membership: { inSync: ["r1", "r2"], outSince: { r3: 12 } }, remembered: [], newestForgotten: null }, 0);
+    const core = new CoordinatorCore(config, { epoch: 3, lastCommitSeq: 40, unfinished: [], membership: { inSync: ["r1", "r2"], outSince: { r3: 12 } }, remembered: [], newestForgotten: null, failures: [] }, 0);
     const step = (input: Parameters<CoordinatorCore["step"]>[0]) => {
       const out = newCoordinatorReady();
       core.step(input, out);

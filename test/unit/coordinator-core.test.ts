@@ -30,7 +30,7 @@ import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecor
 import { recoverCoordinator } from "../../coordinator/recovery";
 
 const PARTICIPANTS = ["r1", "r2", "r3"] as const;
-const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null };
+const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null, failures: [] };
 
 function put(key: string, value: string): Write {
   return { key, value: Buffer.from(value, "utf8") };
@@ -95,7 +95,7 @@ function sendsOf(ready: Ready, kind: Message["kind"]): Message[] {
 
 describe("CoordinatorCore: the path of a committed write", () => {
   it("sends PREPARE to every participant with an epoch-prefixed txn id, and logs nothing yet", () => {
-    const core = newCore("abort", { epoch: 7, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null });
+    const core = newCore("abort", { epoch: 7, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null, failures: [] });
     const writes = [put("a", "1")];
     const ready = write(core, 1, writes);
     expect(ready.persist).toEqual([]);

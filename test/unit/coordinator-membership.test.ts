@@ -41,7 +41,7 @@ import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecor
 import { recoverCoordinator } from "../../coordinator/recovery";
 
 const CONFIG: CoordinatorConfig = { participants: ["r1", "r2", "r3"], onConflict: "abort", minInSync: 2 };
-const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null };
+const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null, failures: [] };
 /** The first tick at which a replica last heard at 0 is removed. */
 const DOWN_AT = limits.replicaDownAfterMs + 1;
 

@@ -18,7 +18,7 @@ import { CoordinatorCore, newReady, type Input, type Ready } from "../../coordin
 it("skips transactions a nested removal already aborted", () => {
   const core = new CoordinatorCore(
     { participants: ["r1", "r2", "r3"], onConflict: "abort", minInSync: 1 },
-    { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: { inSync: ["r1"], outSince: { r2: 1, r3: 1 } }, remembered: [], newestForgotten: null },
+    { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: { inSync: ["r1"], outSince: { r2: 1, r3: 1 } }, remembered: [], newestForgotten: null, failures: [] },
     0,
   );
   const step = (input: Input): Ready => {

@@ -3,8 +3,10 @@
 // prepares the writes it evaluated; a reading transaction times out, aborts when a replica leaves
 // the in-sync set, and gets no answer to an outcome query. Exactly once: a retry of a running
 // request joins it, a retry of a committed one gets the original result without a new transaction
-// (also after a restart, from the log or from a compacted log), a retry of a failed one runs again,
-// and committed requests are forgotten after requestIdRetentionMs or past requestIdsRememberedMax.
+// (also after a restart, from the log or from a compacted log), a retry of one that failed
+// definitely gets the same failure and runs nothing (issue 11: also after a restart and compaction,
+// with its "failed" record forced before the reply), a retry after UNAVAILABLE runs again, and
+// committed and failed requests are forgotten after requestIdRetentionMs or past requestIdsRememberedMax.
 // txn-status answers by transaction id and by request id. The commit record's `remember` and the
 // "remembered" record round-trip through their encoding (coordinator/records.ts); a malformed one
 // is DATA_LOSS.
@@ -18,11 +20,11 @@ import { limits } from "../../common/limits";
 import { putProgram, type KeyState, type Operation, type Program } from "../../common/txn";
 import { requestFingerprint, type RequestMethod } from "../../common/fingerprint";
 import { CoordinatorCore, newReady, type Input, type OnConflict, type Ready, type RecoveredCoordinator, type TxnStatus, type WriteResult } from "../../coordinator/core";
-import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecord, type RememberedCommit } from "../../coordinator/records";
+import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecord, type RememberedCommit, type RememberedFailure } from "../../coordinator/records";
 import { recoverCoordinator } from "../../coordinator/recovery";
 
 const PARTICIPANTS = ["r1", "r2", "r3"] as const;
-const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null };
+const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null, failures: [] };
 const b = (text: string): Buffer => Buffer.from(text, "utf8");
 
 function newCore(onConflict: OnConflict = "abort", recovered: RecoveredCoordinator = FRESH, nowMs = 0): CoordinatorCore {
@@ -354,7 +356,7 @@ describe("CoordinatorCore: a retry of a running request joins it", () => {
     expect(replies[0]!.result).toMatchObject({ ok: true, commitSeq: 2, txnId: queued, outcome: { results: [{ kind: "incr", key: "c", value: 15 }] } });
   });
 
-  it("while queued, a lock-wait timeout answers both calls with ABORTED, and a later retry runs anew", () => {
+  it("while queued, a lock-wait timeout answers both calls with ABORTED, and a later retry gets it too, running nothing", () => {
     const core = newCore("wait");
     const holder = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "c", value: b("10") }], nowMs: 0 }));
     // The holder is decided but one ack is missing: it keeps the lock past lockWaitTimeoutMs.
@@ -368,7 +370,9 @@ describe("CoordinatorCore: a retry of a running request joins it", () => {
     for (const { result } of waiters) expect(failure(result).code).toBe(Code.ABORTED);
     expect(status(core, "req-t").state).toBe("aborted");
     ackAll(core, holder, limits.lockWaitTimeoutMs);
-    expect(readOf(txn(core, 4, prog([incr("c", 5)]), "req-t", limits.lockWaitTimeoutMs)).keys).toEqual(["c"]);
+    const retry = txn(core, 4, prog([incr("c", 5)]), "req-t", limits.lockWaitTimeoutMs);
+    expect(retry.reads).toEqual([]);
+    expect(retry.replies.map((r) => r.result)).toEqual([waiters[0]!.result]);
   });
 });
 
@@ -450,23 +454,38 @@ describe("CoordinatorCore: a retry of a committed request gets the original resu
     expect(retry.replies[0]!.result).toEqual(expect.objectContaining({ ok: true, commitSeq: 1, txnId }));
   });
 
-  it("after an abort (a NO vote), a retry with the same request id runs as a new transaction", () => {
+  it("after an abort (a NO vote), a retry with the same request id gets the same ABORTED, and no transaction starts", () => {
     const core = newCore();
     const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-a", nowMs: 0 }));
     const aborted = step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId: first, vote: "no", reason: "disk full" }], nowMs: 0 });
     expect(failure(aborted.replies[0]!.result).code).toBe(Code.ABORTED);
+    const retry = step(core, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-a", nowMs: 1 });
+    expect(retry.send).toEqual([]);
+    expect(retry.replies).toEqual([{ reqId: 2, result: aborted.replies[0]!.result }]);
+    expect(core.inFlight()).toEqual([]);
+  });
+
+  it("after an UNAVAILABLE abort (a replica could not be reached), a retry with the same request id runs as a new transaction", () => {
+    const core = newCore();
+    const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-a", nowMs: 0 }));
+    const aborted = step(core, { kind: "unreachable", replicaId: "r2", txnIds: [first], reason: "deadline exceeded", down: false, nowMs: 0 });
+    expect(failure(aborted.replies[0]!.result).code).toBe(Code.UNAVAILABLE);
     const retry = step(core, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-a", nowMs: 1 });
     const second = prepareTxnId(retry);
     expect(second).not.toBe(first);
     expect(retry.replies).toEqual([]);
   });
 
-  it("after a failed condition, a retry reads again (and may now succeed)", () => {
+  it("after a failed condition, a retry gets the same failure even though the data changed; a new request id reads again", () => {
     const core = newCore();
     const cas = prog([{ kind: "put", key: "k", value: b("new") }], [{ key: "k", target: "version", op: "=", version: 2 }]);
     const { txnId: first } = readOf(txn(core, 1, cas, "req-cas"));
-    expect(failure(readResult(core, first, { k: { value: b("x"), version: 1 } }).replies[0]!.result).code).toBe(Code.FAILED_PRECONDITION);
-    const { txnId: second } = readOf(txn(core, 2, cas, "req-cas"));
+    const failed = readResult(core, first, { k: { value: b("x"), version: 1 } }).replies[0]!.result;
+    expect(failure(failed).code).toBe(Code.FAILED_PRECONDITION);
+    const retry = txn(core, 2, cas, "req-cas");
+    expect(retry.reads).toEqual([]);
+    expect(retry.replies).toEqual([{ reqId: 2, result: failed }]);
+    const { txnId: second } = readOf(txn(core, 3, cas, "req-cas-2"));
     expect(second).not.toBe(first);
     expect(prepareTxnId(readResult(core, second, { k: { value: b("x"), version: 2 } }))).toBe(second);
   });
@@ -770,11 +789,12 @@ describe("CoordinatorCore: txn-status", () => {
     expect(status(legacy, "1.5").state).toBe("aborted"); // newer than every commit it may have forgotten
   });
 
-  it("a request that failed and then committed on a retry is committed", () => {
+  it("a request whose attempt got UNAVAILABLE is unknown, not aborted (an earlier attempt may be on its way); committed once a retry commits", () => {
     const core = newCore();
     const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-x", nowMs: 0 }));
-    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId: first, vote: "no", reason: "no" }], nowMs: 0 });
-    expect(status(core, "req-x").state).toBe("aborted");
+    step(core, { kind: "unreachable", replicaId: "r1", txnIds: [first], reason: "connection reset", down: false, nowMs: 0 });
+    expect(status(core, "req-x").state).toBe("unknown");
+    expect(status(core, "req-x").message).toContain("retry it with the same request id");
     const second = prepareTxnId(step(core, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-x", nowMs: 1 }));
     expect(status(core, "req-x").state).toBe("unknown");
     voteAll(core, second, 1);
@@ -914,8 +934,10 @@ describe("CoordinatorCore: a request id names one request", () => {
     const failed = readResult(core, txnId, { c: null }); // 0 + 1 is under min 5: FAILED_PRECONDITION
     expect(failure(failed.replies[0]!.result).code).toBe(Code.FAILED_PRECONDITION);
     refusedForRequestId(txn(core, 2, putX, "same-id", 0, "put"));
-    // The same request may run again (its last attempt failed).
-    expect(txn(core, 3, prog([incr("c", 1, 5)]), "same-id", 0, "increment").reads).toHaveLength(1);
+    // The same request gets its failure again, and reads nothing.
+    const retry = txn(core, 3, prog([incr("c", 1, 5)]), "same-id", 0, "increment");
+    expect(retry.reads).toEqual([]);
+    expect(retry.replies).toEqual([{ reqId: 3, result: failed.replies[0]!.result }]);
   });
 
   it("a commit logged without a fingerprint (an older version's log) answers only a retry of blind writes", () => {
@@ -942,5 +964,290 @@ describe("CoordinatorCore: an operator's resolve of a finished commit", () => {
     expect(failure(ready.replies[0]!.result).message).toContain("decided COMMIT");
     const commit = step(core, { kind: "resolve", reqId: 10, txnId, choice: "commit", replicas: unknown, nowMs: 0 });
     expect(commit.replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1 });
+  });
+});
+
+describe("CoordinatorCore: a definite failure stays true (issue 11)", () => {
+  // The simulator's seed 1219: a client's attempt A of request R was delayed on the way to the
+  // coordinator; its retry B under R was answered ABORTED ("nothing was written"); A arrived 1.4 s
+  // later, found R neither running nor committed, ran, and committed. A definite failure is now
+  // remembered by its request id, durably (a forced "failed" record), and answers every later attempt.
+  const cIncr = prog([incr("c", 5)]);
+
+  /** The one forced "failed" record of a Ready, checked against the reply it must precede. */
+  function failedRecord(ready: Ready, reply: WriteResult): Extract<CoordinatorRecord, { kind: "failed" }> {
+    const failed = ready.persist.filter(({ record }) => record.kind === "failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.force).toBe(true);
+    const record = failed[0]!.record;
+    if (record.kind !== "failed") throw new Error("unreachable");
+    expect({ ok: false, code: record.code, message: record.message }).toEqual(failure(reply));
+    return record;
+  }
+
+  function expectNothingRuns(ready: Ready): void {
+    expect(ready.reads).toEqual([]);
+    expect(ready.send).toEqual([]);
+    expect(ready.persist).toEqual([]);
+  }
+
+  /** Request "req-f" (an increment of c by 5) fails on a lock conflict; returns the log and the reply. */
+  function failOnConflict(core: CoordinatorCore, nowMs = 0): { log: CoordinatorRecord[]; reply: WriteResult } {
+    const log: CoordinatorRecord[] = [core.startRecord()];
+    const holder = prepareTxnId(step(core, { kind: "write", reqId: 100, writes: [{ key: "c", value: b("10") }], nowMs }));
+    const refused = txn(core, 1, cIncr, "req-f", nowMs);
+    expect(refused.replies).toHaveLength(1);
+    const reply = refused.replies[0]!.result;
+    expect(failure(reply).code).toBe(Code.ABORTED);
+    failedRecord(refused, reply);
+    log.push(...refused.persist.map((p) => p.record));
+    log.push(...voteAll(core, holder, nowMs).persist.map((p) => p.record));
+    log.push(...ackAll(core, holder, nowMs).persist.map((p) => p.record));
+    return { log, reply };
+  }
+
+  it("seed 1219: once a retry was answered ABORTED, the earlier attempt arriving late gets the same ABORTED, and nothing is read, prepared or committed", () => {
+    const core = newCore("abort");
+    const { reply } = failOnConflict(core);
+    expect(core.lockedKeyCount()).toBe(0); // the key is free: before the fix, the late attempt ran and committed
+    const late = txn(core, 2, cIncr, "req-f", 1_400);
+    expectNothingRuns(late);
+    expect(late.replies).toEqual([{ reqId: 2, result: reply }]);
+    expect(core.inFlight()).toEqual([]);
+    expect(core.lastSeq()).toBe(1); // the holder's commit only
+    expect(status(core, "req-f", 1_400)).toMatchObject({ state: "aborted", commitSeq: 0 });
+    expect(status(core, "req-f", 1_400).message).toContain("is being written by transaction");
+  });
+
+  const failures: [string, (core: CoordinatorCore) => { ready: Ready; txnId: string | null; code: number; method: RequestMethod; program: Program; atMs: number }][] = [
+    [
+      "a lock conflict (onConflict abort): ABORTED, before any transaction starts",
+      (core) => {
+        prepareTxnId(step(core, { kind: "write", reqId: 100, writes: [{ key: "c", value: b("1") }], nowMs: 0 }));
+        return { ready: txn(core, 1, cIncr, "req-f", 7), txnId: null, code: Code.ABORTED, method: "txn", program: cIncr, atMs: 7 };
+      },
+    ],
+    [
+      "a lock wait timeout (onConflict wait): ABORTED",
+      (core) => {
+        const holder = prepareTxnId(step(core, { kind: "write", reqId: 100, writes: [{ key: "c", value: b("1") }], nowMs: 0 }));
+        voteAll(core, holder);
+        step(core, { kind: "acks", replicaId: "r1", txnIds: [holder], nowMs: 0 }); // the lock stays held
+        txn(core, 1, cIncr, "req-f", 7);
+        return { ready: tick(core, 7 + limits.lockWaitTimeoutMs), txnId: null, code: Code.ABORTED, method: "txn", program: cIncr, atMs: 7 + limits.lockWaitTimeoutMs };
+      },
+    ],
+    [
+      "a NO vote: ABORTED",
+      (core) => {
+        const program = putProgram([{ key: "k", value: b("v") }]);
+        const txnId = prepareTxnId(txn(core, 1, program, "req-f", 7, "put"));
+        return { ready: step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId, vote: "no", reason: "key locked" }], nowMs: 7 }), txnId, code: Code.ABORTED, method: "put", program, atMs: 7 };
+      },
+    ],
+    [
+      "an operator's abort: ABORTED",
+      (core) => {
+        const program = putProgram([{ key: "k", value: b("v") }]);
+        const txnId = prepareTxnId(txn(core, 1, program, "req-f", 7, "put"));
+        const ready = step(core, { kind: "resolve", reqId: 50, txnId, choice: "abort", replicas: [], nowMs: 7 });
+        ready.replies.splice(ready.replies.findIndex((r) => r.reqId === 50), 1); // the operator's own answer
+        return { ready, txnId, code: Code.ABORTED, method: "put", program, atMs: 7 };
+      },
+    ],
+    [
+      "a bound that failed: FAILED_PRECONDITION",
+      (core) => {
+        const program = prog([incr("c", -5, 0)]);
+        const { txnId } = readOf(txn(core, 1, program, "req-f", 7, "increment"));
+        return { ready: readResult(core, txnId, { c: { value: b("3"), version: 1 } }, 7), txnId, code: Code.FAILED_PRECONDITION, method: "increment", program, atMs: 7 };
+      },
+    ],
+    [
+      "a counter that is not an integer: INVALID_ARGUMENT",
+      (core) => {
+        const { txnId } = readOf(txn(core, 1, cIncr, "req-f", 7));
+        return { ready: readResult(core, txnId, { c: { value: b("abc"), version: 1 } }, 7), txnId, code: Code.INVALID_ARGUMENT, method: "txn", program: cIncr, atMs: 7 };
+      },
+    ],
+  ];
+
+  it.each(failures)("%s is logged (code, message, fingerprint, txn id, time), forced, in the Ready that answers it", (_name, fail) => {
+    const core = newCore(_name.includes("wait") ? "wait" : "abort");
+    const { ready, txnId, code, method, program, atMs } = fail(core);
+    const replies = ready.replies.filter((r) => r.reqId === 1);
+    expect(replies).toHaveLength(1);
+    const reply = replies[0]!.result;
+    expect(failure(reply).code).toBe(code);
+    // Forced in the same Ready as the reply: the StepLoop (common/step-loop.ts) makes it durable before
+    // the reply leaves, so a crash cannot forget a failure a client heard.
+    expect(failedRecord(ready, reply)).toEqual({ kind: "failed", requestId: "req-f", fingerprint: requestFingerprint(method, program), code, message: failure(reply).message, txnId, atMs });
+    const retry = txn(core, 2, program, "req-f", 10_000, method);
+    expectNothingRuns(retry);
+    expect(retry.replies).toEqual([{ reqId: 2, result: reply }]);
+    expect(status(core, "req-f", 10_000).state).toBe("aborted");
+  });
+
+  it("a failure without a request id logs nothing: no retry of it can be recognised", () => {
+    const core = newCore("abort");
+    prepareTxnId(step(core, { kind: "write", reqId: 100, writes: [{ key: "c", value: b("1") }], nowMs: 0 }));
+    const refused = txn(core, 1, cIncr, null);
+    expect(failure(refused.replies[0]!.result).code).toBe(Code.ABORTED);
+    expect(refused.persist).toEqual([]);
+  });
+
+  it("several failures in one Ready are each logged, all forced: the StepLoop forces them once, together", () => {
+    const core = newCore("abort");
+    prepareTxnId(step(core, { kind: "write", reqId: 100, writes: [{ key: "c", value: b("1") }], nowMs: 0 }));
+    const out = newReady();
+    core.step({ kind: "txn", reqId: 1, requestId: "req-1", method: "txn", program: cIncr, nowMs: 0 }, out);
+    core.step({ kind: "txn", reqId: 2, requestId: "req-2", method: "txn", program: cIncr, nowMs: 0 }, out);
+    expect(out.persist.map(({ record, force }) => [record.kind, record.kind === "failed" ? record.requestId : "", force])).toEqual([
+      ["failed", "req-1", true],
+      ["failed", "req-2", true],
+    ]);
+  });
+
+  it.each<[string, (core: CoordinatorCore) => Ready]>([
+    [
+      "a replica that could not be reached during prepare",
+      (core) => {
+        const txnId = prepareTxnId(txn(core, 1, putProgram([{ key: "k", value: b("v") }]), "req-u", 0, "put"));
+        return step(core, { kind: "unreachable", replicaId: "r2", txnIds: [txnId], reason: "connection reset", down: false, nowMs: 0 });
+      },
+    ],
+    [
+      "a read that failed",
+      (core) => {
+        const { txnId } = readOf(txn(core, 1, cIncr, "req-u", 0, "txn"));
+        return readResult(core, txnId, null, 0, "no in-sync replica answered");
+      },
+    ],
+    [
+      "votes missing at prepareTimeoutMs",
+      (core) => {
+        prepareTxnId(txn(core, 1, putProgram([{ key: "k", value: b("v") }]), "req-u", 0, "put"));
+        return tick(core, limits.prepareTimeoutMs);
+      },
+    ],
+    [
+      "writes refused: too few replicas in sync and healthy",
+      (core) => {
+        for (const replicaId of PARTICIPANTS) step(core, { kind: "health", replicaId, ok: true, nowMs: 0 });
+        step(core, { kind: "health", replicaId: "r1", ok: false, refused: true, nowMs: 1 });
+        step(core, { kind: "health", replicaId: "r2", ok: false, refused: true, nowMs: 1 }); // r2 stays in (minInSync 2), down
+        return txn(core, 1, putProgram([{ key: "k", value: b("v") }]), "req-u", 1, "put");
+      },
+    ],
+  ])("UNAVAILABLE (%s) is not remembered: nothing logged, txn-status unknown, and a retry runs", (_name, fail) => {
+    const core = newCore();
+    const ready = fail(core);
+    const reply = ready.replies.find((r) => r.reqId === 1)!.result;
+    expect(failure(reply).code).toBe(Code.UNAVAILABLE);
+    expect(ready.persist.filter(({ record }) => record.kind === "failed")).toEqual([]);
+    expect(status(core, "req-u", 0).state).toBe("unknown");
+    expect(core.liveRecords().filter((r) => r.kind === "failed")).toEqual([]);
+  });
+
+  it("RESOURCE_EXHAUSTED (inFlightTxnsMax) is not remembered: the request did not start, a retry later runs", () => {
+    const core = newCore();
+    for (let i = 0; i < limits.inFlightTxnsMax; i++) step(core, { kind: "write", reqId: 1000 + i, writes: [{ key: `k${i}`, value: b("v") }], nowMs: 0 });
+    const full = txn(core, 1, cIncr, "req-x");
+    expect(failure(full.replies[0]!.result).code).toBe(Code.RESOURCE_EXHAUSTED);
+    expect(full.persist).toEqual([]);
+    const first = core.inFlight()[0]!.txnId;
+    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId: first, vote: "no", reason: "x" }], nowMs: 0 });
+    expect(readOf(txn(core, 2, cIncr, "req-x")).keys).toEqual(["c"]);
+  });
+
+  it("survives a restart: from the log, a retry gets the same failure and runs nothing, txn-status says aborted, and another request under the id is refused", () => {
+    const core = newCore("abort");
+    const { log, reply } = failOnConflict(core, 50);
+    expect(log.map((r) => r.kind)).toEqual(["start", "failed", "commit", "end"]);
+    const rebuilt = restart(log, 2_000);
+    const retry = txn(rebuilt, 2, cIncr, "req-f", 2_000);
+    expectNothingRuns(retry);
+    expect(retry.replies).toEqual([{ reqId: 2, result: reply }]);
+    expect(status(rebuilt, "req-f", 2_000)).toMatchObject({ state: "aborted", txnId: "", commitSeq: 0 });
+    const other = txn(rebuilt, 3, prog([incr("c", 6)]), "req-f", 2_000);
+    expect(failure(other.replies[0]!.result).code).toBe(Code.INVALID_ARGUMENT);
+    expect(failure(other.replies[0]!.result).message).toContain('request_id "req-f" was used for a different request');
+    expectNothingRuns(other);
+  });
+
+  it("survives compaction: liveRecords carries one failed record per failure, and a core rebuilt from them alone answers the same", () => {
+    const core = newCore("abort");
+    const { reply } = failOnConflict(core, 50);
+    const live = core.liveRecords();
+    expect(live.filter((r) => r.kind === "failed")).toEqual([{ kind: "failed", requestId: "req-f", fingerprint: requestFingerprint("txn", cIncr), code: Code.ABORTED, message: failure(reply).message, txnId: null, atMs: 50 }]);
+    const compacted = restart(restart(live, 1_000).liveRecords(), 2_000); // twice: compaction of a compacted log
+    const retry = txn(compacted, 2, cIncr, "req-f", 2_000);
+    expectNothingRuns(retry);
+    expect(retry.replies).toEqual([{ reqId: 2, result: reply }]);
+    expect(status(compacted, "req-f", 2_000).state).toBe("aborted");
+  });
+
+  it("is forgotten after requestIdRetentionMs, like a commit: on a tick, at a restart and in compaction; then a retry runs anew", () => {
+    const core = newCore("abort");
+    const { log } = failOnConflict(core, 1_000);
+    tick(core, 1_000 + limits.requestIdRetentionMs);
+    expect(status(core, "req-f").state).toBe("aborted");
+    expect(txn(core, 2, cIncr, "req-f", 1_000 + limits.requestIdRetentionMs).reads).toEqual([]);
+    tick(core, 1_000 + limits.requestIdRetentionMs + 1);
+    expect(status(core, "req-f").state).toBe("unknown");
+    expect(core.liveRecords().filter((r) => r.kind === "failed")).toEqual([]);
+    expect(readOf(txn(core, 3, cIncr, "req-f", 1_000 + limits.requestIdRetentionMs + 1)).keys).toEqual(["c"]);
+
+    const late = restart(log, 1_000 + limits.requestIdRetentionMs + 1);
+    expect(status(late, "req-f").state).toBe("unknown");
+    expect(late.liveRecords().filter((r) => r.kind === "failed")).toEqual([]);
+    expect(readOf(txn(late, 4, cIncr, "req-f", 1_000 + limits.requestIdRetentionMs + 1)).keys).toEqual(["c"]);
+  });
+
+  it("requestIdsRememberedMax counts commits and failures together: past it, the oldest of either is forgotten", () => {
+    const count = limits.requestIdsRememberedMax;
+    const commits: RememberedCommit[] = Array.from({ length: count }, (_, i) => ({ txnId: `1.${i + 1}`, requestId: `req-${i + 1}`, fingerprint: null, commitSeq: i + 1, outcome: null, atMs: 10 }));
+    const failed = (requestId: string, atMs: number): RememberedFailure => ({ requestId, fingerprint: requestFingerprint("txn", cIncr), code: Code.ABORTED, message: "lost", txnId: null, atMs });
+    // A failure older than every commit is the one forgotten...
+    const older = newCore("abort", { ...FRESH, epoch: 2, lastCommitSeq: count, remembered: commits, failures: [failed("req-old", 5)] }, 20);
+    expect(status(older, "req-old", 20).state).toBe("unknown");
+    expect(status(older, "req-1", 20).state).toBe("committed");
+    // ...and a newer one pushes out the oldest commit.
+    const newer = newCore("abort", { ...FRESH, epoch: 2, lastCommitSeq: count, remembered: commits, failures: [failed("req-new", 15)] }, 20);
+    expect(status(newer, "req-new", 20).state).toBe("aborted");
+    expect(status(newer, "req-1", 20).state).toBe("unknown");
+    expect(status(newer, "req-2", 20).state).toBe("committed");
+  });
+
+  it("recovery: the newest record about a request id is its answer (a commit after a forgotten failure, or a failure after a forgotten commit)", () => {
+    const start: CoordinatorRecord = { kind: "start", epoch: 1, lastCommitSeq: 0 };
+    const failed: CoordinatorRecord = { kind: "failed", requestId: "req-r", fingerprint: requestFingerprint("txn", cIncr), code: Code.FAILED_PRECONDITION, message: "below the minimum", txnId: "1.1", atMs: 1 };
+    const remember: RememberedCommit = { txnId: "1.2", requestId: "req-r", fingerprint: requestFingerprint("txn", cIncr), commitSeq: 1, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 5 }] }, atMs: 2 };
+    const commit: CoordinatorRecord = { kind: "commit", txnId: "1.2", commitSeq: 1, participants: [...PARTICIPANTS], keys: ["c"], remember };
+    const committedLast = recoverCoordinator(throughTheLog([start, failed, commit]));
+    expect(committedLast.failures).toEqual([]);
+    expect(txn(newCore("abort", committedLast, 3), 1, cIncr, "req-r", 3).replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1, txnId: "1.2" });
+    const failedLast = recoverCoordinator(throughTheLog([start, commit, { kind: "end", txnId: "1.2" }, { ...failed, txnId: "1.3", atMs: 3 }]));
+    expect(failedLast.failures.map((f) => f.requestId)).toEqual(["req-r"]);
+    expect(failedLast.remembered).toEqual([{ ...remember, requestId: null, fingerprint: null }]);
+    const rebuilt = newCore("abort", failedLast, 4);
+    expect(failure(txn(rebuilt, 1, cIncr, "req-r", 4).replies[0]!.result)).toEqual({ ok: false, code: Code.FAILED_PRECONDITION, message: "below the minimum" });
+    expect(status(rebuilt, "1.2", 4).state).toBe("committed");
+  });
+
+  it("round-trips a failed record, and throws DataLoss on a malformed one or one whose code is not a definite failure", () => {
+    const record: CoordinatorRecord = { kind: "failed", requestId: "req-ключ", fingerprint: "0123456789abcdefABCD_-", code: Code.ABORTED, message: 'key "k" is being written', txnId: null, atMs: 1_700_000_000_000 };
+    expect(decodeCoordinatorRecord(encodeCoordinatorRecord(record), 1)).toEqual(record);
+    const withTxn: CoordinatorRecord = { ...record, code: Code.INVALID_ARGUMENT, txnId: "4.2" };
+    expect(decodeCoordinatorRecord(encodeCoordinatorRecord(withTxn), 1)).toEqual(withTxn);
+    for (const text of [
+      '{"k":"f","r":"x","g":"f","c":14,"m":"m","t":null,"a":1}', // UNAVAILABLE is never remembered
+      '{"k":"f","r":"x","g":"f","c":10,"m":"m","a":1}',
+      '{"k":"f","r":null,"g":"f","c":10,"m":"m","t":null,"a":1}',
+      '{"k":"f","r":"x","g":"f","c":"10","m":"m","t":null,"a":1}',
+      '{"k":"f","r":"x","g":"f","c":10,"m":"m","t":null,"a":"1"}',
+    ]) {
+      expect(() => decodeCoordinatorRecord(Buffer.from(text, "utf8"), 8), text).toThrow(DataLoss);
+    }
   });
 });
