@@ -4,16 +4,18 @@
 // SIGSTOP/SIGCONT pauses, crashes at a protocol step (a restart with a crash failpoint armed), and
 // partitions of one replica (a TcpProxy black-holes it; only in a cluster chaos started, which has
 // the proxies). At the end it heals everything and checks, printing one table: operations by
-// outcome, faults injected, the linearizability verdict of the history, acknowledged writes missing
-// at the end, replicas whose content differs, transactions still in doubt, and the time from the
-// last heal until the cluster was fully in sync. Any violation makes the exit code non-zero.
+// outcome, faults injected, the successful reads and writes per second of the load (a run that did
+// little work proves little, so each must reach a named minimum rate), the linearizability verdict of
+// the history, acknowledged writes missing at the end, replicas whose content differs, transactions
+// still in doubt, and the time from the last heal until the cluster was fully in sync. Any violation
+// makes the exit code non-zero.
 //
 // The faults go through the ChaosCluster interface, which LocalCluster (processes chaos started)
 // and AttachedCluster (a kv cluster's processes, by pid and recorded argv) both implement.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { assertNever } from "../common/assert";
+import { assert, assertNever } from "../common/assert";
 import { coordinatorFailpoints, replicaFailpoints } from "../common/failpoints";
 import type { DumpResponse__Output } from "../proto/gen/twopc/participant/DumpResponse";
 import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/participant/ParticipantStatusResponse";
@@ -118,6 +120,8 @@ export interface ChaosReport {
   readonly historyFile: string;
   readonly operations: { ok: number; fail: number; info: number };
   readonly faults: Record<FaultKind, number>;
+  /** Successful reads and writes of the load, and their rates over its run. */
+  readonly progress: Progress;
   readonly linearizability: string;
   readonly linearizabilityDetails: string;
   readonly missingAcknowledgedWrites: number;
@@ -126,6 +130,51 @@ export interface ChaosReport {
   readonly inDoubt: number;
   readonly syncAfterHealMs: number | null;
   readonly passed: boolean;
+}
+
+/**
+ * The least work a run must complete to pass, in successful operations per second of the load's run
+ * (the final reads of the check do not count). A run whose load did nothing, or was refused all
+ * along, would otherwise pass every other check: an empty history is linearizable. The floors are
+ * well below what a busy 2-core machine does under every kind of fault with the default 8 clients
+ * (40 to 65 successful reads, and as many writes, per second), and far above nothing.
+ */
+export const readsOkPerSecondMin = 10;
+export const writesOkPerSecondMin = 10;
+
+/** Successful reads (get) and writes (put, del) of a load, over the seconds the run lasted. */
+export interface Progress {
+  /** From the start of the load until it was done, faults and heals included. */
+  readonly seconds: number;
+  readonly readsOk: number;
+  readonly writesOk: number;
+  readonly readsOkPerSecond: number;
+  readonly writesOkPerSecond: number;
+  /** Each rate below its minimum, as a sentence naming the minimum and what was seen; empty when both pass. */
+  readonly problems: readonly string[];
+}
+
+/** Counts the successful reads and writes of a history and checks their rates against the minimums. */
+export function checkProgress(events: readonly HistoryEvent[], seconds: number): Progress {
+  assert(seconds > 0, "a load runs for some time");
+  let readsOk = 0;
+  let writesOk = 0;
+  for (const event of events) {
+    if (event.type !== "ok") continue;
+    if (event.f === "get") readsOk += 1;
+    else writesOk += 1;
+  }
+  const readsOkPerSecond = readsOk / seconds;
+  const writesOkPerSecond = writesOk / seconds;
+  const problems: string[] = [];
+  const rate = (perSecond: number) => `${perSecond.toFixed(1)}/s`;
+  if (readsOkPerSecond < readsOkPerSecondMin) {
+    problems.push(`${readsOk} successful reads in ${seconds.toFixed(1)} s is ${rate(readsOkPerSecond)}; the minimum is ${readsOkPerSecondMin}/s (readsOkPerSecondMin)`);
+  }
+  if (writesOkPerSecond < writesOkPerSecondMin) {
+    problems.push(`${writesOk} successful writes in ${seconds.toFixed(1)} s is ${rate(writesOkPerSecond)}; the minimum is ${writesOkPerSecondMin}/s (writesOkPerSecondMin)`);
+  }
+  return { seconds, readsOk, writesOk, readsOkPerSecond, writesOkPerSecond, problems };
 }
 
 /** How long the cluster has to answer with every replica up before the run starts. */
@@ -258,6 +307,9 @@ async function hammer(
   }
   if (signal?.aborted) log("chaos: interrupted; the load stops, then the checks run");
   const operations = await loadDone;
+  // The run's length, not the load's own account of it: a load that stops early still counts the
+  // whole run.
+  const loadSeconds = (Date.now() - startedMs) / 1_000;
 
   // Healed (faults are healed one by one); wait until the cluster is fully in sync.
   log("chaos: load done; waiting for the cluster to be fully in sync");
@@ -274,6 +326,7 @@ async function hammer(
   const finalReads = await readAllKeys(cluster, events);
   fs.appendFileSync(historyFile, finalReads.map((event) => `${formatEvent(event)}\n`).join(""));
   const all = [...events, ...finalReads];
+  const progress = checkProgress(events, loadSeconds);
   const verdict = check(all);
   const missing = missingAcknowledgedWrites(all);
 
@@ -285,13 +338,20 @@ async function hammer(
   const status = await cluster.status().catch(() => null);
   const inDoubt = statuses.reduce((sum, replica) => sum + (replica?.prepared.length ?? 1), 0) + (status?.inFlight.length ?? 1);
 
-  const passed = verdict.verdict === "linearizable" && missing.length === 0 && replicasDiffering === 0 && inDoubt === 0 && syncAfterHealMs !== null;
+  const passed =
+    progress.problems.length === 0 &&
+    verdict.verdict === "linearizable" &&
+    missing.length === 0 &&
+    replicasDiffering === 0 &&
+    inDoubt === 0 &&
+    syncAfterHealMs !== null;
   return {
     seed: options.seed,
     keyPrefix,
     historyFile,
     operations,
     faults,
+    progress,
     linearizability: verdict.verdict,
     linearizabilityDetails: verdict.details,
     missingAcknowledgedWrites: missing.length,
@@ -390,6 +450,16 @@ export function formatChaosReport(report: ChaosReport): string {
   const rows: [string, string, string][] = [
     ["operations", `${report.operations.ok} ok, ${report.operations.fail} fail, ${report.operations.info} info`, ""],
     ["faults injected", faultKinds.map((kind) => `${kind} ${report.faults[kind]}`).join(", "), ""],
+    [
+      "successful reads",
+      `${report.progress.readsOk} in ${report.progress.seconds.toFixed(1)} s, ${report.progress.readsOkPerSecond.toFixed(1)}/s (at least ${readsOkPerSecondMin}/s)`,
+      mark(report.progress.readsOkPerSecond >= readsOkPerSecondMin),
+    ],
+    [
+      "successful writes",
+      `${report.progress.writesOk} in ${report.progress.seconds.toFixed(1)} s, ${report.progress.writesOkPerSecond.toFixed(1)}/s (at least ${writesOkPerSecondMin}/s)`,
+      mark(report.progress.writesOkPerSecond >= writesOkPerSecondMin),
+    ],
     ["linearizable", report.linearizability, mark(report.linearizability === "linearizable")],
     ["acknowledged writes missing", String(report.missingAcknowledgedWrites), mark(report.missingAcknowledgedWrites === 0)],
     ["replicas whose content differs", String(report.replicasDiffering), mark(report.replicasDiffering === 0)],
@@ -399,6 +469,7 @@ export function formatChaosReport(report: ChaosReport): string {
   const width = Math.max(...rows.map(([name]) => name.length));
   const lines = rows.map(([name, value, verdict]) => `${name.padEnd(width)}  ${value}${verdict ? `  ${verdict}` : ""}`);
   lines.push(`seed ${report.seed}: ${report.passed ? "PASSED" : "FAILED"}`);
+  for (const problem of report.progress.problems) lines.push(`too little work: ${problem}`);
   if (report.linearizability !== "linearizable" && report.linearizabilityDetails) lines.push(report.linearizabilityDetails);
   for (const detail of report.missingDetails.slice(0, 10)) lines.push(`missing: ${detail}`);
   return lines.join("\n");

@@ -526,7 +526,7 @@ export async function main(args: string[]): Promise<number> {
           .option("host", { type: "string", default: "127.0.0.1", describe: "address every process listens on" })
           .option("port", { type: "number", default: 50051, describe: "the coordinator's port; replicas take the next ports" })
           .option("replicas", { type: "number", default: 3, describe: "how many replicas" })
-          .option("on-conflict", { choices: ["abort", "wait"] as const, default: "wait" as const, describe: "passed on to the coordinator" })
+          .option("on-conflict", { choices: ["abort", "wait"] as const, describe: "passed on to the coordinator (default: the coordinator's, wait)" })
           .option("min-in-sync", { type: "number", describe: "passed on to the coordinator (default: 2, or 1 with one replica)" })
           .option("log-level", logLevelOption)
           .option("json-logs", { type: "boolean", default: false, describe: "print the processes' JSON log lines as they are" }),
@@ -537,11 +537,8 @@ export async function main(args: string[]): Promise<number> {
           host: argv.host,
           port: argv.port,
           replicas: argv.replicas,
-          coordinatorFlags: [
-            "--on-conflict",
-            argv["on-conflict"],
-            ...(argv["min-in-sync"] === undefined ? [] : ["--min-in-sync", String(argv["min-in-sync"])]),
-          ],
+          onConflict: argv["on-conflict"],
+          minInSync: argv["min-in-sync"],
           logLevel: argv["log-level"],
           jsonLogs: argv["json-logs"],
         });

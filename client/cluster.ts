@@ -15,14 +15,17 @@ import * as net from "node:net";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { KvClient } from "./client";
+import { consecutiveLayout, coordinatorArgs, kvScript, replicaArgs } from "./process-args";
 
 export interface ClusterOptions {
   readonly dataDir: string;
   readonly host: string;
   readonly port: number;
   readonly replicas: number;
-  /** Flags passed on to the coordinator (such as --on-conflict wait). */
-  readonly coordinatorFlags: readonly string[];
+  /** The coordinator's --on-conflict; its default when absent. */
+  readonly onConflict?: "abort" | "wait";
+  /** The coordinator's --min-in-sync; its default when absent. */
+  readonly minInSync?: number;
   readonly logLevel: string;
   /** Pass the processes' JSON log lines through as they are, instead of one readable line each. */
   readonly jsonLogs: boolean;
@@ -37,7 +40,6 @@ interface Member {
   adoptedPid: number | null;
 }
 
-const kvScript = path.resolve(__dirname, "..", "..", "bin", "kv.js");
 const stopGraceMs = 5_000;
 /** How often kv cluster looks at the manifest for members it did not start (restarted by kv chaos). */
 const manifestPollMs = 500;
@@ -50,36 +52,20 @@ export async function runCluster(options: ClusterOptions): Promise<number> {
   // Absolute, so that the argv recorded in the manifest restarts a member from any directory.
   const dataDir = path.resolve(options.dataDir);
   const coordinatorAddress = `${options.host}:${options.port}`;
-  const replicaIds = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
-  const replicaAddresses = replicaIds.map((id, i) => `${id}=${options.host}:${options.port + 1 + i}`);
+  const layout = consecutiveLayout(options.host, options.port, options.replicas, dataDir);
+  const replicaIds = layout.replicas.map((replica) => replica.id);
   const members: Member[] = [
     {
       name: "coordinator",
       address: coordinatorAddress,
-      args: [
-        "coordinator",
-        "--id", "coordinator",
-        "--listen", coordinatorAddress,
-        "--data-dir", path.join(dataDir, "coordinator"),
-        "--replicas", replicaAddresses.join(","),
-        "--log-level", options.logLevel,
-        ...options.coordinatorFlags,
-      ],
+      args: coordinatorArgs(layout, { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync }),
       child: null,
       adoptedPid: null,
     },
-    ...replicaIds.map((id, i) => ({
-      name: id,
-      address: `${options.host}:${options.port + 1 + i}`,
-      args: [
-        "replica",
-        "--id", id,
-        "--listen", `${options.host}:${options.port + 1 + i}`,
-        "--data-dir", path.join(dataDir, id),
-        "--coordinator", coordinatorAddress,
-        "--peers", replicaAddresses.join(","),
-        "--log-level", options.logLevel,
-      ],
+    ...layout.replicas.map((replica) => ({
+      name: replica.id,
+      address: `${options.host}:${replica.port}`,
+      args: replicaArgs(layout, replica.id, { logLevel: options.logLevel }),
       child: null,
       adoptedPid: null,
     })),

@@ -5,7 +5,6 @@
 // kills only the processes it started, by pid. ClusterAdmin, the clients both use to watch a
 // cluster (the coordinator's status, each replica's admin API), lives here too.
 import { spawn, type ChildProcess } from "node:child_process";
-import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { channelOptions, participantProto } from "../proto/load";
 import type { DumpResponse__Output } from "../proto/gen/twopc/participant/DumpResponse";
@@ -14,9 +13,8 @@ import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/parti
 import type { ChaosCluster } from "./chaos";
 import { KvClient, type KvStatus } from "./client";
 import { waitForPort } from "./cluster";
+import { consecutiveLayout, kvScript, processArgs, type ClusterLayout } from "./process-args";
 import { TcpProxy } from "./tcp-proxy";
-
-const kvScript = path.resolve(__dirname, "..", "..", "bin", "kv.js");
 
 export interface LocalClusterOptions {
   readonly dataDir: string;
@@ -102,16 +100,22 @@ export class LocalCluster implements ChaosCluster {
     );
   }
 
+  /** Starts every process; stops the ones it started when the cluster does not come up. */
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     const cluster = new LocalCluster(options);
-    if (options.proxied) {
-      for (const [i, id] of cluster.replicaIds.entries()) cluster.proxies.set(id, await TcpProxy.start(options.port + 1 + i));
+    try {
+      if (options.proxied) {
+        for (const [i, id] of cluster.replicaIds.entries()) cluster.proxies.set(id, await TcpProxy.start(options.port + 1 + i));
+      }
+      for (const id of cluster.replicaIds) cluster.startProcess(id);
+      cluster.startProcess("coordinator");
+      const ports = [options.port, ...cluster.replicaIds.map((_, i) => options.port + 1 + i)];
+      const up = await Promise.all(ports.map((port) => waitForPort("127.0.0.1", port, 20_000)));
+      if (!up.every(Boolean)) throw new Error("the local cluster did not start listening within 20 s");
+    } catch (error) {
+      await cluster.stop();
+      throw error;
     }
-    for (const id of cluster.replicaIds) cluster.startProcess(id);
-    cluster.startProcess("coordinator");
-    const ports = [options.port, ...cluster.replicaIds.map((_, i) => options.port + 1 + i)];
-    const up = await Promise.all(ports.map((port) => waitForPort("127.0.0.1", port, 20_000)));
-    if (!up.every(Boolean)) throw new Error("the local cluster did not start listening within 20 s");
     return cluster;
   }
 
@@ -132,7 +136,7 @@ export class LocalCluster implements ChaosCluster {
   }
 
   async start(name: string, failpoints?: string): Promise<void> {
-    this.startProcess(name, failpoints === undefined ? [] : ["--failpoint", failpoints]);
+    this.startProcess(name, failpoints);
   }
 
   async pause(name: string): Promise<void> {
@@ -174,30 +178,18 @@ export class LocalCluster implements ChaosCluster {
     return proxy;
   }
 
-  /** Starts (or restarts) a process by name, with extra flags such as --failpoint. */
-  startProcess(name: string, extraArgs: readonly string[] = []): void {
+  /** Where each process listens: consecutive ports, the coordinator reaching each replica through its proxy if it has one. */
+  private get layout(): ClusterLayout {
+    const layout = consecutiveLayout("127.0.0.1", this.options.port, this.options.replicas, this.options.dataDir);
+    return { ...layout, replicas: layout.replicas.map((replica) => ({ ...replica, coordinatorReachesAt: this.proxies.get(replica.id)?.port })) };
+  }
+
+  /** Starts (or restarts) a process by name, with failpoints armed when given. */
+  startProcess(name: string, failpoints?: string): void {
     const member = this.members.get(name) ?? { name, child: null, paused: false };
     if (member.child !== null) throw new Error(`${name} is already running`);
-    const replicaAddress = (id: string, i: number) => `${id}=127.0.0.1:${this.proxies.get(id)?.port ?? this.options.port + 1 + i}`;
-    const args =
-      name === "coordinator"
-        ? [
-            "coordinator",
-            "--listen", this.coordinatorAddress,
-            "--data-dir", path.join(this.options.dataDir, "coordinator"),
-            "--replicas", this.replicaIds.map(replicaAddress).join(","),
-          ]
-        : [
-            "replica",
-            "--id", name,
-            "--listen", `127.0.0.1:${this.options.port + 1 + this.replicaIds.indexOf(name)}`,
-            "--data-dir", path.join(this.options.dataDir, name),
-            "--coordinator", this.coordinatorAddress,
-            "--peers", this.replicaIds.map((id, i) => `${id}=127.0.0.1:${this.options.port + 1 + i}`).join(","),
-          ];
-    const child = spawn(process.execPath, [kvScript, ...args, "--log-level", this.options.logLevel, ...extraArgs], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const args = processArgs(this.layout, name, { logLevel: this.options.logLevel, failpoints });
+    const child = spawn(process.execPath, [kvScript, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     const emit = (chunk: Buffer) => {
       for (const line of chunk.toString("utf8").split("\n")) if (line.length > 0) this.options.onOutput?.(name, line);
     };

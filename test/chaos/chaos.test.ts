@@ -1,21 +1,26 @@
-// The short chaos run of CI: `kv chaos` for about 60 s with a fixed seed, kill and pause faults,
-// against its own local cluster on free ports. It must pass every check (linearizable history, no
-// acknowledged write missing, identical replicas, nothing in doubt, back in sync after the last
-// heal). A longer run: npm run chaos -- --duration 10m.
+// The short chaos run of CI: `kv chaos` for about 60 s with a fixed seed and every kind of fault
+// (kill -9, SIGSTOP, a restart with a crash failpoint armed, a partition of one replica behind its
+// proxy), against its own local cluster on free ports. It must pass every check (enough successful
+// reads and writes per second, linearizable history, no acknowledged write missing, identical
+// replicas, nothing in doubt, back in sync after the last heal), and the seed must have injected
+// each kind of fault at least once. A longer run: npm run chaos -- --duration 10m.
 import { describe, expect, it } from "vitest";
+import { faultKinds } from "../../client/chaos";
 import { freePortRun, runKv } from "../integration/harness";
 
 describe("kv chaos", () => {
-  it("survives 60 s of kill -9 and SIGSTOP with every check passing", async () => {
+  it("survives 55 s of kill -9, SIGSTOP, failpoint crashes and partitions, doing real work, with every check passing", async () => {
     const port = await freePortRun();
-    const run = await runKv(["chaos", "--seed", "42", "--duration", "55s", "--faults", "kill,pause", "--interval", "3s", "--port", String(port)]);
+    const run = await runKv(["chaos", "--seed", "42", "--duration", "55s", "--faults", faultKinds.join(","), "--interval", "3s", "--port", String(port)]);
     const table = run.stdout;
     expect(table, run.stderr).toContain("seed 42: PASSED");
+    expect(table).toMatch(/successful reads\s+\d+ in [\d.]+ s, [\d.]+\/s \(at least \d+\/s\)\s+ok/);
+    expect(table).toMatch(/successful writes\s+\d+ in [\d.]+ s, [\d.]+\/s \(at least \d+\/s\)\s+ok/);
     expect(table).toMatch(/linearizable\s+linearizable\s+ok/);
     expect(table).toMatch(/acknowledged writes missing\s+0\s+ok/);
     expect(table).toMatch(/replicas whose content differs\s+0\s+ok/);
     expect(table).toMatch(/transactions in doubt\s+0\s+ok/);
-    expect(table).toMatch(/faults injected\s+kill [1-9]\d*, pause [1-9]\d*/);
+    expect(table).toMatch(/faults injected\s+kill [1-9]\d*, pause [1-9]\d*, failpoint [1-9]\d*, partition [1-9]\d*/);
     expect(run.code).toBe(0);
   }, 240_000);
 });

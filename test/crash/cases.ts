@@ -10,6 +10,7 @@
 //   (b) every transaction is committed on all replicas or on none;
 //   (c) no transaction stays in doubt once everyone is back;
 //   (d) the locks are released;
+//   (e) no process but the crashed one exited (a bystander, or the restarted process);
 // and, from the logs and from what the survivors held while the process was down, that recovery did
 // what the failpoint's description says (the "recovery" check).
 //
@@ -22,6 +23,7 @@ import {
   checkAllOrNone,
   checkLocksReleased,
   checkNoneInDoubt,
+  checkNoOtherExit,
   type Ack,
   type Check,
   type ReplicaContent,
@@ -87,6 +89,7 @@ export interface CaseResult {
     readonly b: Check;
     readonly c: Check;
     readonly d: Check;
+    readonly e: Check;
     /** Recovery did what the failpoint's description says, where the logs show it. */
     readonly recovery: Check;
   };
@@ -475,20 +478,23 @@ export async function runCase(name: string, options: RunOptions = {}): Promise<C
   const log = (line: string) => options.log?.(`${crashCase.name}: ${line}`);
   const startedMs = Date.now();
   const notes: string[] = [];
-  const checks: { a: Check; b: Check; c: Check; d: Check; recovery: Check } = {
+  const checks: { a: Check; b: Check; c: Check; d: Check; e: Check; recovery: Check } = {
     a: notReached("the run stopped early"),
     b: notReached("the run stopped early"),
     c: notReached("the run stopped early"),
     d: notReached("the run stopped early"),
+    e: notReached("the run stopped early"),
     recovery: notReached("the run stopped early"),
   };
   let stream: WriteStream | null = null;
   // Debug logs: the protocol steps of every process, for the recovery check and for diagnosis.
   const cluster = await TestCluster.start({ failpoints: crashCase.spec, logLevel: "debug" });
   const replicaProcs: Proc[] = cluster.replicas.filter((proc): proc is Proc => proc !== null);
+  // Every process the case started: (e) fails on any of them but `armed` that is gone at the end.
+  const procs: Proc[] = [cluster.coordinator, ...replicaProcs];
+  const armed = crashCase.side === "coordinator" ? cluster.coordinator : cluster.replicas[crashReplicaIndex]!;
   try {
     stream = new WriteStream(cluster);
-    const armed = crashCase.side === "coordinator" ? cluster.coordinator : cluster.replicas[crashReplicaIndex]!;
     const exit = await exitWithin(armed, crashWaitMs);
     const crashLine = `failpoint ${crashCase.name}: crashing (SIGKILL)`;
     const crashed = exit !== null && exit.signal === "SIGKILL" && armed.output.includes(crashLine);
@@ -522,6 +528,7 @@ export async function runCase(name: string, options: RunOptions = {}): Promise<C
       }
       const restarted =
         crashCase.side === "coordinator" ? cluster.startCoordinator({ logLevel: "debug" }) : cluster.startReplica(crashReplicaIndex, { logLevel: "debug" });
+      procs.push(restarted);
       if (crashCase.side === "replica") replicaProcs.push(restarted);
       log("restarted without the failpoint");
       await cluster.waitHealthy();
@@ -579,14 +586,17 @@ export async function runCase(name: string, options: RunOptions = {}): Promise<C
     notes.push(`the run failed: ${message(error)}`);
     if (stream !== null) await stream.stop().catch((stopError: unknown) => notes.push(`stopping the writers failed: ${message(stopError)}`));
   } finally {
-    // The crashed process was replaced by its restart: any current process that is gone died of
-    // something else.
-    for (const proc of [cluster.coordinator, ...cluster.replicas]) {
-      if (proc !== null && !proc.alive) {
-        const exit = await proc.exited;
-        notes.push(`${proc.name} (pid ${proc.pid}) exited unexpectedly (${exit.signal ?? `code ${exit.code}`}); last output: ${proc.output.slice(-3).join(" | ")}`);
-      }
-    }
+    // Before the case stops them, every process but the crashed one must still run: no other exit
+    // is part of any case.
+    const exits = await Promise.all(
+      procs
+        .filter((proc) => !proc.alive)
+        .map(async (proc) => {
+          const exit = await proc.exited;
+          return { name: proc.name, pid: proc.pid, how: exit.signal ?? `code ${exit.code}`, lastOutput: proc.output.slice(-3).join(" | ") };
+        }),
+    );
+    checks.e = checkNoOtherExit(armed.pid, exits);
     await cluster.stop();
   }
   return {

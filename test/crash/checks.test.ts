@@ -1,7 +1,7 @@
 // Proves that every check of the crash matrix can fail: each is fed a state where its property holds
 // (it passes) and states where the property is broken in one way (it fails, naming what broke).
 import { describe, expect, it } from "vitest";
-import { checkAcknowledged, checkAllOrNone, checkLocksReleased, checkNoneInDoubt, type ReplicaContent, type Stored } from "./checks";
+import { checkAcknowledged, checkAllOrNone, checkLocksReleased, checkNoneInDoubt, checkNoOtherExit, type ReplicaContent, type Stored } from "./checks";
 
 function replica(id: string, entries: Record<string, [string, number]>, checksum = "same"): ReplicaContent {
   return { id, checksum, entries: new Map(Object.entries(entries).map(([key, [value, version]]): [string, Stored] => [key, { value, version }])) };
@@ -77,5 +77,19 @@ describe("(d) the locks are released", () => {
       detail: expect.stringContaining("put a failed: ABORTED"),
     });
     expect(checkLocksReleased(0, []).pass).toBe(false);
+  });
+});
+
+describe("(e) no process exits but the crashed one", () => {
+  const crashed = { name: "r2", pid: 100, how: "SIGKILL", lastOutput: "failpoint before-commit-log: crashing (SIGKILL)" };
+  it("passes when only the crashed process exited", () => {
+    expect(checkNoOtherExit(100, []).pass).toBe(true);
+    expect(checkNoOtherExit(100, [crashed]).pass).toBe(true);
+  });
+  it("fails when a bystander or the restarted process exited, naming it and how", () => {
+    const bystander = checkNoOtherExit(100, [crashed, { name: "r3", pid: 101, how: "code 1", lastOutput: "assertion failed" }]);
+    expect(bystander).toMatchObject({ pass: false, detail: expect.stringContaining("r3 (pid 101) exited unexpectedly (code 1)") });
+    const restarted = checkNoOtherExit(100, [crashed, { name: "r2", pid: 102, how: "SIGKILL", lastOutput: "" }]);
+    expect(restarted).toMatchObject({ pass: false, detail: expect.stringContaining("r2 (pid 102)") });
   });
 });

@@ -1,4 +1,4 @@
-// The four checks of the crash matrix, as pure functions of what the writers saw and what the
+// The five checks of the crash matrix, as pure functions of what the writers saw and what the
 // replicas hold once everyone is back: each says pass or fail and, in one line, why. They take plain
 // data (no cluster), so that test/crash/checks.test.ts can show that each of them does fail when the
 // property it checks is broken.
@@ -144,4 +144,30 @@ export function checkLocksReleased(lockedKeys: number, freshPuts: readonly { rea
   if (freshPuts.length === 0) problems.push("no key to write: the writers used none");
   if (problems.length > 0) return { pass: false, detail: named(problems) };
   return { pass: true, detail: `lockedKeys 0; a fresh put on each of the ${freshPuts.length} keys succeeded at once` };
+}
+
+/** How a process of a case ended, as the case saw it before stopping the cluster. */
+export interface ProcessExit {
+  /** "coordinator" or a replica id. */
+  readonly name: string;
+  readonly pid: number;
+  /** "SIGKILL", "code 1", ... */
+  readonly how: string;
+  /** Its last lines of output, for the reader of a failure. */
+  readonly lastOutput: string;
+}
+
+/**
+ * (e) No process exits but the one the case crashes: every other process of the case (the
+ * bystanders, and the one started in place of the crashed one) is still running when the case is
+ * over, before it stops them. A bystander that dies, say of a failed assertion while it settles what
+ * the crash left, would otherwise pass unseen whenever the survivors go on without it (the
+ * coordinator drops a dead replica from the in-sync set and keeps writing).
+ */
+export function checkNoOtherExit(crashedPid: number, exits: readonly ProcessExit[]): Check {
+  const others = exits.filter((exit) => exit.pid !== crashedPid);
+  if (others.length > 0) {
+    return { pass: false, detail: named(others.map((exit) => `${exit.name} (pid ${exit.pid}) exited unexpectedly (${exit.how}); last output: ${exit.lastOutput}`)) };
+  }
+  return { pass: true, detail: "every process but the crashed one ran until the end of the case" };
 }

@@ -77,7 +77,7 @@ const mark = (pass: boolean) => (pass ? "pass" : "FAIL");
 
 function report(results: readonly CaseResult[], details: boolean): string {
   const rows = [
-    ["case", "side", "failpoint", "acked", "a", "b", "c", "d", "recovery", "seconds"],
+    ["case", "side", "failpoint", "acked", "a", "b", "c", "d", "e", "recovery", "seconds"],
     ...results.map((result) => [
       result.name,
       result.side,
@@ -87,13 +87,14 @@ function report(results: readonly CaseResult[], details: boolean): string {
       mark(result.checks.b.pass),
       mark(result.checks.c.pass),
       mark(result.checks.d.pass),
+      mark(result.checks.e.pass),
       mark(result.checks.recovery.pass),
       result.seconds.toFixed(1),
     ]),
   ];
   const lines = [formatTable(rows), "", "a: every acknowledged write on every replica   b: all replicas or none (identical, only attempted values)",
     "c: nothing in doubt once everyone is back      d: locks released (lockedKeys 0, a fresh put on every key succeeds)",
-    "recovery: the logs show the recovery the failpoint describes"];
+    "e: no process but the crashed one exited       recovery: the logs show the recovery the failpoint describes"];
   for (const result of results) {
     const shown = Object.entries(result.checks).filter(([, check]) => details || !check.pass);
     if (shown.length === 0 && result.notes.length === 0) continue;

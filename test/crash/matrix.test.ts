@@ -2,8 +2,9 @@
 // replica) is crashed with SIGKILL at that step of two-phase commit in the middle of a stream of
 // concurrent writes and restarted on the same data. Proves, for each: (a) every acknowledged write is
 // on every replica, (b) every transaction is on all replicas or on none, (c) nothing stays in doubt,
-// (d) the locks are released, and that recovery did what the failpoint's description says. Cases run
-// on their own clusters (own ports, own temp dirs), a few at once.
+// (d) the locks are released, (e) no process but the crashed one exited, and that recovery did what
+// the failpoint's description says. Cases run on their own clusters (own ports, own temp dirs), a
+// few at once.
 import { afterAll, describe, it } from "vitest";
 import { killAllStarted } from "../integration/harness";
 import { caseNames, gate, runCase } from "./cases";
@@ -20,7 +21,7 @@ const caseTimeoutMs = 240_000;
 
 describe.concurrent("crash matrix", () => {
   it.for(caseNames)(
-    "%s: no acknowledged write lost, all or nothing, nothing in doubt, locks released",
+    "%s: no acknowledged write lost, all or nothing, nothing in doubt, locks released, no other exit",
     { timeout: caseTimeoutMs },
     async (name, { expect }) => {
       const result = await oneAtATime(() => runCase(name));

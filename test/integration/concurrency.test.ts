@@ -1,6 +1,7 @@
 // Proves that many clients can write at once: 50 concurrent clients writing 200 keys leave the three
 // replicas identical, holding for each key the last acknowledged write; and that two concurrent writes
-// to one key give one success and one ABORTED (a conflict), or two successes with --on-conflict wait.
+// to one key give one success and one ABORTED (a conflict) with --on-conflict abort, or two successes
+// by default (--on-conflict wait).
 import { afterAll, describe, expect, it } from "vitest";
 import { Code, KvError } from "../../common/errors";
 import { killAllStarted, TestCluster } from "./harness";
@@ -62,9 +63,10 @@ describe("50 concurrent clients on 200 keys", () => {
 
 describe("two concurrent writes to one key", () => {
   it("with --on-conflict abort: one succeeds, the other gets ABORTED naming the key", async () => {
+    // --on-conflict abort asked for explicitly: it is the mode under test (the default is wait).
     // Replica r1 stalls 300 ms after logging the first prepare, so the first write surely holds
     // the key when the second arrives, however busy the machine is.
-    const cluster = await TestCluster.start({ failpoints: "r1:after-prepare-log-before-vote=pause=300@1" });
+    const cluster = await TestCluster.start({ onConflict: "abort", failpoints: "r1:after-prepare-log-before-vote=pause=300@1" });
     try {
       const kv = cluster.client();
       // Both calls leave before either can finish: the second finds the key locked.
@@ -85,9 +87,12 @@ describe("two concurrent writes to one key", () => {
     }
   });
 
-  it("with --on-conflict wait: both succeed, one after the other", async () => {
-    const cluster = await TestCluster.start({ onConflict: "wait" });
+  it("by default (--on-conflict wait, as a user gets it): both succeed, one after the other", async () => {
+    // No --on-conflict: the harness passes none, so the coordinator runs the product's default. The
+    // same stall as above makes the second write surely find the key held: it must wait, not fail.
+    const cluster = await TestCluster.start({ failpoints: "r1:after-prepare-log-before-vote=pause=300@1" });
     try {
+      expect(cluster.coordinator.child.spawnargs).not.toContain("--on-conflict");
       const kv = cluster.client();
       const [a, b] = await Promise.all([kv.put("hot", "first"), kv.put("hot", "second")]);
       expect(a.version).not.toBe(b.version);

@@ -1,7 +1,8 @@
 // Real processes for integration tests: a coordinator and replicas, each started with the `kv`
 // command as its own OS process, on random free ports of 127.0.0.1, with data in a temp directory.
 // Tests wait on conditions with deadlines, never fixed sleeps, and kill only the processes they
-// started, by pid.
+// started, by pid. The command lines come from client/process-args.ts, as those of `kv cluster` and
+// `kv chaos` do: a flag a test does not ask for is the product's default (--on-conflict wait).
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -10,6 +11,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { KvClient } from "../../client/client";
 import { KvError } from "../../common/errors";
+import { coordinatorArgs, replicaArgs, type ClusterLayout, type ProcessFlags } from "../../client/process-args";
 import { TcpProxy } from "../../client/tcp-proxy";
 import { channelOptions, participantProto } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
@@ -132,6 +134,7 @@ export function runKv(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ co
 
 export interface ClusterOptions {
   readonly replicas?: number;
+  /** The coordinator's --on-conflict; its default (wait) when absent. A test that asks for abort says why. */
   readonly onConflict?: "abort" | "wait";
   readonly logLevel?: string;
   /**
@@ -156,6 +159,14 @@ export interface SpawnOptions {
   readonly logLevel?: string;
   /** Environment variables added to this process's environment. */
   readonly env?: NodeJS.ProcessEnv;
+}
+
+/** How many times TestCluster.start tries new ports when a port it picked was taken meanwhile. */
+const startAttemptsMax = 3;
+
+/** A process of a starting cluster could not listen: its port was taken after freePort() picked it. */
+class PortTaken extends Error {
+  override readonly name = "PortTaken";
 }
 
 /** Every process a test file started, so that afterAll can make sure none outlives it. */
@@ -183,30 +194,74 @@ export class TestCluster {
     this.replicaIds = Array.from({ length: options.replicas ?? 3 }, (_, i) => `r${i + 1}`);
   }
 
+  /**
+   * Starts a cluster and waits until it is healthy. The ports were free a moment ago, but another
+   * program may take one before our process binds it: a start where a process could not listen
+   * (EADDRINUSE) is stopped and tried again on new ports, up to startAttemptsMax times. Any other
+   * process that exits before the cluster is healthy fails the start at once, with its output.
+   */
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
-    const cluster = new TestCluster(options);
-    cluster.coordinatorPort = await freePort();
-    for (const _ of cluster.replicaIds) cluster.replicaPorts.push(await freePort());
-    if (options.proxied) for (const port of cluster.replicaPorts) cluster.proxies.push(await TcpProxy.start(port));
-    const first: SpawnOptions = options.failpoints === undefined ? {} : { failpoints: options.failpoints };
-    for (let i = 0; i < cluster.replicaIds.length; i++) cluster.startReplica(i, first);
-    cluster.startCoordinator(first);
-    for (const port of cluster.replicaPorts) {
-      cluster.participantClients.push(
+    for (let attempt = 1; ; attempt++) {
+      const cluster = new TestCluster(options);
+      const failed = await cluster.startOnce().then(
+        () => null,
+        (error: unknown) => error,
+      );
+      if (failed === null) return cluster;
+      await cluster.stop();
+      if (!(failed instanceof PortTaken) || attempt >= startAttemptsMax) throw failed;
+    }
+  }
+
+  private async startOnce(): Promise<void> {
+    this.coordinatorPort = await freePort();
+    for (const _ of this.replicaIds) this.replicaPorts.push(await freePort());
+    if (this.options.proxied) for (const port of this.replicaPorts) this.proxies.push(await TcpProxy.start(port));
+    const first: SpawnOptions = this.options.failpoints === undefined ? {} : { failpoints: this.options.failpoints };
+    for (let i = 0; i < this.replicaIds.length; i++) this.startReplica(i, first);
+    this.startCoordinator(first);
+    for (const port of this.replicaPorts) {
+      this.participantClients.push(
         new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient,
       );
     }
-    await cluster.waitHealthy();
-    return cluster;
+    const procs = [this.coordinator, ...this.replicas].filter((proc): proc is Proc => proc !== null);
+    const client = this.client(2_000);
+    const dead = await waitFor(
+      "every replica up",
+      async () => procs.find((proc) => !proc.alive) ?? ((await client.status()).replicas.every((replica) => replica.up) ? null : undefined),
+      30_000,
+    );
+    if (dead === null) return;
+    const output = dead.output.slice(-3).join(" | ");
+    const why = `${dead.name} (pid ${dead.pid}) exited before the cluster was healthy; last output: ${output}`;
+    throw output.includes("EADDRINUSE") ? new PortTaken(why) : new Error(why);
   }
 
   get coordinatorAddress(): string {
     return `127.0.0.1:${this.coordinatorPort}`;
   }
 
-  private spawnKv(name: string, args: string[], extra: SpawnOptions = {}): Proc {
-    if (this.options.compactLogBytes !== undefined) args.push("--compact-log-bytes", String(this.options.compactLogBytes));
-    if (extra.failpoints !== undefined) args.push(`--failpoint=${extra.failpoints}`);
+  /** Where each process listens (random free ports), the coordinator reaching each replica through its proxy if proxied. */
+  private get layout(): ClusterLayout {
+    return {
+      host: "127.0.0.1",
+      coordinatorPort: this.coordinatorPort,
+      replicas: this.replicaIds.map((id, i) => ({ id, port: this.replicaPorts[i]!, coordinatorReachesAt: this.proxies[i]?.port })),
+      dataDir: this.dataDir,
+    };
+  }
+
+  /** The flags of one start: the cluster's, with this start's failpoints and log level. */
+  private flags(extra: SpawnOptions): ProcessFlags {
+    return {
+      logLevel: extra.logLevel ?? this.options.logLevel ?? "info",
+      failpoints: extra.failpoints,
+      compactLogBytes: this.options.compactLogBytes,
+    };
+  }
+
+  private spawnKv(name: string, args: string[], extra: SpawnOptions): Proc {
     const env = extra.env === undefined ? undefined : { ...process.env, ...extra.env };
     const child = spawn(process.execPath, [kvScript, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
     const proc = new Proc(name, child);
@@ -215,29 +270,14 @@ export class TestCluster {
   }
 
   startCoordinator(extra: SpawnOptions = {}): Proc {
-    const replicas = this.replicaIds.map((id, i) => `${id}=127.0.0.1:${this.proxies[i]?.port ?? this.replicaPorts[i]}`).join(",");
-    this.coordinator = this.spawnKv("coordinator", [
-      "coordinator",
-      "--listen", this.coordinatorAddress,
-      "--data-dir", path.join(this.dataDir, "coordinator"),
-      "--replicas", replicas,
-      "--on-conflict", this.options.onConflict ?? "abort",
-      ...(this.options.minInSync === undefined ? [] : ["--min-in-sync", String(this.options.minInSync)]),
-      "--log-level", extra.logLevel ?? this.options.logLevel ?? "info",
-    ], extra);
+    const flags = { ...this.flags(extra), onConflict: this.options.onConflict, minInSync: this.options.minInSync };
+    this.coordinator = this.spawnKv("coordinator", coordinatorArgs(this.layout, flags), extra);
     return this.coordinator;
   }
 
   startReplica(index: number, extra: SpawnOptions = {}): Proc {
-    const proc = this.spawnKv(this.replicaIds[index]!, [
-      "replica",
-      "--id", this.replicaIds[index]!,
-      "--listen", `127.0.0.1:${this.replicaPorts[index]}`,
-      "--data-dir", path.join(this.dataDir, this.replicaIds[index]!),
-      "--coordinator", this.coordinatorAddress,
-      "--peers", this.replicaIds.map((id, i) => `${id}=127.0.0.1:${this.replicaPorts[i]}`).join(","),
-      "--log-level", extra.logLevel ?? this.options.logLevel ?? "info",
-    ], extra);
+    const id = this.replicaIds[index]!;
+    const proc = this.spawnKv(id, replicaArgs(this.layout, id, this.flags(extra)), extra);
     this.replicas[index] = proc;
     return proc;
   }
