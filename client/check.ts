@@ -347,6 +347,10 @@ const strandedSuspects = 8;
  * search only ever places w as a pair "w, then a get reading its value" when the get cannot be
  * explained otherwise. Left in the list, old info writes would be tried again before every step,
  * and a failing search would explore every subset of them.
+ *
+ * The parts, each in its own unit below: the list of call and return entries (EntryList), which
+ * ops are placed and what that leaves to do (Placement), the moves made so far (MoveStack), and
+ * the walk that picks moves, memoises configurations and backtracks (RegisterSearch).
  */
 function search(
   allOps: readonly SearchOp[],
@@ -356,70 +360,263 @@ function search(
 ): SearchOutcome {
   for (let i = 1; i < allOps.length; i++) assert(allOps[i - 1]!.callNs <= allOps[i]!.callNs, "search ops sorted by call");
   const ops = allOps.filter((op) => op.returnNs !== Infinity);
-  const n = ops.length;
-  if (n === 0) return "linearizable";
-  let valueCount = absentState + 1;
-  for (const op of allOps) valueCount = Math.max(valueCount, op.value + 1);
-  // How many gets still to place read each value: an optional write matters only while some do.
-  const pendingReads = new Int32Array(valueCount);
-  for (const op of ops) if (op.f === "get") pendingReads[op.value]! += 1;
-  const optional = allOps.filter((op) => op.returnNs === Infinity && op.f !== "get" && pendingReads[op.value]! > 0);
-  const writersOf = new Map<number, number[]>(); // value -> optional writes of it, by call time
-  optional.forEach((op, w) => {
-    const writers = writersOf.get(op.value);
-    if (writers === undefined) writersOf.set(op.value, [w]);
-    else writers.push(w);
-  });
+  if (ops.length === 0) return "linearizable";
+  return new RegisterSearch(new Placement(allOps, ops), valuesBefore, budget, progress).run();
+}
 
-  // Entries: op i's call is entry i, its return entry n + i. One list in time order, a call before
-  // a return at the same time (equal times are concurrent).
-  const head = 2 * n;
-  const next = new Int32Array(2 * n + 1);
-  const prev = new Int32Array(2 * n + 1);
-  const returnsByTime = ops.map((_, i) => i).sort((a, b) => ops[a]!.returnNs - ops[b]!.returnNs || a - b);
-  let last = head;
-  for (let i = 0, j = 0; i < n || j < n; ) {
-    const entry = j === n || (i < n && ops[i]!.callNs <= ops[returnsByTime[j]!]!.returnNs) ? i++ : n + returnsByTime[j++]!;
-    next[last] = entry;
-    prev[entry] = last;
-    last = entry;
+/**
+ * The register's state after `op` from `state`, or rejected. A get is allowed only when it reads
+ * what the register holds (for unknownState: one of valuesBefore); an optional write placed just
+ * before it may still explain it (see Placement.availableWriter).
+ */
+function registerStep(op: SearchOp, state: number, valuesBefore: ReadonlySet<number> | null): number {
+  switch (op.f) {
+    case "put":
+      return op.value;
+    case "del":
+      return absentState;
+    case "get": {
+      const explained = state === unknownState ? valuesBefore !== null && valuesBefore.has(op.value) : state === op.value;
+      return explained ? op.value : rejected;
+    }
+    default:
+      return assertNever(op.f);
   }
-  next[last] = -1;
+}
+
+/**
+ * The calls and returns of the ops that must be placed, as one doubly linked list in time order:
+ * op i's call is entry i, its return entry n + i, and the head is entry 2n; -1 ends the list. A
+ * call sorts before a return at the same time (equal times are concurrent).
+ */
+class EntryList {
+  readonly head: number;
+  readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly n: number;
+
+  constructor(ops: readonly SearchOp[]) {
+    const n = ops.length;
+    const head = 2 * n;
+    const next = new Int32Array(2 * n + 1);
+    const prev = new Int32Array(2 * n + 1);
+    const returnsByTime = ops.map((_, i) => i).sort((a, b) => ops[a]!.returnNs - ops[b]!.returnNs || a - b);
+    let last = head;
+    for (let i = 0, j = 0; i < n || j < n; ) {
+      const entry = j === n || (i < n && ops[i]!.callNs <= ops[returnsByTime[j]!]!.returnNs) ? i++ : n + returnsByTime[j++]!;
+      next[last] = entry;
+      prev[entry] = last;
+      last = entry;
+    }
+    next[last] = -1;
+    this.n = n;
+    this.head = head;
+    this.next = next;
+    this.prev = prev;
+  }
+
+  /** The first entry still in the list. */
+  first(): number {
+    return this.next[this.head]!;
+  }
+
+  /** The first return entry at or after `entry` (an entry in the list whose op is not placed, so its return is still there). */
+  returnFrom(entry: number): number {
+    let e = entry;
+    while (e < this.n) e = this.next[e]!;
+    assert(e >= this.n && e < this.head, "a return entry follows the call of an unplaced op");
+    return e;
+  }
 
   // Removes op i's call and return entries; they keep their own links, so unlift can put them back
   // (dancing links). Unlifts happen in the reverse order of lifts.
-  const lift = (i: number): void => {
-    for (const e of [i, n + i]) {
-      next[prev[e]!] = next[e]!;
-      if (next[e] !== -1) prev[next[e]!] = prev[e]!;
-    }
-  };
-  const unlift = (i: number): void => {
-    for (const e of [n + i, i]) {
-      next[prev[e]!] = e;
-      if (next[e] !== -1) prev[next[e]!] = e;
-    }
-  };
+  lift(i: number): void {
+    this.remove(i);
+    this.remove(this.n + i);
+  }
 
-  const linearized = new Uint8Array(n);
-  let prefix = 0; // every op below is linearized, this one is not
+  unlift(i: number): void {
+    this.restore(this.n + i);
+    this.restore(i);
+  }
+
+  private remove(e: number): void {
+    const { next, prev } = this;
+    assert(next[prev[e]!] === e, "a lifted entry is in the list");
+    next[prev[e]!] = next[e]!;
+    if (next[e] !== -1) prev[next[e]!] = prev[e]!;
+  }
+
+  private restore(e: number): void {
+    const { next, prev } = this;
+    // Holds only if the entries lifted after e were all put back: unlifts in the reverse order of lifts.
+    assert(next[prev[e]!] === next[e], "entries are unlifted in the reverse order of lifts");
+    next[prev[e]!] = e;
+    if (next[e] !== -1) prev[next[e]!] = e;
+  }
+}
+
+/**
+ * Which ops are placed, and the counts the pruning rules read, kept up to date as ops are placed
+ * and unplaced: the gets still to place that read each value, the writes of each value not yet
+ * placed, the optional writes used. Also what a configuration's memo key is made of.
+ */
+class Placement {
+  /** The ops that must be placed (a finite returnNs), by call time; n of them. */
+  readonly ops: readonly SearchOp[];
+  readonly n: number;
+  readonly list: EntryList;
+  /** Writes that may or may not take effect and whose value some op of `ops` reads, by call time. */
+  private readonly optional: readonly SearchOp[];
+  /** value -> optional writes of it, by call time */
+  private readonly writersOf = new Map<number, number[]>();
+  private readonly linearized: Uint8Array;
+  /** Every op below is linearized, this one is not. */
+  private prefix = 0;
+  private placedCount = 0;
+  private pendingGetCount = 0;
+  /** How many gets still to place read each value: an optional write matters only while some do. */
+  private readonly pendingReads: Int32Array;
   // Optional writes of one value are interchangeable, and once one may come it may come for the
   // rest of the path; the search always takes the first one not yet placed, so those placed are
   // always the first usedCount[value] of writersOf(value), and the count says which.
-  const usedCount = new Int32Array(valueCount);
+  private readonly usedCount: Int32Array;
   // Values with a placed optional write and a get still to place that reads them: only for these
   // does it matter which optional writes were placed. A handful, whatever the history's length.
-  const liveValues = new Set<number>();
+  private readonly liveValues = new Set<number>();
   // Writes of each value not yet placed (optional ones included): when it reaches 0 while gets
   // still read the value, overwriting it is a dead end.
-  const writesLeft = new Int32Array(valueCount);
-  for (const op of allOps) if (op.f !== "get" && (op.returnNs !== Infinity || pendingReads[op.value]! > 0)) writesLeft[op.value]! += 1;
-  const keyCodes: number[] = [];
-  const memoKey = (state: number): string => {
+  private readonly writesLeft: Int32Array;
+  /** Scratch for memoKey. */
+  private readonly keyCodes: number[] = [];
+
+  constructor(allOps: readonly SearchOp[], ops: readonly SearchOp[]) {
+    const n = ops.length;
+    assert(n > 0, "a search has ops to place");
+    this.ops = ops;
+    this.n = n;
+    this.list = new EntryList(ops);
+    this.linearized = new Uint8Array(n);
+    let valueCount = absentState + 1;
+    for (const op of allOps) valueCount = Math.max(valueCount, op.value + 1);
+    const pendingReads = new Int32Array(valueCount);
+    for (const op of ops) if (op.f === "get") pendingReads[op.value]! += 1;
+    this.pendingReads = pendingReads;
+    this.optional = allOps.filter((op) => op.returnNs === Infinity && op.f !== "get" && pendingReads[op.value]! > 0);
+    this.optional.forEach((op, w) => {
+      const writers = this.writersOf.get(op.value);
+      if (writers === undefined) this.writersOf.set(op.value, [w]);
+      else writers.push(w);
+    });
+    this.usedCount = new Int32Array(valueCount);
+    this.writesLeft = new Int32Array(valueCount);
+    for (const op of allOps) if (op.f !== "get" && (op.returnNs !== Infinity || pendingReads[op.value]! > 0)) this.writesLeft[op.value]! += 1;
+    for (const op of ops) if (op.f === "get") this.pendingGetCount += 1;
+  }
+
+  /** Ops of `ops` placed. */
+  get placed(): number {
+    return this.placedCount;
+  }
+
+  /** Gets of `ops` not yet placed. */
+  get pendingGets(): number {
+    return this.pendingGetCount;
+  }
+
+  place(i: number): void {
+    const op = this.ops[i]!;
+    assert(this.linearized[i] === 0, "an op is placed at most once");
+    this.linearized[i] = 1;
+    this.placedCount += 1;
+    if (op.f !== "get") this.writesLeft[op.value]! -= 1;
+    if (i === this.prefix) while (this.prefix < this.n && this.linearized[this.prefix] === 1) this.prefix++;
+    if (op.f === "get") {
+      const value = op.value;
+      this.pendingReads[value]! -= 1;
+      if (this.pendingReads[value] === 0) this.liveValues.delete(value);
+      this.pendingGetCount -= 1;
+    }
+    this.list.lift(i);
+  }
+
+  unplace(i: number): void {
+    const op = this.ops[i]!;
+    assert(this.linearized[i] === 1, "only a placed op is unplaced");
+    this.list.unlift(i);
+    this.linearized[i] = 0;
+    this.placedCount -= 1;
+    if (op.f !== "get") this.writesLeft[op.value]! += 1;
+    if (i < this.prefix) this.prefix = i;
+    if (op.f === "get") {
+      const value = op.value;
+      this.pendingReads[value]! += 1;
+      if (this.usedCount[value]! > 0) this.liveValues.add(value);
+      this.pendingGetCount += 1;
+    }
+  }
+
+  useWriter(w: number): void {
+    const value = this.optional[w]!.value;
+    assert(this.writersOf.get(value)![this.usedCount[value]!] === w, "optional writes are placed in order");
+    this.usedCount[value]! += 1;
+    this.writesLeft[value]! -= 1;
+    if (this.pendingReads[value]! > 0) this.liveValues.add(value);
+  }
+
+  unuseWriter(w: number): void {
+    const value = this.optional[w]!.value;
+    this.usedCount[value]! -= 1;
+    this.writesLeft[value]! += 1;
+    assert(this.writersOf.get(value)![this.usedCount[value]!] === w, "optional writes are unplaced in reverse order");
+    if (this.usedCount[value] === 0) this.liveValues.delete(value);
+  }
+
+  // A dead write is one whose value no get still to place reads. In any valid order it is followed
+  // at once by another write w (or ends the order). So it is not a move of its own: every dead
+  // write that may come now is placed just before the next write placed (placing all of them is
+  // at least as good as placing some: dropping a dead write from a valid continuation leaves it
+  // valid; see MoveStack.push). The one exception: w was invoked after the dead write returned;
+  // then every op that returned before w was invoked is placed before w, so the dead write's
+  // return is the earliest one left, and the scan meets it there (RegisterSearch.pickCandidate).
+  isDeadWrite(i: number): boolean {
+    return this.ops[i]!.f !== "get" && this.pendingReads[this.ops[i]!.value] === 0;
+  }
+
+  /**
+   * Overwriting `state` (a known value, not unknownState) with `newState` (rejected counts as
+   * another state) strands the gets that still read it: no write of it is left.
+   */
+  strands(state: number, newState: number): boolean {
+    return newState !== state && this.pendingReads[state]! > 0 && this.writesLeft[state] === 0;
+  }
+
+  /** The call entry of the first get in the list from `entry` on that reads `value`, or -1. */
+  firstReaderOf(value: number, entry: number): number {
+    const { ops, n } = this;
+    const next = this.list.next;
+    for (let e = entry; e < n; e = next[e]!) if (ops[e]!.f === "get" && ops[e]!.value === value) return e;
+    return -1;
+  }
+
+  // The first optional write of `value` not yet placed that may come now: invoked no later than the
+  // earliest return still in the list (every op that returned before it was invoked is placed).
+  // Writers of one value are interchangeable and stay available once available, so taking the
+  // first is as good as any. -1 if there is none.
+  availableWriter(value: number, from: number): number {
+    const writers = this.writersOf.get(value);
+    if (writers === undefined) return -1;
+    const entry = this.list.returnFrom(from);
+    const w = writers[this.usedCount[value]!];
+    return w !== undefined && this.optional[w]!.callNs <= this.ops[entry - this.n]!.returnNs ? w : -1;
+  }
+
+  memoKey(state: number): string {
     // "state:prefix:" then the ops placed beyond the prefix as a bitmap, six ops per character.
     // An op placed beyond the prefix was placed while the prefix op was not, so its call came no
     // later than the prefix op's return: the bitmap stops there (about the concurrency, not the
     // history's length).
+    const { ops, n, prefix, linearized, keyCodes } = this;
     keyCodes.length = 0;
     if (prefix < n) {
       const limitNs = ops[prefix]!.returnNs;
@@ -440,225 +637,262 @@ function search(
     let key = `${state.toString(36)}:${prefix.toString(36)}:${String.fromCharCode(...keyCodes)}`;
     // Placed optional writes whose value no get still reads no longer matter: leaving them out of
     // the key lets configurations that differ only in them share one entry.
+    const { liveValues, usedCount } = this;
     if (liveValues.size > 0) key += `|${[...liveValues].sort((a, b) => a - b).map((value) => `${value}x${usedCount[value]}`).join(",")}`;
     return key;
-  };
+  }
+}
 
-  // The first optional write of `value` not yet placed that may come now: invoked no later than the
-  // earliest return still in the list (every op that returned before it was invoked is placed).
-  // Writers of one value are interchangeable and stay available once available, so taking the
-  // first is as good as any.
-  const availableWriter = (value: number, from: number): number => {
-    const writers = writersOf.get(value);
-    if (writers === undefined) return -1;
-    let entry = from;
-    while (entry < n) entry = next[entry]!;
-    const w = writers[usedCount[value]!];
-    return w !== undefined && optional[w]!.callNs <= ops[entry - n]!.returnNs ? w : -1;
-  };
+/**
+ * The moves made so far, as a stack. A move places one op of the list, and before it, when it
+ * writes, every dead write that may come now (see Placement.isDeadWrite); a get may bring its
+ * optional writer. Undoing a move unplaces all of it, in the reverse order.
+ */
+class MoveStack {
+  private readonly op: Int32Array;
+  private readonly writer: Int32Array;
+  private readonly stateBefore: Int32Array;
+  private readonly forced: Uint8Array;
+  /** How many dead writes the move placed before its op. */
+  private readonly flushedCount: Int32Array;
+  /** The dead writes placed by all the moves on the stack, in the order placed. */
+  private readonly flushed: number[] = [];
+  private size = 0;
 
-  // The moves made so far, as a stack. A move places one op of the list, and before it, when it
-  // writes, every dead write that may come now (see below); a get may bring its optional writer.
-  const memo = new Set<string>();
-  const moveOp = new Int32Array(n);
-  const moveWriter = new Int32Array(n);
-  const moveState = new Int32Array(n);
-  const moveForced = new Uint8Array(n);
-  const moveFlushed = new Int32Array(n); // how many dead writes the move placed before its op
-  const flushed: number[] = [];
-  let depth = 0;
-  let placed = 0;
-  let pendingGets = 0;
-  for (const op of ops) if (op.f === "get") pendingGets += 1;
+  constructor(private readonly placement: Placement) {
+    const n = placement.n;
+    // A move places at least its own op, so at most n are on the stack.
+    this.op = new Int32Array(n);
+    this.writer = new Int32Array(n);
+    this.stateBefore = new Int32Array(n);
+    this.forced = new Uint8Array(n);
+    this.flushedCount = new Int32Array(n);
+  }
 
-  const place = (i: number): void => {
-    linearized[i] = 1;
-    placed += 1;
-    if (ops[i]!.f !== "get") writesLeft[ops[i]!.value]! -= 1;
-    if (i === prefix) while (prefix < n && linearized[prefix] === 1) prefix++;
-    if (ops[i]!.f === "get") {
-      const value = ops[i]!.value;
-      pendingReads[value]! -= 1;
-      if (pendingReads[value] === 0) liveValues.delete(value);
-      pendingGets -= 1;
+  get depth(): number {
+    return this.size;
+  }
+
+  /** The op of the last move. */
+  topOp(): number {
+    assert(this.size > 0, "a move on the stack");
+    return this.op[this.size - 1]!;
+  }
+
+  /** Whether the last move was the only one tried at its node. */
+  topForced(): boolean {
+    assert(this.size > 0, "a move on the stack");
+    return this.forced[this.size - 1] === 1;
+  }
+
+  /**
+   * Places op i (after the dead writes that may come now, if the move writes; with optional write
+   * `writer` just before it unless -1) and records it all as one move, made from `stateBefore`.
+   */
+  push(i: number, writer: number, stateBefore: number, forced: boolean): void {
+    const placement = this.placement;
+    const depth = this.size;
+    assert(depth < this.op.length, "at most n moves");
+    let flushCount = 0;
+    if (placement.ops[i]!.f !== "get" || writer !== -1) {
+      const next = placement.list.next;
+      const n = placement.n;
+      for (let e = placement.list.first(); e < n; ) {
+        const after = next[e]!;
+        if (e !== i && placement.isDeadWrite(e)) {
+          placement.place(e);
+          this.flushed.push(e);
+          flushCount += 1;
+        }
+        e = after;
+      }
     }
-    lift(i);
-  };
-  const unplace = (i: number): void => {
-    unlift(i);
-    linearized[i] = 0;
-    placed -= 1;
-    if (ops[i]!.f !== "get") writesLeft[ops[i]!.value]! += 1;
-    if (i < prefix) prefix = i;
-    if (ops[i]!.f === "get") {
-      const value = ops[i]!.value;
-      pendingReads[value]! += 1;
-      if (usedCount[value]! > 0) liveValues.add(value);
-      pendingGets += 1;
-    }
-  };
-  const useWriter = (w: number): void => {
-    const value = optional[w]!.value;
-    assert(writersOf.get(value)![usedCount[value]!] === w, "optional writes are placed in order");
-    usedCount[value]! += 1;
-    writesLeft[value]! -= 1;
-    if (pendingReads[value]! > 0) liveValues.add(value);
-  };
-  const unuseWriter = (w: number): void => {
-    const value = optional[w]!.value;
-    usedCount[value]! -= 1;
-    writesLeft[value]! += 1;
-    assert(writersOf.get(value)![usedCount[value]!] === w, "optional writes are unplaced in reverse order");
-    if (usedCount[value] === 0) liveValues.delete(value);
-  };
-  // A dead write is one whose value no get still to place reads. In any valid order it is followed
-  // at once by another write w (or ends the order). So it is not a move of its own: every dead
-  // write that may come now is placed just before the next write placed (placing all of them is
-  // at least as good as placing some: dropping a dead write from a valid continuation leaves it
-  // valid). The one exception: w was invoked after the dead write returned; then every op that
-  // returned before w was invoked is placed before w, so the dead write's return is the earliest
-  // one left, and the scan meets it there (below).
-  const isDeadWrite = (i: number): boolean => ops[i]!.f !== "get" && pendingReads[ops[i]!.value] === 0;
-  const undoMove = (): void => {
-    depth -= 1;
-    const i = moveOp[depth]!;
-    state = moveState[depth]!;
-    unplace(i);
-    if (moveWriter[depth] !== -1) unuseWriter(moveWriter[depth]!);
-    for (let k = moveFlushed[depth]!; k > 0; k--) unplace(flushed.pop()!);
-  };
+    placement.place(i);
+    if (writer !== -1) placement.useWriter(writer);
+    this.op[depth] = i;
+    this.writer[depth] = writer;
+    this.stateBefore[depth] = stateBefore;
+    this.forced[depth] = forced ? 1 : 0;
+    this.flushedCount[depth] = flushCount;
+    this.size = depth + 1;
+  }
 
-  // A get that reads the current state and may come now (its call precedes every return still in
-  // the list) is placed at once, with no alternative tried: in any valid continuation it can be
-  // moved to the front, since it changes nothing and every op that must precede it is placed.
-  // Half of a typical history is gets, so this prunes most of the branching.
-  const newNode = -3;
-  let state = valuesBefore === null ? absentState : unknownState;
-  let entry = newNode;
-  let steps = 0;
-  let mostPlaced = 0;
-  let mostPlacedAtStep = 0;
-  for (;;) {
-    steps += 1;
-    if (placed > mostPlaced) {
-      mostPlaced = placed;
-      mostPlacedAtStep = steps;
+  /** Undoes the last move; returns the register state it was made from. */
+  undo(): number {
+    assert(this.size > 0, "a move to undo");
+    const placement = this.placement;
+    const depth = --this.size;
+    placement.unplace(this.op[depth]!);
+    if (this.writer[depth] !== -1) placement.unuseWriter(this.writer[depth]!);
+    for (let k = this.flushedCount[depth]!; k > 0; k--) placement.unplace(this.flushed.pop()!);
+    return this.stateBefore[depth]!;
+  }
+}
+
+/** RegisterSearch.entry when the scan starts over at a node just reached. */
+const newNode = -3;
+
+/** What came of trying a move: a new configuration, one refused or explored before, or the end of the search. */
+type MoveResult = "moved" | "refused" | "linearizable" | "out-of-memory";
+
+/**
+ * The search itself (see search): from a configuration (register state, ops placed), linearize an
+ * op whose call comes before the first return still in the list; memoise every configuration
+ * reached; back off when the earliest return left belongs to an op not yet placed. Counts steps
+ * against the budget and the stall limit.
+ */
+class RegisterSearch {
+  private readonly moves: MoveStack;
+  private readonly memo = new Set<string>();
+  /** The register's state: an interned value, or unknownState until a get narrows valuesBefore. */
+  private state: number;
+  /** Where the scan for the next move is in the list; newNode: start over from the first entry. */
+  private entry = newNode;
+  private steps = 0;
+  private mostPlaced = 0;
+  private mostPlacedAtStep = 0;
+
+  constructor(
+    private readonly placement: Placement,
+    private readonly valuesBefore: ReadonlySet<number> | null,
+    private readonly budget: Budget,
+    private readonly progress: SearchProgress,
+  ) {
+    this.moves = new MoveStack(placement);
+    this.state = valuesBefore === null ? absentState : unknownState;
+  }
+
+  run(): SearchOutcome {
+    const { placement } = this;
+    const n = placement.n;
+    const next = placement.list.next;
+    for (;;) {
+      const stop = this.countStep();
+      if (stop !== null) return stop;
+      // With no get left to place, the writes left can go in order of return: that respects real
+      // time, and nothing reads them.
+      if (placement.pendingGets === 0) return "linearizable";
+      const candidate = this.pickCandidate();
+      const forced = candidate < -1; // see pickCandidate
+      if (candidate !== -1) {
+        const i = forced ? -2 - candidate : candidate;
+        const result = this.tryMove(i, forced);
+        if (result === "moved") {
+          this.entry = newNode;
+          continue;
+        }
+        if (result !== "refused") return result;
+        if (!forced) {
+          this.entry = next[this.entry]!;
+          continue;
+        }
+        // A forced get leads to an explored configuration: this node is a dead end too.
+      } else if (this.entry < n) {
+        // A dead write: never a move of its own.
+        this.entry = next[this.entry]!;
+        continue;
+      }
+      if (!this.backtrack()) return "not-linearizable";
+    }
+  }
+
+  /** Counts one step; the outcome if the search must stop here (stalled, out of steps or time). */
+  private countStep(): SearchOutcome | null {
+    const { progress, budget } = this;
+    this.steps += 1;
+    const placed = this.placement.placed;
+    if (placed > this.mostPlaced) {
+      this.mostPlaced = placed;
+      this.mostPlacedAtStep = this.steps;
       progress.stranded.clear();
-    } else if (steps - mostPlacedAtStep > progress.stallSteps) {
+    } else if (this.steps - this.mostPlacedAtStep > progress.stallSteps) {
       return "stalled";
     }
     budget.stepsLeft -= 1;
     if (budget.stepsLeft < 0) return "out-of-time";
-    if (steps % clockCheckSteps === 0 && budget.expired()) return "out-of-time";
-    // With no get left to place, the writes left can go in order of return: that respects real
-    // time, and nothing reads them.
-    if (pendingGets === 0) return "linearizable";
-    let candidate = -1; // the call entry to place next, if any
-    let forced = false;
-    if (entry === newNode) {
-      entry = next[head]!;
-      if (state !== unknownState) {
-        for (let e = entry; e < n; e = next[e]!) {
-          if (ops[e]!.f === "get" && ops[e]!.value === state) {
-            candidate = e;
-            forced = true;
-            break;
-          }
-        }
+    if (this.steps % clockCheckSteps === 0 && budget.expired()) return "out-of-time";
+    return null;
+  }
+
+  /**
+   * The op to try next from the scan's entry: -1 for none, i for op i, or -2 - i for op i as a
+   * forced move, the only one tried at this node. Moves the scan to the node's first entry if it
+   * is starting over.
+   */
+  private pickCandidate(): number {
+    const { placement } = this;
+    const n = placement.n;
+    if (this.entry === newNode) {
+      this.entry = placement.list.first();
+      // A get that reads the current state and may come now (its call precedes every return still
+      // in the list) is placed at once, with no alternative tried: in any valid continuation it
+      // can be moved to the front, since it changes nothing and every op that must precede it is
+      // placed. Half of a typical history is gets, so this prunes most of the branching.
+      if (this.state !== unknownState) {
+        const reader = placement.firstReaderOf(this.state, this.entry);
+        if (reader !== -1) return -2 - reader;
       }
     }
+    const entry = this.entry;
     // Unplaced ops keep their return entries in the list, so the scan meets one before the end.
     assert(entry !== -1, "a return entry remains while ops are unplaced");
-    if (!forced && entry < n && !isDeadWrite(entry)) candidate = entry;
-    if (!forced && entry >= n && isDeadWrite(entry - n)) {
-      // The earliest return still in the list is a dead write's: it may be placed now, as a last
-      // resort, when the write that follows it in a valid order was invoked after it returned (so
-      // it cannot come before it, and no flush could place it).
-      candidate = entry - n;
-      forced = true;
+    if (entry < n) return placement.isDeadWrite(entry) ? -1 : entry;
+    // The earliest return still in the list is a dead write's: it may be placed now, as a last
+    // resort, when the write that follows it in a valid order was invoked after it returned (so it
+    // cannot come before it, and no flush could place it).
+    if (placement.isDeadWrite(entry - n)) return -2 - (entry - n);
+    return -1;
+  }
+
+  /** Tries linearizing op i next: the register must allow it, and the configuration it leads to must be new. */
+  private tryMove(i: number, forced: boolean): MoveResult {
+    const { placement, progress } = this;
+    const op = placement.ops[i]!;
+    const state = this.state;
+    let newState = registerStep(op, state, this.valuesBefore);
+    let writer = -1;
+    if (newState === rejected) {
+      assert(op.f === "get", "the register refuses only gets");
+      writer = placement.availableWriter(op.value, i);
+      if (writer !== -1) newState = op.value;
     }
-    if (candidate !== -1) {
-      const i = candidate;
-      const op = ops[i]!;
-      let newState = rejected;
-      let writer = -1;
-      switch (op.f) {
-        case "put":
-          newState = op.value;
-          break;
-        case "del":
-          newState = absentState;
-          break;
-        case "get": {
-          const explained = state === unknownState ? valuesBefore !== null && valuesBefore.has(op.value) : state === op.value;
-          if (explained) newState = op.value;
-          else {
-            writer = availableWriter(op.value, i);
-            if (writer !== -1) newState = op.value;
-          }
-          break;
-        }
-        default:
-          assertNever(op.f);
-      }
-      // Overwriting a value that gets still read, with no write of it left, strands those gets.
-      if (newState !== state && state !== unknownState && pendingReads[state]! > 0 && writesLeft[state] === 0) {
-        newState = rejected;
-        if (placed >= mostPlaced && progress.stranded.size < strandedSuspects) progress.stranded.add(state);
-      }
-      if (newState !== rejected) {
-        let flushCount = 0;
-        if (op.f !== "get" || writer !== -1) {
-          for (let e = next[head]!; e < n; ) {
-            const after = next[e]!;
-            if (e !== i && isDeadWrite(e)) {
-              place(e);
-              flushed.push(e);
-              flushCount += 1;
-            }
-            e = after;
-          }
-        }
-        place(i);
-        if (writer !== -1) useWriter(writer);
-        moveOp[depth] = i;
-        moveWriter[depth] = writer;
-        moveState[depth] = state;
-        moveForced[depth] = forced ? 1 : 0;
-        moveFlushed[depth] = flushCount;
-        depth += 1;
-        state = newState;
-        const key = memoKey(state);
-        if (!memo.has(key)) {
-          memo.add(key);
-          if (memo.size > memoEntriesMax) return "out-of-memory";
-          if (placed === n) return "linearizable";
-          entry = newNode;
-          continue;
-        }
-        undoMove();
-      }
-      if (!forced) {
-        entry = next[entry]!;
-        continue;
-      }
-      // A forced get leads to an explored configuration: this node is a dead end too.
-    } else if (entry < n) {
-      // A dead write: never a move of its own.
-      entry = next[entry]!;
-      continue;
+    // Overwriting a value that gets still read, with no write of it left, strands those gets. (A
+    // get the register refused counts as overwriting too, so its state is recorded as a suspect.)
+    if (state !== unknownState && placement.strands(state, newState)) {
+      newState = rejected;
+      if (placement.placed >= this.mostPlaced && progress.stranded.size < strandedSuspects) progress.stranded.add(state);
     }
-    // A dead end: the earliest return still in the list belongs to an op not yet placed (or a
-    // forced or last-resort move fails). Undo moves until one with an alternative; a forced move
-    // has none.
-    if (entry >= n) progress.deadEndNs = Math.max(progress.deadEndNs, ops[entry - n]!.returnNs);
+    if (newState === rejected) return "refused";
+    this.moves.push(i, writer, state, forced);
+    this.state = newState;
+    const key = placement.memoKey(newState);
+    if (!this.memo.has(key)) {
+      this.memo.add(key);
+      if (this.memo.size > memoEntriesMax) return "out-of-memory";
+      if (placement.placed === placement.n) return "linearizable";
+      return "moved";
+    }
+    this.state = this.moves.undo();
+    return "refused";
+  }
+
+  // A dead end: the earliest return still in the list belongs to an op not yet placed (or a forced
+  // or last-resort move fails). Undo moves until one with an alternative, and move the scan past
+  // it; a forced move has none. False when no move is left to undo.
+  private backtrack(): boolean {
+    const { placement, progress, moves } = this;
+    const n = placement.n;
+    if (this.entry >= n) progress.deadEndNs = Math.max(progress.deadEndNs, placement.ops[this.entry - n]!.returnNs);
     for (;;) {
-      if (depth === 0) return "not-linearizable";
-      const forcedMove = moveForced[depth - 1] === 1;
-      const i = moveOp[depth - 1]!;
-      undoMove();
-      entry = next[i]!;
-      if (!forcedMove) break;
+      if (moves.depth === 0) {
+        assert(placement.placed === 0, "with no move left, nothing is placed");
+        return false;
+      }
+      const forcedMove = moves.topForced();
+      const i = moves.topOp();
+      this.state = moves.undo();
+      this.entry = placement.list.next[i]!;
+      if (!forcedMove) return true;
     }
   }
 }
