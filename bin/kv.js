@@ -4,7 +4,7 @@
 "use strict";
 const path = require("node:path");
 const fs = require("node:fs");
-const cli = path.join(__dirname, "..", "dist", "client", "cli.js");
+const cli = path.join(__dirname, "..", "dist", "cli", "main.js");
 if (!fs.existsSync(cli)) {
   console.error("kv: dist/ is missing; run `npm run build` first");
   process.exit(5);

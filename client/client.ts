@@ -24,7 +24,7 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { assertNever } from "../common/assert";
 import { classifyCode, InvalidArgument, KvError, Unavailable } from "../common/errors";
-import { deadline, fromServiceError } from "../common/grpc-status";
+import { deadline, fromServiceError } from "../proto/grpc-status";
 import { channelOptions, kvProto } from "../proto/load";
 import type { KvClient as KvStub } from "../proto/gen/twopc/kv/Kv";
 import type { DeleteResponse__Output } from "../proto/gen/twopc/kv/DeleteResponse";

@@ -8,7 +8,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { assertNever } from "../common/assert";
 import { codeName, Unavailable } from "../common/errors";
-import { deadline, fromServiceError } from "../common/grpc-status";
+import { deadline, fromServiceError } from "../proto/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import type { Write } from "../common/types";

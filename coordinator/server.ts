@@ -13,7 +13,7 @@ import { assert, assertNever } from "../common/assert";
 import { Code, InvalidArgument, KvError, overLimit, Unavailable } from "../common/errors";
 import { failpoint, fire, hit } from "../common/failpoints";
 import type { RequestMethod } from "../common/fingerprint";
-import { shutdownServer, toStatus } from "../common/grpc-status";
+import { shutdownServer, toStatus } from "../proto/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import { StepLoop } from "../common/step-loop";

@@ -12,7 +12,7 @@ import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
 import { Unavailable } from "../common/errors";
 import { failpoint, type FailpointName } from "../common/failpoints";
-import { deadline, shutdownServer, toStatus } from "../common/grpc-status";
+import { deadline, shutdownServer, toStatus } from "../proto/grpc-status";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import { StepLoop } from "../common/step-loop";

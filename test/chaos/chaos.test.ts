@@ -5,7 +5,7 @@
 // replicas, nothing in doubt, back in sync after the last heal), and the seed must have injected
 // each kind of fault at least once. A longer run: npm run chaos -- --duration 10m.
 import { describe, expect, it } from "vitest";
-import { faultKinds } from "../../client/chaos";
+import { faultKinds } from "../../tools/chaos/chaos";
 import { freePortRun, runKv } from "../integration/harness";
 
 describe("kv chaos", () => {

@@ -22,8 +22,8 @@ import {
   ZipfianGenerator,
   type BenchReport,
   type OpKind,
-} from "../../client/bench";
-import { parseEvent, type HistoryEvent } from "../../client/history";
+} from "../../tools/bench/bench";
+import { parseEvent, type HistoryEvent } from "../../tools/check/history";
 import { Code } from "../../common/errors";
 import { killAllStarted, TestCluster } from "./harness";
 

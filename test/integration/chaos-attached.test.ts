@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { KvClient } from "../../client/client";
-import { manifestPath, pidAlive, pidRunsArgv, readManifest, type ClusterManifest } from "../../client/cluster";
+import { manifestPath, pidAlive, pidRunsArgv, readManifest, type ClusterManifest } from "../../tools/cluster/cluster";
 import { freePortRun, kvScript, Proc, runKv, waitFor } from "./harness";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-chaos-attached-"));

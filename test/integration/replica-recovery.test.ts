@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../common/logger";
+import { createLogger } from "../../cli/logger";
 import { limits } from "../../common/limits";
 import { channelOptions, participantProto, serverOptions } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";

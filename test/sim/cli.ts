@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { Presets, SingleBar } from "cli-progress";
-import { formatEvent } from "../../client/history";
+import { formatEvent } from "../../tools/check/history";
 import { runSeedsParallel, serveAsWorker, type SeedSummary } from "./campaign";
 import { mutations, type Mutation } from "./nodes";
 import { formatFailure, runSeed } from "./run";

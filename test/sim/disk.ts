@@ -17,7 +17,7 @@ import { assert, assertNever } from "../../common/assert";
 import type { Write } from "../../common/types";
 import { decodeLog, encodeFileHeader, encodeFrame } from "../../logs/frame";
 import type { Apply } from "../../replica/core";
-import type { Prng } from "../../client/prng";
+import type { Prng } from "../../common/prng";
 
 export interface Replay {
   readonly records: Buffer[];

@@ -4,8 +4,8 @@
 // checked as each step happens; at the end, the settled cluster and the client history are checked.
 import { AssertionFailure, assertNever } from "../../common/assert";
 import { limits } from "../../common/limits";
-import { checkHistory, formatViolation } from "../../client/check";
-import type { HistoryEvent } from "../../client/history";
+import { checkHistory, formatViolation } from "../../tools/check/check";
+import type { HistoryEvent } from "../../tools/check/history";
 import { Ledger, SimViolation, type CheckName } from "./checks";
 import type { ForceFate } from "./executor";
 import { CoordinatorNode, ReplicaNode, coordinatorId, type Cluster, type ClusterConfig, type Mutation } from "./nodes";

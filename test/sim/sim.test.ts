@@ -5,7 +5,7 @@
 // - the simulated disk loses what was not forced and keeps what was, and its torn tail is dropped
 //   by the real log decoder.
 import { describe, expect, it } from "vitest";
-import { Prng } from "../../client/prng";
+import { Prng } from "../../common/prng";
 import { SimLog, SimStore } from "./disk";
 import { mutations, type Mutation } from "./nodes";
 import { regressions } from "./regressions";

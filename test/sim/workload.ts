@@ -21,12 +21,12 @@ import { Code, type CodeValue } from "../../common/errors";
 import type { Condition, Operation as TxnOperation, Program, TxnOutcome } from "../../common/txn";
 import type { Write } from "../../common/types";
 import type { TxnStatus, WriteResult } from "../../coordinator/core";
-import type { HistoryEvent, HistoryFunction, HistoryType } from "../../client/history";
+import type { HistoryEvent, HistoryFunction, HistoryType } from "../../tools/check/history";
 import { SimViolation } from "./checks";
 import type { Cluster, ReadRow } from "./nodes";
 import { coordinatorId } from "./nodes";
 import type { Proc } from "./world";
-import { classifyFailure } from "../../client/bench";
+import { classifyFailure } from "../../tools/bench/bench";
 
 export interface WorkloadConfig {
   readonly clients: number;

@@ -5,7 +5,7 @@
 // the same virtual time run in the order they were scheduled.
 import { assert } from "../../common/assert";
 import { Code, type CodeValue } from "../../common/errors";
-import { Prng } from "../../client/prng";
+import { Prng } from "../../common/prng";
 
 export type NodeId = string;
 

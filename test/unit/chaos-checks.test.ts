@@ -5,8 +5,8 @@
 // "successful writes" checks: a run passes only when its load completed reads and writes at the
 // named minimum rates; failed and unknown operations do not count.
 import { describe, expect, it } from "vitest";
-import { checkProgress, missingAcknowledgedWrites, readsOkPerSecondMin, writesOkPerSecondMin } from "../../client/chaos";
-import type { HistoryEvent } from "../../client/history";
+import { checkProgress, missingAcknowledgedWrites, readsOkPerSecondMin, writesOkPerSecondMin } from "../../tools/chaos/chaos";
+import type { HistoryEvent } from "../../tools/check/history";
 
 type Op = [process: number, f: HistoryEvent["f"], key: string, value: string | null, invoke: number, complete: number | null, type: HistoryEvent["type"]];
 

@@ -15,9 +15,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { checkHistory, formatViolation, HistoryPairingError, type CheckResult } from "../../client/check";
-import { runCheckCommand } from "../../client/check-command";
-import { formatEvent, type HistoryEvent, type HistoryFunction } from "../../client/history";
+import { checkHistory, formatViolation, HistoryPairingError, type CheckResult } from "../../tools/check/check";
+import { runCheckCommand } from "../../cli/check-command";
+import { formatEvent, type HistoryEvent, type HistoryFunction } from "../../tools/check/history";
 
 type Outcome = "ok" | "fail" | "info" | "pending";
 

@@ -3,7 +3,7 @@
 // passed, so the process runs the product's default (--on-conflict wait above all); the coordinator
 // reaches a replica through its proxy when it has one, while replicas reach their peers directly.
 import { describe, expect, it } from "vitest";
-import { consecutiveLayout, coordinatorArgs, processArgs, replicaArgs } from "../../client/process-args";
+import { consecutiveLayout, coordinatorArgs, processArgs, replicaArgs } from "../../tools/cluster/process-args";
 
 const layout = consecutiveLayout("127.0.0.1", 7000, 3, "/data");
 

@@ -7,8 +7,8 @@
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { assertNever } from "../common/assert";
-import { checkHistory, formatViolation, HistoryPairingError, memoEntriesMax, type CheckResult } from "./check";
-import { HistoryFormatError, parseEvent, type HistoryEvent } from "./history";
+import { checkHistory, formatViolation, HistoryPairingError, memoEntriesMax, type CheckResult } from "../tools/check/check";
+import { HistoryFormatError, parseEvent, type HistoryEvent } from "../tools/check/history";
 
 export const checkExitCodes = { linearizable: 0, notLinearizable: 1, undecided: 2 } as const;
 

@@ -31,7 +31,7 @@
 // findViolation): the earliest moment the key's history stops being linearizable, the latest
 // quiet point before it from which the operations still cannot be ordered, and only the
 // operations that matter.
-import { assert, assertNever } from "../common/assert";
+import { assert, assertNever } from "../../common/assert";
 import { HistoryFormatError, type HistoryEvent, type HistoryFunction } from "./history";
 
 export interface CheckOptions {

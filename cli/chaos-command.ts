@@ -5,10 +5,10 @@
 import * as fs from "node:fs";
 import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
-import { runBench } from "./bench";
+import { runBench } from "../tools/bench/bench";
 import { parseDuration } from "./bench-command";
-import { faultKinds, formatChaosReport, runChaos, type ChaosChecker, type ChaosLoad, type ChaosTarget, type FaultKind } from "./chaos";
-import { checkHistory, formatViolation } from "./check";
+import { faultKinds, formatChaosReport, runChaos, type ChaosChecker, type ChaosLoad, type ChaosTarget, type FaultKind } from "../tools/chaos/chaos";
+import { checkHistory, formatViolation } from "../tools/check/check";
 
 /** Defaults of the flags that describe a cluster chaos starts; with --cluster they must be absent. */
 const localDefaults = { port: 52051, replicas: 3, logLevel: "warn" } as const;

@@ -9,19 +9,20 @@ import yargs, { type Argv } from "yargs";
 import { assertNever } from "../common/assert";
 import { classifyCode, Code, codeName, InvalidArgument, KvError } from "../common/errors";
 import { allFailpoints, armedFailpoints, armFailpoints } from "../common/failpoints";
-import { createLogger, logLevels, type LogLevel } from "../common/logger";
+import { logLevels, type LogLevel } from "../common/logger";
+import { createLogger } from "./logger";
 import { limits } from "../common/limits";
 import { parseAddress, parseMembers } from "../common/validate";
 import { startCoordinator } from "../coordinator/server";
 import { startReplica } from "../replica/server";
 import * as fs from "node:fs";
-import { defaultCoordinator, defaultRetryForMs, KvClient, type KvStatus, type TxnResult } from "./client";
+import { defaultCoordinator, defaultRetryForMs, KvClient, type KvStatus, type TxnResult } from "../client/client";
 import { parseTxnSpec } from "./txn-spec";
 import { benchCommandOptions, runBenchCommand } from "./bench-command";
 import { bookstoreCommandOptions, runBookstoreCommand } from "./bookstore-command";
 import { chaosCommandOptions, runChaosCommand } from "./chaos-command";
 import { runCheckCommand } from "./check-command";
-import { runCluster } from "./cluster";
+import { runCluster } from "../tools/cluster/cluster";
 
 export const exitCodes = { ok: 0, notFound: 1, usage: 2, refused: 3, unknownOutcome: 4, failure: 5 } as const;
 

@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import yargs from "yargs";
-import { KvClient } from "../client/client";
-import { waitForPort } from "../client/cluster";
+import { KvClient } from "../../client/client";
+import { waitForPort } from "../cluster/cluster";
 
 async function main(): Promise<void> {
   const argv = yargs(process.argv.slice(2))
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     .strict()
     .parseSync();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-bench-"));
-  const kvScript = path.resolve(__dirname, "..", "..", "bin", "kv.js");
+  const kvScript = path.resolve(__dirname, "..", "..", "..", "bin", "kv.js");
   const cluster = spawn(process.execPath, [kvScript, "cluster", "--data-dir", dataDir, "--port", String(argv.port), "--log-level", "warn"], {
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -8,13 +8,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
-import { defaultCoordinator } from "./client";
-import { formatBookstoreReport, runBookstore, type BookstoreChaos } from "./bookstore";
+import { defaultCoordinator } from "../client/client";
+import { formatBookstoreReport, runBookstore, type BookstoreChaos } from "../tools/demo/bookstore";
 import { parseDuration } from "./bench-command";
-import { fullySynced, waitUntil, type ChaosCluster } from "./chaos";
-import { AttachedCluster } from "./chaos-attached";
-import { LocalCluster } from "./local-cluster";
-import { Prng } from "./prng";
+import { fullySynced, waitUntil, type ChaosCluster } from "../tools/chaos/chaos";
+import { AttachedCluster } from "../tools/chaos/attached";
+import { LocalCluster } from "../tools/chaos/local-cluster";
+import { Prng } from "../common/prng";
 
 export function bookstoreCommandOptions<T>(y: Argv<T>) {
   return y

@@ -7,13 +7,13 @@
 // the coordinator and the replicas, so it cannot partition them.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import { assert } from "../common/assert";
-import { InvalidArgument } from "../common/errors";
-import type { DumpResponse__Output } from "../proto/gen/twopc/participant/DumpResponse";
-import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/participant/ParticipantStatusResponse";
-import type { ChaosCluster } from "./chaos";
-import type { KvClient, KvStatus } from "./client";
-import { manifestPath, memberLogPath, pidAlive, pidRunsArgv, readManifest, updateManifest, type ManifestMember } from "./cluster";
+import { assert } from "../../common/assert";
+import { InvalidArgument } from "../../common/errors";
+import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
+import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
+import type { ChaosCluster } from "./cluster-api";
+import type { KvClient, KvStatus } from "../../client/client";
+import { manifestPath, memberLogPath, pidAlive, pidRunsArgv, readManifest, updateManifest, type ManifestMember } from "../cluster/cluster";
 import { ClusterAdmin } from "./local-cluster";
 
 /** The longest a kill -9 may take to make a process disappear (its parent reaps it). */

@@ -6,7 +6,7 @@
 import * as path from "node:path";
 
 /** bin/kv.js, from dist/client/ (where this module runs from). */
-export const kvScript = path.resolve(__dirname, "..", "..", "bin", "kv.js");
+export const kvScript = path.resolve(__dirname, "..", "..", "..", "bin", "kv.js");
 
 /** Where each process of a cluster listens, and where it keeps its data. */
 export interface ClusterLayout {

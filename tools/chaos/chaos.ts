@@ -15,51 +15,17 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { assert, assertNever } from "../common/assert";
-import { coordinatorFailpoints, replicaFailpoints } from "../common/failpoints";
-import type { DumpResponse__Output } from "../proto/gen/twopc/participant/DumpResponse";
-import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/participant/ParticipantStatusResponse";
-import { AttachedCluster } from "./chaos-attached";
-import type { KvClient, KvStatus } from "./client";
-import { formatEvent, parseHistory, type HistoryEvent } from "./history";
+import { assert, assertNever } from "../../common/assert";
+import { coordinatorFailpoints, replicaFailpoints } from "../../common/failpoints";
+import { AttachedCluster } from "./attached";
+import type { ChaosCluster } from "./cluster-api";
+import { formatEvent, parseHistory, type HistoryEvent } from "../check/history";
 import { LocalCluster } from "./local-cluster";
-import { Prng } from "./prng";
+import { Prng } from "../../common/prng";
 
 export const faultKinds = ["kill", "pause", "failpoint", "partition"] as const;
 export type FaultKind = (typeof faultKinds)[number];
-
-/**
- * What a chaos run needs of a cluster. Members are named "coordinator" and by replica id; every
- * fault is healed by the run itself, one at a time, and heal() heals whatever is left.
- */
-export interface ChaosCluster {
-  readonly coordinatorAddress: string;
-  readonly replicaIds: readonly string[];
-  /** Why partitions cannot be injected into this cluster, or null when they can. */
-  readonly partitionUnsupported: string | null;
-  /** kill -9, and wait until the process is gone. */
-  kill(name: string): Promise<void>;
-  /** Starts a member that is down, with failpoints armed when given ([ID:]NAME=ACTION[@N],...). */
-  start(name: string, failpoints?: string): Promise<void>;
-  /** SIGSTOP. */
-  pause(name: string): Promise<void>;
-  /** SIGCONT. */
-  resume(name: string): Promise<void>;
-  /** Waits for a member to die (as one started with a crash failpoint does); false if alive at the deadline. */
-  waitExit(name: string, timeoutMs: number): Promise<boolean>;
-  /** Black-holes the traffic between the coordinator and a replica. */
-  isolate(replicaId: string): void;
-  /** Ends isolate(): forwards again, and cuts the connections so that both sides reconnect. */
-  reconnect(replicaId: string): void;
-  /** Continues every paused member and starts every member that is down. */
-  heal(): Promise<void>;
-  kv(): KvClient;
-  status(): Promise<KvStatus>;
-  replicaStatus(id: string): Promise<ParticipantStatusResponse__Output>;
-  dump(id: string): Promise<DumpResponse__Output>;
-  /** The run is over: a cluster chaos started is stopped; an attached one is left running. */
-  release(): Promise<void>;
-}
+export type { ChaosCluster };
 
 /** Which cluster a run hammers. */
 export type ChaosTarget =
@@ -136,11 +102,12 @@ export interface ChaosReport {
  * The least work a run must complete to pass, in successful operations per second of the load's run
  * (the final reads of the check do not count). A run whose load did nothing, or was refused all
  * along, would otherwise pass every other check: an empty history is linearizable. The floors are
- * well below what a busy 2-core machine does under every kind of fault with the default 8 clients
- * (40 to 65 successful reads, and as many writes, per second), and far above nothing.
+ * well below what a 2-core machine does under every kind of fault with the default 8 clients (40 to
+ * 65 successful reads, and as many writes, per second; 8 writes per second with the machine's load
+ * average at 18), and far above nothing (a load cut short did 0.1 per second).
  */
-export const readsOkPerSecondMin = 10;
-export const writesOkPerSecondMin = 10;
+export const readsOkPerSecondMin = 2;
+export const writesOkPerSecondMin = 2;
 
 /** Successful reads (get) and writes (put, del) of a load, over the seconds the run lasted. */
 export interface Progress {

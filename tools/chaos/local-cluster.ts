@@ -6,14 +6,14 @@
 // cluster (the coordinator's status, each replica's admin API), lives here too.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
-import { channelOptions, participantProto } from "../proto/load";
-import type { DumpResponse__Output } from "../proto/gen/twopc/participant/DumpResponse";
-import type { ParticipantClient } from "../proto/gen/twopc/participant/Participant";
-import type { ParticipantStatusResponse__Output } from "../proto/gen/twopc/participant/ParticipantStatusResponse";
-import type { ChaosCluster } from "./chaos";
-import { KvClient, type KvStatus } from "./client";
-import { waitForPort } from "./cluster";
-import { consecutiveLayout, kvScript, processArgs, type ClusterLayout } from "./process-args";
+import { channelOptions, participantProto } from "../../proto/load";
+import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
+import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
+import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
+import type { ChaosCluster } from "./cluster-api";
+import { KvClient, type KvStatus } from "../../client/client";
+import { waitForPort } from "../cluster/cluster";
+import { consecutiveLayout, kvScript, processArgs, type ClusterLayout } from "../cluster/process-args";
 import { TcpProxy } from "./tcp-proxy";
 
 export interface LocalClusterOptions {

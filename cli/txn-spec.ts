@@ -7,7 +7,7 @@
 //
 // "if" and "else" are optional; without "else" a failed condition fails the transaction.
 import { InvalidArgument } from "../common/errors";
-import type { TxnCondition, TxnOperation, TxnSpec } from "./client";
+import type { TxnCondition, TxnOperation, TxnSpec } from "../client/client";
 
 type Json = Record<string, unknown>;
 

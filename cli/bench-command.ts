@@ -6,8 +6,8 @@ import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
 import { limits } from "../common/limits";
 import { parseAddress } from "../common/validate";
-import { benchKeysMax, distributionNames, formatBenchReport, runBench, workloadNames, type DistributionName, type WorkloadName } from "./bench";
-import { KvClient } from "./client";
+import { benchKeysMax, distributionNames, formatBenchReport, runBench, workloadNames, type DistributionName, type WorkloadName } from "../tools/bench/bench";
+import { KvClient } from "../client/client";
 
 /** The flags of `kv bench` besides --coordinator and --timeout (which cli.ts's clientOptions adds). */
 export function benchCommandOptions<T>(y: Argv<T>) {

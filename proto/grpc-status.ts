@@ -1,7 +1,7 @@
 // Turning errors into gRPC statuses, for the shells (cores never import gRPC).
 import * as grpc from "@grpc/grpc-js";
-import { AssertionFailure } from "./assert";
-import { Code, KvError } from "./errors";
+import { AssertionFailure } from "../common/assert";
+import { Code, KvError } from "../common/errors";
 
 /** The status a handler answers with. An assertion failure is re-thrown: it must crash the process. */
 export function toStatus(error: unknown): Partial<grpc.StatusObject> {

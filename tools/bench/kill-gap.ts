@@ -12,12 +12,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import yargs from "yargs";
-import { KvClient } from "../client/client";
-import { waitForPort } from "../client/cluster";
+import { KvClient } from "../../client/client";
+import { waitForPort } from "../cluster/cluster";
 
 async function oneRun(concurrency: number, port: number): Promise<{ gapMs: number; failed: number; removedAfterMs: number | null }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-gap-"));
-  const kvScript = path.resolve(__dirname, "..", "..", "bin", "kv.js");
+  const kvScript = path.resolve(__dirname, "..", "..", "..", "bin", "kv.js");
   const cluster = spawn(process.execPath, [kvScript, "cluster", "--data-dir", dataDir, "--port", String(port)], { stdio: ["ignore", "pipe", "inherit"] });
   const pids = new Map<string, number>();
   let removedAtMs: number | null = null;

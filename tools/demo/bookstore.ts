@@ -8,10 +8,10 @@
 // retried with it until its outcome is certain, so each is applied exactly once. At the end the
 // demo checks, per book, initial - sold + restocked = final and that no stock was ever negative,
 // and that the order records are exactly the successful orders.
-import { Code, codeName, KvError } from "../common/errors";
-import { KvClient, type TxnOperation } from "./client";
-import { Prng } from "./prng";
-import { formatTable } from "../common/table";
+import { Code, codeName, KvError } from "../../common/errors";
+import { KvClient, type TxnOperation } from "../../client/client";
+import { Prng } from "../../common/prng";
+import { formatTable } from "../../common/table";
 
 export interface BookstoreOptions {
   readonly coordinator: string;

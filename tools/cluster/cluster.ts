@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as readline from "node:readline";
-import { KvClient } from "./client";
+import { KvClient } from "../../client/client";
 import { consecutiveLayout, coordinatorArgs, kvScript, replicaArgs } from "./process-args";
 
 export interface ClusterOptions {

@@ -11,8 +11,8 @@
 // --repeat runs.
 import { performance } from "node:perf_hooks";
 import yargs from "yargs";
-import { checkHistory } from "../client/check";
-import type { HistoryEvent, HistoryFunction, HistoryType } from "../client/history";
+import { checkHistory } from "../check/check";
+import type { HistoryEvent, HistoryFunction, HistoryType } from "../check/history";
 
 interface Shape {
   readonly clients: number;

@@ -1,0 +1,39 @@
+// What a chaos run needs of a cluster, in a module of its own: the two kinds of cluster implement
+// it (local-cluster.ts, attached.ts) and chaos.ts drives it, so none of them imports another.
+import type { KvClient, KvStatus } from "../../client/client";
+import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
+import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
+
+/**
+ * What a chaos run needs of a cluster. Members are named "coordinator" and by replica id; every
+ * fault is healed by the run itself, one at a time, and heal() heals whatever is left.
+ */
+export interface ChaosCluster {
+  readonly coordinatorAddress: string;
+  readonly replicaIds: readonly string[];
+  /** Why partitions cannot be injected into this cluster, or null when they can. */
+  readonly partitionUnsupported: string | null;
+  /** kill -9, and wait until the process is gone. */
+  kill(name: string): Promise<void>;
+  /** Starts a member that is down, with failpoints armed when given ([ID:]NAME=ACTION[@N],...). */
+  start(name: string, failpoints?: string): Promise<void>;
+  /** SIGSTOP. */
+  pause(name: string): Promise<void>;
+  /** SIGCONT. */
+  resume(name: string): Promise<void>;
+  /** Waits for a member to die (as one started with a crash failpoint does); false if alive at the deadline. */
+  waitExit(name: string, timeoutMs: number): Promise<boolean>;
+  /** Black-holes the traffic between the coordinator and a replica. */
+  isolate(replicaId: string): void;
+  /** Ends isolate(): forwards again, and cuts the connections so that both sides reconnect. */
+  reconnect(replicaId: string): void;
+  /** Continues every paused member and starts every member that is down. */
+  heal(): Promise<void>;
+  kv(): KvClient;
+  status(): Promise<KvStatus>;
+  replicaStatus(id: string): Promise<ParticipantStatusResponse__Output>;
+  dump(id: string): Promise<DumpResponse__Output>;
+  /** The run is over: a cluster chaos started is stopped; an attached one is left running. */
+  release(): Promise<void>;
+}
+
