@@ -8,8 +8,10 @@ import { limits } from "../common/limits";
 import { parseAddress } from "../common/validate";
 import { benchKeysMax, distributionNames, formatBenchReport, runBench, workloadNames, type DistributionName, type WorkloadName } from "../tools/bench/bench";
 import { KvClient } from "../client/client";
+import { clientOptions } from "./client-options";
+import { subcommand } from "./subcommand";
 
-/** The flags of `kv bench` besides --coordinator and --timeout (which cli.ts's clientOptions adds). */
+/** The flags of `kv bench` besides --coordinator and --timeout (which cli/client-options.ts's clientOptions adds). */
 export function benchCommandOptions<T>(y: Argv<T>) {
   return y
     .option("concurrency", { type: "number", default: 16, describe: "clients, each sending its next operation when the previous one completed" })
@@ -138,3 +140,10 @@ export async function runBenchCommand(argv: BenchArgv): Promise<number> {
     process.removeListener("SIGINT", onInterrupt);
   }
 }
+
+export const benchCommand = subcommand({
+  command: "bench",
+  describe: "hammer the coordinator with concurrent clients; print ops/s, latency percentiles and error codes",
+  builder: (y) => benchCommandOptions(clientOptions(y)),
+  run: (argv) => runBenchCommand(argv),
+});

@@ -15,6 +15,8 @@ import { fullySynced, waitUntil, type ChaosCluster } from "../tools/chaos/chaos"
 import { AttachedCluster } from "../tools/chaos/attached";
 import { LocalCluster } from "../tools/chaos/local-cluster";
 import { Prng } from "../common/prng";
+import { fail } from "./exit";
+import { subcommand } from "./subcommand";
 
 export function bookstoreCommandOptions<T>(y: Argv<T>) {
   return y
@@ -145,3 +147,16 @@ export async function runBookstoreCommand(argv: BookstoreArgv): Promise<number> 
     if (tempDir !== null) fs.rmSync(tempDir, { recursive: true, force: true });
   }
 }
+
+export const demoCommand = subcommand({
+  command: "demo <name>",
+  describe: "run a demo that checks itself: bookstore (order executors decrement stock in multi-key transactions, optionally under --chaos)",
+  builder: (y) => bookstoreCommandOptions(y.positional("name", { choices: ["bookstore"] as const, demandOption: true })),
+  run: async (argv) => {
+    try {
+      return await runBookstoreCommand(argv);
+    } catch (error) {
+      return fail(error);
+    }
+  },
+});

@@ -9,6 +9,7 @@ import { runBench } from "../tools/bench/bench";
 import { parseDuration } from "./bench-command";
 import { faultKinds, formatChaosReport, runChaos, type ChaosChecker, type ChaosLoad, type ChaosTarget, type FaultKind } from "../tools/chaos/chaos";
 import { checkHistory, formatViolation } from "../tools/check/check";
+import { subcommand } from "./subcommand";
 
 /** Defaults of the flags that describe a cluster chaos starts; with --cluster they must be absent. */
 const localDefaults = { port: 52051, replicas: 3, logLevel: "warn" } as const;
@@ -147,3 +148,11 @@ export async function runChaosCommand(argv: ChaosArgv): Promise<number> {
   if (argv.json !== undefined) fs.writeFileSync(argv.json, `${JSON.stringify(report, null, 2)}\n`);
   return report.passed ? 0 : 1;
 }
+
+export const chaosCommand = subcommand({
+  command: "chaos",
+  describe:
+    "start a local cluster (or attach to a running kv cluster with --cluster DIR), hammer it with kv bench while injecting faults on a seeded schedule, heal, and check (non-zero exit on any violation)",
+  builder: (y) => chaosCommandOptions(y),
+  run: (argv) => runChaosCommand(argv),
+});

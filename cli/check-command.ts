@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { assertNever } from "../common/assert";
 import { checkHistory, formatViolation, HistoryPairingError, memoEntriesMax, type CheckResult } from "../tools/check/check";
 import { HistoryFormatError, parseEvent, type HistoryEvent } from "../tools/check/history";
+import { subcommand } from "./subcommand";
 
 export const checkExitCodes = { linearizable: 0, notLinearizable: 1, undecided: 2 } as const;
 
@@ -102,3 +103,14 @@ function printResult(result: CheckResult, timeoutMs: number): void {
   }
 }
 
+
+export const checkCommand = subcommand({
+  command: "check <file>",
+  describe: "check a history (kv bench --history) for linearizability: exit 0 linearizable, 1 not, 2 undecided",
+  builder: (y) =>
+    y
+      .positional("file", { type: "string", demandOption: true, describe: "a history file, JSON lines" })
+      .option("timeout", { type: "number", default: 60_000, describe: "give up (exit 2) after this many milliseconds" })
+      .option("json", { type: "boolean", default: false, describe: "print the result as JSON" }),
+  run: (argv) => runCheckCommand({ file: argv.file, timeout: argv.timeout, json: argv.json }),
+});

@@ -4,6 +4,7 @@
 // check), and exits 1 if any check failed (2 on bad usage). --arm adds failpoints beside each case's
 // own, to explore timings (e.g. --arm r1:after-commit-before-ack=pause=150). Runs the built dist/
 // processes: `npm run crash` builds first.
+import { parseArgs } from "node:util";
 import { caseNames, casePassed, crashCases, runCases, type CaseResult } from "./cases";
 import { formatTable } from "../../common/table";
 
@@ -18,60 +19,40 @@ interface Args {
   /** Print the detail of every check, not only of the failed ones. */
   readonly details: boolean;
   readonly quiet: boolean;
+  readonly help: boolean;
 }
 
-function parseArgs(argv: readonly string[]): Args {
-  const names: string[] = [];
-  let jobs = 3;
-  let arm: string | undefined;
-  let list = false;
-  let details = false;
-  let quiet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = (): string => {
-      const next = inline ?? argv[++i];
-      if (next === undefined) throw new Error(`${flag} needs a value`);
-      return next;
-    };
-    switch (flag) {
-      case "--case":
-        names.push(value());
-        break;
-      case "--jobs": {
-        const text = value();
-        jobs = Number(text);
-        if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs ${text} is not a positive integer`);
-        break;
-      }
-      case "--arm":
-        arm = value();
-        break;
-      case "--list":
-        list = true;
-        break;
-      case "--details":
-        details = true;
-        break;
-      case "--quiet":
-        quiet = true;
-        break;
-      case "--help":
-      case "-h":
-        console.log(usage);
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown argument ${JSON.stringify(arg)}`);
-    }
-  }
-  for (const name of names) {
+/** Parses the flags (node:util parseArgs, strict: an unknown flag, a stray argument or a missing value throws). */
+function parseCommandLine(argv: readonly string[]): Args {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      case: { type: "string", multiple: true, default: [] },
+      jobs: { type: "string", default: "3" },
+      arm: { type: "string" },
+      list: { type: "boolean", default: false },
+      details: { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs ${values.jobs} is not a positive integer`);
+  for (const name of values.case) {
     if (!caseNames.includes(name)) throw new Error(`no case ${JSON.stringify(name)}; cases: ${caseNames.join(", ")}`);
   }
-  return { names: names.length > 0 ? names : [...caseNames], jobs, arm, list, details, quiet };
+  return {
+    names: values.case.length > 0 ? values.case : [...caseNames],
+    jobs,
+    arm: values.arm,
+    list: values.list,
+    details: values.details,
+    quiet: values.quiet,
+    help: values.help,
+  };
 }
-
 
 const mark = (pass: boolean) => (pass ? "pass" : "FAIL");
 
@@ -108,10 +89,14 @@ function report(results: readonly CaseResult[], details: boolean): string {
 async function main(): Promise<number> {
   let args: Args;
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = parseCommandLine(process.argv.slice(2));
   } catch (error) {
     console.error(`crash: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
     return 2;
+  }
+  if (args.help) {
+    console.log(usage);
+    return 0;
   }
   if (args.list) {
     console.log(formatTable([["case", "side", "failpoint", "what it leaves behind"], ...crashCases.map((c) => [c.name, c.side, c.spec, c.description])]));

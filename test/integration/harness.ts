@@ -292,14 +292,17 @@ export class TestCluster {
     return client;
   }
 
-  /** Waits until the coordinator answers and reports every replica up. */
+  /**
+   * Waits until the coordinator answers, reports every replica up, and says it is ready (a write
+   * sent now goes ahead at once: it has reached every in-sync replica since it started).
+   */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
     const client = this.client(2_000);
     await waitFor(
-      "every replica up",
+      "every replica up and the coordinator ready",
       async () => {
         const status = await client.status();
-        return status.replicas.every((replica) => replica.up);
+        return status.ready && status.replicas.every((replica) => replica.up);
       },
       timeoutMs,
     );

@@ -1,0 +1,47 @@
+// What the commands that talk to a running store share: the flags that say where it is and how
+// long to try (--coordinator, --timeout, --retry-for, and --request-id for writes), and one client
+// per command, closed at the end, whose failure becomes the exit code.
+import type { Argv } from "yargs";
+import { defaultCoordinator, defaultRetryForMs, KvClient } from "../client/client";
+import { fail } from "./exit";
+
+export function clientOptions<T>(y: Argv<T>) {
+  return y
+    .option("coordinator", {
+      type: "string",
+      default: process.env.KV_COORDINATOR ?? defaultCoordinator,
+      describe: "HOST:PORT of the coordinator (or set KV_COORDINATOR)",
+    })
+    .option("timeout", { type: "number", default: 10_000, describe: "deadline of each attempt, in milliseconds" })
+    .option("retry-for", {
+      type: "number",
+      default: defaultRetryForMs,
+      describe: "keep retrying UNAVAILABLE and DEADLINE_EXCEEDED this many milliseconds (writes keep their request id: applied once); 0: no retry",
+    });
+}
+
+/** Options of the mutating commands. */
+export function writeOptions<T>(y: Argv<T>) {
+  return clientOptions(y).option("request-id", {
+    type: "string",
+    describe: "the request id (default: a fresh one); repeat a command with the same id to retry it exactly once",
+  });
+}
+
+/** The request options of a write: the --request-id given, if any. */
+export const requestOptions = (argv: { "request-id"?: string | undefined }) => (argv["request-id"] === undefined ? {} : { requestId: argv["request-id"] });
+
+/** Runs `use` with a client of the coordinator the flags name; a failure is printed and becomes the exit code. */
+export async function withClient(
+  argv: { coordinator: string; timeout: number; "retry-for": number },
+  use: (client: KvClient) => Promise<number>,
+): Promise<number> {
+  const client = new KvClient(argv.coordinator, { timeoutMs: argv.timeout, retryForMs: argv["retry-for"] });
+  try {
+    return await use(client);
+  } catch (error) {
+    return fail(error);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,161 @@
+// The commands of `kv` that run the store's processes: coordinator, replica (each serves until
+// SIGINT or SIGTERM, then stops cleanly) and cluster (a coordinator and N replicas in the
+// foreground, each its own process).
+import { InvalidArgument } from "../../common/errors";
+import { allFailpoints, armedFailpoints, armFailpoints } from "../../common/failpoints";
+import { limits } from "../../common/limits";
+import { logLevels, type LogLevel } from "../../common/logger";
+import { parseAddress, parseMembers } from "../../common/validate";
+import { defaultCoordinator } from "../../client/client";
+import { startCoordinator } from "../../coordinator/server";
+import { startReplica } from "../../replica/server";
+import { runCluster } from "../../tools/cluster/cluster";
+import { exitCodes } from "../exit";
+import { createLogger } from "../logger";
+import { subcommand } from "../subcommand";
+
+const failpointOption = {
+  type: "string" as const,
+  array: true,
+  default: [] as string[],
+  describe:
+    "arm a failpoint, [ID:]NAME=crash|error|pause=MS[@N] (repeatable; KV_FAILPOINTS too). Names: " +
+    Object.keys(allFailpoints).join(", "),
+};
+
+const compactLogBytesOption = {
+  type: "number" as const,
+  default: limits.logCompactBytes,
+  describe: "compact the write-ahead log once it grows past this many bytes (logCompactBytes)",
+};
+
+const logLevelOption = {
+  type: "string" as const,
+  choices: logLevels,
+  default: (process.env.KV_LOG_LEVEL ?? "info") as LogLevel,
+  describe: "log level (protocol steps at debug); or set KV_LOG_LEVEL",
+};
+
+export const coordinatorCommand = subcommand({
+  command: "coordinator",
+  describe: "run the coordinator process",
+  builder: (y) =>
+    y
+      .option("id", { type: "string", default: "coordinator", describe: "this coordinator's id" })
+      .option("listen", { type: "string", default: defaultCoordinator, describe: "HOST:PORT to serve clients and replicas on" })
+      .option("data-dir", { type: "string", default: "./data/coordinator", describe: "directory of the decision log" })
+      .option("replicas", { type: "string", demandOption: true, describe: "the replicas, as ID=HOST:PORT,ID=HOST:PORT,..." })
+      .option("on-conflict", {
+        choices: ["abort", "wait"] as const,
+        default: "wait" as const,
+        describe: `a transaction on a key another one holds: wait for it (the default; up to lockWaitTimeoutMs = ${limits.lockWaitTimeoutMs} ms, then ABORTED), or refuse it at once with ABORTED`,
+      })
+      .option("min-in-sync", {
+        type: "number",
+        describe: "writes need at least this many replicas in sync; a replica that fails leaves the in-sync set only while this many stay (default: 2, or 1 with one replica)",
+      })
+      .option("failpoint", failpointOption)
+      .option("compact-log-bytes", compactLogBytesOption)
+      .option("log-level", logLevelOption),
+  run: async (argv) => {
+    parseAddress("--listen", argv.listen, true);
+    armFromEnvironmentAndFlags(argv.id, argv.failpoint);
+    const replicas = parseMembers("--replicas", argv.replicas);
+    const minInSync = argv["min-in-sync"] ?? Math.min(2, replicas.length);
+    if (!Number.isInteger(minInSync) || minInSync < 1 || minInSync > replicas.length) {
+      throw new InvalidArgument("--min-in-sync", `--min-in-sync must be a whole number from 1 to the number of replicas (${replicas.length})`);
+    }
+    return serve("coordinator", argv["log-level"], (logger) =>
+      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], logger }),
+    );
+  },
+});
+
+export const replicaCommand = subcommand({
+  command: "replica",
+  describe: "run one replica process",
+  builder: (y) =>
+    y
+      .option("id", { type: "string", demandOption: true, describe: "this replica's id, as the coordinator's --replicas names it" })
+      .option("listen", { type: "string", demandOption: true, describe: "HOST:PORT to serve the coordinator on" })
+      .option("data-dir", { type: "string", demandOption: true, describe: "directory of the write-ahead log and the SQLite store" })
+      .option("coordinator", { type: "string", default: defaultCoordinator, describe: "HOST:PORT of the coordinator, asked about in-doubt transactions" })
+      .option("peers", {
+        type: "string",
+        default: "",
+        describe: "the other replicas, as ID=HOST:PORT,...: asked about in-doubt transactions when the coordinator cannot be reached",
+      })
+      .option("failpoint", failpointOption)
+      .option("compact-log-bytes", compactLogBytesOption)
+      .option("log-level", logLevelOption),
+  run: async (argv) => {
+    parseAddress("--listen", argv.listen, true);
+    parseAddress("--coordinator", argv.coordinator);
+    armFromEnvironmentAndFlags(argv.id, argv.failpoint);
+    return serve(`replica-${argv.id}`, argv["log-level"], (logger) =>
+      startReplica({
+        id: argv.id,
+        listen: argv.listen,
+        dataDir: argv["data-dir"],
+        coordinator: argv.coordinator,
+        peers: argv.peers === "" ? [] : parseMembers("--peers", argv.peers),
+        compactLogBytes: argv["compact-log-bytes"],
+        logger,
+      }),
+    );
+  },
+});
+
+export const clusterCommand = subcommand({
+  command: "cluster",
+  describe: "run a local cluster in the foreground: a coordinator and N replicas, each its own process (Ctrl-C stops it)",
+  builder: (y) =>
+    y
+      .option("data-dir", { type: "string", default: "./data", describe: "directory holding every process's data" })
+      .option("host", { type: "string", default: "127.0.0.1", describe: "address every process listens on" })
+      .option("port", { type: "number", default: 50051, describe: "the coordinator's port; replicas take the next ports" })
+      .option("replicas", { type: "number", default: 3, describe: "how many replicas" })
+      .option("on-conflict", { choices: ["abort", "wait"] as const, describe: "passed on to the coordinator (default: the coordinator's, wait)" })
+      .option("min-in-sync", { type: "number", describe: "passed on to the coordinator (default: 2, or 1 with one replica)" })
+      .option("log-level", logLevelOption)
+      .option("json-logs", { type: "boolean", default: false, describe: "print the processes' JSON log lines as they are" }),
+  run: async (argv) => {
+    if (!Number.isInteger(argv.replicas) || argv.replicas < 1) throw new Error("--replicas must be a whole number of at least 1");
+    return runCluster({
+      dataDir: argv["data-dir"],
+      host: argv.host,
+      port: argv.port,
+      replicas: argv.replicas,
+      onConflict: argv["on-conflict"],
+      minInSync: argv["min-in-sync"],
+      logLevel: argv["log-level"],
+      jsonLogs: argv["json-logs"],
+    });
+  },
+});
+
+/** Arms the failpoints of KV_FAILPOINTS and of --failpoint for the process `id`. */
+function armFromEnvironmentAndFlags(id: string, flags: string | readonly string[]): void {
+  armFailpoints("KV_FAILPOINTS", process.env.KV_FAILPOINTS ?? "", id);
+  for (const flag of typeof flags === "string" ? [flags] : flags) armFailpoints("--failpoint", flag, id);
+}
+
+/** Runs a server process until SIGINT or SIGTERM, then stops it cleanly. */
+async function serve(name: string, logLevel: LogLevel, start: (logger: ReturnType<typeof createLogger>) => Promise<{ stop(): Promise<void> }>): Promise<number> {
+  const logger = createLogger(name, logLevel);
+  let running: { stop(): Promise<void> };
+  const failpoints = armedFailpoints();
+  if (failpoints.length > 0) logger.warn({ event: "failpoints-armed", failpoints }, `failpoints armed: ${failpoints.join(", ")}`);
+  try {
+    running = await start(logger);
+  } catch (error) {
+    logger.fatal({ err: error }, `${name} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    return exitCodes.failure;
+  }
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await running.stop();
+  return exitCodes.ok;
+}
