@@ -1,9 +1,12 @@
 // The coordinator side of two-phase commit, as a pure state machine: the lock table, the 2PC
 // driver, timeouts and the answers to replicas' outcome queries.
 //
-// No gRPC, fs, clock or randomness here: the shell (coordinator/server.ts) turns client calls and
-// replica answers into Inputs and carries out each Ready through the StepLoop, which forces the
-// decision records before any message or reply of the Ready leaves. Time arrives as nowMs.
+// No gRPC, fs, clock or randomness here: the node (coordinator/node.ts, in production under the gRPC
+// adapter coordinator/server.ts, in test/sim under the simulator) turns client calls and replica
+// answers into Inputs and carries out each Ready through the StepLoop, which forces the decision
+// records before any message or reply of the Ready leaves. Time arrives as nowMs. The node asks the
+// core nothing between steps: what it needs comes in the Ready (Status through an input, the
+// membership and readiness as view() taken at the end of each turn's step).
 //
 // A transaction's life (a put or a delete is a transaction of blind writes; common/txn.ts):
 // 1. Lock its keys in the lock table (all at once, or none: a transaction never holds one key while
@@ -67,12 +70,14 @@
 // it acknowledges), so the coordinator never answers "abort" to it about a commit. When it answers
 // health checks again it catches up: it joins new transactions at once, and once every
 // transaction older than that has finished it copies what it missed from an in-sync replica; then
-// it is in sync again (another forced membership record). Reads go only to healthy in-sync
-// replicas; the shell drops an answer from a replica that left the set while the read was out.
+// it is in sync again (another forced membership record). Read routing (readTargets,
+// readAccepted): reads go only to healthy in-sync replicas, in an order drawn from the node's source
+// of randomness, and an answer from a replica that left the set while the read was out is dropped.
 import { assert, assertNever } from "../common/assert";
 import { Code, codeName, type CodeValue } from "../common/errors";
 import { requestFingerprint, type RequestMethod } from "../common/fingerprint";
 import { limits } from "../common/limits";
+import { mutation } from "../common/mutations";
 import { blindWrites, evaluate, keysToRead, type Evaluation, programKeys, putProgram, type KeyState, type Program, type TxnOutcome } from "../common/txn";
 import { formatTxnId, isNewerTxnId, parseTxnId } from "../common/txn-id";
 import type { Outcome, Write } from "../common/types";
@@ -125,18 +130,59 @@ export type Input =
   | { readonly kind: "acks"; readonly replicaId: string; readonly txnIds: readonly string[]; readonly nowMs: number }
   | { readonly kind: "outcome-query"; readonly queryId: number; readonly txnIds: readonly string[]; readonly nowMs: number }
   /**
-   * An operator settles a transaction. `replicas` is what the replicas said they know of it
-   * (the shell asked them), so that no choice contradicts a known decision.
+   * An operator settles a transaction. The core decides in the step whether it needs to know what
+   * the replicas know of it: if so (replicas null) it asks the node (Ready.inspects), which steps the
+   * same request again with their answers, and the core decides then, over its state at that step,
+   * so that no choice contradicts a known decision.
    */
   | {
       readonly kind: "resolve";
       readonly reqId: number;
       readonly txnId: string;
       readonly choice: Outcome;
-      readonly replicas: readonly { readonly replicaId: string; readonly state: "committed" | "aborted" | "prepared" | "unknown"; readonly commitSeq: number }[];
+      readonly replicas: readonly ReplicaKnowledge[] | null;
       readonly nowMs: number;
     }
+  /** Status asks for a report of the core (kv status). */
+  | { readonly kind: "status"; readonly reqId: number; readonly nowMs: number }
   | { readonly kind: "tick"; readonly nowMs: number };
+
+/** What one replica said it knows of a transaction (unreachable: unknown). */
+export interface ReplicaKnowledge {
+  readonly replicaId: string;
+  readonly state: "committed" | "aborted" | "prepared" | "unknown";
+  readonly commitSeq: number;
+}
+
+/** A replica as reads and status see it: published in every Ready (Ready.view). */
+export interface MemberView {
+  readonly id: string;
+  readonly state: MemberState;
+  readonly healthy: boolean;
+  /** Grows every time the member leaves the in-sync set or starts a catch-up. */
+  readonly incarnation: number;
+}
+
+/** What the node may know of the core between steps: taken at the end of each turn's step (view()). */
+export interface CoreView {
+  readonly members: readonly MemberView[];
+  /** Why the coordinator is not ready (readiness()), or null. */
+  readonly notReady: string | null;
+}
+
+/** The report Status asks for. */
+export interface CoreReport {
+  readonly epoch: number;
+  readonly lastCommitSeq: number;
+  readonly lockedKeys: number;
+  readonly inFlight: readonly {
+    readonly txnId: string;
+    readonly phase: Phase;
+    readonly keys: readonly string[];
+    readonly startedMs: number;
+    readonly waitingFor: readonly string[];
+  }[];
+}
 
 export type VoteItem =
   | { readonly txnId: string; readonly vote: "yes" }
@@ -181,10 +227,38 @@ export interface Ready {
   /** Keys to read from an in-sync replica for a transaction; the answer comes back as read-result. */
   readonly reads: { readonly txnId: string; readonly keys: readonly string[] }[];
   readonly statuses: { readonly reqId: number; readonly status: TxnStatus }[];
+  /** Resolve requests that need to know what the replicas know of a transaction (see Input resolve). */
+  readonly inspects: { readonly reqId: number; readonly txnId: string; readonly choice: Outcome }[];
+  readonly reports: { readonly reqId: number; readonly report: CoreReport }[];
 }
 
 export function newReady(): Ready {
-  return { persist: [], send: [], replies: [], outcomes: [], reads: [], statuses: [] };
+  return { persist: [], send: [], replies: [], outcomes: [], reads: [], statuses: [], inspects: [], reports: [] };
+}
+
+/**
+ * Read routing: the replicas a read may go to (in sync and healthy), in a random order drawn with
+ * `random` (the environment's). The first that answers serves the read, if readAccepted.
+ */
+export function readTargets(view: CoreView, random: () => number): { id: string; incarnation: number }[] {
+  // Planted bug (test-only): any replica, in sync or not.
+  const anyReplica = mutation() === "read-from-any-replica";
+  const order = view.members.filter((m) => anyReplica || (m.state === "in-sync" && m.healthy)).map((m) => ({ id: m.id, incarnation: m.incarnation }));
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/**
+ * An answer to a read is kept only if its replica is still in sync and has not left the set since
+ * the read went out (same incarnation): one that left may have missed writes.
+ */
+export function readAccepted(view: CoreView, id: string, incarnation: number): boolean {
+  if (mutation() === "read-from-any-replica") return true;
+  const member = view.members.find((m) => m.id === id);
+  return member !== undefined && member.state === "in-sync" && member.incarnation === incarnation;
 }
 
 /**
@@ -389,15 +463,15 @@ export class CoordinatorCore {
     return [...this.members.values()];
   }
 
-  /** Replicas a read may go to: in sync and healthy, with their incarnations. */
-  readable(): { id: string; incarnation: number }[] {
-    return [...this.members.values()].filter((m) => m.state === "in-sync" && m.healthy).map((m) => ({ id: m.id, incarnation: m.incarnation }));
-  }
-
-  /** True while the replica is in sync, and has not left the set since `incarnation`. */
-  stillReadable(id: string, incarnation: number): boolean {
-    const member = this.members.get(id);
-    return member !== undefined && member.state === "in-sync" && member.incarnation === incarnation;
+  /**
+   * The membership and readiness now: what a node may act on between steps (reads, health). The
+   * node takes it at the end of each turn's step, with the Ready, and once before its first turn.
+   */
+  view(): CoreView {
+    return {
+      members: [...this.members.values()].map((m) => ({ id: m.id, state: m.state, healthy: m.healthy, incarnation: m.incarnation })),
+      notReady: this.readiness(),
+    };
   }
 
   /**
@@ -468,9 +542,27 @@ export class CoordinatorCore {
       case "resolve":
         this.onResolve(input, out);
         break;
+      case "status":
+        out.reports.push({ reqId: input.reqId, report: this.report() });
+        break;
       default:
         assertNever(input);
     }
+  }
+
+  private report(): CoreReport {
+    return {
+      epoch: this.epoch,
+      lastCommitSeq: this.lastCommitSeq,
+      lockedKeys: this.locks.size,
+      inFlight: [...this.txns.values()].map((txn) => ({
+        txnId: txn.txnId,
+        phase: txn.phase,
+        keys: txn.keys,
+        startedMs: txn.startedMs,
+        waitingFor: txn.participants.filter((id) => !(txn.phase === "preparing" ? txn.votedYes : txn.acked).has(id)),
+      })),
+    };
   }
 
   private onResolve(input: Extract<Input, { kind: "resolve" }>, out: Ready): void {
@@ -495,17 +587,29 @@ export class CoordinatorCore {
       return done("aborted; ABORT sent to every replica");
     }
     // Not in flight here: finished, or of an earlier epoch. A commit remembered here, or known to a
-    // replica, rules out an abort.
-    const remembered = this.remembered.get(txnId);
+    // replica, rules out an abort. (Planted bug, test-only: the bug of issue 11, where the shell
+    // decided "in flight?" before the step and the core did not consult its remembered commits: a
+    // transaction that finished meanwhile is settled without asking anyone.)
+    const outsideTheStep = mutation() === "resolve-decided-outside-the-step";
+    const remembered = outsideTheStep ? undefined : this.remembered.get(txnId);
     if (remembered !== undefined) {
       if (choice === "abort") return refuse(`the coordinator decided COMMIT (commit sequence number ${remembered.commitSeq}), and it finished`);
       return done(`committed already (commit sequence number ${remembered.commitSeq}), on every replica`, remembered.commitSeq);
     }
-    const committed = input.replicas.find((replica) => replica.state === "committed");
+    const replicas = input.replicas ?? (outsideTheStep ? [] : null);
+    if (replicas === null) {
+      // Only the replicas can tell now: the node asks them and steps this request again.
+      out.inspects.push({ reqId, txnId, choice });
+      return;
+    }
+    const committed = replicas.find((replica) => replica.state === "committed");
     if (committed !== undefined) {
       if (choice === "abort") return refuse(`replica ${committed.replicaId} committed it (commit sequence number ${committed.commitSeq})`);
-      for (const to of this.config.participants) out.send.push({ kind: "commit", to, txnId, commitSeq: committed.commitSeq });
-      return done(`COMMIT (commit sequence number ${committed.commitSeq}, as replica ${committed.replicaId} has it) sent to every replica`, committed.commitSeq);
+      // Only to the replicas that hold it prepared: a replica that never prepared it took no part in
+      // it (it was out of the in-sync set) and must not acknowledge a commit it does not hold.
+      const inDoubt = replicas.filter((replica) => replica.state === "prepared").map((replica) => replica.replicaId);
+      for (const to of inDoubt) out.send.push({ kind: "commit", to, txnId, commitSeq: committed.commitSeq });
+      return done(`COMMIT (commit sequence number ${committed.commitSeq}, as replica ${committed.replicaId} has it) sent to the replicas that hold it prepared`, committed.commitSeq);
     }
     if (choice === "commit") {
       return refuse("no process knows a COMMIT decision for it, so it is aborted (presumed abort)");
@@ -762,7 +866,8 @@ export class CoordinatorCore {
     this.remember(remember);
     out.persist.push({
       record: { kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys, remember },
-      force: true,
+      // Planted bug (test-only): the decision rides along unforced, so COMMIT may leave before it is durable.
+      force: mutation() !== "commit-before-decision-forced",
     });
     for (const to of txn.participants) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq });
   }
@@ -827,6 +932,8 @@ export class CoordinatorCore {
       return;
     }
     assert(fingerprint !== "", `request ${requestId} has no fingerprint`);
+    // Planted bug (test-only): a definite failure is forgotten, so a later attempt runs anew.
+    if (mutation() === "forget-definite-failures") return;
     const failure: RememberedFailure = { requestId, fingerprint, code: result.code, message: result.message, txnId, atMs: nowMs };
     this.rememberFailure(failure);
     out.persist.push({ record: { kind: "failed", ...failure }, force: true });

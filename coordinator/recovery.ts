@@ -1,4 +1,5 @@
 // Rebuilding the coordinator from its decision log. Pure: records in, state out.
+import { mutation } from "../common/mutations";
 import { assertNever } from "../common/assert";
 import type { Membership, RecoveredCoordinator } from "./core";
 import { isNewerTxnId } from "../common/txn-id";
@@ -78,7 +79,8 @@ export function recoverCoordinator(records: readonly CoordinatorRecord[]): Recov
     lastCommitSeq,
     unfinished: [...unfinished.values()],
     membership,
-    remembered: [...remembered.values()],
+    // Planted bug (test-only, common/mutations.ts): recovery forgets the committed requests.
+    remembered: mutation() === "recovery-forgets-requests" ? [] : [...remembered.values()],
     newestForgotten,
     failures: [...failures.values()],
     committedInLog,

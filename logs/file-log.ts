@@ -14,6 +14,7 @@
 // A failed write or fdatasync leaves the durable state unknown (the kernel may have dropped the
 // dirty pages): the log refuses all further use and every waiting force() rejects, and the shell
 // that owns the log exits. Retrying an fsync is never safe.
+import type { NodeLog } from "../common/env";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assert } from "../common/assert";
@@ -219,4 +220,28 @@ export async function fsyncDirectory(directory: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The FileLog as a node's log (common/env.ts): callbacks over its promises. A failed force or
+ * rewrite rejects a promise nobody handles, which crashes the process, as it must.
+ */
+export function nodeLog(log: FileLog): NodeLog {
+  return {
+    append: (payload) => log.append(payload),
+    force: (done) => void log.force().then(done),
+    rewrite: (records, done) => void log.rewrite(records).then(done),
+    get size() {
+      return log.bytes;
+    },
+    get endLsn() {
+      return log.endLsn;
+    },
+    get forces() {
+      return log.forces;
+    },
+    get recordsForced() {
+      return log.recordsForced;
+    },
+  };
 }

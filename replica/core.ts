@@ -1,7 +1,7 @@
 // The participant side of two-phase commit, as a pure state machine.
 //
-// No gRPC, SQLite, fs, clock or randomness here: the shell (replica/server.ts) turns calls into
-// Inputs, steps the core, and carries out the Ready it gets back through the StepLoop, which forces
+// No gRPC, SQLite, fs, clock or randomness here: the node (replica/node.ts, under the gRPC adapter
+// replica/server.ts or the simulator) turns calls into Inputs, steps the core, and carries out the Ready it gets back through the StepLoop, which forces
 // the log records before anything in the Ready is applied or sent. Time arrives as nowMs in each
 // input. The deterministic simulator drives this same module.
 //
@@ -17,7 +17,10 @@
 //   readWaitTimeoutMs, so a read never returns a value older than a commit already acknowledged.
 // - tick: a transaction prepared for inDoubtQueryAfterMs is in doubt; ask the coordinator for its
 //   outcome, backing off from outcomeQueryBackoffMsMin to outcomeQueryBackoffMsMax. When the
-//   coordinator cannot be reached, the shell asks the peers instead (cooperative termination).
+//   coordinator cannot be reached (input coordinator-unreachable), ask the peers instead
+//   (cooperative termination), each only about its own transactions (replica/peer-queries.ts).
+// - the force rule (mustForce): every record is forced before the Ready that made it speaks, except
+//   an abort record (presumed abort: a lost abort is asked about again, and aborted again).
 // - peer-query: a peer in doubt asks what this replica knows. Committed or aborted here: say so.
 //   Prepared here: uncertain too. Never seen: this replica never voted YES, so the transaction can
 //   not have committed; it logs a forced refusal (it will never prepare that transaction) and
@@ -34,6 +37,8 @@
 //   own bookkeeping, which no input reaches.
 import { assert, assertNever } from "../common/assert";
 import { limits } from "../common/limits";
+import { mutation } from "../common/mutations";
+import { peerQueries } from "./peer-queries";
 import { compareTxnIds, parseTxnId, type ParsedTxnId } from "../common/txn-id";
 import type { Outcome, PeerState, Write } from "../common/types";
 
@@ -74,7 +79,9 @@ export type Input =
   /** What this replica knows of transactions, changing nothing (for operators). */
   | { readonly kind: "inspect"; readonly callId: number; readonly txnIds: readonly string[]; readonly nowMs: number }
   /** Answered once everything stepped before it is durable and applied (for status and dumps). */
-  | { readonly kind: "barrier"; readonly callId: number; readonly nowMs: number };
+  | { readonly kind: "barrier"; readonly callId: number; readonly nowMs: number }
+  /** The coordinator did not answer an outcome query about these transactions: ask the peers. */
+  | { readonly kind: "coordinator-unreachable"; readonly txnIds: readonly string[]; readonly nowMs: number };
 
 export type Decided = { readonly outcome: "commit"; readonly commitSeq: number } | { readonly outcome: "abort" };
 
@@ -104,7 +111,8 @@ export type Reply =
   /** Serve the read now, from the store, after this Ready's writes are applied. */
   | { readonly kind: "read"; readonly callId: number; readonly keys: readonly string[] }
   | { readonly kind: "read-timeout"; readonly callId: number; readonly message: string }
-  | { readonly kind: "barrier"; readonly callId: number }
+  /** Everything stepped before is applied; with the transactions held prepared at that point. */
+  | { readonly kind: "barrier"; readonly callId: number; readonly prepared: readonly PreparedSummary[] }
   | { readonly kind: "peer-states"; readonly callId: number; readonly states: PeerState[] };
 
 export interface Ready {
@@ -115,6 +123,26 @@ export interface Ready {
   readonly replies: Reply[];
   /** Transactions whose outcome to ask the coordinator for. */
   readonly queries: string[];
+  /** Which peer to ask about which in-doubt transactions (the coordinator could not be reached). */
+  readonly peerQueries: { readonly peerId: string; readonly txnIds: readonly string[] }[];
+}
+
+/** A transaction held prepared, as status reports it. */
+export interface PreparedSummary {
+  readonly txnId: string;
+  readonly keys: readonly string[];
+  readonly preparedAtMs: number;
+}
+
+/**
+ * The force rule: which records must be durable before anything of their Ready is applied or sent.
+ * All but an abort record: presumed abort makes a lost abort harmless (the replica asks again).
+ */
+export function mustForce(record: ReplicaRecord): boolean {
+  // Planted bug (test-only): the prepare record rides along unforced, so the YES vote may leave
+  // before it is durable.
+  if (record.kind === "prepare" && mutation() === "vote-before-prepare-forced") return false;
+  return record.kind !== "abort";
 }
 
 /** A commit sequence number: a whole number from 1 (0 is what a missing uint64 field decodes to). */
@@ -123,7 +151,7 @@ export function isCommitSeq(value: number): boolean {
 }
 
 export function newReady(): Ready {
-  return { persist: [], apply: [], replies: [], queries: [] };
+  return { persist: [], apply: [], replies: [], queries: [], peerQueries: [] };
 }
 
 interface ParkedRead {
@@ -148,13 +176,19 @@ export class ParticipantCore {
    * Builds the core from what recovery found: transactions prepared and not yet decided (they keep
    * their locks and are asked about at once) and the decisions in the log, oldest first.
    */
+  /** This replica's id (it asks its peers, never itself). */
+  private readonly selfId: string;
+
   constructor(recovered: {
+    /** This replica's id; "" where no peer is ever asked (unit tests). */
+    selfId?: string;
     prepared: readonly PrepareItem[];
     decided: readonly { txnId: string; decided: Decided }[];
     /** The newest id among decisions forgotten before a compaction of the log. */
     newestForgotten?: string | null;
     nowMs: number;
   }) {
+    this.selfId = recovered.selfId ?? "";
     this.newestForgotten = recovered.newestForgotten ? parseTxnId(recovered.newestForgotten) : null;
     for (const { txnId, decided } of recovered.decided) this.remember(txnId, decided);
     for (const txn of recovered.prepared) {
@@ -210,7 +244,14 @@ export class ParticipantCore {
         this.readsToCheck = true;
         break;
       case "barrier":
-        out.replies.push({ kind: "barrier", callId: input.callId });
+        out.replies.push({
+          kind: "barrier",
+          callId: input.callId,
+          prepared: [...this.prepared.values()].map((txn) => ({ txnId: txn.txnId, keys: txn.writes.map((write) => write.key), preparedAtMs: txn.preparedAtMs })),
+        });
+        break;
+      case "coordinator-unreachable":
+        for (const [peerId, txnIds] of peerQueries(this.selfId, [...this.prepared.values()], input.txnIds)) out.peerQueries.push({ peerId, txnIds });
         break;
       case "peer-query":
         out.replies.push({ kind: "peer-states", callId: input.callId, states: input.txnIds.map((txnId) => this.answerPeer(txnId, out)) });

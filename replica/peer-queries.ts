@@ -7,6 +7,7 @@
 // simulator (test/sim, regression seed 194): the replica used to ask every peer that took part in
 // any of its in-doubt transactions about all of them.
 import { limits } from "../common/limits";
+import { mutation } from "../common/mutations";
 
 export function peerQueries(
   selfId: string,
@@ -24,6 +25,8 @@ export function peerQueries(
       byPeer.set(peerId, list);
     }
   }
+  // Planted bug (test-only): every peer is asked about every transaction asked.
+  if (mutation() === "peer-query-about-all") for (const peerId of byPeer.keys()) byPeer.set(peerId, [...txnIds]);
   return byPeer;
 }
 

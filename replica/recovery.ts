@@ -5,6 +5,7 @@
 // (appliedLsn). Recovery redoes, in log order, the commits logged after that point, and hands back
 // the transactions that are prepared and undecided: they keep their locks until the coordinator
 // (or a peer) says how they ended.
+import { mutation } from "../common/mutations";
 import { assert, assertNever } from "../common/assert";
 import type { Apply, Decided, PrepareItem } from "./core";
 import type { ReplicaRecord } from "./records";
@@ -60,6 +61,11 @@ export function recoverReplica(records: readonly { lsn: number; record: ReplicaR
       default:
         assertNever(record);
     }
+  }
+  if (mutation() === "recovery-prepared-as-aborted" && prepared.size > 0) {
+    // Planted bug (test-only): a transaction prepared and undecided is taken as aborted.
+    const aborted = [...prepared.keys()].map((txnId) => ({ txnId, decided: { outcome: "abort" as const } }));
+    return { prepared: [], decided: [...decided, ...aborted], newestForgotten, redo, committedInLog, abortedInLog };
   }
   return { prepared: [...prepared.values()], decided, newestForgotten, redo, committedInLog, abortedInLog };
 }

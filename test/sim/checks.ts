@@ -9,7 +9,8 @@
 import { isDeepStrictEqual } from "node:util";
 import { evaluate, keysToRead, type KeyState, type Program, type TxnOutcome } from "../../common/txn";
 import type { Write } from "../../common/types";
-import type { RememberedCommit } from "../../coordinator/records";
+import { codeName, type CodeValue } from "../../common/errors";
+import { definiteFailureCodes, type RememberedCommit } from "../../coordinator/records";
 import { lastWriteOf } from "./disk";
 
 export const checkNames = [
@@ -46,8 +47,22 @@ export const checkNames = [
   "txn-status",
   /** After the heal, transactions stayed in doubt or replicas did not converge in time. */
   "liveness",
-  /** A core, recovery or the shell glue failed an assertion (AssertionFailure), or threw. */
+  /**
+   * One request (one request id) both failed definitely (ABORTED, FAILED_PRECONDITION or
+   * INVALID_ARGUMENT: "nothing was written") and committed, in either order.
+   */
+  "definite-failure",
+  /** An operator's Resolve was answered "done" with a choice that contradicts the transaction's outcome. */
+  "resolve",
+  /** The end-of-run linearizability check could not decide within its step budget. */
+  "linearizability-undecided",
+  /** A core, a node or recovery failed an assertion (AssertionFailure). */
   "assertion",
+  /**
+   * Anything else thrown (a TypeError, ...): a bug in the simulator or in a node, never the check a
+   * planted bug is expected to trip.
+   */
+  "exception",
 ] as const;
 export type CheckName = (typeof checkNames)[number];
 
@@ -106,6 +121,10 @@ export class Ledger {
   private readonly committedOperation = new Map<string, string>();
   /** Client operations answered with a definite failure, or as writing nothing. */
   private readonly answeredUnwritten = new Set<string>();
+  /** Request ids answered with a definite failure (definiteFailureCodes): they must never commit. */
+  private readonly failedDefinitely = new Set<string>();
+  /** Transactions an operator's abort was answered "done" for: they must never commit. */
+  private readonly resolvedAborted = new Set<string>();
   /**
    * Operations that committed after the client was answered that they wrote nothing: another attempt
    * (or a duplicate of one) still on its way ran the request again. Allowed (a failed request may be
@@ -115,8 +134,14 @@ export class Ledger {
   /** Keys whose values must stay within bounds: key -> [min, max]. */
   readonly bounds = new Map<string, readonly [number, number]>();
 
+  /** Every transaction id the coordinator prepared, oldest first (for the operator's resolve). */
+  readonly preparedTxnIds: string[] = [];
+
   prepared(txnId: string, writes: readonly Write[], program: Program | null): void {
-    if (!this.writesOf.has(txnId)) this.writesOf.set(txnId, writes);
+    if (!this.writesOf.has(txnId)) {
+      this.writesOf.set(txnId, writes);
+      this.preparedTxnIds.push(txnId);
+    }
     if (program !== null && !this.programOf.has(txnId)) this.programOf.set(txnId, program);
     for (const write of writes) {
       if (this.bounds.has(write.key)) this.checkBounds(`transaction ${txnId} prepares`, write.key, write.value === null ? null : Number(write.value.toString("utf8")));
@@ -140,9 +165,21 @@ export class Ledger {
     return this.operationOf.get(requestId) ?? requestId;
   }
 
-  /** The client heard a definite failure of an attempt of this operation. */
-  clientFailed(operation: string): void {
+  /** The client heard a failure (not UNAVAILABLE or DEADLINE_EXCEEDED) of an attempt of this operation, under requestId. */
+  clientFailed(operation: string, requestId: string, code: CodeValue): void {
     this.answeredUnwritten.add(operation);
+    if (!definiteFailureCodes.includes(code)) return;
+    const committed = this.committedRequest.get(requestId);
+    if (committed !== undefined) violation("definite-failure", `request ${requestId} was answered ${codeName(code)} (nothing written), but it committed as ${committed}`);
+    this.failedDefinitely.add(requestId);
+  }
+
+  /** An operator's Resolve of txnId with `choice` was answered "done". */
+  resolved(txnId: string, choice: "commit" | "abort"): void {
+    const committed = this.durableCommit.has(txnId);
+    if (choice === "abort" && committed) violation("resolve", `an operator's abort of ${txnId} was answered "done", but ${txnId} has a durable COMMIT decision`);
+    if (choice === "commit" && !committed) violation("resolve", `an operator's commit of ${txnId} was answered "done", but ${txnId} has no durable COMMIT decision`);
+    if (choice === "abort") this.resolvedAborted.add(txnId);
   }
 
   /** The transaction that committed a client operation, if one did. */
@@ -179,9 +216,13 @@ export class Ledger {
         }
         this.committedOperation.set(operation, txnId);
         this.committedRequest.set(remember.requestId, txnId);
+        if (this.failedDefinitely.has(remember.requestId)) {
+          violation("definite-failure", `request ${remember.requestId} was answered with a definite failure (nothing written), then committed as ${txnId}`);
+        }
         if (this.answeredUnwritten.has(operation)) this.committedAfterAnswer += 1;
       }
     }
+    if (this.resolvedAborted.has(txnId)) violation("resolve", `an operator's abort of ${txnId} was answered "done", then ${txnId} got a durable COMMIT decision`);
     const seq = this.durableCommit.get(txnId);
     if (seq !== undefined && seq !== commitSeq) violation("commit-seq", `transaction ${txnId} has two durable COMMIT decisions: ${seq} and ${commitSeq}`);
     const other = this.txnOfSeq.get(commitSeq);

@@ -224,6 +224,21 @@ export class SimStore {
     return out;
   }
 
+  keyCount(): number {
+    let count = 0;
+    for (const row of this.current.rows.values()) if (row.value !== null) count += 1;
+    return count;
+  }
+
+  /** Every live entry in key order (the checksum is the simulator's own content string). */
+  dump(): { entries: { key: string; value: Buffer; version: number }[]; checksum: string } {
+    const entries = [...this.current.rows]
+      .filter(([, row]) => row.value !== null)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, row]) => ({ key, value: row.value!, version: row.version }));
+    return { entries, checksum: this.liveContent() };
+  }
+
   row(key: string): Row | undefined {
     return this.current.rows.get(key);
   }

@@ -1,8 +1,8 @@
 // Seeds that once found a real bug, kept as regression cases (sim.test.ts runs each one).
 //
 // A seed only reaches the same path while the simulator draws its random numbers the same way, so
-// where the bug was in the simulated glue's reach, the case names it as a mutation that puts it
-// back: the test checks that the seed still fails with the bug and passes without it. When a change
+// where the bug can be put back by a test-only switch at its shipped line (common/mutations.ts),
+// the case names it as a mutation: the test checks that the seed still fails with the bug and passes without it. When a change
 // to the simulator makes a seed stop failing with its bug, find a new one with
 // `npm run sim -- --mutation NAME --seeds 1000`. A bug fixed inside a core has no switch (the cores
 // stay production code): its seed must pass, and a unit test reproduces the bug by hand.
@@ -20,16 +20,15 @@ export interface Regression {
 
 export const regressions: readonly Regression[] = [
   {
-    seed: 1351,
+    seed: 196,
     bug: "peer-query-about-all",
     check: "atomicity",
     what:
       "found at seed 194 (before the simulator drove transactions): with the coordinator down, replica r1 in doubt about " +
       "1.12 (participants r1 r2 r3) and 1.13 (r1 r2: r3 was out of the in-sync set) asked r3 about both; r3 had never seen " +
-      "1.13, refused it durably and answered \"aborted\", though the coordinator had committed 1.13. Since definite failures are remembered " +
-      "(late attempts of a failed request no longer run), seed 1 no longer reaches it; seed 1351 does (of seeds 1..3300, " +
-      "1351, 2238 and 2944 fail with the bug put back, at the atomicity check). Fixed in replica/peer-queries.ts: each peer is " +
-      "asked only about its own transactions.",
+      "1.13, refused it durably and answered \"aborted\", though the coordinator had committed 1.13. Since the simulator runs " +
+      "the shipped replica node (and the bug is planted in replica/peer-queries.ts itself), seed 196 reaches the same path. " +
+      "Fixed in replica/peer-queries.ts: each peer is asked only about its own transactions.",
   },
   {
     seed: 120628,

@@ -7,8 +7,8 @@ import { limits } from "../../common/limits";
 import { checkHistory, formatViolation } from "../../tools/check/check";
 import type { HistoryEvent } from "../../tools/check/history";
 import { Ledger, SimViolation, type CheckName } from "./checks";
-import type { ForceFate } from "./executor";
-import { CoordinatorNode, ReplicaNode, coordinatorId, type Cluster, type ClusterConfig, type Mutation } from "./nodes";
+import { setMutation } from "../../common/mutations";
+import { CoordinatorHost, ReplicaHost, coordinatorId, type Cluster, type ClusterConfig, type ForceFate, type Mutation } from "./nodes";
 import { Workload, type WorkloadConfig } from "./workload";
 import { World, type NetworkProfile, type TraceLine } from "./world";
 
@@ -19,6 +19,13 @@ import { World, type NetworkProfile, type TraceLine } from "./world";
  * until then. So the bound is that deadline plus time for one more catch-up and the backoffs.
  */
 export const livenessBoundMs = limits.catchUpTimeoutMs + 30_000;
+
+/**
+ * The linearizability check's budget, in reads of its clock (client/check.ts reads it once every
+ * 1,024 search steps): about 20 million steps, some seconds on a slow machine, far more than any
+ * seed has needed.
+ */
+const linearizabilityClockReadsMax = 20_000;
 
 export interface RunOptions {
   readonly seed: number;
@@ -55,7 +62,7 @@ export interface RunResult {
 }
 
 interface Settings {
-  readonly cluster: Omit<ClusterConfig, "mutation" | "forceMs" | "forceFate">;
+  readonly cluster: Omit<ClusterConfig, "forceMs" | "forceFate">;
   readonly workload: WorkloadConfig;
   readonly network: NetworkProfile;
   readonly forceMsMax: number;
@@ -80,6 +87,7 @@ function pickSettings(world: World, mutation: Mutation): Settings {
     requestIdProbability: prng.pick([0.5, 0.8, 1, 1]),
     duplicateRequestProbability: prng.pick([0, 0, 0.02, 0.1]),
     newRequestIdPerRetry: mutation === "retry-with-new-request-id",
+    resolveShare: prng.pick([0, 0.01, 0.03, 0.05]),
   };
   return {
     cluster: {
@@ -121,7 +129,7 @@ function describeSettings(s: Settings): string {
   return (
     `${s.workload.clients} clients on ${s.workload.keys.length} register(s), ` +
     `counters ${s.workload.counterShare} accounts ${s.workload.accountShare} (${s.workload.accounts}) cas ${s.workload.casShare} of operations, ` +
-    `request ids on ${s.workload.requestIdProbability} of writes, client requests duplicated p=${s.workload.duplicateRequestProbability}, on-conflict ${s.cluster.onConflict}, min-in-sync ${s.cluster.minInSync}, ` +
+    `operator resolves ${s.workload.resolveShare} of operations, request ids on ${s.workload.requestIdProbability} of writes, client requests duplicated p=${s.workload.duplicateRequestProbability}, on-conflict ${s.cluster.onConflict}, min-in-sync ${s.cluster.minInSync}, ` +
     `faults every ~${s.faultMeanMs} ms for ${s.faultPhaseMs} ms, force crash p=${s.forceCrashProbability}, ` +
     `net delay ≤${n.delayMsMax} ms late p=${n.lateProbability} (≤${n.lateMsMax} ms) drop p=${n.dropProbability} dup p=${n.duplicateProbability}, ` +
     `compact at ${s.cluster.compactRecords} records, fetch page ${s.cluster.fetchRowsMax}, client timeout ${s.workload.clientTimeoutMs} ms` +
@@ -144,7 +152,17 @@ export function runSeed(options: RunOptions): RunResult {
   return traced;
 }
 
+/** One run with its planted bug (if any) switched on in the shipped code, and off again after. */
 function runOnce(options: RunOptions): RunResult {
+  setMutation(options.mutation ?? "none");
+  try {
+    return runPlanted(options);
+  } finally {
+    setMutation("none");
+  }
+}
+
+function runPlanted(options: RunOptions): RunResult {
   const mutation = options.mutation ?? "none";
   const traced = options.traced === true || options.onTrace !== undefined;
   const world = new World(options.seed, { delayMsMin: 0, delayMsMax: 0, lateProbability: 0, lateMsMax: 0, dropProbability: 0, duplicateProbability: 0 }, traced, options.onTrace ?? null);
@@ -162,15 +180,14 @@ function runOnce(options: RunOptions): RunResult {
   };
   const config: ClusterConfig = {
     ...settings.cluster,
-    mutation,
     forceMs: () => (world.prng.next() < 0.05 ? settings.forceMsMax * 10 : world.prng.next() * settings.forceMsMax),
     forceFate,
   };
 
   let cluster: Cluster & { restart: (id: string) => void };
   const get = (): Cluster => cluster;
-  const replicas = new Map<string, ReplicaNode>();
-  const coordinator = new CoordinatorNode(get, world);
+  const replicas = new Map<string, ReplicaHost>();
+  const coordinator = new CoordinatorHost(get, world);
   const restartDelayMs = (): number => world.prng.pick([20, 200, 1_000, 3_000]) * world.prng.next();
   cluster = {
     world,
@@ -191,7 +208,7 @@ function runOnce(options: RunOptions): RunResult {
       node.start();
     },
   };
-  for (const id of config.replicaIds) replicas.set(id, new ReplicaNode(get, world, id));
+  for (const id of config.replicaIds) replicas.set(id, new ReplicaHost(get, world, id));
   const nodeIds = [coordinatorId, ...config.replicaIds];
   const workload = new Workload(get, settings.workload);
 
@@ -358,11 +375,16 @@ function runOnce(options: RunOptions): RunResult {
         }
       }
     }
-    const checked = checkHistory(workload.history, { timeoutMs: 20_000, nowMs: () => performance.now() });
+    // A budget in search steps, not time, so that a seed's verdict never depends on the machine: the
+    // checker reads its clock once every 1,024 steps, and this clock counts those reads.
+    let clockReads = 0;
+    const checked = checkHistory(workload.history, { timeoutMs: linearizabilityClockReadsMax, nowMs: () => clockReads++ });
     if (checked.verdict === "not-linearizable") {
       throw new SimViolation("linearizability", formatViolation(checked));
     }
-    if (checked.verdict === "unknown") world.count("linearizability-unknown");
+    if (checked.verdict === "unknown") {
+      throw new SimViolation("linearizability-undecided", `the linearizability check did not decide within about ${linearizabilityClockReadsMax * 1024} search steps`);
+    }
   };
 
   try {
@@ -379,7 +401,7 @@ function runOnce(options: RunOptions): RunResult {
   } catch (error) {
     if (error instanceof SimViolation) failure = fail(error.check, error.message);
     else if (error instanceof AssertionFailure) failure = fail("assertion", error.message);
-    else if (error instanceof Error) failure = fail("assertion", `${error.name}: ${error.message}\n${error.stack ?? ""}`);
+    else if (error instanceof Error) failure = fail("exception", `${error.name}: ${error.message}\n${error.stack ?? ""}`);
     else throw error;
   }
 

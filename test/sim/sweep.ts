@@ -3,7 +3,7 @@
 import { expect } from "vitest";
 import { runSeedsHere } from "./campaign";
 
-/** Seeds per half: 2 x 1,000 = 2,000 seeds per `npm test` (about 12 s on 2 cores). */
+/** Seeds per half: 2 x 1,000 = 2,000 seeds per `npm test` (about 30 s on 2 idle cores). */
 export const sweepSeedsPerHalf = 1_000;
 
 export function sweepHalf(half: 0 | 1): void {

@@ -27,6 +27,7 @@ import type { Cluster, ReadRow } from "./nodes";
 import { coordinatorId } from "./nodes";
 import type { Proc } from "./world";
 import { classifyFailure } from "../../tools/bench/bench";
+import { definiteFailureCodes } from "../../coordinator/records";
 
 export interface WorkloadConfig {
   readonly clients: number;
@@ -48,6 +49,8 @@ export interface WorkloadConfig {
   readonly duplicateRequestProbability: number;
   /** Planted bug: a retry carries a new request id (a client that makes one up per call). */
   readonly newRequestIdPerRetry: boolean;
+  /** Share of operations that are an operator's `kv resolve` (commit or abort) of a transaction id. */
+  readonly resolveShare: number;
 }
 
 export const upKey = "up";
@@ -153,6 +156,10 @@ export class Workload {
     const { world } = this.cluster();
     const then = (): void => world.on(client.proc, world.prng.next() * this.config.thinkMsMax, () => this.next(client));
     const c = this.config;
+    if (c.resolveShare > 0 && world.prng.next() < c.resolveShare) {
+      this.resolveOp(client, then);
+      return;
+    }
     const u = world.prng.next();
     if (u < c.counterShare) {
       this.counterOp(client, then);
@@ -170,6 +177,41 @@ export class Workload {
     const f: HistoryFunction = v < c.getProbability ? "get" : v < c.getProbability + c.delProbability ? "del" : "put";
     const key = world.prng.pick(c.keys);
     this.run(client, f, key, then);
+  }
+
+  /**
+   * An operator's `kv resolve`: commit or abort of a transaction id, in doubt, in flight or long
+   * finished (one of the newest ids the coordinator prepared, or any). An answer "done" must agree
+   * with what the transaction became (the ledger's resolve check).
+   */
+  private resolveOp(client: Client, then: () => void): void {
+    const cluster = this.cluster();
+    const { world, ledger } = cluster;
+    const known = ledger.preparedTxnIds;
+    if (known.length === 0) {
+      then();
+      return;
+    }
+    const txnId = world.prng.next() < 0.5 ? known[Math.max(0, known.length - 1 - world.prng.int(0, 3))]! : world.prng.pick(known);
+    const choice = world.prng.pick(["commit", "abort"] as const);
+    client.busy = true;
+    world.count("operator-resolve");
+    world.call<WriteResult>(
+      client.proc,
+      coordinatorId,
+      this.config.clientTimeoutMs,
+      (_target, respond) => cluster.coordinator.serveResolve(txnId, choice, respond),
+      (result) => {
+        world.trace(`${client.name} resolve ${txnId} ${choice}: ${result.ok ? (result.value.ok ? `done (${result.value.message ?? ""})` : `refused (${result.value.message})`) : result.reason}`);
+        // An abort was checked as the core answered it (CoordinatorHost.traceTurn); a commit is checked here.
+        if (result.ok && result.value.ok) {
+          world.count(`operator-resolve-${choice}-done`);
+          if (choice === "commit") ledger.resolved(txnId, "commit");
+        }
+        client.busy = false;
+        then();
+      },
+    );
   }
 
   /** The final reads: every register once, by a new process, after the run healed. */
@@ -242,6 +284,8 @@ export class Workload {
     const cluster = this.cluster();
     const { world, ledger } = cluster;
     let attempts = 0;
+    /** Asked again once after a definite failure, with the same request id (it must get the same failure). */
+    let reasked = false;
     let copies = 0;
     let backoffMs = retryBackoffMsMin;
     const attempt = (): void => {
@@ -275,7 +319,15 @@ export class Workload {
           }
           // A definite failure of this attempt. Another attempt, or a copy of one, may still be on
           // its way to the coordinator, and would run the request again.
-          if (request.withId) ledger.clientFailed(request.id);
+          if (request.withId) ledger.clientFailed(request.id, requestId ?? request.id, code);
+          // A definite failure stays true for the request: a client may ask again under the same
+          // request id and must hear it again, nothing run (the definite-failure check watches).
+          if (requestId !== null && !reasked && !this.stopped && definiteFailureCodes.includes(code) && world.prng.next() < 0.3) {
+            reasked = true;
+            world.count("client-reasked-after-definite-failure");
+            world.on(client.proc, backoffMs, attempt);
+            return;
+          }
           done({ kind: attempts === 1 && copies <= 1 && classifyFailure("put", code) === "fail" ? "fail" : "unknown", code, reason });
         },
         requestId === null || this.stopped ? 0 : this.config.duplicateRequestProbability,

@@ -19,8 +19,8 @@
 //
 // How: each test builds a core with participants r1, r2, r3 (minInSync 2, --on-conflict abort) and
 // steps it one input at a time with an explicit nowMs, a fresh Ready per step, asserting on that
-// Ready (persist, send, replies, outcomes) and on the accessors (memberList, readable,
-// stillReadable, inFlight, lockedKeyCount). Healthy replicas get a good health check right before
+// Ready (persist, send, replies, outcomes) and on the accessors (memberList, the read routing of
+// core.ts over the core's view: readTargets, readAccepted; inFlight, lockedKeyCount). Healthy replicas get a good health check right before
 // every tick, since a tick removes a member whose last good check is older than replicaDownAfterMs.
 // Every persisted record is kept, in order, as the decision log a recovery would read.
 import { describe, expect, it } from "vitest";
@@ -29,6 +29,8 @@ import { limits } from "../../common/limits";
 import {
   CoordinatorCore,
   newReady,
+  readAccepted,
+  readTargets,
   type CoordinatorConfig,
   type Input,
   type Member,
@@ -39,6 +41,16 @@ import {
 } from "../../coordinator/core";
 import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecord } from "../../coordinator/records";
 import { recoverCoordinator } from "../../coordinator/recovery";
+
+/** The replicas a read may go to, in the core's order (readTargets with a random() that never swaps). */
+function readable(core: CoordinatorCore): { id: string; incarnation: number }[] {
+  return readTargets(core.view(), () => 0.999999);
+}
+
+/** Whether an answer from replica id, sent at incarnation, is kept (readAccepted over the core's view). */
+function stillReadable(core: CoordinatorCore, id: string, incarnation: number): boolean {
+  return readAccepted(core.view(), id, incarnation);
+}
 
 const CONFIG: CoordinatorConfig = { participants: ["r1", "r2", "r3"], onConflict: "abort", minInSync: 2 };
 const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null, failures: [] };
@@ -172,7 +184,7 @@ describe("leaving the in-sync set by failed health checks", () => {
     expect(gone.send).toEqual([]);
     expect(d.states()).toEqual({ r1: "in-sync", r2: "in-sync", r3: "out" });
     expect(d.member("r3")).toMatchObject({ state: "out", healthy: false, incarnation: 1, outSinceSeq: 2 });
-    expect(d.core.readable().map((r) => r.id)).toEqual(["r1", "r2"]);
+    expect(readable(d.core).map((r) => r.id)).toEqual(["r1", "r2"]);
 
     // A new write prepares at r1 and r2 only, and their votes and acks alone commit it.
     const { txnId, preparedAt } = d.start(2, "a", DOWN_AT + 1);
@@ -248,7 +260,7 @@ describe("unreachable replicas", () => {
     expect(f1.message).toContain("replica r3");
     expect(sentTo(ready, "abort", t1.txnId)).toEqual(["r1", "r2", "r3"]);
     expect(d.member("r3")).toMatchObject({ state: "in-sync", healthy: true, incarnation: 0 });
-    expect(d.core.readable().map((r) => r.id)).toEqual(["r1", "r2", "r3"]);
+    expect(readable(d.core).map((r) => r.id)).toEqual(["r1", "r2", "r3"]);
 
     // t2 is untouched and still needs r3.
     expect(d.txn(t2.txnId)?.phase).toBe("preparing");
@@ -337,8 +349,8 @@ describe("minInSync", () => {
     expect(STUCK - DOWN_AT).toBeGreaterThan(limits.replicaDownAfterMs);
     expect(stuck.persist).toEqual([]);
     expect(d.member("r2")).toMatchObject({ state: "in-sync", healthy: false, incarnation: 0 });
-    expect(d.core.readable().map((r) => r.id)).toEqual(["r1"]);
-    expect(d.core.stillReadable("r2", 0)).toBe(true); // it did not leave: it misses no writes
+    expect(readable(d.core).map((r) => r.id)).toEqual(["r1"]);
+    expect(stillReadable(d.core, "r2", 0)).toBe(true); // it did not leave: it misses no writes
 
     const refused = d.write(1, "a", STUCK + 1);
     expect(refused.send).toEqual([]);
@@ -380,8 +392,8 @@ describe("catching up", () => {
     expect(["r1", "r2"]).toContain((catchUp as Extract<Message, { kind: "catch-up" }>).sourceId);
 
     // Catching up: a participant of new writes (votes and acks needed), not a reader.
-    expect(d.core.readable().map((r) => r.id)).toEqual(["r1", "r2"]);
-    expect(d.core.stillReadable("r3", 2)).toBe(false);
+    expect(readable(d.core).map((r) => r.id)).toEqual(["r1", "r2"]);
+    expect(stillReadable(d.core, "r3", 2)).toBe(false);
     const { txnId, preparedAt } = d.start(2, "a", 610);
     expect(preparedAt).toEqual(["r1", "r2", "r3"]);
     d.yes("r1", txnId, 610);
@@ -398,7 +410,7 @@ describe("catching up", () => {
     const caught = d.step({ kind: "caught-up", replicaId: "r3", incarnation: 2, ok: true, reason: "", nowMs: 700 });
     expect(caught.persist).toEqual([membership(["r1", "r2", "r3"], {})]);
     expect(d.member("r3")).toMatchObject({ state: "in-sync", incarnation: 2 });
-    expect(d.core.readable()).toEqual([
+    expect(readable(d.core)).toEqual([
       { id: "r1", incarnation: 0 },
       { id: "r2", incarnation: 0 },
       { id: "r3", incarnation: 2 },
@@ -490,21 +502,21 @@ describe("catching up", () => {
 describe("stillReadable", () => {
   it("turns false once the replica leaves and never comes back for that incarnation", () => {
     const d = new Driver();
-    const r3 = d.core.readable().find((r) => r.id === "r3")!;
+    const r3 = readable(d.core).find((r) => r.id === "r3")!;
     expect(r3.incarnation).toBe(0);
-    expect(d.core.stillReadable("r3", 0)).toBe(true);
+    expect(stillReadable(d.core, "r3", 0)).toBe(true);
 
     takeR3Out(d, 1);
-    expect(d.core.stillReadable("r3", 0)).toBe(false);
-    expect(d.core.stillReadable("r1", 0)).toBe(true);
+    expect(stillReadable(d.core, "r3", 0)).toBe(false);
+    expect(stillReadable(d.core, "r1", 0)).toBe(true);
 
     d.health("r3", 600);
-    expect(d.core.stillReadable("r3", 0)).toBe(false);
-    expect(d.core.stillReadable("r3", 2)).toBe(false); // catching up: not readable yet
+    expect(stillReadable(d.core, "r3", 0)).toBe(false);
+    expect(stillReadable(d.core, "r3", 2)).toBe(false); // catching up: not readable yet
     d.step({ kind: "caught-up", replicaId: "r3", incarnation: 2, ok: true, reason: "", nowMs: 700 });
-    expect(d.core.stillReadable("r3", 2)).toBe(true);
-    expect(d.core.stillReadable("r3", 0)).toBe(false); // a read sent before it left stays dropped
-    expect(d.core.stillReadable("r9", 0)).toBe(false);
+    expect(stillReadable(d.core, "r3", 2)).toBe(true);
+    expect(stillReadable(d.core, "r3", 0)).toBe(false); // a read sent before it left stays dropped
+    expect(stillReadable(d.core, "r9", 0)).toBe(false);
   });
 });
 
@@ -521,7 +533,7 @@ describe("recovery of the in-sync set", () => {
       { id: "r2", state: "in-sync", outSinceSeq: 0 },
       { id: "r3", state: "out", outSinceSeq: 5 },
     ]);
-    expect(d.core.readable().map((r) => r.id)).toEqual(["r1", "r2"]);
+    expect(readable(d.core).map((r) => r.id)).toEqual(["r1", "r2"]);
     expect(d.start(1, "a", 0)).toEqual({ txnId: "2.1", preparedAt: ["r1", "r2"] });
     // The write above is in flight, so r3's copy waits for it; the start point is still 5.
     expect(d.health("r3", 10).send).toEqual([]);

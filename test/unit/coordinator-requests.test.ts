@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { Code, KvError } from "../../common/errors";
 import { limits } from "../../common/limits";
-import { Batcher } from "../../coordinator/replica-link";
+import { Batcher } from "../../coordinator/node";
 import { compareAndSetProgram, txnProgram } from "../../coordinator/requests";
 import type { TxnRequest__Output } from "../../proto/gen/twopc/kv/TxnRequest";
 import type { TxnOp__Output } from "../../proto/gen/twopc/kv/TxnOp";
@@ -55,7 +55,10 @@ describe("coordinator requests", () => {
 describe("Batcher", () => {
   it("keeps each batch within batchBytesMax, and sends an item larger than that alone", async () => {
     const sent: number[][] = [];
-    const batcher = new Batcher<number>(async (batch) => void sent.push(batch), (size) => size);
+    const batcher = new Batcher<number>((batch, done) => {
+      sent.push(batch);
+      done();
+    }, (size) => size);
     const big = Math.floor(limits.batchBytesMax / 2) - 1;
     for (const size of [big, big, big, limits.batchBytesMax + 1, 1, 1]) batcher.push(size);
     batcher.flush();
@@ -66,7 +69,10 @@ describe("Batcher", () => {
 
   it("keeps each batch within txnsPerBatchMax items", async () => {
     const sent: number[][] = [];
-    const batcher = new Batcher<number>(async (batch) => void sent.push(batch));
+    const batcher = new Batcher<number>((batch, done) => {
+      sent.push(batch);
+      done();
+    });
     for (let i = 0; i < limits.txnsPerBatchMax * 2 + 1; i++) batcher.push(i);
     batcher.flush();
     await new Promise((resolve) => setTimeout(resolve, 10));

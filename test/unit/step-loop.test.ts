@@ -7,7 +7,7 @@
 //       earlier turn's force resolved, and afterDurable calls follow turn order;
 //   (e) records are appended in order, all before the force, and lastLsn given to afterDurable is
 //       the LSN of the last appended record (-1 before any).
-// How: a fake DurableLog whose force() returns a promise that the test resolves by hand; the fake
+// How: a fake DurableLog whose force(done) holds done until the test releases it by hand; the fake
 // records at every force call how many records it covers, so afterDurable can check that each
 // forced record of its Ready is covered by a resolved force. The test lets the event loop run
 // (several setImmediate turns) to show nothing happens early, and waits on conditions with
@@ -35,19 +35,17 @@ class FakeLog implements DurableLog {
     return this.firstLsn + this.appended.length - 1;
   }
 
-  force(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const pending: PendingForce = {
-        covers: this.appended.length,
-        resolved: false,
-        resolve: () => {
-          pending.resolved = true;
-          this.durableCount = Math.max(this.durableCount, pending.covers);
-          resolve();
-        },
-      };
-      this.forceCalls.push(pending);
-    });
+  force(done: () => void): void {
+    const pending: PendingForce = {
+      covers: this.appended.length,
+      resolved: false,
+      resolve: () => {
+        pending.resolved = true;
+        this.durableCount = Math.max(this.durableCount, pending.covers);
+        done();
+      },
+    };
+    this.forceCalls.push(pending);
   }
 
   /** Resolves force call i (0-based). */
@@ -97,6 +95,7 @@ function harness(firstLsn = 0) {
     },
     records: (ready) => ready.records,
     log,
+    timers: { soon: (fn) => void setImmediate(fn) },
     afterDurable: (ready, lastLsn) => {
       // Persist before speak: every forced record of this Ready is covered by a resolved force.
       const first = firstRecordIndex.get(ready)!;

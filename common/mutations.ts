@@ -1,0 +1,58 @@
+// Planted bugs, for the simulator's mutation checks (test/sim/sim.test.ts) only: each is checked
+// at the exact shipped line it breaks, so that the simulator is shown to catch a regression in the
+// code that ships, not in a copy of it. The switch is off ("none") unless a test sets it, and off
+// it changes nothing. Production never sets it: only test/sim imports setMutation.
+
+export const mutations = [
+  "none",
+  /** replica/core.ts mustForce: a prepare record is not forced, so the YES vote leaves before it is durable. */
+  "vote-before-prepare-forced",
+  /** coordinator/core.ts: the COMMIT decision record is not forced before COMMIT leaves. */
+  "commit-before-decision-forced",
+  /** replica/recovery.ts: recovery treats a prepared transaction as aborted. */
+  "recovery-prepared-as-aborted",
+  /** replica/node.ts catch-up: a catching-up replica skips the deletions (tombstones) it copies. */
+  "catch-up-skips-deletions",
+  /**
+   * replica/peer-queries.ts: the real bug the simulator found (regression seed 194), put back: a
+   * replica in doubt asks each peer about all its in-doubt transactions, including ones that peer
+   * took no part in.
+   */
+  "peer-query-about-all",
+  /** coordinator/recovery.ts: recovery forgets the committed requests (as if the log kept no request ids). */
+  "recovery-forgets-requests",
+  /**
+   * The simulated client (test/sim/workload.ts) retries a write with a new request id each time, so
+   * the coordinator cannot tell a retry: a client-side bug, planted in the simulator's client.
+   */
+  "retry-with-new-request-id",
+  /**
+   * coordinator/core.ts readTargets/readAccepted: a read goes to any replica, in sync or not, and an
+   * answer from one that left the in-sync set meanwhile is kept.
+   */
+  "read-from-any-replica",
+  /**
+   * coordinator/core.ts onResolve: the bug of issue 11, put back. The shell decided "still in
+   * flight?" before the step (and then asked no replica), and the core did not consult its
+   * remembered commits: an operator's abort of a transaction that committed meanwhile is "done".
+   */
+  "resolve-decided-outside-the-step",
+  /**
+   * coordinator/core.ts requestEnded: a definite failure (ABORTED, FAILED_PRECONDITION,
+   * INVALID_ARGUMENT) is not remembered, so a later attempt of the same request id may still commit.
+   */
+  "forget-definite-failures",
+] as const;
+export type Mutation = (typeof mutations)[number];
+
+let current: Mutation = "none";
+
+/** The planted bug in force ("none" unless a test set one). */
+export function mutation(): Mutation {
+  return current;
+}
+
+/** Test-only: plants a bug (or "none"). */
+export function setMutation(next: Mutation): void {
+  current = next;
+}

@@ -1,0 +1,624 @@
+// The coordinator node: everything protocol-shaped the coordinator process does, over an injected
+// environment (common/env.ts: clock, timers, durable log) and a transport to its replicas.
+// coordinator/server.ts is the gRPC adapter around it (decode a request, call the node, encode its
+// answer); the deterministic simulator (test/sim/) runs this very node over its virtual world.
+//
+// What the node does: recovery and the start record (forced before it serves); every request, vote,
+// acknowledgement, health check and timer tick becomes an input of the pure core
+// (coordinator/core.ts), stepped through the StepLoop, which forces COMMIT decisions before any
+// COMMIT or reply leaves; the links to the replicas batch the core's messages (Batcher); reads go
+// where the core's read routing says (readTargets, readAccepted, over the view the core publishes
+// in every Ready); an operator's Resolve is decided in the step (the core asks for what the replicas
+// know when it needs it); Status asks the core through an input. Nothing here reads the core
+// between steps.
+import { assert, assertNever } from "../common/assert";
+import { Code } from "../common/errors";
+import type { CallResult, NodeLog, Scheduler } from "../common/env";
+import { failpoint, fire, hit } from "../common/failpoints";
+import type { RequestMethod } from "../common/fingerprint";
+import { limits } from "../common/limits";
+import type { Logger } from "../common/logger";
+import { StepLoop } from "../common/step-loop";
+import type { KeyState, Program } from "../common/txn";
+import type { Outcome, PeerState } from "../common/types";
+import {
+  CoordinatorCore,
+  newReady,
+  readAccepted,
+  readTargets,
+  type CoreReport,
+  type CoreView,
+  type Input,
+  type Message,
+  type OnConflict,
+  type OutcomeItem,
+  type Ready,
+  type ReplicaKnowledge,
+  type TxnStatus,
+  type VoteItem,
+  type WriteResult,
+} from "./core";
+import { decodeCoordinatorRecord, encodeCoordinatorRecord } from "./records";
+import { recoverCoordinator } from "./recovery";
+
+/** A row as a replica's Read answers it. */
+export interface ReadRow {
+  readonly key: string;
+  readonly found: boolean;
+  readonly value: Buffer;
+  readonly version: number;
+}
+
+export interface ParticipantStatus {
+  readonly appliedSeq: number;
+  readonly prepared: readonly { readonly txnId: string; readonly keys: readonly string[]; readonly ageMs: number }[];
+  readonly keys: number;
+}
+
+type PrepareMessage = Extract<Message, { kind: "prepare" }>;
+type CommitMessage = Extract<Message, { kind: "commit" }>;
+type AbortMessage = Extract<Message, { kind: "abort" }>;
+type CatchUpMessage = Extract<Message, { kind: "catch-up" }>;
+
+/** The calls the node makes to one replica (gRPC in production, the simulated network in the simulator). */
+export interface ParticipantCalls {
+  /** Votes of the replica (a vote value it does not know is left out: no vote). */
+  prepare(txns: readonly PrepareMessage[], timeoutMs: number, done: (result: CallResult<VoteItem[]>) => void): void;
+  commit(txns: readonly { txnId: string; commitSeq: number }[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
+  abort(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
+  read(keys: readonly string[], timeoutMs: number, done: (result: CallResult<ReadRow[]>) => void): void;
+  inspect(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<PeerState[]>) => void): void;
+  /** Has the replica copy what it missed from replica sourceId; answers the rows copied. */
+  catchUp(sourceId: string, sinceSeq: number, timeoutMs: number, done: (result: CallResult<number>) => void): void;
+  status(timeoutMs: number, done: (result: CallResult<ParticipantStatus>) => void): void;
+  /** One health check: true when the replica answers SERVING. */
+  checkHealth(timeoutMs: number, done: (result: CallResult<boolean>) => void): void;
+}
+
+/** A test probe: sees every input before the core steps it, and every turn's Ready. */
+export interface CoordinatorProbe {
+  step?(input: Input, core: CoordinatorCore): void;
+  turn?(inputs: readonly Input[], ready: Ready, core: CoordinatorCore): void;
+}
+
+export interface CoordinatorNodeOptions {
+  readonly replicaIds: readonly string[];
+  readonly onConflict: OnConflict;
+  readonly minInSync: number;
+  readonly scheduler: Scheduler;
+  readonly log: NodeLog;
+  readonly replayed: { readonly records: readonly Buffer[]; readonly firstLsn: number; readonly tornBytes: number };
+  readonly replicas: (replicaId: string) => ParticipantCalls;
+  /** Compact the decision log once log.size reaches this (and twice its size after the last compaction). */
+  readonly compactLogSize: number;
+  readonly logger: Logger;
+  /** An injected I/O error before a log write: as after a failed fsync, the process must stop. */
+  readonly exit: (reason: string) => void;
+  readonly probe?: CoordinatorProbe;
+}
+
+/** What Status reports of the coordinator and of each replica. */
+export interface CoordinatorStatus {
+  readonly report: CoreReport;
+  readonly view: CoreView;
+  readonly replicas: readonly { readonly id: string; readonly status: CallResult<ParticipantStatus> }[];
+}
+
+const statusCallTimeoutMs = 1_000;
+
+/** One turn of the loop: the core's Ready, and its view at the end of the step. */
+interface Turn {
+  readonly ready: Ready;
+  readonly view: CoreView;
+}
+
+/**
+ * Collects items and sends them in batches, with a bounded number of calls in flight. A batch holds
+ * at most txnsPerBatchMax items and batchBytesMax bytes (by sizeOf), and at least one item.
+ * Batching: while fewer than callsInFlightPerReplicaMax calls are in flight, a message leaves at
+ * once; otherwise it waits, and the next call carries everything that piled up. Under load, one
+ * round trip and one log force on the replica serve many transactions; when idle, nothing waits.
+ */
+export class Batcher<T> {
+  private queue: T[] = [];
+  private inFlight = 0;
+  /** Calls made and items they carried, for status and benchmarks. */
+  calls = 0;
+  items = 0;
+
+  constructor(
+    /** Sends one batch; calls done when the call is over, answered or not. */
+    private readonly send: (batch: T[], done: () => void) => void,
+    private readonly sizeOf: (item: T) => number = () => 0,
+  ) {}
+
+  push(item: T): void {
+    this.queue.push(item);
+  }
+
+  flush(): void {
+    while (this.queue.length > 0 && this.inFlight < limits.callsInFlightPerReplicaMax) {
+      let count = 0;
+      let bytes = 0;
+      while (count < this.queue.length && count < limits.txnsPerBatchMax) {
+        bytes += this.sizeOf(this.queue[count]!);
+        if (count > 0 && bytes > limits.batchBytesMax) break;
+        count += 1;
+      }
+      const batch = this.queue.splice(0, count);
+      this.inFlight += 1;
+      this.calls += 1;
+      this.items += batch.length;
+      this.send(batch, () => {
+        this.inFlight -= 1;
+        this.flush();
+      });
+    }
+  }
+}
+
+/** The node's link to one replica: batches the core's messages into calls, turns answers into inputs. */
+class ReplicaLink {
+  private readonly prepares: Batcher<PrepareMessage>;
+  private readonly commits: Batcher<CommitMessage>;
+  private readonly aborts: Batcher<AbortMessage>;
+  private commitAckHooks: { txnId: string; hook: () => void }[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly calls: ParticipantCalls,
+    private readonly toCore: (input: Input) => void,
+    private readonly scheduler: Scheduler,
+    private readonly logger: Logger,
+  ) {
+    this.prepares = new Batcher((batch, done) => this.sendPrepares(batch, done), prepareBytes);
+    this.commits = new Batcher((batch, done) => this.sendCommits(batch, done));
+    this.aborts = new Batcher((batch, done) => this.sendAborts(batch, done));
+  }
+
+  enqueue(message: Message): void {
+    switch (message.kind) {
+      case "prepare":
+        this.prepares.push(message);
+        break;
+      case "commit":
+        this.commits.push(message);
+        break;
+      case "abort":
+        this.aborts.push(message);
+        break;
+      case "catch-up":
+        this.catchUp(message);
+        break;
+      default:
+        assertNever(message);
+    }
+  }
+
+  /** Runs hook once this replica acknowledged the commit of txnId (for failpoints). */
+  afterCommitAck(txnId: string, hook: () => void): void {
+    this.commitAckHooks.push({ txnId, hook });
+  }
+
+  flush(): void {
+    this.prepares.flush();
+    this.commits.flush();
+    this.aborts.flush();
+  }
+
+  private catchUp(message: CatchUpMessage): void {
+    this.logger.info(
+      { event: "catch-up", replica: this.id, source: message.sourceId, sinceSeq: message.sinceSeq },
+      `replica ${this.id} catches up from ${message.sourceId} (commits from ${message.sinceSeq} on)`,
+    );
+    this.calls.catchUp(message.sourceId, message.sinceSeq, limits.catchUpTimeoutMs, (result) => {
+      this.toCore({
+        kind: "caught-up",
+        replicaId: this.id,
+        incarnation: message.incarnation,
+        ok: result.ok,
+        reason: result.ok ? `${result.value} rows copied` : result.reason,
+        nowMs: this.scheduler.nowMs(),
+      });
+    });
+  }
+
+  private sendPrepares(batch: PrepareMessage[], done: () => void): void {
+    this.calls.prepare(batch, limits.replicaCallTimeoutMs, (result) => {
+      const nowMs = this.scheduler.nowMs();
+      if (!result.ok) {
+        this.logger.debug({ event: "prepare-failed", replica: this.id, reason: result.reason, txns: batch.length }, "prepare call failed");
+        const down = result.code === Code.UNAVAILABLE;
+        this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: batch.map((m) => m.txnId), reason: result.reason, down, nowMs });
+      } else {
+        // Only votes for transactions of this batch, one each: a reply is input too.
+        const asked = new Set(batch.map((m) => m.txnId));
+        const votes = result.value.filter((vote) => asked.delete(vote.txnId));
+        const answered = new Set(votes.map((vote) => vote.txnId));
+        const missing = batch.filter((m) => !answered.has(m.txnId)).map((m) => m.txnId);
+        this.toCore({ kind: "votes", replicaId: this.id, votes, nowMs });
+        if (missing.length > 0) {
+          this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: missing, reason: "the replica returned no vote", down: false, nowMs });
+        }
+      }
+      done();
+    });
+  }
+
+  private sendCommits(batch: CommitMessage[], done: () => void): void {
+    const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq }));
+    this.calls.commit(txns, limits.replicaCallTimeoutMs, (result) => {
+      if (!result.ok) {
+        // The core re-sends unacknowledged commits with backoff; a refused connection means the
+        // replica is down, which the core hears at once (it may then leave the in-sync set).
+        this.logger.debug({ event: "commit-failed", replica: this.id, err: result.reason }, "commit call failed");
+        if (result.code === Code.UNAVAILABLE) {
+          this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: [], reason: `commit call failed: ${result.reason}`, down: true, nowMs: this.scheduler.nowMs() });
+        }
+      } else {
+        // Only acknowledgements of transactions of this batch: a reply is input too.
+        const sent = new Set(txns.map((txn) => txn.txnId));
+        const acked = new Set(result.value.filter((txnId) => sent.has(txnId)));
+        this.toCore({ kind: "acks", replicaId: this.id, txnIds: [...acked], nowMs: this.scheduler.nowMs() });
+        if (this.commitAckHooks.length > 0) {
+          const due = this.commitAckHooks.filter((entry) => acked.has(entry.txnId));
+          this.commitAckHooks = this.commitAckHooks.filter((entry) => !acked.has(entry.txnId));
+          for (const entry of due) entry.hook();
+        }
+      }
+      done();
+    });
+  }
+
+  private sendAborts(batch: AbortMessage[], done: () => void): void {
+    // Best effort (presumed abort): a replica that misses it asks for the outcome later.
+    this.calls.abort(
+      batch.map((message) => message.txnId),
+      limits.replicaCallTimeoutMs,
+      (result) => {
+        if (!result.ok) this.logger.debug({ event: "abort-failed", replica: this.id, err: result.reason }, "abort call failed");
+        done();
+      },
+    );
+  }
+}
+
+export class CoordinatorNode {
+  /** The core, for the simulator's checks only: nothing in this node reads it between steps. */
+  readonly core: CoordinatorCore;
+  readonly epoch: number;
+  /** What recovery found, for the simulator's counts. */
+  readonly recovery: { readonly records: number; readonly tornBytes: number; readonly unfinished: number; readonly remembered: number; readonly lastCommitSeq: number };
+  private readonly loop: StepLoop<Input, Turn>;
+  private readonly links = new Map<string, ReplicaLink>();
+  private readonly pendingWrites = new Map<number, (result: WriteResult) => void>();
+  private readonly pendingQueries = new Map<number, (outcomes: OutcomeItem[]) => void>();
+  private readonly pendingStatuses = new Map<number, (status: TxnStatus) => void>();
+  private readonly pendingReports = new Map<number, (report: CoreReport) => void>();
+  private nextRequestId = 1;
+  /** The membership and readiness the core published with its last Ready. */
+  private view: CoreView;
+  /** Recovered commits not yet acknowledged by every replica, for the log line when each settles. */
+  private readonly unsettled: Set<string>;
+  private compactedSize = 0;
+  /** Failpoint mid-commit-fanout: COMMITs held back from every replica but one. */
+  private fanoutHold: { txnIds: Set<string>; to: string } | null = null;
+  private readonly checking = new Set<string>();
+  private readonly stops: (() => void)[] = [];
+
+  constructor(private readonly options: CoordinatorNodeOptions) {
+    const { replayed, logger, scheduler } = options;
+    assert(options.replicaIds.length > 0, "the coordinator needs replicas");
+    // Recovery: every COMMIT decision not acknowledged by all replicas is re-sent; any transaction
+    // without a decision record is aborted (presumed abort: replicas asking about it hear ABORT).
+    const records = replayed.records.map((payload, i) => decodeCoordinatorRecord(payload, replayed.firstLsn + i));
+    const recovered = recoverCoordinator(records);
+    this.core = new CoordinatorCore({ participants: options.replicaIds, onConflict: options.onConflict, minInSync: options.minInSync }, recovered, scheduler.nowMs());
+    this.epoch = this.core.epoch;
+    this.view = this.core.view();
+    this.unsettled = new Set(recovered.unfinished.map((txn) => txn.txnId));
+    this.recovery = { records: records.length, tornBytes: replayed.tornBytes, unfinished: recovered.unfinished.length, remembered: recovered.remembered.length, lastCommitSeq: recovered.lastCommitSeq };
+    logger.info(
+      { event: "recovered", epoch: this.epoch, logRecords: records.length, tornBytesDropped: replayed.tornBytes, lastCommitSeq: recovered.lastCommitSeq, unfinishedCommits: [...this.unsettled] },
+      `coordinator recovered: epoch ${this.epoch}, ${this.unsettled.size} committed transaction(s) not yet acknowledged by every ` +
+        `replica (re-sending COMMIT); transactions of earlier epochs without a decision are aborted (presumed abort)`,
+    );
+    const core = this.core;
+    const probe = options.probe;
+    this.loop = new StepLoop<Input, Turn>({
+      log: options.log,
+      timers: scheduler,
+      step: (inputs) => {
+        const ready = newReady();
+        for (const input of inputs) {
+          probe?.step?.(input, core);
+          core.step(input, ready);
+        }
+        probe?.turn?.(inputs, ready, core);
+        // The view goes with the Ready: the node acts on it only once the turn is durable.
+        return { ready, view: core.view() };
+      },
+      records: ({ ready }) => {
+        if (ready.persist.some(({ record }) => record.kind === "commit") && failpoint("before-decision-log") === "error") {
+          logger.fatal({ event: "injected-io-error", failpoint: "before-decision-log" }, "failpoint before-decision-log: injected I/O error; exiting");
+          options.exit("failpoint before-decision-log");
+        }
+        return ready.persist.map(({ record, force }) => ({ payload: encodeCoordinatorRecord(record), force }));
+      },
+      maintain: (done) => this.maintain(done),
+      afterDurable: (turn) => this.afterDurable(turn),
+    });
+    for (const id of options.replicaIds) {
+      this.links.set(id, new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger));
+    }
+  }
+
+  /**
+   * Forces the start record (it makes this epoch's transaction ids unique), then starts the timers
+   * and calls serving: the node may serve from then on.
+   */
+  start(serving: () => void): void {
+    const { log, scheduler } = this.options;
+    log.append(encodeCoordinatorRecord(this.core.startRecord()));
+    log.force(() => {
+      this.stops.push(scheduler.every(limits.tickMs, () => this.loop.push({ kind: "tick", nowMs: scheduler.nowMs() })));
+      this.loop.push({ kind: "tick", nowMs: scheduler.nowMs() });
+      // Health checks: one at a time per replica; the core removes a replica that stops answering.
+      this.stops.push(scheduler.every(limits.healthCheckIntervalMs, () => this.checkHealth()));
+      serving();
+    });
+  }
+
+  stop(): void {
+    for (const stop of this.stops.splice(0)) stop();
+  }
+
+  /** True while inputs are queued or a turn is under way. */
+  get busy(): boolean {
+    return this.loop.busy;
+  }
+
+  /** Why the coordinator is not ready (what the core published last), or null. */
+  get notReady(): string | null {
+    return this.view.notReady;
+  }
+
+  private now(): number {
+    return this.options.scheduler.nowMs();
+  }
+
+  private checkHealth(): void {
+    for (const link of this.links.values()) {
+      if (this.checking.has(link.id)) continue;
+      this.checking.add(link.id);
+      link.calls.checkHealth(limits.healthCheckTimeoutMs, (result) => {
+        this.checking.delete(link.id);
+        const ok = result.ok && result.value;
+        this.loop.push({ kind: "health", replicaId: link.id, ok, refused: !result.ok && result.code === Code.UNAVAILABLE, nowMs: this.now() });
+      });
+    }
+  }
+
+  private maintain(done: () => void): void {
+    const { log, logger } = this.options;
+    // The live records include the remembered requests: compact again only once the log has
+    // doubled since, so that a large remembered set cannot make every turn a compaction.
+    if (log.size < Math.max(this.options.compactLogSize, 2 * this.compactedSize)) return done();
+    const before = log.size;
+    log.rewrite(this.core.liveRecords().map(encodeCoordinatorRecord), () => {
+      this.compactedSize = log.size;
+      logger.info({ event: "log-compacted", bytesBefore: before, bytesAfter: log.size }, `decision log compacted: ${before} -> ${log.size} bytes`);
+      done();
+    });
+  }
+
+  private afterDurable({ ready, view }: Turn): void {
+    const { logger } = this.options;
+    // First the view: reads routed from here on see this turn's membership, before any of its
+    // messages or replies leave.
+    this.view = view;
+    if (logger.isLevelEnabled("debug")) logTurn(logger, ready);
+    for (const { record } of ready.persist) {
+      if (record.kind === "membership") logger.info({ event: "membership", ...record }, `in-sync set: ${record.inSync.join(", ")}`);
+      if (record.kind === "end" && this.unsettled.delete(record.txnId)) {
+        logger.info({ event: "recovered-txn-settled", txnId: record.txnId }, `recovered transaction ${record.txnId} settled: committed on every replica`);
+      }
+    }
+    // Failpoints between the durable decision and the messages that carry it.
+    const decided = ready.persist.some(({ record }) => record.kind === "commit");
+    const dropCommits = decided && failpoint("after-decision-log") === "error";
+    const fanout = decided ? hit("mid-commit-fanout") : null;
+    if (fanout !== null) {
+      // COMMIT of this turn's decisions goes to one replica only (re-sends included) until it
+      // acknowledged them; then the failpoint fires. With "error" the others hear COMMIT only when
+      // the core re-sends it after that.
+      const txnIds = new Set(ready.persist.flatMap(({ record }) => (record.kind === "commit" ? [record.txnId] : [])));
+      const first = ready.send.find((message) => message.kind === "commit" && txnIds.has(message.txnId));
+      if (first !== undefined && first.kind === "commit") {
+        const hold = { txnIds, to: first.to };
+        this.fanoutHold = hold;
+        this.links.get(first.to)?.afterCommitAck(first.txnId, () => {
+          fire("mid-commit-fanout", fanout);
+          if (this.fanoutHold === hold) this.fanoutHold = null;
+        });
+      }
+    }
+    for (const message of ready.send) {
+      if (message.kind === "commit" && dropCommits) continue;
+      const hold = this.fanoutHold;
+      if (message.kind === "commit" && hold !== null && hold.txnIds.has(message.txnId) && message.to !== hold.to) continue;
+      const link = this.links.get(message.to);
+      if (link === undefined) {
+        logger.error({ event: "unknown-replica", replica: message.to }, `no address for replica ${message.to}`);
+        continue;
+      }
+      link.enqueue(message);
+    }
+    for (const link of this.links.values()) link.flush();
+    const loseReplies = ready.replies.some(({ result }) => result.ok) && failpoint("after-commit-before-reply") === "error";
+    for (const { reqId, result } of ready.replies) {
+      const respond = this.pendingWrites.get(reqId);
+      assert(respond !== undefined, `reply to unknown request ${reqId}`);
+      this.pendingWrites.delete(reqId);
+      if (loseReplies && result.ok) {
+        respond({ ok: false, code: Code.UNAVAILABLE, message: "failpoint after-commit-before-reply: the reply was lost (the write committed)" });
+      } else {
+        respond(result);
+      }
+    }
+    for (const { reqId, status } of ready.statuses) {
+      const respond = this.pendingStatuses.get(reqId);
+      assert(respond !== undefined, `status answer to unknown request ${reqId}`);
+      this.pendingStatuses.delete(reqId);
+      respond(status);
+    }
+    for (const { reqId, report } of ready.reports) {
+      const respond = this.pendingReports.get(reqId);
+      assert(respond !== undefined, `report to unknown request ${reqId}`);
+      this.pendingReports.delete(reqId);
+      respond(report);
+    }
+    for (const { txnId, keys } of ready.reads) {
+      // The transaction holds the locks of these keys: read their current state for it.
+      this.read(keys, (result) => {
+        if (result.ok) {
+          const states = new Map<string, KeyState>(result.value.map((row) => [row.key, row.found ? { value: row.value, version: row.version } : null]));
+          this.loop.push({ kind: "read-result", txnId, states, reason: "", nowMs: this.now() });
+        } else {
+          this.loop.push({ kind: "read-result", txnId, states: null, reason: result.reason, nowMs: this.now() });
+        }
+      });
+    }
+    for (const { queryId, outcomes } of ready.outcomes) {
+      const respond = this.pendingQueries.get(queryId);
+      assert(respond !== undefined, `answer to unknown query ${queryId}`);
+      this.pendingQueries.delete(queryId);
+      respond(outcomes);
+    }
+    for (const { reqId, txnId, choice } of ready.inspects) this.inspectForResolve(reqId, txnId, choice);
+  }
+
+  /** Asks every replica what it knows of a transaction (unreachable ones count as unknown), and steps the Resolve again with it. */
+  private inspectForResolve(reqId: number, txnId: string, choice: Outcome): void {
+    const answers: ReplicaKnowledge[] = [];
+    const links = [...this.links.values()];
+    for (const link of links) {
+      link.calls.inspect([txnId], statusCallTimeoutMs, (result) => {
+        const state = result.ok ? result.value.find((item) => item.txnId === txnId) : undefined;
+        answers.push({ replicaId: link.id, state: state?.state ?? "unknown", commitSeq: state?.state === "committed" ? state.commitSeq : 0 });
+        if (answers.length < links.length) return;
+        answers.sort((a, b) => (a.replicaId < b.replicaId ? -1 : a.replicaId > b.replicaId ? 1 : 0));
+        this.options.logger.info({ event: "resolve-inspected", txnId, choice, replicas: answers }, `operator asks to ${choice} ${txnId}: the replicas know ${answers.map((a) => `${a.replicaId} ${a.state}`).join(", ")}`);
+        this.loop.push({ kind: "resolve", reqId, txnId, choice, replicas: answers, nowMs: this.now() });
+      });
+    }
+  }
+
+  /**
+   * Reads keys from the replicas the core's read routing names (readTargets), in its order: the
+   * first that answers serves the read, if readAccepted still holds when it answers.
+   */
+  private read(keys: readonly string[], done: (result: CallResult<ReadRow[]>) => void): void {
+    const order = readTargets(this.view, this.options.scheduler.random);
+    if (order.length === 0) return done({ ok: false, code: Code.UNAVAILABLE, reason: "no replica is in sync and healthy to serve the read" });
+    const failures: string[] = [];
+    const attempt = (index: number): void => {
+      const target = order[index];
+      if (target === undefined) return done({ ok: false, code: Code.UNAVAILABLE, reason: `no replica could serve the read: ${failures.join("; ")}` });
+      this.links.get(target.id)!.calls.read(keys, limits.readCallTimeoutMs, (result) => {
+        if (result.ok) {
+          if (readAccepted(this.view, target.id, target.incarnation)) return done(result);
+          failures.push(`replica ${target.id} left the in-sync set while it answered`);
+        } else {
+          if (result.code !== Code.UNAVAILABLE && result.code !== Code.DEADLINE_EXCEEDED) return done(result);
+          failures.push(result.reason);
+        }
+        attempt(index + 1);
+      });
+    };
+    attempt(0);
+  }
+
+  // ---- what the node serves (the Kv and Coordination services) ---------------------------------
+
+  /** A client's get of one key. */
+  get(key: string, done: (result: CallResult<ReadRow>) => void): void {
+    this.read([key], (result) => {
+      if (!result.ok) return done(result);
+      const row = result.value[0];
+      assert(row !== undefined && row.key === key, "a replica answers the key it was asked");
+      done({ ok: true, value: row });
+    });
+  }
+
+  /** Runs a client's transaction (a write is a program of blind writes) through the core. */
+  submit(requestId: string | null, method: RequestMethod, program: Program, respond: (result: WriteResult) => void): void {
+    const reqId = this.nextRequestId++;
+    this.pendingWrites.set(reqId, respond);
+    this.loop.push({ kind: "txn", reqId, requestId, method, program, nowMs: this.now() });
+  }
+
+  txnStatus(id: string, respond: (status: TxnStatus) => void): void {
+    const reqId = this.nextRequestId++;
+    this.pendingStatuses.set(reqId, respond);
+    this.loop.push({ kind: "txn-status", reqId, id, nowMs: this.now() });
+  }
+
+  /** An operator settles a transaction: decided in the step (see Input resolve). */
+  resolve(txnId: string, choice: Outcome, respond: (result: WriteResult) => void): void {
+    const reqId = this.nextRequestId++;
+    this.pendingWrites.set(reqId, respond);
+    this.options.logger.info({ event: "resolve", txnId, outcome: choice }, `operator asks to ${choice} ${txnId}`);
+    this.loop.push({ kind: "resolve", reqId, txnId, choice, replicas: null, nowMs: this.now() });
+  }
+
+  /** A replica asks the outcome of transactions it holds in doubt. */
+  queryOutcome(txnIds: readonly string[], respond: (outcomes: OutcomeItem[]) => void): void {
+    const queryId = this.nextRequestId++;
+    this.pendingQueries.set(queryId, respond);
+    this.loop.push({ kind: "outcome-query", queryId, txnIds, nowMs: this.now() });
+  }
+
+  /** The coordinator's report (asked of the core through its loop) and each replica's status. */
+  status(respond: (status: CoordinatorStatus) => void): void {
+    const reqId = this.nextRequestId++;
+    this.pendingReports.set(reqId, (report) => {
+      const view = this.view;
+      const replicas: { id: string; status: CallResult<ParticipantStatus> }[] = [];
+      const links = [...this.links.values()];
+      for (const link of links) {
+        link.calls.status(statusCallTimeoutMs, (status) => {
+          replicas.push({ id: link.id, status });
+          if (replicas.length < links.length) return;
+          const order = new Map(links.map((l, i) => [l.id, i]));
+          replicas.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+          respond({ report, view, replicas });
+        });
+      }
+    });
+    this.loop.push({ kind: "status", reqId, nowMs: this.now() });
+  }
+}
+
+/** Protocol steps of one turn, at debug level. */
+function logTurn(logger: Logger, ready: Ready): void {
+  for (const { record } of ready.persist) {
+    if (record.kind === "commit") logger.debug({ event: "decision", txnId: record.txnId, commitSeq: record.commitSeq }, `decided COMMIT ${record.txnId}`);
+  }
+  for (const message of ready.send) {
+    const what = message.kind === "catch-up" ? `from ${message.sourceId} since ${message.sinceSeq}` : message.txnId;
+    logger.debug({ event: "send", kind: message.kind, to: message.to, what }, `${message.kind} ${what} -> ${message.to}`);
+  }
+  for (const { reqId, result } of ready.replies) {
+    if (result.ok) logger.debug({ event: "reply", reqId, commitSeq: result.commitSeq }, `request ${reqId} committed`);
+    else logger.debug({ event: "reply", reqId, code: result.code, reason: result.message }, `request ${reqId} failed`);
+  }
+}
+
+/** Bytes of the keys and values a PREPARE carries. */
+function prepareBytes(message: PrepareMessage): number {
+  let bytes = 0;
+  for (const write of message.writes) bytes += Buffer.byteLength(write.key, "utf8") + (write.value?.length ?? 0);
+  return bytes;
+}
+
