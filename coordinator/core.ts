@@ -724,12 +724,12 @@ export class CoordinatorCore {
       const holder = this.txns.get(this.locks.get(held)!);
       assert(holder !== undefined, `lock on ${held} held by a forgotten transaction`);
       if (this.config.onConflict === "abort") {
-        this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} is being written by transaction ${holder.txnId} (${holder.phase}); retry`, nowMs, out);
+        this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} is being written by transaction ${holder.txnId} (${holder.phase}); retry as a new request (a new request id)`, nowMs, out);
         return;
       }
       const queue = this.waiters.get(held) ?? [];
       if (queue.length >= limits.lockWaitersPerKeyMax) {
-        this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} already has ${limits.lockWaitersPerKeyMax} writes waiting (lockWaitersPerKeyMax); retry`, nowMs, out);
+        this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} already has ${limits.lockWaitersPerKeyMax} writes waiting (lockWaitersPerKeyMax); retry as a new request (a new request id)`, nowMs, out);
         return;
       }
       queue.push(write);
@@ -1259,7 +1259,7 @@ export class CoordinatorCore {
     for (const [key, queue] of this.waiters) {
       const still = queue.filter((write) => {
         if (nowMs < write.deadlineMs) return true;
-        this.refuse(write, Code.ABORTED, `waited ${limits.lockWaitTimeoutMs} ms (lockWaitTimeoutMs) for key ${JSON.stringify(key)}, held by another write; retry`, nowMs, out);
+        this.refuse(write, Code.ABORTED, `waited ${limits.lockWaitTimeoutMs} ms (lockWaitTimeoutMs) for key ${JSON.stringify(key)}, held by another write; retry as a new request (a new request id)`, nowMs, out);
         return false;
       });
       this.queuedCount -= queue.length - still.length;
