@@ -7,6 +7,7 @@
 // --trace prints every event, --history writes the client history (as `kv bench --history`).
 import * as fs from "node:fs";
 import * as os from "node:os";
+import { parseArgs as parseFlags } from "node:util";
 import { Presets, SingleBar } from "cli-progress";
 import { formatEvent } from "../../tools/check/history";
 import { runSeedsParallel, serveAsWorker, type SeedSummary } from "./campaign";
@@ -30,62 +31,44 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  let seed: number | null = null;
-  let seeds = 1000;
-  let from = 1;
-  let jobs = Math.max(1, os.availableParallelism());
-  let mutation: Mutation = "none";
-  let trace = false;
-  let history: string | null = null;
-  let quiet = false;
-  const whole = (flag: string, text: string | undefined, min: number): number => {
+  const { values } = parseFlags({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      seed: { type: "string" },
+      seeds: { type: "string" },
+      from: { type: "string" },
+      jobs: { type: "string" },
+      mutation: { type: "string" },
+      trace: { type: "boolean", default: false },
+      history: { type: "string" },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const whole = (flag: string, text: string | undefined, min: number, otherwise: number): number => {
+    if (text === undefined) return otherwise;
     const value = Number(text);
-    if (text === undefined || !Number.isInteger(value) || value < min) throw new Error(`${flag} needs a whole number of at least ${min}, not ${text ?? "nothing"}`);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${flag} needs a whole number of at least ${min}, not ${text}`);
     return value;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = (): string | undefined => inline ?? argv[++i];
-    switch (flag) {
-      case "--seed":
-        seed = whole(flag, value(), 0);
-        break;
-      case "--seeds":
-        seeds = whole(flag, value(), 1);
-        break;
-      case "--from":
-        from = whole(flag, value(), 0);
-        break;
-      case "--jobs":
-        jobs = whole(flag, value(), 1);
-        break;
-      case "--mutation": {
-        const name = value();
-        if (!(mutations as readonly (string | undefined)[]).includes(name)) throw new Error(`--mutation must be one of ${mutations.join(", ")}, not ${name}`);
-        mutation = name as Mutation;
-        break;
-      }
-      case "--trace":
-        trace = true;
-        break;
-      case "--history":
-        history = value() ?? null;
-        if (history === null) throw new Error("--history needs a file");
-        break;
-      case "--quiet":
-        quiet = true;
-        break;
-      case "--help":
-      case "-h":
-        console.log(usage);
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown argument ${arg}`);
-    }
-  }
-  return { seed, seeds, from, jobs, mutation, trace, history, quiet };
+  const mutation = values.mutation ?? "none";
+  if (!(mutations as readonly string[]).includes(mutation)) throw new Error(`--mutation must be one of ${mutations.join(", ")}, not ${mutation}`);
+  return {
+    seed: values.seed === undefined ? null : whole("seed", values.seed, 0, 0),
+    seeds: whole("seeds", values.seeds, 1, 1000),
+    from: whole("from", values.from, 0, 1),
+    jobs: whole("jobs", values.jobs, 1, Math.max(1, os.availableParallelism())),
+    mutation: mutation as Mutation,
+    trace: values.trace,
+    history: values.history ?? null,
+    quiet: values.quiet,
+  };
 }
 
 function one(args: Args & { seed: number }): number {
