@@ -1078,7 +1078,14 @@ export class CoordinatorCore {
    */
   private outcomeFor(txnId: string): OutcomeItem[] {
     const txn = this.txns.get(txnId);
-    if (txn === undefined) return [{ txnId, outcome: "abort" }];
+    if (txn === undefined) {
+      // A commit that finished (every participant acknowledged) while the question was on its way
+      // is still a commit: answer it from memory rather than with ABORT. (The replica ignores an
+      // answer about a transaction it no longer holds; the answer must be right all the same.)
+      const remembered = this.remembered.get(txnId);
+      if (remembered !== undefined) return [{ txnId, outcome: "commit", commitSeq: remembered.commitSeq }];
+      return [{ txnId, outcome: "abort" }];
+    }
     if (txn.phase === "preparing" || txn.phase === "reading") return [];
     return [{ txnId, outcome: "commit", commitSeq: txn.commitSeq }];
   }

@@ -1251,3 +1251,18 @@ describe("CoordinatorCore: a definite failure stays true (issue 11)", () => {
     }
   });
 });
+
+describe("CoordinatorCore: outcome queries about finished commits", () => {
+  it("answers COMMIT, not ABORT, about a commit that finished while the question was on its way", () => {
+    // Seen in the crash matrix on a loaded machine: replicas in doubt asked the restarted coordinator,
+    // which re-sent COMMIT and finished the transactions before their questions were stepped, then
+    // answered ABORT (presumed abort) about committed transactions.
+    const core = newCore();
+    const txnId = prepareTxnId(txn(core, 1, putProgram([{ key: "k", value: b("v") }]), "req-q", 0, "put"));
+    voteAll(core, txnId);
+    ackAll(core, txnId);
+    expect(core.inFlight()).toEqual([]);
+    const ready = step(core, { kind: "outcome-query", queryId: 7, txnIds: [txnId, "1.999"], nowMs: 0 });
+    expect(ready.outcomes).toEqual([{ queryId: 7, outcomes: [{ txnId, outcome: "commit", commitSeq: 1 }, { txnId: "1.999", outcome: "abort" }] }]);
+  });
+});
