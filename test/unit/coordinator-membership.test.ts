@@ -320,7 +320,8 @@ describe("COMMITs owed to a replica that left", () => {
     expect(last.replies).toEqual([]);
     expect(d.txn(t1)).toBeUndefined();
     const afterEnd = d.step({ kind: "outcome-query", queryId: 8, txnIds: [t1], nowMs: 4_501 });
-    expect(afterEnd.outcomes).toEqual([{ queryId: 8, outcomes: [{ txnId: t1, outcome: "abort" }] }]); // forgotten: presumed abort, and every replica has it
+    // No longer tracked, but its commit is remembered (for exactly-once): a late question hears COMMIT.
+    expect(afterEnd.outcomes).toEqual([{ queryId: 8, outcomes: [{ txnId: t1, outcome: "commit", commitSeq: 1 }] }]);
   });
 
   it("answers the client at once when the replica leaves after the in-sync ones acked", () => {
