@@ -40,6 +40,7 @@ import {
 } from "./core";
 import { decodeCoordinatorRecord, encodeCoordinatorRecord } from "./records";
 import { recoverCoordinator } from "./recovery";
+import { compactionDue } from "../common/compaction";
 
 /** A row as a replica's Read answers it. */
 export interface ReadRow {
@@ -401,9 +402,7 @@ export class CoordinatorNode {
 
   private maintain(done: () => void): void {
     const { log, logger } = this.options;
-    // The live records include the remembered requests: compact again only once the log has
-    // doubled since, so that a large remembered set cannot make every turn a compaction.
-    if (log.size < Math.max(this.options.compactLogSize, 2 * this.compactedSize)) return done();
+    if (!compactionDue(log.size, this.options.compactLogSize, this.compactedSize)) return done();
     const before = log.size;
     log.rewrite(this.core.liveRecords().map(encodeCoordinatorRecord), () => {
       this.compactedSize = log.size;

@@ -23,6 +23,7 @@ import { ParticipantCore, mustForce, newReady, type Apply, type Input, type Outc
 import { idsPerCall } from "./peer-queries";
 import { decodeReplicaRecord, encodeReplicaRecord } from "./records";
 import { recoverReplica } from "./recovery";
+import { compactionDue } from "../common/compaction";
 
 /** A row as catch-up copies it: value null is a tombstone. */
 export interface VersionedEntry {
@@ -132,6 +133,8 @@ export class ReplicaNode {
   /** Outcome query calls in flight to the coordinator (one query, split into calls of txnIdsPerCallMax ids). */
   private queriesInFlight = 0;
   private stopTicker: (() => void) | null = null;
+  /** Log size right after the last compaction (compactionDue: compact again once it has doubled). */
+  private compactedSize = 0;
 
   constructor(private readonly options: ReplicaNodeOptions) {
     const { log, store, replayed, logger, scheduler } = options;
@@ -231,11 +234,12 @@ export class ReplicaNode {
 
   private maintain(done: () => void): void {
     const { log, store, logger } = this.options;
-    if (log.size < this.options.compactLogSize) return done();
+    if (!compactionDue(log.size, this.options.compactLogSize, this.compactedSize)) return done();
     // The commits about to leave the log must be durable in the store first.
     store.checkpoint();
     const before = log.size;
     log.rewrite(this.core.liveRecords().map(encodeReplicaRecord), () => {
+      this.compactedSize = log.size;
       logger.info({ event: "log-compacted", bytesBefore: before, bytesAfter: log.size }, `replica log compacted: ${before} -> ${log.size} bytes`);
       done();
     });
