@@ -195,6 +195,9 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       if (request === undefined) return;
       node.catchUp(request.sourceId, request.sourceAddress, request.sinceSeq, reply(callback, (done) => done));
     },
+    // Failover's calls: not served yet (issue 12 in progress).
+    Promise: (_callRef, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: "Promise is not implemented yet" }),
+    Append: (_callRef, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: "Append is not implemented yet" }),
     Dump: (_callRef, callback) => {
       node.dump(reply(callback, (dump) => ({ replicaId: id, ...dump })));
     },

@@ -6,6 +6,7 @@ import type { CompareAndDeleteRequest as _twopc_kv_CompareAndDeleteRequest, Comp
 import type { CompareAndDeleteResponse as _twopc_kv_CompareAndDeleteResponse, CompareAndDeleteResponse__Output as _twopc_kv_CompareAndDeleteResponse__Output } from './twopc/kv/CompareAndDeleteResponse';
 import type { CompareAndSetRequest as _twopc_kv_CompareAndSetRequest, CompareAndSetRequest__Output as _twopc_kv_CompareAndSetRequest__Output } from './twopc/kv/CompareAndSetRequest';
 import type { CompareAndSetResponse as _twopc_kv_CompareAndSetResponse, CompareAndSetResponse__Output as _twopc_kv_CompareAndSetResponse__Output } from './twopc/kv/CompareAndSetResponse';
+import type { CoordinatorMember as _twopc_kv_CoordinatorMember, CoordinatorMember__Output as _twopc_kv_CoordinatorMember__Output } from './twopc/kv/CoordinatorMember';
 import type { DeleteRequest as _twopc_kv_DeleteRequest, DeleteRequest__Output as _twopc_kv_DeleteRequest__Output } from './twopc/kv/DeleteRequest';
 import type { DeleteResponse as _twopc_kv_DeleteResponse, DeleteResponse__Output as _twopc_kv_DeleteResponse__Output } from './twopc/kv/DeleteResponse';
 import type { GetRequest as _twopc_kv_GetRequest, GetRequest__Output as _twopc_kv_GetRequest__Output } from './twopc/kv/GetRequest';
@@ -41,6 +42,7 @@ export interface ProtoGrpcType {
       CompareAndDeleteResponse: MessageTypeDefinition<_twopc_kv_CompareAndDeleteResponse, _twopc_kv_CompareAndDeleteResponse__Output>
       CompareAndSetRequest: MessageTypeDefinition<_twopc_kv_CompareAndSetRequest, _twopc_kv_CompareAndSetRequest__Output>
       CompareAndSetResponse: MessageTypeDefinition<_twopc_kv_CompareAndSetResponse, _twopc_kv_CompareAndSetResponse__Output>
+      CoordinatorMember: MessageTypeDefinition<_twopc_kv_CoordinatorMember, _twopc_kv_CoordinatorMember__Output>
       DeleteRequest: MessageTypeDefinition<_twopc_kv_DeleteRequest, _twopc_kv_DeleteRequest__Output>
       DeleteResponse: MessageTypeDefinition<_twopc_kv_DeleteResponse, _twopc_kv_DeleteResponse__Output>
       GetRequest: MessageTypeDefinition<_twopc_kv_GetRequest, _twopc_kv_GetRequest__Output>

@@ -2,6 +2,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AbortRequest as _twopc_participant_AbortRequest, AbortRequest__Output as _twopc_participant_AbortRequest__Output } from './twopc/participant/AbortRequest';
+import type { AppendRequest as _twopc_participant_AppendRequest, AppendRequest__Output as _twopc_participant_AppendRequest__Output } from './twopc/participant/AppendRequest';
+import type { AppendResponse as _twopc_participant_AppendResponse, AppendResponse__Output as _twopc_participant_AppendResponse__Output } from './twopc/participant/AppendResponse';
 import type { CatchUpRequest as _twopc_participant_CatchUpRequest, CatchUpRequest__Output as _twopc_participant_CatchUpRequest__Output } from './twopc/participant/CatchUpRequest';
 import type { CatchUpResponse as _twopc_participant_CatchUpResponse, CatchUpResponse__Output as _twopc_participant_CatchUpResponse__Output } from './twopc/participant/CatchUpResponse';
 import type { CommitRequest as _twopc_participant_CommitRequest, CommitRequest__Output as _twopc_participant_CommitRequest__Output } from './twopc/participant/CommitRequest';
@@ -26,6 +28,8 @@ import type { PrepareRequest as _twopc_participant_PrepareRequest, PrepareReques
 import type { PrepareResponse as _twopc_participant_PrepareResponse, PrepareResponse__Output as _twopc_participant_PrepareResponse__Output } from './twopc/participant/PrepareResponse';
 import type { PrepareTxn as _twopc_participant_PrepareTxn, PrepareTxn__Output as _twopc_participant_PrepareTxn__Output } from './twopc/participant/PrepareTxn';
 import type { PreparedTxn as _twopc_participant_PreparedTxn, PreparedTxn__Output as _twopc_participant_PreparedTxn__Output } from './twopc/participant/PreparedTxn';
+import type { PromiseRequest as _twopc_participant_PromiseRequest, PromiseRequest__Output as _twopc_participant_PromiseRequest__Output } from './twopc/participant/PromiseRequest';
+import type { PromiseResponse as _twopc_participant_PromiseResponse, PromiseResponse__Output as _twopc_participant_PromiseResponse__Output } from './twopc/participant/PromiseResponse';
 import type { ReadRequest as _twopc_participant_ReadRequest, ReadRequest__Output as _twopc_participant_ReadRequest__Output } from './twopc/participant/ReadRequest';
 import type { ReadResponse as _twopc_participant_ReadResponse, ReadResponse__Output as _twopc_participant_ReadResponse__Output } from './twopc/participant/ReadResponse';
 import type { ReadResult as _twopc_participant_ReadResult, ReadResult__Output as _twopc_participant_ReadResult__Output } from './twopc/participant/ReadResult';
@@ -41,6 +45,8 @@ export interface ProtoGrpcType {
   twopc: {
     participant: {
       AbortRequest: MessageTypeDefinition<_twopc_participant_AbortRequest, _twopc_participant_AbortRequest__Output>
+      AppendRequest: MessageTypeDefinition<_twopc_participant_AppendRequest, _twopc_participant_AppendRequest__Output>
+      AppendResponse: MessageTypeDefinition<_twopc_participant_AppendResponse, _twopc_participant_AppendResponse__Output>
       CatchUpRequest: MessageTypeDefinition<_twopc_participant_CatchUpRequest, _twopc_participant_CatchUpRequest__Output>
       CatchUpResponse: MessageTypeDefinition<_twopc_participant_CatchUpResponse, _twopc_participant_CatchUpResponse__Output>
       CommitRequest: MessageTypeDefinition<_twopc_participant_CommitRequest, _twopc_participant_CommitRequest__Output>
@@ -67,6 +73,8 @@ export interface ProtoGrpcType {
       PrepareResponse: MessageTypeDefinition<_twopc_participant_PrepareResponse, _twopc_participant_PrepareResponse__Output>
       PrepareTxn: MessageTypeDefinition<_twopc_participant_PrepareTxn, _twopc_participant_PrepareTxn__Output>
       PreparedTxn: MessageTypeDefinition<_twopc_participant_PreparedTxn, _twopc_participant_PreparedTxn__Output>
+      PromiseRequest: MessageTypeDefinition<_twopc_participant_PromiseRequest, _twopc_participant_PromiseRequest__Output>
+      PromiseResponse: MessageTypeDefinition<_twopc_participant_PromiseResponse, _twopc_participant_PromiseResponse__Output>
       ReadRequest: MessageTypeDefinition<_twopc_participant_ReadRequest, _twopc_participant_ReadRequest__Output>
       ReadResponse: MessageTypeDefinition<_twopc_participant_ReadResponse, _twopc_participant_ReadResponse__Output>
       ReadResult: MessageTypeDefinition<_twopc_participant_ReadResult, _twopc_participant_ReadResult__Output>

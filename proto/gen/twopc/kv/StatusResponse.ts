@@ -2,6 +2,7 @@
 
 import type { ReplicaStatus as _twopc_kv_ReplicaStatus, ReplicaStatus__Output as _twopc_kv_ReplicaStatus__Output } from '../../twopc/kv/ReplicaStatus';
 import type { InFlightTxn as _twopc_kv_InFlightTxn, InFlightTxn__Output as _twopc_kv_InFlightTxn__Output } from '../../twopc/kv/InFlightTxn';
+import type { CoordinatorMember as _twopc_kv_CoordinatorMember, CoordinatorMember__Output as _twopc_kv_CoordinatorMember__Output } from '../../twopc/kv/CoordinatorMember';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StatusResponse {
@@ -17,6 +18,10 @@ export interface StatusResponse {
   'minInSync'?: (number);
   'ready'?: (boolean);
   'notReadyReason'?: (string);
+  'role'?: (string);
+  'activeCoordinatorId'?: (string);
+  'activeCoordinator'?: (string);
+  'coordinators'?: (_twopc_kv_CoordinatorMember)[];
 }
 
 export interface StatusResponse__Output {
@@ -32,4 +37,8 @@ export interface StatusResponse__Output {
   'minInSync': (number);
   'ready': (boolean);
   'notReadyReason': (string);
+  'role': (string);
+  'activeCoordinatorId': (string);
+  'activeCoordinator': (string);
+  'coordinators': (_twopc_kv_CoordinatorMember__Output)[];
 }

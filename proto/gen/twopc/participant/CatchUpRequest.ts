@@ -6,10 +6,12 @@ export interface CatchUpRequest {
   'sourceId'?: (string);
   'sourceAddress'?: (string);
   'sinceSeq'?: (number | string | Long);
+  'epoch'?: (number | string | Long);
 }
 
 export interface CatchUpRequest__Output {
   'sourceId': (string);
   'sourceAddress': (string);
   'sinceSeq': (number);
+  'epoch': (number);
 }

@@ -3,6 +3,8 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AbortRequest as _twopc_participant_AbortRequest, AbortRequest__Output as _twopc_participant_AbortRequest__Output } from '../../twopc/participant/AbortRequest';
+import type { AppendRequest as _twopc_participant_AppendRequest, AppendRequest__Output as _twopc_participant_AppendRequest__Output } from '../../twopc/participant/AppendRequest';
+import type { AppendResponse as _twopc_participant_AppendResponse, AppendResponse__Output as _twopc_participant_AppendResponse__Output } from '../../twopc/participant/AppendResponse';
 import type { CatchUpRequest as _twopc_participant_CatchUpRequest, CatchUpRequest__Output as _twopc_participant_CatchUpRequest__Output } from '../../twopc/participant/CatchUpRequest';
 import type { CatchUpResponse as _twopc_participant_CatchUpResponse, CatchUpResponse__Output as _twopc_participant_CatchUpResponse__Output } from '../../twopc/participant/CatchUpResponse';
 import type { CommitRequest as _twopc_participant_CommitRequest, CommitRequest__Output as _twopc_participant_CommitRequest__Output } from '../../twopc/participant/CommitRequest';
@@ -17,6 +19,8 @@ import type { PeerOutcomeRequest as _twopc_participant_PeerOutcomeRequest, PeerO
 import type { PeerOutcomeResponse as _twopc_participant_PeerOutcomeResponse, PeerOutcomeResponse__Output as _twopc_participant_PeerOutcomeResponse__Output } from '../../twopc/participant/PeerOutcomeResponse';
 import type { PrepareRequest as _twopc_participant_PrepareRequest, PrepareRequest__Output as _twopc_participant_PrepareRequest__Output } from '../../twopc/participant/PrepareRequest';
 import type { PrepareResponse as _twopc_participant_PrepareResponse, PrepareResponse__Output as _twopc_participant_PrepareResponse__Output } from '../../twopc/participant/PrepareResponse';
+import type { PromiseRequest as _twopc_participant_PromiseRequest, PromiseRequest__Output as _twopc_participant_PromiseRequest__Output } from '../../twopc/participant/PromiseRequest';
+import type { PromiseResponse as _twopc_participant_PromiseResponse, PromiseResponse__Output as _twopc_participant_PromiseResponse__Output } from '../../twopc/participant/PromiseResponse';
 import type { ReadRequest as _twopc_participant_ReadRequest, ReadRequest__Output as _twopc_participant_ReadRequest__Output } from '../../twopc/participant/ReadRequest';
 import type { ReadResponse as _twopc_participant_ReadResponse, ReadResponse__Output as _twopc_participant_ReadResponse__Output } from '../../twopc/participant/ReadResponse';
 
@@ -29,6 +33,15 @@ export interface ParticipantClient extends grpc.Client {
   abort(argument: _twopc_participant_AbortRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
   abort(argument: _twopc_participant_AbortRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
   abort(argument: _twopc_participant_AbortRequest, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
+  
+  Append(argument: _twopc_participant_AppendRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
+  Append(argument: _twopc_participant_AppendRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
+  Append(argument: _twopc_participant_AppendRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
+  Append(argument: _twopc_participant_AppendRequest, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
+  append(argument: _twopc_participant_AppendRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
+  append(argument: _twopc_participant_AppendRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
+  append(argument: _twopc_participant_AppendRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
+  append(argument: _twopc_participant_AppendRequest, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
   
   CatchUp(argument: _twopc_participant_CatchUpRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
   CatchUp(argument: _twopc_participant_CatchUpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
@@ -93,6 +106,15 @@ export interface ParticipantClient extends grpc.Client {
   prepare(argument: _twopc_participant_PrepareRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
   prepare(argument: _twopc_participant_PrepareRequest, callback: grpc.requestCallback<_twopc_participant_PrepareResponse__Output>): grpc.ClientUnaryCall;
   
+  Promise(argument: _twopc_participant_PromiseRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PromiseResponse__Output>): grpc.ClientUnaryCall;
+  Promise(argument: _twopc_participant_PromiseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_PromiseResponse__Output>): grpc.ClientUnaryCall;
+  Promise(argument: _twopc_participant_PromiseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PromiseResponse__Output>): grpc.ClientUnaryCall;
+  Promise(argument: _twopc_participant_PromiseRequest, callback: grpc.requestCallback<_twopc_participant_PromiseResponse__Output>): grpc.ClientUnaryCall;
+  promise(argument: _twopc_participant_PromiseRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PromiseResponse__Output>): grpc.ClientUnaryCall;
+  promise(argument: _twopc_participant_PromiseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_PromiseResponse__Output>): grpc.ClientUnaryCall;
+  promise(argument: _twopc_participant_PromiseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_PromiseResponse__Output>): grpc.ClientUnaryCall;
+  promise(argument: _twopc_participant_PromiseRequest, callback: grpc.requestCallback<_twopc_participant_PromiseResponse__Output>): grpc.ClientUnaryCall;
+  
   Read(argument: _twopc_participant_ReadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
   Read(argument: _twopc_participant_ReadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
   Read(argument: _twopc_participant_ReadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
@@ -116,6 +138,8 @@ export interface ParticipantClient extends grpc.Client {
 export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
   Abort: grpc.handleUnaryCall<_twopc_participant_AbortRequest__Output, _twopc_participant_DecisionResponse>;
   
+  Append: grpc.handleUnaryCall<_twopc_participant_AppendRequest__Output, _twopc_participant_AppendResponse>;
+  
   CatchUp: grpc.handleUnaryCall<_twopc_participant_CatchUpRequest__Output, _twopc_participant_CatchUpResponse>;
   
   Commit: grpc.handleUnaryCall<_twopc_participant_CommitRequest__Output, _twopc_participant_DecisionResponse>;
@@ -130,6 +154,8 @@ export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
   
   Prepare: grpc.handleUnaryCall<_twopc_participant_PrepareRequest__Output, _twopc_participant_PrepareResponse>;
   
+  Promise: grpc.handleUnaryCall<_twopc_participant_PromiseRequest__Output, _twopc_participant_PromiseResponse>;
+  
   Read: grpc.handleUnaryCall<_twopc_participant_ReadRequest__Output, _twopc_participant_ReadResponse>;
   
   Status: grpc.handleUnaryCall<_twopc_participant_ParticipantStatusRequest__Output, _twopc_participant_ParticipantStatusResponse>;
@@ -138,6 +164,7 @@ export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
 
 export interface ParticipantDefinition extends grpc.ServiceDefinition {
   Abort: MethodDefinition<_twopc_participant_AbortRequest, _twopc_participant_DecisionResponse, _twopc_participant_AbortRequest__Output, _twopc_participant_DecisionResponse__Output>
+  Append: MethodDefinition<_twopc_participant_AppendRequest, _twopc_participant_AppendResponse, _twopc_participant_AppendRequest__Output, _twopc_participant_AppendResponse__Output>
   CatchUp: MethodDefinition<_twopc_participant_CatchUpRequest, _twopc_participant_CatchUpResponse, _twopc_participant_CatchUpRequest__Output, _twopc_participant_CatchUpResponse__Output>
   Commit: MethodDefinition<_twopc_participant_CommitRequest, _twopc_participant_DecisionResponse, _twopc_participant_CommitRequest__Output, _twopc_participant_DecisionResponse__Output>
   Dump: MethodDefinition<_twopc_participant_DumpRequest, _twopc_participant_DumpResponse, _twopc_participant_DumpRequest__Output, _twopc_participant_DumpResponse__Output>
@@ -145,6 +172,7 @@ export interface ParticipantDefinition extends grpc.ServiceDefinition {
   Inspect: MethodDefinition<_twopc_participant_PeerOutcomeRequest, _twopc_participant_PeerOutcomeResponse, _twopc_participant_PeerOutcomeRequest__Output, _twopc_participant_PeerOutcomeResponse__Output>
   PeerOutcome: MethodDefinition<_twopc_participant_PeerOutcomeRequest, _twopc_participant_PeerOutcomeResponse, _twopc_participant_PeerOutcomeRequest__Output, _twopc_participant_PeerOutcomeResponse__Output>
   Prepare: MethodDefinition<_twopc_participant_PrepareRequest, _twopc_participant_PrepareResponse, _twopc_participant_PrepareRequest__Output, _twopc_participant_PrepareResponse__Output>
+  Promise: MethodDefinition<_twopc_participant_PromiseRequest, _twopc_participant_PromiseResponse, _twopc_participant_PromiseRequest__Output, _twopc_participant_PromiseResponse__Output>
   Read: MethodDefinition<_twopc_participant_ReadRequest, _twopc_participant_ReadResponse, _twopc_participant_ReadRequest__Output, _twopc_participant_ReadResponse__Output>
   Status: MethodDefinition<_twopc_participant_ParticipantStatusRequest, _twopc_participant_ParticipantStatusResponse, _twopc_participant_ParticipantStatusRequest__Output, _twopc_participant_ParticipantStatusResponse__Output>
 }

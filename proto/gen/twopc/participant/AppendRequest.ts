@@ -1,0 +1,21 @@
+// Original file: proto/participant.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface AppendRequest {
+  'epoch'?: (number | string | Long);
+  'coordinatorId'?: (string);
+  'coordinatorAddress'?: (string);
+  'base'?: (boolean);
+  'firstIndex'?: (number | string | Long);
+  'records'?: (Buffer | Uint8Array | string)[];
+}
+
+export interface AppendRequest__Output {
+  'epoch': (number);
+  'coordinatorId': (string);
+  'coordinatorAddress': (string);
+  'base': (boolean);
+  'firstIndex': (number);
+  'records': (Buffer)[];
+}
