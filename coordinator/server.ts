@@ -37,6 +37,8 @@ export interface CoordinatorOptions {
   readonly listen: string;
   readonly dataDir: string;
   readonly replicas: readonly ReplicaAddress[];
+  /** Every coordinator of the cluster, this one included (failover). */
+  readonly coordinators: readonly ReplicaAddress[];
   readonly onConflict: OnConflict;
   /** Writes need at least this many replicas in sync. */
   readonly minInSync: number;

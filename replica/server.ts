@@ -29,8 +29,8 @@ export interface ReplicaOptions {
   /** host:port to listen on; port 0 picks a free port. */
   readonly listen: string;
   readonly dataDir: string;
-  /** host:port of the coordinator, asked for the outcome of in-doubt transactions. */
-  readonly coordinator: string;
+  /** host:port of every coordinator; the one this replica promised its epoch to is asked about in-doubt transactions. */
+  readonly coordinators: readonly string[];
   /** The other replicas, asked about in-doubt transactions when the coordinator cannot be reached. */
   readonly peers: readonly { readonly id: string; readonly address: string }[];
   /** Compact the log once it is this large (limits.logCompactBytes by default). */
@@ -59,7 +59,7 @@ function callResult<R, T>(error: grpc.ServiceError | null, response: R | undefin
 
 /** The node's transport over gRPC: the Coordination service, the peers' and a source's Participant service. */
 function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): void } {
-  const coordination = new participantProto.Coordination(options.coordinator, grpc.credentials.createInsecure(), channelOptions) as unknown as CoordinationClient;
+  const coordination = new participantProto.Coordination(options.coordinators[0]!, grpc.credentials.createInsecure(), channelOptions) as unknown as CoordinationClient;
   const peerClients = new Map(
     options.peers
       .filter((peer) => peer.id !== options.id)

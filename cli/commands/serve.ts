@@ -45,6 +45,11 @@ export const coordinatorCommand = subcommand({
       .option("listen", { type: "string", default: defaultCoordinator, describe: "HOST:PORT to serve clients and replicas on" })
       .option("data-dir", { type: "string", default: "./data/coordinator", describe: "directory of the decision log" })
       .option("replicas", { type: "string", demandOption: true, describe: "the replicas, as ID=HOST:PORT,ID=HOST:PORT,..." })
+      .option("coordinators", {
+        type: "string",
+        describe:
+          "every coordinator of the cluster, this one included, as ID=HOST:PORT,...: one is active, the others stand by and take over when it dies (default: this one alone, at --listen)",
+      })
       .option("on-conflict", {
         choices: ["abort", "wait"] as const,
         default: "wait" as const,
@@ -61,12 +66,16 @@ export const coordinatorCommand = subcommand({
     parseAddress("--listen", argv.listen, true);
     armFromEnvironmentAndFlags(argv.id, argv.failpoint);
     const replicas = parseMembers("--replicas", argv.replicas);
+    const coordinators = argv.coordinators === undefined ? [{ id: argv.id, address: argv.listen }] : parseMembers("--coordinators", argv.coordinators);
+    if (!coordinators.some((member) => member.id === argv.id)) {
+      throw new InvalidArgument("--coordinators", `--coordinators must name this coordinator (--id ${argv.id})`);
+    }
     const minInSync = argv["min-in-sync"] ?? Math.min(2, replicas.length);
     if (!Number.isInteger(minInSync) || minInSync < 1 || minInSync > replicas.length) {
       throw new InvalidArgument("--min-in-sync", `--min-in-sync must be a whole number from 1 to the number of replicas (${replicas.length})`);
     }
     return serve("coordinator", argv["log-level"], (logger) =>
-      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], logger }),
+      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, coordinators, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], logger }),
     );
   },
 });
@@ -79,7 +88,11 @@ export const replicaCommand = subcommand({
       .option("id", { type: "string", demandOption: true, describe: "this replica's id, as the coordinator's --replicas names it" })
       .option("listen", { type: "string", demandOption: true, describe: "HOST:PORT to serve the coordinator on" })
       .option("data-dir", { type: "string", demandOption: true, describe: "directory of the write-ahead log and the SQLite store" })
-      .option("coordinator", { type: "string", default: defaultCoordinator, describe: "HOST:PORT of the coordinator, asked about in-doubt transactions" })
+      .option("coordinator", {
+        type: "string",
+        default: defaultCoordinator,
+        describe: "HOST:PORT of the coordinators, comma-separated: the one this replica promised its epoch to is asked about in-doubt transactions",
+      })
       .option("peers", {
         type: "string",
         default: "",
@@ -90,14 +103,14 @@ export const replicaCommand = subcommand({
       .option("log-level", logLevelOption),
   run: async (argv) => {
     parseAddress("--listen", argv.listen, true);
-    parseAddress("--coordinator", argv.coordinator);
+    for (const address of argv.coordinator.split(",")) parseAddress("--coordinator", address.trim());
     armFromEnvironmentAndFlags(argv.id, argv.failpoint);
     return serve(`replica-${argv.id}`, argv["log-level"], (logger) =>
       startReplica({
         id: argv.id,
         listen: argv.listen,
         dataDir: argv["data-dir"],
-        coordinator: argv.coordinator,
+        coordinators: argv.coordinator.split(",").map((address) => address.trim()),
         peers: argv.peers === "" ? [] : parseMembers("--peers", argv.peers),
         compactLogBytes: argv["compact-log-bytes"],
         logger,
