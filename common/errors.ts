@@ -125,3 +125,18 @@ export class DataLoss extends KvError {
     super(Code.DATA_LOSS, message);
   }
 }
+
+/**
+ * The refusal a replica gives a call from a coordinator whose epoch is older than the one it
+ * promised (failover: coordinator/DESIGN.md). The coordinator that gets it has been superseded and
+ * stands down; fencedBy reads the promised epoch back out of the message.
+ */
+export function fencedMessage(epoch: number, promised: number, promisedTo: string): string {
+  return `fenced: epoch ${epoch} is older than epoch ${promised}, which this replica promised${promisedTo === "" ? "" : ` to coordinator ${promisedTo}`}; a newer coordinator took over`;
+}
+
+/** The epoch that fenced a call (from fencedMessage's text), or null when the reason is another. */
+export function fencedBy(reason: string): number | null {
+  const match = /fenced: epoch \d+ is older than epoch (\d+)/.exec(reason);
+  return match === null ? null : Number(match[1]);
+}

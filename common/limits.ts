@@ -40,6 +40,11 @@ export const limits = {
    */
   txnIdsPerCallMax: 4_096,
   /**
+   * Records of the coordinator's decision log in one Append to a replica (failover): a base larger
+   * than this, or than batchBytesMax, comes in parts.
+   */
+  appendRecordsMax: 65_536,
+  /**
    * The coordinator remembers the result of each committed request (by request id and transaction
    * id) and each request that failed definitely (by request id), durably, for requestIdRetentionMs
    * or until it holds requestIdsRememberedMax of them (commits and failures together), whichever
@@ -82,6 +87,16 @@ export const limits = {
   healthCheckIntervalMs: 100,
   healthCheckTimeoutMs: 500,
   /**
+   * Failover: every coordinator asks the others for their role this often (a brief Status), with
+   * this deadline; a standby takes over once the active coordinator has not answered for
+   * coordinatorDownAfterMs, if no coordinator before it in --coordinators answers either.
+   */
+  coordinatorPollMs: 100,
+  coordinatorPollTimeoutMs: 250,
+  coordinatorDownAfterMs: 500,
+  /** Failover: how long a round of promises waits for the replicas' answers. */
+  promiseTimeoutMs: 1_000,
+  /**
    * A replica whose health checks have failed this long is removed from the in-sync set. (One that
    * refuses connections, as a killed process does, is removed at once.) Generous, because a removal
    * costs a catch-up, and a busy 2-core machine can delay a healthy replica's answers.
@@ -115,6 +130,7 @@ check(limits.logRecordBytesMax >= limits.grpcMessageBytesMax, "a log record must
 check(limits.decisionResendMsMin <= limits.decisionResendMsMax, "decision resend backoff range");
 check(limits.outcomeQueryBackoffMsMin <= limits.outcomeQueryBackoffMsMax, "outcome query backoff range");
 check(limits.tickMs < limits.prepareTimeoutMs, "the tick must be finer than the timeouts it drives");
+check(limits.coordinatorPollTimeoutMs < limits.coordinatorDownAfterMs, "the active coordinator must get more than one poll before a takeover");
 check(limits.healthCheckTimeoutMs < limits.replicaDownAfterMs, "a replica must get more than one health check before removal");
 check(limits.fetchTimeoutMs < limits.catchUpTimeoutMs, "a fetch page must fit in a catch-up");
 

@@ -42,6 +42,18 @@ export const mutations = [
    * INVALID_ARGUMENT) is not remembered, so a later attempt of the same request id may still commit.
    */
   "forget-definite-failures",
+  /** replica/core.ts fence: a call of a superseded epoch is served (a paused old coordinator still decides and reads). */
+  "skip-fence",
+  /**
+   * coordinator/replicated-log.ts: a force is done once the coordinator's own copy is durable, without
+   * a majority of the replicas: a COMMIT is sent and acknowledged before a successor could find it.
+   */
+  "ack-before-quorum",
+  /**
+   * coordinator/takeover.ts: the successor recovers from the first copy of the decision log it gets,
+   * not the newest: it may presume abort for a transaction that was acknowledged.
+   */
+  "takeover-from-any-copy",
 ] as const;
 export type Mutation = (typeof mutations)[number];
 

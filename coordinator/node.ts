@@ -12,7 +12,7 @@
 // know when it needs it); Status asks the core through an input. Nothing here reads the core
 // between steps.
 import { assert, assertNever } from "../common/assert";
-import { Code } from "../common/errors";
+import { Code, fencedBy } from "../common/errors";
 import type { CallResult, NodeLog, Scheduler } from "../common/env";
 import { failpoint, fire, hit } from "../common/failpoints";
 import type { RequestMethod } from "../common/fingerprint";
@@ -40,6 +40,8 @@ import {
 } from "./core";
 import { decodeCoordinatorRecord, encodeCoordinatorRecord } from "./records";
 import { recoverCoordinator } from "./recovery";
+import { quorumOf, type AppendRequest } from "./replicated-log";
+import type { PromiseAnswer } from "./takeover";
 import { compactionDue } from "../common/compaction";
 
 /** A row as a replica's Read answers it. */
@@ -74,6 +76,10 @@ export interface ParticipantCalls {
   status(timeoutMs: number, done: (result: CallResult<ParticipantStatus>) => void): void;
   /** One health check: true when the replica answers SERVING. */
   checkHealth(timeoutMs: number, done: (result: CallResult<boolean>) => void): void;
+  /** Failover: asks the replica to promise this epoch (coordinator/takeover.ts). */
+  promise(timeoutMs: number, done: (result: CallResult<PromiseAnswer>) => void): void;
+  /** Failover: records of the decision log (coordinator/replicated-log.ts). */
+  append(request: AppendRequest, timeoutMs: number, done: (result: CallResult<{ logEpoch: number; logIndex: number }>) => void): void;
 }
 
 /** A test probe: sees every input before the core steps it, and every turn's Ready. */
@@ -96,6 +102,13 @@ export interface CoordinatorNodeOptions {
   /** An injected I/O error before a log write: as after a failed fsync, the process must stop. */
   readonly exit: (reason: string) => void;
   readonly probe?: CoordinatorProbe;
+  /**
+   * Failover: the epoch the replicas promised this node (coordinator/takeover.ts); it replaces the
+   * one recovery derives from the log, which it must exceed.
+   */
+  readonly epoch?: number;
+  /** A replica refused a call as fenced by a newer epoch: this node is superseded and must stand down. */
+  readonly fenced?: (byEpoch: number, replicaId: string) => void;
 }
 
 /** What Status reports of the coordinator and of each replica. */
@@ -171,6 +184,8 @@ class ReplicaLink {
     private readonly toCore: (input: Input) => void,
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
+    /** Sees every failed call: a fenced one means this coordinator was superseded. */
+    private readonly failedCall: (reason: string) => void,
   ) {
     this.prepares = new Batcher((batch, done) => this.sendPrepares(batch, done), prepareBytes);
     this.commits = new Batcher((batch, done) => this.sendCommits(batch, done));
@@ -213,6 +228,7 @@ class ReplicaLink {
       `replica ${this.id} catches up from ${message.sourceId} (commits from ${message.sinceSeq} on)`,
     );
     this.calls.catchUp(message.sourceId, message.sinceSeq, limits.catchUpTimeoutMs, (result) => {
+      if (!result.ok) this.failedCall(result.reason);
       this.toCore({
         kind: "caught-up",
         replicaId: this.id,
@@ -228,6 +244,7 @@ class ReplicaLink {
     this.calls.prepare(batch, limits.replicaCallTimeoutMs, (result) => {
       const nowMs = this.scheduler.nowMs();
       if (!result.ok) {
+        this.failedCall(result.reason);
         this.logger.debug({ event: "prepare-failed", replica: this.id, reason: result.reason, txns: batch.length }, "prepare call failed");
         const down = result.code === Code.UNAVAILABLE;
         this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: batch.map((m) => m.txnId), reason: result.reason, down, nowMs });
@@ -252,6 +269,7 @@ class ReplicaLink {
       if (!result.ok) {
         // The core re-sends unacknowledged commits with backoff; a refused connection means the
         // replica is down, which the core hears at once (it may then leave the in-sync set).
+        this.failedCall(result.reason);
         this.logger.debug({ event: "commit-failed", replica: this.id, err: result.reason }, "commit call failed");
         if (result.code === Code.UNAVAILABLE) {
           this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: [], reason: `commit call failed: ${result.reason}`, down: true, nowMs: this.scheduler.nowMs() });
@@ -277,7 +295,10 @@ class ReplicaLink {
       batch.map((message) => message.txnId),
       limits.replicaCallTimeoutMs,
       (result) => {
-        if (!result.ok) this.logger.debug({ event: "abort-failed", replica: this.id, err: result.reason }, "abort call failed");
+        if (!result.ok) {
+          this.failedCall(result.reason);
+          this.logger.debug({ event: "abort-failed", replica: this.id, err: result.reason }, "abort call failed");
+        }
         done();
       },
     );
@@ -306,6 +327,8 @@ export class CoordinatorNode {
   private fanoutHold: { txnIds: Set<string>; to: string } | null = null;
   private readonly checking = new Set<string>();
   private readonly stops: (() => void)[] = [];
+  /** Stood down (abandon): nothing more is answered or sent. */
+  private stopped = false;
 
   constructor(private readonly options: CoordinatorNodeOptions) {
     const { replayed, logger, scheduler } = options;
@@ -313,7 +336,9 @@ export class CoordinatorNode {
     // Recovery: every COMMIT decision not acknowledged by all replicas is re-sent; any transaction
     // without a decision record is aborted (presumed abort: replicas asking about it hear ABORT).
     const records = replayed.records.map((payload, i) => decodeCoordinatorRecord(payload, replayed.firstLsn + i));
-    const recovered = recoverCoordinator(records);
+    const fromLog = recoverCoordinator(records);
+    assert(options.epoch === undefined || options.epoch >= fromLog.epoch, `epoch ${options.epoch} is not newer than the log's ${fromLog.epoch - 1}`);
+    const recovered = options.epoch === undefined ? fromLog : { ...fromLog, epoch: options.epoch };
     this.core = new CoordinatorCore({ participants: options.replicaIds, onConflict: options.onConflict, minInSync: options.minInSync }, recovered, scheduler.nowMs());
     this.epoch = this.core.epoch;
     this.view = this.core.view();
@@ -350,18 +375,22 @@ export class CoordinatorNode {
       afterDurable: (turn) => this.afterDurable(turn),
     });
     for (const id of options.replicaIds) {
-      this.links.set(id, new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger));
+      this.links.set(id, new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger, (reason) => this.failedCall(id, reason)));
     }
   }
 
   /**
-   * Forces the start record (it makes this epoch's transaction ids unique), then starts the timers
-   * and calls serving: the node may serve from then on.
+   * Writes the live records (the start record first: it makes this epoch's transaction ids unique)
+   * as the log's new base and forces it, then starts the timers and calls serving: the node may
+   * serve from then on. On the replicated log (coordinator/replicated-log.ts) that force is done
+   * once a majority of the replicas hold this epoch's base: a successor finds it.
    */
   start(serving: () => void): void {
     const { log, scheduler } = this.options;
-    log.append(encodeCoordinatorRecord(this.core.startRecord()));
+    log.rewrite(this.core.liveRecords().map(encodeCoordinatorRecord), () => undefined);
+    this.compactedSize = log.size;
     log.force(() => {
+      if (this.stopped) return;
       this.stops.push(scheduler.every(limits.tickMs, () => this.loop.push({ kind: "tick", nowMs: scheduler.nowMs() })));
       this.loop.push({ kind: "tick", nowMs: scheduler.nowMs() });
       // Health checks: one at a time per replica; the core removes a replica that stops answering.
@@ -372,6 +401,34 @@ export class CoordinatorNode {
 
   stop(): void {
     for (const stop of this.stops.splice(0)) stop();
+  }
+
+  /**
+   * Stands down (a newer coordinator took over): stops the timers, and answers every call waiting on
+   * this node with UNAVAILABLE (the outcome of a write is unknown: the successor knows it). Nothing
+   * this node has not made durable can be acted on: the replicas refuse its epoch.
+   */
+  abandon(reason: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stop();
+    const message = `the coordinator stood down (${reason}); the outcome of a write is unknown: retry it with the same request id at the active coordinator`;
+    for (const respond of this.pendingWrites.values()) respond({ ok: false, code: Code.UNAVAILABLE, message });
+    this.pendingWrites.clear();
+    for (const respond of this.pendingStatuses.values()) respond({ state: "unknown", txnId: "", commitSeq: 0, message });
+    this.pendingStatuses.clear();
+    for (const respond of this.pendingQueries.values()) respond([]);
+    this.pendingQueries.clear();
+    this.pendingReports.clear();
+  }
+
+  get abandoned(): boolean {
+    return this.stopped;
+  }
+
+  private failedCall(replicaId: string, reason: string): void {
+    const byEpoch = fencedBy(reason);
+    if (byEpoch !== null && !this.stopped) this.options.fenced?.(byEpoch, replicaId);
   }
 
   /** True while inputs are queued or a turn is under way. */
@@ -413,6 +470,7 @@ export class CoordinatorNode {
 
   private afterDurable({ ready, view }: Turn): void {
     const { logger } = this.options;
+    if (this.stopped) return;
     // First the view: reads routed from here on see this turn's membership, before any of its
     // messages or replies leave.
     this.view = view;
@@ -514,28 +572,55 @@ export class CoordinatorNode {
   }
 
   /**
-   * Reads keys from the replicas the core's read routing names (readTargets), in its order: the
-   * first that answers serves the read, if readAccepted still holds when it answers.
+   * Reads keys from the replicas the core's read routing names (readTargets: in sync and healthy),
+   * all at once, and answers once a majority of all replicas answered in this epoch: none of them had
+   * promised a newer one, so no successor had taken over when the first of them answered, and no
+   * write acknowledged since this read arrived can be missing (failover: coordinator/DESIGN.md). The
+   * values come from the in-sync answers that readAccepted still holds for (each has every
+   * acknowledged write, or waited for it); of those, the newest version of each key. Healthy
+   * replicas out of the set are asked too when the set alone is not a majority: they count for the
+   * majority, not for the values.
    */
   private read(keys: readonly string[], done: (result: CallResult<ReadRow[]>) => void): void {
-    const order = readTargets(this.view, this.options.scheduler.random);
-    if (order.length === 0) return done({ ok: false, code: Code.UNAVAILABLE, reason: "no replica is in sync and healthy to serve the read" });
+    const quorum = quorumOf(this.links.size);
+    const inSync = readTargets(this.view, this.options.scheduler.random);
+    if (inSync.length === 0) return done({ ok: false, code: Code.UNAVAILABLE, reason: "no replica is in sync and healthy to serve the read" });
+    const others = this.view.members.filter((m) => m.healthy && !inSync.some((t) => t.id === m.id)).map((m) => ({ id: m.id, incarnation: m.incarnation }));
+    const targets = inSync.length >= quorum ? inSync : [...inSync, ...others];
+    if (targets.length < quorum) {
+      return done({ ok: false, code: Code.UNAVAILABLE, reason: `${targets.length} of ${this.links.size} replicas are healthy and a read needs a majority (${quorum})` });
+    }
     const failures: string[] = [];
-    const attempt = (index: number): void => {
-      const target = order[index];
-      if (target === undefined) return done({ ok: false, code: Code.UNAVAILABLE, reason: `no replica could serve the read: ${failures.join("; ")}` });
+    let answered = 0;
+    let pending = targets.length;
+    let best: ReadRow[] | null = null;
+    let finished = false;
+    for (const target of targets) {
       this.links.get(target.id)!.calls.read(keys, limits.readCallTimeoutMs, (result) => {
+        pending -= 1;
+        if (finished) return;
         if (result.ok) {
-          if (readAccepted(this.view, target.id, target.incarnation)) return done(result);
-          failures.push(`replica ${target.id} left the in-sync set while it answered`);
+          answered += 1;
+          if (readAccepted(this.view, target.id, target.incarnation)) best = best === null ? result.value : newestOf(best, result.value);
+          else if (inSync.some((t) => t.id === target.id)) failures.push(`replica ${target.id} left the in-sync set while it answered`);
         } else {
-          if (result.code !== Code.UNAVAILABLE && result.code !== Code.DEADLINE_EXCEEDED) return done(result);
+          this.failedCall(target.id, result.reason);
+          if (result.code !== Code.UNAVAILABLE && result.code !== Code.DEADLINE_EXCEEDED && fencedBy(result.reason) === null) {
+            finished = true;
+            return done(result);
+          }
           failures.push(result.reason);
         }
-        attempt(index + 1);
+        if (answered >= quorum && best !== null) {
+          finished = true;
+          return done({ ok: true, value: best });
+        }
+        if (pending === 0) {
+          finished = true;
+          done({ ok: false, code: Code.UNAVAILABLE, reason: `the read got ${answered} answer(s) from in-sync replicas of the ${quorum} it needs: ${failures.join("; ")}` });
+        }
       });
-    };
-    attempt(0);
+    }
   }
 
   // ---- what the node serves (the Kv and Coordination services) ---------------------------------
@@ -552,6 +637,7 @@ export class CoordinatorNode {
 
   /** Runs a client's transaction (a write is a program of blind writes) through the core. */
   submit(requestId: string | null, method: RequestMethod, program: Program, respond: (result: WriteResult) => void): void {
+    if (this.stopped) return respond({ ok: false, code: Code.UNAVAILABLE, message: "the coordinator stood down; retry at the active coordinator" });
     const reqId = this.nextRequestId++;
     this.pendingWrites.set(reqId, respond);
     this.loop.push({ kind: "txn", reqId, requestId, method, program, nowMs: this.now() });
@@ -612,6 +698,14 @@ function logTurn(logger: Logger, ready: Ready): void {
     if (result.ok) logger.debug({ event: "reply", reqId, commitSeq: result.commitSeq }, `request ${reqId} committed`);
     else logger.debug({ event: "reply", reqId, code: result.code, reason: result.message }, `request ${reqId} failed`);
   }
+}
+
+/** Row by row (the same keys, in the same order), the newer version of the two answers. */
+function newestOf(a: readonly ReadRow[], b: readonly ReadRow[]): ReadRow[] {
+  return a.map((row, i) => {
+    const other = b[i];
+    return other !== undefined && other.key === row.key && other.version > row.version ? other : row;
+  });
 }
 
 /** Bytes of the keys and values a PREPARE carries. */

@@ -12,29 +12,29 @@ import type { ParticipantClient } from "../proto/gen/twopc/participant/Participa
 import { decodePeerState } from "../proto/convert";
 import type { VoteItem } from "./core";
 import type { ParticipantCalls } from "./node";
+import type { AppendRequest } from "./replicated-log";
+import type { PromiseAnswer } from "./takeover";
 
 /** A failed protocol call, its reason as "CODE: details". */
 function failed<T>(error: grpc.ServiceError | null): CallResult<T> {
   return { ok: false, code: (error?.code ?? Code.UNAVAILABLE) as CodeValue, reason: error ? `${codeName(error.code)}: ${error.details}` : "empty response" };
 }
 
-export class GrpcParticipant implements ParticipantCalls {
-  private readonly client: ParticipantClient;
-  private readonly health: HealthClient;
+/** The coordinator process's channel to one replica, shared by every epoch it serves in. */
+export class ReplicaChannel {
+  readonly client: ParticipantClient;
+  readonly health: HealthClient;
   /**
    * The replica answered a call since this coordinator started. Until then its channel may still be
    * making its first connection (the coordinator may start before its replicas), and protocol calls
    * wait for it within their deadline (waitForReady) instead of failing the transaction; from then
    * on they fail fast, so that a refused connection takes a dead replica out at once.
    */
-  private reached = false;
+  reached = false;
 
   constructor(
     readonly id: string,
     readonly address: string,
-    private readonly coordinatorId: string,
-    /** The address of another replica (the source of a catch-up). */
-    private readonly addressOf: (replicaId: string) => string | undefined,
   ) {
     this.client = new participantProto.Participant(address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
     // One channel for health checks and protocol calls: a good health check means the channel the
@@ -45,9 +45,86 @@ export class GrpcParticipant implements ParticipantCalls {
     }) as unknown as HealthClient;
   }
 
+  close(): void {
+    this.client.close();
+    this.health.close();
+  }
+}
+
+/** The calls of one epoch to one replica: every call from a coordinator carries its epoch (the fence). */
+export class GrpcParticipant implements ParticipantCalls {
+  private readonly client: ParticipantClient;
+  private readonly health: HealthClient;
+  readonly id: string;
+
+  constructor(
+    private readonly channel: ReplicaChannel,
+    private readonly epoch: number,
+    private readonly coordinatorId: string,
+    /** Where replicas reach this coordinator (for their outcome queries). */
+    private readonly coordinatorAddress: string,
+    /** The address of another replica (the source of a catch-up). */
+    private readonly addressOf: (replicaId: string) => string | undefined,
+  ) {
+    this.client = channel.client;
+    this.health = channel.health;
+    this.id = channel.id;
+  }
+
+  private get reached(): boolean {
+    return this.channel.reached;
+  }
+
+  private set reached(value: boolean) {
+    this.channel.reached = value;
+  }
+
+  promise(timeoutMs: number, done: (result: CallResult<PromiseAnswer>) => void): void {
+    const request = { epoch: this.epoch, coordinatorId: this.coordinatorId, coordinatorAddress: this.coordinatorAddress };
+    this.whenConnected(timeoutMs, (options) =>
+      this.client.Promise(request, options, (error, response) => {
+        if (error || response === undefined) return done(failed(error));
+        this.reached = true;
+        done({
+          ok: true,
+          value: {
+            granted: response.granted,
+            promisedEpoch: response.promisedEpoch,
+            promisedTo: response.promisedTo,
+            logEpoch: response.logEpoch,
+            logIndex: response.logIndex,
+            records: response.records.map((record) => Buffer.from(record)),
+            maxTxnEpoch: response.maxTxnEpoch,
+          },
+        });
+      }),
+    );
+  }
+
+  append(request: AppendRequest, timeoutMs: number, done: (result: CallResult<{ logEpoch: number; logIndex: number }>) => void): void {
+    const wire = {
+      epoch: this.epoch,
+      coordinatorId: this.coordinatorId,
+      coordinatorAddress: this.coordinatorAddress,
+      base: request.base,
+      more: request.more,
+      baseFirstIndex: request.baseFirstIndex,
+      firstIndex: request.firstIndex,
+      records: [...request.records],
+    };
+    this.whenConnected(timeoutMs, (options) =>
+      this.client.Append(wire, options, (error, response) => {
+        if (error || response === undefined) return done(failed(error));
+        this.reached = true;
+        done({ ok: true, value: { logEpoch: response.logEpoch, logIndex: response.logIndex } });
+      }),
+    );
+  }
+
   prepare(txns: Parameters<ParticipantCalls["prepare"]>[0], timeoutMs: number, done: (result: CallResult<VoteItem[]>) => void): void {
     const request = {
       coordinatorId: this.coordinatorId,
+      epoch: this.epoch,
       txns: txns.map((message) => ({ txnId: message.txnId, writes: message.writes.map(encodeWrite), participants: [...message.participants] })),
     };
     this.whenConnected(timeoutMs, (options) =>
@@ -73,7 +150,7 @@ export class GrpcParticipant implements ParticipantCalls {
 
   commit(txns: readonly { txnId: string; commitSeq: number }[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void {
     this.whenConnected(timeoutMs, (options) =>
-      this.client.Commit({ txns: [...txns] }, options, (error, response) => {
+      this.client.Commit({ txns: [...txns], epoch: this.epoch }, options, (error, response) => {
         if (error || response === undefined) return done(failed(error));
         this.reached = true;
         done({ ok: true, value: response.ackedTxnIds });
@@ -83,7 +160,7 @@ export class GrpcParticipant implements ParticipantCalls {
 
   abort(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void {
     this.whenConnected(timeoutMs, (options) =>
-      this.client.Abort({ txnIds: [...txnIds] }, options, (error, response) => {
+      this.client.Abort({ txnIds: [...txnIds], epoch: this.epoch }, options, (error, response) => {
         if (error || response === undefined) return done(failed(error));
         done({ ok: true, value: response.ackedTxnIds });
       }),
@@ -92,7 +169,7 @@ export class GrpcParticipant implements ParticipantCalls {
 
   read(keys: readonly string[], timeoutMs: number, done: (result: CallResult<{ key: string; found: boolean; value: Buffer; version: number }[]>) => void): void {
     this.whenConnected(timeoutMs, (options) =>
-      this.client.Read({ keys: [...keys] }, options, (error, response) => {
+      this.client.Read({ keys: [...keys], epoch: this.epoch }, options, (error, response) => {
         if (error || response === undefined) return done(this.failedQuery(error));
         done({ ok: true, value: response.results });
       }),
@@ -112,7 +189,7 @@ export class GrpcParticipant implements ParticipantCalls {
     const sourceAddress = this.addressOf(sourceId);
     if (sourceAddress === undefined) return done({ ok: false, code: Code.FAILED_PRECONDITION as CodeValue, reason: `no address for source ${sourceId}` });
     this.whenConnected(timeoutMs, (options) =>
-      this.client.CatchUp({ sourceId, sourceAddress, sinceSeq }, options, (error, response) => {
+      this.client.CatchUp({ sourceId, sourceAddress, sinceSeq, epoch: this.epoch }, options, (error, response) => {
         if (error || response === undefined) return done(failed(error));
         done({ ok: true, value: response.rowsCopied });
       }),
@@ -159,10 +236,6 @@ export class GrpcParticipant implements ParticipantCalls {
     return { ok: false, code: (error?.code ?? Code.UNAVAILABLE) as CodeValue, reason: kvError.message };
   }
 
-  close(): void {
-    this.client.close();
-    this.health.close();
-  }
 }
 
 function encodeWrite(write: Write): { key: string; value: Buffer; delete: boolean } {

@@ -1,13 +1,14 @@
 // The coordinator process: a gRPC adapter around the coordinator node (coordinator/node.ts), which
 // holds everything protocol-shaped. It serves the client-facing Kv service, the Coordination service
 // replicas ask about in-doubt transactions, and grpc.health.v1; each request is decoded and checked
-// (INVALID_ARGUMENT names the field), handed to the node, and its answer encoded. The node calls the
-// replicas through GrpcParticipant (coordinator/replica-link.ts) and logs to a FileLog.
+// (INVALID_ARGUMENT names the field), handed to the active node, and its answer encoded. Which node,
+// if any, is Failover's (coordinator/failover.ts): a standby answers UNAVAILABLE naming the active
+// coordinator (message and trailing metadata kv-active-coordinator). The node calls the replicas
+// through GrpcParticipant (coordinator/replica-link.ts), and its decision log is on the replicas.
 import * as fs from "node:fs";
-import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
-import { InvalidArgument, overLimit } from "../common/errors";
+import { Code, InvalidArgument, overLimit } from "../common/errors";
 import type { RequestMethod } from "../common/fingerprint";
 import { shutdownServer, toStatus } from "../proto/grpc-status";
 import { limits } from "../common/limits";
@@ -15,16 +16,21 @@ import type { Logger } from "../common/logger";
 import { systemScheduler } from "../common/system-env";
 import { putProgram, type Program } from "../common/txn";
 import { checkCount, checkKey, checkMemberId, checkTxnIdFormat, checkValue } from "../common/validate";
-import { FileLog, nodeLog } from "../logs/file-log";
-import { healthProto, kvProto, participantProto, serverOptions } from "../proto/load";
+import { channelOptions, healthProto, kvProto, participantProto, serverOptions } from "../proto/load";
+import type { KvClient } from "../proto/gen/twopc/kv/Kv";
+import { deadline } from "../proto/grpc-status";
 import type { HealthHandlers } from "../proto/gen/grpc/health/v1/Health";
 import type { KvHandlers } from "../proto/gen/twopc/kv/Kv";
 import type { ReplicaStatus } from "../proto/gen/twopc/kv/ReplicaStatus";
 import type { CoordinationHandlers } from "../proto/gen/twopc/participant/Coordination";
 import type { OnConflict, WriteResult } from "./core";
-import { CoordinatorNode } from "./node";
+import { Failover } from "./failover";
+import type { CoordinatorNode } from "./node";
 import { checkRequestId, compareAndDeleteProgram, compareAndSetProgram, incrementProgram, resultToWire, txnProgram } from "./requests";
-import { GrpcParticipant } from "./replica-link";
+import { GrpcParticipant, ReplicaChannel } from "./replica-link";
+
+/** Trailing metadata of a standby's refusal: where the active coordinator is (HOST:PORT). */
+export const activeCoordinatorHeader = "kv-active-coordinator";
 
 export interface ReplicaAddress {
   readonly id: string;
@@ -55,23 +61,68 @@ export interface RunningCoordinator {
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const { logger } = options;
   assert(options.replicas.length > 0, "the coordinator needs replicas");
+  // The decision log lives on the replicas (coordinator/replicated-log.ts); the data directory only
+  // has to exist (kv cluster and operators keep the coordinator's files there).
   fs.mkdirSync(options.dataDir, { recursive: true });
-  const { log, replayed } = await FileLog.open(path.join(options.dataDir, "coordinator.wal"));
   const addresses = new Map(options.replicas.map((replica) => [replica.id, replica.address]));
-  const participants = new Map(options.replicas.map((replica) => [replica.id, new GrpcParticipant(replica.id, replica.address, options.id, (id) => addresses.get(id))]));
-  const node = new CoordinatorNode({
-    replicaIds: options.replicas.map((replica) => replica.id),
-    onConflict: options.onConflict,
-    minInSync: options.minInSync,
-    scheduler: systemScheduler,
-    log: nodeLog(log),
-    replayed,
-    replicas: (id) => participants.get(id)!,
-    compactLogSize: options.compactLogBytes,
-    logger,
-    exit: () => process.exit(1),
+  const channels = new Map(options.replicas.map((replica) => [replica.id, new ReplicaChannel(replica.id, replica.address)]));
+  const peerClients = new Map(
+    options.coordinators
+      .filter((c) => c.id !== options.id)
+      .map((c) => [c.id, new kvProto.Kv(c.address, grpc.credentials.createInsecure(), channelOptions) as unknown as KvClient]),
+  );
+
+  const server = new grpc.Server(serverOptions);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(options.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+      error ? reject(new Error(`coordinator cannot listen on ${options.listen}: ${error.message}`)) : resolve(boundPort),
+    );
   });
-  await new Promise<void>((resolve) => node.start(resolve));
+  const listenHost = options.listen.slice(0, options.listen.lastIndexOf(":"));
+  const self = options.coordinators.find((c) => c.id === options.id);
+  const ownAddress = self !== undefined && !self.address.endsWith(":0") ? self.address : `${listenHost}:${port}`;
+  const coordinators = options.coordinators.map((c) => (c.id === options.id ? { id: c.id, address: ownAddress } : c));
+
+  const failover = new Failover({
+    id: options.id,
+    address: ownAddress,
+    coordinators,
+    replicaIds: options.replicas.map((replica) => replica.id),
+    scheduler: systemScheduler,
+    logger,
+    participant: (replicaId, epoch) => new GrpcParticipant(channels.get(replicaId)!, epoch, options.id, ownAddress, (id) => addresses.get(id)),
+    peerRole: (coordinatorId, timeoutMs, done) => {
+      const client = peerClients.get(coordinatorId)!;
+      client.Status({ brief: true }, { deadline: deadline(timeoutMs) }, (error, response) => {
+        if (error || response === undefined) return done({ ok: false, code: Code.UNAVAILABLE, reason: error?.details ?? "empty response" });
+        const role = response.role;
+        if (role !== "active" && role !== "standby" && role !== "taking-over") return done({ ok: false, code: Code.UNAVAILABLE, reason: `unknown role ${JSON.stringify(role)}` });
+        done({ ok: true, value: { role, epoch: response.epoch, activeId: response.activeCoordinatorId, activeAddress: response.activeCoordinator } });
+      });
+    },
+    node: { onConflict: options.onConflict, minInSync: options.minInSync, compactLogSize: options.compactLogBytes, exit: () => process.exit(1) },
+  });
+
+  /**
+   * The active node, or null after answering the call UNAVAILABLE: this coordinator stands by (or is
+   * taking over). The refusal names the active coordinator, in the message and in the trailing
+   * metadata kv-active-coordinator, so that a client goes there; nothing ran here.
+   */
+  function activeNode(callback: (error: Partial<grpc.StatusObject>) => void): CoordinatorNode | null {
+    const node = failover.activeNode();
+    if (node !== null) return node;
+    const view = failover.view();
+    const metadata = new grpc.Metadata();
+    if (view.active !== null) metadata.set(activeCoordinatorHeader, view.active.address);
+    const where =
+      view.role === "taking-over"
+        ? `coordinator ${options.id} is taking over (epoch ${view.epoch}); retry in a moment`
+        : view.active === null
+          ? `coordinator ${options.id} is a standby and knows no active coordinator yet (one is being elected); retry`
+          : `coordinator ${options.id} is a standby; the active coordinator is ${view.active.id} at ${view.active.address}`;
+    callback({ code: grpc.status.UNAVAILABLE, details: `${where}. Nothing was applied`, metadata });
+    return null;
+  }
 
   type Committed = Extract<WriteResult, { ok: true }>;
 
@@ -92,6 +143,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       callback(toStatus(error));
       return;
     }
+    const node = activeNode(callback);
+    if (node === null) return;
     node.submit(requestId, method, program, (result) => {
       if (result.ok) callback(null, respond(result));
       else callback({ code: result.code as grpc.status, details: result.message });
@@ -107,6 +160,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         callback(toStatus(error));
         return;
       }
+      const node = activeNode(callback);
+      if (node === null) return;
       node.get(key, (result) => {
         if (!result.ok) return callback({ code: result.code as grpc.status, details: result.reason });
         callback(null, { found: result.value.found, value: result.value.value, version: result.value.version });
@@ -168,6 +223,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       if (id.length === 0) return callback(toStatus(new InvalidArgument("id", "id is missing: give a transaction id or a request id")));
       const idBytes = Buffer.byteLength(id, "utf8");
       if (idBytes > Math.max(limits.requestIdBytesMax, limits.txnIdBytesMax)) return callback(toStatus(overLimit("id", idBytes, "requestIdBytesMax", "bytes")));
+      const node = activeNode(callback);
+      if (node === null) return;
       node.txnStatus(id, (status) =>
         callback(null, { state: status.state.toUpperCase(), txnId: status.txnId, commitSeq: status.commitSeq, message: status.message }),
       );
@@ -184,12 +241,26 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         return callback(toStatus(new InvalidArgument("outcome", `outcome must be "commit" or "abort", not ${JSON.stringify(outcome)}`)));
       }
       // The node decides in the step whether the replicas must be asked (coordinator/core.ts).
+      const node = activeNode(callback);
+      if (node === null) return;
       node.resolve(txnId, outcome, (result) => {
         if (result.ok) callback(null, { message: result.message ?? "done" });
         else callback({ code: result.code as grpc.status, details: result.message });
       });
     },
-    Status: (_callRef, callback) => {
+    Status: (callRef, callback) => {
+      const failoverView = failover.view();
+      const who = {
+        role: failoverView.role,
+        activeCoordinatorId: failoverView.active?.id ?? "",
+        activeCoordinator: failoverView.active?.address ?? "",
+        coordinators: coordinators.map((c) => ({ id: c.id, address: c.address })),
+      };
+      const node = failover.activeNode();
+      if (callRef.request.brief || node === null) {
+        const notReady = failoverView.role === "active" ? "" : `coordinator ${options.id} is ${failoverView.role === "standby" ? "a standby" : "taking over"}`;
+        return callback(null, { coordinatorId: options.id, epoch: failoverView.epoch, minInSync: options.minInSync, onConflict: options.onConflict, ready: false, notReadyReason: notReady, ...who });
+      }
       node.status(({ report, view, replicas }) => {
         const now = Date.now();
         const members = new Map(view.members.map((member) => [member.id, member]));
@@ -226,8 +297,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           onConflict: options.onConflict,
           ready: view.notReady === null,
           notReadyReason: view.notReady ?? "",
-          logForces: log.forces,
-          logRecordsForced: log.recordsForced,
+          logForces: failover.logCounters().forces,
+          logRecordsForced: failover.logCounters().recordsForced,
+          ...who,
         });
       });
     },
@@ -244,6 +316,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         return callback(toStatus(error));
       }
       logger.debug({ event: "outcome-query", replica: callRef.request.replicaId, txnIds: callRef.request.txnIds }, "outcome query");
+      // Only the active coordinator knows outcomes: a standby's presumed abort could contradict a commit.
+      const node = activeNode(callback);
+      if (node === null) return;
       node.queryOutcome(txnIds, (outcomes) => {
         callback(null, {
           outcomes: outcomes.map((item) => {
@@ -263,21 +338,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
 
   // Ready means ready: SERVING only while a write sent now goes ahead at once (core.readiness()).
   const health: HealthHandlers = {
-    Check: (_callRef, callback) => callback(null, { status: node.notReady === null ? "SERVING" : "NOT_SERVING" }),
+    Check: (_callRef, callback) => callback(null, { status: failover.activeNode()?.notReady === null ? "SERVING" : "NOT_SERVING" }),
   };
 
-  const server = new grpc.Server(serverOptions);
   server.addService(kvProto.Kv.service, kvHandlers);
   server.addService(healthProto.Health.service, health);
   server.addService(participantProto.Coordination.service, coordinationHandlers);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-      error ? reject(new Error(`coordinator cannot listen on ${options.listen}: ${error.message}`)) : resolve(boundPort),
-    );
-  });
+  failover.start();
   logger.info(
-    { event: "started", id: options.id, port, epoch: node.epoch, replicas: options.replicas, onConflict: options.onConflict },
-    `coordinator ${options.id} listening on port ${port} with ${options.replicas.length} replicas`,
+    { event: "started", id: options.id, port, replicas: options.replicas, coordinators, onConflict: options.onConflict },
+    `coordinator ${options.id} listening on port ${port} with ${options.replicas.length} replicas and ${coordinators.length} coordinator(s); standing by until elected`,
   );
 
   let stopped = false;
@@ -286,10 +356,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      node.stop();
+      failover.stop();
       await shutdownServer(server);
-      for (const participant of participants.values()) participant.close();
-      await log.close();
+      for (const channel of channels.values()) channel.close();
+      for (const client of peerClients.values()) client.close();
       logger.info({ event: "stopped", id: options.id }, `coordinator ${options.id} stopped`);
     },
   };

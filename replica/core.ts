@@ -36,7 +36,9 @@
 //   sequence number (the shell drops and logs those first). The assertions left guard the core's
 //   own bookkeeping, which no input reaches.
 import { assert, assertNever } from "../common/assert";
+import { fencedMessage } from "../common/errors";
 import { limits } from "../common/limits";
+import { DecisionLogCopy, type Promised } from "./log-copy";
 import { mutation } from "../common/mutations";
 import { peerQueries } from "./peer-queries";
 import { compareTxnIds, parseTxnId, type ParsedTxnId } from "../common/txn-id";
@@ -64,13 +66,37 @@ export type VoteResult =
   | { readonly txnId: string; readonly vote: "yes" }
   | { readonly txnId: string; readonly vote: "no"; readonly reason: string };
 
+/**
+ * Calls from a coordinator carry its epoch (failover): one older than the epoch this replica promised
+ * is refused ("fenced"), one newer is promised first (durably) and then served.
+ */
 export type Input =
-  | { readonly kind: "prepare"; readonly callId: number; readonly txns: readonly PrepareItem[]; readonly nowMs: number }
-  | { readonly kind: "commit"; readonly callId: number; readonly txns: readonly { txnId: string; commitSeq: number }[]; readonly nowMs: number }
-  | { readonly kind: "abort"; readonly callId: number; readonly txnIds: readonly string[]; readonly nowMs: number }
+  | { readonly kind: "prepare"; readonly callId: number; readonly epoch: number; readonly txns: readonly PrepareItem[]; readonly nowMs: number }
+  | { readonly kind: "commit"; readonly callId: number; readonly epoch: number; readonly txns: readonly { txnId: string; commitSeq: number }[]; readonly nowMs: number }
+  | { readonly kind: "abort"; readonly callId: number; readonly epoch: number; readonly txnIds: readonly string[]; readonly nowMs: number }
+  /** A coordinator taking over asks for this replica's promise, and its copy of the decision log. */
+  | { readonly kind: "promise"; readonly callId: number; readonly epoch: number; readonly coordinatorId: string; readonly address: string; readonly nowMs: number }
+  /** Records of the coordinator's decision log (see replica/log-copy.ts). */
+  | {
+      readonly kind: "append";
+      readonly callId: number;
+      readonly epoch: number;
+      readonly coordinatorId: string;
+      readonly address: string;
+      readonly base: boolean;
+      /** A base that continues in the next call. */
+      readonly more: boolean;
+      /** For a base: the index of its first record (parts after the first start later). */
+      readonly baseFirstIndex: number;
+      readonly firstIndex: number;
+      readonly records: readonly Buffer[];
+      readonly nowMs: number;
+    }
+  /** A call served outside the core (a catch-up) checks its epoch first. */
+  | { readonly kind: "fence"; readonly callId: number; readonly epoch: number; readonly nowMs: number }
   /** The coordinator's answer to an outcome query. */
   | { readonly kind: "outcome"; readonly outcomes: readonly OutcomeItem[]; readonly nowMs: number }
-  | { readonly kind: "read"; readonly callId: number; readonly keys: readonly string[]; readonly nowMs: number }
+  | { readonly kind: "read"; readonly callId: number; readonly epoch: number; readonly keys: readonly string[]; readonly nowMs: number }
   | { readonly kind: "tick"; readonly nowMs: number }
   /** A peer asks about transactions it holds in doubt (cooperative termination). */
   | { readonly kind: "peer-query"; readonly callId: number; readonly txnIds: readonly string[]; readonly nowMs: number }
@@ -113,7 +139,20 @@ export type Reply =
   | { readonly kind: "read-timeout"; readonly callId: number; readonly message: string }
   /** Everything stepped before is applied; with the transactions held prepared at that point. */
   | { readonly kind: "barrier"; readonly callId: number; readonly prepared: readonly PreparedSummary[] }
-  | { readonly kind: "peer-states"; readonly callId: number; readonly states: PeerState[] };
+  | { readonly kind: "peer-states"; readonly callId: number; readonly states: PeerState[] }
+  | {
+      readonly kind: "promised";
+      readonly callId: number;
+      readonly granted: boolean;
+      readonly promised: Promised;
+      readonly logEpoch: number;
+      readonly logIndex: number;
+      readonly records: readonly Buffer[];
+      readonly maxTxnEpoch: number;
+    }
+  /** staged: the records were kept aside as a part of a base; logIndex is how far the parts reach. */
+  | { readonly kind: "appended"; readonly callId: number; readonly logEpoch: number; readonly logIndex: number; readonly staged: boolean }
+  | { readonly kind: "fence-ok"; readonly callId: number };
 
 export interface Ready {
   /** Appended in order; forced before anything else in this Ready happens. */
@@ -125,6 +164,8 @@ export interface Ready {
   readonly queries: string[];
   /** Which peer to ask about which in-doubt transactions (the coordinator could not be reached). */
   readonly peerQueries: { readonly peerId: string; readonly txnIds: readonly string[] }[];
+  /** Set when this replica promised a new epoch: outcome queries go to that coordinator from now on. */
+  promised: Promised | null;
 }
 
 /** A transaction held prepared, as status reports it. */
@@ -151,11 +192,12 @@ export function isCommitSeq(value: number): boolean {
 }
 
 export function newReady(): Ready {
-  return { persist: [], apply: [], replies: [], queries: [], peerQueries: [] };
+  return { persist: [], apply: [], replies: [], queries: [], peerQueries: [], promised: null };
 }
 
 interface ParkedRead {
   readonly callId: number;
+  readonly epoch: number;
   readonly keys: readonly string[];
   readonly deadlineMs: number;
 }
@@ -171,6 +213,11 @@ export class ParticipantCore {
   private parkedReads: ParkedRead[] = [];
   /** Set when a lock was released or a read arrived: parked reads need another look. */
   private readsToCheck = false;
+  /** Failover: the epoch promised (durably), and the copy of the coordinator's decision log. */
+  private promisedEpoch: Promised;
+  private readonly copy: DecisionLogCopy;
+  /** The highest epoch of any transaction id seen here: a new coordinator's epoch must pass it. */
+  private maxTxnEpoch = 0;
 
   /**
    * Builds the core from what recovery found: transactions prepared and not yet decided (they keep
@@ -186,10 +233,17 @@ export class ParticipantCore {
     decided: readonly { txnId: string; decided: Decided }[];
     /** The newest id among decisions forgotten before a compaction of the log. */
     newestForgotten?: string | null;
+    /** Failover: the epoch promised, and the copy of the decision log (none: a new replica). */
+    promised?: Promised;
+    copy?: DecisionLogCopy;
     nowMs: number;
   }) {
     this.selfId = recovered.selfId ?? "";
     this.newestForgotten = recovered.newestForgotten ? parseTxnId(recovered.newestForgotten) : null;
+    this.promisedEpoch = recovered.promised ?? { epoch: 0, coordinatorId: "", address: "" };
+    this.copy = recovered.copy ?? new DecisionLogCopy();
+    this.maxTxnEpoch = Math.max(this.promisedEpoch.epoch, this.copy.epoch, this.newestForgotten?.epoch ?? 0);
+    for (const { txnId } of [...recovered.decided, ...recovered.prepared]) this.seeTxnId(txnId);
     for (const { txnId, decided } of recovered.decided) this.remember(txnId, decided);
     for (const txn of recovered.prepared) {
       this.lock(txn, recovered.nowMs);
@@ -199,11 +253,17 @@ export class ParticipantCore {
 
   step(input: Input, out: Ready): void {
     switch (input.kind) {
-      case "prepare":
+      case "prepare": {
+        const fenced = this.fence(input.epoch, out);
+        if (fenced !== null) {
+          out.replies.push({ kind: "refused", callId: input.callId, ...fenced });
+          break;
+        }
         out.replies.push({ kind: "votes", callId: input.callId, votes: input.txns.map((txn) => this.prepare(txn, input.nowMs, out)) });
         break;
+      }
       case "commit": {
-        const refusal = this.checkCommits(input.txns);
+        const refusal = this.fence(input.epoch, out) ?? this.checkCommits(input.txns);
         if (refusal !== null) {
           out.replies.push({ kind: "refused", callId: input.callId, ...refusal });
           break;
@@ -217,7 +277,7 @@ export class ParticipantCore {
         break;
       }
       case "abort": {
-        const refusal = this.checkAborts(input.txnIds);
+        const refusal = this.fence(input.epoch, out) ?? this.checkAborts(input.txnIds);
         if (refusal !== null) {
           out.replies.push({ kind: "refused", callId: input.callId, ...refusal });
           break;
@@ -235,9 +295,26 @@ export class ParticipantCore {
           else if (isCommitSeq(item.commitSeq)) this.commit(item.txnId, item.commitSeq, out);
         }
         break;
-      case "read":
-        this.parkedReads.push({ callId: input.callId, keys: input.keys, deadlineMs: input.nowMs + limits.readWaitTimeoutMs });
+      case "read": {
+        const fenced = this.fence(input.epoch, out);
+        if (fenced !== null) {
+          out.replies.push({ kind: "refused", callId: input.callId, ...fenced });
+          break;
+        }
+        this.parkedReads.push({ callId: input.callId, epoch: input.epoch, keys: input.keys, deadlineMs: input.nowMs + limits.readWaitTimeoutMs });
         this.readsToCheck = true;
+        break;
+      }
+      case "fence": {
+        const fenced = this.fence(input.epoch, out);
+        out.replies.push(fenced === null ? { kind: "fence-ok", callId: input.callId } : { kind: "refused", callId: input.callId, ...fenced });
+        break;
+      }
+      case "promise":
+        this.onPromise(input, out);
+        break;
+      case "append":
+        this.onAppend(input, out);
         break;
       case "tick":
         this.tick(input.nowMs, out);
@@ -298,6 +375,8 @@ export class ParticipantCore {
    */
   liveRecords(): ReplicaRecord[] {
     const records: ReplicaRecord[] = [];
+    if (this.promisedEpoch.epoch > 0) records.push({ kind: "promise", ...this.promisedEpoch });
+    if (this.copy.epoch > 0) records.push({ kind: "copy", epoch: this.copy.epoch, base: true, firstIndex: this.copy.firstIndex, records: this.copy.records });
     if (this.newestForgotten !== null) {
       records.push({ kind: "forgotten", txnId: `${this.newestForgotten.epoch}.${this.newestForgotten.counter}` });
     }
@@ -358,6 +437,83 @@ export class ParticipantCore {
     return null;
   }
 
+  /** The epoch this replica promised, and to whom. */
+  promised(): Promised {
+    return this.promisedEpoch;
+  }
+
+  /**
+   * The fence: a call of an epoch older than the one promised is refused; one of a newer epoch is
+   * promised first (the record is forced before anything of this Ready is sent, so a promise is
+   * durable before this replica serves the new epoch).
+   */
+  private fence(epoch: number, out: Ready, coordinatorId = "", address = ""): Refusal | null {
+    // Planted bug (test-only): no fence, so a superseded coordinator is still served.
+    if (epoch < this.promisedEpoch.epoch && mutation() !== "skip-fence") {
+      return { code: "failed-precondition", message: fencedMessage(epoch, this.promisedEpoch.epoch, this.promisedEpoch.coordinatorId) };
+    }
+    const learnsWho = epoch === this.promisedEpoch.epoch && coordinatorId !== "" && this.promisedEpoch.coordinatorId === "";
+    if (epoch > this.promisedEpoch.epoch || learnsWho) this.promise({ epoch, coordinatorId, address }, out);
+    return null;
+  }
+
+  private promise(promised: Promised, out: Ready): void {
+    this.promisedEpoch = promised;
+    this.maxTxnEpoch = Math.max(this.maxTxnEpoch, promised.epoch);
+    out.persist.push({ kind: "promise", ...promised });
+    out.promised = promised;
+  }
+
+  private onPromise(input: Extract<Input, { kind: "promise" }>, out: Ready): void {
+    const granted = input.epoch > this.promisedEpoch.epoch;
+    if (granted) this.promise({ epoch: input.epoch, coordinatorId: input.coordinatorId, address: input.address }, out);
+    out.replies.push({
+      kind: "promised",
+      callId: input.callId,
+      granted,
+      promised: this.promisedEpoch,
+      logEpoch: this.copy.epoch,
+      logIndex: this.copy.lastIndex,
+      records: granted ? [...this.copy.records] : [],
+      maxTxnEpoch: this.maxTxnEpoch,
+    });
+  }
+
+  private onAppend(input: Extract<Input, { kind: "append" }>, out: Ready): void {
+    const fenced = this.fence(input.epoch, out, input.coordinatorId, input.address);
+    if (fenced !== null) {
+      out.replies.push({ kind: "refused", callId: input.callId, ...fenced });
+      return;
+    }
+    if (input.base) {
+      // A base, whole or in parts: nothing changes until its last part is here with every part
+      // before it. A part kept aside is answered with how far the parts reach (in the base's epoch),
+      // so that the coordinator sends the next one; anything else with the copy as it is.
+      const whole = this.copy.basePart(input.epoch, input.baseFirstIndex, input.firstIndex, input.records, input.more);
+      if (whole === null) {
+        const staged = this.copy.stagedTo(input.epoch, input.baseFirstIndex);
+        const answer = staged > 0 ? { logEpoch: input.epoch, logIndex: staged } : { logEpoch: this.copy.epoch, logIndex: this.copy.lastIndex };
+        out.replies.push({ kind: "appended", callId: input.callId, ...answer, staged: staged > 0 });
+        return;
+      }
+      this.copy.take(input.epoch, true, whole.firstIndex, whole.records);
+      out.persist.push({ kind: "copy", epoch: input.epoch, base: true, firstIndex: whole.firstIndex, records: whole.records });
+    } else {
+      const taken = this.copy.accepts(input.epoch, false, input.firstIndex, input.records);
+      if (taken !== null && taken.length > 0) {
+        const firstIndex = this.copy.lastIndex + 1;
+        this.copy.take(input.epoch, false, firstIndex, taken);
+        out.persist.push({ kind: "copy", epoch: input.epoch, base: false, firstIndex, records: taken });
+      }
+    }
+    out.replies.push({ kind: "appended", callId: input.callId, logEpoch: this.copy.epoch, logIndex: this.copy.lastIndex, staged: false });
+  }
+
+  private seeTxnId(txnId: string): void {
+    const parsed = parseTxnId(txnId);
+    if (parsed !== null) this.maxTxnEpoch = Math.max(this.maxTxnEpoch, parsed.epoch);
+  }
+
   /** Answers a peer in doubt; refuses (durably) a transaction this replica never saw. */
   private answerPeer(txnId: string, out: Ready): PeerState {
     const known = this.stateOf(txnId);
@@ -371,6 +527,7 @@ export class ParticipantCore {
   }
 
   private prepare(txn: PrepareItem, nowMs: number, out: Ready): VoteResult {
+    this.seeTxnId(txn.txnId);
     if (this.prepared.has(txn.txnId)) return { txnId: txn.txnId, vote: "yes" }; // a re-sent prepare
     const decided = this.decided.get(txn.txnId);
     if (decided !== undefined) {
@@ -478,7 +635,10 @@ export class ParticipantCore {
     const still: ParkedRead[] = [];
     for (const read of this.parkedReads) {
       const locked = read.keys.find((key) => this.locks.has(key));
-      if (locked === undefined) {
+      if (read.epoch < this.promisedEpoch.epoch && mutation() !== "skip-fence") {
+        // Promised a newer epoch while the read waited: its answer could miss that epoch's writes.
+        out.replies.push({ kind: "refused", callId: read.callId, code: "failed-precondition", message: fencedMessage(read.epoch, this.promisedEpoch.epoch, this.promisedEpoch.coordinatorId) });
+      } else if (locked === undefined) {
         out.replies.push({ kind: "read", callId: read.callId, keys: read.keys });
       } else if (nowMs >= read.deadlineMs) {
         out.replies.push({

@@ -21,6 +21,8 @@ import type { PeerState, Write } from "../common/types";
 import { checkCount, checkKey, checkMemberId, checkTxnIdFormat, checkValue, checkWholeNumber, parseAddress } from "../common/validate";
 import { decodePeerStateChecked } from "../proto/convert";
 import type { AbortRequest__Output } from "../proto/gen/twopc/participant/AbortRequest";
+import type { AppendRequest__Output } from "../proto/gen/twopc/participant/AppendRequest";
+import type { PromiseRequest__Output } from "../proto/gen/twopc/participant/PromiseRequest";
 import type { CatchUpRequest__Output } from "../proto/gen/twopc/participant/CatchUpRequest";
 import type { CommitRequest__Output } from "../proto/gen/twopc/participant/CommitRequest";
 import type { FetchRequest__Output } from "../proto/gen/twopc/participant/FetchRequest";
@@ -296,4 +298,43 @@ function sameOutcome(a: OutcomeItem, b: OutcomeItem): boolean {
 
 function samePeerState(a: PeerState, b: PeerState): boolean {
   return a.state === b.state && (a.state !== "committed" || b.state !== "committed" || a.commitSeq === b.commitSeq);
+}
+
+/** The epoch of a coordinator's call (failover): a whole number from 1; 0 means it is missing. */
+export function decodeEpoch(epoch: number): number {
+  if (epoch === 0) throw new InvalidArgument("epoch", "epoch is missing: a coordinator names its epoch in every call (0 is not an epoch)");
+  return checkWholeNumber("epoch", epoch, 1);
+}
+
+export interface PromiseCall {
+  readonly epoch: number;
+  readonly coordinatorId: string;
+  readonly address: string;
+}
+
+export function decodePromise(request: PromiseRequest__Output): PromiseCall {
+  const epoch = decodeEpoch(request.epoch);
+  const coordinatorId = checkMemberId("coordinator_id", request.coordinatorId);
+  parseAddress("coordinator_address", request.coordinatorAddress);
+  return { epoch, coordinatorId, address: request.coordinatorAddress };
+}
+
+export interface AppendCall extends PromiseCall {
+  readonly base: boolean;
+  readonly more: boolean;
+  readonly baseFirstIndex: number;
+  readonly firstIndex: number;
+  readonly records: Buffer[];
+}
+
+/** Records of the decision log: opaque to the replica, counted and sized against the limits. */
+export function decodeAppend(request: AppendRequest__Output): AppendCall {
+  const promise = decodePromise(request);
+  const firstIndex = checkWholeNumber("first_index", request.firstIndex, 1);
+  checkCount("records", request.records.length, "appendRecordsMax", "records");
+  if (!request.base && request.records.length === 0) throw new InvalidArgument("records", "records is empty; an Append that is not a base carries at least one record");
+  if (request.more && !request.base) throw new InvalidArgument("more", "more is set on an Append that is not a base; only a base comes in parts");
+  const baseFirstIndex = request.base ? checkWholeNumber("base_first_index", request.baseFirstIndex, 1) : 0;
+  if (baseFirstIndex > firstIndex) throw new InvalidArgument("base_first_index", `base_first_index ${baseFirstIndex} is after first_index ${firstIndex}; a part of a base starts at or after the base's first record`);
+  return { ...promise, base: request.base, more: request.more, baseFirstIndex, firstIndex, records: request.records.map((record) => Buffer.from(record)) };
 }

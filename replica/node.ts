@@ -20,6 +20,7 @@ import { mutation } from "../common/mutations";
 import { StepLoop } from "../common/step-loop";
 import type { PeerState } from "../common/types";
 import { ParticipantCore, mustForce, newReady, type Apply, type Input, type OutcomeItem, type PrepareItem, type PreparedSummary, type Ready, type Reply, type VoteResult } from "./core";
+import type { Promised } from "./log-copy";
 import { idsPerCall } from "./peer-queries";
 import { decodeReplicaRecord, encodeReplicaRecord } from "./records";
 import { recoverReplica } from "./recovery";
@@ -74,6 +75,8 @@ export interface FetchPage {
 
 /** What the node calls out with: the coordinator, the peers, and the source of a catch-up. */
 export interface ReplicaTransport {
+  /** Outcome queries go to this coordinator from now on: the one this replica promised its epoch to. */
+  followCoordinator(promised: Promised): void;
   queryOutcome(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<Answered<OutcomeItem>>) => void): void;
   peerOutcome(peerId: string, txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<Answered<PeerState>>) => void): void;
   /** A connection to the replica a catch-up copies from; closed when the catch-up ends. */
@@ -150,8 +153,11 @@ export class ReplicaNode {
       prepared: recovered.prepared,
       decided: recovered.decided,
       newestForgotten: recovered.newestForgotten,
+      promised: recovered.promised,
+      copy: recovered.copy,
       nowMs: scheduler.nowMs(),
     });
+    if (recovered.promised.epoch > 0) options.transport.followCoordinator(recovered.promised);
     this.recovery = { records: records.length, tornBytes: replayed.tornBytes, redone: recovered.redo.length, inDoubt: recovered.prepared.map((txn) => txn.txnId) };
     logger.info(
       {
@@ -215,7 +221,10 @@ export class ReplicaNode {
     const ackedCommit = ready.replies.some((reply) => reply.kind === "acks" && reply.decision === "commit");
     const loseAcks = ackedCommit && failpoint("after-commit-before-ack") === "error";
     if (logger.isLevelEnabled("debug")) {
-      for (const record of ready.persist) logger.debug({ event: record.kind, txnId: record.txnId }, `logged ${record.kind} ${record.txnId}`);
+      for (const record of ready.persist) {
+        const about = "txnId" in record ? record.txnId : `epoch ${record.epoch}`;
+        logger.debug({ event: record.kind, about }, `logged ${record.kind} ${about}`);
+      }
       for (const reply of ready.replies) {
         if (reply.kind === "votes") for (const vote of reply.votes) logger.debug({ event: "vote", ...vote }, `vote ${vote.vote} for ${vote.txnId}`);
       }
@@ -227,6 +236,11 @@ export class ReplicaNode {
       if (loseVotes && reply.kind === "votes") call.lose("failpoint after-prepare-log-before-vote: the votes were lost");
       else if (loseAcks && reply.kind === "acks" && reply.decision === "commit") call.lose("failpoint after-commit-before-ack: the acknowledgement was lost");
       else call.reply(reply);
+    }
+    if (ready.promised !== null) {
+      const promised = ready.promised;
+      logger.info({ event: "promised", epoch: promised.epoch, coordinator: promised.coordinatorId }, `promised epoch ${promised.epoch}${promised.coordinatorId === "" ? "" : ` to coordinator ${promised.coordinatorId}`}`);
+      this.options.transport.followCoordinator(promised);
     }
     if (ready.queries.length > 0) this.askCoordinator(ready.queries);
     for (const { peerId, txnIds } of ready.peerQueries) this.askPeer(peerId, txnIds);
@@ -337,21 +351,38 @@ export class ReplicaNode {
 
   // ---- the calls the node serves (the Participant service) ------------------------------------
 
-  prepare(txns: readonly PrepareItem[], respond: Respond<VoteResult[]>): void {
-    this.call((callId) => ({ kind: "prepare", callId, txns, nowMs: this.now() }), respond, this.answer("Prepare", "votes", respond, (reply) => reply.votes));
+  prepare(epoch: number, txns: readonly PrepareItem[], respond: Respond<VoteResult[]>): void {
+    this.call((callId) => ({ kind: "prepare", callId, epoch, txns, nowMs: this.now() }), respond, this.answer("Prepare", "votes", respond, (reply) => reply.votes));
   }
 
-  commit(txns: readonly { txnId: string; commitSeq: number }[], respond: Respond<string[]>): void {
-    this.call((callId) => ({ kind: "commit", callId, txns, nowMs: this.now() }), respond, this.answer("Commit", "acks", respond, (reply) => reply.txnIds));
+  commit(epoch: number, txns: readonly { txnId: string; commitSeq: number }[], respond: Respond<string[]>): void {
+    this.call((callId) => ({ kind: "commit", callId, epoch, txns, nowMs: this.now() }), respond, this.answer("Commit", "acks", respond, (reply) => reply.txnIds));
   }
 
-  abort(txnIds: readonly string[], respond: Respond<string[]>): void {
-    this.call((callId) => ({ kind: "abort", callId, txnIds, nowMs: this.now() }), respond, this.answer("Abort", "acks", respond, (reply) => reply.txnIds));
+  abort(epoch: number, txnIds: readonly string[], respond: Respond<string[]>): void {
+    this.call((callId) => ({ kind: "abort", callId, epoch, txnIds, nowMs: this.now() }), respond, this.answer("Abort", "acks", respond, (reply) => reply.txnIds));
   }
 
-  read(keys: readonly string[], respond: Respond<StoredValue[]>): void {
+  /** Failover: a coordinator taking over asks for this replica's promise of its epoch. */
+  promise(epoch: number, coordinatorId: string, address: string, respond: Respond<Extract<Reply, { kind: "promised" }>>): void {
+    this.call((callId) => ({ kind: "promise", callId, epoch, coordinatorId, address, nowMs: this.now() }), respond, this.answer("Promise", "promised", respond, (reply) => reply));
+  }
+
+  /** Failover: records of the coordinator's decision log (replica/log-copy.ts). */
+  append(
+    request: { epoch: number; coordinatorId: string; address: string; base: boolean; more: boolean; baseFirstIndex: number; firstIndex: number; records: readonly Buffer[] },
+    respond: Respond<{ logEpoch: number; logIndex: number }>,
+  ): void {
     this.call(
-      (callId) => ({ kind: "read", callId, keys, nowMs: this.now() }),
+      (callId) => ({ kind: "append", callId, ...request, nowMs: this.now() }),
+      respond,
+      this.answer("Append", "appended", respond, (reply) => ({ logEpoch: reply.logEpoch, logIndex: reply.logIndex })),
+    );
+  }
+
+  read(epoch: number, keys: readonly string[], respond: Respond<StoredValue[]>): void {
+    this.call(
+      (callId) => ({ kind: "read", callId, epoch, keys, nowMs: this.now() }),
       respond,
       (reply) => {
         switch (reply.kind) {
@@ -368,6 +399,9 @@ export class ReplicaNode {
           case "acks":
           case "barrier":
           case "peer-states":
+          case "promised":
+          case "appended":
+          case "fence-ok":
             assert(false, `a read answered with ${reply.kind}`);
             return;
           default:
@@ -426,7 +460,19 @@ export class ReplicaNode {
    * over an older version here; then checkpoints the store, since these rows are not in this
    * replica's log.
    */
-  catchUp(sourceId: string, sourceAddress: string, sinceSeq: number, respond: Respond<{ rowsCopied: number; appliedSeq: number }>): void {
+  catchUp(epoch: number, sourceId: string, sourceAddress: string, sinceSeq: number, respond: Respond<{ rowsCopied: number; appliedSeq: number }>): void {
+    // A catch-up is ordered by the active coordinator only: check the epoch first.
+    this.call(
+      (callId) => ({ kind: "fence", callId, epoch, nowMs: this.now() }),
+      respond,
+      (reply) => {
+        if (reply.kind !== "fence-ok") return this.answer("CatchUp", "fence-ok", respond, () => ({ rowsCopied: 0, appliedSeq: 0 }))(reply);
+        this.copyRows(sourceId, sourceAddress, sinceSeq, respond);
+      },
+    );
+  }
+
+  private copyRows(sourceId: string, sourceAddress: string, sinceSeq: number, respond: Respond<{ rowsCopied: number; appliedSeq: number }>): void {
     const { logger, store, transport, id } = this.options;
     logger.info({ event: "catch-up-start", source: sourceId, sinceSeq }, `catching up from ${sourceId} (rows of version ${sinceSeq} and later)`);
     this.catchingUp = true;

@@ -16,7 +16,18 @@ export type ReplicaRecord =
   /** Written only by compaction: a commit already applied (and forced in SQLite), kept as knowledge. */
   | { readonly kind: "committed"; readonly txnId: string; readonly commitSeq: number }
   /** Written only by compaction: the newest transaction id among the decisions forgotten. */
-  | { readonly kind: "forgotten"; readonly txnId: string };
+  | { readonly kind: "forgotten"; readonly txnId: string }
+  /**
+   * Failover: the epoch this replica promised, and to which coordinator (its id and address, "" when
+   * the epoch came with a call that does not name them). Forced before the promise is answered or
+   * any call of that epoch is served: a calls of a lower epoch is refused from then on.
+   */
+  | { readonly kind: "promise"; readonly epoch: number; readonly coordinatorId: string; readonly address: string }
+  /**
+   * Failover: records of the coordinator's decision log, held for its successor: with base, they
+   * replace the copy; without, they follow its last record. Forced before the Append is answered.
+   */
+  | { readonly kind: "copy"; readonly epoch: number; readonly base: boolean; readonly firstIndex: number; readonly records: readonly Buffer[] };
 
 type Encoded =
   | { k: "p"; t: string; w: EncodedWrite[]; p: readonly string[] }
@@ -24,7 +35,9 @@ type Encoded =
   | { k: "a"; t: string }
   | { k: "r"; t: string }
   | { k: "d"; t: string; s: number }
-  | { k: "f"; t: string };
+  | { k: "f"; t: string }
+  | { k: "e"; e: number; c: string; a: string }
+  | { k: "l"; e: number; b: boolean; i: number; r: string[] };
 
 export function encodeReplicaRecord(record: ReplicaRecord): Buffer {
   let encoded: Encoded;
@@ -47,6 +60,12 @@ export function encodeReplicaRecord(record: ReplicaRecord): Buffer {
     case "forgotten":
       encoded = { k: "f", t: record.txnId };
       break;
+    case "promise":
+      encoded = { k: "e", e: record.epoch, c: record.coordinatorId, a: record.address };
+      break;
+    case "copy":
+      encoded = { k: "l", e: record.epoch, b: record.base, i: record.firstIndex, r: record.records.map((payload) => payload.toString("base64")) };
+      break;
     default:
       assertNever(record);
   }
@@ -66,6 +85,15 @@ export function decodeReplicaRecord(payload: Buffer, lsn: number): ReplicaRecord
   };
   if (typeof value !== "object" || value === null) return bad();
   const record = value as Record<string, unknown>;
+  if (record.k === "e") {
+    if (typeof record.e !== "number" || typeof record.c !== "string" || typeof record.a !== "string") return bad();
+    return { kind: "promise", epoch: record.e, coordinatorId: record.c, address: record.a };
+  }
+  if (record.k === "l") {
+    const r = record.r;
+    if (typeof record.e !== "number" || typeof record.b !== "boolean" || typeof record.i !== "number" || !Array.isArray(r) || !r.every((x) => typeof x === "string")) return bad();
+    return { kind: "copy", epoch: record.e, base: record.b, firstIndex: record.i, records: (r as string[]).map((x) => Buffer.from(x, "base64")) };
+  }
   if (typeof record.t !== "string") return bad();
   switch (record.k) {
     case "p":

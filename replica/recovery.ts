@@ -7,6 +7,7 @@
 // (or a peer) says how they ended.
 import { mutation } from "../common/mutations";
 import { assert, assertNever } from "../common/assert";
+import { DecisionLogCopy, type Promised } from "./log-copy";
 import type { Apply, Decided, PrepareItem } from "./core";
 import type { ReplicaRecord } from "./records";
 
@@ -18,6 +19,9 @@ export interface Recovered {
   readonly newestForgotten: string | null;
   /** Commits logged after appliedLsn, to apply to the store in this order. */
   readonly redo: Apply[];
+  /** Failover: the epoch promised, and the copy of the coordinator's decision log. */
+  readonly promised: Promised;
+  readonly copy: DecisionLogCopy;
   /** Counts for the one line a replica logs about its recovery. */
   readonly committedInLog: number;
   readonly abortedInLog: number;
@@ -30,8 +34,16 @@ export function recoverReplica(records: readonly { lsn: number; record: ReplicaR
   let newestForgotten: string | null = null;
   const redo: Apply[] = [];
   let committedInLog = 0;
+  let promised: Promised = { epoch: 0, coordinatorId: "", address: "" };
+  const copy = new DecisionLogCopy();
   for (const { lsn, record } of records) {
     switch (record.kind) {
+      case "promise":
+        promised = { epoch: record.epoch, coordinatorId: record.coordinatorId, address: record.address };
+        break;
+      case "copy":
+        copy.take(record.epoch, record.base, record.firstIndex, record.records);
+        break;
       case "prepare":
         assert(!prepared.has(record.txnId), `transaction ${record.txnId} prepared twice in the log (record ${lsn})`);
         prepared.set(record.txnId, { txnId: record.txnId, writes: record.writes, participants: record.participants });
@@ -65,7 +77,7 @@ export function recoverReplica(records: readonly { lsn: number; record: ReplicaR
   if (mutation() === "recovery-prepared-as-aborted" && prepared.size > 0) {
     // Planted bug (test-only): a transaction prepared and undecided is taken as aborted.
     const aborted = [...prepared.keys()].map((txnId) => ({ txnId, decided: { outcome: "abort" as const } }));
-    return { prepared: [], decided: [...decided, ...aborted], newestForgotten, redo, committedInLog, abortedInLog };
+    return { prepared: [], decided: [...decided, ...aborted], newestForgotten, redo, promised, copy, committedInLog, abortedInLog };
   }
-  return { prepared: [...prepared.values()], decided, newestForgotten, redo, committedInLog, abortedInLog };
+  return { prepared: [...prepared.values()], decided, newestForgotten, redo, promised, copy, committedInLog, abortedInLog };
 }

@@ -19,7 +19,7 @@ import { healthHandlers } from "../proto/health";
 import { channelOptions, healthProto, participantProto, serverOptions } from "../proto/load";
 import type { CoordinationClient } from "../proto/gen/twopc/participant/Coordination";
 import type { ParticipantClient, ParticipantHandlers } from "../proto/gen/twopc/participant/Participant";
-import { decodeAbort, decodeCatchUp, decodeCommit, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodeRead } from "./decode";
+import { decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeEpoch, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead } from "./decode";
 import type { VoteResult } from "./core";
 import { ReplicaNode, type ReplicaTransport } from "./node";
 import { Store } from "./store";
@@ -59,13 +59,24 @@ function callResult<R, T>(error: grpc.ServiceError | null, response: R | undefin
 
 /** The node's transport over gRPC: the Coordination service, the peers' and a source's Participant service. */
 function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): void } {
-  const coordination = new participantProto.Coordination(options.coordinators[0]!, grpc.credentials.createInsecure(), channelOptions) as unknown as CoordinationClient;
+  // Outcome queries go to the coordinator this replica promised its epoch to (followCoordinator);
+  // until it promised any, to the first of --coordinator.
+  const coordinationAt = (address: string): CoordinationClient =>
+    new participantProto.Coordination(address, grpc.credentials.createInsecure(), channelOptions) as unknown as CoordinationClient;
+  let coordinationAddress = options.coordinators[0]!;
+  let coordination = coordinationAt(coordinationAddress);
   const peerClients = new Map(
     options.peers
       .filter((peer) => peer.id !== options.id)
       .map((peer) => [peer.id, new participantProto.Participant(peer.address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient]),
   );
   return {
+    followCoordinator: (promised) => {
+      if (promised.address === "" || promised.address === coordinationAddress) return;
+      coordination.close();
+      coordinationAddress = promised.address;
+      coordination = coordinationAt(coordinationAddress);
+    },
     queryOutcome: (txnIds, timeoutMs, done) => {
       coordination.QueryOutcome({ replicaId: options.id, txnIds: [...txnIds] }, { deadline: deadline(timeoutMs) }, (error, response) =>
         done(callResult(error, response, (answer) => decodeOutcomeAnswer(txnIds, answer))),
@@ -139,9 +150,10 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   const id = options.id;
   const handlers: ParticipantHandlers = {
     Prepare: (callRef, callback) => {
-      const request = decoded("Prepare", () => decodePrepare(callRef.request, id), callback);
+      const request = decoded("Prepare", () => ({ epoch: decodeEpoch(callRef.request.epoch), ...decodePrepare(callRef.request, id) }), callback);
       if (request === undefined) return;
       node.prepare(
+        request.epoch,
         request.txns,
         reply(callback, (votes: VoteResult[]) => ({
           replicaId: id,
@@ -150,19 +162,19 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       );
     },
     Commit: (callRef, callback) => {
-      const txns = decoded("Commit", () => decodeCommit(callRef.request), callback);
-      if (txns === undefined) return;
-      node.commit(txns, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
+      const call = decoded("Commit", () => ({ epoch: decodeEpoch(callRef.request.epoch), txns: decodeCommit(callRef.request) }), callback);
+      if (call === undefined) return;
+      node.commit(call.epoch, call.txns, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
     },
     Abort: (callRef, callback) => {
-      const txnIds = decoded("Abort", () => decodeAbort(callRef.request), callback);
-      if (txnIds === undefined) return;
-      node.abort(txnIds, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
+      const call = decoded("Abort", () => ({ epoch: decodeEpoch(callRef.request.epoch), txnIds: decodeAbort(callRef.request) }), callback);
+      if (call === undefined) return;
+      node.abort(call.epoch, call.txnIds, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
     },
     Read: (callRef, callback) => {
-      const keys = decoded("Read", () => decodeRead(callRef.request), callback);
-      if (keys === undefined) return;
-      node.read(keys, reply(callback, (results) => ({ replicaId: id, results })));
+      const call = decoded("Read", () => ({ epoch: decodeEpoch(callRef.request.epoch), keys: decodeRead(callRef.request) }), callback);
+      if (call === undefined) return;
+      node.read(call.epoch, call.keys, reply(callback, (results) => ({ replicaId: id, results })));
     },
     // Status and Dump wait for a barrier through the node's loop, so that they show every decision
     // the core has taken as applied to the store.
@@ -191,13 +203,34 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       );
     },
     CatchUp: (callRef, callback) => {
-      const request = decoded("CatchUp", () => decodeCatchUp(callRef.request), callback);
+      const request = decoded("CatchUp", () => ({ epoch: decodeEpoch(callRef.request.epoch), ...decodeCatchUp(callRef.request) }), callback);
       if (request === undefined) return;
-      node.catchUp(request.sourceId, request.sourceAddress, request.sinceSeq, reply(callback, (done) => done));
+      node.catchUp(request.epoch, request.sourceId, request.sourceAddress, request.sinceSeq, reply(callback, (done) => done));
     },
-    // Failover's calls: not served yet (issue 12 in progress).
-    Promise: (_callRef, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: "Promise is not implemented yet" }),
-    Append: (_callRef, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: "Append is not implemented yet" }),
+    Promise: (callRef, callback) => {
+      const request = decoded("Promise", () => decodePromise(callRef.request), callback);
+      if (request === undefined) return;
+      node.promise(
+        request.epoch,
+        request.coordinatorId,
+        request.address,
+        reply(callback, (answer) => ({
+          replicaId: id,
+          granted: answer.granted,
+          promisedEpoch: answer.promised.epoch,
+          promisedTo: answer.promised.coordinatorId,
+          logEpoch: answer.logEpoch,
+          logIndex: answer.logIndex,
+          records: [...answer.records],
+          maxTxnEpoch: answer.maxTxnEpoch,
+        })),
+      );
+    },
+    Append: (callRef, callback) => {
+      const request = decoded("Append", () => decodeAppend(callRef.request), callback);
+      if (request === undefined) return;
+      node.append(request, reply(callback, (answer) => ({ replicaId: id, ...answer })));
+    },
     Dump: (_callRef, callback) => {
       node.dump(reply(callback, (dump) => ({ replicaId: id, ...dump })));
     },

@@ -2,7 +2,9 @@
 
 
 export interface StatusRequest {
+  'brief'?: (boolean);
 }
 
 export interface StatusRequest__Output {
+  'brief': (boolean);
 }

@@ -9,6 +9,8 @@ export interface AppendRequest {
   'base'?: (boolean);
   'firstIndex'?: (number | string | Long);
   'records'?: (Buffer | Uint8Array | string)[];
+  'more'?: (boolean);
+  'baseFirstIndex'?: (number | string | Long);
 }
 
 export interface AppendRequest__Output {
@@ -18,4 +20,6 @@ export interface AppendRequest__Output {
   'base': (boolean);
   'firstIndex': (number);
   'records': (Buffer)[];
+  'more': (boolean);
+  'baseFirstIndex': (number);
 }

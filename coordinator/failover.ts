@@ -1,0 +1,229 @@
+// The coordinator process's role (failover; coordinator/DESIGN.md, "Failover"): standby, taking over,
+// or active with a CoordinatorNode. Over an injected environment (clock and timers, the calls to the
+// replicas of a given epoch, the brief Status of the other coordinators), so that the simulator can
+// run it as production does; coordinator/server.ts is its gRPC shell.
+//
+// - It watches the other coordinators (coordinator/election.ts decides) and takes over when the
+//   active one is gone: a round of promises (coordinator/takeover.ts), then a CoordinatorNode built
+//   from the newest copy of the decision log, in the promised epoch, over a ReplicatedLog
+//   (coordinator/replicated-log.ts). It serves once that node forced its base on a majority.
+// - Active, it stands down when a replica refuses a call as fenced (a newer coordinator took over)
+//   or when it sees an active coordinator with a newer epoch: the node answers every waiting call
+//   UNAVAILABLE and is dropped, and the process stands by.
+import { assert } from "../common/assert";
+import type { CallResult, Scheduler } from "../common/env";
+import { limits } from "../common/limits";
+import type { Logger } from "../common/logger";
+import { decide, type PeerSeen, type Role } from "./election";
+import { CoordinatorNode, type CoordinatorNodeOptions, type ParticipantCalls } from "./node";
+import { ReplicatedLog } from "./replicated-log";
+import { promiseRound, type PromiseCall } from "./takeover";
+
+/** What another coordinator says of itself (a brief Status). */
+export interface PeerRole {
+  readonly role: Role;
+  readonly epoch: number;
+  readonly activeId: string;
+  readonly activeAddress: string;
+}
+
+export interface FailoverOptions {
+  readonly id: string;
+  /** Where clients and replicas reach this coordinator. */
+  readonly address: string;
+  /** Every coordinator, this one included, in --coordinators order. */
+  readonly coordinators: readonly { readonly id: string; readonly address: string }[];
+  readonly replicaIds: readonly string[];
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  /** The calls to one replica, in one epoch. */
+  readonly participant: (replicaId: string, epoch: number) => ParticipantCalls;
+  readonly peerRole: (coordinatorId: string, timeoutMs: number, done: (result: CallResult<PeerRole>) => void) => void;
+  /** The rest of what a node needs. */
+  readonly node: Pick<CoordinatorNodeOptions, "onConflict" | "minInSync" | "compactLogSize" | "exit" | "probe">;
+}
+
+export interface ActiveView {
+  readonly role: Role;
+  readonly epoch: number;
+  /** The active coordinator as this one knows it (itself when active; null when unknown). */
+  readonly active: { readonly id: string; readonly address: string } | null;
+}
+
+export class Failover {
+  private role: Role = "standby";
+  private epoch = 0;
+  private node: CoordinatorNode | null = null;
+  private log: ReplicatedLog | null = null;
+  private readonly peers = new Map<string, { lastOkMs: number | null; role: Role | null; epoch: number; polled: boolean; inFlight: boolean }>();
+  private activeSeen: { id: string; address: string } | null = null;
+  /** The highest epoch this process has seen anywhere: a takeover proposes a newer one. */
+  private knownEpoch = 0;
+  private readonly stops: (() => void)[] = [];
+  /** Takeovers started, and the node's start times, for status and tests. */
+  takeovers = 0;
+
+  constructor(private readonly options: FailoverOptions) {
+    assert(options.coordinators.some((c) => c.id === options.id), "--coordinators names this coordinator");
+    for (const c of options.coordinators) {
+      if (c.id !== options.id) this.peers.set(c.id, { lastOkMs: null, role: null, epoch: 0, polled: false, inFlight: false });
+    }
+  }
+
+  start(): void {
+    const { scheduler } = this.options;
+    this.stops.push(scheduler.every(limits.coordinatorPollMs, () => this.poll()));
+    this.poll();
+  }
+
+  stop(): void {
+    for (const stop of this.stops.splice(0)) stop();
+    this.node?.abandon("the process is stopping");
+    this.node?.stop();
+    this.log?.stop();
+  }
+
+  /** The node, when this coordinator is active and serving. */
+  activeNode(): CoordinatorNode | null {
+    return this.role === "active" && this.node !== null && !this.node.abandoned ? this.node : null;
+  }
+
+  view(): ActiveView {
+    const self = { id: this.options.id, address: this.options.address };
+    return { role: this.role, epoch: this.epoch, active: this.role === "active" ? self : this.role === "taking-over" ? self : this.activeSeen };
+  }
+
+  /** The decision log's counters, for status. */
+  logCounters(): { forces: number; recordsForced: number } {
+    return { forces: this.log?.forces ?? 0, recordsForced: this.log?.recordsForced ?? 0 };
+  }
+
+  private poll(): void {
+    const { scheduler } = this.options;
+    for (const [id, peer] of this.peers) {
+      if (peer.inFlight) continue;
+      peer.inFlight = true;
+      this.options.peerRole(id, limits.coordinatorPollTimeoutMs, (result) => {
+        peer.inFlight = false;
+        peer.polled = true;
+        if (result.ok) {
+          peer.lastOkMs = scheduler.nowMs();
+          peer.role = result.value.role;
+          peer.epoch = result.value.epoch;
+          this.knownEpoch = Math.max(this.knownEpoch, result.value.epoch);
+        }
+        this.elect();
+      });
+    }
+    if (this.peers.size === 0) this.elect();
+  }
+
+  private elect(): void {
+    const { scheduler, coordinators } = this.options;
+    const seen: PeerSeen[] = [...this.peers].map(([id, peer]) => ({
+      id,
+      address: coordinators.find((c) => c.id === id)!.address,
+      lastOkMs: peer.lastOkMs,
+      role: peer.role,
+      epoch: peer.epoch,
+    }));
+    const polledAll = [...this.peers.values()].every((peer) => peer.polled);
+    const decision = decide(
+      { id: this.options.id, role: this.role, epoch: this.epoch },
+      coordinators.map((c) => c.id),
+      seen,
+      polledAll,
+      scheduler.nowMs(),
+      limits.coordinatorDownAfterMs,
+    );
+    switch (decision.kind) {
+      case "stay":
+        return;
+      case "stand-by":
+        if (decision.active !== null) this.activeSeen = { id: decision.active.id, address: decision.active.address };
+        else if (this.activeSeen !== null && !seen.some((p) => p.id === this.activeSeen!.id && p.lastOkMs !== null && scheduler.nowMs() - p.lastOkMs <= limits.coordinatorDownAfterMs)) this.activeSeen = null;
+        if (this.role !== "standby") this.standDown(`coordinator ${decision.active?.id ?? "?"} is active with epoch ${decision.active?.epoch ?? "?"}`);
+        return;
+      case "take-over":
+        this.takeOver(this.knownEpoch + 1);
+        return;
+    }
+  }
+
+  /** A round of promises for `epoch`, then the node; on a lost round, back to standby (the next poll may try again). */
+  private takeOver(epoch: number): void {
+    const { logger, replicaIds } = this.options;
+    this.role = "taking-over";
+    this.epoch = epoch;
+    this.takeovers += 1;
+    logger.info({ event: "taking-over", epoch }, `coordinator ${this.options.id} takes over: asking the replicas to promise epoch ${epoch}`);
+    const calls = new Map<string, PromiseCall>(
+      replicaIds.map((replicaId) => {
+        const call: PromiseCall = (proposed, timeoutMs, done) => this.options.participant(replicaId, proposed).promise(timeoutMs, done);
+        return [replicaId, call];
+      }),
+    );
+    promiseRound(epoch, calls, limits.promiseTimeoutMs, (round) => {
+      if (this.role !== "taking-over" || this.epoch !== epoch) return;
+      if (!round.ok) {
+        this.knownEpoch = Math.max(this.knownEpoch, round.retryEpoch - 1);
+        logger.warn({ event: "takeover-failed", epoch, reason: round.reason }, `takeover with epoch ${epoch} failed: ${round.reason}`);
+        this.role = "standby";
+        return;
+      }
+      this.knownEpoch = Math.max(this.knownEpoch, epoch);
+      this.startNode(epoch, round.copy.records, round.granted);
+    });
+  }
+
+  private startNode(epoch: number, records: readonly Buffer[], granted: readonly string[]): void {
+    const { logger, replicaIds, scheduler } = this.options;
+    const participants = new Map(replicaIds.map((replicaId) => [replicaId, this.options.participant(replicaId, epoch)]));
+    const log = new ReplicatedLog({
+      epoch,
+      replicas: new Map([...participants].map(([replicaId, calls]) => [replicaId, calls.append.bind(calls)])),
+      scheduler,
+      logger,
+      fenced: (byEpoch, replicaId) => this.fenced(epoch, byEpoch, replicaId),
+    });
+    this.log = log;
+    const node = new CoordinatorNode({
+      ...this.options.node,
+      replicaIds,
+      scheduler,
+      log,
+      replayed: { records, firstLsn: 1, tornBytes: 0 },
+      replicas: (replicaId) => participants.get(replicaId)!,
+      logger,
+      epoch,
+      fenced: (byEpoch, replicaId) => this.fenced(epoch, byEpoch, replicaId),
+    });
+    this.node = node;
+    logger.info(
+      { event: "promised", epoch, granted, recoveredRecords: records.length },
+      `replicas ${granted.join(", ")} promised epoch ${epoch}; recovering from a copy of the decision log of ${records.length} records`,
+    );
+    node.start(() => {
+      if (this.node !== node || node.abandoned) return;
+      this.role = "active";
+      this.activeSeen = { id: this.options.id, address: this.options.address };
+      logger.info({ event: "active", epoch }, `coordinator ${this.options.id} is active with epoch ${epoch}`);
+    });
+  }
+
+  private fenced(epoch: number, byEpoch: number, replicaId: string): void {
+    if (this.epoch !== epoch || this.role === "standby") return;
+    this.knownEpoch = Math.max(this.knownEpoch, byEpoch);
+    this.standDown(`replica ${replicaId} promised epoch ${byEpoch} to a newer coordinator`);
+  }
+
+  private standDown(reason: string): void {
+    const { logger } = this.options;
+    logger.warn({ event: "stood-down", epoch: this.epoch, reason }, `coordinator ${this.options.id} stands down from epoch ${this.epoch}: ${reason}`);
+    this.node?.abandon(reason);
+    this.log?.stop();
+    this.node = null;
+    this.log = null;
+    this.role = "standby";
+  }
+}
