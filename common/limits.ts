@@ -56,6 +56,12 @@ export const limits = {
   lockWaitersPerKeyMax: 1_000,
   /** How long a write may wait for a key lock with --on-conflict wait. */
   lockWaitTimeoutMs: 5_000,
+  /**
+   * Runs of one request inside the coordinator: a transaction whose replica leaves the in-sync set
+   * before the decision runs again without it, up to this many times in all, before the client hears
+   * UNAVAILABLE.
+   */
+  txnAttemptsMax: 3,
   /** How long the coordinator waits for every vote before it aborts the transaction. */
   prepareTimeoutMs: 5_000,
   /** After a COMMIT decision, how long the coordinator waits for acks before it replies anyway. */

@@ -290,6 +290,8 @@ export interface Member {
 
 export interface Txn {
   readonly txnId: string;
+  /** Which run of its request this is (QueuedWrite.attempt; 1 for a transaction rebuilt from the log). */
+  readonly attempt: number;
   /** The client calls waiting for this transaction (a retry joins them); emptied once answered. */
   readonly reqIds: number[];
   readonly requestId: string | null;
@@ -321,6 +323,8 @@ export interface Txn {
 }
 
 interface QueuedWrite {
+  /** 1 for a request's first transaction; more when it runs again after losing a replica (retryWithout). */
+  readonly attempt: number;
   readonly reqIds: number[];
   readonly requestId: string | null;
   /** Of the request id's request ("" without a request id). */
@@ -516,12 +520,14 @@ export class CoordinatorCore {
         for (const vote of input.votes) this.onVote(input.replicaId, vote, input.nowMs, out);
         break;
       case "unreachable":
+        // A replica that is down leaves the in-sync set first (if enough stay), and its transactions
+        // run again without it (retryWithout); only those it still takes part in fail here.
+        if (input.down && this.members.get(input.replicaId)?.contacted === true) this.markDown(input.replicaId, input.reason, input.nowMs, out);
         for (const txnId of input.txnIds) {
           const txn = this.txns.get(txnId);
-          if (txn?.phase !== "preparing") continue; // a read failure comes as read-result
+          if (txn?.phase !== "preparing" || !txn.participants.includes(input.replicaId)) continue; // a read failure comes as read-result
           this.abort(txn, Code.UNAVAILABLE, `replica ${input.replicaId} could not be reached (${input.reason})`, input.nowMs, out);
         }
-        if (input.down && this.members.get(input.replicaId)?.contacted === true) this.markDown(input.replicaId, input.reason, input.nowMs, out);
         break;
       case "health":
         if (!input.ok && input.refused === true && this.members.get(input.replicaId)?.contacted === true) this.markDown(input.replicaId, "it refused the health check's connection", input.nowMs, out);
@@ -682,7 +688,7 @@ export class CoordinatorCore {
       this.active.set(requestId, { reqIds, fingerprint });
       setBounded(this.fingerprints, requestId, fingerprint);
     }
-    this.tryStart({ reqIds, requestId, fingerprint, program, keys: programKeys(program), deadlineMs: nowMs + limits.lockWaitTimeoutMs }, nowMs, out);
+    this.tryStart({ attempt: 1, reqIds, requestId, fingerprint, program, keys: programKeys(program), deadlineMs: nowMs + limits.lockWaitTimeoutMs }, nowMs, out);
   }
 
   /**
@@ -737,6 +743,11 @@ export class CoordinatorCore {
       this.queuedCount += 1;
       return;
     }
+    this.startTxn(write, nowMs, out);
+  }
+
+  /** Starts a transaction for the write, whose keys are free (or held by the attempt it replaces). */
+  private startTxn(write: QueuedWrite, nowMs: number, out: Ready): void {
     if (write.requestId !== null) {
       assert(!this.failures.has(write.requestId), `request ${write.requestId} starts after it failed definitely`);
       assert(!this.rememberedByRequest.has(write.requestId), `request ${write.requestId} starts after it committed`);
@@ -809,6 +820,7 @@ export class CoordinatorCore {
   ): Txn {
     return {
       txnId,
+      attempt: request?.attempt ?? 1,
       reqIds: request?.reqIds ?? [],
       requestId: request?.requestId ?? null,
       fingerprint: request?.fingerprint ?? "",
@@ -896,6 +908,36 @@ export class CoordinatorCore {
       out.persist.push({ record: { kind: "end", txnId: txn.txnId }, force: false });
       this.txns.delete(txn.txnId);
     }
+  }
+
+  /**
+   * A transaction lost a participant before its decision (the replica left the in-sync set): this
+   * attempt is aborted (presumed abort: it can never commit) and its request runs again at once as a
+   * new transaction over the replicas in the set now, keeping its locks and its waiting calls, so
+   * that the client sees a slower success rather than an error (issue 12). After
+   * txnAttemptsMax attempts, or for a transaction without its program (rebuilt from the log), it
+   * fails with UNAVAILABLE as before.
+   */
+  private retryWithout(txn: Txn, reason: string, nowMs: number, out: Ready): void {
+    if (txn.program === null || txn.attempt >= limits.txnAttemptsMax) {
+      this.abort(txn, Code.UNAVAILABLE, reason, nowMs, out);
+      return;
+    }
+    if (txn.phase === "preparing") for (const to of txn.participants) out.send.push({ kind: "abort", to, txnId: txn.txnId });
+    this.txns.delete(txn.txnId);
+    const write: QueuedWrite = {
+      attempt: txn.attempt + 1,
+      reqIds: txn.reqIds,
+      requestId: txn.requestId,
+      fingerprint: txn.fingerprint,
+      program: txn.program,
+      keys: txn.keys,
+      deadlineMs: nowMs + limits.lockWaitTimeoutMs,
+    };
+    // The locks pass to the new attempt as they are: no queued write gets in between. Then a
+    // catch-up that waited for the old attempt may start.
+    this.startTxn(write, nowMs, out);
+    this.finishedForCatchUp(txn, nowMs, out);
   }
 
   /** Aborts a transaction before its decision: nothing to log (presumed abort). */
@@ -1051,11 +1093,16 @@ export class CoordinatorCore {
     );
   }
 
-  /** Hands a finished transaction's keys to the writes queued behind them. */
-  private release(txn: Txn, nowMs: number, out: Ready): void {
+  /** A catch-up waiting for this transaction to finish may start once it has. */
+  private finishedForCatchUp(txn: Txn, nowMs: number, out: Ready): void {
     for (const member of this.members.values()) {
       if (member.catchUpWaitFor?.delete(txn.txnId) && member.catchUpWaitFor.size === 0) this.sendCatchUp(member, nowMs, out);
     }
+  }
+
+  /** Hands a finished transaction's keys to the writes queued behind them. */
+  private release(txn: Txn, nowMs: number, out: Ready): void {
+    this.finishedForCatchUp(txn, nowMs, out);
     for (const key of txn.keys) {
       assert(this.locks.get(key) === txn.txnId, `lock on ${key} not held by ${txn.txnId}`);
       this.locks.delete(key);
@@ -1208,7 +1255,7 @@ export class CoordinatorCore {
       if (this.txns.get(txn.txnId) !== txn) continue;
       if (!txn.participants.includes(member.id)) continue;
       if (txn.phase === "preparing" || txn.phase === "reading") {
-        this.abort(txn, Code.UNAVAILABLE, `replica ${member.id} left the in-sync set (${reason})`, nowMs, out);
+        this.retryWithout(txn, `replica ${member.id} left the in-sync set (${reason})`, nowMs, out);
       } else if (!txn.acked.has(member.id)) {
         txn.required.delete(member.id);
         txn.owed.add(member.id);

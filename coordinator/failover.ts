@@ -41,6 +41,8 @@ export interface FailoverOptions {
   readonly peerRole: (coordinatorId: string, timeoutMs: number, done: (result: CallResult<PeerRole>) => void) => void;
   /** The rest of what a node needs. */
   readonly node: Pick<CoordinatorNodeOptions, "onConflict" | "minInSync" | "compactLogSize" | "exit" | "probe">;
+  /** Hears each node built at a takeover, and each change of role (for the simulator's counts). */
+  readonly observe?: { node?(node: CoordinatorNode): void; role?(role: Role, epoch: number): void };
 }
 
 export interface ActiveView {
@@ -199,6 +201,7 @@ export class Failover {
       fenced: (byEpoch, replicaId) => this.fenced(epoch, byEpoch, replicaId),
     });
     this.node = node;
+    this.options.observe?.node?.(node);
     logger.info(
       { event: "promised", epoch, granted, recoveredRecords: records.length },
       `replicas ${granted.join(", ")} promised epoch ${epoch}; recovering from a copy of the decision log of ${records.length} records`,
@@ -206,6 +209,7 @@ export class Failover {
     node.start(() => {
       if (this.node !== node || node.abandoned) return;
       this.role = "active";
+      this.options.observe?.role?.("active", epoch);
       this.activeSeen = { id: this.options.id, address: this.options.address };
       logger.info({ event: "active", epoch }, `coordinator ${this.options.id} is active with epoch ${epoch}`);
     });
@@ -225,5 +229,6 @@ export class Failover {
     this.node = null;
     this.log = null;
     this.role = "standby";
+    this.options.observe?.role?.("standby", this.epoch);
   }
 }

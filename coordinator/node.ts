@@ -43,6 +43,7 @@ import { recoverCoordinator } from "./recovery";
 import { quorumOf, type AppendRequest } from "./replicated-log";
 import type { PromiseAnswer } from "./takeover";
 import { compactionDue } from "../common/compaction";
+import { mutation } from "../common/mutations";
 
 /** A row as a replica's Read answers it. */
 export interface ReadRow {
@@ -356,11 +357,13 @@ export class CoordinatorNode {
       timers: scheduler,
       step: (inputs) => {
         const ready = newReady();
-        for (const input of inputs) {
+        // A node that stood down steps nothing more: answers still on their way find it gone.
+        const stepped = this.stopped ? [] : inputs;
+        for (const input of stepped) {
           probe?.step?.(input, core);
           core.step(input, ready);
         }
-        probe?.turn?.(inputs, ready, core);
+        if (stepped.length > 0) probe?.turn?.(stepped, ready, core);
         // The view goes with the Ready: the node acts on it only once the turn is durable.
         return { ready, view: core.view() };
       },
@@ -582,7 +585,8 @@ export class CoordinatorNode {
    * majority, not for the values.
    */
   private read(keys: readonly string[], done: (result: CallResult<ReadRow[]>) => void): void {
-    const quorum = quorumOf(this.links.size);
+    // Planted bug (test-only, with readTargets and readAccepted): the first answer of any replica serves.
+    const quorum = mutation() === "read-from-any-replica" ? 1 : quorumOf(this.links.size);
     const inSync = readTargets(this.view, this.options.scheduler.random);
     if (inSync.length === 0) return done({ ok: false, code: Code.UNAVAILABLE, reason: "no replica is in sync and healthy to serve the read" });
     const others = this.view.members.filter((m) => m.healthy && !inSync.some((t) => t.id === m.id)).map((m) => ({ id: m.id, incarnation: m.incarnation }));

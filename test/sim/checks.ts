@@ -56,6 +56,8 @@ export const checkNames = [
   "resolve",
   /** The end-of-run linearizability check could not decide within its step budget. */
   "linearizability-undecided",
+  /** Two coordinators made COMMIT decisions in the same epoch: the fence let two act at once. */
+  "split-brain",
   /** A core, a node or recovery failed an assertion (AssertionFailure). */
   "assertion",
   /**
@@ -191,20 +193,55 @@ export class Ledger {
    * The coordinator fed a transaction the keys' states it read. It holds their locks, so every
    * earlier commit of those keys is applied on every in-sync replica: the read must be the latest.
    */
-  txnRead(txnId: string, replicaId: string, states: ReadonlyMap<string, KeyState>): void {
+  txnRead(txnId: string, replicaId: string, states: ReadonlyMap<string, KeyState>, epoch: number): boolean {
+    // A coordinator's locks bind only its own epoch: once a successor took over, an answer read
+    // before it did may arrive late at the superseded one, which can no longer commit anything.
+    if (epoch < this.newestEpoch) return false;
     for (const [key, state] of states) {
       const latest = this.latest.get(key);
       const expected = latest === undefined || latest.value === null ? "absent" : `${latest.value.toString("utf8")}@${latest.commitSeq}`;
       const got = state === null ? "absent" : `${state.value.toString("utf8")}@${state.version}`;
       if (got !== expected) violation("stale-read", `transaction ${txnId} read ${key} from ${replicaId} as ${got}; its latest commit is ${expected}`);
     }
+    return true;
+  }
+
+  /** The newest epoch a coordinator took over with. */
+  private newestEpoch = 0;
+
+  /** A coordinator took over with this epoch (its replicas promised it). */
+  epochStarted(epoch: number): void {
+    this.newestEpoch = Math.max(this.newestEpoch, epoch);
   }
 
   writes(txnId: string): readonly Write[] | undefined {
     return this.writesOf.get(txnId);
   }
 
-  /** A COMMIT record of the coordinator became durable. */
+  /** Replicas whose copy of the decision log holds each COMMIT decision (failover). */
+  private readonly holders = new Map<string, Set<string>>();
+  /** Epoch -> the coordinator that decided in it. */
+  private readonly deciderOf = new Map<number, string>();
+
+  /**
+   * A replica made a COMMIT decision durable in its copy of the decision log. Held by a majority of
+   * the replicas, the decision is durable (coordinator/replicated-log.ts): what a successor finds.
+   */
+  decisionHeld(replicaId: string, txnId: string, commitSeq: number, remember: RememberedCommit | undefined, replicaCount: number): void {
+    const holders = this.holders.get(txnId) ?? new Set<string>();
+    holders.add(replicaId);
+    this.holders.set(txnId, holders);
+    if (holders.size >= Math.floor(replicaCount / 2) + 1) this.decisionDurable(txnId, commitSeq, remember);
+  }
+
+  /** A coordinator decided COMMIT in its epoch: one coordinator per epoch. */
+  decidedBy(coordinatorId: string, epoch: number, txnId: string): void {
+    const other = this.deciderOf.get(epoch);
+    if (other !== undefined && other !== coordinatorId) violation("split-brain", `coordinators ${other} and ${coordinatorId} both decided in epoch ${epoch} (${coordinatorId}: COMMIT of ${txnId})`);
+    this.deciderOf.set(epoch, coordinatorId);
+  }
+
+  /** A COMMIT decision became durable (held by a majority of the replicas). */
   decisionDurable(txnId: string, commitSeq: number, remember: RememberedCommit | undefined): void {
     if (remember !== undefined && !this.rememberOf.has(txnId)) {
       this.rememberOf.set(txnId, remember);

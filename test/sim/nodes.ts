@@ -1,5 +1,6 @@
-// The simulated processes: each runs the shipped node (coordinator/node.ts, replica/node.ts), with
-// its real core, recovery and StepLoop, over an environment the simulator provides (common/env.ts):
+// The simulated processes: each runs the shipped code (coordinator/failover.ts with the nodes it
+// builds, replica/node.ts), with its real core, recovery and StepLoop, over an environment the
+// simulator provides (common/env.ts):
 // a scheduler on the virtual clock, a log on the simulated disk (a force takes virtual time, and the
 // run may crash the node before or after it completes), the simulated store, and transports over the
 // simulated network (world.call), served by the other nodes' handlers. Nothing protocol-shaped lives
@@ -11,10 +12,13 @@ import type { CallResult, NodeLog, Scheduler } from "../../common/env";
 import { putProgram, type Program } from "../../common/txn";
 import type { Outcome, Write } from "../../common/types";
 import type { Input as CoordinatorInput, OnConflict, TxnStatus, WriteResult, CoordinatorCore, Ready as CoordinatorReady } from "../../coordinator/core";
-import { CoordinatorNode, type ParticipantCalls, type ReadRow } from "../../coordinator/node";
+import type { CoordinatorNode, ParticipantCalls, ReadRow } from "../../coordinator/node";
 import { decodeCoordinatorRecord } from "../../coordinator/records";
+import { Failover, type PeerRole } from "../../coordinator/failover";
+import { Code } from "../../common/errors";
 import type { Input as ReplicaInput, OutcomeItem, ParticipantCore, Ready as ReplicaReady } from "../../replica/core";
 import { ReplicaNode, type Answered, type ReplicaStore, type ReplicaTransport } from "../../replica/node";
+import { decodeReplicaRecord } from "../../replica/records";
 import type { Ledger } from "./checks";
 import { SimLog, SimStore } from "./disk";
 import type { Proc, World } from "./world";
@@ -22,7 +26,10 @@ import type { Proc, World } from "./world";
 export { mutations, type Mutation } from "../../common/mutations";
 export type { ReadRow };
 
-export const coordinatorId = "c";
+/** The coordinators' ids: "c1", "c2", ... in --coordinators order. */
+export function coordinatorIds(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `c${i + 1}`);
+}
 
 /** What the run decides at a force's end: crash before it completes, just after it, or neither. */
 export type ForceFate = "complete" | "crash-before" | "crash-after";
@@ -30,6 +37,7 @@ export type ForceFate = "complete" | "crash-before" | "crash-after";
 /** Settings of one run that the environment reads. */
 export interface ClusterConfig {
   readonly replicaIds: readonly string[];
+  readonly coordinatorIds: readonly string[];
   readonly onConflict: OnConflict;
   readonly minInSync: number;
   /** Compact a log once this many records were appended since its last compaction (production's --compact-log-bytes, in records). */
@@ -47,7 +55,7 @@ export interface Cluster {
   readonly world: World;
   readonly ledger: Ledger;
   readonly config: ClusterConfig;
-  readonly coordinator: CoordinatorHost;
+  readonly coordinators: ReadonlyMap<string, CoordinatorHost>;
   readonly replicas: ReadonlyMap<string, ReplicaHost>;
   /** Crashes a node (if up) and schedules its restart. */
   crash(id: string, why: string): void;
@@ -166,6 +174,8 @@ export class ReplicaHost {
     const { world, config, ledger } = cluster;
     world.start(this.proc);
     const replayed = this.log.replay();
+    // A record that survived the crash is durable now, forced or not.
+    this.copiesDurable(replayed.records);
     const store = this.store;
     const id = this.id;
     // The store as the node sees it; the ledger hears every write applied or copied.
@@ -190,7 +200,7 @@ export class ReplicaHost {
     const node = new ReplicaNode({
       id,
       scheduler: scheduler(world, this.proc),
-      log: diskLog(world, this.proc, this.log, config, (why) => cluster.crash(id, why), () => {}),
+      log: diskLog(world, this.proc, this.log, config, (why) => cluster.crash(id, why), (payloads) => this.copiesDurable(payloads)),
       replayed,
       store: observed,
       transport: this.transport(),
@@ -221,6 +231,22 @@ export class ReplicaHost {
     this.node = null;
   }
 
+  /**
+   * The decision log's records this replica made durable: a COMMIT decision held by a majority of the
+   * replicas is durable (coordinator/replicated-log.ts), which the ledger checks everything against.
+   */
+  private copiesDurable(payloads: readonly Buffer[]): void {
+    const { ledger, config } = this.cluster();
+    for (const payload of payloads) {
+      const record = decodeReplicaRecord(payload, 0);
+      if (record.kind !== "copy") continue;
+      for (const copied of record.records) {
+        const decision = decodeCoordinatorRecord(copied, 0);
+        if (decision.kind === "commit") ledger.decisionHeld(this.id, decision.txnId, decision.commitSeq, decision.remember, config.replicaIds.length);
+      }
+    }
+  }
+
   /** In doubt here: prepared, undecided (for the liveness check). */
   inDoubt(): string[] {
     return this.node === null ? [] : this.node.core.preparedTxns().map((txn) => txn.txnId);
@@ -230,14 +256,20 @@ export class ReplicaHost {
   private transport(): ReplicaTransport {
     const cluster = this.cluster();
     const { world } = cluster;
+    // Until it promised an epoch, the replica asks the first coordinator (as --coordinator's first).
+    let following = cluster.config.coordinatorIds[0]!;
     return {
+      followCoordinator: (promised) => {
+        if (promised.coordinatorId !== "") following = promised.coordinatorId;
+      },
       queryOutcome: (txnIds, timeoutMs, done) => {
         world.count("outcome-query");
+        const target = following;
         world.call<Answered<OutcomeItem>>(
           this.proc,
-          coordinatorId,
+          target,
           timeoutMs,
-          (_target, respond) => cluster.coordinator.node!.queryOutcome(txnIds, (items) => respond({ items, dropped: [] })),
+          (_target, respond, fail) => cluster.coordinators.get(target)!.serveQueryOutcome(txnIds, (items) => respond({ items, dropped: [] }), fail),
           (result) => {
             if (!result.ok) world.trace(`${this.id}: the coordinator did not answer the outcome query (${result.reason})`);
             done(result);
@@ -277,6 +309,8 @@ export class ReplicaHost {
         case "prepare":
         case "committed":
         case "forgotten":
+        case "promise":
+        case "copy":
           break;
         default:
           assertNever(record);
@@ -290,24 +324,36 @@ export class ReplicaHost {
     if (!world.tracing) return;
     if (inputs.every((input) => input.kind === "tick") && ready.persist.length === 0 && ready.replies.length === 0 && ready.queries.length === 0) return;
     const what = inputs.map((input) => describeReplicaInput(input)).join(" ");
-    const persist = ready.persist.map((record) => `${record.kind} ${record.txnId}`).join(", ");
+    const persist = ready.persist.map((record) => `${record.kind} ${"txnId" in record ? record.txnId : `epoch ${record.epoch}`}`).join(", ");
     const peers = ready.peerQueries.map((query) => `${query.peerId}:[${query.txnIds.join(" ")}]`).join(" ");
     world.trace(`${this.id} turn: ${what}${persist ? ` | log ${persist}` : ""}${ready.queries.length ? ` | ask [${ready.queries.join(" ")}]` : ""}${peers ? ` | ask peers ${peers}` : ""}`);
   }
 
   /** The Participant service as the coordinator calls it, over the simulated network. */
-  participantCalls(from: Proc): ParticipantCalls {
+  participantCalls(from: Proc, epoch: number, coordinator: string): ParticipantCalls {
     const cluster = this.cluster();
     const { world, ledger } = cluster;
     const id = this.id;
     const node = (): ReplicaNode => cluster.replicas.get(id)!.node!;
     return {
+      promise: (timeoutMs, done) =>
+        world.call(from, id, timeoutMs, (_target, respond, fail) => {
+          world.count("promise-asked");
+          node().promise(
+            epoch,
+            coordinator,
+            coordinator,
+            serveWith((reply) => respond({ granted: reply.granted, promisedEpoch: reply.promised.epoch, promisedTo: reply.promised.coordinatorId, logEpoch: reply.logEpoch, logIndex: reply.logIndex, records: reply.records, maxTxnEpoch: reply.maxTxnEpoch }), fail),
+          );
+        }, done),
+      append: (request, timeoutMs, done) =>
+        world.call(from, id, timeoutMs, (_target, respond, fail) => node().append({ epoch, coordinatorId: coordinator, address: coordinator, ...request }, serveWith(respond, fail)), done),
       prepare: (txns, timeoutMs, done) =>
         world.call(
           from,
           id,
           timeoutMs,
-          (_target, respond, fail) => node().prepare(txns.map((m) => ({ txnId: m.txnId, writes: m.writes, participants: m.participants })), serveWith(respond, fail)),
+          (_target, respond, fail) => node().prepare(epoch, txns.map((m) => ({ txnId: m.txnId, writes: m.writes, participants: m.participants })), serveWith(respond, fail)),
           done,
         ),
       commit: (txns, timeoutMs, done) =>
@@ -316,15 +362,15 @@ export class ReplicaHost {
           id,
           timeoutMs,
           (_target, respond, fail) =>
-            node().commit(txns, (result) => {
+            node().commit(epoch, txns, (result) => {
               // A replica acknowledges only a commit whose writes it holds (applied, or newer ones copied).
               if (result.ok) this.checkAcked(txns, ledger);
               serveWith(respond, fail)(result);
             }),
           done,
         ),
-      abort: (txnIds, timeoutMs, done) => world.call(from, id, timeoutMs, (_target, respond, fail) => node().abort(txnIds, serveWith(respond, fail)), done),
-      read: (keys, timeoutMs, done) => world.call(from, id, timeoutMs, (_target, respond, fail) => node().read(keys, serveWith(respond, fail)), done),
+      abort: (txnIds, timeoutMs, done) => world.call(from, id, timeoutMs, (_target, respond, fail) => node().abort(epoch, txnIds, serveWith(respond, fail)), done),
+      read: (keys, timeoutMs, done) => world.call(from, id, timeoutMs, (_target, respond, fail) => node().read(epoch, keys, serveWith(respond, fail)), done),
       inspect: (txnIds, timeoutMs, done) => world.call(from, id, timeoutMs, (_target, respond, fail) => node().inspect(txnIds, serveWith(respond, fail)), done),
       catchUp: (sourceId, sinceSeq, timeoutMs, done) =>
         world.call(
@@ -332,7 +378,7 @@ export class ReplicaHost {
           id,
           timeoutMs,
           (_target, respond, fail) =>
-            node().catchUp(sourceId, sourceId, sinceSeq, (result) => {
+            node().catchUp(epoch, sourceId, sourceId, sinceSeq, (result) => {
               if (result.ok) {
                 world.count("catch-up");
                 world.trace(`${id} caught up from ${sourceId} since seq ${sinceSeq}: ${result.value.rowsCopied} rows`);
@@ -362,7 +408,7 @@ export class ReplicaHost {
 function describeReplicaInput(input: ReplicaInput): string {
   switch (input.kind) {
     case "prepare":
-      return `prepare[${input.txns.map((txn) => `${txn.txnId}(${describeWrites(txn.writes)})`).join(" ")}]`;
+      return `e${input.epoch} prepare[${input.txns.map((txn) => `${txn.txnId}(${describeWrites(txn.writes)})`).join(" ")}]`;
     case "commit":
       return `commit[${input.txns.map((txn) => `${txn.txnId}@${txn.commitSeq}`).join(" ")}]`;
     case "abort":
@@ -383,6 +429,12 @@ function describeReplicaInput(input: ReplicaInput): string {
       return "barrier";
     case "coordinator-unreachable":
       return `coordinator-unreachable[${input.txnIds.join(" ")}]`;
+    case "promise":
+      return `promise(epoch ${input.epoch} to ${input.coordinatorId})`;
+    case "append":
+      return `append(epoch ${input.epoch}${input.base ? " base" : ""}${input.more ? " part" : ""} ${input.firstIndex}+${input.records.length})`;
+    case "fence":
+      return `fence(epoch ${input.epoch})`;
     default:
       return assertNever(input);
   }
@@ -392,8 +444,7 @@ function describeReplicaInput(input: ReplicaInput): string {
 
 export class CoordinatorHost {
   readonly proc: Proc;
-  readonly log = new SimLog("coordinator.wal");
-  node: CoordinatorNode | null = null;
+  failover: Failover | null = null;
   /** The client calls that arrived in the turn being stepped (an ok answer in the same turn came from memory). */
   private turnRequests = new Set<number>();
   /** An operator's Resolve requests under way: request number -> what it asks. */
@@ -402,16 +453,24 @@ export class CoordinatorHost {
   constructor(
     private readonly cluster: () => Cluster,
     world: World,
+    readonly id: string,
   ) {
-    this.proc = world.addProc(coordinatorId);
+    this.proc = world.addProc(id);
+  }
+
+  /** The node, while this coordinator is active. */
+  get node(): CoordinatorNode | null {
+    return this.failover?.activeNode() ?? null;
   }
 
   get busy(): boolean {
     return this.node?.busy ?? false;
   }
 
+  /** Up, active, and ready to serve writes. */
   get serving(): boolean {
-    return this.proc.listening;
+    const node = this.node;
+    return this.proc.listening && node !== null && node.notReady === null;
   }
 
   /** The core, for the checks. */
@@ -421,56 +480,60 @@ export class CoordinatorHost {
 
   start(): void {
     const cluster = this.cluster();
-    const { world, config, ledger } = cluster;
+    const { world, config } = cluster;
     world.start(this.proc);
-    const replayed = this.log.replay();
-    // A record that survived the crash is durable now, forced or not.
-    for (const [i, payload] of replayed.records.entries()) {
-      const record = decodeCoordinatorRecord(payload, replayed.firstLsn + i);
-      if (record.kind === "commit") ledger.decisionDurable(record.txnId, record.commitSeq, record.remember);
-    }
-    const crash = (why: string): void => cluster.crash(coordinatorId, why);
-    const node = new CoordinatorNode({
+    const crash = (why: string): void => cluster.crash(this.id, why);
+    const failover = new Failover({
+      id: this.id,
+      address: this.id,
+      coordinators: config.coordinatorIds.map((id) => ({ id, address: id })),
       replicaIds: config.replicaIds,
-      onConflict: config.onConflict,
-      minInSync: config.minInSync,
       scheduler: scheduler(world, this.proc),
-      log: diskLog(world, this.proc, this.log, config, crash, (payloads) => this.decisionsDurable(payloads)),
-      replayed,
-      replicas: (id) => cluster.replicas.get(id)!.participantCalls(this.proc),
-      compactLogSize: config.compactRecords,
       logger: silent,
-      exit: crash,
-      probe: {
-        step: (input, core) => this.checkStep(input, core),
-        turn: (inputs, ready, core) => this.traceTurn(inputs, ready, core),
+      participant: (replicaId, epoch) => cluster.replicas.get(replicaId)!.participantCalls(this.proc, epoch, this.id),
+      peerRole: (coordinatorId, timeoutMs, done) =>
+        world.call<PeerRole>(this.proc, coordinatorId, timeoutMs, (_target, respond) => respond(cluster.coordinators.get(coordinatorId)!.role()), done),
+      node: {
+        onConflict: config.onConflict,
+        minInSync: config.minInSync,
+        compactLogSize: config.compactRecords,
+        exit: crash,
+        probe: {
+          step: (input, core) => this.checkStep(input, core),
+          turn: (inputs, ready, core) => this.traceTurn(inputs, ready, core),
+        },
+      },
+      observe: {
+        node: (node) => {
+          world.count("takeover");
+          cluster.ledger.epochStarted(node.epoch);
+          if (node.recovery.remembered > 0) world.count("coordinator-recovered-requests");
+          if (node.recovery.unfinished > 0) world.count("coordinator-recovered-unfinished");
+          world.trace(`${this.id} takes over as epoch ${node.epoch}: ${node.recovery.records} records in the newest copy of the log, last seq ${node.recovery.lastCommitSeq}`);
+        },
+        role: (role, epoch) => {
+          if (role === "standby") world.count("coordinator-stood-down");
+          world.trace(`${this.id} is ${role} (epoch ${epoch})`);
+        },
       },
     });
-    this.node = node;
-    if (node.recovery.remembered > 0) world.count("coordinator-recovered-requests");
-    if (node.recovery.unfinished > 0) world.count("coordinator-recovered-unfinished");
-    if (replayed.tornBytes > 0) world.count("torn-tail-dropped");
-    world.trace(`c recovered: epoch ${node.epoch}, ${node.recovery.records} records (${replayed.tornBytes} torn bytes dropped), last seq ${node.recovery.lastCommitSeq}`);
-    // The start record is forced before the coordinator serves.
-    node.start(() => {
-      this.proc.listening = true;
-      world.trace(`c serving (epoch ${node.epoch})`);
-    });
+    this.failover = failover;
+    failover.start();
+    this.proc.listening = true;
+    world.trace(`${this.id} started (standing by until elected)`);
   }
 
   crash(): void {
     const { world } = this.cluster();
     world.crash(this.proc);
-    const log = this.log.crash(world.prng, this.cluster().config.tornProbability);
-    world.trace(`c CRASHED: log lost ${log.lost} unforced record(s)${log.torn ? ", last one torn" : ""}`);
-    this.node = null;
+    world.trace(`${this.id} CRASHED`);
+    this.failover = null;
   }
 
-  private decisionsDurable(payloads: readonly Buffer[]): void {
-    for (const payload of payloads) {
-      const record = decodeCoordinatorRecord(payload, 0);
-      if (record.kind === "commit") this.cluster().ledger.decisionDurable(record.txnId, record.commitSeq, record.remember);
-    }
+  /** What a brief Status says (the other coordinators watch this). */
+  role(): PeerRole {
+    const view = this.failover!.view();
+    return { role: view.role, epoch: view.epoch, activeId: view.active?.id ?? "", activeAddress: view.active?.address ?? "" };
   }
 
   /** Before each input is stepped: a transaction's read must be the latest committed state, if it is still reading (under its locks). */
@@ -478,12 +541,14 @@ export class CoordinatorHost {
     if (input.kind !== "read-result" || input.states === null) return;
     const txn = core.inFlight().find((t) => t.txnId === input.txnId);
     if (txn?.phase !== "reading") return; // aborted meanwhile: the core drops the answer
-    this.cluster().ledger.txnRead(input.txnId, "an in-sync replica", input.states);
+    if (!this.cluster().ledger.txnRead(input.txnId, "an in-sync replica", input.states, core.epoch)) this.cluster().world.count("read-answer-to-superseded-coordinator");
   }
 
   private traceTurn(inputs: readonly CoordinatorInput[], ready: CoordinatorReady, core: CoordinatorCore): void {
     const { world, ledger, config } = this.cluster();
     this.turnRequests = new Set(inputs.flatMap((input) => (input.kind === "txn" || input.kind === "write" ? [input.reqId] : [])));
+    // At most one coordinator decides in an epoch.
+    for (const { record } of ready.persist) if (record.kind === "commit") ledger.decidedBy(this.id, core.epoch, record.txnId);
     // An operator's Resolve answered "done" must agree with the transaction's outcome, checked as the
     // core decides, before anything it sends can reach a replica.
     for (const input of inputs) if (input.kind === "resolve") this.resolves.set(input.reqId, { txnId: input.txnId, choice: input.choice });
@@ -520,39 +585,64 @@ export class CoordinatorHost {
     const sends = ready.send.map((message) => `${message.kind}${message.kind === "catch-up" ? `(${message.sourceId}>=${message.sinceSeq})` : ` ${message.txnId}`}->${message.to}`);
     const replies = ready.replies.map(({ reqId, result }) => `req${reqId}:${result.ok ? `ok@${result.commitSeq}` : `code${result.code}`}`);
     world.trace(
-      `c turn: ${what}${persist.length ? ` | log ${persist.join(", ")}` : ""}${sends.length ? ` | send ${sends.join(" ")}` : ""}${replies.length ? ` | reply ${replies.join(" ")}` : ""}`,
+      `${this.id} e${core.epoch} turn: ${what}${persist.length ? ` | log ${persist.join(", ")}` : ""}${sends.length ? ` | send ${sends.join(" ")}` : ""}${replies.length ? ` | reply ${replies.join(" ")}` : ""}`,
     );
   }
 
-  // The client-facing service, as the workload calls it over the simulated network.
+  // The client-facing service, as the workload calls it over the simulated network. A standby (or a
+  // coordinator taking over) refuses with UNAVAILABLE, nothing run, as coordinator/server.ts does.
+
+  private standby(): string {
+    const view = this.failover!.view();
+    return `${standbyPrefix} coordinator ${this.id} is ${view.role}; the active coordinator is ${view.active?.id ?? "unknown"}`;
+  }
 
   serveWrite(writes: readonly Write[], requestId: string | null, respond: (result: WriteResult) => void): void {
-    this.node!.submit(requestId, "put", putProgram(writes), respond);
+    const node = this.node;
+    if (node === null) return respond({ ok: false, code: Code.UNAVAILABLE, message: this.standby() });
+    node.submit(requestId, "put", putProgram(writes), respond);
   }
 
   serveTxn(requestId: string | null, program: Program, respond: (result: WriteResult) => void): void {
-    this.node!.submit(requestId, "txn", program, respond);
+    const node = this.node;
+    if (node === null) return respond({ ok: false, code: Code.UNAVAILABLE, message: this.standby() });
+    node.submit(requestId, "txn", program, respond);
   }
 
-  serveStatus(id: string, respond: (status: TxnStatus) => void): void {
-    this.node!.txnStatus(id, (status) => {
+  serveStatus(id: string, respond: (status: TxnStatus) => void, fail: (code: CodeValue, reason: string) => void): void {
+    const node = this.node;
+    if (node === null) return fail(Code.UNAVAILABLE, this.standby());
+    node.txnStatus(id, (status) => {
       this.cluster().ledger.statusAnswered(id, status);
       respond(status);
     });
   }
 
   serveResolve(txnId: string, choice: Outcome, respond: (result: WriteResult) => void): void {
-    this.node!.resolve(txnId, choice, respond);
+    const node = this.node;
+    if (node === null) return respond({ ok: false, code: Code.UNAVAILABLE, message: this.standby() });
+    node.resolve(txnId, choice, respond);
+  }
+
+  serveQueryOutcome(txnIds: readonly string[], respond: (items: OutcomeItem[]) => void, fail: (code: CodeValue, reason: string) => void): void {
+    const node = this.node;
+    if (node === null) return fail(Code.UNAVAILABLE, this.standby());
+    node.queryOutcome(txnIds, respond);
   }
 
   /** A client's get of one key. */
   serveRead(key: string, respond: (row: ReadRow) => void, fail: (code: CodeValue, reason: string) => void): void {
-    this.node!.get(key, (result) => {
-      if (result.ok) this.cluster().world.trace(`c read ${key}: ${result.value.found ? `${result.value.value.toString("utf8")}@${result.value.version}` : "absent"}`);
+    const node = this.node;
+    if (node === null) return fail(Code.UNAVAILABLE, this.standby());
+    node.get(key, (result) => {
+      if (result.ok) this.cluster().world.trace(`${this.id} read ${key}: ${result.value.found ? `${result.value.value.toString("utf8")}@${result.value.version}` : "absent"}`);
       serveWith(respond, fail)(result);
     });
   }
 }
+
+/** How a standby's refusal begins: nothing ran, and a client may go to another coordinator. */
+export const standbyPrefix = "standby:";
 
 function describeCoordinatorInput(input: CoordinatorInput): string {
   switch (input.kind) {

@@ -20,7 +20,8 @@ export interface Regression {
 
 export const regressions: readonly Regression[] = [
   {
-    seed: 196,
+    // Was seed 196 until the simulator ran several coordinators (issue 12), which changed its draws.
+    seed: 180,
     bug: "peer-query-about-all",
     check: "atomicity",
     what:

@@ -8,7 +8,7 @@ import { checkHistory, formatViolation } from "../../tools/check/check";
 import type { HistoryEvent } from "../../tools/check/history";
 import { Ledger, SimViolation, type CheckName } from "./checks";
 import { setMutation } from "../../common/mutations";
-import { CoordinatorHost, ReplicaHost, coordinatorId, type Cluster, type ClusterConfig, type ForceFate, type Mutation } from "./nodes";
+import { CoordinatorHost, ReplicaHost, coordinatorIds, type Cluster, type ClusterConfig, type ForceFate, type Mutation } from "./nodes";
 import { Workload, type WorkloadConfig } from "./workload";
 import { World, type NetworkProfile, type TraceLine } from "./world";
 
@@ -92,6 +92,8 @@ function pickSettings(world: World, mutation: Mutation): Settings {
   return {
     cluster: {
       replicaIds: ["r1", "r2", "r3"],
+      // One coordinator (its restarts take over from itself) to three (failover).
+      coordinatorIds: coordinatorIds(prng.pick([1, 2, 2, 3])),
       onConflict: prng.pick(["abort", "wait"] as const),
       minInSync: prng.pick([1, 2, 2, 2, 3]),
       compactRecords: prng.pick([Infinity, Infinity, 10, 40]),
@@ -127,7 +129,7 @@ function pickSettings(world: World, mutation: Mutation): Settings {
 function describeSettings(s: Settings): string {
   const n = s.network;
   return (
-    `${s.workload.clients} clients on ${s.workload.keys.length} register(s), ` +
+    `${s.cluster.coordinatorIds.length} coordinator(s), ${s.workload.clients} clients on ${s.workload.keys.length} register(s), ` +
     `counters ${s.workload.counterShare} accounts ${s.workload.accountShare} (${s.workload.accounts}) cas ${s.workload.casShare} of operations, ` +
     `operator resolves ${s.workload.resolveShare} of operations, request ids on ${s.workload.requestIdProbability} of writes, client requests duplicated p=${s.workload.duplicateRequestProbability}, on-conflict ${s.cluster.onConflict}, min-in-sync ${s.cluster.minInSync}, ` +
     `faults every ~${s.faultMeanMs} ms for ${s.faultPhaseMs} ms, force crash p=${s.forceCrashProbability}, ` +
@@ -187,29 +189,30 @@ function runPlanted(options: RunOptions): RunResult {
   let cluster: Cluster & { restart: (id: string) => void };
   const get = (): Cluster => cluster;
   const replicas = new Map<string, ReplicaHost>();
-  const coordinator = new CoordinatorHost(get, world);
+  const coordinators = new Map(config.coordinatorIds.map((id) => [id, new CoordinatorHost(get, world, id)]));
+  const host = (id: string): CoordinatorHost | ReplicaHost => coordinators.get(id) ?? replicas.get(id)!;
   const restartDelayMs = (): number => world.prng.pick([20, 200, 1_000, 3_000]) * world.prng.next();
   cluster = {
     world,
     ledger,
     config,
-    coordinator,
+    coordinators,
     replicas,
     crash: (id, why) => {
-      const node = id === coordinatorId ? coordinator : replicas.get(id)!;
+      const node = host(id);
       if (!node.proc.up) return;
       world.trace(`FAULT: ${id} crashes ${why}`);
       node.crash();
       world.at(restartDelayMs(), () => cluster.restart(id));
     },
     restart: (id) => {
-      const node = id === coordinatorId ? coordinator : replicas.get(id)!;
+      const node = host(id);
       if (node.proc.up) return;
       node.start();
     },
   };
   for (const id of config.replicaIds) replicas.set(id, new ReplicaHost(get, world, id));
-  const nodeIds = [coordinatorId, ...config.replicaIds];
+  const nodeIds = [...config.coordinatorIds, ...config.replicaIds];
   const workload = new Workload(get, settings.workload);
 
   // ---- faults --------------------------------------------------------------------------------
@@ -227,8 +230,10 @@ function runPlanted(options: RunOptions): RunResult {
     switch (kind) {
       case "crash-replica":
       case "crash-coordinator": {
-        const id = kind === "crash-coordinator" ? coordinatorId : world.prng.pick(config.replicaIds);
-        const node = id === coordinatorId ? coordinator : replicas.get(id)!;
+        // A coordinator crash mostly strikes the active one (failover), sometimes a standby.
+        const active = [...coordinators.values()].filter((c) => c.node !== null).map((c) => c.id);
+        const id = kind === "crash-coordinator" ? world.prng.pick(active.length > 0 && world.prng.next() < 0.8 ? active : config.coordinatorIds) : world.prng.pick(config.replicaIds);
+        const node = host(id);
         if (!node.proc.up) return;
         world.countFault(kind);
         cluster.crash(id, "(injected)");
@@ -289,7 +294,7 @@ function runPlanted(options: RunOptions): RunResult {
     world.network = { ...settings.network, dropProbability: 0, duplicateProbability: 0, lateProbability: 0 };
     for (const id of nodeIds) world.resume(world.proc(id));
     for (const id of nodeIds) {
-      const node = id === coordinatorId ? coordinator : replicas.get(id)!;
+      const node = host(id);
       if (settings.fullRestart && node.proc.up) {
         world.trace(`${id} is restarted`);
         node.crash();
@@ -301,7 +306,7 @@ function runPlanted(options: RunOptions): RunResult {
     let finalReads: "not-started" | "running" | "done" = "not-started";
     const poll = (): void => {
       world.at(37, () => {
-        if (finalReads === "not-started" && workload.idle && coordinator.serving) {
+        if (finalReads === "not-started" && workload.idle && [...coordinators.values()].some((c) => c.serving)) {
           finalReads = "running";
           workload.finalStatuses(() => workload.finalReads(() => (finalReads = "done")));
         }
@@ -327,7 +332,9 @@ function runPlanted(options: RunOptions): RunResult {
       const proc = world.proc(id);
       if (!proc.listening) return `${id} is not serving`;
     }
-    const core = coordinator.core!;
+    const active = [...coordinators.values()].filter((c) => c.node !== null);
+    if (active.length !== 1) return `${active.length} coordinators are active (${active.map((c) => c.id).join(", ")})`;
+    const core = active[0]!.core!;
     const inFlight = core.inFlight();
     if (inFlight.length > 0) return `the coordinator has ${inFlight.length} transaction(s) in flight (${inFlight.map((txn) => `${txn.txnId} ${txn.phase}`).join(", ")})`;
     for (const member of core.memberList()) {
@@ -389,7 +396,7 @@ function runPlanted(options: RunOptions): RunResult {
 
   try {
     for (const id of config.replicaIds) replicas.get(id)!.start();
-    coordinator.start();
+    for (const coordinator of coordinators.values()) coordinator.start();
     workload.start();
     scheduleFault();
     world.at(settings.faultPhaseMs, heal);

@@ -30,6 +30,12 @@ export const expectedCheck: Readonly<Record<Exclude<Mutation, "none" | "peer-que
   "read-from-any-replica": ["stale-read", "linearizability"],
   "resolve-decided-outside-the-step": ["resolve"],
   "forget-definite-failures": ["definite-failure"],
+  // A paused or partitioned old coordinator is still served: it decides after its successor did.
+  "skip-fence": ["commit-seq", "atomicity", "linearizability", "lost-write", "applied-uncommitted", "split-brain"],
+  // COMMIT and "committed" leave before a majority of the replicas hold the decision.
+  "ack-before-quorum": ["applied-uncommitted", "client-ack-without-decision"],
+  // A successor recovers from a stale copy and aborts what was decided (and acknowledged).
+  "takeover-from-any-copy": ["atomicity", "commit-seq", "lost-write", "linearizability", "exactly-once"],
 };
 
 const planted = mutations.filter((m): m is keyof typeof expectedCheck => m !== "none" && m !== "peer-query-about-all");
@@ -75,7 +81,19 @@ describe("the workload drives every protocol path", () => {
       expect(result.failure === null ? "" : formatFailure(result)).toBe("");
       for (const [path, n] of [...result.paths, ...result.faults]) paths.set(path, (paths.get(path) ?? 0) + n);
     }
-    for (const path of ["txn-read", "client-retry", "retry-answered-from-memory", "client-request-duplicated", "coordinator-recovered-requests", "log-compacted"]) {
+    for (const path of [
+      "txn-read",
+      "client-retry",
+      "retry-answered-from-memory",
+      "client-request-duplicated",
+      "coordinator-recovered-requests",
+      "coordinator-recovered-unfinished",
+      "log-compacted",
+      // Failover: takeovers, old coordinators standing down, clients sent on by a standby.
+      "takeover",
+      "coordinator-stood-down",
+      "client-redirected-by-standby",
+    ]) {
       expect(paths.get(path) ?? 0, `path ${path}`).toBeGreaterThan(0);
     }
   }, 120_000);

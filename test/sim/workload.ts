@@ -24,7 +24,7 @@ import type { TxnStatus, WriteResult } from "../../coordinator/core";
 import type { HistoryEvent, HistoryFunction, HistoryType } from "../../tools/check/history";
 import { SimViolation } from "./checks";
 import type { Cluster, ReadRow } from "./nodes";
-import { coordinatorId } from "./nodes";
+import { standbyPrefix, type CoordinatorHost } from "./nodes";
 import type { Proc } from "./world";
 import { classifyFailure } from "../../tools/bench/bench";
 import { definiteFailureCodes } from "../../coordinator/records";
@@ -65,6 +65,8 @@ export function accountKeys(count: number): string[] {
 /** Client-side backoff between retries of a request, as client/client.ts. */
 const retryBackoffMsMin = 50;
 const retryBackoffMsMax = 1_000;
+/** How many times one operation follows a standby's refusal to another coordinator. */
+const standbyRetriesMax = 20;
 
 interface Client {
   readonly proc: Proc;
@@ -75,6 +77,8 @@ interface Client {
   funded: boolean;
   /** The `cas` key as this client last saw it (value null: absent), or null when it must read it first. */
   cas: { value: number | null; version: number } | null;
+  /** The coordinator it sends to (an index into the coordinators), as the client library keeps one. */
+  coordinator: number;
 }
 
 /** A write as the client library sends it: blind writes or a transaction, with or without a request id. */
@@ -136,10 +140,30 @@ export class Workload {
     for (let i = 0; i < this.config.clients; i++) {
       const proc = world.addProc(`client${i}`, false);
       world.start(proc);
-      const client: Client = { proc, name: `client${i}`, process: i, busy: false, funded: false, cas: null };
+      const client: Client = { proc, name: `client${i}`, process: i, busy: false, funded: false, cas: null, coordinator: 0 };
       this.clients.push(client);
       world.on(proc, world.prng.next() * this.config.thinkMsMax, () => this.next(client));
     }
+  }
+
+  /** The coordinator a client sends to now. */
+  private target(client: Client): { readonly id: string; readonly host: CoordinatorHost } {
+    const ids = this.cluster().config.coordinatorIds;
+    const id = ids[client.coordinator % ids.length]!;
+    return { id, host: this.cluster().coordinators.get(id)! };
+  }
+
+  /**
+   * After UNAVAILABLE or a deadline, the client tries the next coordinator (as the client library
+   * does when a coordinator refuses the connection or stands by). Returns true for a standby's
+   * refusal: nothing ran, so even a request without a request id may go again.
+   */
+  private failedOver(client: Client, code: CodeValue, reason: string): boolean {
+    if (code !== Code.UNAVAILABLE && code !== Code.DEADLINE_EXCEEDED) return false;
+    client.coordinator += 1;
+    const standby = code === Code.UNAVAILABLE && reason.startsWith(standbyPrefix);
+    if (standby) this.cluster().world.count("client-redirected-by-standby");
+    return standby;
   }
 
   /** No new operations from now on; those under way finish (retrying until definite). */
@@ -196,12 +220,15 @@ export class Workload {
     const choice = world.prng.pick(["commit", "abort"] as const);
     client.busy = true;
     world.count("operator-resolve");
+    const coordinator = this.target(client);
     world.call<WriteResult>(
       client.proc,
-      coordinatorId,
+      coordinator.id,
       this.config.clientTimeoutMs,
-      (_target, respond) => cluster.coordinator.serveResolve(txnId, choice, respond),
+      (_target, respond) => coordinator.host.serveResolve(txnId, choice, respond),
       (result) => {
+        if (!result.ok) this.failedOver(client, result.code, result.reason);
+        else if (!result.value.ok) this.failedOver(client, result.value.code, result.value.message);
         world.trace(`${client.name} resolve ${txnId} ${choice}: ${result.ok ? (result.value.ok ? `done (${result.value.message ?? ""})` : `refused (${result.value.message})`) : result.reason}`);
         // An abort was checked as the core answered it (CoordinatorHost.traceTurn); a commit is checked here.
         if (result.ok && result.value.ok) {
@@ -245,12 +272,18 @@ export class Workload {
         done();
         return;
       }
+      const coordinator = this.target(client);
       cluster.world.call<TxnStatus>(
         client.proc,
-        coordinatorId,
+        coordinator.id,
         this.config.clientTimeoutMs,
-        (_target, respond) => cluster.coordinator.serveStatus(unknown.id, respond),
+        (_target, respond, fail) => coordinator.host.serveStatus(unknown.id, respond, fail),
         (result) => {
+          if (!result.ok && this.failedOver(client, result.code, result.reason)) {
+            // A standby: ask the next coordinator.
+            queue.unshift(unknown);
+            return step();
+          }
           if (result.ok && result.value.state === "committed") {
             cluster.world.count("txn-status-resolved-committed");
             this.unknowns.splice(this.unknowns.indexOf(unknown), 1);
@@ -293,12 +326,13 @@ export class Workload {
       const requestId = !request.withId ? null : this.config.newRequestIdPerRetry && attempts > 1 ? `${request.id}.${attempts}` : request.id;
       if (requestId !== null) ledger.attempt(requestId, request.id);
       if (attempts > 1) world.count("client-retry");
+      const coordinator = this.target(client);
       copies += world.call<WriteResult>(
         client.proc,
-        coordinatorId,
+        coordinator.id,
         this.config.clientTimeoutMs,
         (_target, respond) =>
-          request.program === null ? cluster.coordinator.serveWrite(request.writes!, requestId, respond) : cluster.coordinator.serveTxn(requestId, request.program, respond),
+          request.program === null ? coordinator.host.serveWrite(request.writes!, requestId, respond) : coordinator.host.serveTxn(requestId, request.program, respond),
         (result) => {
           if (result.ok && result.value.ok) {
             const committed = result.value;
@@ -309,7 +343,8 @@ export class Workload {
           const code = result.ok ? (result.value as Extract<WriteResult, { ok: false }>).code : result.code;
           const reason = result.ok ? (result.value as Extract<WriteResult, { ok: false }>).message : result.reason;
           if (code === Code.UNAVAILABLE || code === Code.DEADLINE_EXCEEDED) {
-            if (requestId === null) {
+            const refusedByStandby = this.failedOver(client, code, reason);
+            if (requestId === null && !(refusedByStandby && attempts < standbyRetriesMax)) {
               done({ kind: "unknown", code, reason });
               return;
             }
@@ -523,16 +558,24 @@ export class Workload {
       then();
     };
     if (f === "get") {
-      world.call<ReadRow>(
-        client.proc,
-        coordinatorId,
-        this.config.clientTimeoutMs,
-        (_target, respond, fail) => cluster.coordinator.serveRead(key, respond, fail),
-        (result) => {
-          if (result.ok) complete("ok", result.value.found ? result.value.value.toString("utf8") : null, `version ${result.value.version}`);
-          else complete(classifyFailure(f, result.code), null, result.reason);
-        },
-      );
+      let attempts = 0;
+      const read = (): void => {
+        attempts += 1;
+        const coordinator = this.target(client);
+        world.call<ReadRow>(
+          client.proc,
+          coordinator.id,
+          this.config.clientTimeoutMs,
+          (_target, respond, fail) => coordinator.host.serveRead(key, respond, fail),
+          (result) => {
+            if (result.ok) return complete("ok", result.value.found ? result.value.value.toString("utf8") : null, `version ${result.value.version}`);
+            // A standby's refusal read nothing: read again at the next coordinator.
+            if (this.failedOver(client, result.code, result.reason) && attempts < standbyRetriesMax) return world.on(client.proc, retryBackoffMsMin, read);
+            complete(classifyFailure(f, result.code), null, result.reason);
+          },
+        );
+      };
+      read();
       return;
     }
     const writes: Write[] = [{ key, value: value === null ? null : Buffer.from(value, "utf8") }];
