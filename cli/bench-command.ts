@@ -5,9 +5,8 @@
 import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
 import { limits } from "../common/limits";
-import { parseAddress } from "../common/validate";
 import { benchKeysMax, distributionNames, formatBenchReport, runBench, workloadNames, type DistributionName, type WorkloadName } from "../tools/bench/bench";
-import { KvClient } from "../client/client";
+import { KvClient, parseCoordinators } from "../client/client";
 import { clientOptions } from "./client-options";
 import { subcommand } from "./subcommand";
 
@@ -85,7 +84,7 @@ function fileFlag(flag: string, value: string | undefined): string | undefined {
 
 /** Runs `kv bench`; returns the exit code (0: the run completed, whatever its operations' outcomes). */
 export async function runBenchCommand(argv: BenchArgv): Promise<number> {
-  parseAddress("--coordinator", argv.coordinator);
+  parseCoordinators(argv.coordinator, "--coordinator");
   const timeoutMs = wholeNumber("--timeout", argv.timeout, 1, 24 * 3_600_000);
   const concurrency = wholeNumber("--concurrency", argv.concurrency, 1, 100_000);
   const connections = wholeNumber("--connections", argv.connections, 1, 10_000);

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
-import { defaultCoordinator } from "../client/client";
+import { defaultCoordinators } from "../client/client";
 import { formatBookstoreReport, runBookstore, type BookstoreChaos } from "../tools/demo/bookstore";
 import { parseDuration } from "./bench-command";
 import { fullySynced, waitUntil, type ChaosCluster } from "../tools/chaos/chaos";
@@ -28,7 +28,7 @@ export function bookstoreCommandOptions<T>(y: Argv<T>) {
     .option("chaos", { type: "boolean", default: false, describe: "kill -9 and restart the coordinator or a replica while the orders run" })
     .option("interval", { type: "string", default: "2s", describe: "with --chaos: mean time between kills" })
     .option("seed", { type: "number", default: 1, describe: "decides the catalog, the orders and the chaos schedule" })
-    .option("coordinator", { type: "string", describe: `use the running store at HOST:PORT (e.g. ${defaultCoordinator}) instead of starting one` })
+    .option("coordinator", { type: "string", describe: `use the running store whose coordinators are HOST:PORT,... (e.g. ${defaultCoordinators}) instead of starting one` })
     .option("cluster", { type: "string", describe: "use the running kv cluster whose --data-dir is DIR (with --chaos, its processes are killed and restarted)" })
     .option("port", { type: "number", default: 53051, describe: "the port of the cluster the demo starts (replicas take the next ones)" })
     .option("json", { type: "string", describe: "write the report here as JSON" });

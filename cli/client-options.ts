@@ -2,15 +2,22 @@
 // long to try (--coordinator, --timeout, --retry-for, and --request-id for writes), and one client
 // per command, closed at the end, whose failure becomes the exit code.
 import type { Argv } from "yargs";
-import { defaultCoordinator, defaultRetryForMs, KvClient } from "../client/client";
+import { defaultCoordinators, defaultRetryForMs, KvClient, parseCoordinators } from "../client/client";
 import { fail } from "./exit";
 
 export function clientOptions<T>(y: Argv<T>) {
   return y
     .option("coordinator", {
       type: "string",
-      default: process.env.KV_COORDINATOR ?? defaultCoordinator,
-      describe: "HOST:PORT of the coordinator (or set KV_COORDINATOR)",
+      default: process.env.KV_COORDINATOR ?? defaultCoordinators,
+      describe:
+        "the coordinators, HOST:PORT,HOST:PORT,... (or set KV_COORDINATOR, same format): calls go to the active one, " +
+        "found by asking; a standby's redirect or an unreachable coordinator moves them to the next",
+    })
+    .check((argv) => {
+      // A list that names nothing, or an item that is not HOST:PORT, is a usage error (exit 2).
+      parseCoordinators(argv.coordinator, "--coordinator");
+      return true;
     })
     .option("timeout", { type: "number", default: 10_000, describe: "deadline of each attempt, in milliseconds" })
     .option("retry-for", {
@@ -31,7 +38,7 @@ export function writeOptions<T>(y: Argv<T>) {
 /** The request options of a write: the --request-id given, if any. */
 export const requestOptions = (argv: { "request-id"?: string | undefined }) => (argv["request-id"] === undefined ? {} : { requestId: argv["request-id"] });
 
-/** Runs `use` with a client of the coordinator the flags name; a failure is printed and becomes the exit code. */
+/** Runs `use` with a client of the coordinators the flags name; a failure is printed and becomes the exit code. */
 export async function withClient(
   argv: { coordinator: string; timeout: number; "retry-for": number },
   use: (client: KvClient) => Promise<number>,

@@ -1,6 +1,6 @@
 // The typed client library: what other programs import to use twopc-kv.
 //
-//   const kv = new KvClient("127.0.0.1:50051");
+//   const kv = new KvClient("127.0.0.1:50051,127.0.0.1:50052"); // the coordinators; or an array
 //   await kv.put("greeting", "hello");
 //   const entry = await kv.get("greeting"); // { value: Buffer, version: number } or null
 //   await kv.del("greeting");
@@ -20,10 +20,27 @@
 // coordinator returns the original result of a request that had committed, so a retry never
 // applies a write twice. A call that still fails after retryForMs has an unknown outcome:
 // txnStatus(requestId) (the id is on the error as `requestId`) tells what happened.
+//
+// Failover (issue 12): the client takes several coordinators, keeps one channel to each, and sends
+// to the one it believes active (client/coordinators.ts keeps that belief). A call that fails there
+// with UNAVAILABLE or DEADLINE_EXCEEDED moves on at once: to the active coordinator a standby named
+// in its trailing metadata, else to the next coordinator of the list, round robin. Once every
+// coordinator failed in one round, the client backs off before the next round; rounds go on for
+// retryForMs. A failure where nothing ran (a standby's refusal, a connection never established) moves
+// on even when retryForMs is over or 0: that is not a retry of a call whose outcome is unknown. A
+// write keeps its request id on every coordinator it tries.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { assertNever } from "../common/assert";
 import { classifyCode, InvalidArgument, KvError, Unavailable } from "../common/errors";
+import {
+  activeCoordinatorMetadataKey,
+  type AttemptFailure,
+  classifyFailure,
+  CoordinatorRing,
+  type Coordinators,
+  parseCoordinators,
+} from "./coordinators";
 import { deadline, fromServiceError } from "../proto/grpc-status";
 import { channelOptions, kvProto } from "../proto/load";
 import type { KvClient as KvStub } from "../proto/gen/twopc/kv/Kv";
@@ -40,7 +57,21 @@ import type { Compare } from "../proto/gen/twopc/kv/Compare";
 import type { TxnOp } from "../proto/gen/twopc/kv/TxnOp";
 
 export { KvError };
+export { activeCoordinatorMetadataKey, parseCoordinators, type Coordinators };
 export type KvStatus = StatusResponse__Output;
+
+/** What one coordinator answered to Status, or why it did not. */
+export type CoordinatorProbe =
+  | { readonly address: string; readonly reachable: true; readonly status: KvStatus }
+  | { readonly address: string; readonly reachable: false; readonly error: KvError };
+
+/**
+ * Whether a coordinator's Status says it serves: role "active", or no role at all (a coordinator
+ * older than failover, which is the only one).
+ */
+export function isActiveStatus(status: KvStatus): boolean {
+  return status.role === "active" || status.role === "";
+}
 
 /** A value as the library takes it: bytes, or a string sent as UTF-8. */
 export type Value = Buffer | string;
@@ -122,7 +153,9 @@ export interface KvClientOptions {
   readonly channelOptions?: grpc.ChannelOptions;
   /**
    * How long a call keeps retrying UNAVAILABLE and DEADLINE_EXCEEDED (with the same request id, so
-   * a write is applied once). 0: no retry.
+   * a write is applied once), moving among the coordinators. 0: no retry of a call whose outcome is
+   * unknown (a standby's redirect, or a coordinator that refuses connections, is still followed
+   * through one round of the list: nothing ran there).
    */
   readonly retryForMs?: number;
 }
@@ -133,7 +166,10 @@ export interface CallOptions {
   readonly requestId?: string;
 }
 
+/** The first coordinator of a default local cluster (`npm start`); where a lone coordinator listens by default. */
 export const defaultCoordinator = "127.0.0.1:50051";
+/** The coordinators of a default local cluster (`npm start`): where clients look when told nothing. */
+export const defaultCoordinators = "127.0.0.1:50051,127.0.0.1:50052";
 const defaultTimeoutMs = 10_000;
 export const defaultRetryForMs = 15_000;
 const retryBackoffMsMin = 50;
@@ -141,37 +177,63 @@ const retryBackoffMsMax = 1_000;
 
 const toBuffer = (value: Value): Buffer => (typeof value === "string" ? Buffer.from(value, "utf8") : value);
 
+type Done<T> = (error: grpc.ServiceError | null, response?: T) => void;
+/** Starts one call on one coordinator's stub. */
+type Start<T> = (stub: KvStub, options: grpc.CallOptions, done: Done<T>) => void;
+/** One attempt at one coordinator: its response, or its error and what the error says about where to go. */
+type Attempt<T> = { readonly ok: true; readonly response: T } | { readonly ok: false; readonly error: KvError; readonly failure: AttemptFailure };
+
+/**
+ * How a call moves among the coordinators after UNAVAILABLE or DEADLINE_EXCEEDED. "retry" (get,
+ * txnStatus and every write): moves on after any such failure while retryForMs lasts, round after
+ * round with backoff between them. "locate" (resolve, never retried): moves on only where nothing
+ * ran, for one round.
+ */
+type Policy = "retry" | "locate";
+
 export class KvClient {
-  private readonly stub: KvStub;
+  /** The configured coordinators, in order. */
+  readonly coordinators: readonly string[];
+  private readonly ring: CoordinatorRing;
+  private readonly stubs = new Map<string, KvStub>();
+  private readonly channelOptions: grpc.ChannelOptions;
   private readonly timeoutMs: number;
   private readonly retryForMs: number;
 
-  constructor(
-    readonly address: string = process.env.KV_COORDINATOR ?? defaultCoordinator,
-    options: KvClientOptions = {},
-  ) {
-    this.stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), { ...channelOptions, ...options.channelOptions }) as unknown as KvStub;
+  /**
+   * coordinators: "HOST:PORT", several comma-separated, or an array of them (INVALID_ARGUMENT if
+   * none or one is not HOST:PORT); KV_COORDINATOR, else defaultCoordinators, when absent.
+   */
+  constructor(coordinators: Coordinators = process.env.KV_COORDINATOR ?? defaultCoordinators, options: KvClientOptions = {}) {
+    this.coordinators = parseCoordinators(coordinators);
+    this.ring = new CoordinatorRing(this.coordinators);
+    this.channelOptions = { ...channelOptions, ...options.channelOptions };
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     this.retryForMs = options.retryForMs ?? defaultRetryForMs;
   }
 
+  /** The coordinator calls go to now: the one this client believes active. */
+  get address(): string {
+    return this.ring.current;
+  }
+
   /** The key's value and version, or null when the key does not exist. */
   get(key: string): Promise<Entry | null> {
-    return this.retrying(null, () => this.unary<GetResponse__Output>("get", (done) => this.stub.Get({ key }, this.callOptions(), done))).then(
+    return this.call<GetResponse__Output>("get", "retry", null, (stub, options, done) => stub.Get({ key }, options, done)).then(
       (response) => (response.found ? { value: response.value, version: response.version } : null),
     );
   }
 
   /** Writes the value; resolves with the write's version once it is committed. */
   put(key: string, value: Value, options: CallOptions = {}): Promise<WriteResult> {
-    return this.mutation<PutResponse__Output>("put", options, (requestId, done) =>
-      this.stub.Put({ key, value: toBuffer(value), requestId }, this.callOptions(), done),
+    return this.mutation<PutResponse__Output>("put", options, (requestId, stub, options, done) =>
+      stub.Put({ key, value: toBuffer(value), requestId }, options, done),
     ).then((response) => ({ version: response.version, txnId: response.txnId }));
   }
 
   /** Deletes the key (deleting a missing key succeeds). */
   del(key: string, options: CallOptions = {}): Promise<WriteResult> {
-    return this.mutation<DeleteResponse__Output>("del", options, (requestId, done) => this.stub.Delete({ key, requestId }, this.callOptions(), done)).then(
+    return this.mutation<DeleteResponse__Output>("del", options, (requestId, stub, options, done) => stub.Delete({ key, requestId }, options, done)).then(
       (response) => ({ version: response.version, txnId: response.txnId }),
     );
   }
@@ -186,8 +248,8 @@ export class KvClient {
     for (const [field, value] of [["delta", delta], ["min", bounds.min], ["max", bounds.max]] as const) {
       if (value !== undefined && !Number.isSafeInteger(value)) return Promise.reject(new InvalidArgument(field, `${field} must be an integer, not ${value}`));
     }
-    return this.mutation<IncrementResponse__Output>("increment", options, (requestId, done) =>
-      this.stub.Increment({ key, delta, min: bounds.min, max: bounds.max, mustExist: bounds.mustExist ?? false, requestId }, this.callOptions(), done),
+    return this.mutation<IncrementResponse__Output>("increment", options, (requestId, stub, callOptions, done) =>
+      stub.Increment({ key, delta, min: bounds.min, max: bounds.max, mustExist: bounds.mustExist ?? false, requestId }, callOptions, done),
     ).then((response) => ({ value: response.value, version: response.version, txnId: response.txnId }));
   }
 
@@ -198,15 +260,15 @@ export class KvClient {
 
   /** Writes newValue if the key matches the expectation; FAILED_PRECONDITION (with the current version) if not. */
   compareAndSet(key: string, newValue: Value, expected: Expectation, options: CallOptions = {}): Promise<WriteResult> {
-    return this.mutation<CompareAndSetResponse__Output>("compare-and-set", options, (requestId, done) =>
-      this.stub.CompareAndSet({ key, newValue: toBuffer(newValue), ...expectationToWire(expected), requestId }, this.callOptions(), done),
+    return this.mutation<CompareAndSetResponse__Output>("compare-and-set", options, (requestId, stub, callOptions, done) =>
+      stub.CompareAndSet({ key, newValue: toBuffer(newValue), ...expectationToWire(expected), requestId }, callOptions, done),
     ).then((response) => ({ version: response.version, txnId: response.txnId }));
   }
 
   /** Deletes the key if it matches the expectation; FAILED_PRECONDITION if not. */
   compareAndDelete(key: string, expected: Exclude<Expectation, { mustNotExist: true }>, options: CallOptions = {}): Promise<WriteResult> {
-    return this.mutation<CompareAndSetResponse__Output>("compare-and-delete", options, (requestId, done) =>
-      this.stub.CompareAndDelete({ key, ...expectationToWire(expected), requestId }, this.callOptions(), done),
+    return this.mutation<CompareAndSetResponse__Output>("compare-and-delete", options, (requestId, stub, callOptions, done) =>
+      stub.CompareAndDelete({ key, ...expectationToWire(expected), requestId }, callOptions, done),
     ).then((response) => ({ version: response.version, txnId: response.txnId }));
   }
 
@@ -222,7 +284,7 @@ export class KvClient {
       onFailure: (spec.else ?? []).map(operationToWire),
       hasOnFailure: spec.else !== undefined,
     };
-    return this.mutation<TxnResponse__Output>("txn", options, (requestId, done) => this.stub.Txn({ ...request, requestId }, this.callOptions(), done)).then(
+    return this.mutation<TxnResponse__Output>("txn", options, (requestId, stub, callOptions, done) => stub.Txn({ ...request, requestId }, callOptions, done)).then(
       (response) => ({
         branch: response.succeeded ? "then" : "else",
         results: response.results.map((result): TxnOpResult => {
@@ -246,70 +308,143 @@ export class KvClient {
 
   /** What became of a transaction id or a request id: COMMITTED, ABORTED or UNKNOWN (with why). */
   txnStatus(id: string): Promise<TxnStatusResult> {
-    return this.retrying(null, () =>
-      this.unary<TxnStatusResponse__Output>("txn-status", (done) => this.stub.TxnStatus({ id }, this.callOptions(), done)),
-    ).then((response) => {
+    return this.call<TxnStatusResponse__Output>("txn-status", "retry", null, (stub, options, done) => stub.TxnStatus({ id }, options, done)).then((response) => {
       const state = response.state;
       if (state !== "COMMITTED" && state !== "ABORTED" && state !== "UNKNOWN") throw new Unavailable(`txn-status: unknown state ${JSON.stringify(state)}`);
       return { state, txnId: response.txnId, commitSeq: response.commitSeq, message: response.message };
     });
   }
 
-  /** Operator: settles an in-doubt transaction; refused if the choice contradicts a known decision. */
+  /**
+   * Operator: settles an in-doubt transaction; refused if the choice contradicts a known decision.
+   * Never retried where it may have run; a standby's refusal or a dead coordinator moves it on.
+   */
   resolve(txnId: string, outcome: "commit" | "abort"): Promise<{ message: string }> {
-    return this.unary<ResolveResponse__Output>("resolve", (done) => this.stub.Resolve({ txnId, outcome }, this.callOptions(), done)).then((response) => ({
-      message: response.message,
-    }));
+    return this.call<ResolveResponse__Output>("resolve", "locate", null, (stub, options, done) => stub.Resolve({ txnId, outcome }, options, done)).then(
+      (response) => ({ message: response.message }),
+    );
   }
 
-  status(): Promise<KvStatus> {
-    return this.unary<StatusResponse__Output>("status", (done) => this.stub.Status({}, this.callOptions(), done));
+  /**
+   * The active coordinator's status: the coordinator believed active is asked first, then the one a
+   * standby names, then the others in turn. When none answers as active, the first answer (a
+   * standby's) is returned; when none answers at all, the last error.
+   */
+  async status(): Promise<KvStatus> {
+    let fallback: KvStatus | null = null;
+    let lastError: KvError | null = null;
+    const asked = new Set<string>();
+    const queue = [this.ring.current, ...this.ring.known];
+    for (let address = queue.shift(); address !== undefined; address = queue.shift()) {
+      if (asked.has(address)) continue;
+      asked.add(address);
+      const attempt = await this.attempt<StatusResponse__Output>(address, "status", this.timeoutMs, statusStart);
+      if (!attempt.ok) {
+        lastError = attempt.error;
+        if (classifyCode(attempt.error.code) === "unavailable") this.ring.failed(address, attempt.failure);
+        continue;
+      }
+      const status = attempt.response;
+      if (isActiveStatus(status)) {
+        this.ring.believe(address);
+        return status;
+      }
+      fallback ??= status;
+      // A standby: believe the coordinator it names, and ask that one next.
+      this.ring.failed(address, classifyFailure(address, status.activeCoordinator, ""));
+      queue.unshift(this.ring.current);
+    }
+    if (fallback !== null) return fallback;
+    throw lastError ?? new Unavailable("status: no coordinator to ask");
+  }
+
+  /**
+   * Asks every configured coordinator for its Status at once, each call with a deadline of timeoutMs
+   * (this client's timeout by default); never retried. In the configured order.
+   */
+  probeCoordinators(timeoutMs: number = this.timeoutMs): Promise<CoordinatorProbe[]> {
+    return Promise.all(
+      this.coordinators.map(async (address): Promise<CoordinatorProbe> => {
+        const attempt = await this.attempt<StatusResponse__Output>(address, "status", timeoutMs, statusStart);
+        return attempt.ok ? { address, reachable: true, status: attempt.response } : { address, reachable: false, error: attempt.error };
+      }),
+    );
   }
 
   close(): void {
-    this.stub.close();
+    for (const stub of this.stubs.values()) stub.close();
+    this.stubs.clear();
   }
 
-  /** A mutating call: one request id for all its attempts. */
-  private mutation<T>(what: string, options: CallOptions, call: (requestId: string, done: (error: grpc.ServiceError | null, response?: T) => void) => void): Promise<T> {
+  /** A mutating call: one request id for all its attempts, on every coordinator. */
+  private mutation<T>(what: string, options: CallOptions, start: (requestId: string, stub: KvStub, options: grpc.CallOptions, done: Done<T>) => void): Promise<T> {
     const requestId = options.requestId ?? randomUUID();
-    return this.retrying(requestId, () => this.unary<T>(what, (done) => call(requestId, done)));
+    return this.call<T>(what, "retry", requestId, (stub, callOptions, done) => start(requestId, stub, callOptions, done));
   }
 
-  /** Runs attempt, retrying UNAVAILABLE and DEADLINE_EXCEEDED with backoff for retryForMs. */
-  private async retrying<T>(requestId: string | null, attempt: () => Promise<T>): Promise<T> {
-    const giveUpAt = Date.now() + this.retryForMs;
+  /**
+   * Runs a call on the coordinator believed active, moving among the coordinators as the policy says
+   * (see Policy and the top of this file). A redirect is followed at once; a round in which every
+   * coordinator failed ends in a backoff (from retryBackoffMsMin, doubling to retryBackoffMsMax), or
+   * in the last failure once retryForMs is over.
+   */
+  private async call<T>(what: string, policy: Policy, requestId: string | null, start: Start<T>): Promise<T> {
+    const giveUpAt = Date.now() + (policy === "retry" ? this.retryForMs : 0);
     let backoffMs = retryBackoffMsMin;
+    const failedThisRound = new Set<string>();
     for (let attempts = 1; ; attempts++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        const retryable = error instanceof KvError && classifyCode(error.code) === "unavailable";
-        if (!retryable || Date.now() + backoffMs >= giveUpAt) {
-          if (error instanceof KvError && requestId !== null) {
-            throw Object.assign(new KvError(error.code, attempts > 1 ? `${error.message} (after ${attempts} attempts)` : error.message, { cause: error }), { requestId });
-          }
-          throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, backoffMs * (0.5 + Math.random() / 2)));
-        backoffMs = Math.min(backoffMs * 2, retryBackoffMsMax);
-      }
+      const address = this.ring.current;
+      const attempt = await this.attempt(address, what, this.timeoutMs, start);
+      if (attempt.ok) return attempt.response;
+      const { error, failure } = attempt;
+      if (classifyCode(error.code) !== "unavailable") throw withRequestId(error, requestId, attempts);
+      this.ring.failed(address, failure);
+      failedThisRound.add(address);
+      // Where nothing ran, moving on is no retry; an unknown outcome is retried only within retryForMs.
+      const mayMoveOn = failure.kind !== "unknown" || (policy === "retry" && Date.now() < giveUpAt);
+      if (mayMoveOn && !failedThisRound.has(this.ring.current)) continue;
+      // Every coordinator this round failed (or the one left is where this call may have run).
+      if (policy === "locate" || Date.now() + backoffMs >= giveUpAt) throw withRequestId(error, requestId, attempts);
+      await new Promise((resolve) => setTimeout(resolve, backoffMs * (0.5 + Math.random() / 2)));
+      backoffMs = Math.min(backoffMs * 2, retryBackoffMsMax);
+      failedThisRound.clear();
     }
   }
 
-  private callOptions(): grpc.CallOptions {
-    return { deadline: deadline(this.timeoutMs) };
-  }
-
-  private unary<T>(what: string, start: (done: (error: grpc.ServiceError | null, response?: T) => void) => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      start((error, response) => {
-        if (error) reject(fromServiceError(error, what));
-        else if (response === undefined) reject(new Unavailable(`${what}: empty response`));
-        else resolve(response);
+  /** One call on one coordinator. Never rejects: a failure comes back with where it says to go. */
+  private attempt<T>(address: string, what: string, timeoutMs: number, start: Start<T>): Promise<Attempt<T>> {
+    // With several coordinators, a failure names the one it came from.
+    const label = this.coordinators.length > 1 ? `${what} (coordinator ${address})` : what;
+    return new Promise<Attempt<T>>((resolve) => {
+      start(this.stubFor(address), { deadline: deadline(timeoutMs) }, (error, response) => {
+        if (error) {
+          const named = error.metadata?.get(activeCoordinatorMetadataKey)[0];
+          const activeCoordinator = named === undefined ? null : named.toString();
+          resolve({ ok: false, error: fromServiceError(error, label), failure: classifyFailure(address, activeCoordinator, error.details ?? "") });
+        } else if (response === undefined) {
+          resolve({ ok: false, error: new Unavailable(`${label}: empty response`), failure: { kind: "unknown" } });
+        } else resolve({ ok: true, response });
       });
     });
   }
+
+  /** The stub of one coordinator's channel, made on first use. */
+  private stubFor(address: string): KvStub {
+    let stub = this.stubs.get(address);
+    if (stub === undefined) {
+      stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), this.channelOptions) as unknown as KvStub;
+      this.stubs.set(address, stub);
+    }
+    return stub;
+  }
+}
+
+const statusStart: Start<StatusResponse__Output> = (stub, options, done) => stub.Status({}, options, done);
+
+/** The error a call rejects with: a write's carries its request id, for txnStatus. */
+function withRequestId(error: KvError, requestId: string | null, attempts: number): KvError {
+  if (requestId === null) return error;
+  return Object.assign(new KvError(error.code, attempts > 1 ? `${error.message} (after ${attempts} attempts)` : error.message, { cause: error }), { requestId });
 }
 
 function expectationToWire(expected: Expectation): { expectedVersion?: number; expectedValue?: Buffer; mustNotExist?: boolean } {
