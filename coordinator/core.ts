@@ -230,10 +230,12 @@ export interface Ready {
   /** Resolve requests that need to know what the replicas know of a transaction (see Input resolve). */
   readonly inspects: { readonly reqId: number; readonly txnId: string; readonly choice: Outcome }[];
   readonly reports: { readonly reqId: number; readonly report: CoreReport }[];
+  /** Transactions that lost a participant before their decision and run again (retryWithout), for the log. */
+  readonly retried: { readonly from: string; readonly to: string; readonly reason: string }[];
 }
 
 export function newReady(): Ready {
-  return { persist: [], send: [], replies: [], outcomes: [], reads: [], statuses: [], inspects: [], reports: [] };
+  return { persist: [], send: [], replies: [], outcomes: [], reads: [], statuses: [], inspects: [], reports: [], retried: [] };
 }
 
 /**
@@ -937,6 +939,7 @@ export class CoordinatorCore {
     // The locks pass to the new attempt as they are: no queued write gets in between. Then a
     // catch-up that waited for the old attempt may start.
     this.startTxn(write, nowMs, out);
+    out.retried.push({ from: txn.txnId, to: formatTxnId(this.epoch, this.txnCounter), reason });
     this.finishedForCatchUp(txn, nowMs, out);
   }
 

@@ -48,6 +48,8 @@ export interface FailoverOptions {
 export interface ActiveView {
   readonly role: Role;
   readonly epoch: number;
+  /** Why the last takeover failed, if it did and none succeeded since. */
+  readonly lastFailure: string | null;
   /** The active coordinator as this one knows it (itself when active; null when unknown). */
   readonly active: { readonly id: string; readonly address: string } | null;
 }
@@ -62,8 +64,14 @@ export class Failover {
   /** The highest epoch this process has seen anywhere: a takeover proposes a newer one. */
   private knownEpoch = 0;
   private readonly stops: (() => void)[] = [];
-  /** Takeovers started, and the node's start times, for status and tests. */
+  /** Takeovers started, for status and tests. */
   takeovers = 0;
+  /** Why the last takeover failed (null once one succeeded), for status. */
+  private lastFailure: string | null = null;
+  /** After a failed takeover, the next waits until then (backing off while a majority is unreachable). */
+  private nextTakeoverAtMs = 0;
+  private takeoverBackoffMs = takeoverBackoffMsMin;
+  private polls = 0;
 
   constructor(private readonly options: FailoverOptions) {
     assert(options.coordinators.some((c) => c.id === options.id), "--coordinators names this coordinator");
@@ -92,7 +100,7 @@ export class Failover {
 
   view(): ActiveView {
     const self = { id: this.options.id, address: this.options.address };
-    return { role: this.role, epoch: this.epoch, active: this.role === "active" ? self : this.role === "taking-over" ? self : this.activeSeen };
+    return { role: this.role, epoch: this.epoch, lastFailure: this.lastFailure, active: this.role === "active" ? self : this.role === "taking-over" ? self : this.activeSeen };
   }
 
   /** The decision log's counters, for status. */
@@ -102,6 +110,11 @@ export class Failover {
 
   private poll(): void {
     const { scheduler } = this.options;
+    // A standby keeps its channels to the replicas connected (a health check now and then), so that
+    // a takeover's first calls do not wait for connections.
+    if (this.role === "standby" && this.polls++ % standbyReplicaCheckEvery === 0) {
+      for (const replicaId of this.options.replicaIds) this.options.participant(replicaId, 0).checkHealth(limits.healthCheckTimeoutMs, () => undefined);
+    }
     for (const [id, peer] of this.peers) {
       if (peer.inFlight) continue;
       peer.inFlight = true;
@@ -147,6 +160,7 @@ export class Failover {
         if (this.role !== "standby") this.standDown(`coordinator ${decision.active?.id ?? "?"} is active with epoch ${decision.active?.epoch ?? "?"}`);
         return;
       case "take-over":
+        if (scheduler.nowMs() < this.nextTakeoverAtMs) return;
         this.takeOver(this.knownEpoch + 1);
         return;
     }
@@ -170,10 +184,15 @@ export class Failover {
       if (!round.ok) {
         this.knownEpoch = Math.max(this.knownEpoch, round.retryEpoch - 1);
         logger.warn({ event: "takeover-failed", epoch, reason: round.reason }, `takeover with epoch ${epoch} failed: ${round.reason}`);
+        this.lastFailure = `takeover with epoch ${epoch} failed: ${round.reason}`;
+        this.nextTakeoverAtMs = this.options.scheduler.nowMs() + this.takeoverBackoffMs;
+        this.takeoverBackoffMs = Math.min(this.takeoverBackoffMs * 2, takeoverBackoffMsMax);
         this.role = "standby";
         return;
       }
       this.knownEpoch = Math.max(this.knownEpoch, epoch);
+      this.lastFailure = null;
+      this.takeoverBackoffMs = takeoverBackoffMsMin;
       this.startNode(epoch, round.copy.records, round.granted);
     });
   }
@@ -232,3 +251,9 @@ export class Failover {
     this.options.observe?.role?.("standby", this.epoch);
   }
 }
+
+/** A standby checks its channels to the replicas every this many polls. */
+const standbyReplicaCheckEvery = 10;
+/** Backoff between failed takeovers (a majority of the replicas unreachable). */
+const takeoverBackoffMsMin = 100;
+const takeoverBackoffMsMax = 2_000;

@@ -478,6 +478,9 @@ export class CoordinatorNode {
     // messages or replies leave.
     this.view = view;
     if (logger.isLevelEnabled("debug")) logTurn(logger, ready);
+    for (const { from, to, reason } of ready.retried) {
+      logger.info({ event: "txn-retried", txnId: from, as: to, reason }, `transaction ${from} runs again as ${to}: ${reason}`);
+    }
     for (const { record } of ready.persist) {
       if (record.kind === "membership") logger.info({ event: "membership", ...record }, `in-sync set: ${record.inSync.join(", ")}`);
       if (record.kind === "end" && this.unsettled.delete(record.txnId)) {

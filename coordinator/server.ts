@@ -258,7 +258,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       };
       const node = failover.activeNode();
       if (callRef.request.brief || node === null) {
-        const notReady = failoverView.role === "active" ? "" : `coordinator ${options.id} is ${failoverView.role === "standby" ? "a standby" : "taking over"}`;
+        const role = failoverView.role === "standby" ? "a standby" : failoverView.role === "taking-over" ? "taking over" : "active and starting";
+        const notReady = `coordinator ${options.id} is ${role}${failoverView.lastFailure === null ? "" : ` (${failoverView.lastFailure})`}`;
         return callback(null, { coordinatorId: options.id, epoch: failoverView.epoch, minInSync: options.minInSync, onConflict: options.onConflict, ready: false, notReadyReason: notReady, ...who });
       }
       node.status(({ report, view, replicas }) => {

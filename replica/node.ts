@@ -222,8 +222,8 @@ export class ReplicaNode {
     const loseAcks = ackedCommit && failpoint("after-commit-before-ack") === "error";
     if (logger.isLevelEnabled("debug")) {
       for (const record of ready.persist) {
-        const about = "txnId" in record ? record.txnId : `epoch ${record.epoch}`;
-        logger.debug({ event: record.kind, about }, `logged ${record.kind} ${about}`);
+        if ("txnId" in record) logger.debug({ event: record.kind, txnId: record.txnId }, `logged ${record.kind} ${record.txnId}`);
+        else logger.debug({ event: record.kind, epoch: record.epoch }, `logged ${record.kind} of epoch ${record.epoch}`);
       }
       for (const reply of ready.replies) {
         if (reply.kind === "votes") for (const vote of reply.votes) logger.debug({ event: "vote", ...vote }, `vote ${vote.vote} for ${vote.txnId}`);

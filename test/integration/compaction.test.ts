@@ -93,11 +93,16 @@ describe("log compaction", () => {
       await cluster.waitHealthy();
       await cluster.waitSettled();
 
-      const walSizes = [
-        fs.statSync(path.join(cluster.dataDir, "coordinator", "coordinator.wal")).size,
-        ...cluster.replicaIds.map((id) => fs.statSync(path.join(cluster.dataDir, id, "replica.wal")).size),
-      ];
-      for (const size of walSizes) expect(size).toBeLessThan(4 * compactLogBytes);
+      // The decision log lives on the replicas (coordinator/replicated-log.ts): their logs hold it
+      // too, and the coordinator's compaction sends them a new base.
+      expect(fs.existsSync(path.join(cluster.dataDir, "coordinator", "coordinator.wal"))).toBe(false);
+      const walSizes = cluster.replicaIds.map((id) => fs.statSync(path.join(cluster.dataDir, id, "replica.wal")).size);
+      // A replica's log holds its own live records and its copy of the decision log (up to twice the
+      // coordinator's live records, base64 in JSON), and is compacted once it has doubled: bounded by
+      // the live state, not by the history. The live state here grows with the requests remembered
+      // for exactly-once (one per write, kept for requestIdRetentionMs), hence a looser bound than a
+      // log of prepares alone would need; without compaction 600 writes leave well over it.
+      for (const size of walSizes) expect(size).toBeLessThan(16 * compactLogBytes);
       expect(new Set(await cluster.checksums()).size).toBe(1);
       for (const content of await cluster.contents()) {
         for (const [key, ack] of acked) {

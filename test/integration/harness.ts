@@ -9,7 +9,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { KvClient } from "../../client/client";
+import { isActiveStatus, KvClient } from "../../client/client";
 import { KvError } from "../../common/errors";
 import { coordinatorArgs, replicaArgs, type ClusterLayout, type ProcessFlags } from "../../tools/cluster/process-args";
 import { TcpProxy } from "../../tools/chaos/tcp-proxy";
@@ -229,7 +229,13 @@ export class TestCluster {
     const client = this.client(2_000);
     const dead = await waitFor(
       "every replica up",
-      async () => procs.find((proc) => !proc.alive) ?? ((await client.status()).replicas.every((replica) => replica.up) ? null : undefined),
+      async () => {
+        const dead = procs.find((proc) => !proc.alive);
+        if (dead !== undefined) return dead;
+        // A coordinator is active (it took over) and reaches every replica.
+        const status = await client.status();
+        return isActiveStatus(status) && status.replicas.length > 0 && status.replicas.every((replica) => replica.up) ? null : undefined;
+      },
       30_000,
     );
     if (dead === null) return;

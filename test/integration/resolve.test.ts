@@ -15,23 +15,26 @@ describe("kv resolve and kv status", () => {
     try {
       const env = { KV_COORDINATOR: cluster.coordinatorAddress };
       const kv = cluster.client();
-      await kv.put("k", "v"); // transaction 1.1 of epoch 1: committed everywhere
+      // Committed everywhere. Its epoch is the coordinator's (the one the replicas promised it).
+      const { txnId } = await kv.put("k", "v");
+      const epoch = txnId.split(".")[0]!;
+      const unknownTxn = `${epoch}.99`;
 
-      const abortCommitted = await runKv(["resolve", "1.1", "--abort"], env);
+      const abortCommitted = await runKv(["resolve", txnId, "--abort"], env);
       expect(abortCommitted.code).toBe(3);
       expect(abortCommitted.stderr).toContain("FAILED_PRECONDITION");
       expect(abortCommitted.stderr).toMatch(/committed it|decided COMMIT/);
-      const commitCommitted = await runKv(["resolve", "1.1", "--commit"], env);
+      const commitCommitted = await runKv(["resolve", txnId, "--commit"], env);
       expect(commitCommitted.code).toBe(0);
 
-      const commitUnknown = await runKv(["resolve", "1.99", "--commit"], env);
+      const commitUnknown = await runKv(["resolve", unknownTxn, "--commit"], env);
       expect(commitUnknown.code).toBe(3);
       expect(commitUnknown.stderr).toContain("presumed abort");
-      const abortUnknown = await runKv(["resolve", "1.99", "--abort"], env);
+      const abortUnknown = await runKv(["resolve", unknownTxn, "--abort"], env);
       expect(abortUnknown.code).toBe(0);
       expect((await kv.get("k"))?.value.toString()).toBe("v");
 
-      const neither = await runKv(["resolve", "1.1"], env);
+      const neither = await runKv(["resolve", txnId], env);
       expect(neither.code).toBe(2);
     } finally {
       await cluster.stop();
