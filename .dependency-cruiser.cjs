@@ -9,8 +9,8 @@ module.exports = {
       name: "cores-import-only-common",
       comment: "The 2PC cores and their records and recovery are pure: they import common/ and each other, nothing else.",
       severity: "error",
-      from: { path: "^(coordinator|replica)/(core|records|recovery|peer-queries)\\.ts$" },
-      to: { pathNot: "^(common/|coordinator/(core|records|recovery)\\.ts$|replica/(core|records|recovery|peer-queries)\\.ts$)" },
+      from: { path: "^(coordinator|replica)/(core|records|recovery|peer-queries|log-copy|election|takeover)\\.ts$" },
+      to: { pathNot: "^(common/|coordinator/(core|records|recovery|election)\\.ts$|replica/(core|records|recovery|peer-queries|log-copy)\\.ts$)" },
     },
     {
       name: "common-is-pure",
@@ -43,7 +43,7 @@ module.exports = {
       name: "client-library-imports-no-server",
       comment: "What a program imports to talk to the store needs only proto/ and common/.",
       severity: "error",
-      from: { path: "^client/(client|history|txn-spec)\\.ts$" },
+      from: { path: "^client/(client|coordinators|history|txn-spec)\\.ts$" },
       to: { path: "^(coordinator|replica|logs|cli|tools|test|bench)/" },
     },
     {

@@ -40,7 +40,8 @@ import {
 } from "./core";
 import { decodeCoordinatorRecord, encodeCoordinatorRecord } from "./records";
 import { recoverCoordinator } from "./recovery";
-import { quorumOf, type AppendRequest } from "./replicated-log";
+import { quorumOf } from "../common/quorum";
+import type { AppendRequest } from "./replicated-log";
 import type { PromiseAnswer } from "./takeover";
 import { compactionDue } from "../common/compaction";
 import { mutation } from "../common/mutations";

@@ -18,6 +18,7 @@ import { fencedBy } from "../common/errors";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import { mutation } from "../common/mutations";
+import { quorumOf } from "../common/quorum";
 
 export interface AppendRequest {
   readonly base: boolean;
@@ -51,11 +52,6 @@ interface Follower {
   /** A retry after a failed call is scheduled. */
   retrying: boolean;
   retryMs: number;
-}
-
-/** How many replicas make a majority. */
-export function quorumOf(replicas: number): number {
-  return Math.floor(replicas / 2) + 1;
 }
 
 export class ReplicatedLog implements NodeLog {

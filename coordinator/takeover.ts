@@ -14,7 +14,7 @@
 // majorities share a replica. A loser retries with a newer epoch if it is still the one to take over.
 import type { CallResult } from "../common/env";
 import { mutation } from "../common/mutations";
-import { quorumOf } from "./replicated-log";
+import { quorumOf } from "../common/quorum";
 
 /** A replica's answer to Promise. */
 export interface PromiseAnswer {

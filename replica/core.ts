@@ -496,8 +496,10 @@ export class ParticipantCore {
         out.replies.push({ kind: "appended", callId: input.callId, ...answer, staged: staged > 0 });
         return;
       }
-      this.copy.take(input.epoch, true, whole.firstIndex, whole.records);
-      out.persist.push({ kind: "copy", epoch: input.epoch, base: true, firstIndex: whole.firstIndex, records: whole.records });
+      if (this.copy.accepts(input.epoch, true, whole.firstIndex, whole.records) !== null) {
+        this.copy.take(input.epoch, true, whole.firstIndex, whole.records);
+        out.persist.push({ kind: "copy", epoch: input.epoch, base: true, firstIndex: whole.firstIndex, records: whole.records });
+      }
     } else {
       const taken = this.copy.accepts(input.epoch, false, input.firstIndex, input.records);
       if (taken !== null && taken.length > 0) {

@@ -62,7 +62,9 @@ export class DecisionLogCopy {
    * or null.
    */
   accepts(epoch: number, base: boolean, firstIndex: number, records: readonly Buffer[]): readonly Buffer[] | null {
-    if (base) return records;
+    // A base of this epoch that ends no later than the copy is an older snapshot of the same log (a
+    // late or duplicated call): taking it would cut off records this replica confirmed.
+    if (base) return epoch === this.epoch && firstIndex + records.length - 1 <= this.lastIndex ? null : records;
     if (epoch !== this.epoch || firstIndex > this.lastIndex + 1) return null;
     const skip = this.lastIndex + 1 - firstIndex;
     return skip >= records.length ? [] : records.slice(skip);

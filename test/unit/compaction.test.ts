@@ -1,8 +1,8 @@
 // Proves log compaction at the unit level: FileLog.rewrite replaces the file atomically, LSNs go on
 // from where the old log ended, a leftover half-written compaction file is ignored on open; and each
 // core's liveRecords(), replayed by its recovery, rebuilds the state that matters (replica: prepared
-// transactions with their locks, remembered decisions, the newest forgotten one; coordinator: epoch,
-// last commit, in-sync set, unfinished commits).
+// transactions with their locks, remembered decisions, the newest forgotten one, the epoch promised;
+// coordinator: epoch, last commit, in-sync set, unfinished commits).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -27,6 +27,8 @@ function tempLogPath(): string {
 }
 
 const put = (key: string, value: string) => ({ key, value: Buffer.from(value) });
+/** The coordinator's epoch in the replica calls below; the first call promises it. */
+const EPOCH = 1;
 
 describe("FileLog.rewrite", () => {
   it("replaces the records, continues the LSNs, and survives a reopen", async () => {
@@ -78,10 +80,10 @@ describe("ParticipantCore.liveRecords", () => {
       core.step(input, out);
       return out;
     };
-    step({ kind: "prepare", callId: 1, txns: [{ txnId: "1.5", writes: [put("a", "1")], participants: ["r1"] }], nowMs: 0 });
-    step({ kind: "prepare", callId: 2, txns: [{ txnId: "1.6", writes: [put("b", "2")], participants: ["r1"] }], nowMs: 0 });
-    step({ kind: "commit", callId: 3, txns: [{ txnId: "1.5", commitSeq: 7 }], nowMs: 0 });
-    step({ kind: "abort", callId: 4, txnIds: ["1.8"], nowMs: 0 });
+    step({ kind: "prepare", callId: 1, epoch: EPOCH, txns: [{ txnId: "1.5", writes: [put("a", "1")], participants: ["r1"] }], nowMs: 0 });
+    step({ kind: "prepare", callId: 2, epoch: EPOCH, txns: [{ txnId: "1.6", writes: [put("b", "2")], participants: ["r1"] }], nowMs: 0 });
+    step({ kind: "commit", callId: 3, epoch: EPOCH, txns: [{ txnId: "1.5", commitSeq: 7 }], nowMs: 0 });
+    step({ kind: "abort", callId: 4, epoch: EPOCH, txnIds: ["1.8"], nowMs: 0 });
 
     const records = core.liveRecords().map((record, i) => ({ lsn: 100 + i, record: decodeReplicaRecord(encodeReplicaRecord(record), 100 + i) }));
     // Nothing to redo: a compacted log's commits are already in SQLite.
@@ -93,6 +95,8 @@ describe("ParticipantCore.liveRecords", () => {
     expect(rebuilt.lockHolder("a")).toBeUndefined();
     expect(rebuilt.stateOf("1.5")).toEqual({ txnId: "1.5", state: "committed", commitSeq: 7 });
     expect(rebuilt.stateOf("1.8")).toEqual({ txnId: "1.8", state: "aborted" });
+    // The epoch the first call promised survives the compaction too.
+    expect(rebuilt.promised()).toEqual({ epoch: EPOCH, coordinatorId: "", address: "" });
     // An id no newer than the forgotten one is never refused.
     const out = newReady();
     rebuilt.step({ kind: "peer-query", callId: 9, txnIds: ["1.1"], nowMs: 0 }, out);

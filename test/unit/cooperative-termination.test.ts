@@ -36,6 +36,13 @@ import {
 import { decodeReplicaRecord, encodeReplicaRecord, type ReplicaRecord } from "../../replica/records";
 import { recoverReplica } from "../../replica/recovery";
 
+/**
+ * The epoch of every coordinator call here. The cores start promised to it (as after the coordinator's
+ * first call), so no call in these tests adds a promise record to what they check.
+ */
+const EPOCH = 1;
+const PROMISED = { epoch: EPOCH, coordinatorId: "c1", address: "127.0.0.1:50051" } as const;
+
 const PARTICIPANTS = ["r1", "r2", "r3"] as const;
 
 function put(key: string, value: string): Write {
@@ -47,7 +54,7 @@ function item(txnId: string, writes: Write[]): PrepareItem {
 }
 
 function fresh(nowMs = 0): ParticipantCore {
-  return new ParticipantCore({ prepared: [], decided: [], nowMs });
+  return new ParticipantCore({ promised: PROMISED, prepared: [], decided: [], nowMs });
 }
 
 function step(core: ParticipantCore, input: Input): Ready {
@@ -63,15 +70,15 @@ function nextCall(): number {
 }
 
 function prepare(core: ParticipantCore, txns: PrepareItem[], nowMs = 0): Ready {
-  return step(core, { kind: "prepare", callId: nextCall(), txns, nowMs });
+  return step(core, { kind: "prepare", callId: nextCall(), epoch: EPOCH, txns, nowMs });
 }
 
 function commit(core: ParticipantCore, txnId: string, commitSeq: number, nowMs = 0): Ready {
-  return step(core, { kind: "commit", callId: nextCall(), txns: [{ txnId, commitSeq }], nowMs });
+  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq }], nowMs });
 }
 
 function abort(core: ParticipantCore, txnIds: string[], nowMs = 0): Ready {
-  return step(core, { kind: "abort", callId: nextCall(), txnIds, nowMs });
+  return step(core, { kind: "abort", callId: nextCall(), epoch: EPOCH, txnIds, nowMs });
 }
 
 function peerAnswers(core: ParticipantCore, states: PeerState[], nowMs = 0): Ready {
@@ -105,7 +112,7 @@ function ask(core: ParticipantCore, kind: "peer-query" | "inspect", txnIds: stri
 function coreWithAborts(count: number): ParticipantCore {
   const decided: { txnId: string; decided: Decided }[] = [];
   for (let counter = 1; counter <= count; counter += 1) decided.push({ txnId: `1.${counter}`, decided: { outcome: "abort" } });
-  return new ParticipantCore({ prepared: [], decided, nowMs: 0 });
+  return new ParticipantCore({ promised: PROMISED, prepared: [], decided, nowMs: 0 });
 }
 
 describe("peer-query about transactions this replica knows", () => {
@@ -250,7 +257,7 @@ describe("peer-answers about this replica's in-doubt transactions", () => {
 
   it("serves a read parked on the in-doubt keys once a peer's answer settles the transaction", () => {
     const core = inDoubt();
-    const parked = step(core, { kind: "read", callId: 500, keys: ["a"], nowMs: 0 });
+    const parked = step(core, { kind: "read", callId: 500, epoch: EPOCH, keys: ["a"], nowMs: 0 });
     expect(parked.replies).toEqual([]);
     const ready = peerAnswers(core, [{ txnId: "1.1", state: "committed", commitSeq: 9 }], 10);
     expect(ready.replies).toEqual([{ kind: "read", callId: 500, keys: ["a"] }]);
@@ -378,7 +385,7 @@ describe("the refuse record", () => {
     ]);
 
     // A core rebuilt from it keeps the refusal: same answer, no new record, NO to a late prepare.
-    const core = new ParticipantCore({ prepared: recovered.prepared, decided: recovered.decided, nowMs: 0 });
+    const core = new ParticipantCore({ promised: PROMISED, prepared: recovered.prepared, decided: recovered.decided, nowMs: 0 });
     const { ready, states } = ask(core, "peer-query", ["2.7", "1.3", "1.1", "1.4"]);
     expect(states).toEqual([
       { txnId: "2.7", state: "aborted" },

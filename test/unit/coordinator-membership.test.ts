@@ -3,6 +3,9 @@
 // - a replica with no good health check for more than replicaDownAfterMs, or one that refused a
 //   call ("unreachable" with down: true, at once), leaves the set with a forced membership record
 //   naming the first commit sequence number it may have missed, and writes go on without it;
+// - a transaction that loses a participant this way before its decision runs again without it (a
+//   new transaction id, the same locks and waiting calls; the old attempt is aborted everywhere), so
+//   its client sees a slower success; after txnAttemptsMax attempts it fails with UNAVAILABLE;
 // - a replica that was merely slow (down: false) only costs the transactions it was preparing;
 // - a COMMIT it had not acknowledged is owed to it: the client is answered and the keys are freed
 //   once the in-sync replicas acknowledged, but the transaction is kept (outcome "commit", COMMIT
@@ -221,7 +224,7 @@ describe("unreachable replicas", () => {
     expect(d.step({ kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 5 }).persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
   });
 
-  it("down: true removes the replica at once and aborts what it was preparing, naming it", () => {
+  it("down: true removes the replica at once; what it was preparing runs again without it, and commits", () => {
     const d = new Driver();
     const t1 = d.start(1, "a", 0);
     const t2 = d.start(2, "b", 0);
@@ -231,21 +234,65 @@ describe("unreachable replicas", () => {
     // 10 ms in: far less than replicaDownAfterMs, yet the refused connection is enough.
     const ready = d.step({ kind: "unreachable", replicaId: "r3", txnIds: [t1.txnId], reason: "connect ECONNREFUSED", down: true, nowMs: 10 });
     expect(ready.persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
-    const f1 = failure(ready, 1);
-    expect(f1.code).toBe(Code.UNAVAILABLE);
-    expect(f1.message).toContain("replica r3");
-    expect(f1.message).toContain("ECONNREFUSED");
-    // The other transaction it was preparing aborts too, since r3 left.
-    const f2 = failure(ready, 2);
-    expect(f2.code).toBe(Code.UNAVAILABLE);
-    expect(f2.message).toContain("replica r3 left the in-sync set");
+    expect(d.member("r3")).toMatchObject({ state: "out", healthy: false, incarnation: 1 });
+    // No client hears of it: both transactions it was preparing are aborted everywhere (presumed
+    // abort: neither can commit now) and run again as new ones over r1 and r2.
+    expect(ready.replies).toEqual([]);
     expect(sentTo(ready, "abort", t1.txnId)).toEqual(["r1", "r2", "r3"]);
     expect(sentTo(ready, "abort", t2.txnId)).toEqual(["r1", "r2", "r3"]);
-    expect(d.member("r3")).toMatchObject({ state: "out", healthy: false, incarnation: 1 });
+    const again = d.core.inFlight();
+    expect(again.map((txn) => [txn.keys, txn.participants, txn.phase])).toEqual([
+      [["a"], ["r1", "r2"], "preparing"],
+      [["b"], ["r1", "r2"], "preparing"],
+    ]);
+    for (const txn of again) {
+      expect([t1.txnId, t2.txnId]).not.toContain(txn.txnId);
+      expect(sentTo(ready, "prepare", txn.txnId)).toEqual(["r1", "r2"]);
+    }
+    // The locks passed to the new attempts: a write to "a" meanwhile is refused (--on-conflict abort).
+    expect(d.core.lockedKeyCount()).toBe(2);
+    expect(failure(d.write(9, "a", 11), 9).code).toBe(Code.ABORTED);
+
+    // The clients get their commits.
+    for (const [i, txn] of again.entries()) {
+      d.yes("r1", txn.txnId, 12);
+      d.yes("r2", txn.txnId, 12);
+      d.ack("r1", txn.txnId, 13);
+      const acked = d.ack("r2", txn.txnId, 13);
+      expect(acked.replies).toMatchObject([{ reqId: i + 1, result: { ok: true } }]);
+    }
     expect(d.core.inFlight()).toEqual([]);
     expect(d.core.lockedKeyCount()).toBe(0);
+    expect(d.start(3, "a", 14).preparedAt).toEqual(["r1", "r2"]);
+  });
 
-    expect(d.start(3, "a", 11).preparedAt).toEqual(["r1", "r2"]);
+  it("after txnAttemptsMax attempts that each lost a replica, the write fails with UNAVAILABLE naming the last", () => {
+    // One replica per attempt to lose, and one to stay (minInSync 1 lets the others go).
+    const participants = Array.from({ length: limits.txnAttemptsMax + 1 }, (_, i) => `r${i + 1}`);
+    const core = new CoordinatorCore({ participants, onConflict: "abort", minInSync: 1 }, FRESH, 0);
+    const step = (input: Input): Ready => {
+      const out = newReady();
+      core.step(input, out);
+      return out;
+    };
+    for (const replicaId of participants) step({ kind: "health", replicaId, ok: true, nowMs: 0 });
+    step({ kind: "write", reqId: 1, writes: [{ key: "a", value: Buffer.from("1") }], nowMs: 0 });
+    for (let attempt = 1; attempt <= limits.txnAttemptsMax; attempt += 1) {
+      const [txn] = core.inFlight();
+      expect(txn?.participants, `attempt ${attempt}`).toEqual(participants.slice(0, participants.length - attempt + 1));
+      const leaving = participants[participants.length - attempt]!;
+      const ready = step({ kind: "unreachable", replicaId: leaving, txnIds: [txn!.txnId], reason: "connect ECONNREFUSED", down: true, nowMs: attempt });
+      expect(sentTo(ready, "abort", txn!.txnId), `attempt ${attempt}`).toEqual(txn!.participants);
+      if (attempt < limits.txnAttemptsMax) {
+        expect(ready.replies, `attempt ${attempt}`).toEqual([]);
+        continue;
+      }
+      const f = failure(ready, 1);
+      expect(f.code).toBe(Code.UNAVAILABLE);
+      expect(f.message).toContain(`replica ${leaving} left the in-sync set`);
+      expect(core.inFlight()).toEqual([]);
+      expect(core.lockedKeyCount()).toBe(0);
+    }
   });
 
   it("down: false only aborts the listed transactions; the replica stays in sync", () => {
@@ -470,14 +517,15 @@ describe("catching up", () => {
     const pending = d.start(1, "a", 660);
     expect(pending.preparedAt).toEqual(["r1", "r2", "r3"]);
 
-    // The copy failed: out again, durably, same outSince; what it was preparing aborts.
+    // The copy failed: out again, durably, same outSince; what it was preparing runs again without it.
     const failed = d.step({ kind: "caught-up", replicaId: "r3", incarnation: 2, ok: false, reason: "fetch timed out", nowMs: 700 });
     expect(failed.persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
     expect(d.member("r3")).toMatchObject({ state: "out", incarnation: 3 });
-    const f = failure(failed, 1);
-    expect(f.code).toBe(Code.UNAVAILABLE);
-    expect(f.message).toContain("r3");
-    expect(f.message).toContain("fetch timed out");
+    expect(failed.replies).toEqual([]);
+    expect(sentTo(failed, "abort", pending.txnId)).toEqual(["r1", "r2", "r3"]);
+    const [rerun] = d.core.inFlight();
+    expect(rerun?.txnId).not.toBe(pending.txnId);
+    expect(sentTo(failed, "prepare", rerun!.txnId)).toEqual(["r1", "r2"]);
 
     // Good health checks before catchUpRetryMs do not start another catch-up.
     const early = d.health("r3", 700 + limits.catchUpRetryMs - 1);
@@ -486,9 +534,11 @@ describe("catching up", () => {
     expect(d.start(2, "b", 700 + limits.catchUpRetryMs - 1).preparedAt).toEqual(["r1", "r2"]);
 
     const retry = d.health("r3", 700 + limits.catchUpRetryMs);
-    expect(catchUps(retry)).toEqual([]); // the write on "b" is older and still in flight
+    expect(catchUps(retry)).toEqual([]); // the writes on "a" and "b" are older and still in flight
     expect(d.member("r3")).toMatchObject({ state: "catching-up", incarnation: 4 });
-    const aborted = d.step({ kind: "unreachable", replicaId: "r1", txnIds: [d.core.inFlight()[0]!.txnId], reason: "slow", down: false, nowMs: 1_710 });
+    const [first, second] = d.core.inFlight().map((txn) => txn.txnId);
+    expect(catchUps(d.step({ kind: "unreachable", replicaId: "r1", txnIds: [first!], reason: "slow", down: false, nowMs: 1_710 }))).toEqual([]);
+    const aborted = d.step({ kind: "unreachable", replicaId: "r1", txnIds: [second!], reason: "slow", down: false, nowMs: 1_710 });
     expect(catchUps(aborted)).toMatchObject([{ kind: "catch-up", to: "r3", sinceSeq: 1, incarnation: 4 }]);
 
     // The failed attempt's incarnation is stale now, too.

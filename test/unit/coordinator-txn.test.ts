@@ -267,18 +267,31 @@ describe("CoordinatorCore: the reading phase", () => {
     expect(late).toEqual(newReady());
   });
 
-  it("a replica leaving the in-sync set aborts a reading transaction (UNAVAILABLE), with no ABORT sent", () => {
+  it("a replica leaving the in-sync set runs a reading transaction again without it (no ABORT sent: nothing was prepared)", () => {
     const core = newCore();
     for (const replicaId of PARTICIPANTS) step(core, { kind: "health", replicaId, ok: true, nowMs: 0 });
     const { txnId } = readOf(txn(core, 1, prog([incr("c", 1)])));
     const ready = step(core, { kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 10 });
     expect(ready.persist.map(({ record }) => record.kind)).toEqual(["membership"]);
     expect(ready.send).toEqual([]);
-    const { code, message } = failure(ready.replies[0]!.result);
-    expect(code).toBe(Code.UNAVAILABLE);
-    expect(message).toContain("replica r3 left the in-sync set");
-    expect(core.inFlight()).toEqual([]);
+    // The client is not answered: its transaction runs again, as a new one over the replicas left.
+    expect(ready.replies).toEqual([]);
+    const again = readOf(ready);
+    expect(again.txnId).not.toBe(txnId);
+    expect(again.keys).toEqual(["c"]);
+    expect(core.inFlight().map((t) => [t.txnId, t.phase, t.participants])).toEqual([[again.txnId, "reading", ["r1", "r2"]]]);
+    // A late answer to the first attempt's read is ignored.
     expect(readResult(core, txnId, { c: null }, 11).send).toEqual([]);
+    // The new attempt goes through, with r1 and r2 alone.
+    const prepared = readResult(core, again.txnId, { c: null }, 12);
+    expect(prepared.send.map((m) => [m.kind, m.to])).toEqual([
+      ["prepare", "r1"],
+      ["prepare", "r2"],
+    ]);
+    for (const replicaId of ["r1", "r2"]) step(core, { kind: "votes", replicaId, votes: [{ txnId: again.txnId, vote: "yes" }], nowMs: 13 });
+    let last = newReady();
+    for (const replicaId of ["r1", "r2"]) last = step(core, { kind: "acks", replicaId, txnIds: [again.txnId], nowMs: 14 });
+    expect(last.replies).toMatchObject([{ reqId: 1, result: { ok: true } }]);
   });
 
   it("gives no answer to an outcome query for a transaction still reading", () => {

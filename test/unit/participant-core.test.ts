@@ -13,6 +13,13 @@ import { limits } from "../../common/limits";
 import type { Write } from "../../common/types";
 import { newReady, ParticipantCore, type Input, type PrepareItem, type Ready, type Reply, type VoteResult } from "../../replica/core";
 
+/**
+ * The epoch of every coordinator call here. The cores start promised to it (as after the coordinator's
+ * first call), so no call in these tests adds a promise record to what they check.
+ */
+const EPOCH = 1;
+const PROMISED = { epoch: EPOCH, coordinatorId: "c1", address: "127.0.0.1:50051" } as const;
+
 const PARTICIPANTS = ["r1", "r2", "r3"] as const;
 
 function put(key: string, value: string): Write {
@@ -24,7 +31,7 @@ function item(txnId: string, writes: Write[]): PrepareItem {
 }
 
 function fresh(nowMs = 0): ParticipantCore {
-  return new ParticipantCore({ prepared: [], decided: [], nowMs });
+  return new ParticipantCore({ promised: PROMISED, prepared: [], decided: [], nowMs });
 }
 
 function step(core: ParticipantCore, input: Input): Ready {
@@ -40,15 +47,15 @@ function nextCall(): number {
 }
 
 function prepare(core: ParticipantCore, txns: PrepareItem[], nowMs = 0): Ready {
-  return step(core, { kind: "prepare", callId: nextCall(), txns, nowMs });
+  return step(core, { kind: "prepare", callId: nextCall(), epoch: EPOCH, txns, nowMs });
 }
 
 function commit(core: ParticipantCore, txnId: string, commitSeq: number, nowMs = 0): Ready {
-  return step(core, { kind: "commit", callId: nextCall(), txns: [{ txnId, commitSeq }], nowMs });
+  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq }], nowMs });
 }
 
 function abort(core: ParticipantCore, txnIds: string[], nowMs = 0): Ready {
-  return step(core, { kind: "abort", callId: nextCall(), txnIds, nowMs });
+  return step(core, { kind: "abort", callId: nextCall(), epoch: EPOCH, txnIds, nowMs });
 }
 
 function tick(core: ParticipantCore, nowMs: number): Ready {
@@ -117,7 +124,7 @@ describe("ParticipantCore prepare", () => {
     const reply = ready.replies[0]!;
     if (reply.kind !== "votes") throw new Error("expected votes");
     expect(reply.votes.map((vote) => vote.vote)).toEqual(["yes", "no", "yes"]);
-    expect(ready.persist.map((record) => record.txnId)).toEqual(["1.1", "1.3"]);
+    expect(ready.persist.map((record) => (record.kind === "prepare" ? record.txnId : record.kind))).toEqual(["1.1", "1.3"]);
   });
 });
 
@@ -166,7 +173,7 @@ describe("ParticipantCore commit", () => {
     expect(onlyVote(prepare(core, [item("1.2", writes)])).vote).toBe("yes");
     expect(abort(core, ["1.2"]).persist).toEqual([{ kind: "abort", txnId: "1.2" }]);
     expect(core.lockHolder("a")).toBeUndefined();
-    const recovered = new ParticipantCore({ prepared: [item("1.3", writes)], decided: [], nowMs: 0 });
+    const recovered = new ParticipantCore({ promised: PROMISED, prepared: [item("1.3", writes)], decided: [], nowMs: 0 });
     expect(step(recovered, { kind: "outcome", outcomes: [{ txnId: "1.3", outcome: "abort" }], nowMs: 0 }).persist).toHaveLength(1);
     expect(recovered.lockHolder("a")).toBeUndefined();
   });
@@ -226,14 +233,14 @@ describe("ParticipantCore reads", () => {
   it("answers a read of an unlocked key in the same step", () => {
     const core = fresh();
     prepare(core, [item("1.1", [put("other", "1")])]);
-    const ready = step(core, { kind: "read", callId: 100, keys: ["a"], nowMs: 0 });
+    const ready = step(core, { kind: "read", callId: 100, epoch: EPOCH, keys: ["a"], nowMs: 0 });
     expect(ready.replies).toEqual([{ kind: "read", callId: 100, keys: ["a"] }]);
   });
 
   it("parks a read of a locked key and answers it in the Ready of the commit that releases the lock", () => {
     const core = fresh();
     prepare(core, [item("1.1", [put("a", "1")])]);
-    const parked = step(core, { kind: "read", callId: 101, keys: ["b", "a"], nowMs: 10 });
+    const parked = step(core, { kind: "read", callId: 101, epoch: EPOCH, keys: ["b", "a"], nowMs: 10 });
     expect(parked.replies).toEqual([]);
     expect(core.hasTimers()).toBe(true);
     expect(readReplies(tick(core, 20))).toEqual([]);
@@ -250,7 +257,7 @@ describe("ParticipantCore reads", () => {
   it("answers a parked read in the Ready of the abort that releases the lock", () => {
     const core = fresh();
     prepare(core, [item("1.1", [put("a", "1")])]);
-    expect(step(core, { kind: "read", callId: 102, keys: ["a"], nowMs: 0 }).replies).toEqual([]);
+    expect(step(core, { kind: "read", callId: 102, epoch: EPOCH, keys: ["a"], nowMs: 0 }).replies).toEqual([]);
     const ready = abort(core, ["1.1"], 5);
     expect(readReplies(ready)).toEqual([{ kind: "read", callId: 102, keys: ["a"] }]);
   });
@@ -258,7 +265,7 @@ describe("ParticipantCore reads", () => {
   it("answers a parked read in the Ready of an outcome input that releases the lock", () => {
     const core = fresh();
     prepare(core, [item("1.1", [put("a", "1")])]);
-    expect(step(core, { kind: "read", callId: 103, keys: ["a"], nowMs: 0 }).replies).toEqual([]);
+    expect(step(core, { kind: "read", callId: 103, epoch: EPOCH, keys: ["a"], nowMs: 0 }).replies).toEqual([]);
     const ready = step(core, { kind: "outcome", outcomes: [{ txnId: "1.1", outcome: "commit", commitSeq: 2 }], nowMs: 5 });
     expect(ready.apply).toHaveLength(1);
     expect(ready.replies).toEqual([{ kind: "read", callId: 103, keys: ["a"] }]);
@@ -267,7 +274,7 @@ describe("ParticipantCore reads", () => {
   it("times out a parked read at readWaitTimeoutMs, with a message that names the limit", () => {
     const core = fresh();
     prepare(core, [item("1.1", [put("a", "1")])]);
-    step(core, { kind: "read", callId: 104, keys: ["a"], nowMs: 1_000 });
+    step(core, { kind: "read", callId: 104, epoch: EPOCH, keys: ["a"], nowMs: 1_000 });
     expect(readReplies(tick(core, 1_000 + limits.readWaitTimeoutMs - 1))).toEqual([]);
     const ready = tick(core, 1_000 + limits.readWaitTimeoutMs);
     const replies = readReplies(ready);
@@ -368,6 +375,7 @@ describe("ParticipantCore in-doubt transactions", () => {
 describe("ParticipantCore after recovery", () => {
   it("holds the locks of recovered prepared transactions and queries them on the first tick", () => {
     const core = new ParticipantCore({
+      promised: PROMISED,
       prepared: [item("1.1", [put("a", "1")]), item("1.2", [put("b", "2")])],
       decided: [{ txnId: "1.3", decided: { outcome: "abort" } }],
       nowMs: 50_000,
@@ -392,7 +400,7 @@ describe("ParticipantCore after recovery", () => {
 
   it("commits a recovered transaction on a re-sent commit from the coordinator", () => {
     const writes = [put("a", "1")];
-    const core = new ParticipantCore({ prepared: [item("1.1", writes)], decided: [], nowMs: 0 });
+    const core = new ParticipantCore({ promised: PROMISED, prepared: [item("1.1", writes)], decided: [], nowMs: 0 });
     const ready = commit(core, "1.1", 9);
     expect(ready.persist).toEqual([{ kind: "commit", txnId: "1.1", commitSeq: 9 }]);
     expect(ready.apply).toEqual([{ txnId: "1.1", commitSeq: 9, writes }]);

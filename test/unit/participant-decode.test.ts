@@ -7,7 +7,10 @@
 // commit or abort batch (the coordinator's Batcher can legitimately carry re-sends). Also that
 // answers to this replica's own queries drop what cannot be used, with the reason, a catch-up page
 // that is not what was asked for is refused whole, and that
-// idsPerCall splits long lists at txnIdsPerCallMax.
+// idsPerCall splits long lists at txnIdsPerCallMax. Failover: every coordinator call names its epoch
+// (0, the value of a missing field, is refused); Promise names its coordinator and a HOST:PORT; an
+// Append that is not a base carries records and no `more`, and a base names where it starts, at or
+// before the part's first record, within appendRecordsMax records.
 //
 // How: each test hands the decoder a request as the proto loader produces it (every field present,
 // defaults filled in) with one field wrong, and checks the error's class, field and message.
@@ -26,10 +29,16 @@ import {
   decodeOutcomeAnswer,
   decodePeerAnswer,
   decodePeerOutcome,
+  decodeAppend,
+  decodeEpoch,
   decodePrepare,
+  decodePromise,
   decodeRead,
 } from "../../replica/decode";
 import { idsPerCall } from "../../replica/peer-queries";
+
+/** The epoch every coordinator call carries (decodeEpoch checks it; the functions here decode the rest). */
+const EPOCH = 1;
 
 const SELF = "r1";
 
@@ -68,7 +77,7 @@ describe("transaction ids (checkTxnIdFormat)", () => {
 
 describe("decodePrepare", () => {
   it("decodes a well-formed batch into prepare items", () => {
-    const decoded = decodePrepare({ coordinatorId: "coordinator", txns: [txn("1.1"), txn("1.2", { writes: [{ key: "k", value: Buffer.alloc(0), delete: true }] })] }, SELF);
+    const decoded = decodePrepare({ epoch: EPOCH, coordinatorId: "coordinator", txns: [txn("1.1"), txn("1.2", { writes: [{ key: "k", value: Buffer.alloc(0), delete: true }] })] }, SELF);
     expect(decoded).toEqual({
       coordinatorId: "coordinator",
       txns: [
@@ -79,7 +88,7 @@ describe("decodePrepare", () => {
   });
 
   it("refuses the request of issue 10 (txn id ../../etc) and every other bad field, naming it", () => {
-    const prepare = (overrides: Partial<PrepareTxn__Output>, coordinatorId = "c") => () => decodePrepare({ coordinatorId, txns: [txn("1.1"), txn("1.2", overrides)] }, SELF);
+    const prepare = (overrides: Partial<PrepareTxn__Output>, coordinatorId = "c") => () => decodePrepare({ epoch: EPOCH, coordinatorId, txns: [txn("1.1"), txn("1.2", overrides)] }, SELF);
     expect(refusal(prepare({ txnId: "../../etc" }), "txns[1].txn_id")).toContain("../../etc");
     refusal(prepare({}, ""), "coordinator_id");
     expect(refusal(prepare({}, "x".repeat(65)), "coordinator_id")).toContain("(memberIdBytesMax)");
@@ -101,7 +110,7 @@ describe("decodePrepare", () => {
 
   it("refuses a batch over txnsPerBatchMax before looking at any transaction", () => {
     const txns = Array.from({ length: limits.txnsPerBatchMax + 1 }, () => txn("not an id"));
-    expect(refusal(() => decodePrepare({ coordinatorId: "", txns }, SELF), "txns")).toBe(
+    expect(refusal(() => decodePrepare({ epoch: EPOCH, coordinatorId: "", txns }, SELF), "txns")).toBe(
       `txns is ${limits.txnsPerBatchMax + 1} transactions; the limit is ${limits.txnsPerBatchMax} (txnsPerBatchMax)`,
     );
   });
@@ -109,33 +118,33 @@ describe("decodePrepare", () => {
 
 describe("decodeCommit", () => {
   it("refuses the commit of issue 10 (txn id ../../etc, no commit_seq) and bad commit sequence numbers", () => {
-    refusal(() => decodeCommit({ txns: [{ txnId: "../../etc", commitSeq: 0 }] }), "txns[0].txn_id");
-    expect(refusal(() => decodeCommit({ txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.7", commitSeq: 0 }] }), "txns[1].commit_seq")).toContain("from 1");
-    refusal(() => decodeCommit({ txns: [{ txnId: "1.7", commitSeq: 2 ** 64 }] }), "txns[0].commit_seq");
-    refusal(() => decodeCommit({ txns: [{ txnId: "1.7", commitSeq: 1.5 }] }), "txns[0].commit_seq");
+    refusal(() => decodeCommit({ epoch: EPOCH, txns: [{ txnId: "../../etc", commitSeq: 0 }] }), "txns[0].txn_id");
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.7", commitSeq: 0 }] }), "txns[1].commit_seq")).toContain("from 1");
+    refusal(() => decodeCommit({ epoch: EPOCH, txns: [{ txnId: "1.7", commitSeq: 2 ** 64 }] }), "txns[0].commit_seq");
+    refusal(() => decodeCommit({ epoch: EPOCH, txns: [{ txnId: "1.7", commitSeq: 1.5 }] }), "txns[0].commit_seq");
   });
 
   it("keeps a re-sent commit once, and refuses one transaction with two commit sequence numbers", () => {
-    expect(decodeCommit({ txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.2", commitSeq: 4 }, { txnId: "1.1", commitSeq: 3 }] })).toEqual([
+    expect(decodeCommit({ epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.2", commitSeq: 4 }, { txnId: "1.1", commitSeq: 3 }] })).toEqual([
       { txnId: "1.1", commitSeq: 3 },
       { txnId: "1.2", commitSeq: 4 },
     ]);
-    expect(refusal(() => decodeCommit({ txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.1", commitSeq: 5 }] }), "txns[1].commit_seq")).toBe(
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.1", commitSeq: 5 }] }), "txns[1].commit_seq")).toBe(
       "txns[1].commit_seq is 5, but txns[0] commits 1.1 with 3",
     );
   });
 
   it("refuses a batch over txnsPerBatchMax", () => {
     const txns = ids(limits.txnsPerBatchMax + 1).map((txnId, i) => ({ txnId, commitSeq: i + 1 }));
-    expect(refusal(() => decodeCommit({ txns }), "txns")).toContain("(txnsPerBatchMax)");
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, txns }), "txns")).toContain("(txnsPerBatchMax)");
   });
 });
 
 describe("decodeAbort, decodePeerOutcome, decodeInspect", () => {
   it("keeps a repeated abort once and refuses bad ids and over-limit lists", () => {
-    expect(decodeAbort({ txnIds: ["1.1", "1.2", "1.1"] })).toEqual(["1.1", "1.2"]);
-    refusal(() => decodeAbort({ txnIds: ["1.1", "x"] }), "txn_ids[1]");
-    expect(refusal(() => decodeAbort({ txnIds: ids(limits.txnIdsPerCallMax + 1) }), "txn_ids")).toContain("(txnIdsPerCallMax)");
+    expect(decodeAbort({ epoch: EPOCH, txnIds: ["1.1", "1.2", "1.1"] })).toEqual(["1.1", "1.2"]);
+    refusal(() => decodeAbort({ epoch: EPOCH, txnIds: ["1.1", "x"] }), "txn_ids[1]");
+    expect(refusal(() => decodeAbort({ epoch: EPOCH, txnIds: ids(limits.txnIdsPerCallMax + 1) }), "txn_ids")).toContain("(txnIdsPerCallMax)");
   });
 
   it("a peer query names the asking replica; an inspection may leave it empty", () => {
@@ -151,10 +160,10 @@ describe("decodeAbort, decodePeerOutcome, decodeInspect", () => {
 
 describe("decodeRead, decodeFetch, decodeCatchUp", () => {
   it("a read names 1..keysPerReadMax keys", () => {
-    expect(decodeRead({ keys: ["a", "b"] })).toEqual(["a", "b"]);
-    refusal(() => decodeRead({ keys: [] }), "keys");
-    refusal(() => decodeRead({ keys: ["a", ""] }), "keys[1]");
-    expect(refusal(() => decodeRead({ keys: Array.from({ length: limits.keysPerReadMax + 1 }, (_, i) => `k${i}`) }), "keys")).toContain("(keysPerReadMax)");
+    expect(decodeRead({ epoch: EPOCH, keys: ["a", "b"] })).toEqual(["a", "b"]);
+    refusal(() => decodeRead({ epoch: EPOCH, keys: [] }), "keys");
+    refusal(() => decodeRead({ epoch: EPOCH, keys: ["a", ""] }), "keys[1]");
+    expect(refusal(() => decodeRead({ epoch: EPOCH, keys: Array.from({ length: limits.keysPerReadMax + 1 }, (_, i) => `k${i}`) }), "keys")).toContain("(keysPerReadMax)");
   });
 
   it("a fetch has a whole since_seq from 0 and an after_key within keyBytesMax; its limit is clamped", () => {
@@ -165,11 +174,11 @@ describe("decodeRead, decodeFetch, decodeCatchUp", () => {
   });
 
   it("a catch-up names its source and a HOST:PORT address", () => {
-    expect(decodeCatchUp({ sourceId: "r2", sourceAddress: "127.0.0.1:5000", sinceSeq: 3 })).toEqual({ sourceId: "r2", sourceAddress: "127.0.0.1:5000", sinceSeq: 3 });
-    refusal(() => decodeCatchUp({ sourceId: "", sourceAddress: "127.0.0.1:5000", sinceSeq: 3 }), "source_id");
-    refusal(() => decodeCatchUp({ sourceId: "r2", sourceAddress: "nowhere", sinceSeq: 3 }), "source_address");
-    refusal(() => decodeCatchUp({ sourceId: "r2", sourceAddress: "127.0.0.1:0", sinceSeq: 3 }), "source_address");
-    refusal(() => decodeCatchUp({ sourceId: "r2", sourceAddress: "127.0.0.1:5000", sinceSeq: -1 }), "since_seq");
+    expect(decodeCatchUp({ epoch: EPOCH, sourceId: "r2", sourceAddress: "127.0.0.1:5000", sinceSeq: 3 })).toEqual({ sourceId: "r2", sourceAddress: "127.0.0.1:5000", sinceSeq: 3 });
+    refusal(() => decodeCatchUp({ epoch: EPOCH, sourceId: "", sourceAddress: "127.0.0.1:5000", sinceSeq: 3 }), "source_id");
+    refusal(() => decodeCatchUp({ epoch: EPOCH, sourceId: "r2", sourceAddress: "nowhere", sinceSeq: 3 }), "source_address");
+    refusal(() => decodeCatchUp({ epoch: EPOCH, sourceId: "r2", sourceAddress: "127.0.0.1:0", sinceSeq: 3 }), "source_address");
+    refusal(() => decodeCatchUp({ epoch: EPOCH, sourceId: "r2", sourceAddress: "127.0.0.1:5000", sinceSeq: -1 }), "since_seq");
   });
 });
 
@@ -247,5 +256,38 @@ describe("answers to this replica's own queries", () => {
     const calls = idsPerCall(ids(2 * limits.txnIdsPerCallMax + 1));
     expect(calls.map((call) => call.length)).toEqual([limits.txnIdsPerCallMax, limits.txnIdsPerCallMax, 1]);
     expect(calls.flat()).toEqual(ids(2 * limits.txnIdsPerCallMax + 1));
+  });
+});
+
+describe("decodeEpoch, decodePromise, decodeAppend (failover)", () => {
+  const promise = { epoch: 4, coordinatorId: "c2", coordinatorAddress: "127.0.0.1:50052" };
+  const append = { ...promise, base: false, more: false, baseFirstIndex: 0, firstIndex: 7, records: [Buffer.from("d")] };
+
+  it("an epoch is a whole number from 1: a missing one (0) is refused, naming the field", () => {
+    expect(decodeEpoch(7)).toBe(7);
+    expect(refusal(() => decodeEpoch(0), "epoch")).toContain("missing");
+    refusal(() => decodeEpoch(2 ** 60), "epoch");
+    refusal(() => decodeEpoch(1.5), "epoch");
+  });
+
+  it("a Promise names its epoch, its coordinator and where to reach it", () => {
+    expect(decodePromise(promise)).toEqual({ epoch: 4, coordinatorId: "c2", address: "127.0.0.1:50052" });
+    refusal(() => decodePromise({ ...promise, epoch: 0 }), "epoch");
+    refusal(() => decodePromise({ ...promise, coordinatorId: "" }), "coordinator_id");
+    refusal(() => decodePromise({ ...promise, coordinatorAddress: "nowhere" }), "coordinator_address");
+  });
+
+  it("an Append that follows the copy carries records and is never `more`; a base names its first index", () => {
+    expect(decodeAppend(append)).toEqual({ epoch: 4, coordinatorId: "c2", address: "127.0.0.1:50052", base: false, more: false, baseFirstIndex: 0, firstIndex: 7, records: [Buffer.from("d")] });
+    refusal(() => decodeAppend({ ...append, records: [] }), "records");
+    refusal(() => decodeAppend({ ...append, more: true }), "more");
+    refusal(() => decodeAppend({ ...append, firstIndex: 0 }), "first_index");
+    // A base: empty is allowed (a log with nothing live); a part starts at or after the base's first record.
+    const base = { ...append, base: true, more: true, baseFirstIndex: 5, records: [] };
+    expect(decodeAppend(base)).toMatchObject({ base: true, more: true, baseFirstIndex: 5, firstIndex: 7, records: [] });
+    refusal(() => decodeAppend({ ...base, baseFirstIndex: 0 }), "base_first_index");
+    expect(refusal(() => decodeAppend({ ...base, baseFirstIndex: 8 }), "base_first_index")).toContain("after first_index 7");
+    const tooMany = Array.from({ length: limits.appendRecordsMax + 1 }, () => Buffer.alloc(0));
+    expect(refusal(() => decodeAppend({ ...base, records: tooMany }), "records")).toContain("(appendRecordsMax)");
   });
 });
