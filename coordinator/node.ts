@@ -218,10 +218,16 @@ class ReplicaLink {
     this.commitAckHooks.push({ txnId, hook });
   }
 
+  /**
+   * Decisions first: an ABORT or COMMIT releases locks on the replica, and a PREPARE that follows it
+   * on this channel finds them free (a transaction run again without a lost replica prepares the
+   * same keys its aborted attempt holds: retryWithout). Calls on one channel are served in the order
+   * they were made.
+   */
   flush(): void {
-    this.prepares.flush();
-    this.commits.flush();
     this.aborts.flush();
+    this.commits.flush();
+    this.prepares.flush();
   }
 
   private catchUp(message: CatchUpMessage): void {
