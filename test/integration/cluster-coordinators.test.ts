@@ -6,7 +6,8 @@
 // again: a new pid in the manifest, running the recorded argv, back in the cluster, and reported.
 // Ctrl-C then stops every pid, the restarted one included.
 // Real processes on free ports of 127.0.0.1, data in a temp dir; conditions are waited for with
-// deadlines; afterAll kills only the kv cluster this file started and the pids its manifest records.
+// deadlines; afterAll kills only the kv cluster this file started and the pids it printed or recorded
+// (and only while they still run in this test's data directory).
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -21,14 +22,32 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-cluster-coordina
 let cluster: Proc | null = null;
 
 afterAll(async () => {
-  if (fs.existsSync(manifestPath(dataDir))) {
-    for (const member of readManifest(dataDir).members) {
-      if (member.pid !== null && pidRunsArgv(member.pid, member.argv)) process.kill(member.pid, "SIGKILL");
-    }
+  // After a failure: Ctrl-C first, so that kv cluster stops its children (a restart it did not
+  // record would outlive a kill -9 of kv cluster), then kill -9 what is left: the kv cluster, and
+  // every pid it printed or recorded that still runs in this test's data directory.
+  if (cluster?.alive) {
+    process.kill(cluster.pid, "SIGINT");
+    await Promise.race([cluster.exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
   }
   await cluster?.kill("SIGKILL");
+  const pids = new Set<number>();
+  if (fs.existsSync(manifestPath(dataDir))) for (const member of readManifest(dataDir).members) if (member.pid !== null) pids.add(member.pid);
+  for (const line of cluster?.output ?? []) {
+    const match = /^kv cluster: (?:re)?started \S+ \(pid (\d+)\)/.exec(line);
+    if (match) pids.add(Number(match[1]));
+  }
+  for (const pid of pids) if (runsIn(pid, dataDir)) process.kill(pid, "SIGKILL");
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** True while `pid` runs a command line that names `dir` (one of this test's processes, not a reused pid). */
+function runsIn(pid: number, dir: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+  } catch {
+    return false;
+  }
+}
 
 /** The argument after `flag` in an argv. */
 function flagValue(argv: readonly string[], flag: string): string | undefined {
