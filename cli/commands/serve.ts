@@ -1,6 +1,6 @@
 // The commands of `kv` that run the store's processes: coordinator, replica (each serves until
-// SIGINT or SIGTERM, then stops cleanly) and cluster (a coordinator and N replicas in the
-// foreground, each its own process).
+// SIGINT or SIGTERM, then stops cleanly) and cluster (N coordinators and M replicas in the
+// foreground, each its own process, restarted when it dies).
 import { InvalidArgument } from "../../common/errors";
 import { allFailpoints, armedFailpoints, armFailpoints } from "../../common/failpoints";
 import { limits } from "../../common/limits";
@@ -10,6 +10,7 @@ import { defaultCoordinator } from "../../client/client";
 import { startCoordinator } from "../../coordinator/server";
 import { startReplica } from "../../replica/server";
 import { runCluster } from "../../tools/cluster/cluster";
+import { defaultRestartPolicy, describeRestartPolicy } from "../../tools/cluster/restart-policy";
 import { exitCodes } from "../exit";
 import { createLogger } from "../logger";
 import { subcommand } from "../subcommand";
@@ -121,24 +122,33 @@ export const replicaCommand = subcommand({
 
 export const clusterCommand = subcommand({
   command: "cluster",
-  describe: "run a local cluster in the foreground: a coordinator and N replicas, each its own process (Ctrl-C stops it)",
+  describe: "run a local cluster in the foreground: N coordinators (one active, the others stand by) and M replicas, each its own process (Ctrl-C stops it)",
   builder: (y) =>
     y
-      .option("data-dir", { type: "string", default: "./data", describe: "directory holding every process's data" })
+      .option("data-dir", { type: "string", default: "./data", describe: "directory holding every process's data (DIR/coordinator, DIR/coordinator-2, DIR/r1, ...) and the manifest DIR/cluster.json" })
       .option("host", { type: "string", default: "127.0.0.1", describe: "address every process listens on" })
-      .option("port", { type: "number", default: 50051, describe: "the coordinator's port; replicas take the next ports" })
+      .option("port", { type: "number", default: 50051, describe: "the first coordinator's port; the other coordinators take the next ports, then the replicas" })
+      .option("coordinators", { type: "number", default: 2, describe: 'how many coordinators: "coordinator" on --port, "coordinator-2" on the next port, ...' })
       .option("replicas", { type: "number", default: 3, describe: "how many replicas" })
-      .option("on-conflict", { choices: ["abort", "wait"] as const, describe: "passed on to the coordinator (default: the coordinator's, wait)" })
-      .option("min-in-sync", { type: "number", describe: "passed on to the coordinator (default: 2, or 1 with one replica)" })
+      .option("restart", {
+        type: "boolean",
+        default: true,
+        describe: `restart a process that dies: ${describeRestartPolicy(defaultRestartPolicy)}. --no-restart leaves it down (tests and benchmarks that kill on purpose)`,
+      })
+      .option("on-conflict", { choices: ["abort", "wait"] as const, describe: "passed on to every coordinator (default: the coordinator's, wait)" })
+      .option("min-in-sync", { type: "number", describe: "passed on to every coordinator (default: 2, or 1 with one replica)" })
       .option("log-level", logLevelOption)
       .option("json-logs", { type: "boolean", default: false, describe: "print the processes' JSON log lines as they are" }),
   run: async (argv) => {
-    if (!Number.isInteger(argv.replicas) || argv.replicas < 1) throw new Error("--replicas must be a whole number of at least 1");
+    if (!Number.isInteger(argv.coordinators) || argv.coordinators < 1) throw new InvalidArgument("--coordinators", "--coordinators must be a whole number of at least 1");
+    if (!Number.isInteger(argv.replicas) || argv.replicas < 1) throw new InvalidArgument("--replicas", "--replicas must be a whole number of at least 1");
     return runCluster({
       dataDir: argv["data-dir"],
       host: argv.host,
       port: argv.port,
+      coordinators: argv.coordinators,
       replicas: argv.replicas,
+      restart: argv.restart,
       onConflict: argv["on-conflict"],
       minInSync: argv["min-in-sync"],
       logLevel: argv["log-level"],

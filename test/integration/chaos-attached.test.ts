@@ -2,7 +2,10 @@
 // DIR/cluster.json once ready; kv chaos kills (-9), pauses and restarts that cluster's processes by
 // the pids and argv the manifest records, passes every check, and leaves the cluster serving; then
 // Ctrl-C on kv cluster stops every process the manifest names, including those kv chaos restarted
-// (which are not kv cluster's children). Also: partitions are refused with --cluster, naming the flag.
+// (which are not kv cluster's children). The kv cluster runs with its defaults: two coordinators, and
+// --restart, which kv chaos holds while attached (the manifest's restartsHeldBy) so that a member it
+// kills is restarted by kv chaos alone, and lets go of at the end. Also: partitions are refused with
+// --cluster, naming the flag.
 // Real processes on free ports, data in a temp dir; afterAll kills only the kv cluster this file
 // started and the pids its manifest records.
 import { spawn } from "node:child_process";
@@ -44,7 +47,8 @@ describe("kv chaos --cluster", () => {
     expect(manifest.state).toBe("running");
     expect(manifest.supervisorPid).toBe(proc.pid);
     expect(manifest.coordinator).toBe(`127.0.0.1:${port}`);
-    expect(manifest.members.map((member) => member.name)).toEqual(["coordinator", "r1", "r2", "r3"]);
+    expect(manifest.members.map((member) => member.name)).toEqual(["coordinator", "coordinator-2", "r1", "r2", "r3"]);
+    expect(manifest.restart).toBe(true);
 
     const run = await runKv(["chaos", "--cluster", dataDir, "--duration", "15s", "--faults", "kill,pause", "--seed", "3"]);
     const table = run.stdout;
@@ -74,6 +78,10 @@ describe("kv chaos --cluster", () => {
     // Seed 3 begins with a kill -9: at least one member now runs as a process kv chaos started.
     const restarted = after.members.filter((member) => member.pid !== manifest.members.find((first) => first.name === member.name)?.pid);
     expect(restarted.length).toBeGreaterThan(0);
+    // kv chaos held kv cluster's restarts while it ran (kv cluster said so at its kills), and let go.
+    expect(proc.output.some((line) => /^kv cluster: .*it is not restarted: kv chaos \(pid \d+\) is attached/.test(line))).toBe(true);
+    expect(proc.output.some((line) => line.startsWith("kv cluster: restarted "))).toBe(false);
+    expect(after.restartsHeldBy).toBeNull();
 
     // Ctrl-C: kv cluster stops its children and the members kv chaos restarted.
     process.kill(proc.pid, "SIGINT");

@@ -1,6 +1,7 @@
-// Proves what `npm start` promises: `kv cluster` starts a coordinator and three replicas as separate
-// processes, a second start on the same data dir finds every write, SIGINT (Ctrl-C) stops every
-// process cleanly, and a process that dies stays dead while the others keep serving.
+// Proves what `npm start` promises: `kv cluster` starts two coordinators and three replicas as
+// separate processes, a second start on the same data dir finds every write, SIGINT (Ctrl-C) stops
+// every process cleanly, and with --no-restart a process that dies stays dead while the others keep
+// serving. (Restarts, the default: cluster-coordinators.test.ts.)
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -18,7 +19,7 @@ afterAll(async () => {
 });
 
 function startCluster(port: number): Proc {
-  const child = spawn(process.execPath, [kvScript, "cluster", "--data-dir", dataDir, "--port", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [kvScript, "cluster", "--no-restart", "--data-dir", dataDir, "--port", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
   const proc = new Proc("cluster", child);
   procs.push(proc);
   return proc;
@@ -43,7 +44,7 @@ describe("kv cluster", () => {
       await waitFor("every replica up", async () => (await kv.status()).replicas.every((replica) => replica.up));
       await kv.put("survives", "a restart");
       const pids = childPids(first);
-      expect([...pids.keys()].sort()).toEqual(["coordinator", "r1", "r2", "r3"]);
+      expect([...pids.keys()].sort()).toEqual(["coordinator", "coordinator-2", "r1", "r2", "r3"]);
       // It prints the command that runs each process alone.
       expect(first.output.some((line) => line.includes(`coordinator --id coordinator --listen 127.0.0.1:${port}`))).toBe(true);
 
@@ -51,7 +52,7 @@ describe("kv cluster", () => {
       const exit = await first.exited;
       expect(exit.code).toBe(0);
       for (const pid of pids.values()) expect(isAlive(pid)).toBe(false);
-      expect(first.output.filter((line) => /INFO +(coordinator \S+|replica \S+) stopped$/.test(line))).toHaveLength(4);
+      expect(first.output.filter((line) => /INFO +(coordinator \S+|replica \S+) stopped$/.test(line))).toHaveLength(5);
 
       const second = startCluster(port);
       await waitFor("cluster ready again", () => second.output.some((line) => line.startsWith("kv cluster: ready")));

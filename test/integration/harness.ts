@@ -42,11 +42,14 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port with the three after it free too (a local cluster takes four consecutive ports). */
-export async function freePortRun(): Promise<number> {
+/**
+ * A base port with the `count - 1` after it free too: a `kv cluster` takes consecutive ports, five
+ * with its defaults (two coordinators, three replicas).
+ */
+export async function freePortRun(count = 5): Promise<number> {
   for (;;) {
     const base = 20_000 + Math.floor(Math.random() * 40_000);
-    if ((await Promise.all([0, 1, 2, 3].map((i) => portFree(base + i)))).every(Boolean)) return base;
+    if ((await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)))).every(Boolean)) return base;
   }
 }
 
@@ -252,7 +255,7 @@ export class TestCluster {
   private get layout(): ClusterLayout {
     return {
       host: "127.0.0.1",
-      coordinatorPort: this.coordinatorPort,
+      coordinators: [{ id: "coordinator", port: this.coordinatorPort }],
       replicas: this.replicaIds.map((id, i) => ({ id, port: this.replicaPorts[i]!, coordinatorReachesAt: this.proxies[i]?.port })),
       dataDir: this.dataDir,
     };

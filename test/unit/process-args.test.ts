@@ -1,9 +1,11 @@
-// Proves the one builder of process command lines (client/process-args.ts) that `kv cluster`, the
-// local cluster of `kv chaos` and the test harness share: a flag the caller does not give is not
+// Proves the one builder of process command lines (tools/cluster/process-args.ts) that `kv cluster`,
+// the local cluster of `kv chaos` and the test harness share: a flag the caller does not give is not
 // passed, so the process runs the product's default (--on-conflict wait above all); the coordinator
 // reaches a replica through its proxy when it has one, while replicas reach their peers directly.
+// With several coordinators (issue 12): they take the first ports, the first keeps the name
+// "coordinator", each is told all of them, and each replica is told every coordinator's address.
 import { describe, expect, it } from "vitest";
-import { consecutiveLayout, coordinatorArgs, processArgs, replicaArgs } from "../../tools/cluster/process-args";
+import { consecutiveLayout, coordinatorAddresses, coordinatorArgs, coordinatorName, isCoordinatorName, processArgs, replicaArgs } from "../../tools/cluster/process-args";
 
 const layout = consecutiveLayout("127.0.0.1", 7000, 3, "/data");
 
@@ -30,5 +32,33 @@ describe("process command lines", () => {
     const proxied = { ...layout, replicas: layout.replicas.map((replica) => (replica.id === "r1" ? { ...replica, coordinatorReachesAt: 9001 } : replica)) };
     expect(processArgs(proxied, "coordinator")).toContain("r1=127.0.0.1:9001,r2=127.0.0.1:7002,r3=127.0.0.1:7003");
     expect(processArgs(proxied, "r3")).toContain("r1=127.0.0.1:7001,r2=127.0.0.1:7002,r3=127.0.0.1:7003");
+  });
+
+  it("put several coordinators on the first ports, the replicas after them, and tell everyone every coordinator", () => {
+    const two = consecutiveLayout("127.0.0.1", 7000, 3, "/data", 2);
+    expect(two.coordinators).toEqual([{ id: "coordinator", port: 7000 }, { id: "coordinator-2", port: 7001 }]);
+    expect(two.replicas.map((replica) => [replica.id, replica.port])).toEqual([["r1", 7002], ["r2", 7003], ["r3", 7004]]);
+    const everyCoordinator = "coordinator=127.0.0.1:7000,coordinator-2=127.0.0.1:7001";
+    expect(coordinatorArgs(two)).toEqual([
+      "coordinator", "--id", "coordinator", "--listen", "127.0.0.1:7000", "--data-dir", "/data/coordinator",
+      "--replicas", "r1=127.0.0.1:7002,r2=127.0.0.1:7003,r3=127.0.0.1:7004", "--coordinators", everyCoordinator,
+    ]);
+    expect(processArgs(two, "coordinator-2", { minInSync: 2 })).toEqual([
+      "coordinator", "--id", "coordinator-2", "--listen", "127.0.0.1:7001", "--data-dir", "/data/coordinator-2",
+      "--replicas", "r1=127.0.0.1:7002,r2=127.0.0.1:7003,r3=127.0.0.1:7004", "--coordinators", everyCoordinator, "--min-in-sync", "2",
+    ]);
+    expect(replicaArgs(two, "r1")).toEqual([
+      "replica", "--id", "r1", "--listen", "127.0.0.1:7002", "--data-dir", "/data/r1", "--coordinator", "127.0.0.1:7000,127.0.0.1:7001",
+      "--peers", "r1=127.0.0.1:7002,r2=127.0.0.1:7003,r3=127.0.0.1:7004",
+    ]);
+    expect(coordinatorAddresses(consecutiveLayout("10.0.0.1", 50051, 3, "/d", 3))).toBe("10.0.0.1:50051,10.0.0.1:50052,10.0.0.1:50053");
+    expect(() => processArgs(two, "coordinator-3")).toThrow("no coordinator coordinator-3");
+    expect(() => consecutiveLayout("127.0.0.1", 7000, 3, "/data", 0)).toThrow("at least 1");
+  });
+
+  it("name the coordinators so that every name starts with \"coordinator\" and the first keeps its old name", () => {
+    expect([0, 1, 2].map(coordinatorName)).toEqual(["coordinator", "coordinator-2", "coordinator-3"]);
+    expect([0, 1, 2].map(coordinatorName).every(isCoordinatorName)).toBe(true);
+    expect(isCoordinatorName("r1")).toBe(false);
   });
 });

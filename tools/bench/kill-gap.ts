@@ -1,7 +1,8 @@
 // The longest gap between successful writes when one replica is killed (kill -9) under load, with
-// default settings. Starts `kv cluster` on a temp directory, runs C concurrent writers, kills one
-// replica after a warm-up, keeps writing, and prints the longest gap between two consecutive
-// successful writes (over all writers) around the kill, and the writes that failed meanwhile.
+// default settings. Starts `kv cluster --no-restart` (the killed replica must stay down) on a temp
+// directory, runs C concurrent writers, kills one replica after a warm-up, keeps writing, and prints
+// the longest gap between two consecutive successful writes (over all writers) around the kill, and
+// the writes that failed meanwhile.
 //
 //   npm run bench:kill-gap -- [--concurrency 16] [--runs 5]
 //
@@ -18,7 +19,7 @@ import { waitForPort } from "../cluster/cluster";
 async function oneRun(concurrency: number, port: number): Promise<{ gapMs: number; failed: number; removedAfterMs: number | null }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-gap-"));
   const kvScript = path.resolve(__dirname, "..", "..", "..", "bin", "kv.js");
-  const cluster = spawn(process.execPath, [kvScript, "cluster", "--data-dir", dataDir, "--port", String(port)], { stdio: ["ignore", "pipe", "inherit"] });
+  const cluster = spawn(process.execPath, [kvScript, "cluster", "--no-restart", "--data-dir", dataDir, "--port", String(port)], { stdio: ["ignore", "pipe", "inherit"] });
   const pids = new Map<string, number>();
   let removedAtMs: number | null = null;
   readline.createInterface({ input: cluster.stdout! }).on("line", (line) => {

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     .parseSync();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-bench-"));
   const kvScript = path.resolve(__dirname, "..", "..", "..", "bin", "kv.js");
-  const cluster = spawn(process.execPath, [kvScript, "cluster", "--data-dir", dataDir, "--port", String(argv.port), "--log-level", "warn"], {
+  const cluster = spawn(process.execPath, [kvScript, "cluster", "--no-restart", "--data-dir", dataDir, "--port", String(argv.port), "--log-level", "warn"], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   try {

@@ -1,10 +1,13 @@
 // The cluster `kv chaos --cluster DIR` attaches to: the one a `kv cluster` runs, as its manifest
-// DIR/cluster.json describes it (client/cluster.ts). Its processes are not ours, so a fault works by
+// DIR/cluster.json describes it (tools/cluster/manifest.ts). Its processes are not ours, so a fault works by
 // pid: kill -9 and SIGSTOP/SIGCONT the pid the manifest records, and a restart runs the recorded
 // argv again, detached (it outlives kv chaos), its output appended to DIR/<name>.log, and its new
 // pid written to the manifest so that kv cluster follows it and stops it on Ctrl-C. A pid is
 // signalled only while it still runs the recorded argv (pids get reused). It has no proxies between
-// the coordinator and the replicas, so it cannot partition them.
+// the coordinator and the replicas, so it cannot partition them. A kv cluster started with --restart
+// (its default) would restart a member kv chaos killed while kv chaos restarts it too: two processes
+// on one data directory. So kv chaos holds the restarts while attached (the manifest's
+// restartsHeldBy: its pid) and lets go on release; a kv chaos that dies lets go by dying.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { assert } from "../../common/assert";
@@ -13,7 +16,8 @@ import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/Dum
 import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
 import type { ChaosCluster } from "./cluster-api";
 import type { KvClient, KvStatus } from "../../client/client";
-import { manifestPath, memberLogPath, pidAlive, pidRunsArgv, readManifest, updateManifest, type ManifestMember } from "../cluster/cluster";
+import { liveRestartHolder, manifestPath, memberLogPath, pidAlive, pidRunsArgv, readManifest, replicaMembers, updateManifest, type ManifestMember } from "../cluster/manifest";
+import { isCoordinatorName } from "../cluster/process-args";
 import { ClusterAdmin } from "./local-cluster";
 
 /** The longest a kill -9 may take to make a process disappear (its parent reaps it). */
@@ -41,7 +45,7 @@ export class AttachedCluster implements ChaosCluster {
     private readonly admin: ClusterAdmin,
   ) {
     for (const member of members) this.members.set(member.name, { name: member.name, argv: member.argv, pid: member.pid, paused: false });
-    this.replicaIds = members.filter((member) => member.name !== "coordinator").map((member) => member.name);
+    this.replicaIds = members.filter((member) => !isCoordinatorName(member.name)).map((member) => member.name);
   }
 
   /** Reads DIR/cluster.json; refuses a cluster whose kv cluster is gone or that has a member down. */
@@ -58,10 +62,17 @@ export class AttachedCluster implements ChaosCluster {
     if (down.length > 0) {
       throw new InvalidArgument("--cluster", `--cluster: ${down.join(", ")} of ${file} ${down.length === 1 ? "is" : "are"} not running; start ${down.length === 1 ? "it" : "them"} first`);
     }
-    if (manifest.members.length < 4) {
-      throw new InvalidArgument("--cluster", `--cluster: ${file} has ${manifest.members.length - 1} replicas; kv chaos needs at least 3`);
+    const replicaCount = replicaMembers(manifest).length;
+    if (replicaCount < 3) {
+      throw new InvalidArgument("--cluster", `--cluster: ${file} has ${replicaCount} replicas; kv chaos needs at least 3`);
     }
-    const replicas = new Map(manifest.members.filter((member) => member.name !== "coordinator").map((member) => [member.name, member.address]));
+    const holder = liveRestartHolder(manifest);
+    if (holder !== null && holder !== process.pid) {
+      throw new InvalidArgument("--cluster", `--cluster: another kv chaos (pid ${holder}) is attached to the kv cluster of ${file}; one at a time`);
+    }
+    // Hold kv cluster's restarts (if it restarts at all) before the first fault.
+    if (manifest.restart) await updateManifest(dir, (current) => ({ ...current, restartsHeldBy: process.pid }));
+    const replicas = new Map(replicaMembers(manifest).map((member) => [member.name, member.address]));
     return new AttachedCluster(dir, manifest.coordinator, manifest.members, new ClusterAdmin(manifest.coordinator, replicas));
   }
 
@@ -157,9 +168,10 @@ export class AttachedCluster implements ChaosCluster {
     return this.admin.dump(id);
   }
 
-  /** Leaves the cluster running (healed by then); only our clients close. */
+  /** Leaves the cluster running (healed by then); only our clients close, and kv cluster may restart again. */
   async release(): Promise<void> {
     this.admin.close();
+    await updateManifest(this.dir, (manifest) => (manifest.restartsHeldBy === process.pid ? { ...manifest, restartsHeldBy: null } : manifest));
   }
 
   private member(name: string): AttachedMember {

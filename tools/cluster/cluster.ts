@@ -1,368 +1,493 @@
-// `kv cluster`: a local cluster, each process its own OS process. It starts one coordinator and N
-// replicas on consecutive ports, prints the command that runs each one alone (to restart a process
-// by hand on the same data), passes their output through, and stops them all on Ctrl-C. A process
-// that dies stays dead: a crash test must see it stay down.
+// `kv cluster`: a local cluster, each process its own OS process. It starts N coordinators (one
+// active, the others standing by to take over; issue 12) and M replicas on consecutive ports, prints
+// the command that runs each one alone (to restart a process by hand on the same data), passes their
+// output through, and stops them all on Ctrl-C.
 //
-// Once the cluster listens it writes a manifest, <data-dir>/cluster.json: the coordinator's address
-// and, for each member, its address, its pid and the exact argv that restarts it. `kv chaos --cluster
-// DIR` reads it to kill, pause and restart members, and records there the pid of a member it
-// restarted; such a member is no longer a child of `kv cluster`, which therefore watches the pids of
-// the manifest too and, on Ctrl-C, stops them along with its own children. It signals only pids the
-// manifest records (which it or kv chaos started), and only while they still run the recorded argv.
+// With --restart (the default) it is the cluster's supervisor: a process that fails (killed by a
+// signal, or a non-zero exit code) is started again with the same argv after a backoff
+// (tools/cluster/restart-policy.ts decides; systemd's Restart=on-failure is the model). With
+// --no-restart a process that dies stays dead: a crash test or a benchmark that kills on purpose must
+// see it stay down. Every death and every restart is reported.
+//
+// Once the cluster listens it writes a manifest, <data-dir>/cluster.json (tools/cluster/manifest.ts):
+// the coordinators' addresses and, for each member, its address, its pid, the exact argv that
+// restarts it and, for a coordinator, its role. `kv chaos --cluster DIR` reads it to kill, pause and
+// restart members, and records there the pid of a member it restarted; such a member is no longer a
+// child of `kv cluster`, which therefore watches the pids of the manifest too and, on Ctrl-C, stops
+// them along with its own children. While a kv chaos is attached it holds the restarts
+// (restartsHeldBy): kv chaos restarts what it kills, and two restarts of one member would run two
+// processes on one data directory. kv cluster signals only pids the manifest records (which it or kv
+// chaos started), and only while they still run the recorded argv.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as readline from "node:readline";
-import { KvClient } from "../../client/client";
-import { consecutiveLayout, coordinatorArgs, kvScript, replicaArgs } from "./process-args";
+import { assertNever } from "../../common/assert";
+import { activeOf, CoordinatorProbe, type CoordinatorReport, type CoordinatorRole } from "./coordinators";
+import {
+  liveRestartHolder,
+  manifestPath,
+  markDead,
+  memberLogPath,
+  pidRunsArgv,
+  readManifest,
+  updateManifest,
+  manifestVersion,
+  type ClusterManifest,
+  type ManifestMember,
+} from "./manifest";
+import { consecutiveLayout, coordinatorAddresses, coordinatorArgs, kvScript, replicaArgs, type ClusterLayout } from "./process-args";
+import { decideOnExit, defaultRestartPolicy, describeRestartPolicy, type ProcessExit, type RestartPolicy, type StayDownReason } from "./restart-policy";
+
+// The manifest's API, where its readers have always imported it from.
+export {
+  coordinatorMembers,
+  manifestPath,
+  manifestVersion,
+  markDead,
+  memberLogPath,
+  parseManifest,
+  pidAlive,
+  pidRunsArgv,
+  readManifest,
+  replicaMembers,
+  updateManifest,
+  type ClusterManifest,
+  type ManifestMember,
+} from "./manifest";
 
 export interface ClusterOptions {
   readonly dataDir: string;
   readonly host: string;
+  /** The first coordinator's port; the other coordinators take the next ports, then the replicas. */
   readonly port: number;
+  /** How many coordinators (at least 1). */
+  readonly coordinators: number;
   readonly replicas: number;
-  /** The coordinator's --on-conflict; its default when absent. */
+  /** Restart a member that fails, per restartPolicy. */
+  readonly restart: boolean;
+  /** The backoff of restarts; defaultRestartPolicy when absent. */
+  readonly restartPolicy?: RestartPolicy;
+  /** The coordinators' --on-conflict; their default when absent. */
   readonly onConflict?: "abort" | "wait";
-  /** The coordinator's --min-in-sync; its default when absent. */
+  /** The coordinators' --min-in-sync; their default when absent. */
   readonly minInSync?: number;
   readonly logLevel: string;
   /** Pass the processes' JSON log lines through as they are, instead of one readable line each. */
   readonly jsonLogs: boolean;
 }
 
+/** Where a member's process stands, as the supervisor sees it. */
+type MemberState =
+  /** Our child, started at startedAtMs. */
+  | { readonly kind: "child"; readonly child: ChildProcess; readonly pid: number; readonly startedAtMs: number }
+  /** Runs as a pid the manifest records, started by kv chaos: not our child; followed through the manifest. */
+  | { readonly kind: "adopted"; readonly pid: number }
+  /** Down; started again when the timer fires. */
+  | { readonly kind: "restart-pending"; readonly timer: NodeJS.Timeout }
+  | { readonly kind: "down"; readonly why: StayDownReason };
+
 interface Member {
   readonly name: string;
   readonly address: string;
-  readonly args: string[];
-  child: ChildProcess | null;
-  /** The pid the manifest last gave this member when it was not our child (kv chaos restarted it). */
-  adoptedPid: number | null;
+  readonly port: number;
+  readonly argv: readonly string[];
+  readonly isCoordinator: boolean;
+  state: MemberState;
+  /** Failures in a row, for the backoff (restart-policy.ts). */
+  failuresInARow: number;
+  /** A coordinator's role as it last answered; null while unknown. */
+  role: CoordinatorRole | null;
 }
 
 const stopGraceMs = 5_000;
 /** How often kv cluster looks at the manifest for members it did not start (restarted by kv chaos). */
 const manifestPollMs = 500;
+/** How often kv cluster asks each coordinator its role, once the cluster is ready. */
+const rolePollMs = 1_000;
+/** The deadline of each of those calls. */
+const roleProbeTimeoutMs = 800;
+/** How long kv cluster waits for every port to answer before it says it is still waiting. */
+const portWaitMs = 15_000;
+/** How often it says why the cluster is not ready yet. */
+const readyReportMs = 10_000;
 
 function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function runCluster(options: ClusterOptions): Promise<number> {
-  // Absolute, so that the argv recorded in the manifest restarts a member from any directory.
-  const dataDir = path.resolve(options.dataDir);
-  const coordinatorAddress = `${options.host}:${options.port}`;
-  const layout = consecutiveLayout(options.host, options.port, options.replicas, dataDir);
-  const replicaIds = layout.replicas.map((replica) => replica.id);
-  const members: Member[] = [
-    {
-      name: "coordinator",
-      address: coordinatorAddress,
-      args: coordinatorArgs(layout, { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync }),
-      child: null,
-      adoptedPid: null,
-    },
-    ...layout.replicas.map((replica) => ({
-      name: replica.id,
-      address: `${options.host}:${replica.port}`,
-      args: replicaArgs(layout, replica.id, { logLevel: options.logLevel }),
-      child: null,
-      adoptedPid: null,
-    })),
-  ];
-  const argvOf = (member: Member): string[] => [process.execPath, kvScript, ...member.args];
+  return new ClusterSupervisor(options).run();
+}
 
-  fs.mkdirSync(dataDir, { recursive: true });
-  console.log(`kv cluster: ${options.replicas} replicas, data under ${dataDir}`);
-  console.log("Each process can be run alone (to restart one by hand on the same data):");
-  for (const member of members) console.log(`  ${member.name}: ${argvOf(member).map(quote).join(" ")}`);
+class ClusterSupervisor {
+  private readonly dataDir: string;
+  private readonly layout: ClusterLayout;
+  private readonly policy: RestartPolicy;
+  private readonly members: Member[];
+  /** One probe per coordinator, by name. */
+  private readonly probes = new Map<string, CoordinatorProbe>();
+  private stopping = false;
+  private manifestWritten = false;
+  private resolveAllExited: () => void = () => {};
+  private readonly allExited = new Promise<void>((resolve) => (this.resolveAllExited = resolve));
+  private readonly timers: NodeJS.Timeout[] = [];
 
-  let stopping = false;
-  let manifestWritten = false;
-  let resolveAllExited: () => void = () => {};
-  const allExited = new Promise<void>((resolve) => (resolveAllExited = resolve));
-  // The cluster is over when no member runs any more: neither a child of ours nor a pid kv chaos
-  // recorded in the manifest.
-  const checkAllExited = (): void => {
-    if (members.every((member) => member.child === null && member.adoptedPid === null)) resolveAllExited();
-  };
-
-  for (const member of members) {
-    const child = spawn(process.execPath, [kvScript, ...member.args], { stdio: ["ignore", "pipe", "pipe"] });
-    member.child = child;
-    console.log(`kv cluster: started ${member.name} (pid ${child.pid})`);
-    for (const stream of [child.stdout, child.stderr]) {
-      readline.createInterface({ input: stream }).on("line", (line) => console.log(options.jsonLogs ? line : readable(member.name, line)));
-    }
-    child.on("exit", (code, signal) => {
-      member.child = null;
-      if (!stopping) {
-        console.error(
-          `kv cluster: ${member.name} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); the others keep running and ` +
-            `it is not restarted. Restart it with the command printed above.`,
-        );
-      }
-      const pid = child.pid;
-      const after = manifestWritten && pid !== undefined ? markDead(dataDir, member.name, pid) : Promise.resolve();
-      void after.catch((error: unknown) => console.error(`kv cluster: cannot update ${manifestPath(dataDir)}: ${errorMessage(error)}`)).finally(checkAllExited);
+  constructor(private readonly options: ClusterOptions) {
+    // Absolute, so that the argv recorded in the manifest restarts a member from any directory.
+    this.dataDir = path.resolve(options.dataDir);
+    this.layout = consecutiveLayout(options.host, options.port, options.replicas, this.dataDir, options.coordinators);
+    this.policy = options.restartPolicy ?? defaultRestartPolicy;
+    const flags = { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync };
+    const member = (name: string, port: number, args: string[], isCoordinator: boolean): Member => ({
+      name,
+      address: `${options.host}:${port}`,
+      port,
+      argv: [process.execPath, kvScript, ...args],
+      isCoordinator,
+      state: { kind: "down", why: "restart-off" }, // until start()
+      failuresInARow: 0,
+      role: null,
     });
+    this.members = [
+      ...this.layout.coordinators.map((coordinator) => member(coordinator.id, coordinator.port, coordinatorArgs(this.layout, flags, coordinator.id), true)),
+      ...this.layout.replicas.map((replica) => member(replica.id, replica.port, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel }), false)),
+    ];
+    for (const coordinator of this.coordinators) this.probes.set(coordinator.name, new CoordinatorProbe(coordinator.address));
   }
 
-  // Members that kv chaos restarted run outside our process tree: follow them through the manifest.
-  const watchManifest = async (): Promise<void> => {
-    if (!manifestWritten) return;
-    const manifest = readManifest(dataDir);
-    for (const member of members) {
-      const recorded = manifest.members.find((entry) => entry.name === member.name);
-      if (recorded === undefined || recorded.pid === null || recorded.pid === member.child?.pid) {
-        member.adoptedPid = null;
-        continue;
-      }
-      if (!pidRunsArgv(recorded.pid, recorded.argv)) {
-        if (!stopping) console.error(`kv cluster: ${member.name} (pid ${recorded.pid}, restarted outside kv cluster) exited; it is not restarted`);
-        member.adoptedPid = null;
-        await markDead(dataDir, member.name, recorded.pid);
-        continue;
-      }
-      if (member.adoptedPid !== recorded.pid && !stopping) {
-        console.log(`kv cluster: ${member.name} now runs as pid ${recorded.pid}, restarted outside kv cluster (its output goes to ${memberLogPath(dataDir, member.name)})`);
-      }
-      member.adoptedPid = recorded.pid;
-    }
-    checkAllExited();
-  };
-  let polling = false;
-  const poller = setInterval(() => {
-    if (polling) return;
-    polling = true;
-    watchManifest()
-      .catch((error: unknown) => console.error(`kv cluster: cannot read ${manifestPath(dataDir)}: ${errorMessage(error)}`))
-      .finally(() => (polling = false));
-  }, manifestPollMs);
+  private get coordinators(): Member[] {
+    return this.members.filter((member) => member.isCoordinator);
+  }
 
-  // Stop our children and the members the manifest records (SIGTERM, then SIGCONT in case one is
-  // paused; SIGKILL after the grace period).
-  const signalAll = (signal: NodeJS.Signals): void => {
-    for (const member of members) {
-      if (member.child !== null && member.child.pid !== undefined) sendSignal(member.child.pid, signal);
-    }
-    if (!manifestWritten) return;
-    let manifest: ClusterManifest;
-    try {
-      manifest = readManifest(dataDir);
-    } catch (error) {
-      console.error(`kv cluster: cannot read ${manifestPath(dataDir)}: ${errorMessage(error)}`);
-      return;
-    }
-    for (const entry of manifest.members) {
-      const ours = members.some((member) => member.child?.pid === entry.pid);
-      if (entry.pid !== null && !ours && pidRunsArgv(entry.pid, entry.argv)) sendSignal(entry.pid, signal);
-    }
-  };
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log("kv cluster: stopping");
-    signalAll("SIGTERM");
-    signalAll("SIGCONT");
-    setTimeout(() => signalAll("SIGKILL"), stopGraceMs).unref();
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  async run(): Promise<number> {
+    const { options } = this;
+    fs.mkdirSync(this.dataDir, { recursive: true });
+    console.log(
+      `kv cluster: ${options.coordinators === 1 ? "1 coordinator" : `${options.coordinators} coordinators (one active, the others stand by)`}, ` +
+        `${options.replicas} replicas, data under ${this.dataDir}`,
+    );
+    console.log(options.restart ? `kv cluster: --restart: ${describeRestartPolicy(this.policy)}` : "kv cluster: --no-restart: a process that dies stays down");
+    console.log("Each process can be run alone (to restart one by hand on the same data):");
+    for (const member of this.members) console.log(`  ${member.name}: ${member.argv.map(quote).join(" ")}`);
 
-  const ports = [options.port, ...replicaIds.map((_, i) => options.port + 1 + i)];
-  const up = await Promise.all(ports.map((port) => waitForPort(options.host, port, 15_000)));
-  const silent = ports.filter((_, i) => !up[i]);
-  if (silent.length > 0 && !stopping) console.log(`kv cluster: nothing listens yet on port(s) ${silent.join(", ")} after 15 s; still waiting`);
-  if (!stopping) {
-    await updateManifest(dataDir, () => ({
+    for (const member of this.members) {
+      const pid = this.spawnMember(member);
+      if (pid !== null) console.log(`kv cluster: started ${member.name} (pid ${pid})`);
+    }
+    this.every(manifestPollMs, () => this.watchManifest());
+    process.on("SIGINT", () => this.stop());
+    process.on("SIGTERM", () => this.stop());
+
+    const up = await Promise.all(this.members.map((member) => waitForPort(options.host, member.port, portWaitMs)));
+    const silent = this.members.filter((_, i) => !up[i]).map((member) => member.port);
+    if (silent.length > 0 && !this.stopping) console.log(`kv cluster: nothing listens yet on port(s) ${silent.join(", ")} after ${portWaitMs / 1000} s; still waiting`);
+    if (!this.stopping) {
+      await updateManifest(this.dataDir, () => this.manifest());
+      this.manifestWritten = true;
+    }
+    const active = this.stopping ? null : await this.waitUntilReady();
+    if (active !== null && !this.stopping) {
+      const member = this.coordinators.find((coordinator) => coordinator.address === active.address);
+      const name = member?.name ?? active.id ?? active.address;
+      const which = active.role === "active" ? `the active coordinator is ${name} (${active.address})` : `${name} (${active.address}) serves (the coordinators report no role)`;
+      console.log(`kv cluster: ready; ${which}. Try: npx kv put hello world && npx kv get hello`);
+      console.log(`kv cluster: clients reach every coordinator with KV_COORDINATOR=${coordinatorAddresses(this.layout)}`);
+      console.log(`kv cluster: the manifest (addresses, pids, roles, argv) is ${manifestPath(this.dataDir)}`);
+      this.every(rolePollMs, () => this.watchRoles());
+    }
+    this.checkAllExited();
+    await this.allExited;
+    for (const timer of this.timers) clearInterval(timer);
+    for (const probe of this.probes.values()) probe.close();
+    if (this.manifestWritten) {
+      await updateManifest(this.dataDir, (manifest) => ({
+        ...manifest,
+        state: "stopped",
+        restartsHeldBy: null,
+        members: manifest.members.map((entry) => ({ ...entry, pid: null, ...(entry.role === undefined ? {} : { role: null }) })),
+      }));
+    }
+    console.log("kv cluster: stopped");
+    return 0;
+  }
+
+  /** The manifest as this supervisor knows the cluster now. */
+  private manifest(): ClusterManifest {
+    return {
       version: manifestVersion,
       state: "running",
       supervisorPid: process.pid,
-      coordinator: coordinatorAddress,
-      members: members.map((member) => ({ name: member.name, address: member.address, pid: member.child?.pid ?? null, argv: argvOf(member) })),
-    }));
-    manifestWritten = true;
-  }
-  if (!stopping) await waitUntilReady(coordinatorAddress, () => stopping);
-  if (!stopping) {
-    console.log(`kv cluster: ready; the coordinator listens on ${coordinatorAddress}. Try: npx kv put hello world && npx kv get hello`);
-    console.log(`kv cluster: the manifest (addresses, pids, argv) is ${manifestPath(dataDir)}`);
-  }
-  checkAllExited();
-  await allExited;
-  clearInterval(poller);
-  if (manifestWritten) {
-    await updateManifest(dataDir, (manifest) => ({ ...manifest, state: "stopped", members: manifest.members.map((entry) => ({ ...entry, pid: null })) }));
-  }
-  console.log("kv cluster: stopped");
-  return 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The manifest: <data-dir>/cluster.json, written by kv cluster, read and updated by kv chaos.
-
-export const manifestVersion = 1;
-
-export interface ManifestMember {
-  /** "coordinator", or a replica id ("r1", ...). */
-  readonly name: string;
-  /** HOST:PORT it serves on (clients for the coordinator; the coordinator and the admin API for a replica). */
-  readonly address: string;
-  /** Null while it is not running. */
-  readonly pid: number | null;
-  /** What restarts it on the same data: [node, bin/kv.js, ...args], every path absolute. */
-  readonly argv: readonly string[];
-}
-
-export interface ClusterManifest {
-  readonly version: typeof manifestVersion;
-  /** "stopped" once kv cluster has stopped every member. */
-  readonly state: "running" | "stopped";
-  /** The pid of kv cluster itself. */
-  readonly supervisorPid: number;
-  readonly coordinator: string;
-  readonly members: readonly ManifestMember[];
-}
-
-export function manifestPath(dataDir: string): string {
-  return path.join(dataDir, "cluster.json");
-}
-
-/** Where the output of a member goes once kv chaos restarted it (kv cluster no longer sees it). */
-export function memberLogPath(dataDir: string, name: string): string {
-  return path.join(dataDir, `${name}.log`);
-}
-
-/** Decodes a manifest; the error names the file and the field. */
-export function parseManifest(text: string, file: string): ClusterManifest {
-  const fail = (field: string, what: string): never => {
-    throw new Error(`${file}: ${field} ${what}`);
-  };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return fail("", `is not JSON (${errorMessage(error)})`);
-  }
-  const object = (value: unknown, field: string): Record<string, unknown> =>
-    typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : fail(field, "is not an object");
-  const string = (value: unknown, field: string): string => (typeof value === "string" && value.length > 0 ? value : fail(field, "is not a non-empty string"));
-  const pid = (value: unknown, field: string): number =>
-    typeof value === "number" && Number.isInteger(value) && value > 0 ? value : fail(field, "is not a pid (a whole number above 0)");
-  const top = object(json, "the manifest");
-  if (top.version !== manifestVersion) fail("version", `is ${JSON.stringify(top.version)}; this kv reads version ${manifestVersion}`);
-  const state = top.state === "running" || top.state === "stopped" ? top.state : fail("state", 'is neither "running" nor "stopped"');
-  if (!Array.isArray(top.members) || top.members.length === 0) fail("members", "is not a non-empty array");
-  const members = (top.members as unknown[]).map((value, i): ManifestMember => {
-    const field = `members[${i}]`;
-    const member = object(value, field);
-    const argv = member.argv;
-    if (!Array.isArray(argv) || argv.length < 2) fail(`${field}.argv`, "is not an array of at least 2 strings");
-    return {
-      name: string(member.name, `${field}.name`),
-      address: string(member.address, `${field}.address`),
-      pid: member.pid === null ? null : pid(member.pid, `${field}.pid`),
-      argv: (argv as unknown[]).map((arg, j) => (typeof arg === "string" ? arg : fail(`${field}.argv[${j}]`, "is not a string"))),
+      coordinator: this.members[0]!.address,
+      coordinators: coordinatorAddresses(this.layout),
+      restart: this.options.restart,
+      restartsHeldBy: null,
+      members: this.members.map((member): ManifestMember => ({
+        name: member.name,
+        address: member.address,
+        pid: pidOf(member.state),
+        argv: member.argv,
+        ...(member.isCoordinator ? { role: member.role } : {}),
+      })),
     };
-  });
-  if (!members.some((member) => member.name === "coordinator")) fail("members", 'names no "coordinator"');
-  if (new Set(members.map((member) => member.name)).size !== members.length) fail("members", "names a member twice");
-  return { version: manifestVersion, state, supervisorPid: pid(top.supervisorPid, "supervisorPid"), coordinator: string(top.coordinator, "coordinator"), members };
-}
+  }
 
-export function readManifest(dataDir: string): ClusterManifest {
-  const file = manifestPath(dataDir);
-  return parseManifest(fs.readFileSync(file, "utf8"), file);
-}
+  /** Runs `poll` every periodMs, never two at once; errors are reported, not fatal. */
+  private every(periodMs: number, poll: () => Promise<void>): void {
+    let running = false;
+    this.timers.push(
+      setInterval(() => {
+        if (running) return;
+        running = true;
+        poll()
+          .catch((error: unknown) => console.error(`kv cluster: ${errorMessage(error)}`))
+          .finally(() => (running = false));
+      }, periodMs),
+    );
+  }
 
-/** The longest a manifest update waits for another process's update (kv cluster and kv chaos both write). */
-const manifestLockWaitMs = 5_000;
+  /** Starts the member's process as our child; its pid, or null when the spawn failed (onExit then decides). */
+  private spawnMember(member: Member): number | null {
+    const [command, ...args] = member.argv;
+    const child = spawn(command!, args, { stdio: ["ignore", "pipe", "pipe"] });
+    if (child.pid === undefined) {
+      // A spawn that fails has no pid and emits "error" (not "exit"): a failure like any other.
+      child.once("error", (error) => {
+        console.error(`kv cluster: cannot start ${member.name}: ${error.message}`);
+        this.onExit(member, null, { code: null, signal: null }, 0);
+      });
+      return null;
+    }
+    const pid = child.pid;
+    const startedAtMs = Date.now();
+    member.state = { kind: "child", child, pid, startedAtMs };
+    member.role = null;
+    for (const stream of [child.stdout, child.stderr]) {
+      readline.createInterface({ input: stream }).on("line", (line) => console.log(this.options.jsonLogs ? line : readable(member.name, line)));
+    }
+    child.on("error", (error) => console.error(`kv cluster: ${member.name} (pid ${pid}): ${error.message}`));
+    child.on("exit", (code, signal) => this.onExit(member, pid, { code, signal }, Date.now() - startedAtMs));
+    return pid;
+  }
 
-/**
- * Reads, changes and rewrites the manifest under a lock file (<data-dir>/cluster.json.lock, holding
- * the writer's pid), so that kv cluster and kv chaos never lose each other's updates; the new
- * manifest replaces the old one by rename, so a reader never sees half of one. A lock whose holder
- * has died is broken.
- */
-export async function updateManifest(dataDir: string, change: (manifest: ClusterManifest) => ClusterManifest): Promise<ClusterManifest> {
-  const file = manifestPath(dataDir);
-  const lock = `${file}.lock`;
-  const deadlineMs = Date.now() + manifestLockWaitMs;
-  for (;;) {
+  /** A child of ours ended (pid), or a process kv chaos started did (found gone by watchManifest). */
+  /** upMs null: unknown (a process kv chaos started: its start and its exit status are not ours to see). */
+  private onExit(member: Member, pid: number | null, exit: ProcessExit, upMs: number | null): void {
+    const state = member.state;
+    if ((state.kind === "child" || state.kind === "adopted") && state.pid !== pid) return; // an older process of this member
+    const heldBy = this.manifestWritten ? this.restartHolder() : null;
+    const decision = decideOnExit(this.policy, { restart: this.options.restart, stopping: this.stopping, heldBy, exit, upMs: upMs ?? 0, failuresInARow: member.failuresInARow });
+    const how = exit.signal ?? (exit.code === null ? "exit status unknown" : `code ${exit.code}`);
+    const what = `kv cluster: ${member.name}${pid === null ? "" : ` (pid ${pid})`} exited (${how})${upMs === null ? "" : ` after ${formatMs(upMs)}`}`;
+    switch (decision.kind) {
+      case "restart": {
+        member.failuresInARow = decision.failuresInARow;
+        console.error(`${what}; restarting it in ${decision.delayMs} ms (failure ${decision.failuresInARow} in a row)`);
+        member.state = {
+          kind: "restart-pending",
+          timer: setTimeout(() => this.restart(member), decision.delayMs),
+        };
+        break;
+      }
+      case "stay-down":
+        member.state = { kind: "down", why: decision.why };
+        if (decision.why !== "stopping") console.error(`${what}; ${stayDownMessage(decision.why, heldBy)}`);
+        break;
+      default:
+        assertNever(decision);
+    }
+    member.role = null;
+    const recorded = this.manifestWritten && pid !== null ? markDead(this.dataDir, member.name, pid) : Promise.resolve();
+    void recorded.catch((error: unknown) => console.error(`kv cluster: cannot update ${manifestPath(this.dataDir)}: ${errorMessage(error)}`)).finally(() => this.checkAllExited());
+  }
+
+  /** The restart timer fired: start the member again, unless the cluster stops or kv chaos took over meanwhile. */
+  private restart(member: Member): void {
+    if (this.stopping || member.state.kind !== "restart-pending") return;
+    const heldBy = this.manifestWritten ? this.restartHolder() : null;
+    if (heldBy !== null) {
+      member.state = { kind: "down", why: "held" };
+      console.error(`kv cluster: ${member.name} is not restarted: ${stayDownMessage("held", heldBy)}`);
+      return;
+    }
+    const pid = this.spawnMember(member);
+    if (pid === null) return; // the spawn failed: onExit decides
+    console.log(`kv cluster: restarted ${member.name} (pid ${pid})`);
+    if (this.manifestWritten) {
+      void updateManifest(this.dataDir, (manifest) => ({
+        ...manifest,
+        members: manifest.members.map((entry) => (entry.name === member.name ? { ...entry, pid, ...(entry.role === undefined ? {} : { role: null }) } : entry)),
+      })).catch((error: unknown) => console.error(`kv cluster: cannot update ${manifestPath(this.dataDir)}: ${errorMessage(error)}`));
+    }
+  }
+
+  /** The live kv chaos that holds restarts, per the manifest; null when none (or the manifest cannot be read: then restarts go on). */
+  private restartHolder(): number | null {
     try {
-      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
-      break;
+      return liveRestartHolder(readManifest(this.dataDir));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      console.error(`kv cluster: cannot read ${manifestPath(this.dataDir)}: ${errorMessage(error)}`);
+      return null;
     }
-    let holder: number;
-    let ageMs: number;
+  }
+
+  /**
+   * Follows the members kv chaos restarted (they run outside our process tree) through the manifest,
+   * and once no kv chaos holds the restarts any more, restarts (with --restart) what stayed down
+   * because one did.
+   */
+  private async watchManifest(): Promise<void> {
+    if (!this.manifestWritten) return;
+    const manifest = readManifest(this.dataDir);
+    const holder = liveRestartHolder(manifest);
+    for (const member of this.members) {
+      const recorded = manifest.members.find((entry) => entry.name === member.name)?.pid ?? null;
+      const before = member.state;
+      // A process kv chaos started is gone, whatever the manifest says by now. Not our child, its
+      // exit status is unknown: it counts as a failure.
+      if (before.kind === "adopted" && !pidRunsArgv(before.pid, member.argv)) this.onExit(member, before.pid, { code: null, signal: null }, null);
+      const state = member.state;
+      if (state.kind === "child" || state.kind === "restart-pending") continue;
+      if (recorded !== null && !(state.kind === "adopted" && state.pid === recorded)) {
+        if (pidRunsArgv(recorded, member.argv)) {
+          if (!this.stopping) {
+            console.log(
+              `kv cluster: ${member.name} now runs as pid ${recorded}, restarted outside kv cluster (its output goes to ${memberLogPath(this.dataDir, member.name)})`,
+            );
+          }
+          member.state = { kind: "adopted", pid: recorded };
+        } else {
+          await markDead(this.dataDir, member.name, recorded);
+        }
+        continue;
+      }
+      if (state.kind === "down" && state.why === "held" && holder === null && this.options.restart && !this.stopping) {
+        console.log(`kv cluster: no kv chaos holds the restarts any more; restarting ${member.name}`);
+        member.state = { kind: "restart-pending", timer: setTimeout(() => this.restart(member), 0) };
+      }
+    }
+    this.checkAllExited();
+  }
+
+  /** Asks every running coordinator its role; records changes in the manifest and reports them. */
+  private async watchRoles(): Promise<void> {
+    if (this.stopping) return;
+    const changed: Member[] = [];
+    await Promise.all(
+      this.coordinators.map(async (coordinator) => {
+        const running = coordinator.state.kind === "child" || coordinator.state.kind === "adopted";
+        const role = running ? (await this.probes.get(coordinator.name)!.report(roleProbeTimeoutMs)).role : null;
+        if (role === coordinator.role) return;
+        coordinator.role = role;
+        changed.push(coordinator);
+      }),
+    );
+    if (changed.length === 0 || this.stopping) return;
+    for (const coordinator of changed) {
+      if (coordinator.role !== null) console.log(`kv cluster: ${coordinator.name} (${coordinator.address}) is ${coordinator.role}`);
+    }
+    const roles = new Map(changed.map((coordinator) => [coordinator.name, coordinator.role]));
+    await updateManifest(this.dataDir, (manifest) => ({
+      ...manifest,
+      members: manifest.members.map((entry) => (roles.has(entry.name) ? { ...entry, role: roles.get(entry.name) ?? null } : entry)),
+    }));
+  }
+
+  /**
+   * Waits until some coordinator is ready (its health service answers SERVING), and returns the
+   * active one (coordinators.ts activeOf); says every readyReportMs why not yet. Null once stopping.
+   */
+  private async waitUntilReady(): Promise<CoordinatorReport | null> {
+    let reportAtMs = Date.now() + readyReportMs;
+    while (!this.stopping) {
+      const reports = await Promise.all([...this.probes.values()].map((probe) => probe.report(2_000)));
+      const active = activeOf(reports);
+      if (active !== null) return active;
+      if (Date.now() >= reportAtMs) {
+        const why = reports.map((report) => `${report.address}: ${report.error ?? report.notReadyReason ?? (report.roleWire || "not serving")}`);
+        console.log(`kv cluster: not ready yet: ${why.join("; ")}`);
+        reportAtMs = Date.now() + readyReportMs;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return null;
+  }
+
+  /** The cluster is over when no member runs or waits to restart: neither a child of ours nor a pid kv chaos recorded in the manifest. */
+  private checkAllExited(): void {
+    if (this.members.every((member) => member.state.kind === "down")) this.resolveAllExited();
+  }
+
+  /** Ctrl-C: cancels pending restarts, stops our children and the members the manifest records (SIGTERM, SIGCONT in case one is paused; SIGKILL after stopGraceMs). */
+  private stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    console.log("kv cluster: stopping");
+    for (const member of this.members) {
+      if (member.state.kind === "restart-pending") {
+        clearTimeout(member.state.timer);
+        member.state = { kind: "down", why: "stopping" };
+      }
+    }
+    this.signalAll("SIGTERM");
+    this.signalAll("SIGCONT");
+    setTimeout(() => this.signalAll("SIGKILL"), stopGraceMs).unref();
+    this.checkAllExited();
+  }
+
+  private signalAll(signal: NodeJS.Signals): void {
+    const ours = new Set<number>();
+    for (const member of this.members) {
+      if (member.state.kind === "child") {
+        ours.add(member.state.pid);
+        sendSignal(member.state.pid, signal);
+      }
+    }
+    if (!this.manifestWritten) return;
+    let manifest: ClusterManifest;
     try {
-      holder = Number(fs.readFileSync(lock, "utf8"));
-      ageMs = Date.now() - fs.statSync(lock).mtimeMs;
+      manifest = readManifest(this.dataDir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue; // released meanwhile
-      throw error;
+      console.error(`kv cluster: cannot read ${manifestPath(this.dataDir)}: ${errorMessage(error)}`);
+      return;
     }
-    // Broken when its holder is dead, or when it never got a pid (its writer died between creating
-    // and writing it).
-    const holderKnown = Number.isInteger(holder) && holder > 0;
-    if ((holderKnown && !pidAlive(holder)) || (!holderKnown && ageMs > manifestLockWaitMs)) {
-      fs.rmSync(lock, { force: true });
-      continue;
+    for (const entry of manifest.members) {
+      if (entry.pid !== null && !ours.has(entry.pid) && pidRunsArgv(entry.pid, entry.argv)) sendSignal(entry.pid, signal);
     }
-    if (Date.now() > deadlineMs) throw new Error(`${lock} is held by pid ${holder} for more than ${manifestLockWaitMs} ms (manifestLockWaitMs)`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  try {
-    // The first write of kv cluster creates the manifest: `change` then gets a placeholder.
-    const current = fs.existsSync(file)
-      ? parseManifest(fs.readFileSync(file, "utf8"), file)
-      : ({ version: manifestVersion, state: "stopped", supervisorPid: process.pid, coordinator: "", members: [] } satisfies ClusterManifest);
-    const next = change(current);
-    const temp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`);
-    fs.renameSync(temp, file);
-    return next;
-  } finally {
-    fs.rmSync(lock, { force: true });
   }
 }
 
-/** Records that a member's process `pid` is gone, unless the manifest already names a newer one. */
-export function markDead(dataDir: string, name: string, pid: number): Promise<ClusterManifest> {
-  return updateManifest(dataDir, (manifest) => ({
-    ...manifest,
-    members: manifest.members.map((entry) => (entry.name === name && entry.pid === pid ? { ...entry, pid: null } : entry)),
-  }));
-}
-
-/** True while a process with this pid exists (a zombie counts until its parent reaps it). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+function pidOf(state: MemberState): number | null {
+  switch (state.kind) {
+    case "child":
+    case "adopted":
+      return state.pid;
+    case "restart-pending":
+    case "down":
+      return null;
+    default:
+      return assertNever(state);
   }
 }
 
-/**
- * True when `pid` runs and, where /proc shows command lines (Linux), runs exactly `argv`: a pid the
- * manifest recorded may have been reused by an unrelated process since, which must not be signalled.
- */
-export function pidRunsArgv(pid: number, argv: readonly string[]): boolean {
-  if (!pidAlive(pid)) return false;
-  let cmdline: string;
-  try {
-    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-  } catch {
-    return !fs.existsSync("/proc/self/cmdline"); // no /proc here: the pid is all we can check
+function stayDownMessage(why: StayDownReason, heldBy: number | null): string {
+  switch (why) {
+    case "stopping":
+      return "the cluster is stopping";
+    case "clean-exit":
+      return "it exited cleanly (stopped on purpose), so it is not restarted. Restart it with the command printed above.";
+    case "restart-off":
+      return "the others keep running and it is not restarted (--no-restart). Restart it with the command printed above.";
+    case "held":
+      return `it is not restarted: kv chaos (pid ${heldBy ?? "?"}) is attached to this cluster and restarts what it kills`;
+    default:
+      return assertNever(why);
   }
-  if (cmdline === "") return false; // a zombie: already dead
-  const running = cmdline.split("\0").filter((arg, i, all) => i < all.length - 1 || arg !== "");
-  return running.length === argv.length && running.every((arg, i) => arg === argv[i]);
+}
+
+function formatMs(ms: number): string {
+  return ms < 10_000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 function sendSignal(pid: number, signal: NodeJS.Signals): void {
@@ -390,33 +515,7 @@ function readable(name: string, line: string): string {
   if (typeof entry.msg !== "string" || typeof entry.time !== "number") return `${name}: ${line}`;
   const time = new Date(entry.time).toISOString().slice(11, 23);
   const level = typeof entry.level === "number" ? (levelNames[entry.level] ?? String(entry.level)) : "";
-  return `${time} ${name.padEnd(11)} ${level.padEnd(5)} ${entry.msg}`;
-}
-
-/**
- * Waits until the coordinator says it is ready (its Status: a write sent now goes ahead at once),
- * saying every readyReportMs why not yet, until stopped() is true.
- */
-async function waitUntilReady(coordinatorAddress: string, stopped: () => boolean): Promise<void> {
-  const readyReportMs = 10_000;
-  const client = new KvClient(coordinatorAddress, { timeoutMs: 2_000, retryForMs: 0 });
-  let reportAtMs = Date.now() + readyReportMs;
-  try {
-    while (!stopped()) {
-      const reason = await client.status().then(
-        (status) => (status.ready ? null : status.notReadyReason),
-        (error: unknown) => errorMessage(error),
-      );
-      if (reason === null) return;
-      if (Date.now() >= reportAtMs) {
-        console.log(`kv cluster: not ready yet: ${reason}`);
-        reportAtMs = Date.now() + readyReportMs;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  } finally {
-    client.close();
-  }
+  return `${time} ${name.padEnd(13)} ${level.padEnd(5)} ${entry.msg}`;
 }
 
 /** Waits until something accepts TCP connections on host:port, or the deadline passes. */

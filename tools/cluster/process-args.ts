@@ -1,28 +1,41 @@
-// The command lines of a local cluster's processes, in one place. `kv cluster` (client/cluster.ts),
-// the cluster `kv chaos` starts (client/local-cluster.ts) and the test harness
-// (test/integration/harness.ts) all start the coordinator and the replicas with these, so they run
+// The command lines of a local cluster's processes, in one place. `kv cluster` (tools/cluster/cluster.ts),
+// the cluster `kv chaos` starts (tools/chaos/local-cluster.ts) and the test harness
+// (test/integration/harness.ts) all start the coordinators and the replicas with these, so they run
 // the same flags; a flag a caller leaves out is not passed at all, so the process runs the product's
 // default (the one `kv coordinator --help` documents), as a user's would.
+//
+// A cluster has one or more coordinators (one active, the others standing by to take over; issue
+// 12). The first is named "coordinator", as a cluster of one coordinator always named it, so that
+// tools and tests that know only that name keep working; the next are "coordinator-2",
+// "coordinator-3", ... Every coordinator is told all of them (--coordinators), and every replica is
+// told every coordinator's address (--coordinator A,B,...). A cluster of one coordinator passes no
+// --coordinators at all: the coordinator's default (itself alone) says the same.
 import * as path from "node:path";
 
-/** bin/kv.js, from dist/client/ (where this module runs from). */
+/** bin/kv.js, from dist/tools/cluster/ (where this module runs from). */
 export const kvScript = path.resolve(__dirname, "..", "..", "..", "bin", "kv.js");
 
 /** Where each process of a cluster listens, and where it keeps its data. */
 export interface ClusterLayout {
   /** Every process listens on this address. */
   readonly host: string;
-  /** The coordinator's port: clients and replicas reach it there. */
-  readonly coordinatorPort: number;
+  /** Every coordinator, the first named "coordinator" (coordinatorName). Clients and replicas reach them there. */
+  readonly coordinators: readonly CoordinatorPlace[];
   readonly replicas: readonly ReplicaPlace[];
-  /** Each process keeps its data in dataDir/<name> ("coordinator", or the replica id). */
+  /** Each process keeps its data in dataDir/<name> (a coordinator's id, or a replica's). */
   readonly dataDir: string;
+}
+
+export interface CoordinatorPlace {
+  /** Its --id and its name in a cluster: "coordinator", "coordinator-2", ... */
+  readonly id: string;
+  readonly port: number;
 }
 
 export interface ReplicaPlace {
   readonly id: string;
   readonly port: number;
-  /** The port the coordinator reaches this replica at, when not its own (a TcpProxy's, for partitions). */
+  /** The port the coordinators reach this replica at, when not its own (a TcpProxy's, for partitions). */
   readonly coordinatorReachesAt?: number;
 }
 
@@ -32,10 +45,26 @@ export interface ProcessFlags {
   /** Failpoints to arm: [ID:]NAME=ACTION[@N],... */
   readonly failpoints?: string;
   readonly compactLogBytes?: number;
-  /** The coordinator's only. */
+  /** The coordinators' only. */
   readonly onConflict?: "abort" | "wait";
-  /** The coordinator's only. */
+  /** The coordinators' only. */
   readonly minInSync?: number;
+}
+
+/** The name (and --id) of the coordinator at `index` (from 0): "coordinator", "coordinator-2", ... */
+export function coordinatorName(index: number): string {
+  if (!Number.isInteger(index) || index < 0) throw new Error(`a coordinator's index is a whole number from 0, not ${index}`);
+  return index === 0 ? "coordinator" : `coordinator-${index + 1}`;
+}
+
+/** True for the name of a coordinator of a cluster: every such name starts with "coordinator". */
+export function isCoordinatorName(name: string): boolean {
+  return name.startsWith("coordinator");
+}
+
+/** HOST:PORT of every coordinator, comma-separated, in order: what KV_COORDINATOR and a replica's --coordinator take. */
+export function coordinatorAddresses(layout: ClusterLayout): string {
+  return layout.coordinators.map((coordinator) => `${layout.host}:${coordinator.port}`).join(",");
 }
 
 function commonFlags(flags: ProcessFlags): string[] {
@@ -46,15 +75,23 @@ function commonFlags(flags: ProcessFlags): string[] {
   ];
 }
 
-/** `kv coordinator ...`: the arguments after bin/kv.js. */
-export function coordinatorArgs(layout: ClusterLayout, flags: ProcessFlags = {}): string[] {
+/** `kv coordinator ...` of the coordinator `id` (the first one when absent): the arguments after bin/kv.js. */
+export function coordinatorArgs(layout: ClusterLayout, flags: ProcessFlags = {}, id?: string): string[] {
+  const first = layout.coordinators[0];
+  if (first === undefined) throw new Error("a cluster has at least one coordinator");
+  const coordinator = id === undefined ? first : layout.coordinators.find((candidate) => candidate.id === id);
+  if (coordinator === undefined) {
+    throw new Error(`no coordinator ${id} in this cluster (coordinators: ${layout.coordinators.map((c) => c.id).join(", ")})`);
+  }
   const replicas = layout.replicas.map((replica) => `${replica.id}=${layout.host}:${replica.coordinatorReachesAt ?? replica.port}`);
+  const coordinators = layout.coordinators.map((member) => `${member.id}=${layout.host}:${member.port}`);
   return [
     "coordinator",
-    "--id", "coordinator",
-    "--listen", `${layout.host}:${layout.coordinatorPort}`,
-    "--data-dir", path.join(layout.dataDir, "coordinator"),
+    "--id", coordinator.id,
+    "--listen", `${layout.host}:${coordinator.port}`,
+    "--data-dir", path.join(layout.dataDir, coordinator.id),
     "--replicas", replicas.join(","),
+    ...(layout.coordinators.length === 1 ? [] : ["--coordinators", coordinators.join(",")]),
     ...(flags.onConflict === undefined ? [] : ["--on-conflict", flags.onConflict]),
     ...(flags.minInSync === undefined ? [] : ["--min-in-sync", String(flags.minInSync)]),
     ...commonFlags(flags),
@@ -71,24 +108,31 @@ export function replicaArgs(layout: ClusterLayout, id: string, flags: ProcessFla
     "--id", id,
     "--listen", `${layout.host}:${replica.port}`,
     "--data-dir", path.join(layout.dataDir, id),
-    "--coordinator", `${layout.host}:${layout.coordinatorPort}`,
-    // Peers talk to each other directly, never through the coordinator's proxies.
+    "--coordinator", coordinatorAddresses(layout),
+    // Peers talk to each other directly, never through the coordinators' proxies.
     "--peers", layout.replicas.map((peer) => `${peer.id}=${layout.host}:${peer.port}`).join(","),
     ...commonFlags(flags),
   ];
 }
 
-/** The arguments of the process `name`: "coordinator", or a replica id. */
+/** The arguments of the process `name`: a coordinator's id ("coordinator", "coordinator-2", ...), or a replica's. */
 export function processArgs(layout: ClusterLayout, name: string, flags: ProcessFlags = {}): string[] {
-  return name === "coordinator" ? coordinatorArgs(layout, flags) : replicaArgs(layout, name, flags);
+  return layout.coordinators.some((coordinator) => coordinator.id === name) || isCoordinatorName(name)
+    ? coordinatorArgs(layout, flags, name)
+    : replicaArgs(layout, name, flags);
 }
 
-/** The layout of a cluster on consecutive ports: the coordinator on `port`, replica i (r1, r2, ...) on port + i. */
-export function consecutiveLayout(host: string, port: number, replicas: number, dataDir: string): ClusterLayout {
+/**
+ * The layout of a cluster on consecutive ports: the coordinators on `port`, `port + 1`, ... (the
+ * first is "coordinator"), then replica i (r1, r2, ...) on the ports after them. One coordinator
+ * unless asked: the test harness and kv chaos's local cluster keep their layout.
+ */
+export function consecutiveLayout(host: string, port: number, replicas: number, dataDir: string, coordinators = 1): ClusterLayout {
+  if (!Number.isInteger(coordinators) || coordinators < 1) throw new Error(`a cluster has a whole number of coordinators, at least 1, not ${coordinators}`);
   return {
     host,
-    coordinatorPort: port,
-    replicas: Array.from({ length: replicas }, (_, i) => ({ id: `r${i + 1}`, port: port + 1 + i })),
+    coordinators: Array.from({ length: coordinators }, (_, i) => ({ id: coordinatorName(i), port: port + i })),
+    replicas: Array.from({ length: replicas }, (_, i) => ({ id: `r${i + 1}`, port: port + coordinators + i })),
     dataDir,
   };
 }
