@@ -2,7 +2,7 @@
 // DATA_LOSS, ...) is a failure of the fuzz run. A handler that crashes shows up as one of those, or
 // as its process exiting (which run.ts checks by pid). Written per method so that one can be
 // narrowed without touching the others.
-import { Code, type CodeName } from "../../common/errors";
+import { Code, fencedBy, type CodeName } from "../../common/errors";
 import type { MethodName } from "./model";
 
 /**
@@ -27,21 +27,31 @@ export const documentedCodes: Readonly<Record<MethodName, readonly CodeName[]>> 
   "Kv.CompareAndDelete": write,
   "Kv.Txn": write,
   "Kv.TxnStatus": codes("INVALID_ARGUMENT"),
-  // twopc.participant.Participant, a replica's port.
-  "Participant.Prepare": codes("INVALID_ARGUMENT"),
+  // twopc.participant.Participant, a replica's port. A coordinator's call of an older epoch than the
+  // replica promised is FAILED_PRECONDITION "fenced" (see fencedOnly).
+  "Participant.Prepare": codes("INVALID_ARGUMENT", "FAILED_PRECONDITION"),
   "Participant.Commit": codes("INVALID_ARGUMENT", "FAILED_PRECONDITION"),
   "Participant.Abort": codes("INVALID_ARGUMENT", "FAILED_PRECONDITION"),
-  "Participant.Read": codes("INVALID_ARGUMENT"),
+  "Participant.Read": codes("INVALID_ARGUMENT", "FAILED_PRECONDITION"),
   "Participant.Status": codes(),
   "Participant.Dump": codes(),
   "Participant.PeerOutcome": codes("INVALID_ARGUMENT"),
   "Participant.Inspect": codes("INVALID_ARGUMENT"),
-  "Participant.CatchUp": codes("INVALID_ARGUMENT"),
+  "Participant.CatchUp": codes("INVALID_ARGUMENT", "FAILED_PRECONDITION"),
   "Participant.Fetch": codes("INVALID_ARGUMENT"),
+  // Not granted is an OK answer (granted: false).
+  "Participant.Promise": codes("INVALID_ARGUMENT"),
+  // Not OK: the fuzzer's Appends never carry the current epoch or a newer one (arbitraries.ts rule
+  // f), so one that is taken means the fence let garbage into a replica's copy of the decision log.
+  "Participant.Append": ["INVALID_ARGUMENT", "FAILED_PRECONDITION", ...transport],
   // twopc.participant.Coordination, served by the coordinator to its replicas.
   "Coordination.QueryOutcome": codes("INVALID_ARGUMENT"),
 };
 
-export function isDocumented(method: MethodName, code: number): boolean {
-  return documentedCodes[method].some((name) => Code[name] === code);
+/** Methods whose only FAILED_PRECONDITION is the fence (the others also refuse a contradicted decision). */
+const fencedOnly: ReadonlySet<MethodName> = new Set<MethodName>(["Participant.Prepare", "Participant.Read", "Participant.CatchUp", "Participant.Append"]);
+
+export function isDocumented(method: MethodName, code: number, details: string): boolean {
+  if (!documentedCodes[method].some((name) => Code[name] === code)) return false;
+  return code !== Code.FAILED_PRECONDITION || !fencedOnly.has(method) || fencedBy(details) !== null;
 }

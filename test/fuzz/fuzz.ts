@@ -16,7 +16,7 @@
 import fc from "fast-check";
 import { noteFailedPrefix, runArbitrary } from "./arbitraries";
 import type { Command } from "./model";
-import { defaultRunOptions, FuzzTarget, runCommands, type CodeCounts, type Failure, type RunOptions, type RunResult } from "./run";
+import { defaultRunOptions, FuzzTarget, runCommands, type CodeCounts, type Failure, type Reach, type ReachCounts, type RunOptions, type RunResult } from "./run";
 import { formatTable } from "../../common/table";
 
 export interface FuzzOptions {
@@ -37,6 +37,10 @@ export interface FuzzReport {
   readonly requests: number;
   /** Of the first run, the one with every generated request. */
   readonly counts: CodeCounts;
+  /** Of the first run: how far the calls carrying an epoch got in the replicas. */
+  readonly reach: ReachCounts;
+  /** Of the first run: the active coordinator's epoch at its start and end, and how many calls carried a newer one. */
+  readonly epochs: RunResult["epochs"];
   readonly executed: number;
   readonly historyOps: number;
   readonly elapsedMs: number;
@@ -152,6 +156,8 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     seed: options.seed,
     requests: options.requests,
     counts: run.counts,
+    reach: run.reach,
+    epochs: run.epochs,
     executed: run.executed,
     historyOps: run.historyOps,
     elapsedMs: Date.now() - startMs,
@@ -185,10 +191,27 @@ export function formatCounts(counts: CodeCounts): string {
   return formatTable(rows, { rightAligned: "all-but-first" });
 }
 
+/** A table of how far the calls carrying an epoch got: one row per method. */
+export function formatReach(reach: ReachCounts): string {
+  const columns: readonly Reach[] = ["core", "fenced", "epoch-refused", "refused", "unavailable"];
+  const rows = [["method", ...columns, "total"]];
+  const totals = new Map<Reach, number>();
+  for (const method of [...reach.keys()].sort()) {
+    const byReach = reach.get(method)!;
+    rows.push([method, ...columns.map((column) => String(byReach.get(column) ?? "")), String([...byReach.values()].reduce((a, b) => a + b, 0))]);
+    for (const column of columns) totals.set(column, (totals.get(column) ?? 0) + (byReach.get(column) ?? 0));
+  }
+  rows.push(["total", ...columns.map((column) => String(totals.get(column) ?? 0)), String([...totals.values()].reduce((a, b) => a + b, 0))]);
+  return formatTable(rows, { rightAligned: "all-but-first" });
+}
+
 export function formatReport(report: FuzzReport, replay: string): string {
   const lines = [
     `seed ${report.seed}: ${report.executed} of ${report.requests} requests sent in ${(report.elapsedMs / 1000).toFixed(1)} s; ${report.historyOps} Get/Put/Delete in the linearizability history`,
     formatCounts(report.counts),
+    `calls carrying an epoch, by how far they got in the replica (core: past the decoder and the fence); ` +
+      `the coordinator's epoch went from ${report.epochs.first} to ${report.epochs.last}, ${report.epochs.newerSent} calls carried a newer one:`,
+    formatReach(report.reach),
   ];
   const failure = report.failure;
   if (failure === null) {

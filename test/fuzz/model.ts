@@ -14,21 +14,58 @@ export const lanesMax = 4;
 export const replicaIds = ["r1", "r2", "r3"] as const;
 
 /**
- * Transaction ids of the participant port come from epochs no coordinator of a test cluster reaches
- * (a fresh cluster starts at epoch 1 and adds one per restart). Each epoch has one use.
+ * Transaction ids of the participant port come from one epoch no coordinator of a test cluster uses,
+ * fakeEpoch, each use in its own range of counters. One epoch, not one per use: a replica remembers
+ * the highest epoch of any transaction id it saw, and a coordinator taking over picks an epoch past
+ * it (coordinator/takeover.ts nextEpoch). The fuzzer makes the coordinator take over again (a call of
+ * a newer epoch fences it), so after a fake PREPARE the next epoch is fakeEpoch + 1 or more: past
+ * every fake id. With fake ids in several epochs, the coordinator's own ids could land in one of them.
  */
-export const fakeEpochs = {
+export const fakeEpoch = 1_000_000;
+/** Where each use's counters start (a use's ids are fakeEpoch.(start + 1) and on). */
+export const fakeCounterStart = {
   /** The pool of fake ids: counters 1..4 may be PREPAREd, 5..8 never are (they may be COMMITted). */
-  pool: 1_000_000,
+  pool: 0,
   /** Bulk PREPAREs (txnsPerBatchMax): may be prepared, so never committed. */
-  bulkPrepare: 1_000_001,
+  bulkPrepare: 10_000,
   /** Bulk COMMITs (txnsPerBatchMax): never prepared. */
-  bulkCommit: 1_000_002,
+  bulkCommit: 20_000,
   /** Bulk ids for Abort, PeerOutcome, Inspect, QueryOutcome (txnIdsPerCallMax): never prepared. */
-  bulkQuery: 1_000_003,
+  bulkQuery: 30_000,
 } as const;
 export const fakePreparePoolSize = 4;
 export const fakeDecisionPoolSize = 4;
+assert(fakeCounterStart.pool + fakePreparePoolSize + fakeDecisionPoolSize <= fakeCounterStart.bulkPrepare, "the fake pool's counters stay below the bulk prepares'");
+assert(fakeCounterStart.bulkPrepare + limits.txnsPerBatchMax + 1 <= fakeCounterStart.bulkCommit, "bulk prepares' counters stay below the bulk commits'");
+assert(fakeCounterStart.bulkCommit + limits.txnsPerBatchMax + 1 <= fakeCounterStart.bulkQuery, "bulk commits' counters stay below the bulk queries'");
+
+/**
+ * The epoch a coordinator's call carries (failover, coordinator/DESIGN.md): resolved only when the
+ * call is sent (epochValue), against the epoch the coordinator's Kv.Status last gave.
+ */
+export type EpochRef =
+  /** The active coordinator's epoch: the call reaches the replica's core. */
+  | { readonly kind: "current" }
+  /** Left out (0): refused INVALID_ARGUMENT "epoch is missing". */
+  | { readonly kind: "missing" }
+  /** `back` epochs before the current one, and at least 1: refused as fenced. */
+  | { readonly kind: "older"; readonly back: number }
+  /**
+   * One after the current: the replica promises it, which fences the coordinator; it stands down
+   * (writes in flight answered UNAVAILABLE, outcome unknown) and takes over again with a newer epoch.
+   */
+  | { readonly kind: "newer" }
+  /** Epoch 1, which every replica promised past before the run started (run.ts FuzzTarget.start): fenced. */
+  | { readonly kind: "stale" }
+  /** A value that is no epoch: the replica decodes it to 0, 1 or a number past MAX_SAFE_INTEGER (run.ts checks). */
+  | { readonly kind: "garbage"; readonly value: Wide };
+
+/**
+ * What an Append may carry: never the current epoch or a newer one. Its records are garbage, and a
+ * replica that took them into its copy of the decision log would hand them to the next coordinator
+ * taking over, which would fail to decode them. Missing, stale or garbage, it is refused.
+ */
+export type AppendEpochRef = Extract<EpochRef, { readonly kind: "missing" | "stale" | "garbage" }>;
 
 /** Keys. `lin` keys are touched only by valid Get/Put/Delete, which the linearizability check covers. */
 export type KeyRef =
@@ -145,16 +182,34 @@ export type KvCall =
     }
   | { readonly method: "TxnStatus"; readonly id: KvTxnIdRef };
 
+export interface AppendSpec {
+  readonly method: "Append";
+  readonly epoch: AppendEpochRef;
+  readonly coordinatorId: string;
+  readonly coordinatorAddress: string;
+  readonly base: boolean;
+  readonly more: boolean;
+  readonly firstIndex: Wide;
+  readonly baseFirstIndex: Wide;
+  /** Records as text (UTF-8 when sent): garbage to a coordinator that would decode them. */
+  readonly records: readonly string[];
+  /** When above 0, records is this many one-byte records instead (appendRecordsMax). */
+  readonly bulk: number;
+}
+
 export type ParticipantCall =
-  | { readonly method: "Prepare"; readonly coordinatorId: string; readonly txns: readonly PrepareTxnSpec[]; readonly bulk: number }
-  | { readonly method: "Commit"; readonly txns: readonly CommitSpec[]; readonly bulk: number }
-  | { readonly method: "Abort"; readonly txnIds: readonly PTxnIdRef[]; readonly bulk: number }
-  | { readonly method: "Read"; readonly keys: readonly KeyRef[]; readonly bulk: number }
+  | { readonly method: "Prepare"; readonly epoch: EpochRef; readonly coordinatorId: string; readonly txns: readonly PrepareTxnSpec[]; readonly bulk: number }
+  | { readonly method: "Commit"; readonly epoch: EpochRef; readonly txns: readonly CommitSpec[]; readonly bulk: number }
+  | { readonly method: "Abort"; readonly epoch: EpochRef; readonly txnIds: readonly PTxnIdRef[]; readonly bulk: number }
+  | { readonly method: "Read"; readonly epoch: EpochRef; readonly keys: readonly KeyRef[]; readonly bulk: number }
   | { readonly method: "Status" }
   | { readonly method: "Dump" }
   | { readonly method: "PeerOutcome" | "Inspect"; readonly replicaId: string; readonly txnIds: readonly PTxnIdRef[]; readonly bulk: number }
-  | { readonly method: "CatchUp"; readonly sourceId: string; readonly sourceAddress: string; readonly sinceSeq: Wide }
-  | { readonly method: "Fetch"; readonly sinceSeq: Wide; readonly afterKey: string; readonly limit: number };
+  | { readonly method: "CatchUp"; readonly epoch: EpochRef; readonly sourceId: string; readonly sourceAddress: string; readonly sinceSeq: Wide }
+  | { readonly method: "Fetch"; readonly sinceSeq: Wide; readonly afterKey: string; readonly limit: number }
+  /** A coordinator taking over. A granted one (a newer epoch) fences the coordinator, as a newer epoch does on any call. */
+  | { readonly method: "Promise"; readonly epoch: EpochRef; readonly coordinatorId: string; readonly coordinatorAddress: string }
+  | AppendSpec;
 
 export type CoordinationCall = { readonly method: "QueryOutcome"; readonly replicaId: string; readonly txnIds: readonly PTxnIdRef[]; readonly bulk: number };
 
@@ -259,15 +314,19 @@ function valueBytes(value: ValueRef, names: RunNames): Buffer | undefined {
 }
 
 export function fakeTxnId(index: number): string {
-  return `${fakeEpochs.pool}.${index + 1}`;
+  return `${fakeEpoch}.${fakeCounterStart.pool + index + 1}`;
 }
 
 /** A fake id that is never PREPAREd, so a COMMIT of it with any commit_seq is allowed. */
 export function isNeverPrepared(txnId: string): boolean {
   const parsed = parseTxnId(txnId);
-  if (parsed === null) return false;
-  if (parsed.epoch === fakeEpochs.bulkCommit || parsed.epoch === fakeEpochs.bulkQuery) return true;
-  return parsed.epoch === fakeEpochs.pool && parsed.counter > fakePreparePoolSize && parsed.counter <= fakePreparePoolSize + fakeDecisionPoolSize;
+  if (parsed === null || parsed.epoch !== fakeEpoch) return false;
+  const inRange = (start: number, count: number): boolean => parsed.counter > start && parsed.counter <= start + count;
+  return (
+    inRange(fakeCounterStart.bulkCommit, limits.txnsPerBatchMax + 1) ||
+    inRange(fakeCounterStart.bulkQuery, limits.txnIdsPerCallMax + 1) ||
+    inRange(fakeCounterStart.pool + fakePreparePoolSize, fakeDecisionPoolSize)
+  );
 }
 
 export function pTxnIdText(id: PTxnIdRef): string {
@@ -276,7 +335,7 @@ export function pTxnIdText(id: PTxnIdRef): string {
       return fakeTxnId(id.index);
     case "sized":
       // Well formed at a glance, in the fake epoch, but its counter is not a safe integer.
-      return `${fakeEpochs.pool}.${"1".padEnd(id.bytes - String(fakeEpochs.pool).length - 1, "0")}`;
+      return `${fakeEpoch}.${"1".padEnd(id.bytes - String(fakeEpoch).length - 1, "0")}`;
     case "literal":
       return id.text;
     default:
@@ -317,8 +376,8 @@ function txnOp(op: TxnOpSpec, names: RunNames): object {
   };
 }
 
-function bulkIds(epoch: number, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `${epoch}.${i + 1}`);
+function bulkIds(start: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${fakeEpoch}.${start + i + 1}`);
 }
 
 function participantsOf(txn: PrepareTxnSpec): string[] {
@@ -328,7 +387,10 @@ function participantsOf(txn: PrepareTxnSpec): string[] {
 
 /** The request object for a call's gRPC method, and what a Prepare of it prepares. */
 export interface Materialized {
+  /** Without its epoch: that is set when the call is sent (epochValue). */
   readonly request: object;
+  /** The epoch the call carries (null: the method takes none). */
+  readonly epoch: EpochRef | null;
   /** Transaction ids a Prepare carries (for the cleanup ABORT and the commit rule). */
   readonly prepared: readonly string[];
   /** For Get/Put/Delete of a lin key: what the history records. */
@@ -336,12 +398,12 @@ export interface Materialized {
 }
 
 export function materialize(call: Call, names: RunNames): Materialized {
-  const plain = (request: object): Materialized => ({ request, prepared: [], recorded: null });
+  const plain = (request: object, epoch: EpochRef | null = null): Materialized => ({ request, epoch, prepared: [], recorded: null });
   switch (call.service) {
     case "Kv":
       return materializeKv(call, names);
     case "Coordination":
-      return plain({ replicaId: call.replicaId, txnIds: [...call.txnIds.map(pTxnIdText), ...bulkIds(fakeEpochs.bulkQuery, call.bulk)] });
+      return plain({ replicaId: call.replicaId, txnIds: [...call.txnIds.map(pTxnIdText), ...bulkIds(fakeCounterStart.bulkQuery, call.bulk)] });
     case "Participant":
       switch (call.method) {
         case "Prepare": {
@@ -351,7 +413,7 @@ export function materialize(call: Call, names: RunNames): Materialized {
               writes: txn.writes.map((write) => ({ key: keyText(write.key), value: valueBytes(write.value, names), delete: write.delete })),
               participants: participantsOf(txn),
             })),
-            ...bulkIds(fakeEpochs.bulkPrepare, call.bulk).map((txnId, i) => ({
+            ...bulkIds(fakeCounterStart.bulkPrepare, call.bulk).map((txnId, i) => ({
               txnId,
               writes: [{ key: `fuzzp/bulk/${i}`, value: Buffer.from("b"), delete: false }],
               participants: [...replicaIds],
@@ -361,33 +423,51 @@ export function materialize(call: Call, names: RunNames): Materialized {
             assert(!isNeverPrepared(txn.txnId), `the fuzzer prepares ${txn.txnId}, an id it may commit`);
             for (const write of txn.writes) assert(write.key === "" || write.key.startsWith("fuzzp/"), `participant-port write outside fuzzp/: ${write.key}`);
           }
-          return { request: { coordinatorId: call.coordinatorId, txns }, prepared: txns.map((txn) => txn.txnId), recorded: null };
+          return { request: { coordinatorId: call.coordinatorId, txns }, epoch: call.epoch, prepared: txns.map((txn) => txn.txnId), recorded: null };
         }
         case "Commit": {
           const txns = [
             ...call.txns.map((txn) => ({ txnId: pTxnIdText(txn.txnId), commitSeq: optional(txn.commitSeq) })),
-            ...bulkIds(fakeEpochs.bulkCommit, call.bulk).map((txnId, i) => ({ txnId, commitSeq: i + 1 })),
+            ...bulkIds(fakeCounterStart.bulkCommit, call.bulk).map((txnId, i) => ({ txnId, commitSeq: i + 1 })),
           ];
           for (const txn of txns) {
             const zero = txn.commitSeq === undefined || txn.commitSeq === 0;
             assert(zero || isNeverPrepared(txn.txnId), `the fuzzer commits ${txn.txnId} (commit_seq ${String(txn.commitSeq)}), an id it may prepare`);
           }
-          return plain({ txns });
+          return plain({ txns }, call.epoch);
         }
         case "Abort":
-          return plain({ txnIds: [...call.txnIds.map(pTxnIdText), ...bulkIds(fakeEpochs.bulkQuery, call.bulk)] });
+          return plain({ txnIds: [...call.txnIds.map(pTxnIdText), ...bulkIds(fakeCounterStart.bulkQuery, call.bulk)] }, call.epoch);
         case "Read":
-          return plain({ keys: [...call.keys.map(keyText), ...Array.from({ length: call.bulk }, (_, i) => `fuzzp/read/${i}`)] });
+          return plain({ keys: [...call.keys.map(keyText), ...Array.from({ length: call.bulk }, (_, i) => `fuzzp/read/${i}`)] }, call.epoch);
         case "Status":
         case "Dump":
           return plain({});
         case "PeerOutcome":
         case "Inspect":
-          return plain({ replicaId: call.replicaId, txnIds: [...call.txnIds.map(pTxnIdText), ...bulkIds(fakeEpochs.bulkQuery, call.bulk)] });
+          return plain({ replicaId: call.replicaId, txnIds: [...call.txnIds.map(pTxnIdText), ...bulkIds(fakeCounterStart.bulkQuery, call.bulk)] });
         case "CatchUp":
-          return plain({ sourceId: call.sourceId, sourceAddress: call.sourceAddress, sinceSeq: call.sinceSeq });
+          return plain({ sourceId: call.sourceId, sourceAddress: call.sourceAddress, sinceSeq: call.sinceSeq }, call.epoch);
         case "Fetch":
           return plain({ sinceSeq: call.sinceSeq, afterKey: call.afterKey, limit: call.limit });
+        case "Promise":
+          return plain({ coordinatorId: call.coordinatorId, coordinatorAddress: call.coordinatorAddress }, call.epoch);
+        case "Append": {
+          assert(call.epoch.kind === "missing" || call.epoch.kind === "stale" || call.epoch.kind === "garbage", `the fuzzer appends with epoch ${call.epoch.kind}`);
+          const records = call.bulk > 0 ? Array.from({ length: call.bulk }, () => Buffer.from("r")) : call.records.map((record) => Buffer.from(record, "utf8"));
+          return plain(
+            {
+              coordinatorId: call.coordinatorId,
+              coordinatorAddress: call.coordinatorAddress,
+              base: call.base,
+              more: call.more,
+              firstIndex: call.firstIndex,
+              baseFirstIndex: call.baseFirstIndex,
+              records,
+            },
+            call.epoch,
+          );
+        }
         default:
           return assertNever(call);
       }
@@ -397,12 +477,12 @@ export function materialize(call: Call, names: RunNames): Materialized {
 }
 
 function materializeKv(call: { readonly service: "Kv" } & KvCall, names: RunNames): Materialized {
-  const plain = (request: object): Materialized => ({ request, prepared: [], recorded: null });
+  const plain = (request: object): Materialized => ({ request, epoch: null, prepared: [], recorded: null });
   const lin = (key: KeyRef): boolean => key.kind === "lin";
   switch (call.method) {
     case "Get": {
       const key = keyText(call.key);
-      return { request: { key }, prepared: [], recorded: lin(call.key) ? { f: "get", key, value: null } : null };
+      return { request: { key }, epoch: null, prepared: [], recorded: lin(call.key) ? { f: "get", key, value: null } : null };
     }
     case "Put": {
       const key = keyText(call.key);
@@ -410,14 +490,14 @@ function materializeKv(call: { readonly service: "Kv" } & KvCall, names: RunName
       const request = { key, value, requestId: requestIdText(call.requestId, names) };
       if (!lin(call.key)) return plain(request);
       assert(value !== undefined && (call.requestId.kind === "none" || call.requestId.kind === "fresh"), "a lin put is valid");
-      return { request, prepared: [], recorded: { f: "put", key, value: value.toString("utf8") } };
+      return { request, epoch: null, prepared: [], recorded: { f: "put", key, value: value.toString("utf8") } };
     }
     case "Delete": {
       const key = keyText(call.key);
       const request = { key, requestId: requestIdText(call.requestId, names) };
       if (!lin(call.key)) return plain(request);
       assert(call.requestId.kind === "none" || call.requestId.kind === "fresh", "a lin delete is valid");
-      return { request, prepared: [], recorded: { f: "del", key, value: null } };
+      return { request, epoch: null, prepared: [], recorded: { f: "del", key, value: null } };
     }
     case "Status":
       return plain({});
@@ -472,6 +552,47 @@ function materializeKv(call: { readonly service: "Kv" } & KvCall, names: RunName
   }
 }
 
+/**
+ * The epoch field of a call, given the active coordinator's epoch as last seen (current; at least 2,
+ * so that epoch 1 is older than every replica's promise: run.ts FuzzTarget.start). undefined: left out.
+ */
+export function epochValue(epoch: EpochRef, current: number): Wide | undefined {
+  assert(Number.isSafeInteger(current) && current >= 2, `the current epoch is ${current}; a run starts past epoch 1`);
+  switch (epoch.kind) {
+    case "current":
+      return current;
+    case "missing":
+      return undefined;
+    case "older":
+      assert(epoch.back >= 1, "an older epoch is at least one before");
+      return Math.max(1, current - epoch.back);
+    case "newer":
+      return current + 1;
+    case "stale":
+      return 1;
+    case "garbage":
+      return epoch.value;
+    default:
+      return assertNever(epoch);
+  }
+}
+
+export function describeEpoch(epoch: EpochRef): string {
+  switch (epoch.kind) {
+    case "current":
+    case "missing":
+    case "newer":
+    case "stale":
+      return epoch.kind;
+    case "older":
+      return `current-${epoch.back}`;
+    case "garbage":
+      return `garbage ${typeof epoch.value === "number" ? String(epoch.value) : JSON.stringify(epoch.value)}`;
+    default:
+      return assertNever(epoch);
+  }
+}
+
 /** A request for a person: long strings and buffers summed up, NaN and friends kept. */
 export function describeRequest(request: object): string {
   const show = (value: unknown): string => {
@@ -501,4 +622,5 @@ export const boundary = {
   txnIdsPerCall: [limits.txnIdsPerCallMax, limits.txnIdsPerCallMax + 1],
   txnsPerBatch: [limits.txnsPerBatchMax, limits.txnsPerBatchMax + 1],
   participants: [limits.participantsMax, limits.participantsMax + 1],
+  appendRecords: [limits.appendRecordsMax, limits.appendRecordsMax + 1],
 } as const;

@@ -2,6 +2,9 @@
 // happen instead: the request is refused with a documented code, the process lives on and keeps
 // serving, and nothing was written. Each test starts its own cluster (a failing one loses a process)
 // and sends the requests raw, as the fuzzer did (run.ts FuzzTarget), not through the client library.
+// Participant calls carry the cluster's current epoch (failover: a call without one is refused
+// before it reaches the replica's core), and each refusal is checked for the field it names, so that
+// none passes by being refused for another reason.
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Code, codeName } from "../../common/errors";
 import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
@@ -47,15 +50,18 @@ describe("crashes found by the fuzzer", () => {
   });
 
   it('a Prepare of txn id "../../etc" on a replica, then its Commit without commit_seq: both refused with INVALID_ARGUMENT, the replica lives', async () => {
+    const epoch = await target.epoch();
     const prepare = await target.call(
       "Participant.Prepare",
       0,
-      { coordinatorId: "coordinator", txns: [{ txnId: "../../etc", writes: [{ key: "fuzzp/0", value: Buffer.from("a") }], participants: ["r1", "r2", "r3"] }] },
+      { coordinatorId: "coordinator", txns: [{ txnId: "../../etc", writes: [{ key: "fuzzp/0", value: Buffer.from("a") }], participants: ["r1", "r2", "r3"] }], epoch },
       timeoutMs,
     );
     expect(prepare.code, codeOf(prepare)).toBe(Code.INVALID_ARGUMENT);
-    const commit = await target.call("Participant.Commit", 0, { txns: [{ txnId: "../../etc" }] }, timeoutMs);
+    expect(prepare.details).toContain('txns[0].txn_id "../../etc" is not a transaction id');
+    const commit = await target.call("Participant.Commit", 0, { txns: [{ txnId: "../../etc" }], epoch }, timeoutMs);
     expect(commit.code, codeOf(commit)).toBe(Code.INVALID_ARGUMENT);
+    expect(commit.details).toContain('txns[0].txn_id "../../etc" is not a transaction id');
     await expectAllAlive();
     const dump = await target.call("Participant.Dump", 0, {}, timeoutMs);
     expect(dump.code, codeOf(dump)).toBe(Code.OK);
@@ -63,15 +69,17 @@ describe("crashes found by the fuzzer", () => {
   });
 
   it("an Abort of a transaction a replica never saw, then a Commit of it (commit_seq 5, or none): refused, the replica lives", async () => {
-    for (const [txnId, commit] of [
-      ["1000000.5", { txnId: "1000000.5", commitSeq: 5 }],
-      ["1000000.6", { txnId: "1000000.6" }],
+    const epoch = await target.epoch();
+    // Contradicts what the replica decided (FAILED_PRECONDITION), or lacks its commit_seq (INVALID_ARGUMENT).
+    for (const [txnId, commit, code, detail] of [
+      ["1000000.5", { txnId: "1000000.5", commitSeq: 5 }, Code.FAILED_PRECONDITION, "commit of 1000000.5, which this replica aborted"],
+      ["1000000.6", { txnId: "1000000.6" }, Code.INVALID_ARGUMENT, "txns[0].commit_seq is 0"],
     ] as const) {
-      const abort = await target.call("Participant.Abort", 0, { txnIds: [txnId] }, timeoutMs);
+      const abort = await target.call("Participant.Abort", 0, { txnIds: [txnId], epoch }, timeoutMs);
       expect(abort.code, codeOf(abort)).toBe(Code.OK);
-      const reply = await target.call("Participant.Commit", 0, { txns: [commit] }, timeoutMs);
-      // Contradicts what the replica decided (FAILED_PRECONDITION), or lacks its commit_seq (INVALID_ARGUMENT).
-      expect([Code.FAILED_PRECONDITION, Code.INVALID_ARGUMENT], `${txnId}: ${codeOf(reply)}`).toContain(reply.code);
+      const reply = await target.call("Participant.Commit", 0, { txns: [commit], epoch }, timeoutMs);
+      expect(reply.code, `${txnId}: ${codeOf(reply)}`).toBe(code);
+      expect(reply.details).toContain(detail);
       await expectAllAlive();
     }
   });

@@ -5,18 +5,39 @@
 // settled (no transaction in flight or prepared anywhere, within a deadline), every replica's Dump
 // checksum must be equal and the history of the lin keys' Get/Put/Delete must be linearizable
 // (client/check.ts, the checker of `kv check`).
+//
+// Failover (issue 12): a run starts past epoch 1 (FuzzTarget.start), and every call a coordinator
+// would make carries an epoch, resolved when it is sent against the active coordinator's epoch as
+// Kv.Status last gave it (EpochTracker: read at the start, and again after an answer that says the
+// coordinator moved on: fenced, or UNAVAILABLE). A call of a newer epoch fences the coordinator,
+// which takes over again: after each batch the checks wait (a bounded time) for an active
+// coordinator that reaches every replica, and the end of the run for one that has settled.
 import * as grpc from "@grpc/grpc-js";
-import { assertNever } from "../../common/assert";
-import { Code, codeName } from "../../common/errors";
+import { assert, assertNever } from "../../common/assert";
+import { Code, codeName, fencedBy } from "../../common/errors";
 import { parseTxnId } from "../../common/txn-id";
 import { classifyFailure } from "../../tools/bench/bench";
 import { checkHistory, formatViolation } from "../../tools/check/check";
 import type { HistoryEvent, HistoryType } from "../../tools/check/history";
 import { channelOptions, kvProto, participantProto } from "../../proto/load";
 import type { StatusResponse__Output } from "../../proto/gen/twopc/kv/StatusResponse";
-import { TestCluster, type Proc } from "../integration/harness";
+import type { PromiseResponse__Output } from "../../proto/gen/twopc/participant/PromiseResponse";
+import { TestCluster, waitFor, type Proc } from "../integration/harness";
 import { isDocumented } from "./codes";
-import { describeRequest, lanesMax, materialize, methodName, replicaIds, RunNames, type Command, type Materialized, type MethodName } from "./model";
+import {
+  describeEpoch,
+  describeRequest,
+  epochValue,
+  lanesMax,
+  materialize,
+  methodName,
+  replicaIds,
+  RunNames,
+  type Command,
+  type EpochRef,
+  type Materialized,
+  type MethodName,
+} from "./model";
 
 export interface Reply {
   readonly code: number;
@@ -34,8 +55,61 @@ export class FuzzTarget {
     this.replicas = cluster.replicaPorts.map((port) => new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions));
   }
 
+  /** A fresh cluster, past epoch 1 (see passEpochOne). */
   static async start(): Promise<FuzzTarget> {
-    return new FuzzTarget(await TestCluster.start({ replicas: replicaIds.length, logLevel: "warn" }));
+    const target = new FuzzTarget(await TestCluster.start({ replicas: replicaIds.length, logLevel: "warn" }));
+    try {
+      await target.passEpochOne();
+    } catch (error) {
+      await target.stop();
+      throw error;
+    }
+    return target;
+  }
+
+  /** The coordinator's Kv.Status, or why it failed. */
+  async status(timeoutMs: number): Promise<StatusResponse__Output | string> {
+    const reply = await this.call("Kv.Status", 0, {}, timeoutMs);
+    return reply.code === Code.OK ? (reply.response as StatusResponse__Output) : `${codeName(reply.code)}: ${reply.details}`;
+  }
+
+  /** The active coordinator's epoch; fails if no coordinator is active. */
+  async epoch(timeoutMs = 2_000): Promise<number> {
+    const status = await this.status(timeoutMs);
+    if (typeof status === "string" || status.role !== "active") throw new Error(`no active coordinator: ${typeof status === "string" ? status : status.notReadyReason}`);
+    return status.epoch;
+  }
+
+  /**
+   * Moves the cluster past epoch 1 before a run: every replica promises the next epoch (an empty
+   * batch of prepares carrying it), a write makes the coordinator hear that it is fenced, and it
+   * takes over with a newer epoch. A replica never promises an older epoch than it did, so from
+   * then on epoch 1 is older than every replica's promise: the fuzzer's stale epoch, the only one
+   * besides refused ones that it gives an Append (arbitraries.ts rule f). Checked: a Promise of
+   * epoch 1, which no replica grants now, is answered with each replica's promise.
+   */
+  private async passEpochOne(): Promise<void> {
+    const timeoutMs = 2_000;
+    const first = await this.epoch();
+    for (const [replica, id] of replicaIds.entries()) {
+      const reply = await this.call("Participant.Prepare", replica, { coordinatorId: "fuzz-start", txns: [], epoch: first + 1 }, timeoutMs);
+      if (reply.code !== Code.OK) throw new Error(`${id} did not take epoch ${first + 1}: ${codeName(reply.code)} ${reply.details}`);
+    }
+    // Refused by every replica (fenced), so it writes nothing; the coordinator stands down.
+    await this.call("Kv.Put", 0, { key: "fuzz/start", value: Buffer.from("fenced") }, timeoutMs);
+    await waitFor(
+      `a coordinator active past epoch ${first + 1}, reaching every replica`,
+      async () => {
+        const status = await this.status(timeoutMs);
+        return typeof status !== "string" && isServing(status) && status.epoch > first + 1;
+      },
+      30_000,
+    );
+    const epoch = await this.epoch();
+    await waitFor(`every replica to promise epoch ${epoch}`, async () => {
+      const answers = await Promise.all(replicaIds.map((_, replica) => this.call("Participant.Promise", replica, { epoch: 1, coordinatorId: "fuzz-probe", coordinatorAddress: "127.0.0.1:1" }, timeoutMs)));
+      return answers.every((answer) => answer.code === Code.OK && !(answer.response as PromiseResponse__Output).granted && (answer.response as PromiseResponse__Output).promisedEpoch >= epoch);
+    });
   }
 
   /** Sends one request of `method` (service.method) to the coordinator, or to replica `replica`. */
@@ -72,6 +146,78 @@ export class FuzzTarget {
   }
 }
 
+/** An active coordinator whose Status lists every replica up. */
+function isServing(status: StatusResponse__Output): boolean {
+  return status.role === "active" && status.replicas.length === replicaIds.length && status.replicas.every((replica) => replica.up);
+}
+
+/**
+ * The active coordinator's epoch as the fuzzer knows it: from Kv.Status at the start of a run, and
+ * again after an answer that says the coordinator may have moved on (fenced, or UNAVAILABLE: it may
+ * have stood down). Epochs only grow: the highest one heard is kept. Concurrent refreshes share one
+ * Status call.
+ */
+class EpochTracker {
+  private refreshing: Promise<void> | null = null;
+
+  constructor(
+    private readonly target: FuzzTarget,
+    public current: number,
+  ) {}
+
+  refresh(): Promise<void> {
+    this.refreshing ??= this.target
+      .status(2_000)
+      .then((status) => {
+        if (typeof status !== "string") this.current = Math.max(this.current, status.epoch);
+      })
+      .finally(() => {
+        this.refreshing = null;
+      });
+    return this.refreshing;
+  }
+}
+
+/**
+ * How far a call carrying an epoch got in a replica: refused for its epoch, refused for another
+ * field, fenced (an older epoch than the replica promised), into the replica's core (OK, or a
+ * refusal of the core: a commit of what it aborted, ...), or unavailable (a read that waited too
+ * long on a locked key, a catch-up whose source is unreachable, a transport failure).
+ */
+export type Reach = "core" | "fenced" | "epoch-refused" | "refused" | "unavailable";
+/** By method, then Reach. */
+export type ReachCounts = Map<string, Map<Reach, number>>;
+
+export function reachOf(reply: Reply): Reach {
+  if (reply.code === Code.INVALID_ARGUMENT) return reply.details.startsWith("epoch ") ? "epoch-refused" : "refused";
+  if (reply.code === Code.FAILED_PRECONDITION && fencedBy(reply.details) !== null) return "fenced";
+  if (reply.code === Code.OK || reply.code === Code.FAILED_PRECONDITION) return "core";
+  return "unavailable";
+}
+
+/**
+ * The epoch of a request as the replica will decode it (gRPC turns -1 into 0, 1.5 into 1, "-1"
+ * into 2^64 - 1, ...).
+ */
+function decodedEpoch(method: MethodName, request: object): number {
+  const definition = (participantProto.Participant.service as grpc.ServiceDefinition)[method.split(".")[1]!];
+  assert(definition !== undefined, `${method} is a Participant method`);
+  const decoded = definition.requestDeserialize(definition.requestSerialize(request)) as { epoch?: unknown };
+  assert(typeof decoded.epoch === "number", `${method} has a numeric epoch field`);
+  return decoded.epoch;
+}
+
+/**
+ * Rule (f) of arbitraries.ts, and the garbage epochs, checked on the request as it will arrive: an
+ * Append's epoch, and a garbage one, decode to 0 (missing), 1 (older than every replica's promise)
+ * or a number no replica takes (past MAX_SAFE_INTEGER). Never one a replica would promise.
+ */
+function checkEpochSent(method: MethodName, epoch: EpochRef, request: object): void {
+  if (method !== "Participant.Append" && epoch.kind !== "garbage") return;
+  const decoded = decodedEpoch(method, request);
+  assert(decoded === 0 || decoded === 1 || !Number.isSafeInteger(decoded), `the fuzzer sends ${method} with epoch ${describeEpoch(epoch)}, which a replica decodes as ${decoded}`);
+}
+
 export interface RunOptions {
   /** Commands between two rounds of checks. */
   readonly batchSize: number;
@@ -84,7 +230,7 @@ export interface RunOptions {
 
 export const defaultRunOptions: RunOptions = { batchSize: 16, callTimeoutMs: 10_000, settleTimeoutMs: 30_000 };
 
-export type FailureKind = "process-exited" | "undocumented-code" | "replica-down" | "not-settled" | "checksums-differ" | "not-linearizable";
+export type FailureKind = "process-exited" | "undocumented-code" | "replica-down" | "no-active-coordinator" | "not-settled" | "checksums-differ" | "not-linearizable";
 
 export interface Failure {
   readonly kind: FailureKind;
@@ -105,6 +251,10 @@ export interface RunResult {
   readonly historyOps: number;
   /** Each command sent, in execution order, as a person reads it (ids as they were materialized). */
   readonly sent: readonly string[];
+  /** Of the calls that carry an epoch (not the cleanup aborts), how far each got. */
+  readonly reach: ReachCounts;
+  /** The active coordinator's epoch at the start and at the end, and how many calls carried a newer one. */
+  readonly epochs: { readonly first: number; readonly last: number; readonly newerSent: number };
 }
 
 function count(counts: CodeCounts, method: string, code: number): void {
@@ -133,12 +283,25 @@ export async function runCommands(target: FuzzTarget, commands: readonly Command
   };
   let executed = 0;
   const sent: string[] = [];
+  const reach: ReachCounts = new Map();
+  const epochs = new EpochTracker(target, await target.epoch());
+  const firstEpoch = epochs.current;
+  let newerSent = 0;
+  const result = (failure: Failure | null): RunResult => ({
+    counts,
+    executed,
+    failure,
+    historyOps: countOps(history),
+    sent,
+    reach,
+    epochs: { first: firstEpoch, last: epochs.current, newerSent },
+  });
 
   for (let start = 0; start < commands.length; start += options.batchSize) {
     const batch = commands.slice(start, start + options.batchSize);
     // Materialized in command order before any is sent, so names do not depend on timing.
     const items = batch.map((command) => ({ command, built: materialize(command.call, names) }));
-    for (const { command, built } of items) sent.push(describeCommand(command, built.request));
+    for (const { command, built } of items) sent.push(describeCommand(command, built));
     const undocumented: { readonly method: MethodName; readonly code: number; readonly text: string }[] = [];
     const lanes = new Map<number, typeof items>();
     for (const item of items) lanes.set(item.command.lane, [...(lanes.get(item.command.lane) ?? []), item]);
@@ -149,7 +312,7 @@ export async function runCommands(target: FuzzTarget, commands: readonly Command
         throw new Error(`the fuzzer built a request gRPC cannot encode: ${method} ${describeRequest(request)}: ${reply.details}`);
       }
       count(counts, label, reply.code);
-      if (!isDocumented(method, reply.code)) {
+      if (!isDocumented(method, reply.code, reply.details)) {
         const to = method.startsWith("Participant") ? replicaIds[replica] : "the coordinator";
         undocumented.push({ method, code: reply.code, text: `${method} to ${to} answered ${codeName(reply.code)} (${reply.details})\n    request: ${describeRequest(request)}` });
       }
@@ -163,7 +326,20 @@ export async function runCommands(target: FuzzTarget, commands: readonly Command
           const op = built.recorded;
           const process = processOfLane[lane]!;
           if (op !== null) record("invoke", process, op, op.f === "get" ? null : op.value);
-          const reply = await send(method, command.call.service === "Participant" ? command.call.replica : 0, built.request);
+          let request = built.request;
+          if (built.epoch !== null) {
+            request = { ...request, epoch: epochValue(built.epoch, epochs.current) };
+            checkEpochSent(method, built.epoch, request);
+            if (built.epoch.kind === "newer") newerSent += 1;
+          }
+          const reply = await send(method, command.call.service === "Participant" ? command.call.replica : 0, request);
+          if (built.epoch !== null) {
+            const byReach = reach.get(method) ?? new Map<Reach, number>();
+            const how = reachOf(reply);
+            byReach.set(how, (byReach.get(how) ?? 0) + 1);
+            reach.set(method, byReach);
+          }
+          if (reply.code === Code.UNAVAILABLE || fencedBy(reply.details) !== null) await epochs.refresh();
           if (reply.code === Code.OK) names.noteTxnId((reply.response as { txnId?: unknown } | undefined)?.txnId);
           if (op === null) continue;
           if (reply.code === Code.OK) {
@@ -188,7 +364,16 @@ export async function runCommands(target: FuzzTarget, commands: readonly Command
       });
       const others = prepared.filter((id) => !wellFormed.includes(id));
       const calls = [wellFormed, ...others.map((id) => [id])].filter((ids) => ids.length > 0);
-      await Promise.all(replicaIds.flatMap((_, replica) => calls.map((txnIds) => send("Participant.Abort", replica, { txnIds }, "Participant.Abort (cleanup)"))));
+      // In the current epoch; a replica that promised a newer one (the fuzzer's, which the
+      // coordinator may not have heard of yet, or the coordinator's next) is asked again in the
+      // epoch it names: the same as its promise, so that changes nothing but the aborts.
+      const cleanup = async (replica: number, txnIds: readonly string[]): Promise<void> => {
+        const label = "Participant.Abort (cleanup)";
+        const reply = await send("Participant.Abort", replica, { txnIds, epoch: epochs.current }, label);
+        const promised = fencedBy(reply.details);
+        if (promised !== null) await send("Participant.Abort", replica, { txnIds, epoch: promised }, label);
+      };
+      await Promise.all(replicaIds.flatMap((_, replica) => calls.map((txnIds) => cleanup(replica, txnIds))));
     }
 
     // Status is asked first: a process that just crashed may not have been reaped yet, and by the
@@ -196,16 +381,18 @@ export async function runCommands(target: FuzzTarget, commands: readonly Command
     const down = await replicasDown(target, options);
     const failure = (await deadProcess(target)) ?? undocumentedFailure(undocumented) ?? down;
     options.onBatch?.(executed);
-    if (failure !== null) return { counts, executed, failure, historyOps: countOps(history), sent };
+    if (failure !== null) return result(failure);
   }
 
   const failure = (await settled(target, options)) ?? (await deadProcess(target)) ?? linearizability(history);
-  return { counts, executed, failure, historyOps: countOps(history), sent };
+  await epochs.refresh();
+  return result(failure);
 }
 
-export function describeCommand(command: Command, request: object): string {
+export function describeCommand(command: Command, built: Materialized): string {
   const to = command.call.service === "Participant" ? ` to ${replicaIds[command.call.replica]}` : "";
-  return `[lane ${command.lane}] ${methodName(command.call)}${to} ${describeRequest(request)}`;
+  const epoch = built.epoch === null ? "" : ` epoch ${describeEpoch(built.epoch)}`;
+  return `[lane ${command.lane}] ${methodName(command.call)}${to}${epoch} ${describeRequest(built.request)}`;
 }
 
 function countOps(history: readonly HistoryEvent[]): number {
@@ -258,22 +445,28 @@ function undocumentedFailure(undocumented: readonly { readonly method: MethodNam
   return { kind: "undocumented-code", signature: `undocumented-code:${first.method}:${codeName(first.code)}`, message: `a reply with an undocumented code: ${first.text}` };
 }
 
-async function coordinatorStatus(target: FuzzTarget, timeoutMs: number): Promise<StatusResponse__Output | string> {
-  const reply = await target.call("Kv.Status", 0, {}, timeoutMs);
-  return reply.code === Code.OK ? (reply.response as StatusResponse__Output) : `${codeName(reply.code)}: ${reply.details}`;
-}
-
-/** The coordinator's Status must show every replica up (a replica slow under load gets a few seconds). */
+/**
+ * The coordinator must be active (again, if the batch fenced it: a takeover takes well under a
+ * second) and its Status show every replica up (a replica slow under load gets a few seconds).
+ */
 async function replicasDown(target: FuzzTarget, options: RunOptions): Promise<Failure | null> {
   const deadlineMs = Date.now() + Math.min(5_000, options.settleTimeoutMs);
   for (;;) {
     if (target.processes.some((proc) => !proc.alive)) return null; // deadProcess reports it
-    const status = await coordinatorStatus(target, 2_000);
-    const down = typeof status === "string" ? [] : status.replicas.filter((replica) => !replica.up);
-    if (typeof status !== "string" && down.length === 0) return null;
+    const status = await target.status(2_000);
+    if (typeof status !== "string" && isServing(status)) return null;
     if (Date.now() > deadlineMs) {
-      const why = typeof status === "string" ? `Status failed: ${status}` : down.map((replica) => `${replica.id} is down (${replica.error})`).join("; ");
-      return { kind: "replica-down", signature: typeof status === "string" ? "status-failed" : "replica-down", message: `the coordinator's Status does not show every replica up: ${why}` };
+      if (typeof status === "string") return { kind: "replica-down", signature: "status-failed", message: `the coordinator's Status failed: ${status}` };
+      if (status.role !== "active") {
+        return {
+          kind: "no-active-coordinator",
+          signature: "no-active-coordinator",
+          message: `the coordinator is ${status.role} (epoch ${status.epoch}), not active: ${status.notReadyReason}`,
+        };
+      }
+      const down = status.replicas.filter((replica) => !replica.up).map((replica) => `${replica.id} is down (${replica.error})`);
+      const missing = replicaIds.filter((id) => !status.replicas.some((replica) => replica.id === id)).map((id) => `${id} is not listed`);
+      return { kind: "replica-down", signature: "replica-down", message: `the coordinator's Status does not show every replica up: ${[...down, ...missing].join("; ")}` };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -285,8 +478,9 @@ async function settled(target: FuzzTarget, options: RunOptions): Promise<Failure
   let last = "";
   for (;;) {
     try {
-      const status = await coordinatorStatus(target, 2_000);
+      const status = await target.status(2_000);
       if (typeof status === "string") last = `coordinator Status: ${status}`;
+      else if (status.role !== "active") last = `the coordinator is ${status.role} (epoch ${status.epoch}): ${status.notReadyReason}`;
       else if (status.inFlight.length > 0 || status.lockedKeys > 0) last = `in flight at the coordinator: ${status.inFlight.map((txn) => `${txn.txnId} (${txn.phase})`).join(", ")}; locked keys ${status.lockedKeys}`;
       else {
         const replicas = await Promise.all(replicaIds.map((_, i) => target.cluster.replicaStatus(i)));
