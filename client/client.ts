@@ -43,6 +43,7 @@ import {
 } from "./coordinators";
 import { deadline, fromServiceError } from "../proto/grpc-status";
 import { channelOptions, kvProto } from "../proto/load";
+import { limits } from "../common/limits";
 import type { KvClient as KvStub } from "../proto/gen/twopc/kv/Kv";
 import type { DeleteResponse__Output } from "../proto/gen/twopc/kv/DeleteResponse";
 import type { GetResponse__Output } from "../proto/gen/twopc/kv/GetResponse";
@@ -207,7 +208,14 @@ export class KvClient {
   constructor(coordinators: Coordinators = process.env.KV_COORDINATOR ?? defaultCoordinators, options: KvClientOptions = {}) {
     this.coordinators = parseCoordinators(coordinators);
     this.ring = new CoordinatorRing(this.coordinators);
-    this.channelOptions = { ...channelOptions, ...options.channelOptions };
+    // A fast keepalive: a coordinator that stops answering (SIGSTOP, a cut network) fails the calls
+    // in flight within about a second, and the client goes on to the next coordinator.
+    this.channelOptions = {
+      ...channelOptions,
+      "grpc.keepalive_time_ms": limits.clientKeepaliveMs,
+      "grpc.keepalive_timeout_ms": limits.clientKeepaliveTimeoutMs,
+      ...options.channelOptions,
+    };
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     this.retryForMs = options.retryForMs ?? defaultRetryForMs;
   }

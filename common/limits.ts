@@ -100,6 +100,14 @@ export const limits = {
   coordinatorPollMs: 100,
   coordinatorPollTimeoutMs: 250,
   coordinatorDownAfterMs: 500,
+  /**
+   * The client library's HTTP/2 keepalive to the coordinators: a ping this often, and a connection
+   * whose ping is not answered within clientKeepaliveTimeoutMs is dropped, failing its calls with
+   * UNAVAILABLE, so that a client notices a stopped (SIGSTOP) or cut-off coordinator and goes on to
+   * the next one instead of waiting out each call's deadline.
+   */
+  clientKeepaliveMs: 500,
+  clientKeepaliveTimeoutMs: 750,
   /** Failover: how long a round of promises waits for the replicas' answers. */
   promiseTimeoutMs: 1_000,
   /**

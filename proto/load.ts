@@ -53,7 +53,9 @@ export const serverOptions: grpc.ServerOptions = {
   "grpc.max_receive_message_length": limits.grpcMessageBytesMax,
   "grpc.max_send_message_length": limits.grpcMessageBytesMax,
   "grpc.keepalive_permit_without_calls": 1,
-  "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+  // Clients ping every clientKeepaliveMs (common/limits.ts); a server refuses pings that come faster
+  // than this, so it must be below that.
+  "grpc.http2.min_ping_interval_without_data_ms": 250,
 };
 
 export type { KvProto, ParticipantProto };
