@@ -72,6 +72,7 @@ export class Failover {
   private nextTakeoverAtMs = 0;
   private takeoverBackoffMs = takeoverBackoffMsMin;
   private polls = 0;
+  private startedMs = 0;
 
   constructor(private readonly options: FailoverOptions) {
     assert(options.coordinators.some((c) => c.id === options.id), "--coordinators names this coordinator");
@@ -82,6 +83,7 @@ export class Failover {
 
   start(): void {
     const { scheduler } = this.options;
+    this.startedMs = scheduler.nowMs();
     this.stops.push(scheduler.every(limits.coordinatorPollMs, () => this.poll()));
     this.poll();
   }
@@ -138,7 +140,10 @@ export class Failover {
     const seen: PeerSeen[] = [...this.peers].map(([id, peer]) => ({
       id,
       address: coordinators.find((c) => c.id === id)!.address,
-      lastOkMs: peer.lastOkMs,
+      // A coordinator not heard yet counts as heard when this one started: at a cluster's start the
+      // others may not listen yet, and the first in order must not be taken for dead before it had
+      // coordinatorDownAfterMs to come up (else two take over at once; safe, but a needless duel).
+      lastOkMs: peer.lastOkMs ?? this.startedMs,
       role: peer.role,
       epoch: peer.epoch,
     }));

@@ -612,13 +612,14 @@ export class CoordinatorNode {
     for (const target of targets) {
       this.links.get(target.id)!.calls.read(keys, limits.readCallTimeoutMs, (result) => {
         pending -= 1;
+        // A fenced answer stands this node down even when the read already had its majority.
+        if (!result.ok) this.failedCall(target.id, result.reason);
         if (finished) return;
         if (result.ok) {
           answered += 1;
           if (readAccepted(this.view, target.id, target.incarnation)) best = best === null ? result.value : newestOf(best, result.value);
           else if (inSync.some((t) => t.id === target.id)) failures.push(`replica ${target.id} left the in-sync set while it answered`);
         } else {
-          this.failedCall(target.id, result.reason);
           if (result.code !== Code.UNAVAILABLE && result.code !== Code.DEADLINE_EXCEEDED && fencedBy(result.reason) === null) {
             finished = true;
             return done(result);

@@ -34,6 +34,7 @@ import type { PrepareRequest__Output } from "../proto/gen/twopc/participant/Prep
 import type { ReadRequest__Output } from "../proto/gen/twopc/participant/ReadRequest";
 import type { TxnWrite__Output } from "../proto/gen/twopc/participant/TxnWrite";
 import { isCommitSeq, type OutcomeItem, type PrepareItem } from "./core";
+import { parseTxnId } from "../common/txn-id";
 
 export interface PrepareCall {
   readonly coordinatorId: string;
@@ -337,4 +338,23 @@ export function decodeAppend(request: AppendRequest__Output): AppendCall {
   const baseFirstIndex = request.base ? checkWholeNumber("base_first_index", request.baseFirstIndex, 1) : 0;
   if (baseFirstIndex > firstIndex) throw new InvalidArgument("base_first_index", `base_first_index ${baseFirstIndex} is after first_index ${firstIndex}; a part of a base starts at or after the base's first record`);
   return { ...promise, base: request.base, more: request.more, baseFirstIndex, firstIndex, records: request.records.map((record) => Buffer.from(record)) };
+}
+
+/**
+ * The transaction ids of a coordinator's call against its epoch: a coordinator prepares only
+ * transactions of its own epoch (exact), and decides only those of its epoch or an earlier one. A
+ * transaction id of a later epoch would raise the epoch this replica makes every new coordinator
+ * pass (maxTxnEpoch), and one near the largest whole number would leave no epoch to take over with.
+ */
+export function checkTxnEpochs(epoch: number, txnIds: readonly string[], field: (i: number) => string, exact: boolean): void {
+  txnIds.forEach((txnId, i) => {
+    const parsed = parseTxnId(txnId);
+    if (parsed === null) return; // the id's form was checked (and refused) already
+    if (exact ? parsed.epoch !== epoch : parsed.epoch > epoch) {
+      throw new InvalidArgument(
+        field(i),
+        `${field(i)} ${txnId} is of epoch ${parsed.epoch}, but the call is of epoch ${epoch}: a coordinator ${exact ? "prepares only transactions of its own epoch" : "decides no transaction of a later epoch"}`,
+      );
+    }
+  });
 }

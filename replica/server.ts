@@ -19,7 +19,7 @@ import { healthHandlers } from "../proto/health";
 import { channelOptions, healthProto, participantProto, serverOptions } from "../proto/load";
 import type { CoordinationClient } from "../proto/gen/twopc/participant/Coordination";
 import type { ParticipantClient, ParticipantHandlers } from "../proto/gen/twopc/participant/Participant";
-import { decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeEpoch, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead } from "./decode";
+import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeEpoch, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead } from "./decode";
 import type { VoteResult } from "./core";
 import { ReplicaNode, type ReplicaTransport } from "./node";
 import { Store } from "./store";
@@ -150,7 +150,15 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   const id = options.id;
   const handlers: ParticipantHandlers = {
     Prepare: (callRef, callback) => {
-      const request = decoded("Prepare", () => ({ epoch: decodeEpoch(callRef.request.epoch), ...decodePrepare(callRef.request, id) }), callback);
+      const request = decoded(
+        "Prepare",
+        () => {
+          const call = { epoch: decodeEpoch(callRef.request.epoch), ...decodePrepare(callRef.request, id) };
+          checkTxnEpochs(call.epoch, call.txns.map((txn) => txn.txnId), (i) => `txns[${i}].txn_id`, true);
+          return call;
+        },
+        callback,
+      );
       if (request === undefined) return;
       node.prepare(
         request.epoch,
@@ -162,12 +170,28 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       );
     },
     Commit: (callRef, callback) => {
-      const call = decoded("Commit", () => ({ epoch: decodeEpoch(callRef.request.epoch), txns: decodeCommit(callRef.request) }), callback);
+      const call = decoded(
+        "Commit",
+        () => {
+          const decodedCall = { epoch: decodeEpoch(callRef.request.epoch), txns: decodeCommit(callRef.request) };
+          checkTxnEpochs(decodedCall.epoch, decodedCall.txns.map((txn) => txn.txnId), (i) => `txns[${i}].txn_id`, false);
+          return decodedCall;
+        },
+        callback,
+      );
       if (call === undefined) return;
       node.commit(call.epoch, call.txns, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
     },
     Abort: (callRef, callback) => {
-      const call = decoded("Abort", () => ({ epoch: decodeEpoch(callRef.request.epoch), txnIds: decodeAbort(callRef.request) }), callback);
+      const call = decoded(
+        "Abort",
+        () => {
+          const decodedCall = { epoch: decodeEpoch(callRef.request.epoch), txnIds: decodeAbort(callRef.request) };
+          checkTxnEpochs(decodedCall.epoch, decodedCall.txnIds, (i) => `txn_ids[${i}]`, false);
+          return decodedCall;
+        },
+        callback,
+      );
       if (call === undefined) return;
       node.abort(call.epoch, call.txnIds, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
     },

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { isActiveStatus, KvClient } from "../../client/client";
 import { KvError } from "../../common/errors";
-import { coordinatorArgs, replicaArgs, type ClusterLayout, type ProcessFlags } from "../../tools/cluster/process-args";
+import { coordinatorArgs, coordinatorName, replicaArgs, type ClusterLayout, type ProcessFlags } from "../../tools/cluster/process-args";
 import { TcpProxy } from "../../tools/chaos/tcp-proxy";
 import { channelOptions, participantProto } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
@@ -152,6 +152,8 @@ export interface ClusterOptions {
   readonly minInSync?: number;
   /** Every process's --compact-log-bytes (its default when absent). */
   readonly compactLogBytes?: number;
+  /** How many coordinators (1 when absent): the first is active at start, the others stand by. */
+  readonly coordinators?: number;
 }
 
 /** Per-process additions for one start of a coordinator or a replica. */
@@ -182,10 +184,15 @@ export async function killAllStarted(): Promise<void> {
 
 export class TestCluster {
   readonly dataDir: string;
+  /** The first coordinator ("coordinator"), as started last. */
   coordinator!: Proc;
+  /** Every coordinator, by index (coordinatorName(i)). */
+  readonly coordinatorProcs: (Proc | null)[] = [];
   readonly replicas: (Proc | null)[] = [];
   readonly replicaIds: string[];
   coordinatorPort = 0;
+  /** The ports of every coordinator, the first's being coordinatorPort. */
+  coordinatorPorts: number[] = [];
   replicaPorts: number[] = [];
   /** With `proxied`, the proxy the coordinator reaches each replica through. */
   readonly proxies: TcpProxy[] = [];
@@ -218,17 +225,21 @@ export class TestCluster {
 
   private async startOnce(): Promise<void> {
     this.coordinatorPort = await freePort();
+    this.coordinatorPorts = [this.coordinatorPort];
+    for (let i = 1; i < (this.options.coordinators ?? 1); i++) this.coordinatorPorts.push(await freePort());
     for (const _ of this.replicaIds) this.replicaPorts.push(await freePort());
     if (this.options.proxied) for (const port of this.replicaPorts) this.proxies.push(await TcpProxy.start(port));
     const first: SpawnOptions = this.options.failpoints === undefined ? {} : { failpoints: this.options.failpoints };
     for (let i = 0; i < this.replicaIds.length; i++) this.startReplica(i, first);
+    // The first coordinator first: it takes over, and the others find it active.
     this.startCoordinator(first);
+    for (let i = 1; i < this.coordinatorPorts.length; i++) this.startCoordinator(first, i);
     for (const port of this.replicaPorts) {
       this.participantClients.push(
         new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient,
       );
     }
-    const procs = [this.coordinator, ...this.replicas].filter((proc): proc is Proc => proc !== null);
+    const procs = [...this.coordinatorProcs, ...this.replicas].filter((proc): proc is Proc => proc !== null);
     const client = this.client(2_000);
     const dead = await waitFor(
       "every replica up",
@@ -247,15 +258,21 @@ export class TestCluster {
     throw output.includes("EADDRINUSE") ? new PortTaken(why) : new Error(why);
   }
 
+  /** Every coordinator's address, comma-separated (what the client library and KV_COORDINATOR take). */
   get coordinatorAddress(): string {
-    return `127.0.0.1:${this.coordinatorPort}`;
+    return this.coordinatorPorts.map((port) => `127.0.0.1:${port}`).join(",");
+  }
+
+  /** The address of the coordinator at `index`. */
+  coordinatorAddressOf(index: number): string {
+    return `127.0.0.1:${this.coordinatorPorts[index]!}`;
   }
 
   /** Where each process listens (random free ports), the coordinator reaching each replica through its proxy if proxied. */
   private get layout(): ClusterLayout {
     return {
       host: "127.0.0.1",
-      coordinators: [{ id: "coordinator", port: this.coordinatorPort }],
+      coordinators: this.coordinatorPorts.map((port, i) => ({ id: coordinatorName(i), port })),
       replicas: this.replicaIds.map((id, i) => ({ id, port: this.replicaPorts[i]!, coordinatorReachesAt: this.proxies[i]?.port })),
       dataDir: this.dataDir,
     };
@@ -278,10 +295,32 @@ export class TestCluster {
     return proc;
   }
 
-  startCoordinator(extra: SpawnOptions = {}): Proc {
+  /** Starts the coordinator at `index` (the first when absent). */
+  startCoordinator(extra: SpawnOptions = {}, index = 0): Proc {
     const flags = { ...this.flags(extra), onConflict: this.options.onConflict, minInSync: this.options.minInSync };
-    this.coordinator = this.spawnKv("coordinator", coordinatorArgs(this.layout, flags), extra);
-    return this.coordinator;
+    const name = coordinatorName(index);
+    const proc = this.spawnKv(name, coordinatorArgs(this.layout, flags, name), extra);
+    this.coordinatorProcs[index] = proc;
+    if (index === 0) this.coordinator = proc;
+    return proc;
+  }
+
+  /** The role the coordinator at `index` reports of itself ("down" when it does not answer); never sent on elsewhere. */
+  async roleOf(index: number): Promise<string> {
+    const kv = new KvClient(this.coordinatorAddressOf(index), { timeoutMs: 1_000, retryForMs: 0 });
+    try {
+      const [probe] = await kv.probeCoordinators();
+      return probe?.reachable === true ? probe.status.role : "down";
+    } finally {
+      kv.close();
+    }
+  }
+
+  /** The index of the one coordinator that says it is active, or null when none (or more than one) does. */
+  async activeCoordinator(): Promise<number | null> {
+    const roles = await Promise.all(this.coordinatorPorts.map((_, i) => this.roleOf(i)));
+    const active = roles.flatMap((role, i) => (role === "active" ? [i] : []));
+    return active.length === 1 ? active[0]! : null;
   }
 
   startReplica(index: number, extra: SpawnOptions = {}): Proc {
@@ -361,7 +400,7 @@ export class TestCluster {
   async stop(): Promise<void> {
     for (const client of this.clients) client.close();
     for (const client of this.participantClients) client.close();
-    const procs = [this.coordinator, ...this.replicas].filter((proc): proc is Proc => proc !== null && proc !== undefined);
+    const procs = [...this.coordinatorProcs, ...this.replicas].filter((proc): proc is Proc => proc !== null && proc !== undefined);
     await Promise.all(procs.map(async (proc) => {
       if (!proc.alive) return;
       process.kill(proc.pid, "SIGTERM");
