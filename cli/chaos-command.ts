@@ -12,7 +12,7 @@ import { checkHistory, formatViolation } from "../tools/check/check";
 import { subcommand } from "./subcommand";
 
 /** Defaults of the flags that describe a cluster chaos starts; with --cluster they must be absent. */
-const localDefaults = { port: 52051, replicas: 3, logLevel: "warn" } as const;
+const localDefaults = { port: 52051, replicas: 3, coordinators: 2, logLevel: "warn" } as const;
 
 export function chaosCommandOptions<T>(y: Argv<T>) {
   return y
@@ -27,7 +27,11 @@ export function chaosCommandOptions<T>(y: Argv<T>) {
     .option("concurrency", { type: "number", default: 8, describe: "clients of the load" })
     .option("keys", { type: "number", default: 20, describe: "keys of the load (few, so operations conflict), under the prefix chaos/SEED/RUN/" })
     .option("replicas", { type: "number", describe: `replicas of the cluster it starts (default ${localDefaults.replicas})` })
-    .option("port", { type: "number", describe: `the coordinator's port of the cluster it starts (default ${localDefaults.port}); replicas take the next ones` })
+    .option("coordinators", {
+      type: "number",
+      describe: `coordinators of the cluster it starts (default ${localDefaults.coordinators}: kills and pauses strike them too, and a standby takes over)`,
+    })
+    .option("port", { type: "number", describe: `the first coordinator's port of the cluster it starts (default ${localDefaults.port}); the other coordinators, then the replicas, take the next ones` })
     .option("data-dir", { type: "string", describe: "keep the cluster's data and the history here (default: a temp directory, removed)" })
     .option("history", { type: "string", describe: "write the history here (default: history.jsonl in --data-dir, or chaos-history.jsonl in the --cluster DIR)" })
     .option("json", { type: "string", describe: "write the report here as JSON" })
@@ -43,6 +47,7 @@ type ChaosArgv = {
   concurrency: number;
   keys: number;
   replicas?: number | undefined;
+  coordinators?: number | undefined;
   port?: number | undefined;
   "data-dir"?: string | undefined;
   history?: string | undefined;
@@ -85,10 +90,13 @@ function chaosTarget(argv: ChaosArgv, faults: readonly string[]): ChaosTarget {
   if (argv.cluster === undefined) {
     const replicas = argv.replicas ?? localDefaults.replicas;
     if (!Number.isInteger(replicas) || replicas < 3) throw new InvalidArgument("--replicas", "--replicas must be at least 3");
+    const coordinators = argv.coordinators ?? localDefaults.coordinators;
+    if (!Number.isInteger(coordinators) || coordinators < 1 || coordinators > 9) throw new InvalidArgument("--coordinators", "--coordinators must be a whole number from 1 to 9");
     return {
       kind: "local",
       port: argv.port ?? localDefaults.port,
       replicas,
+      coordinators,
       dataDir: argv["data-dir"] ?? null,
       logLevel: argv["log-level"] ?? localDefaults.logLevel,
     };
@@ -102,7 +110,7 @@ function chaosTarget(argv: ChaosArgv, faults: readonly string[]): ChaosTarget {
     );
   }
   // These describe a cluster chaos would start; the manifest describes the attached one.
-  for (const [flag, value] of [["--port", argv.port], ["--replicas", argv.replicas], ["--data-dir", argv["data-dir"]], ["--log-level", argv["log-level"]]] as const) {
+  for (const [flag, value] of [["--port", argv.port], ["--replicas", argv.replicas], ["--coordinators", argv.coordinators], ["--data-dir", argv["data-dir"]], ["--log-level", argv["log-level"]]] as const) {
     if (value !== undefined) throw new InvalidArgument(flag, `${flag} cannot be used with --cluster: the cluster's manifest (DIR/cluster.json) describes it`);
   }
   return { kind: "attached", dir: argv.cluster };

@@ -34,6 +34,7 @@ interface AttachedMember {
 
 export class AttachedCluster implements ChaosCluster {
   readonly replicaIds: string[];
+  readonly coordinatorNames: string[];
   readonly partitionUnsupported =
     "an attached cluster (--cluster) has no proxies between the coordinator and the replicas; partitions need a cluster kv chaos starts itself";
   private readonly members = new Map<string, AttachedMember>();
@@ -46,6 +47,7 @@ export class AttachedCluster implements ChaosCluster {
   ) {
     for (const member of members) this.members.set(member.name, { name: member.name, argv: member.argv, pid: member.pid, paused: false });
     this.replicaIds = members.filter((member) => !isCoordinatorName(member.name)).map((member) => member.name);
+    this.coordinatorNames = members.filter((member) => isCoordinatorName(member.name)).map((member) => member.name);
   }
 
   /** Reads DIR/cluster.json; refuses a cluster whose kv cluster is gone or that has a member down. */
@@ -73,7 +75,8 @@ export class AttachedCluster implements ChaosCluster {
     // Hold kv cluster's restarts (if it restarts at all) before the first fault.
     if (manifest.restart) await updateManifest(dir, (current) => ({ ...current, restartsHeldBy: process.pid }));
     const replicas = new Map(replicaMembers(manifest).map((member) => [member.name, member.address]));
-    return new AttachedCluster(dir, manifest.coordinator, manifest.members, new ClusterAdmin(manifest.coordinator, replicas));
+    // Every coordinator: the client library finds the active one (the first may be a standby, or down).
+    return new AttachedCluster(dir, manifest.coordinators, manifest.members, new ClusterAdmin(manifest.coordinators, replicas));
   }
 
   async kill(name: string): Promise<void> {

@@ -33,6 +33,8 @@ export type ChaosTarget =
       readonly kind: "local";
       readonly port: number;
       readonly replicas: number;
+      /** One is active, the others stand by; kills and pauses strike them too. */
+      readonly coordinators: number;
       /** Where the cluster keeps its data and the history; a temp directory (removed) when null. */
       readonly dataDir: string | null;
       readonly logLevel: string;
@@ -166,7 +168,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 async function openCluster(target: ChaosTarget, dataDir: string, proxied: boolean): Promise<ChaosCluster> {
   switch (target.kind) {
     case "local":
-      return LocalCluster.start({ dataDir, port: target.port, replicas: target.replicas, proxied, logLevel: target.logLevel });
+      return LocalCluster.start({ dataDir, port: target.port, replicas: target.replicas, coordinators: target.coordinators, proxied, logLevel: target.logLevel });
     case "attached":
       return AttachedCluster.open(target.dir);
     default:
@@ -208,7 +210,7 @@ async function hammer(
   const { historyFile, keyPrefix } = where;
   const signal = options.signal;
   const faults: Record<FaultKind, number> = { kill: 0, pause: 0, failpoint: 0, partition: 0 };
-  const names = ["coordinator", ...cluster.replicaIds];
+  const names = [...cluster.coordinatorNames, ...cluster.replicaIds];
   let lastHealMs = Date.now();
   await waitUntil("every replica up", clusterUpTimeoutMs, async () => (await cluster.status()).replicas.every((replica) => replica.up));
   log(`chaos: seed ${options.seed}, ${options.durationMs / 1000} s, faults ${options.faults.join(",")}, keys ${keyPrefix}*, data in ${where.dataDir}`);
@@ -248,7 +250,7 @@ async function hammer(
           await cluster.resume(target);
           break;
         case "failpoint": {
-          const point = prng.pick(Object.keys(target === "coordinator" ? coordinatorFailpoints : replicaFailpoints));
+          const point = prng.pick(Object.keys(cluster.coordinatorNames.includes(target) ? coordinatorFailpoints : replicaFailpoints));
           const hit = prng.int(1, 20);
           log(`chaos: restart ${target} with ${point}=crash@${hit}`);
           await cluster.kill(target);

@@ -5,11 +5,14 @@ import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/Dum
 import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
 
 /**
- * What a chaos run needs of a cluster. Members are named "coordinator" and by replica id; every
- * fault is healed by the run itself, one at a time, and heal() heals whatever is left.
+ * What a chaos run needs of a cluster. Members are named by coordinator name ("coordinator",
+ * "coordinator-2", ...) and by replica id; every fault is healed by the run itself, one at a time,
+ * and heal() heals whatever is left.
  */
 export interface ChaosCluster {
+  /** Every coordinator's address, comma-separated. */
   readonly coordinatorAddress: string;
+  readonly coordinatorNames: readonly string[];
   readonly replicaIds: readonly string[];
   /** Why partitions cannot be injected into this cluster, or null when they can. */
   readonly partitionUnsupported: string | null;

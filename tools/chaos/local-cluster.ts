@@ -13,14 +13,16 @@ import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/pa
 import type { ChaosCluster } from "./cluster-api";
 import { KvClient, type KvStatus } from "../../client/client";
 import { waitForPort } from "../cluster/cluster";
-import { consecutiveLayout, kvScript, processArgs, type ClusterLayout } from "../cluster/process-args";
+import { consecutiveLayout, coordinatorAddresses, kvScript, processArgs, type ClusterLayout } from "../cluster/process-args";
 import { TcpProxy } from "./tcp-proxy";
 
 export interface LocalClusterOptions {
   readonly dataDir: string;
-  /** The coordinator's port; replica i listens on port + 1 + i, its proxy (if any) on a free port. */
+  /** The first coordinator's port; the others follow, then replica i on the ports after them (consecutiveLayout); a proxy (if any) on a free port. */
   readonly port: number;
   readonly replicas: number;
+  /** How many coordinators (1 when absent): one active, the others standing by. */
+  readonly coordinators?: number;
   /** Put a TcpProxy between the coordinator and each replica, for partitions. */
   readonly proxied: boolean;
   readonly logLevel: string;
@@ -93,24 +95,29 @@ export class LocalCluster implements ChaosCluster {
   private readonly admin: ClusterAdmin;
 
   private constructor(private readonly options: LocalClusterOptions) {
-    this.replicaIds = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
-    this.admin = new ClusterAdmin(
-      `127.0.0.1:${options.port}`,
-      new Map(this.replicaIds.map((id, i) => [id, `127.0.0.1:${options.port + 1 + i}`])),
-    );
+    const layout = consecutiveLayout("127.0.0.1", options.port, options.replicas, options.dataDir, options.coordinators ?? 1);
+    this.replicaIds = layout.replicas.map((replica) => replica.id);
+    this.coordinatorNames = layout.coordinators.map((coordinator) => coordinator.id);
+    this.ports = [...layout.coordinators, ...layout.replicas].map((place) => place.port);
+    this.admin = new ClusterAdmin(coordinatorAddresses(layout), new Map(layout.replicas.map((replica) => [replica.id, `127.0.0.1:${replica.port}`])));
   }
+
+  /** Every coordinator's name ("coordinator", "coordinator-2", ...). */
+  readonly coordinatorNames: readonly string[];
+  /** Every process's port, coordinators first. */
+  private readonly ports: readonly number[];
 
   /** Starts every process; stops the ones it started when the cluster does not come up. */
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     const cluster = new LocalCluster(options);
     try {
       if (options.proxied) {
-        for (const [i, id] of cluster.replicaIds.entries()) cluster.proxies.set(id, await TcpProxy.start(options.port + 1 + i));
+        const replicaPorts = cluster.ports.slice(cluster.coordinatorNames.length);
+        for (const [i, id] of cluster.replicaIds.entries()) cluster.proxies.set(id, await TcpProxy.start(replicaPorts[i]!));
       }
       for (const id of cluster.replicaIds) cluster.startProcess(id);
-      cluster.startProcess("coordinator");
-      const ports = [options.port, ...cluster.replicaIds.map((_, i) => options.port + 1 + i)];
-      const up = await Promise.all(ports.map((port) => waitForPort("127.0.0.1", port, 20_000)));
+      for (const name of cluster.coordinatorNames) cluster.startProcess(name);
+      const up = await Promise.all(cluster.ports.map((port) => waitForPort("127.0.0.1", port, 20_000)));
       if (!up.every(Boolean)) throw new Error("the local cluster did not start listening within 20 s");
     } catch (error) {
       await cluster.stop();
@@ -119,8 +126,9 @@ export class LocalCluster implements ChaosCluster {
     return cluster;
   }
 
+  /** Every coordinator's address, comma-separated (the client library finds the active one). */
   get coordinatorAddress(): string {
-    return `127.0.0.1:${this.options.port}`;
+    return this.admin.coordinatorAddress;
   }
 
   kv(): KvClient {
@@ -128,7 +136,7 @@ export class LocalCluster implements ChaosCluster {
   }
 
   get memberNames(): string[] {
-    return ["coordinator", ...this.replicaIds];
+    return [...this.coordinatorNames, ...this.replicaIds];
   }
 
   async kill(name: string): Promise<void> {
@@ -180,7 +188,7 @@ export class LocalCluster implements ChaosCluster {
 
   /** Where each process listens: consecutive ports, the coordinator reaching each replica through its proxy if it has one. */
   private get layout(): ClusterLayout {
-    const layout = consecutiveLayout("127.0.0.1", this.options.port, this.options.replicas, this.options.dataDir);
+    const layout = consecutiveLayout("127.0.0.1", this.options.port, this.options.replicas, this.options.dataDir, this.options.coordinators ?? 1);
     return { ...layout, replicas: layout.replicas.map((replica) => ({ ...replica, coordinatorReachesAt: this.proxies.get(replica.id)?.port })) };
   }
 
