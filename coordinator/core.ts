@@ -581,6 +581,12 @@ export class CoordinatorCore {
     const done = (message: string, commitSeq = 0): void => {
       out.replies.push({ reqId, result: { ok: true, commitSeq, message } });
     };
+    const parsedId = parseTxnId(txnId);
+    if (parsedId !== null && parsedId.epoch > this.epoch) {
+      // No coordinator has issued it: its epoch is later than this one's (and replicas refuse a
+      // decision about a transaction of a later epoch than the call's).
+      return refuse(`no transaction ${txnId} was started: its epoch ${parsedId.epoch} is later than this coordinator's (${this.epoch})`);
+    }
     const txn = this.txns.get(txnId);
     if (txn?.phase === "committing" || txn?.phase === "owed") {
       if (choice === "abort") return refuse(`the coordinator decided COMMIT (commit sequence number ${txn.commitSeq})`);

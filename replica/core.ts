@@ -243,7 +243,11 @@ export class ParticipantCore {
     this.promisedEpoch = recovered.promised ?? { epoch: 0, coordinatorId: "", address: "" };
     this.copy = recovered.copy ?? new DecisionLogCopy();
     this.maxTxnEpoch = Math.max(this.promisedEpoch.epoch, this.copy.epoch, this.newestForgotten?.epoch ?? 0);
-    for (const { txnId } of [...recovered.decided, ...recovered.prepared]) this.seeTxnId(txnId);
+    // Only transactions that were prepared here (committed or still prepared) count: an abort or a
+    // refusal may name any id a peer or a coordinator asked about, and must not raise the epoch a
+    // new coordinator has to pass.
+    for (const { txnId, decided } of recovered.decided) if (decided.outcome === "commit") this.seeTxnId(txnId);
+    for (const { txnId } of recovered.prepared) this.seeTxnId(txnId);
     for (const { txnId, decided } of recovered.decided) this.remember(txnId, decided);
     for (const txn of recovered.prepared) {
       this.lock(txn, recovered.nowMs);

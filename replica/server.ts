@@ -174,7 +174,8 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         "Commit",
         () => {
           const decodedCall = { epoch: decodeEpoch(callRef.request.epoch), txns: decodeCommit(callRef.request) };
-          checkTxnEpochs(decodedCall.epoch, decodedCall.txns.map((txn) => txn.txnId), (i) => `txns[${i}].txn_id`, false);
+          // Over the ids as sent (decodeCommit keeps a repeated id once), so that the index is the caller's.
+          checkTxnEpochs(decodedCall.epoch, callRef.request.txns.map((txn) => txn.txnId), (i) => `txns[${i}].txn_id`, false);
           return decodedCall;
         },
         callback,
@@ -187,7 +188,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         "Abort",
         () => {
           const decodedCall = { epoch: decodeEpoch(callRef.request.epoch), txnIds: decodeAbort(callRef.request) };
-          checkTxnEpochs(decodedCall.epoch, decodedCall.txnIds, (i) => `txn_ids[${i}]`, false);
+          checkTxnEpochs(decodedCall.epoch, callRef.request.txnIds, (i) => `txn_ids[${i}]`, false);
           return decodedCall;
         },
         callback,

@@ -9,15 +9,15 @@
 // The participant port is unauthenticated (TLS comes later): a forged but well-formed PREPARE then
 // COMMIT would legitimately change one replica's data, and the end-of-run check that every replica
 // holds the same data would mean nothing. So the participant-port commands keep to these rules:
-//   (a) transaction ids only from an epoch no coordinator uses (model.ts fakeEpoch, 1000000; a
-//       coordinator that takes over after a replica saw it jumps past it), or malformed ones; never
-//       an id a coordinator issued;
+//   (a) transaction ids only with counters no coordinator reaches (model.ts fakeCounterBase, from
+//       1,000,000,000 up), of the call's epoch as a coordinator's are (or, in a Commit or Abort, of
+//       an earlier one), or malformed ones; never an id a coordinator issued;
 //   (b) keys only in their own namespace, "fuzzp/...", never a key of the Kv port;
 //   (c) never a well-formed COMMIT (commit_seq other than 0) of an id the fuzzer may PREPARE: the
-//       ids split in two, those that may be prepared (fake counters 1..4, the bulk-prepare range,
-//       malformed and sized ids), committed only with commit_seq 0 or none, and those that never
-//       are (fake counters 5..8, the bulk-commit and bulk-query ranges), committed with anything; model.ts asserts
-//       it again on every materialized request;
+//       ids split in two, in every epoch alike, those that may be prepared (fake counters
+//       base+1..+4, the bulk-prepare range, malformed and sized ids), committed only with commit_seq
+//       0 or none, and those that never are (fake counters base+5..+8, the bulk-commit and
+//       bulk-query ranges), committed with anything; model.ts asserts it again on every request;
 //   (d) every transaction a batch PREPAREd is ABORTed on every replica at the end of the batch
 //       (run.ts), so none holds its locks for long;
 //   (e) CatchUp only from addresses nothing listens on or that do not parse (127.0.0.1:1, "", ...):
@@ -33,17 +33,27 @@
 // the same. That tests the fence and the takeover under load, and the run's checks hold across it:
 // run.ts refreshes the epoch after a fenced or unavailable answer, waits for an active coordinator
 // after each batch, and the replicas must still agree at the end.
-// Never epoch Number.MAX_SAFE_INTEGER (nor a transaction id of that epoch): a replica promises it
-// (or remembers it), and no coordinator can take over after that, since the next epoch is past what
-// a replica decodes: one call stops the cluster for good. That is a bug of the failover
-// (replica/decode.ts takes any epoch up to MAX_SAFE_INTEGER, coordinator/takeover.ts nextEpoch goes
-// one past the highest it hears), to be fixed there, not found again by every run.
-// The Kv port's own methods are free: Resolve and TxnStatus may name the fake ids too, since a
-// COMMIT chosen by the coordinator goes to every replica alike.
+// Never a call of epoch Number.MAX_SAFE_INTEGER: a replica promises it, and no coordinator can take
+// over after that, since the next epoch is past what a replica decodes: one call stops the cluster
+// for good. That is a bug of the failover (replica/decode.ts decodeEpoch takes any epoch up to
+// MAX_SAFE_INTEGER, coordinator/takeover.ts nextEpoch goes one past the highest it hears), to be
+// fixed there, not found again by every run.
+// Misfits, on purpose (model.ts Misfit): a Prepare with a transaction id of another epoch than the
+// call's (earlier, later, or MAX_SAFE_INTEGER, the epoch of the id that once stopped every later
+// takeover), and a Commit or Abort with one of a later epoch. Each such call is otherwise well
+// formed, and run.ts checks it is refused INVALID_ARGUMENT naming that id's field; were one taken,
+// its id's epoch would be the one every later coordinator must pass (replica/decode.ts
+// checkTxnEpochs). PeerOutcome, Inspect and QueryOutcome carry no epoch, and name fake ids of the
+// run's current epoch or an earlier one only: a replica durably refuses an id it never saw when a
+// peer asks about it, and its recovery counts that id's epoch as one it saw (replica/core.ts
+// seeTxnId).
+// The Kv port's own methods are free: Resolve and TxnStatus may name the fake ids too (of the epoch
+// the run knows as current), since a COMMIT chosen by the coordinator goes to every replica alike.
 import fc from "fast-check";
 import { limits } from "../../common/limits";
 import {
   boundary,
+  callTxnEpoch,
   type AppendEpochRef,
   type EpochRef,
   fakeDecisionPoolSize,
@@ -59,6 +69,7 @@ import {
   type PrepareTxnSpec,
   type PTxnIdRef,
   type RequestIdRef,
+  type TxnEpochRef,
   type TxnOpSpec,
   type ValueRef,
   type Wide,
@@ -139,17 +150,39 @@ const kvTxnId: fc.Arbitrary<KvTxnIdRef> = fc.oneof(
   w(2, requestId.map((id): KvTxnIdRef => ({ kind: "request", id }))),
 );
 
-/** An id the fuzzer may PREPARE (so COMMIT only with commit_seq 0 or none: rule c). */
-const preparableTxnId: fc.Arbitrary<PTxnIdRef> = fc.oneof(
-  w(5, fc.integer({ min: 0, max: fakePreparePoolSize - 1 }).map((index): PTxnIdRef => ({ kind: "fake", index }))),
-  w(3, fc.constantFrom(...malformedTxnIds).map((text): PTxnIdRef => ({ kind: "literal", text }))),
-  w(1, fc.constantFrom(...boundary.txnId).map((bytes): PTxnIdRef => ({ kind: "sized", bytes }))),
+/**
+ * The epoch of a fake id in a Commit, Abort or query: mostly the call's, sometimes an earlier one (a
+ * transaction of a coordinator before a takeover, whose decision a replica takes).
+ */
+const decisionTxnEpoch: fc.Arbitrary<TxnEpochRef> = fc.oneof(
+  w(8, fc.constant(callTxnEpoch)),
+  w(1, fc.integer({ min: 1, max: 3 }).map((back): TxnEpochRef => ({ kind: "earlier", back }))),
 );
+/** The epoch of a misfit in a Prepare: any but the call's (one earlier than epoch 1 is epoch 1: no misfit then). */
+const misfitPrepareEpoch: fc.Arbitrary<TxnEpochRef> = fc.oneof(
+  w(2, fc.integer({ min: 1, max: 2 }).map((back): TxnEpochRef => ({ kind: "earlier", back }))),
+  w(2, fc.constantFrom(1, 1_000).map((ahead): TxnEpochRef => ({ kind: "later", ahead }))),
+  w(1, fc.constant<TxnEpochRef>({ kind: "max" })),
+);
+/** The epoch of a misfit in a Commit or Abort: a later one than the call's. */
+const misfitDecisionEpoch: fc.Arbitrary<TxnEpochRef> = fc.oneof(
+  w(2, fc.constantFrom(1, 1_000).map((ahead): TxnEpochRef => ({ kind: "later", ahead }))),
+  w(1, fc.constant<TxnEpochRef>({ kind: "max" })),
+);
+
+const preparePool = fc.integer({ min: 0, max: fakePreparePoolSize - 1 });
+const decisionPool = fc.integer({ min: fakePreparePoolSize, max: fakePreparePoolSize + fakeDecisionPoolSize - 1 });
+
+/** An id the fuzzer may PREPARE (so COMMIT only with commit_seq 0 or none: rule c), of an epoch. */
+const preparableTxnId = (epoch: fc.Arbitrary<TxnEpochRef>): fc.Arbitrary<PTxnIdRef> =>
+  fc.oneof(
+    w(5, fc.tuple(preparePool, epoch).map(([index, epoch]): PTxnIdRef => ({ kind: "fake", index, epoch }))),
+    w(3, fc.constantFrom(...malformedTxnIds).map((text): PTxnIdRef => ({ kind: "literal", text }))),
+    w(1, fc.constantFrom(...boundary.txnId).map((bytes): PTxnIdRef => ({ kind: "sized", bytes }))),
+  );
 /** An id the fuzzer never PREPAREs. */
-const decisionTxnId: fc.Arbitrary<PTxnIdRef> = fc
-  .integer({ min: fakePreparePoolSize, max: fakePreparePoolSize + fakeDecisionPoolSize - 1 })
-  .map((index) => ({ kind: "fake", index }));
-const anyPTxnId = fc.oneof(w(3, preparableTxnId), w(1, decisionTxnId));
+const decisionTxnId: fc.Arbitrary<PTxnIdRef> = fc.tuple(decisionPool, decisionTxnEpoch).map(([index, epoch]) => ({ kind: "fake", index, epoch }));
+const anyPTxnId = fc.oneof(w(3, preparableTxnId(decisionTxnEpoch)), w(1, decisionTxnId));
 
 const memberId = fc.oneof(
   w(6, fc.constantFrom(...replicaIds)),
@@ -272,16 +305,65 @@ const appendEpoch: fc.Arbitrary<AppendEpochRef> = fc.oneof(
 const replica = fc.integer({ min: 0, max: replicaIds.length - 1 });
 
 const prepareTxn: fc.Arbitrary<PrepareTxnSpec> = fc.record({
-  txnId: preparableTxnId,
+  txnId: preparableTxnId(fc.constant(callTxnEpoch)),
   writes: fc.array(fc.record({ key: pKey, value, delete: fc.boolean() }), { maxLength: 3 }),
   participants: fc.oneof(w(4, fc.constant([...replicaIds])), w(1, fc.subarray(["r1", "r2", "r3", "r9", ""]))),
   participantsBulk: bulkOrNone(boundary.participants),
 });
 
 const commitTxn: fc.Arbitrary<CommitSpec> = fc.oneof(
-  w(3, fc.record({ txnId: preparableTxnId, commitSeq: fc.constantFrom<Wide | null>(null, 0) })),
+  w(3, fc.record({ txnId: preparableTxnId(decisionTxnEpoch), commitSeq: fc.constantFrom<Wide | null>(null, 0) })),
   w(1, fc.record({ txnId: decisionTxnId, commitSeq: fc.oneof(uint64, fc.constant(null)) })),
 );
+
+/**
+ * Fake ids at distinct pool indices, each of the call's epoch but one, the misfit (model.ts Misfit).
+ * The calls made of them are otherwise well formed, so that they must be refused for its epoch alone.
+ */
+function withMisfit(pool: fc.Arbitrary<number>, misfitEpoch: fc.Arbitrary<TxnEpochRef>): fc.Arbitrary<PTxnIdRef[]> {
+  return fc
+    .tuple(fc.uniqueArray(pool, { minLength: 1, maxLength: 3 }), fc.nat({ max: 2 }), misfitEpoch)
+    .map(([indices, at, epoch]) => indices.map((index, i): PTxnIdRef => ({ kind: "fake", index, epoch: i === at % indices.length ? epoch : callTxnEpoch })));
+}
+
+const misfitPrepare: fc.Arbitrary<Call> = fc.record({
+  service: fc.constant("Participant" as const),
+  replica,
+  method: fc.constant("Prepare" as const),
+  epoch,
+  coordinatorId: fc.constantFrom("coordinator", ...replicaIds),
+  txns: withMisfit(preparePool, misfitPrepareEpoch).map((txnIds) =>
+    txnIds.map(
+      (txnId, i): PrepareTxnSpec => ({
+        txnId,
+        writes: [{ key: { kind: "p", index: i }, value: { kind: "text", text: "m" }, delete: false }],
+        participants: [...replicaIds],
+        participantsBulk: 0,
+      }),
+    ),
+  ),
+  bulk: fc.constant(0),
+});
+
+const misfitCommit: fc.Arbitrary<Call> = fc.record({
+  service: fc.constant("Participant" as const),
+  replica,
+  method: fc.constant("Commit" as const),
+  epoch,
+  txns: fc
+    .tuple(withMisfit(decisionPool, misfitDecisionEpoch), fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 3, maxLength: 3 }))
+    .map(([txnIds, commitSeqs]) => txnIds.map((txnId, i): CommitSpec => ({ txnId, commitSeq: commitSeqs[i]! }))),
+  bulk: fc.constant(0),
+});
+
+const misfitAbort: fc.Arbitrary<Call> = fc.record({
+  service: fc.constant("Participant" as const),
+  replica,
+  method: fc.constant("Abort" as const),
+  epoch,
+  txnIds: withMisfit(fc.integer({ min: 0, max: fakePreparePoolSize + fakeDecisionPoolSize - 1 }), misfitDecisionEpoch),
+  bulk: fc.constant(0),
+});
 
 // Not ":1": an empty host waits for name resolution until the fetch deadline (10 s) and stalls a run.
 // Also where a Promise or Append says its coordinator is: a replica that promised it asks there
@@ -312,6 +394,9 @@ const participantCall: fc.Arbitrary<Call> = fc.oneof(
     3,
     fc.record({ service: fc.constant("Participant" as const), replica, method: fc.constant("Abort" as const), epoch, txnIds: fc.array(anyPTxnId, { maxLength: 3 }), bulk: bulkOrNone(boundary.txnIdsPerCall) }),
   ),
+  w(1, misfitPrepare),
+  w(1, misfitCommit),
+  w(1, misfitAbort),
   w(
     2,
     fc.record({

@@ -4,7 +4,9 @@
 // up, and at the end the replicas hold the same data and the lin keys' history is linearizable. The
 // participant calls carry epochs (failover): most of them reach the replica's core, some are refused
 // or fenced for their epoch, and a few carry a newer one, which makes the coordinator take over
-// again mid-run; the checks must hold across that. On
+// again mid-run; the checks must hold across that. Their transaction ids are of the call's epoch,
+// as a coordinator's are, so they reach the core too; the misfits among them (an id of an epoch the
+// call may not carry) are refused for it, which run.ts checks on each answer. On
 // a failure it shrinks for a bounded time and the message holds the shortest failing sequence
 // found and the command that replays it. Longer runs: `npm run fuzz -- --requests N --seed S`.
 import { afterAll, expect, it } from "vitest";
@@ -38,6 +40,12 @@ it(`${requests} requests of seed ${seed}: no crash, documented codes only, repli
   const total = (reach: Reach): number => [...report.reach.keys()].reduce((sum, method) => sum + reached(method, reach), 0);
   expect(total("fenced"), "calls refused as fenced").toBeGreaterThan(0);
   expect(total("epoch-refused"), "calls refused for their epoch").toBeGreaterThan(0);
+  // Misfits were sent to each method that checks them, and refused for them (run.ts fails a run on
+  // a misfit taken, and on a call refused for an id's epoch without one).
+  for (const method of ["Participant.Prepare", "Participant.Commit", "Participant.Abort"]) {
+    expect(reached(method, "txn-epoch-refused"), `${method} calls refused for a transaction id's epoch`).toBeGreaterThan(0);
+  }
+  expect(report.epochs.misfitsRefused).toBeGreaterThan(0);
   // And the coordinator was fenced by a newer epoch, and took over again, at least once.
   expect(report.epochs.newerSent).toBeGreaterThan(0);
   expect(report.epochs.last).toBeGreaterThan(report.epochs.first);

@@ -193,7 +193,7 @@ export function formatCounts(counts: CodeCounts): string {
 
 /** A table of how far the calls carrying an epoch got: one row per method. */
 export function formatReach(reach: ReachCounts): string {
-  const columns: readonly Reach[] = ["core", "fenced", "epoch-refused", "refused", "unavailable"];
+  const columns: readonly Reach[] = ["core", "fenced", "epoch-refused", "txn-epoch-refused", "refused", "unavailable"];
   const rows = [["method", ...columns, "total"]];
   const totals = new Map<Reach, number>();
   for (const method of [...reach.keys()].sort()) {
@@ -209,8 +209,10 @@ export function formatReport(report: FuzzReport, replay: string): string {
   const lines = [
     `seed ${report.seed}: ${report.executed} of ${report.requests} requests sent in ${(report.elapsedMs / 1000).toFixed(1)} s; ${report.historyOps} Get/Put/Delete in the linearizability history`,
     formatCounts(report.counts),
-    `calls carrying an epoch, by how far they got in the replica (core: past the decoder and the fence); ` +
-      `the coordinator's epoch went from ${report.epochs.first} to ${report.epochs.last}, ${report.epochs.newerSent} calls carried a newer one:`,
+    `calls carrying an epoch, by how far they got in the replica (core: past the decoder and the fence; txn-epoch-refused: ` +
+      `for a transaction id's epoch); the coordinator's epoch went from ${report.epochs.first} to ${report.epochs.last}, ` +
+      `${report.epochs.newerSent} calls carried a newer one, ${report.epochs.misfitsSent} a transaction id of an epoch the call may not carry ` +
+      `(${report.epochs.misfitsRefused} of them refused for it, the others for the call's own epoch or lost in transport):`,
     formatReach(report.reach),
   ];
   const failure = report.failure;

@@ -5,39 +5,86 @@
 // hands out), and keep a shrunk sequence short to print. Pure: no I/O.
 //
 // The rules that keep the participant port from changing one replica's data (see arbitraries.ts,
-// at the top) are checked here once more, as assertions, on the materialized requests.
+// at the top) are checked here once more, as assertions, on the materialized requests. Transaction
+// ids are the exception to "real request objects at once": their epoch is the one of the call that
+// carries them, known only when it is sent (Materialized.build).
 import { assert, assertNever } from "../../common/assert";
 import { limits } from "../../common/limits";
-import { parseTxnId } from "../../common/txn-id";
+import { formatTxnId, parseTxnId } from "../../common/txn-id";
 
 export const lanesMax = 4;
 export const replicaIds = ["r1", "r2", "r3"] as const;
 
 /**
- * Transaction ids of the participant port come from one epoch no coordinator of a test cluster uses,
- * fakeEpoch, each use in its own range of counters. One epoch, not one per use: a replica remembers
- * the highest epoch of any transaction id it saw, and a coordinator taking over picks an epoch past
- * it (coordinator/takeover.ts nextEpoch). The fuzzer makes the coordinator take over again (a call of
- * a newer epoch fences it), so after a fake PREPARE the next epoch is fakeEpoch + 1 or more: past
- * every fake id. With fake ids in several epochs, the coordinator's own ids could land in one of them.
+ * Fake transaction ids: EPOCH.COUNTER with a counter no coordinator reaches, fakeCounterBase and up
+ * (a coordinator issues one counter per attempt of a write, from 1 in each epoch; a run sends well
+ * under a million requests, and run.ts asserts every id a write's reply carries stays below the
+ * base). Each use has its own range of counters, the same in every epoch. Their epoch is the one of
+ * the call that carries them (txnEpochOf, resolved when the call is sent: run.ts), as a
+ * coordinator's would be: a replica refuses a Prepare of a transaction of another epoch than the
+ * call's, and a Commit or Abort of one of a later epoch (replica/decode.ts checkTxnEpochs), so only
+ * such ids reach a replica's core. The misfits that break that rule are sent on purpose
+ * (arbitraries.ts), and must be refused. After a takeover, the fake ids of the epoch before are of
+ * an earlier epoch: a decision of one is still taken (and whatever a replica still holds prepared
+ * of them is aborted by the batch's cleanup in run.ts, or by the new coordinator, which presumes
+ * abort for a transaction it has no COMMIT decision of), and a Prepare of one is a misfit.
  */
-export const fakeEpoch = 1_000_000;
-/** Where each use's counters start (a use's ids are fakeEpoch.(start + 1) and on). */
+export const fakeCounterBase = 1_000_000_000;
+/** Where each use's counters start (a use's ids are EPOCH.(start + 1) and on). */
 export const fakeCounterStart = {
-  /** The pool of fake ids: counters 1..4 may be PREPAREd, 5..8 never are (they may be COMMITted). */
-  pool: 0,
+  /** The pool of fake ids: counters +1..+4 may be PREPAREd, +5..+8 never are (they may be COMMITted). */
+  pool: fakeCounterBase,
   /** Bulk PREPAREs (txnsPerBatchMax): may be prepared, so never committed. */
-  bulkPrepare: 10_000,
+  bulkPrepare: fakeCounterBase + 10_000,
   /** Bulk COMMITs (txnsPerBatchMax): never prepared. */
-  bulkCommit: 20_000,
+  bulkCommit: fakeCounterBase + 20_000,
   /** Bulk ids for Abort, PeerOutcome, Inspect, QueryOutcome (txnIdsPerCallMax): never prepared. */
-  bulkQuery: 30_000,
+  bulkQuery: fakeCounterBase + 30_000,
 } as const;
 export const fakePreparePoolSize = 4;
 export const fakeDecisionPoolSize = 4;
 assert(fakeCounterStart.pool + fakePreparePoolSize + fakeDecisionPoolSize <= fakeCounterStart.bulkPrepare, "the fake pool's counters stay below the bulk prepares'");
 assert(fakeCounterStart.bulkPrepare + limits.txnsPerBatchMax + 1 <= fakeCounterStart.bulkCommit, "bulk prepares' counters stay below the bulk commits'");
 assert(fakeCounterStart.bulkCommit + limits.txnsPerBatchMax + 1 <= fakeCounterStart.bulkQuery, "bulk commits' counters stay below the bulk queries'");
+assert(Number.isSafeInteger(fakeCounterStart.bulkQuery + limits.txnIdsPerCallMax + 1), "fake counters are safe integers");
+
+/** True for a counter of a fake transaction id: one no coordinator of a run reaches. */
+export function isFakeCounter(counter: number): boolean {
+  return counter > fakeCounterBase;
+}
+
+/**
+ * The epoch of a fake transaction id, against the epoch of the call that carries it (txnEpochOf).
+ * Only `call`, and `earlier` in a decision, are what a coordinator sends; the others are misfits.
+ */
+export type TxnEpochRef =
+  /** The call's own epoch. */
+  | { readonly kind: "call" }
+  /** `back` epochs before the call's, and at least 1: a transaction of a coordinator before. */
+  | { readonly kind: "earlier"; readonly back: number }
+  /** `ahead` epochs after the call's. */
+  | { readonly kind: "later"; readonly ahead: number }
+  /** Number.MAX_SAFE_INTEGER: the epoch of the id that once left no epoch to take over with. */
+  | { readonly kind: "max" };
+
+export const callTxnEpoch: TxnEpochRef = { kind: "call" };
+
+export function txnEpochOf(ref: TxnEpochRef, callEpoch: number): number {
+  assert(Number.isSafeInteger(callEpoch) && callEpoch >= 1, `a call's epoch is a whole number from 1, not ${callEpoch}`);
+  switch (ref.kind) {
+    case "call":
+      return callEpoch;
+    case "earlier":
+      return Math.max(1, callEpoch - ref.back);
+    case "later":
+      assert(Number.isSafeInteger(callEpoch + ref.ahead), `epoch ${callEpoch} + ${ref.ahead} is a safe integer`);
+      return callEpoch + ref.ahead;
+    case "max":
+      return Number.MAX_SAFE_INTEGER;
+    default:
+      return assertNever(ref);
+  }
+}
 
 /**
  * The epoch a coordinator's call carries (failover, coordinator/DESIGN.md): resolved only when the
@@ -95,6 +142,7 @@ export type RequestIdRef =
 export type KvTxnIdRef =
   /** The index-th transaction id a reply of this run carried (modulo how many; "1.1" before any). */
   | { readonly kind: "seen"; readonly index: number }
+  /** A fake id (fakeTxnId) of the epoch the run knows as the active coordinator's. */
   | { readonly kind: "fake"; readonly index: number }
   | { readonly kind: "sized"; readonly bytes: number }
   | { readonly kind: "literal"; readonly text: string }
@@ -102,10 +150,11 @@ export type KvTxnIdRef =
 
 /**
  * A transaction id on the participant port: a fake pool id (index < fakePreparePoolSize: may be
- * prepared; above: never prepared), a malformed literal or a sized one (may be prepared).
+ * prepared; above: never prepared) of an epoch against the call's, a malformed literal or a sized
+ * one (may be prepared).
  */
 export type PTxnIdRef =
-  | { readonly kind: "fake"; readonly index: number }
+  | { readonly kind: "fake"; readonly index: number; readonly epoch: TxnEpochRef }
   | { readonly kind: "sized"; readonly bytes: number }
   | { readonly kind: "literal"; readonly text: string };
 
@@ -313,14 +362,15 @@ function valueBytes(value: ValueRef, names: RunNames): Buffer | undefined {
   }
 }
 
-export function fakeTxnId(index: number): string {
-  return `${fakeEpoch}.${fakeCounterStart.pool + index + 1}`;
+/** The index-th id of the fake pool, of epoch `epoch`. */
+export function fakeTxnId(index: number, epoch: number): string {
+  return formatTxnId(epoch, fakeCounterStart.pool + index + 1);
 }
 
-/** A fake id that is never PREPAREd, so a COMMIT of it with any commit_seq is allowed. */
+/** A fake id that is never PREPAREd (in any epoch), so a COMMIT of it with any commit_seq is allowed. */
 export function isNeverPrepared(txnId: string): boolean {
   const parsed = parseTxnId(txnId);
-  if (parsed === null || parsed.epoch !== fakeEpoch) return false;
+  if (parsed === null || !isFakeCounter(parsed.counter)) return false;
   const inRange = (start: number, count: number): boolean => parsed.counter > start && parsed.counter <= start + count;
   return (
     inRange(fakeCounterStart.bulkCommit, limits.txnsPerBatchMax + 1) ||
@@ -329,13 +379,16 @@ export function isNeverPrepared(txnId: string): boolean {
   );
 }
 
-export function pTxnIdText(id: PTxnIdRef): string {
+/** The text of a participant-port transaction id, for a call whose fake ids are of `callEpoch`. */
+export function pTxnIdText(id: PTxnIdRef, callEpoch: number): string {
   switch (id.kind) {
     case "fake":
-      return fakeTxnId(id.index);
-    case "sized":
-      // Well formed at a glance, in the fake epoch, but its counter is not a safe integer.
-      return `${fakeEpoch}.${"1".padEnd(id.bytes - String(fakeEpoch).length - 1, "0")}`;
+      return fakeTxnId(id.index, txnEpochOf(id.epoch, callEpoch));
+    case "sized": {
+      // Well formed at a glance, of the call's epoch, but its counter is not a safe integer.
+      const epoch = String(callEpoch);
+      return `${epoch}.${"1".padEnd(id.bytes - epoch.length - 1, "0")}`;
+    }
     case "literal":
       return id.text;
     default:
@@ -343,18 +396,26 @@ export function pTxnIdText(id: PTxnIdRef): string {
   }
 }
 
-function kvTxnIdText(id: KvTxnIdRef, names: RunNames): string {
+/**
+ * A transaction id of the Kv port, given the epoch its fake or sized id is of (that of the active
+ * coordinator as the run knows it when the call is sent); the names it draws, it draws now.
+ */
+function kvTxnIdText(id: KvTxnIdRef, names: RunNames): (epoch: number) => string {
   switch (id.kind) {
-    case "seen":
-      return names.seenTxnIds.length === 0 ? "1.1" : names.seenTxnIds[id.index % names.seenTxnIds.length]!;
+    case "seen": {
+      const text = names.seenTxnIds.length === 0 ? "1.1" : names.seenTxnIds[id.index % names.seenTxnIds.length]!;
+      return () => text;
+    }
     case "fake":
-      return fakeTxnId(id.index);
+      return (epoch) => fakeTxnId(id.index, epoch);
     case "sized":
-      return pTxnIdText(id);
+      return (epoch) => pTxnIdText(id, epoch);
     case "literal":
-      return id.text;
-    case "request":
-      return requestIdText(id.id, names) ?? "";
+      return () => id.text;
+    case "request": {
+      const text = requestIdText(id.id, names) ?? "";
+      return () => text;
+    }
     default:
       return assertNever(id);
   }
@@ -376,8 +437,8 @@ function txnOp(op: TxnOpSpec, names: RunNames): object {
   };
 }
 
-function bulkIds(start: number, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `${fakeEpoch}.${start + i + 1}`);
+function bulkIds(start: number, count: number, epoch: number): string[] {
+  return Array.from({ length: count }, (_, i) => formatTxnId(epoch, start + i + 1));
 }
 
 function participantsOf(txn: PrepareTxnSpec): string[] {
@@ -385,78 +446,157 @@ function participantsOf(txn: PrepareTxnSpec): string[] {
   return Array.from({ length: txn.participantsBulk }, (_, i) => replicaIds[i] ?? `r${i + 1}`);
 }
 
-/** The request object for a call's gRPC method, and what a Prepare of it prepares. */
-export interface Materialized {
-  /** Without its epoch: that is set when the call is sent (epochValue). */
+/**
+ * A transaction id of an epoch the call may not carry (replica/decode.ts checkTxnEpochs): in a
+ * Prepare, of another epoch than the call's; in a Commit or Abort, of a later one. The call must be
+ * refused INVALID_ARGUMENT naming `field` (run.ts checks the answer).
+ */
+export interface Misfit {
+  /** The field as the request has it: txns[i].txn_id, or txn_ids[i]. */
+  readonly field: string;
+  readonly txnId: string;
+  readonly txnEpoch: number;
+  readonly callEpoch: number;
+}
+
+/**
+ * The first fake id of `refs` whose epoch a call of callEpoch may not carry: another one (exact: a
+ * Prepare) or a later one (a Commit or Abort).
+ */
+function firstMisfit(refs: readonly PTxnIdRef[], callEpoch: number, field: (i: number) => string, exact: boolean): Misfit | null {
+  for (const [i, ref] of refs.entries()) {
+    if (ref.kind !== "fake") continue;
+    const txnEpoch = txnEpochOf(ref.epoch, callEpoch);
+    if (exact ? txnEpoch !== callEpoch : txnEpoch > callEpoch) return { field: field(i), txnId: pTxnIdText(ref, callEpoch), txnEpoch, callEpoch };
+  }
+  return null;
+}
+
+/**
+ * A call with a misfit is otherwise well formed (arbitraries.ts builds it so), so that its refusal
+ * can only be for the misfit's epoch, and a refusal naming another field is a wrong answer: only
+ * fake ids, each once, and nothing in bulk.
+ */
+function assertWellFormedMisfit(refs: readonly PTxnIdRef[], texts: readonly string[], bulk: number): void {
+  assert(refs.every((ref) => ref.kind === "fake"), "a call with a misfit carries only fake ids");
+  assert(new Set(texts).size === texts.length, `a call with a misfit names each id once: ${texts.join(", ")}`);
+  assert(bulk === 0, "a call with a misfit has no bulk ids");
+}
+
+/** What a call sends, for the epoch its fake transaction ids are of (see Materialized.build). */
+export interface Built {
+  /** Without its epoch field: that is set when the call is sent (epochValue). */
   readonly request: object;
+  /**
+   * Transaction ids a Prepare may prepare (for the cleanup ABORT): none if it carries a misfit,
+   * since it must be refused whole.
+   */
+  readonly prepared: readonly string[];
+  readonly misfit: Misfit | null;
+}
+
+/** A call, its names drawn (fresh request ids, unique values), its transaction ids not yet. */
+export interface Materialized {
+  /**
+   * The request, given the epoch the call's fake transaction ids are of: the epoch the call carries
+   * as the replica decodes it, when that is an epoch; else, and for a call that carries none, the
+   * active coordinator's as the run knows it (run.ts). Pure: the same epoch gives the same request.
+   */
+  readonly build: (txnEpoch: number) => Built;
   /** The epoch the call carries (null: the method takes none). */
   readonly epoch: EpochRef | null;
-  /** Transaction ids a Prepare carries (for the cleanup ABORT and the commit rule). */
-  readonly prepared: readonly string[];
   /** For Get/Put/Delete of a lin key: what the history records. */
   readonly recorded: { readonly f: "get" | "put" | "del"; readonly key: string; readonly value: string | null } | null;
 }
 
 export function materialize(call: Call, names: RunNames): Materialized {
-  const plain = (request: object, epoch: EpochRef | null = null): Materialized => ({ request, epoch, prepared: [], recorded: null });
+  const plain = (request: (txnEpoch: number) => object, epoch: EpochRef | null = null): Materialized => ({
+    build: (txnEpoch) => ({ request: request(txnEpoch), prepared: [], misfit: null }),
+    epoch,
+    recorded: null,
+  });
+  const queryIds = (refs: readonly PTxnIdRef[], bulk: number, txnEpoch: number): string[] => [
+    ...refs.map((ref) => pTxnIdText(ref, txnEpoch)),
+    ...bulkIds(fakeCounterStart.bulkQuery, bulk, txnEpoch),
+  ];
   switch (call.service) {
     case "Kv":
       return materializeKv(call, names);
     case "Coordination":
-      return plain({ replicaId: call.replicaId, txnIds: [...call.txnIds.map(pTxnIdText), ...bulkIds(fakeCounterStart.bulkQuery, call.bulk)] });
+      return plain((txnEpoch) => ({ replicaId: call.replicaId, txnIds: queryIds(call.txnIds, call.bulk, txnEpoch) }));
     case "Participant":
       switch (call.method) {
         case "Prepare": {
-          const txns = [
-            ...call.txns.map((txn) => ({
-              txnId: pTxnIdText(txn.txnId),
-              writes: txn.writes.map((write) => ({ key: keyText(write.key), value: valueBytes(write.value, names), delete: write.delete })),
-              participants: participantsOf(txn),
-            })),
-            ...bulkIds(fakeCounterStart.bulkPrepare, call.bulk).map((txnId, i) => ({
-              txnId,
-              writes: [{ key: `fuzzp/bulk/${i}`, value: Buffer.from("b"), delete: false }],
-              participants: [...replicaIds],
-            })),
-          ];
-          for (const txn of txns) {
-            assert(!isNeverPrepared(txn.txnId), `the fuzzer prepares ${txn.txnId}, an id it may commit`);
-            for (const write of txn.writes) assert(write.key === "" || write.key.startsWith("fuzzp/"), `participant-port write outside fuzzp/: ${write.key}`);
-          }
-          return { request: { coordinatorId: call.coordinatorId, txns }, epoch: call.epoch, prepared: txns.map((txn) => txn.txnId), recorded: null };
+          // Values drawn now, in command order (a "unique" value takes the next name).
+          const writes = call.txns.map((txn) => txn.writes.map((write) => ({ key: keyText(write.key), value: valueBytes(write.value, names), delete: write.delete })));
+          const build = (txnEpoch: number): Built => {
+            const txns = [
+              ...call.txns.map((txn, i) => ({ txnId: pTxnIdText(txn.txnId, txnEpoch), writes: writes[i]!, participants: participantsOf(txn) })),
+              ...bulkIds(fakeCounterStart.bulkPrepare, call.bulk, txnEpoch).map((txnId, i) => ({
+                txnId,
+                writes: [{ key: `fuzzp/bulk/${i}`, value: Buffer.from("b"), delete: false }],
+                participants: [...replicaIds],
+              })),
+            ];
+            for (const txn of txns) {
+              assert(!isNeverPrepared(txn.txnId), `the fuzzer prepares ${txn.txnId}, an id it may commit`);
+              for (const write of txn.writes) assert(write.key === "" || write.key.startsWith("fuzzp/"), `participant-port write outside fuzzp/: ${write.key}`);
+            }
+            const refs = call.txns.map((txn) => txn.txnId);
+            const misfit = firstMisfit(refs, txnEpoch, (i) => `txns[${i}].txn_id`, true);
+            if (misfit !== null) assertWellFormedMisfit(refs, txns.map((txn) => txn.txnId), call.bulk);
+            return { request: { coordinatorId: call.coordinatorId, txns }, prepared: misfit === null ? txns.map((txn) => txn.txnId) : [], misfit };
+          };
+          return { build, epoch: call.epoch, recorded: null };
         }
         case "Commit": {
-          const txns = [
-            ...call.txns.map((txn) => ({ txnId: pTxnIdText(txn.txnId), commitSeq: optional(txn.commitSeq) })),
-            ...bulkIds(fakeCounterStart.bulkCommit, call.bulk).map((txnId, i) => ({ txnId, commitSeq: i + 1 })),
-          ];
-          for (const txn of txns) {
-            const zero = txn.commitSeq === undefined || txn.commitSeq === 0;
-            assert(zero || isNeverPrepared(txn.txnId), `the fuzzer commits ${txn.txnId} (commit_seq ${String(txn.commitSeq)}), an id it may prepare`);
-          }
-          return plain({ txns }, call.epoch);
+          const build = (txnEpoch: number): Built => {
+            const txns = [
+              ...call.txns.map((txn) => ({ txnId: pTxnIdText(txn.txnId, txnEpoch), commitSeq: optional(txn.commitSeq) })),
+              ...bulkIds(fakeCounterStart.bulkCommit, call.bulk, txnEpoch).map((txnId, i) => ({ txnId, commitSeq: i + 1 })),
+            ];
+            for (const txn of txns) {
+              const zero = txn.commitSeq === undefined || txn.commitSeq === 0;
+              assert(zero || isNeverPrepared(txn.txnId), `the fuzzer commits ${txn.txnId} (commit_seq ${String(txn.commitSeq)}), an id it may prepare`);
+            }
+            const refs = call.txns.map((txn) => txn.txnId);
+            const misfit = firstMisfit(refs, txnEpoch, (i) => `txns[${i}].txn_id`, false);
+            if (misfit !== null) {
+              assertWellFormedMisfit(refs, txns.map((txn) => txn.txnId), call.bulk);
+              assert(txns.every((txn) => typeof txn.commitSeq === "number" && Number.isSafeInteger(txn.commitSeq) && txn.commitSeq >= 1), "a commit with a misfit has commit sequence numbers");
+            }
+            return { request: { txns }, prepared: [], misfit };
+          };
+          return { build, epoch: call.epoch, recorded: null };
         }
-        case "Abort":
-          return plain({ txnIds: [...call.txnIds.map(pTxnIdText), ...bulkIds(fakeCounterStart.bulkQuery, call.bulk)] }, call.epoch);
+        case "Abort": {
+          const build = (txnEpoch: number): Built => {
+            const txnIds = queryIds(call.txnIds, call.bulk, txnEpoch);
+            const misfit = firstMisfit(call.txnIds, txnEpoch, (i) => `txn_ids[${i}]`, false);
+            if (misfit !== null) assertWellFormedMisfit(call.txnIds, txnIds, call.bulk);
+            return { request: { txnIds }, prepared: [], misfit };
+          };
+          return { build, epoch: call.epoch, recorded: null };
+        }
         case "Read":
-          return plain({ keys: [...call.keys.map(keyText), ...Array.from({ length: call.bulk }, (_, i) => `fuzzp/read/${i}`)] }, call.epoch);
+          return plain(() => ({ keys: [...call.keys.map(keyText), ...Array.from({ length: call.bulk }, (_, i) => `fuzzp/read/${i}`)] }), call.epoch);
         case "Status":
         case "Dump":
-          return plain({});
+          return plain(() => ({}));
         case "PeerOutcome":
         case "Inspect":
-          return plain({ replicaId: call.replicaId, txnIds: [...call.txnIds.map(pTxnIdText), ...bulkIds(fakeCounterStart.bulkQuery, call.bulk)] });
+          return plain((txnEpoch) => ({ replicaId: call.replicaId, txnIds: queryIds(call.txnIds, call.bulk, txnEpoch) }));
         case "CatchUp":
-          return plain({ sourceId: call.sourceId, sourceAddress: call.sourceAddress, sinceSeq: call.sinceSeq }, call.epoch);
+          return plain(() => ({ sourceId: call.sourceId, sourceAddress: call.sourceAddress, sinceSeq: call.sinceSeq }), call.epoch);
         case "Fetch":
-          return plain({ sinceSeq: call.sinceSeq, afterKey: call.afterKey, limit: call.limit });
+          return plain(() => ({ sinceSeq: call.sinceSeq, afterKey: call.afterKey, limit: call.limit }));
         case "Promise":
-          return plain({ coordinatorId: call.coordinatorId, coordinatorAddress: call.coordinatorAddress }, call.epoch);
+          return plain(() => ({ coordinatorId: call.coordinatorId, coordinatorAddress: call.coordinatorAddress }), call.epoch);
         case "Append": {
           assert(call.epoch.kind === "missing" || call.epoch.kind === "stale" || call.epoch.kind === "garbage", `the fuzzer appends with epoch ${call.epoch.kind}`);
           const records = call.bulk > 0 ? Array.from({ length: call.bulk }, () => Buffer.from("r")) : call.records.map((record) => Buffer.from(record, "utf8"));
           return plain(
-            {
+            () => ({
               coordinatorId: call.coordinatorId,
               coordinatorAddress: call.coordinatorAddress,
               base: call.base,
@@ -464,7 +604,7 @@ export function materialize(call: Call, names: RunNames): Materialized {
               firstIndex: call.firstIndex,
               baseFirstIndex: call.baseFirstIndex,
               records,
-            },
+            }),
             call.epoch,
           );
         }
@@ -477,34 +617,36 @@ export function materialize(call: Call, names: RunNames): Materialized {
 }
 
 function materializeKv(call: { readonly service: "Kv" } & KvCall, names: RunNames): Materialized {
-  const plain = (request: object): Materialized => ({ request, epoch: null, prepared: [], recorded: null });
+  const fixed = (request: object, recorded: Materialized["recorded"] = null): Materialized => ({ build: () => ({ request, prepared: [], misfit: null }), epoch: null, recorded });
   const lin = (key: KeyRef): boolean => key.kind === "lin";
   switch (call.method) {
     case "Get": {
       const key = keyText(call.key);
-      return { request: { key }, epoch: null, prepared: [], recorded: lin(call.key) ? { f: "get", key, value: null } : null };
+      return fixed({ key }, lin(call.key) ? { f: "get", key, value: null } : null);
     }
     case "Put": {
       const key = keyText(call.key);
       const value = valueBytes(call.value, names);
       const request = { key, value, requestId: requestIdText(call.requestId, names) };
-      if (!lin(call.key)) return plain(request);
+      if (!lin(call.key)) return fixed(request);
       assert(value !== undefined && (call.requestId.kind === "none" || call.requestId.kind === "fresh"), "a lin put is valid");
-      return { request, epoch: null, prepared: [], recorded: { f: "put", key, value: value.toString("utf8") } };
+      return fixed(request, { f: "put", key, value: value.toString("utf8") });
     }
     case "Delete": {
       const key = keyText(call.key);
       const request = { key, requestId: requestIdText(call.requestId, names) };
-      if (!lin(call.key)) return plain(request);
+      if (!lin(call.key)) return fixed(request);
       assert(call.requestId.kind === "none" || call.requestId.kind === "fresh", "a lin delete is valid");
-      return { request, epoch: null, prepared: [], recorded: { f: "del", key, value: null } };
+      return fixed(request, { f: "del", key, value: null });
     }
     case "Status":
-      return plain({});
-    case "Resolve":
-      return plain({ txnId: kvTxnIdText(call.txnId, names), outcome: call.outcome });
+      return fixed({});
+    case "Resolve": {
+      const txnId = kvTxnIdText(call.txnId, names);
+      return { build: (txnEpoch) => ({ request: { txnId: txnId(txnEpoch), outcome: call.outcome }, prepared: [], misfit: null }), epoch: null, recorded: null };
+    }
     case "Increment":
-      return plain({
+      return fixed({
         key: keyText(call.key),
         delta: call.delta,
         min: optional(call.min),
@@ -513,7 +655,7 @@ function materializeKv(call: { readonly service: "Kv" } & KvCall, names: RunName
         requestId: requestIdText(call.requestId, names),
       });
     case "CompareAndSet":
-      return plain({
+      return fixed({
         key: keyText(call.key),
         newValue: valueBytes(call.newValue, names),
         expectedVersion: optional(call.expectedVersion),
@@ -522,7 +664,7 @@ function materializeKv(call: { readonly service: "Kv" } & KvCall, names: RunName
         requestId: requestIdText(call.requestId, names),
       });
     case "CompareAndDelete":
-      return plain({
+      return fixed({
         key: keyText(call.key),
         expectedVersion: optional(call.expectedVersion),
         expectedValue: valueBytes(call.expectedValue, names),
@@ -537,7 +679,7 @@ function materializeKv(call: { readonly service: "Kv" } & KvCall, names: RunName
               key: `k/bulk/${i % call.bulk!.keys}`,
               value: i % 2 === 0 ? Buffer.from(`b${i}`) : undefined,
             }));
-      return plain({
+      return fixed({
         conditions: call.conditions.map((c) => ({ key: keyText(c.key), target: c.target, op: c.op, value: valueBytes(c.value, names), version: c.version, exists: c.exists })),
         onSuccess,
         onFailure: call.onFailure.map((op) => txnOp(op, names)),
@@ -545,8 +687,10 @@ function materializeKv(call: { readonly service: "Kv" } & KvCall, names: RunName
         requestId: requestIdText(call.requestId, names),
       });
     }
-    case "TxnStatus":
-      return plain({ id: kvTxnIdText(call.id, names) });
+    case "TxnStatus": {
+      const id = kvTxnIdText(call.id, names);
+      return { build: (txnEpoch) => ({ request: { id: id(txnEpoch) }, prepared: [], misfit: null }), epoch: null, recorded: null };
+    }
     default:
       return assertNever(call);
   }

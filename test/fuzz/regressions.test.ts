@@ -10,6 +10,7 @@ import { Code, codeName } from "../../common/errors";
 import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
 import type { GetResponse__Output } from "../../proto/gen/twopc/kv/GetResponse";
 import { killAllStarted } from "../integration/harness";
+import { fakePreparePoolSize, fakeTxnId } from "./model";
 import { FuzzTarget, type Reply } from "./run";
 
 afterAll(async () => {
@@ -70,10 +71,12 @@ describe("crashes found by the fuzzer", () => {
 
   it("an Abort of a transaction a replica never saw, then a Commit of it (commit_seq 5, or none): refused, the replica lives", async () => {
     const epoch = await target.epoch();
+    // Fake ids of the call's epoch (model.ts fakeCounterBase), as the fuzzer sends them now.
+    const [first, second] = [fakeTxnId(fakePreparePoolSize, epoch), fakeTxnId(fakePreparePoolSize + 1, epoch)];
     // Contradicts what the replica decided (FAILED_PRECONDITION), or lacks its commit_seq (INVALID_ARGUMENT).
     for (const [txnId, commit, code, detail] of [
-      ["1000000.5", { txnId: "1000000.5", commitSeq: 5 }, Code.FAILED_PRECONDITION, "commit of 1000000.5, which this replica aborted"],
-      ["1000000.6", { txnId: "1000000.6" }, Code.INVALID_ARGUMENT, "txns[0].commit_seq is 0"],
+      [first, { txnId: first, commitSeq: 5 }, Code.FAILED_PRECONDITION, `commit of ${first}, which this replica aborted`],
+      [second, { txnId: second }, Code.INVALID_ARGUMENT, "txns[0].commit_seq is 0"],
     ] as const) {
       const abort = await target.call("Participant.Abort", 0, { txnIds: [txnId], epoch }, timeoutMs);
       expect(abort.code, codeOf(abort)).toBe(Code.OK);

@@ -12,6 +12,12 @@
 // coordinator moved on: fenced, or UNAVAILABLE). A call of a newer epoch fences the coordinator,
 // which takes over again: after each batch the checks wait (a bounded time) for an active
 // coordinator that reaches every replica, and the end of the run for one that has settled.
+//
+// Transaction ids of the participant port are of the epoch of the call that carries them (model.ts
+// fakeCounterBase), resolved when it is sent, as the replica will decode the call's epoch. A call
+// with a misfit (an id of an epoch the call may not carry, model.ts Misfit) must be refused
+// INVALID_ARGUMENT naming that id, and no other call may be refused for an id's epoch: either
+// answer is a wrong answer, a failure of the batch.
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../../common/assert";
 import { Code, codeName, fencedBy } from "../../common/errors";
@@ -28,6 +34,7 @@ import {
   describeEpoch,
   describeRequest,
   epochValue,
+  isFakeCounter,
   lanesMax,
   materialize,
   methodName,
@@ -37,6 +44,8 @@ import {
   type EpochRef,
   type Materialized,
   type MethodName,
+  type Misfit,
+  type Wide,
 } from "./model";
 
 export interface Reply {
@@ -179,43 +188,69 @@ class EpochTracker {
 }
 
 /**
- * How far a call carrying an epoch got in a replica: refused for its epoch, refused for another
- * field, fenced (an older epoch than the replica promised), into the replica's core (OK, or a
- * refusal of the core: a commit of what it aborted, ...), or unavailable (a read that waited too
- * long on a locked key, a catch-up whose source is unreachable, a transport failure).
+ * How far a call carrying an epoch got in a replica: refused for its epoch, refused for the epoch
+ * of a transaction id it carries (replica/decode.ts checkTxnEpochs), refused for another field,
+ * fenced (an older epoch than the replica promised), into the replica's core (OK, or a refusal of
+ * the core: a commit of what it aborted, ...), or unavailable (a read that waited too long on a
+ * locked key, a catch-up whose source is unreachable, a transport failure).
  */
-export type Reach = "core" | "fenced" | "epoch-refused" | "refused" | "unavailable";
+export type Reach = "core" | "fenced" | "epoch-refused" | "txn-epoch-refused" | "refused" | "unavailable";
 /** By method, then Reach. */
 export type ReachCounts = Map<string, Map<Reach, number>>;
 
+/** The refusal of replica/decode.ts checkTxnEpochs: "txns[1].txn_id 5.7 is of epoch 5, but the call is of epoch 4: ...". */
+const txnEpochRefusal = /^(txns\[\d+\]\.txn_id|txn_ids\[\d+\]) \S+ is of epoch \d+, but the call is of epoch \d+:/;
+
 export function reachOf(reply: Reply): Reach {
-  if (reply.code === Code.INVALID_ARGUMENT) return reply.details.startsWith("epoch ") ? "epoch-refused" : "refused";
+  if (reply.code === Code.INVALID_ARGUMENT) return reply.details.startsWith("epoch ") ? "epoch-refused" : txnEpochRefusal.test(reply.details) ? "txn-epoch-refused" : "refused";
   if (reply.code === Code.FAILED_PRECONDITION && fencedBy(reply.details) !== null) return "fenced";
   if (reply.code === Code.OK || reply.code === Code.FAILED_PRECONDITION) return "core";
   return "unavailable";
 }
 
 /**
- * The epoch of a request as the replica will decode it (gRPC turns -1 into 0, 1.5 into 1, "-1"
- * into 2^64 - 1, ...).
+ * An epoch field as the replica will decode it (gRPC turns -1 into 0, 1.5 into 1, "-1" into
+ * 2^64 - 1, ...): the request with that field alone, through the method's own serializer.
  */
-function decodedEpoch(method: MethodName, request: object): number {
+function decodedEpoch(method: MethodName, epoch: Wide | undefined): number {
   const definition = (participantProto.Participant.service as grpc.ServiceDefinition)[method.split(".")[1]!];
   assert(definition !== undefined, `${method} is a Participant method`);
-  const decoded = definition.requestDeserialize(definition.requestSerialize(request)) as { epoch?: unknown };
+  const decoded = definition.requestDeserialize(definition.requestSerialize({ epoch })) as { epoch?: unknown };
   assert(typeof decoded.epoch === "number", `${method} has a numeric epoch field`);
   return decoded.epoch;
 }
 
 /**
- * Rule (f) of arbitraries.ts, and the garbage epochs, checked on the request as it will arrive: an
+ * Rule (f) of arbitraries.ts, and the garbage epochs, checked on the epoch as it will arrive: an
  * Append's epoch, and a garbage one, decode to 0 (missing), 1 (older than every replica's promise)
  * or a number no replica takes (past MAX_SAFE_INTEGER). Never one a replica would promise.
  */
-function checkEpochSent(method: MethodName, epoch: EpochRef, request: object): void {
+function checkEpochSent(method: MethodName, epoch: EpochRef, decoded: number): void {
   if (method !== "Participant.Append" && epoch.kind !== "garbage") return;
-  const decoded = decodedEpoch(method, request);
   assert(decoded === 0 || decoded === 1 || !Number.isSafeInteger(decoded), `the fuzzer sends ${method} with epoch ${describeEpoch(epoch)}, which a replica decodes as ${decoded}`);
+}
+
+/** A decoded epoch field that a replica takes as an epoch (replica/decode.ts decodeEpoch), or null. */
+function asEpoch(decoded: number): number | null {
+  return Number.isSafeInteger(decoded) && decoded >= 1 ? decoded : null;
+}
+
+/**
+ * What is wrong with the answer to a call that carries transaction ids (null: nothing, or the
+ * answer says nothing, being a transport's): a call with a misfit must be refused INVALID_ARGUMENT,
+ * naming the misfit's field if the call's own epoch is one (else naming the epoch); a call without
+ * one must not be refused for an id's epoch.
+ */
+export function wrongAnswer(reply: Reply, misfit: Misfit | null, callEpoch: number | null): string | null {
+  if (reply.code === Code.UNAVAILABLE || reply.code === Code.DEADLINE_EXCEEDED || reply.code === Code.RESOURCE_EXHAUSTED) return null;
+  if (misfit === null) {
+    return reachOf(reply) === "txn-epoch-refused" ? `refused for the epoch of a transaction id, though each is of the call's epoch${callEpoch === null ? "" : ` (${callEpoch})`} or, in a decision, an earlier one` : null;
+  }
+  assert(callEpoch === null || callEpoch === misfit.callEpoch, "a misfit is against the epoch the call carries");
+  const expected =
+    callEpoch === null ? "epoch " : `${misfit.field} ${misfit.txnId} is of epoch ${misfit.txnEpoch}, but the call is of epoch ${callEpoch}:`;
+  if (reply.code === Code.INVALID_ARGUMENT && reply.details.startsWith(expected)) return null;
+  return `${misfit.field} is ${misfit.txnId}, of epoch ${misfit.txnEpoch}, which a call of epoch ${misfit.callEpoch} may not carry; expected INVALID_ARGUMENT "${expected}...", got ${codeName(reply.code)} (${reply.details})`;
 }
 
 export interface RunOptions {
@@ -230,7 +265,15 @@ export interface RunOptions {
 
 export const defaultRunOptions: RunOptions = { batchSize: 16, callTimeoutMs: 10_000, settleTimeoutMs: 30_000 };
 
-export type FailureKind = "process-exited" | "undocumented-code" | "replica-down" | "no-active-coordinator" | "not-settled" | "checksums-differ" | "not-linearizable";
+export type FailureKind =
+  | "process-exited"
+  | "undocumented-code"
+  | "wrong-answer"
+  | "replica-down"
+  | "no-active-coordinator"
+  | "not-settled"
+  | "checksums-differ"
+  | "not-linearizable";
 
 export interface Failure {
   readonly kind: FailureKind;
@@ -249,12 +292,15 @@ export interface RunResult {
   readonly failure: Failure | null;
   /** Operations in the linearizability history. */
   readonly historyOps: number;
-  /** Each command sent, in execution order, as a person reads it (ids as they were materialized). */
+  /** Each command, in command order, as a person reads it: the request as sent, transaction ids included. */
   readonly sent: readonly string[];
   /** Of the calls that carry an epoch (not the cleanup aborts), how far each got. */
   readonly reach: ReachCounts;
-  /** The active coordinator's epoch at the start and at the end, and how many calls carried a newer one. */
-  readonly epochs: { readonly first: number; readonly last: number; readonly newerSent: number };
+  /**
+   * The active coordinator's epoch at the start and at the end, how many calls carried a newer one,
+   * and how many carried a misfit (model.ts Misfit) and how many of those were refused for it.
+   */
+  readonly epochs: { readonly first: number; readonly last: number; readonly newerSent: number; readonly misfitsSent: number; readonly misfitsRefused: number };
 }
 
 function count(counts: CodeCounts, method: string, code: number): void {
@@ -287,6 +333,8 @@ export async function runCommands(target: FuzzTarget, commands: readonly Command
   const epochs = new EpochTracker(target, await target.epoch());
   const firstEpoch = epochs.current;
   let newerSent = 0;
+  let misfitsSent = 0;
+  let misfitsRefused = 0;
   const result = (failure: Failure | null): RunResult => ({
     counts,
     executed,
@@ -294,15 +342,20 @@ export async function runCommands(target: FuzzTarget, commands: readonly Command
     historyOps: countOps(history),
     sent,
     reach,
-    epochs: { first: firstEpoch, last: epochs.current, newerSent },
+    epochs: { first: firstEpoch, last: epochs.current, newerSent, misfitsSent, misfitsRefused },
   });
 
   for (let start = 0; start < commands.length; start += options.batchSize) {
     const batch = commands.slice(start, start + options.batchSize);
-    // Materialized in command order before any is sent, so names do not depend on timing.
-    const items = batch.map((command) => ({ command, built: materialize(command.call, names) }));
-    for (const { command, built } of items) sent.push(describeCommand(command, built));
+    // Materialized in command order before any is sent, so names do not depend on timing; the
+    // transaction ids, which take the epoch of their call, are built when each is sent. Each
+    // command's line in `sent` is kept in command order, and filled in as it is sent.
+    const items = batch.map((command, i) => ({ command, built: materialize(command.call, names), slot: sent.length + i }));
+    for (const { command, built } of items) sent.push(describeCommand(command, built.epoch, null));
     const undocumented: { readonly method: MethodName; readonly code: number; readonly text: string }[] = [];
+    const wrong: { readonly method: MethodName; readonly code: number; readonly text: string }[] = [];
+    /** What each Prepare of the batch may have prepared, and on which replica. */
+    const prepared: { readonly txnId: string; readonly replica: number }[] = [];
     const lanes = new Map<number, typeof items>();
     for (const item of items) lanes.set(item.command.lane, [...(lanes.get(item.command.lane) ?? []), item]);
 
@@ -321,26 +374,49 @@ export async function runCommands(target: FuzzTarget, commands: readonly Command
 
     await Promise.all(
       [...lanes.entries()].map(async ([lane, laneItems]) => {
-        for (const { command, built } of laneItems) {
+        for (const { command, built, slot } of laneItems) {
           const method = methodName(command.call);
+          const replica = command.call.service === "Participant" ? command.call.replica : 0;
           const op = built.recorded;
           const process = processOfLane[lane]!;
           if (op !== null) record("invoke", process, op, op.f === "get" ? null : op.value);
-          let request = built.request;
+          // The epoch the call carries, and the one its transaction ids are of: the same, when the
+          // replica takes the call's as an epoch; else the active coordinator's as last seen.
+          const epochField = built.epoch === null ? undefined : epochValue(built.epoch, epochs.current);
+          let callEpoch: number | null = null;
           if (built.epoch !== null) {
-            request = { ...request, epoch: epochValue(built.epoch, epochs.current) };
-            checkEpochSent(method, built.epoch, request);
+            const decoded = decodedEpoch(method, epochField);
+            checkEpochSent(method, built.epoch, decoded);
+            callEpoch = asEpoch(decoded);
             if (built.epoch.kind === "newer") newerSent += 1;
           }
-          const reply = await send(method, command.call.service === "Participant" ? command.call.replica : 0, request);
+          const { request: body, prepared: preparing, misfit } = built.build(callEpoch ?? epochs.current);
+          const request = built.epoch === null ? body : { ...body, epoch: epochField };
+          sent[slot] = describeCommand(command, built.epoch, request);
+          for (const txnId of preparing) prepared.push({ txnId, replica });
+          if (misfit !== null) misfitsSent += 1;
+          const reply = await send(method, replica, request);
           if (built.epoch !== null) {
             const byReach = reach.get(method) ?? new Map<Reach, number>();
             const how = reachOf(reply);
             byReach.set(how, (byReach.get(how) ?? 0) + 1);
             reach.set(method, byReach);
           }
+          if (method === "Participant.Prepare" || method === "Participant.Commit" || method === "Participant.Abort") {
+            const wrongness = wrongAnswer(reply, misfit, callEpoch);
+            if (wrongness !== null) wrong.push({ method, code: reply.code, text: `${method} to ${replicaIds[replica]}: ${wrongness}\n    request: ${describeRequest(request)}` });
+            else if (misfit !== null && reachOf(reply) === "txn-epoch-refused") misfitsRefused += 1;
+          }
           if (reply.code === Code.UNAVAILABLE || fencedBy(reply.details) !== null) await epochs.refresh();
-          if (reply.code === Code.OK) names.noteTxnId((reply.response as { txnId?: unknown } | undefined)?.txnId);
+          if (reply.code === Code.OK) {
+            const txnId = (reply.response as { txnId?: unknown } | undefined)?.txnId;
+            if (isWrite(method) && typeof txnId === "string") {
+              // Rule (a) of arbitraries.ts: the coordinator's counters stay below the fake ones.
+              const parsed = parseTxnId(txnId);
+              assert(parsed === null || !isFakeCounter(parsed.counter), `the coordinator issued ${txnId}, a counter in the fuzzer's fake range`);
+            }
+            names.noteTxnId(txnId);
+          }
           if (op === null) continue;
           if (reply.code === Code.OK) {
             const read = reply.response as { found?: boolean; value?: Buffer } | undefined;
@@ -355,31 +431,45 @@ export async function runCommands(target: FuzzTarget, commands: readonly Command
     );
     executed += batch.length;
 
-    // Rule (d): what this batch prepared is aborted everywhere, well-formed ids in one call each.
-    const prepared = [...new Set(items.flatMap((item) => item.built.prepared))];
+    // Rule (d): what this batch prepared is aborted everywhere, well-formed ids in one call each
+    // epoch. In the current epoch (ids of it or an earlier one); a replica that promised a newer one
+    // (the fuzzer's, which the coordinator may not have heard of yet, or the coordinator's next) is
+    // asked again in the epoch it names: the same as its promise, so that changes nothing but the
+    // aborts. An id of a later epoch than the current (a Prepare of the fuzzer's newer epoch) is
+    // aborted in its own epoch, and only on the replica it was sent to, which promised that epoch
+    // with it: the others would be made to promise it.
     if (prepared.length > 0) {
-      const wellFormed = prepared.filter((id) => {
+      const isWellFormed = (id: string): boolean => {
         const parsed = /^[1-9]\d*\.[1-9]\d*$/.test(id) ? parseTxnId(id) : null;
         return parsed !== null && Number.isSafeInteger(parsed.epoch) && Number.isSafeInteger(parsed.counter);
-      });
-      const others = prepared.filter((id) => !wellFormed.includes(id));
-      const calls = [wellFormed, ...others.map((id) => [id])].filter((ids) => ids.length > 0);
-      // In the current epoch; a replica that promised a newer one (the fuzzer's, which the
-      // coordinator may not have heard of yet, or the coordinator's next) is asked again in the
-      // epoch it names: the same as its promise, so that changes nothing but the aborts.
-      const cleanup = async (replica: number, txnIds: readonly string[]): Promise<void> => {
+      };
+      const everywhere = (txnIds: readonly string[]): { replica: number; txnIds: readonly string[]; epoch: number }[] =>
+        txnIds.length === 0 ? [] : replicaIds.map((_, replica) => ({ replica, txnIds, epoch: epochs.current }));
+      const ids = [...new Set(prepared.map((item) => item.txnId))];
+      const wellFormed = ids.filter(isWellFormed);
+      const later = prepared.filter((item) => isWellFormed(item.txnId) && parseTxnId(item.txnId)!.epoch > epochs.current);
+      const calls = [
+        ...everywhere(wellFormed.filter((id) => parseTxnId(id)!.epoch <= epochs.current)),
+        ...ids.filter((id) => !isWellFormed(id)).flatMap((id) => everywhere([id])),
+        ...[...new Set(later.map((item) => `${item.replica} ${parseTxnId(item.txnId)!.epoch}`))].map((key) => {
+          const [replica, epoch] = key.split(" ").map(Number) as [number, number];
+          assert(epoch <= epochs.current + 1, `the fuzzer prepared an id of epoch ${epoch}, past the next one after ${epochs.current}`);
+          return { replica, epoch, txnIds: [...new Set(later.filter((item) => item.replica === replica && parseTxnId(item.txnId)!.epoch === epoch).map((item) => item.txnId))] };
+        }),
+      ];
+      const cleanup = async ({ replica, txnIds, epoch }: { replica: number; txnIds: readonly string[]; epoch: number }): Promise<void> => {
         const label = "Participant.Abort (cleanup)";
-        const reply = await send("Participant.Abort", replica, { txnIds, epoch: epochs.current }, label);
+        const reply = await send("Participant.Abort", replica, { txnIds, epoch }, label);
         const promised = fencedBy(reply.details);
         if (promised !== null) await send("Participant.Abort", replica, { txnIds, epoch: promised }, label);
       };
-      await Promise.all(replicaIds.flatMap((_, replica) => calls.map((txnIds) => cleanup(replica, txnIds))));
+      await Promise.all(calls.map(cleanup));
     }
 
     // Status is asked first: a process that just crashed may not have been reaped yet, and by the
     // time Status has failed for a few seconds it has, so a crash is reported as one.
     const down = await replicasDown(target, options);
-    const failure = (await deadProcess(target)) ?? undocumentedFailure(undocumented) ?? down;
+    const failure = (await deadProcess(target)) ?? undocumentedFailure(undocumented) ?? wrongAnswerFailure(wrong) ?? down;
     options.onBatch?.(executed);
     if (failure !== null) return result(failure);
   }
@@ -389,10 +479,26 @@ export async function runCommands(target: FuzzTarget, commands: readonly Command
   return result(failure);
 }
 
-export function describeCommand(command: Command, built: Materialized): string {
+/** A command for a person: with the request as sent (null: not sent, so its transaction ids are not built). */
+export function describeCommand(command: Command, epoch: EpochRef | null, request: object | null): string {
   const to = command.call.service === "Participant" ? ` to ${replicaIds[command.call.replica]}` : "";
-  const epoch = built.epoch === null ? "" : ` epoch ${describeEpoch(built.epoch)}`;
-  return `[lane ${command.lane}] ${methodName(command.call)}${to}${epoch} ${describeRequest(built.request)}`;
+  const epochText = epoch === null ? "" : ` epoch ${describeEpoch(epoch)}`;
+  return `[lane ${command.lane}] ${methodName(command.call)}${to}${epochText} ${request === null ? "(not sent)" : describeRequest(request)}`;
+}
+
+/** The Kv methods whose answer carries the id of a transaction the coordinator started for it. */
+function isWrite(method: MethodName): boolean {
+  switch (method) {
+    case "Kv.Put":
+    case "Kv.Delete":
+    case "Kv.Increment":
+    case "Kv.CompareAndSet":
+    case "Kv.CompareAndDelete":
+    case "Kv.Txn":
+      return true;
+    default:
+      return false;
+  }
 }
 
 function countOps(history: readonly HistoryEvent[]): number {
@@ -437,6 +543,12 @@ export function crashSite(output: readonly string[]): string {
     if (frame !== null && !frame[1]!.endsWith("assert.js") && !frame[1]!.endsWith("assert.ts")) return `${name}@${frame[1]}:${frame[2]}`;
   }
   return name;
+}
+
+function wrongAnswerFailure(wrong: readonly { readonly method: MethodName; readonly code: number; readonly text: string }[]): Failure | null {
+  const first = wrong[0];
+  if (first === undefined) return null;
+  return { kind: "wrong-answer", signature: `wrong-answer:${first.method}:${codeName(first.code)}`, message: `a wrong answer to a call with transaction ids: ${first.text}` };
 }
 
 function undocumentedFailure(undocumented: readonly { readonly method: MethodName; readonly code: number; readonly text: string }[]): Failure | null {

@@ -12,7 +12,13 @@
 // coordinator here, so the test speaks as one of epoch 1 (then 2, once it has fenced epoch 1): a call
 // without an epoch is refused INVALID_ARGUMENT naming the field; after a call of epoch 2, every call
 // of epoch 1 is refused FAILED_PRECONDITION "fenced" and changes nothing; Promise and Append with
-// malformed fields are refused INVALID_ARGUMENT naming the field.
+// malformed fields are refused INVALID_ARGUMENT naming the field. A call's transaction ids are of its
+// epoch (a Prepare) or of it or an earlier one (a Commit or Abort): a Prepare of "9007199254740991.1"
+// in a call of epoch 1 (the request that once made every later takeover fail), and a Commit or Abort
+// naming an id of a later epoch, are refused INVALID_ARGUMENT naming that id's field, change neither
+// the store nor the log, and leave the highest epoch of an id the replica saw (max_txn_epoch, what a
+// new coordinator must pass) as it was; a decision of an earlier epoch's transaction is taken (1.3,
+// committed in epoch 2 at the end).
 //
 // How: one real replica process (`kv replica`, from dist/) on a random free port in a temp
 // directory; its coordinator address is a fake Coordination server in this test that answers only
@@ -194,15 +200,44 @@ describe("the participant port refuses bad input and keeps serving", () => {
 
   // Each call below is well formed but for its epoch: without the epoch check, the Commit would commit
   // 1.3, the Abort abort it, the Prepare lock "e", and the Promise and Append change what the replica
-  // promised or its copy of the decision log; the later tests would see it.
+  // promised or its copy of the decision log; the later tests would see it. The Prepare's id is of
+  // epoch 1, the epoch it is sent with once fenced, so that the fence refuses it, not the id's epoch.
   const epochCalls = (): [keyof ParticipantClient, Record<string, unknown>][] => [
-    ["Prepare", { coordinatorId: "c", txns: [{ txnId: "4.1", writes: [put("e", "v")], participants: ["r1"] }] }],
+    ["Prepare", { coordinatorId: "c", txns: [{ txnId: "1.4", writes: [put("e", "v")], participants: ["r1"] }] }],
     ["Commit", { txns: [{ txnId: "1.3", commitSeq: 2 }] }],
     ["Abort", { txnIds: ["1.3"] }],
     ["Read", { keys: ["a"] }],
     ["CatchUp", { sourceId: "r2", sourceAddress: "127.0.0.1:1", sinceSeq: 0 }],
     ["Append", { coordinatorId: "c2", coordinatorAddress: "127.0.0.1:1", firstIndex: 1, records: [Buffer.from("not a record")] }],
   ];
+
+  it("refuses a Prepare of 9007199254740991.1 in epoch 1, and a Commit or Abort naming a later epoch's id (INVALID_ARGUMENT naming it), changing nothing", async () => {
+    expect(epoch).toBe(1);
+    const huge = `${Number.MAX_SAFE_INTEGER}.1`;
+    const of = (txnId: string, field: string, verb: string) =>
+      `${field} ${txnId} is of epoch ${txnId.split(".")[0]}, but the call is of epoch 1: a coordinator ${verb}`;
+    const prepareOnly = "prepares only transactions of its own epoch";
+    const decidesNone = "decides no transaction of a later epoch";
+    await expectCode("Prepare", { coordinatorId: "c", txns: [{ txnId: huge, writes: [put("m", "evil")], participants: ["r1"] }], epoch }, grpc.status.INVALID_ARGUMENT, of(huge, "txns[0].txn_id", prepareOnly));
+    // Refused whole: 1.5, of the call's epoch, is not prepared either.
+    await expectCode(
+      "Prepare",
+      { coordinatorId: "c", txns: [{ txnId: "1.5", writes: [put("m", "v")], participants: ["r1"] }, { txnId: "2.1", writes: [put("n", "v")], participants: ["r1"] }], epoch },
+      grpc.status.INVALID_ARGUMENT,
+      of("2.1", "txns[1].txn_id", prepareOnly),
+    );
+    // 1.3, which alone could be decided, stays prepared.
+    await expectCode("Commit", { txns: [{ txnId: "1.3", commitSeq: 2 }, { txnId: "2.1", commitSeq: 3 }], epoch }, grpc.status.INVALID_ARGUMENT, of("2.1", "txns[1].txn_id", decidesNone));
+    await expectCode("Commit", { txns: [{ txnId: huge, commitSeq: 2 }], epoch }, grpc.status.INVALID_ARGUMENT, of(huge, "txns[0].txn_id", decidesNone));
+    await expectCode("Abort", { txnIds: ["1.3", huge], epoch }, grpc.status.INVALID_ARGUMENT, of(huge, "txn_ids[1]", decidesNone));
+    expect(isAlive(replica.pid)).toBe(true);
+    expect(await prepared()).toEqual(["1.3"]);
+    expect(await dumpChecksum()).toEqual(before);
+    expect(fs.statSync(walPath).size).toBe(walBytes);
+    // The highest epoch of an id it saw is still 1: a new coordinator need only pass epoch 1.
+    const promise = await send("Promise", { epoch: 1, coordinatorId: "c2", coordinatorAddress: "127.0.0.1:1" });
+    expect(promise).toMatchObject({ code: grpc.status.OK, response: { granted: false, promisedEpoch: 1, maxTxnEpoch: 1 } });
+  });
 
   it("refuses a coordinator's call without an epoch (INVALID_ARGUMENT naming epoch), whatever the method", async () => {
     for (const [method, request] of [...epochCalls(), ["Promise", { coordinatorId: "c2", coordinatorAddress: "127.0.0.1:1" }] as const]) {

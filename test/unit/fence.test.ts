@@ -190,7 +190,16 @@ describe("Promise", () => {
   });
 
   it("reports the highest transaction epoch seen, so that a successor's epoch can pass it", () => {
-    const core = new ParticipantCore({ promised: PROMISED, prepared: [], decided: [{ txnId: "7.1", decided: { outcome: "abort" } }], nowMs: 0 });
+    // A commit counts (it was prepared here); an abort does not (test/unit/epoch-bounds.test.ts).
+    const core = new ParticipantCore({
+      promised: PROMISED,
+      prepared: [],
+      decided: [
+        { txnId: "7.1", decided: { outcome: "commit", commitSeq: 1 } },
+        { txnId: "9.1", decided: { outcome: "abort" } },
+      ],
+      nowMs: 0,
+    });
     const ready = step(core, { kind: "promise", callId: 12, epoch: NEWER, coordinatorId: "c3", address: "127.0.0.1:50053", nowMs: 0 });
     expect(ready.replies[0]).toMatchObject({ kind: "promised", granted: true, maxTxnEpoch: 7 });
   });

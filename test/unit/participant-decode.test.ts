@@ -10,7 +10,10 @@
 // idsPerCall splits long lists at txnIdsPerCallMax. Failover: every coordinator call names its epoch
 // (0, the value of a missing field, is refused); Promise names its coordinator and a HOST:PORT; an
 // Append that is not a base carries records and no `more`, and a base names where it starts, at or
-// before the part's first record, within appendRecordsMax records.
+// before the part's first record, within appendRecordsMax records. checkTxnEpochs: a Prepare's
+// transaction ids are all of the call's epoch, a Commit's or Abort's of it or an earlier one; one
+// that is not is refused naming its field, however well formed (the id "9007199254740991.1" of a
+// call of epoch 1 made every later takeover fail, issue 12).
 //
 // How: each test hands the decoder a request as the proto loader produces it (every field present,
 // defaults filled in) with one field wrong, and checks the error's class, field and message.
@@ -20,6 +23,7 @@ import { limits } from "../../common/limits";
 import { checkTxnIdFormat } from "../../common/validate";
 import type { PrepareTxn__Output } from "../../proto/gen/twopc/participant/PrepareTxn";
 import {
+  checkTxnEpochs,
   decodeAbort,
   decodeCatchUp,
   decodeCommit,
@@ -289,5 +293,48 @@ describe("decodeEpoch, decodePromise, decodeAppend (failover)", () => {
     expect(refusal(() => decodeAppend({ ...base, baseFirstIndex: 8 }), "base_first_index")).toContain("after first_index 7");
     const tooMany = Array.from({ length: limits.appendRecordsMax + 1 }, () => Buffer.alloc(0));
     expect(refusal(() => decodeAppend({ ...base, records: tooMany }), "records")).toContain("(appendRecordsMax)");
+  });
+});
+
+describe("checkTxnEpochs (failover: the epochs of a call's transaction ids)", () => {
+  // Each case is a batch of well-formed ids against the call's epoch, 5: the check alone decides.
+  const prepareField = (i: number): string => `txns[${i}].txn_id`;
+  const abortField = (i: number): string => `txn_ids[${i}]`;
+
+  it("exact (a Prepare): ids of the call's epoch are accepted; one of an earlier or later epoch is refused, naming its field", () => {
+    expect(() => checkTxnEpochs(5, ["5.1", "5.2", "5.1000000001"], prepareField, true)).not.toThrow();
+    expect(() => checkTxnEpochs(5, [], prepareField, true)).not.toThrow();
+    expect(refusal(() => checkTxnEpochs(5, ["5.1", "4.9"], prepareField, true), "txns[1].txn_id")).toBe(
+      "txns[1].txn_id 4.9 is of epoch 4, but the call is of epoch 5: a coordinator prepares only transactions of its own epoch",
+    );
+    expect(refusal(() => checkTxnEpochs(5, ["6.1"], prepareField, true), "txns[0].txn_id")).toBe(
+      "txns[0].txn_id 6.1 is of epoch 6, but the call is of epoch 5: a coordinator prepares only transactions of its own epoch",
+    );
+  });
+
+  it("not exact (a Commit or Abort): ids of the call's epoch or an earlier one are accepted; one of a later epoch is refused, naming its field", () => {
+    expect(() => checkTxnEpochs(5, ["5.1", "4.9", "1.1"], abortField, false)).not.toThrow();
+    expect(refusal(() => checkTxnEpochs(5, ["4.9", "5.3", "6.1"], abortField, false), "txn_ids[2]")).toBe(
+      "txn_ids[2] 6.1 is of epoch 6, but the call is of epoch 5: a coordinator decides no transaction of a later epoch",
+    );
+    expect(refusal(() => checkTxnEpochs(5, ["5.1", "6.1"], prepareField, false), "txns[1].txn_id")).toContain("decides no transaction of a later epoch");
+  });
+
+  it("refuses the id of the bug (epoch MAX_SAFE_INTEGER, well formed) in a call of epoch 1, in either mode", () => {
+    const txnId = `${Number.MAX_SAFE_INTEGER}.1`;
+    expect(checkTxnIdFormat("txns[0].txn_id", txnId)).toBe(txnId); // well formed: only its epoch is wrong
+    expect(refusal(() => checkTxnEpochs(1, [txnId], prepareField, true), "txns[0].txn_id")).toBe(
+      `txns[0].txn_id ${txnId} is of epoch ${Number.MAX_SAFE_INTEGER}, but the call is of epoch 1: a coordinator prepares only transactions of its own epoch`,
+    );
+    refusal(() => checkTxnEpochs(1, [txnId], abortField, false), "txn_ids[0]");
+  });
+
+  it("names the first offending id of a batch", () => {
+    expect(refusal(() => checkTxnEpochs(5, ["5.1", "7.1", "3.1"], prepareField, true), "txns[1].txn_id")).toContain("7.1 is of epoch 7");
+    expect(refusal(() => checkTxnEpochs(5, ["3.1", "8.1", "9.1"], abortField, false), "txn_ids[1]")).toContain("8.1 is of epoch 8");
+  });
+
+  it("passes over an id that is not EPOCH.COUNTER: its form is the decoder's to refuse, before this check", () => {
+    expect(() => checkTxnEpochs(5, ["../../etc", "5.1"], prepareField, true)).not.toThrow();
   });
 });
