@@ -1,22 +1,32 @@
 // The crash matrix: one case per failpoint of common/failpoints.ts. Each case starts a cluster (real
-// processes, random ports, a temp dir) with that failpoint armed to crash one process (the
-// coordinator, or replica r2 alone) at its Nth hit, so that the crash lands at a known step of
-// two-phase commit in the middle of a stream of concurrent writes. It waits until that process died
-// of SIGKILL, looks at the survivors while it is down, restarts it on the same data without the
-// failpoint, writes a little more, stops the writers, waits until the cluster settled (every replica
-// back in the in-sync set, nothing in flight at the coordinator, nothing prepared), and checks
-// (test/crash/checks.ts):
+// processes, random ports, a temp dir) with that failpoint armed to crash one process at its Nth hit,
+// so that the crash lands at a known step of two-phase commit in the middle of a stream of concurrent
+// writes. It waits until that process died of SIGKILL and looks at the survivors at once (the state
+// the crash left behind).
+//   Coordinator cases run two coordinators (failover, issue 12): the failpoint is armed in the first
+//   (active) one only. Once it crashed, the standby (coordinator-2) must take over and finish the
+//   job while the crashed one stays down: become active in a newer epoch, settle every commit it
+//   recovered from the replicas' copies of the decision log and every transaction the crash left
+//   prepared, and acknowledge writes again. Only then is the crashed coordinator restarted on the same
+//   data without the failpoint; it must come back as a standby that names coordinator-2 as active.
+//   Replica cases run one coordinator, and crash replica r2, which is restarted once it died.
+// Then the writers write a little more and stop, the case waits until the cluster settled (every
+// replica back in the in-sync set, nothing in flight at the active coordinator, nothing prepared), and
+// checks (test/crash/checks.ts):
 //   (a) every acknowledged write is on every replica;
 //   (b) every transaction is committed on all replicas or on none;
 //   (c) no transaction stays in doubt once everyone is back;
 //   (d) the locks are released;
 //   (e) no process but the crashed one exited (a bystander, or the restarted process);
 // and, from the logs and from what the survivors held while the process was down, that recovery did
-// what the failpoint's description says (the "recovery" check).
+// what the failpoint's description says (the "recovery" check; in coordinator cases it also checks
+// the takeover, checkTakeover).
 //
 // test/crash/matrix.test.ts (vitest) and test/crash/cli.ts (`npm run crash`) both run these cases.
+import { isActiveStatus, KvClient, type KvStatus } from "../../client/client";
 import { Code, codeName, KvError } from "../../common/errors";
 import { coordinatorFailpoints, replicaFailpoints, type FailpointName } from "../../common/failpoints";
+import { coordinatorName } from "../../tools/cluster/process-args";
 import { TestCluster, waitFor, type Proc } from "../integration/harness";
 import {
   checkAcknowledged,
@@ -24,10 +34,12 @@ import {
   checkLocksReleased,
   checkNoneInDoubt,
   checkNoOtherExit,
+  checkTakeover,
   type Ack,
   type Check,
   type ReplicaContent,
   type Stored,
+  type TakeoverFacts,
 } from "./checks";
 
 export type Side = "coordinator" | "replica";
@@ -36,7 +48,7 @@ export interface CrashCase {
   /** The case is named after its failpoint. */
   readonly name: FailpointName;
   readonly side: Side;
-  /** The id of the process that crashes: "coordinator" or a replica id. */
+  /** The id of the process that crashes: "coordinator" (the first, active at start) or a replica id. */
   readonly processId: string;
   /** The failpoint list armed at the first start: [ID:]NAME=crash@N. */
   readonly spec: string;
@@ -58,6 +70,9 @@ const settleWaitMs = 30_000;
 
 const replicaIds = ["r1", "r2", "r3"] as const;
 const crashReplicaId = replicaIds[crashReplicaIndex];
+/** Coordinator cases run this many coordinators: the first crashes, the one at successorIndex takes over. */
+const coordinatorCaseCoordinators = 2;
+const successorIndex = 1;
 
 export const crashCases: readonly CrashCase[] = [
   ...Object.entries(coordinatorFailpoints).map(([name, description]) => ({
@@ -201,14 +216,36 @@ function loggedRecords(proc: Proc, kind: "commit" | "abort"): Set<string> {
 
 // --- What recovery must show, per failpoint ------------------------------------------------------
 
-/** What the survivors held while the crashed process was down. */
+/**
+ * What the survivors held right after the crash, looked at once the crashed process was gone.
+ * Coordinator cases: the replicas, before the standby acts. It needs coordinatorDownAfterMs (500 ms)
+ * without an answer from the crashed coordinator before it begins taking over, and this look takes a
+ * few replica calls; whether it was indeed complete before the standby's "taking-over" line is known
+ * from takenAtMs, and the one check that needs it (after-commit-before-reply) requires it. The other
+ * checks read "prepared here" as "no COMMIT had reached this replica since the crash", which holds
+ * whenever the look was taken (a replica never goes back from committed to prepared).
+ */
 interface Downtime {
   /** Coordinator cases: prepared transactions on each replica. */
   readonly prepared: ReadonlyMap<string, ReadonlySet<string>>;
   /** Coordinator cases: each replica's content. */
   readonly contents: readonly ReplicaContent[];
+  /** Coordinator cases: when the look was complete (Date.now(), the clock of the processes' log lines); null if it failed. */
+  readonly takenAtMs: number | null;
   /** Replica cases: the coordinator's transactions in flight. */
   readonly inFlight: readonly { readonly txnId: string; readonly phase: string; readonly waitingFor: readonly string[] }[];
+}
+
+/** Coordinator cases: the standby that took over, and what the case saw of it around the restart. */
+interface Failover {
+  /** coordinator-2, which was a standby when the first coordinator crashed. */
+  readonly successor: Proc;
+  /** What the successor had not finished while the crashed coordinator was down, or null. */
+  readonly leftWhileDown: string | null;
+  /** When the crashed coordinator was started again (Date.now()). */
+  readonly restartedAtMs: number;
+  /** The role the restarted coordinator reached (waited for: standby, naming the successor active). */
+  readonly restartedRole: string;
 }
 
 interface Evidence {
@@ -216,18 +253,75 @@ interface Evidence {
   /** The process that crashed at the failpoint (its logs are at debug level). */
   readonly crashed: Proc;
   readonly downtime: Downtime;
-  /** The process started in place of the crashed one (its logs are at debug level). */
+  /**
+   * The process started in place of the crashed one (its logs are at debug level): the restarted
+   * replica, or (coordinator cases) the restarted first coordinator, a standby by then.
+   */
   readonly restarted: Proc;
   /** Every replica process that ran, the crashed and restarted one included. */
   readonly replicaProcs: readonly Proc[];
   /** The coordinator process that ran while the failpoint fired (the crashed one, for a coordinator case). */
   readonly coordinator: Proc;
+  /** Coordinator cases: the takeover; null in replica cases. */
+  readonly failover: Failover | null;
   readonly stream: WriteStream;
-  readonly final: { readonly contents: readonly ReplicaContent[]; readonly inFlight: ReadonlySet<string> };
+  readonly final: {
+    readonly contents: readonly ReplicaContent[];
+    readonly inFlight: ReadonlySet<string>;
+    /** Coordinator cases: the role of each coordinator once settled, by index. */
+    readonly roles: readonly string[];
+  };
 }
 
-function recoveredField(restarted: Proc, field: string): string[] {
-  const [recovered] = events(restarted, "recovered");
+/** The successor of a coordinator case (the evidence of a coordinator case always has one). */
+function successorOf(evidence: Evidence): Proc {
+  if (evidence.failover === null) throw new Error(`case ${evidence.crashCase.name} has no successor coordinator: not a coordinator case`);
+  return evidence.failover.successor;
+}
+
+/** Transactions prepared on at least one replica right after the crash. */
+function preparedSomewhere(downtime: Downtime): Set<string> {
+  return new Set([...downtime.prepared.values()].flatMap((txnIds) => [...txnIds]));
+}
+
+function numberField(line: LogEvent | undefined, field: string): number | null {
+  const value = line?.[field];
+  return typeof value === "number" ? value : null;
+}
+
+/**
+ * What checkTakeover judges, from the coordinators' logs. decisionsMissed: transactions the crashed
+ * coordinator decided COMMIT (it logs "decision" only once the turn is durable, on a majority of the
+ * replicas' copies), still prepared on some replica right after the crash (so not acknowledged by
+ * every replica, so without an end record), and yet not among the commits the successor recovered
+ * as unfinished: a successor that recovered from a copy lacking them would presume abort for them.
+ * It may miss some (the SIGKILL can cut the crashed coordinator's last lines: in after-decision-log,
+ * 1 of the 8 decisions of the crashing turn reached us once), never name one wrongly.
+ */
+function takeoverFacts(evidence: Evidence): TakeoverFacts {
+  const failover = evidence.failover!;
+  const { successor } = failover;
+  const unfinished = new Set(events(successor, "recovered").flatMap((line) => stringList(line.unfinishedCommits)));
+  const somewhere = preparedSomewhere(evidence.downtime);
+  const decided = events(evidence.crashed, "decision").flatMap((line) => (typeof line.txnId === "string" ? [line.txnId] : []));
+  return {
+    crashed: evidence.crashed.name,
+    successor: successor.name,
+    crashedEpoch: numberField(events(evidence.crashed, "active").at(-1), "epoch"),
+    successorActive: events(successor, "active").map((line) => ({ epoch: numberField(line, "epoch") ?? -1, timeMs: numberField(line, "time") ?? Infinity })),
+    successorStoodDown: events(successor, "stood-down").length,
+    decisionsMissed: decided.filter((txnId) => somewhere.has(txnId) && !unfinished.has(txnId)),
+    restartedAtMs: failover.restartedAtMs,
+    leftWhileDown: failover.leftWhileDown,
+    restartedRole: failover.restartedRole,
+    restartedTakeovers: events(evidence.restarted, "taking-over").length,
+    finalRoles: { crashed: evidence.final.roles[0] ?? "unknown", successor: evidence.final.roles[successorIndex] ?? "unknown" },
+  };
+}
+
+/** A field of the first "recovered" line of a process (a coordinator's node, or a replica). */
+function recoveredField(proc: Proc, field: string): string[] {
+  const [recovered] = events(proc, "recovered");
   return stringList(recovered?.[field]);
 }
 
@@ -277,10 +371,14 @@ function commitSends(proc: Proc, txnId: string): string {
 
 const expectations: Record<FailpointName, (evidence: Evidence) => Check> = {
   "before-decision-log": (evidence) => {
-    // The crashing turn's transactions have every YES vote and no COMMIT record: prepared on every
-    // replica while the coordinator is down, unknown to the restarted one, which answers ABORT
-    // (presumed abort) when each replica asks.
-    const unfinished = new Set(recoveredField(evidence.restarted, "unfinishedCommits"));
+    // The crashing turn's transactions have every YES vote and no COMMIT record on any copy of the
+    // decision log. Proves presumed abort across a takeover: a transaction prepared on every replica
+    // after the crash is not among the commits the successor recovered, and every replica learned
+    // ABORT (from the successor, which the replicas ask once they promised it their epoch, or from a
+    // peer that learned it so; the restarted coordinator, a standby, answers no outcome query), all
+    // before the crashed coordinator came back (checkTakeover: nothing left prepared by then).
+    const successor = successorOf(evidence);
+    const unfinished = new Set(recoveredField(successor, "unfinishedCommits"));
     const learned = learnedOutcomes(evidence.replicaProcs);
     const candidates = preparedEverywhere(evidence.downtime).filter((txnId) => !unfinished.has(txnId));
     const proven = candidates.filter((txnId) => {
@@ -290,22 +388,26 @@ const expectations: Record<FailpointName, (evidence: Evidence) => Check> = {
     if (proven.length > 0) {
       return {
         pass: true,
-        detail: `${proven[0]} was prepared on every replica while the coordinator was down and has no COMMIT record (not among the ${unfinished.size} unfinished commits recovered); every replica learned ABORT`,
+        detail: `${proven[0]} was prepared on every replica after the crash and has no COMMIT record (not among the ${unfinished.size} unfinished commits ${successor.name} recovered); every replica learned ABORT`,
       };
     }
     return {
       pass: false,
       detail:
-        `expected a transaction prepared on every replica during the downtime, without COMMIT record, then aborted everywhere; ` +
-        `prepared everywhere: ${brief(preparedEverywhere(evidence.downtime))}; recovered unfinished: ${brief([...unfinished])}; ` +
+        `expected a transaction prepared on every replica after the crash, without COMMIT record, then aborted everywhere; ` +
+        `prepared everywhere: ${brief(preparedEverywhere(evidence.downtime))}; recovered unfinished by ${successor.name}: ${brief([...unfinished])}; ` +
         `outcomes learned: ${candidates.map((txnId) => `${txnId}=${JSON.stringify(learned.get(txnId) ?? [])}`).join(" ") || "none"}`,
     };
   },
   "after-decision-log": (evidence) => {
-    // The decision is durable and no COMMIT left: the transaction is prepared on every replica while
-    // the coordinator is down, recovery lists it as unfinished, re-sends COMMIT, and settles it.
-    const unfinished = recoveredField(evidence.restarted, "unfinishedCommits");
-    const settled = new Set(events(evidence.restarted, "recovered-txn-settled").map((line) => String(line.txnId)));
+    // The decision is durable on a majority of the replicas' copies of the decision log, and no COMMIT
+    // left: after the crash the transaction is prepared on every replica, so only those copies know it
+    // committed. Proves that the successor recovered it from the copy it chose (its "recovered" line
+    // lists it among the unfinished commits), re-sent COMMIT and settled it and every other unfinished
+    // commit ("recovered-txn-settled"), and that no replica learned ABORT of any of them.
+    const successor = successorOf(evidence);
+    const unfinished = recoveredField(successor, "unfinishedCommits");
+    const settled = new Set(events(successor, "recovered-txn-settled").map((line) => String(line.txnId)));
     const everywhere = new Set(preparedEverywhere(evidence.downtime));
     const unheard = unfinished.filter((txnId) => everywhere.has(txnId));
     const unsettled = unfinished.filter((txnId) => !settled.has(txnId));
@@ -315,17 +417,18 @@ const expectations: Record<FailpointName, (evidence: Evidence) => Check> = {
     return {
       pass,
       detail: pass
-        ? `recovered ${unfinished.length} unfinished commit(s); ${unheard[0]} was prepared on every replica (no replica had heard COMMIT) and the restarted coordinator settled all of them`
-        : `unfinished commits recovered: ${brief(unfinished)}; of them prepared on every replica while down: ${brief(unheard)}; ` +
-          `not logged settled: ${brief(unsettled)}; learned as ABORT by a replica: ${brief(aborted)}`,
+        ? `${successor.name} recovered ${unfinished.length} unfinished commit(s); ${unheard[0]} was prepared on every replica after the crash (no replica had heard COMMIT) and ${successor.name} settled all of them`
+        : `unfinished commits ${successor.name} recovered: ${brief(unfinished)}; of them prepared on every replica after the crash: ${brief(unheard)}; ` +
+          `prepared on every replica after the crash: ${brief([...everywhere])}; not logged settled: ${brief(unsettled)}; learned as ABORT by a replica: ${brief(aborted)}`,
     };
   },
   "mid-commit-fanout": (evidence) => {
-    // COMMIT reached one replica; the others held the transaction in doubt (seen prepared while the
-    // coordinator was down, or settled by asking a peer or the restarted coordinator), and the
-    // restarted coordinator re-sent COMMIT and settled it.
-    const unfinished = recoveredField(evidence.restarted, "unfinishedCommits");
-    const settled = new Set(events(evidence.restarted, "recovered-txn-settled").map((line) => String(line.txnId)));
+    // COMMIT reached one replica; the others held the transaction in doubt (seen prepared after the
+    // crash, or settled by asking a peer or the successor). Proves that the successor recovered the
+    // decision from the copies, re-sent COMMIT and settled it, and that no replica learned ABORT.
+    const successor = successorOf(evidence);
+    const unfinished = recoveredField(successor, "unfinishedCommits");
+    const settled = new Set(events(successor, "recovered-txn-settled").map((line) => String(line.txnId)));
     const learned = learnedOutcomes(evidence.replicaProcs);
     const inDoubt = unfinished.filter((txnId) => preparedOn(evidence.downtime, txnId).length > 0 || (learned.get(txnId) ?? []).length > 0);
     const unsettled = unfinished.filter((txnId) => !settled.has(txnId));
@@ -333,19 +436,28 @@ const expectations: Record<FailpointName, (evidence: Evidence) => Check> = {
     const pass = inDoubt.length > 0 && unsettled.length === 0 && aborted.length === 0;
     const describe = (txnId: string) => {
       const by = (learned.get(txnId) ?? []).map((o) => `${o.replica} learned ${o.outcome} from ${o.from}`);
-      return `${txnId} prepared on ${brief(preparedOn(evidence.downtime, txnId))} while the coordinator was down${by.length > 0 ? `, ${by.join(", ")}` : ""}`;
+      return `${txnId} prepared on ${brief(preparedOn(evidence.downtime, txnId))} after the crash${by.length > 0 ? `, ${by.join(", ")}` : ""}`;
     };
     return {
       pass,
       detail: pass
-        ? `recovered ${unfinished.length} unfinished commit(s), all settled; ${describe(inDoubt[0]!)}`
-        : `unfinished commits recovered: ${brief(unfinished)}; in doubt somewhere: ${brief(inDoubt)}; not logged settled: ${brief(unsettled)}; ` +
+        ? `${successor.name} recovered ${unfinished.length} unfinished commit(s), all settled; ${describe(inDoubt[0]!)}`
+        : `unfinished commits ${successor.name} recovered: ${brief(unfinished)}; in doubt somewhere: ${brief(inDoubt)}; not logged settled: ${brief(unsettled)}; ` +
           `learned as ABORT: ${brief(aborted)}; before the crash, ${unfinished.slice(0, 2).map((txnId) => commitSends(evidence.crashed, txnId)).join("; ")}`,
     };
   },
   "after-commit-before-reply": (evidence) => {
-    // Every replica applied the commit, the client never heard back: a write whose call failed, never
-    // acknowledged, was stored on every replica while the coordinator was down.
+    // Every replica applied the commit, the client never heard back. Proves it with a write whose call
+    // failed with an unknown outcome (UNAVAILABLE or DEADLINE_EXCEEDED), never acknowledged, that was
+    // on every replica in the look taken after the crash, provided that look was complete before the
+    // successor began taking over: then no COMMIT the successor re-sent can have put it there, only
+    // the crashed coordinator's own fan-out.
+    const successor = successorOf(evidence);
+    // The takeover that made it active (a lost round of promises, if any, logs its own line).
+    const activeEpoch = numberField(events(successor, "active")[0], "epoch");
+    const takingOverMs = numberField(events(successor, "taking-over").find((line) => line.epoch === activeEpoch), "time");
+    const takenAtMs = evidence.downtime.takenAtMs;
+    const before = takenAtMs !== null && takingOverMs !== null && takenAtMs < takingOverMs;
     const ackedValues = new Set(evidence.stream.acked.map((ack) => ack.value));
     const unknownCodes: number[] = [Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED];
     const lost = evidence.stream.failed.filter(
@@ -355,14 +467,15 @@ const expectations: Record<FailpointName, (evidence: Evidence) => Check> = {
         evidence.downtime.contents.length === replicaIds.length &&
         evidence.downtime.contents.every((content) => content.entries.get(failure.key)?.value === failure.value),
     );
-    const epochs = events(evidence.restarted, "recovered").map((line) => line.epoch);
-    const pass = lost.length > 0 && epochs.length === 1;
+    const pass = before && lost.length > 0;
     const first = lost[0];
+    const timing = `the look after the crash was complete ${takenAtMs === null || takingOverMs === null ? "(unknown)" : `${takingOverMs - takenAtMs} ms`} before ${successor.name} began taking over`;
     return {
       pass,
       detail: pass
-        ? `${first!.key}=${first!.value} failed at its client (${codeName(first!.code)}) yet was on every replica while the coordinator was down; the restarted coordinator recovered (epoch ${String(epochs[0])})`
-        : `no failed, unacknowledged write was on every replica while the coordinator was down (${evidence.stream.failed.length} failed writes); recovered lines: ${epochs.length}`,
+        ? `${first!.key}=${first!.value} failed at its client (${codeName(first!.code)}) yet was on every replica after the crash; ${timing}`
+        : `failed, unacknowledged writes on every replica after the crash: ${lost.length} (of ${evidence.stream.failed.length} failed writes); ${timing}` +
+          `${before ? "" : " (a negative or unknown time: the look may show the successor's work, so it proves nothing)"}`,
     };
   },
   "before-prepare-log": (evidence) => {
@@ -472,6 +585,97 @@ export interface RunOptions {
   readonly arm?: string;
 }
 
+/** A status from a coordinator that says it is active (a standby's own status says nothing of the cluster's transactions). */
+async function activeStatus(client: KvClient): Promise<KvStatus> {
+  const status = await client.status();
+  if (!isActiveStatus(status)) throw new Error(`no coordinator answers as active (one answers as ${status.role}, naming ${status.activeCoordinatorId || "none"} active)`);
+  return status;
+}
+
+/** The role the coordinator at `index` reports of itself and the coordinator it names active ("down" when it does not answer). */
+async function coordinatorView(cluster: TestCluster, index: number): Promise<{ role: string; activeId: string }> {
+  const kv = new KvClient(cluster.coordinatorAddressOf(index), { timeoutMs: 1_000, retryForMs: 0 });
+  try {
+    const [probe] = await kv.probeCoordinators();
+    return probe?.reachable === true ? { role: probe.status.role, activeId: probe.status.activeCoordinatorId } : { role: "down", activeId: "" };
+  } finally {
+    kv.close();
+  }
+}
+
+/**
+ * Coordinator cases, while the crashed coordinator is down: waits until the successor is active, has
+ * settled every commit it recovered, no replica holds prepared any transaction it held prepared right
+ * after the crash, and writes are acknowledged again. Returns what was still left when a wait timed
+ * out, or null.
+ */
+async function waitForSuccessor(cluster: TestCluster, successor: Proc, downtime: Downtime, stream: WriteStream): Promise<string | null> {
+  const leftByCrash = preparedSomewhere(downtime);
+  const left = async (): Promise<string[]> => {
+    const problems: string[] = [];
+    const { role } = await coordinatorView(cluster, successorIndex);
+    if (role !== "active") problems.push(`${successor.name} is ${role}`);
+    const recovered = events(successor, "recovered");
+    if (recovered.length === 0) problems.push(`${successor.name} logged no recovery`);
+    const settled = new Set(events(successor, "recovered-txn-settled").map((line) => String(line.txnId)));
+    const unsettled = recovered.flatMap((line) => stringList(line.unfinishedCommits)).filter((txnId) => !settled.has(txnId));
+    if (unsettled.length > 0) problems.push(`recovered commits not logged settled: ${brief(unsettled)}`);
+    const statuses = await Promise.all(cluster.replicaIds.map((_, i) => cluster.replicaStatus(i)));
+    const stillPrepared = statuses.flatMap((status, i) =>
+      status.prepared.filter((txn) => leftByCrash.has(txn.txnId)).map((txn) => `${txn.txnId} on ${cluster.replicaIds[i]!}`),
+    );
+    if (stillPrepared.length > 0) problems.push(`still prepared since the crash: ${brief(stillPrepared)}`);
+    return problems;
+  };
+  let last: string[] = [];
+  try {
+    await waitFor(
+      `${successor.name} active, its recovered commits settled, nothing left prepared by the crash`,
+      async () => {
+        last = await left();
+        return last.length === 0;
+      },
+      settleWaitMs,
+    );
+  } catch (error) {
+    return last.length > 0 ? `after ${settleWaitMs} ms: ${last.join("; ")}` : message(error);
+  }
+  try {
+    await stream.waitForAcks(acksAfterRestart, acksWaitMs);
+  } catch (error) {
+    return `writes were not acknowledged by ${successor.name}: ${message(error)}`;
+  }
+  return null;
+}
+
+/** A coordinator case's cluster is started this many times at most until its first coordinator is the active one. */
+const coordinatorStartsMax = 3;
+
+/**
+ * Starts the case's cluster, with debug logs (the protocol steps of every process, for the recovery
+ * check and for diagnosis) and the case's failpoint (scoped to one process id: "coordinator" is the
+ * first coordinator only). A coordinator case needs that first coordinator to be the active one, or
+ * its failpoint never fires. The harness starts both coordinators at once, and on a busy machine the
+ * second may take over first (a duel at start: both ask for epoch 1): such a cluster is stopped and
+ * started again, noted, up to coordinatorStartsMax times; then the case fails saying so.
+ */
+async function startCluster(crashCase: CrashCase, notes: string[]): Promise<TestCluster> {
+  const options = { failpoints: crashCase.spec, logLevel: "debug" };
+  if (crashCase.side === "replica") return TestCluster.start(options);
+  for (let attempt = 1; ; attempt++) {
+    const cluster = await TestCluster.start({ ...options, coordinators: coordinatorCaseCoordinators });
+    const active = await cluster.activeCoordinator();
+    if (active === 0) return cluster;
+    const why = `start ${attempt}: the first coordinator (where the failpoint is armed) is not the active one (active: ${active === null ? "none or both" : coordinatorName(active)})`;
+    if (attempt >= coordinatorStartsMax) {
+      await cluster.stop();
+      throw new Error(`${why}; gave up after ${attempt} starts`);
+    }
+    notes.push(`${why}; started again`);
+    await cluster.stop();
+  }
+}
+
 /** Runs one case of the matrix on its own cluster; never throws for a failed check (see the result). */
 export async function runCase(name: string, options: RunOptions = {}): Promise<CaseResult> {
   const found = findCase(name);
@@ -487,77 +691,110 @@ export async function runCase(name: string, options: RunOptions = {}): Promise<C
     e: notReached("the run stopped early"),
     recovery: notReached("the run stopped early"),
   };
+  const coordinatorCase = crashCase.side === "coordinator";
   let stream: WriteStream | null = null;
-  // Debug logs: the protocol steps of every process, for the recovery check and for diagnosis.
-  const cluster = await TestCluster.start({ failpoints: crashCase.spec, logLevel: "debug" });
+  const cluster = await startCluster(crashCase, notes);
   const replicaProcs: Proc[] = cluster.replicas.filter((proc): proc is Proc => proc !== null);
   // Every process the case started: (e) fails on any of them but `armed` that is gone at the end.
-  const procs: Proc[] = [cluster.coordinator, ...replicaProcs];
-  const armed = crashCase.side === "coordinator" ? cluster.coordinator : cluster.replicas[crashReplicaIndex]!;
+  const procs: Proc[] = [...cluster.coordinatorProcs.filter((proc): proc is Proc => proc !== null), ...replicaProcs];
+  const armed = coordinatorCase ? cluster.coordinator : cluster.replicas[crashReplicaIndex]!;
   try {
     stream = new WriteStream(cluster);
     const exit = await exitWithin(armed, crashWaitMs);
     const crashLine = `failpoint ${crashCase.name}: crashing (SIGKILL)`;
     const crashed = exit !== null && exit.signal === "SIGKILL" && armed.output.includes(crashLine);
-    log(exit === null ? `no crash within ${crashWaitMs} ms` : `${crashCase.processId} exited (${exit.signal ?? `code ${exit.code}`}) after ${stream.acked.length} acknowledged writes`);
+    log(exit === null ? `no crash within ${crashWaitMs} ms` : `${armed.name} exited (${exit.signal ?? `code ${exit.code}`}) after ${stream.acked.length} acknowledged writes`);
 
     let evidence: Omit<Evidence, "final"> | null = null;
     if (exit === null) {
-      checks.recovery = { pass: false, detail: `${crashCase.processId} did not crash within ${crashWaitMs} ms: the failpoint never fired` };
+      checks.recovery = { pass: false, detail: `${armed.name} did not crash within ${crashWaitMs} ms: the failpoint never fired` };
     } else if (!crashed) {
       checks.recovery = {
         pass: false,
-        detail: `${crashCase.processId} exited with ${exit.signal ?? `code ${exit.code}`}, not at the failpoint; last output: ${armed.output.slice(-3).join(" | ")}`,
+        detail: `${armed.name} exited with ${exit.signal ?? `code ${exit.code}`}, not at the failpoint; last output: ${armed.output.slice(-3).join(" | ")}`,
       };
     }
     if (exit !== null) {
-      // While the process is down, look at the survivors at once: this is the state the failpoint
-      // left behind. (Replicas in doubt may still settle some of it among themselves, by asking their
-      // peers after inDoubtQueryAfterMs; they log that, and the recovery checks count it.)
-      let downtime: Downtime = { prepared: new Map(), contents: [], inFlight: [] };
+      // Once the process is gone, look at the survivors at once: this is the state the failpoint left
+      // behind (see Downtime for what it shows in coordinator cases, where a standby takes over
+      // within about a second). Replicas in doubt may still settle some of it among themselves, by
+      // asking their peers after inDoubtQueryAfterMs; they log that, and the recovery checks count it.
+      let downtime: Downtime = { prepared: new Map(), contents: [], takenAtMs: null, inFlight: [] };
       try {
-        if (crashCase.side === "coordinator") {
+        if (coordinatorCase) {
           const statuses = await Promise.all(cluster.replicaIds.map((_, i) => cluster.replicaStatus(i)));
           const prepared = new Map(statuses.map((status, i) => [cluster.replicaIds[i]!, new Set(status.prepared.map((txn) => txn.txnId))]));
-          downtime = { prepared, contents: await contents(cluster), inFlight: [] };
+          downtime = { prepared, contents: await contents(cluster), takenAtMs: Date.now(), inFlight: [] };
         } else {
           const status = await cluster.client(2_000).status();
-          downtime = { prepared: new Map(), contents: [], inFlight: status.inFlight };
+          downtime = { prepared: new Map(), contents: [], takenAtMs: Date.now(), inFlight: status.inFlight };
         }
       } catch (error) {
-        notes.push(`looking at the survivors while ${crashCase.processId} was down failed: ${message(error)}`);
+        notes.push(`looking at the survivors while ${armed.name} was down failed: ${message(error)}`);
       }
-      const restarted =
-        crashCase.side === "coordinator" ? cluster.startCoordinator({ logLevel: "debug" }) : cluster.startReplica(crashReplicaIndex, { logLevel: "debug" });
+      let failover: Failover | null = null;
+      let restarted: Proc;
+      if (coordinatorCase) {
+        // The standby finishes the job while the crashed coordinator stays down; then the crashed one
+        // comes back, and must stand by, naming the successor active.
+        const successor = cluster.coordinatorProcs[successorIndex]!;
+        const leftWhileDown = await waitForSuccessor(cluster, successor, downtime, stream);
+        log(leftWhileDown === null ? `${successor.name} took over and finished what the crash left` : `${successor.name} did not finish: ${leftWhileDown}`);
+        const restartedAtMs = Date.now();
+        restarted = cluster.startCoordinator({ logLevel: "debug" }, 0);
+        let view = { role: "down", activeId: "" };
+        await waitFor(
+          `${restarted.name}, restarted, stands by naming ${successor.name} active`,
+          async () => {
+            view = await coordinatorView(cluster, 0);
+            return view.role === "standby" && view.activeId === successor.name;
+          },
+          settleWaitMs,
+        ).catch(() => undefined);
+        const restartedRole = view.role === "standby" && view.activeId !== successor.name ? `standby naming ${view.activeId || "nobody"} active` : view.role;
+        failover = { successor, leftWhileDown, restartedAtMs, restartedRole };
+      } else {
+        restarted = cluster.startReplica(crashReplicaIndex, { logLevel: "debug" });
+        replicaProcs.push(restarted);
+      }
       procs.push(restarted);
-      if (crashCase.side === "replica") replicaProcs.push(restarted);
       log("restarted without the failpoint");
       await cluster.waitHealthy();
       await stream.waitForAcks(acksAfterRestart, acksWaitMs);
-      evidence = { crashCase, crashed: armed, downtime, restarted, replicaProcs, coordinator: procs[0]!, stream };
+      evidence = { crashCase, crashed: armed, downtime, restarted, replicaProcs, coordinator: procs[0]!, failover, stream };
     }
     await stream.stop();
     log(`writers stopped: ${stream.acked.length} acknowledged of ${stream.attempted.size} attempted`);
 
     // Settled: every replica back in the in-sync set (any catch-up done), then nothing in flight at
-    // the coordinator and nothing prepared on any replica.
+    // the active coordinator and nothing prepared on any replica. Only an active coordinator's
+    // status counts: a standby's says nothing in flight whatever the cluster does.
     let settleError: string | null = null;
+    const client = cluster.client(2_000);
     try {
-      const client = cluster.client(2_000);
       await waitFor(
         "every replica in sync",
-        async () => (await client.status()).replicas.every((replica) => replica.up && replica.state === "in-sync"),
+        async () => (await activeStatus(client)).replicas.every((replica) => replica.up && replica.state === "in-sync"),
         settleWaitMs,
       );
-      await cluster.waitSettled(settleWaitMs);
+      await waitFor(
+        "no transaction in flight at the active coordinator or prepared on a replica",
+        async () => {
+          const status = await activeStatus(client);
+          if (status.inFlight.length > 0 || status.lockedKeys > 0) return false;
+          const replicas = await Promise.all(cluster.replicaIds.map((_, i) => cluster.replicaStatus(i)));
+          return replicas.every((replica) => replica.prepared.length === 0);
+        },
+        settleWaitMs,
+      );
     } catch (error) {
-      const replicas = await cluster.client(2_000).status().then(
+      const replicas = await activeStatus(client).then(
         (status) => status.replicas.map((replica) => `${replica.id} ${replica.up ? "up" : "down"} ${replica.state}`).join(", "),
         (statusError: unknown) => `status failed: ${message(statusError)}`,
       );
       settleError = `${message(error)} (replicas: ${replicas})`;
     }
-    const status = await cluster.client(5_000).status();
+    const status = await activeStatus(cluster.client(5_000));
     const replicaStatuses = await Promise.all(cluster.replicaIds.map((_, i) => cluster.replicaStatus(i)));
     checks.c = checkNoneInDoubt({
       settleError,
@@ -568,7 +805,16 @@ export async function runCase(name: string, options: RunOptions = {}): Promise<C
     checks.a = checkAcknowledged(stream.acked, final);
     checks.b = checkAllOrNone(final, stream.attempted);
     if (evidence !== null && crashed) {
-      checks.recovery = expectations[crashCase.name]({ ...evidence, final: { contents: final, inFlight: new Set(status.inFlight.map((txn) => txn.txnId)) } });
+      const roles = coordinatorCase ? await Promise.all(cluster.coordinatorPorts.map((_, i) => cluster.roleOf(i))) : [];
+      const full: Evidence = { ...evidence, final: { contents: final, inFlight: new Set(status.inFlight.map((txn) => txn.txnId)), roles } };
+      const path = expectations[crashCase.name](full);
+      if (coordinatorCase) {
+        // Both must hold: the takeover, and the recovery path the failpoint describes.
+        const takeover = checkTakeover(takeoverFacts(full));
+        checks.recovery = { pass: takeover.pass && path.pass, detail: `takeover ${takeover.pass ? "ok" : "FAILED"}: ${takeover.detail}; path ${path.pass ? "ok" : "FAILED"}: ${path.detail}` };
+      } else {
+        checks.recovery = path;
+      }
     }
 
     // (d) A fresh write to every key used must succeed at once: nothing else writes now, so an

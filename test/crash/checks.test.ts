@@ -1,7 +1,17 @@
 // Proves that every check of the crash matrix can fail: each is fed a state where its property holds
 // (it passes) and states where the property is broken in one way (it fails, naming what broke).
 import { describe, expect, it } from "vitest";
-import { checkAcknowledged, checkAllOrNone, checkLocksReleased, checkNoneInDoubt, checkNoOtherExit, type ReplicaContent, type Stored } from "./checks";
+import {
+  checkAcknowledged,
+  checkAllOrNone,
+  checkLocksReleased,
+  checkNoneInDoubt,
+  checkNoOtherExit,
+  checkTakeover,
+  type ReplicaContent,
+  type Stored,
+  type TakeoverFacts,
+} from "./checks";
 
 function replica(id: string, entries: Record<string, [string, number]>, checksum = "same"): ReplicaContent {
   return { id, checksum, entries: new Map(Object.entries(entries).map(([key, [value, version]]): [string, Stored] => [key, { value, version }])) };
@@ -91,5 +101,39 @@ describe("(e) no process exits but the crashed one", () => {
     expect(bystander).toMatchObject({ pass: false, detail: expect.stringContaining("r3 (pid 101) exited unexpectedly (code 1)") });
     const restarted = checkNoOtherExit(100, [crashed, { name: "r2", pid: 102, how: "SIGKILL", lastOutput: "" }]);
     expect(restarted).toMatchObject({ pass: false, detail: expect.stringContaining("r2 (pid 102)") });
+  });
+});
+
+describe("(recovery, coordinator cases) the standby takes over and the crashed coordinator returns as a standby", () => {
+  const good: TakeoverFacts = {
+    crashed: "coordinator",
+    successor: "coordinator-2",
+    crashedEpoch: 1,
+    successorActive: [{ epoch: 2, timeMs: 1_000 }],
+    successorStoodDown: 0,
+    decisionsMissed: [],
+    restartedAtMs: 2_000,
+    leftWhileDown: null,
+    restartedRole: "standby",
+    restartedTakeovers: 0,
+    finalRoles: { crashed: "standby", successor: "active" },
+  };
+  it("passes when the successor took over in a newer epoch, finished, and the restarted one stands by", () => {
+    expect(checkTakeover(good).pass).toBe(true);
+  });
+  it("fails when the successor never took over, took over late or in an old epoch, or left work, or when the restarted one does not stand by", () => {
+    const cases: [Partial<TakeoverFacts>, string][] = [
+      [{ successorActive: [] }, "coordinator-2 never became active"],
+      [{ successorActive: [{ epoch: 1, timeMs: 1_000 }] }, "not newer than coordinator's 1"],
+      [{ successorActive: [{ epoch: 2, timeMs: 2_500 }] }, "only after coordinator was restarted"],
+      [{ successorActive: [{ epoch: 2, timeMs: 1_000 }, { epoch: 4, timeMs: 1_500 }], successorStoodDown: 1 }, "became active 2 times"],
+      [{ decisionsMissed: ["1.40"] }, "did not recover 1 COMMIT decision(s) coordinator had made durable and not finished: 1.40"],
+      [{ leftWhileDown: "1.40 still prepared on r1" }, "not finished while coordinator was down: 1.40 still prepared on r1"],
+      [{ restartedRole: "active" }, "coordinator, restarted, is active, not a standby"],
+      [{ restartedTakeovers: 1 }, "tried to take over 1 time(s)"],
+      [{ finalRoles: { crashed: "active", successor: "standby" } }, "at the end coordinator is active and coordinator-2 is standby"],
+      [{ restartedAtMs: null }, "coordinator was not restarted"],
+    ];
+    for (const [change, why] of cases) expect(checkTakeover({ ...good, ...change })).toMatchObject({ pass: false, detail: expect.stringContaining(why) });
   });
 });

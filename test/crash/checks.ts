@@ -1,7 +1,8 @@
-// The five checks of the crash matrix, as pure functions of what the writers saw and what the
-// replicas hold once everyone is back: each says pass or fail and, in one line, why. They take plain
-// data (no cluster), so that test/crash/checks.test.ts can show that each of them does fail when the
-// property it checks is broken.
+// The checks of the crash matrix (the five general ones, and the takeover that the coordinator cases
+// check beside their recovery path), as pure functions of what the writers saw, what the replicas
+// hold once everyone is back and what the coordinators logged: each says pass or fail and, in one
+// line, why. They take plain data (no cluster), so that test/crash/checks.test.ts can show that each
+// of them does fail when the property it checks is broken.
 
 export interface Check {
   readonly pass: boolean;
@@ -170,4 +171,77 @@ export function checkNoOtherExit(crashedPid: number, exits: readonly ProcessExit
     return { pass: false, detail: named(others.map((exit) => `${exit.name} (pid ${exit.pid}) exited unexpectedly (${exit.how}); last output: ${exit.lastOutput}`)) };
   }
   return { pass: true, detail: "every process but the crashed one ran until the end of the case" };
+}
+
+/** What a coordinator case saw of the failover, from the coordinators' logs and roles. */
+export interface TakeoverFacts {
+  /** The crashed coordinator's name, and the standby's. */
+  readonly crashed: string;
+  readonly successor: string;
+  /** The epoch the crashed coordinator was active in (its "active" line), null if it logged none. */
+  readonly crashedEpoch: number | null;
+  /** Each "active" line of the successor: the epoch, and when (the processes' clock, ms). */
+  readonly successorActive: readonly { readonly epoch: number; readonly timeMs: number }[];
+  /** "stood-down" lines of the successor. */
+  readonly successorStoodDown: number;
+  /**
+   * COMMIT decisions the crashed coordinator had made durable and not finished (still prepared on
+   * some replica after the crash) that the successor did not recover as unfinished commits.
+   */
+  readonly decisionsMissed: readonly string[];
+  /** When the crashed coordinator was started again (null: it was not). */
+  readonly restartedAtMs: number | null;
+  /**
+   * What the crash left that was not finished while the crashed coordinator was down (recovered
+   * commits not settled, transactions still prepared, no writes acknowledged), or null when the
+   * successor finished it all before the restart.
+   */
+  readonly leftWhileDown: string | null;
+  /** The role the restarted coordinator reached once back ("standby" expected). */
+  readonly restartedRole: string;
+  /** "taking-over" lines of the restarted coordinator (none expected: another is active). */
+  readonly restartedTakeovers: number;
+  /** Roles once everything settled, at the end of the case. */
+  readonly finalRoles: { readonly crashed: string; readonly successor: string };
+}
+
+/**
+ * (recovery, coordinator cases) The standby took over: it became active once, in an epoch newer than
+ * the crashed coordinator's, before the crashed one was restarted; it recovered every durable,
+ * unfinished COMMIT decision of the crashed one; it finished what the crash left while the crashed
+ * one was down; and the crashed one, restarted, stands by (it never tried to take over) with the
+ * successor still active at the end.
+ */
+export function checkTakeover(facts: TakeoverFacts): Check {
+  const { crashed, successor } = facts;
+  const problems: string[] = [];
+  const [active, ...again] = facts.successorActive;
+  if (active === undefined) problems.push(`${successor} never became active`);
+  else {
+    if (again.length > 0) problems.push(`${successor} became active ${facts.successorActive.length} times (epochs ${facts.successorActive.map((a) => a.epoch).join(", ")})`);
+    if (facts.crashedEpoch === null) problems.push(`${crashed} logged no epoch it was active in`);
+    else if (active.epoch <= facts.crashedEpoch) problems.push(`${successor} became active with epoch ${active.epoch}, not newer than ${crashed}'s ${facts.crashedEpoch}`);
+    if (facts.restartedAtMs !== null && active.timeMs >= facts.restartedAtMs) problems.push(`${successor} became active only after ${crashed} was restarted`);
+  }
+  if (facts.successorStoodDown > 0) problems.push(`${successor} stood down ${facts.successorStoodDown} time(s)`);
+  if (facts.decisionsMissed.length > 0) {
+    const shown = facts.decisionsMissed.slice(0, namedMax).join(", ");
+    problems.push(`${successor} did not recover ${facts.decisionsMissed.length} COMMIT decision(s) ${crashed} had made durable and not finished: ${shown}`);
+  }
+  if (facts.leftWhileDown !== null) problems.push(`not finished while ${crashed} was down: ${facts.leftWhileDown}`);
+  if (facts.restartedAtMs === null) problems.push(`${crashed} was not restarted`);
+  else {
+    if (facts.restartedRole !== "standby") problems.push(`${crashed}, restarted, is ${facts.restartedRole}, not a standby`);
+    if (facts.restartedTakeovers > 0) problems.push(`${crashed}, restarted, tried to take over ${facts.restartedTakeovers} time(s)`);
+  }
+  if (facts.finalRoles.crashed !== "standby" || facts.finalRoles.successor !== "active") {
+    problems.push(`at the end ${crashed} is ${facts.finalRoles.crashed} and ${successor} is ${facts.finalRoles.successor}`);
+  }
+  if (problems.length > 0) return { pass: false, detail: named(problems) };
+  return {
+    pass: true,
+    detail:
+      `${successor} took over (epoch ${facts.crashedEpoch} -> ${active!.epoch}) and finished what the crash left while ${crashed} was down; ` +
+      `${crashed} came back as a standby`,
+  };
 }

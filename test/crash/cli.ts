@@ -75,7 +75,8 @@ function report(results: readonly CaseResult[], details: boolean): string {
   ];
   const lines = [formatTable(rows), "", "a: every acknowledged write on every replica   b: all replicas or none (identical, only attempted values)",
     "c: nothing in doubt once everyone is back      d: locks released (lockedKeys 0, a fresh put on every key succeeds)",
-    "e: no process but the crashed one exited       recovery: the logs show the recovery the failpoint describes"];
+    "e: no process but the crashed one exited       recovery: the logs show the recovery the failpoint describes",
+    "                                               (coordinator cases: and the standby took over, the crashed one came back as a standby)"];
   for (const result of results) {
     const shown = Object.entries(result.checks).filter(([, check]) => details || !check.pass);
     if (shown.length === 0 && result.notes.length === 0) continue;
