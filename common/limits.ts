@@ -101,6 +101,12 @@ export const limits = {
   coordinatorPollTimeoutMs: 250,
   coordinatorDownAfterMs: 500,
   /**
+   * A coordinator that just started counts the others it has not heard yet as alive this long: at a
+   * cluster's start they may not listen yet, and the first in --coordinators order should take over
+   * rather than race another one (a duel is safe, but costs a takeover).
+   */
+  coordinatorStartGraceMs: 2_000,
+  /**
    * The client library's HTTP/2 keepalive to the coordinators: a ping this often, and a connection
    * whose ping is not answered within clientKeepaliveTimeoutMs is dropped, failing its calls with
    * UNAVAILABLE, so that a client notices a stopped (SIGSTOP) or cut-off coordinator and goes on to

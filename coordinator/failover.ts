@@ -140,10 +140,11 @@ export class Failover {
     const seen: PeerSeen[] = [...this.peers].map(([id, peer]) => ({
       id,
       address: coordinators.find((c) => c.id === id)!.address,
-      // A coordinator not heard yet counts as heard when this one started: at a cluster's start the
-      // others may not listen yet, and the first in order must not be taken for dead before it had
-      // coordinatorDownAfterMs to come up (else two take over at once; safe, but a needless duel).
-      lastOkMs: peer.lastOkMs ?? this.startedMs,
+      // A coordinator not heard yet counts as alive for coordinatorStartGraceMs after this one
+      // started: at a cluster's start the others may not listen yet, and the first in order must not
+      // be taken for dead before it had time to come up (else two take over at once: safe, but a
+      // needless duel).
+      lastOkMs: peer.lastOkMs ?? this.startedMs + limits.coordinatorStartGraceMs - limits.coordinatorDownAfterMs,
       role: peer.role,
       epoch: peer.epoch,
     }));

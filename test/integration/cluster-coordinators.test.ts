@@ -99,7 +99,8 @@ describe("kv cluster --coordinators 2 --restart", () => {
 
     // Ready: it names a coordinator that serves, and says what KV_COORDINATOR to use.
     await waitFor("the ready line", () => proc.output.some((line) => line.startsWith("kv cluster: ready;")), 60_000);
-    expect(proc.output).toContain(`kv cluster: clients reach every coordinator with KV_COORDINATOR=${addresses[0]},${addresses[1]}`);
+    const reachLine = `kv cluster: clients reach every coordinator with KV_COORDINATOR=${addresses[0]},${addresses[1]}`;
+    await waitFor("the KV_COORDINATOR line", () => proc.output.includes(reachLine), 10_000);
     const readyLine = proc.output.find((line) => line.startsWith("kv cluster: ready;"))!;
     const named = /^kv cluster: ready; (?:the active coordinator is )?(coordinator(?:-2)?) \((\S+)\)/.exec(readyLine);
     expect(named, readyLine).not.toBeNull();

@@ -231,9 +231,13 @@ export class TestCluster {
     if (this.options.proxied) for (const port of this.replicaPorts) this.proxies.push(await TcpProxy.start(port));
     const first: SpawnOptions = this.options.failpoints === undefined ? {} : { failpoints: this.options.failpoints };
     for (let i = 0; i < this.replicaIds.length; i++) this.startReplica(i, first);
-    // The first coordinator first: it takes over, and the others find it active.
+    // The first coordinator first, and the others once it is active: then they find it so and stand
+    // by, and a test knows which one is active (a race at the start would be safe, but either could win).
     this.startCoordinator(first);
-    for (let i = 1; i < this.coordinatorPorts.length; i++) this.startCoordinator(first, i);
+    if (this.coordinatorPorts.length > 1) {
+      await waitFor("the first coordinator active", async () => !this.coordinator.alive || (await this.roleOf(0)) === "active", 30_000);
+      for (let i = 1; i < this.coordinatorPorts.length; i++) this.startCoordinator(first, i);
+    }
     for (const port of this.replicaPorts) {
       this.participantClients.push(
         new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient,
@@ -350,7 +354,8 @@ export class TestCluster {
       "every replica up and the coordinator ready",
       async () => {
         const status = await client.status();
-        return status.ready && status.replicas.every((replica) => replica.up);
+        // Only an active coordinator's status counts: a standby's says nothing of the replicas.
+        return isActiveStatus(status) && status.ready && status.replicas.every((replica) => replica.up);
       },
       timeoutMs,
     );
@@ -363,7 +368,8 @@ export class TestCluster {
       "no transaction in flight or in doubt",
       async () => {
         const status = await client.status();
-        if (status.inFlight.length > 0 || status.lockedKeys > 0) return false;
+        // A standby reports nothing in flight whatever the cluster does: only the active one counts.
+        if (!isActiveStatus(status) || status.inFlight.length > 0 || status.lockedKeys > 0) return false;
         const replicas = await Promise.all(this.participantClients.map((_, i) => this.replicaStatus(i)));
         return replicas.every((replica) => replica.prepared.length === 0);
       },

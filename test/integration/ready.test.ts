@@ -44,16 +44,17 @@ async function writeWhenReady(run: number, signal: Signal): Promise<string> {
   let stdout = "";
   child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
   child.stderr!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-  const address = `127.0.0.1:${base}`;
-  const kv = new KvClient(address, { timeoutMs: 10_000, retryForMs: 0 });
-  const health = new healthProto.Health(address, grpc.credentials.createInsecure(), channelOptions) as unknown as HealthClient;
+  // kv cluster runs two coordinators (base, base + 1); either may be the active one.
+  const addresses = [`127.0.0.1:${base}`, `127.0.0.1:${base + 1}`];
+  const kv = new KvClient(addresses.join(","), { timeoutMs: 10_000, retryForMs: 0 });
+  const healths = addresses.map((address) => new healthProto.Health(address, grpc.credentials.createInsecure(), channelOptions) as unknown as HealthClient);
   try {
     switch (signal) {
       case "status":
         await waitFor("Status says ready", async () => (await kv.status()).ready, readyWithinMs);
         break;
       case "health":
-        await waitFor("the health service says SERVING", async () => (await healthOf(health)) === "SERVING", readyWithinMs);
+        await waitFor("a coordinator's health service says SERVING", async () => (await Promise.all(healths.map(healthOf))).includes("SERVING"), readyWithinMs);
         break;
       case "cluster-line":
         await waitFor("kv cluster prints its ready line", () => stdout.includes("kv cluster: ready"), readyWithinMs);
@@ -66,7 +67,7 @@ async function writeWhenReady(run: number, signal: Signal): Promise<string> {
     return `run ${run} (${signal}): ${(error as Error).message}; kv cluster said: ${stdout.split("\n").slice(-12).join(" | ")}`;
   } finally {
     kv.close();
-    health.close();
+    for (const health of healths) health.close();
     child.kill("SIGTERM");
     if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve));
     children.delete(child);
