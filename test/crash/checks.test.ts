@@ -120,6 +120,11 @@ describe("(recovery, coordinator cases) the standby takes over and the crashed c
   };
   it("passes when the successor took over in a newer epoch, finished, and the restarted one stands by", () => {
     expect(checkTakeover(good).pass).toBe(true);
+    // A takeover the restarted one only tried (refused by the replicas) is noted, not a failure.
+    expect(checkTakeover({ ...good, restartedTakeovers: 1 })).toMatchObject({ pass: true, detail: expect.stringContaining("1 takeover(s) it tried and lost") });
+  });
+  it("fails when the restarted one took over for real: the successor stood down", () => {
+    expect(checkTakeover({ ...good, restartedTakeovers: 1, successorStoodDown: 1 })).toMatchObject({ pass: false, detail: expect.stringContaining("stood down 1 time(s)") });
   });
   it("fails when the successor never took over, took over late or in an old epoch, or left work, or when the restarted one does not stand by", () => {
     const cases: [Partial<TakeoverFacts>, string][] = [
@@ -130,7 +135,6 @@ describe("(recovery, coordinator cases) the standby takes over and the crashed c
       [{ decisionsMissed: ["1.40"] }, "did not recover 1 COMMIT decision(s) coordinator had made durable and not finished: 1.40"],
       [{ leftWhileDown: "1.40 still prepared on r1" }, "not finished while coordinator was down: 1.40 still prepared on r1"],
       [{ restartedRole: "active" }, "coordinator, restarted, is active, not a standby"],
-      [{ restartedTakeovers: 1 }, "tried to take over 1 time(s)"],
       [{ finalRoles: { crashed: "active", successor: "standby" } }, "at the end coordinator is active and coordinator-2 is standby"],
       [{ restartedAtMs: null }, "coordinator was not restarted"],
     ];
