@@ -145,6 +145,12 @@ export type Input =
     }
   /** Status asks for a report of the core (kv status). */
   | { readonly kind: "status"; readonly reqId: number; readonly nowMs: number }
+  /**
+   * After a takeover: transactions the replicas that promised hold prepared. Those of an earlier
+   * epoch that have no COMMIT here are aborted at once (presumed abort: they never committed), so
+   * that their locks do not make the retries of their requests fail with NO votes.
+   */
+  | { readonly kind: "settle-in-doubt"; readonly txnIds: readonly string[]; readonly nowMs: number }
   | { readonly kind: "tick"; readonly nowMs: number };
 
 /** What one replica said it knows of a transaction (unreachable: unknown). */
@@ -186,7 +192,8 @@ export interface CoreReport {
 
 export type VoteItem =
   | { readonly txnId: string; readonly vote: "yes" }
-  | { readonly txnId: string; readonly vote: "no"; readonly reason: string };
+  /** lockedBy: the prepared transaction whose lock made the replica vote NO, if that was the reason. */
+  | { readonly txnId: string; readonly vote: "no"; readonly reason: string; readonly lockedBy?: string };
 
 export type Message =
   | { readonly kind: "prepare"; readonly to: string; readonly txnId: string; readonly writes: readonly Write[]; readonly participants: readonly string[] }
@@ -553,6 +560,14 @@ export class CoordinatorCore {
       case "status":
         out.reports.push({ reqId: input.reqId, report: this.report() });
         break;
+      case "settle-in-doubt":
+        for (const txnId of input.txnIds) {
+          // A decided commit (re-sent as COMMIT from recovery, or remembered) is not in doubt here;
+          // a transaction of this epoch cannot be anyone's but this coordinator's.
+          if (this.presumedAborted(txnId) === null) continue;
+          for (const to of this.config.participants) out.send.push({ kind: "abort", to, txnId });
+        }
+        break;
       default:
         assertNever(input);
     }
@@ -862,6 +877,15 @@ export class CoordinatorCore {
     if (txn.phase !== "preparing") return;
     assert(txn.participants.includes(replicaId), `vote from ${replicaId}, not a participant of ${txn.txnId}`);
     if (vote.vote === "no") {
+      const stale = vote.lockedBy === undefined ? null : this.presumedAborted(vote.lockedBy);
+      if (stale !== null) {
+        // The key is held by a transaction of an earlier epoch that never committed (a coordinator
+        // before this one left it prepared): abort it everywhere, then run this one again, after the
+        // ABORT on each replica's channel (decisions leave before prepares).
+        for (const to of this.config.participants) out.send.push({ kind: "abort", to, txnId: stale });
+        this.retryWithout(txn, `replica ${replicaId} voted NO: ${vote.reason}, a transaction of an earlier epoch that never committed (aborted now)`, nowMs, out);
+        return;
+      }
       this.abort(txn, Code.ABORTED, `replica ${replicaId} voted NO: ${vote.reason}`, nowMs, out);
       return;
     }
@@ -947,6 +971,18 @@ export class CoordinatorCore {
     this.startTxn(write, nowMs, out);
     out.retried.push({ from: txn.txnId, to: formatTxnId(this.epoch, this.txnCounter), reason });
     this.finishedForCatchUp(txn, nowMs, out);
+  }
+
+  /**
+   * txnId if it is a transaction of an earlier epoch that this coordinator knows did not commit
+   * (no COMMIT recovered or remembered: presumed abort, as outcomeFor answers), else null.
+   */
+  private presumedAborted(txnId: string): string | null {
+    const parsed = parseTxnId(txnId);
+    if (parsed === null || parsed.epoch >= this.epoch || this.txns.has(txnId) || this.remembered.has(txnId)) return null;
+    // A commit this coordinator no longer remembers is older than newestForgotten: not presumed.
+    if (this.newestForgotten !== null && !isNewerTxnId(txnId, this.newestForgotten)) return null;
+    return txnId;
   }
 
   /** Aborts a transaction before its decision: nothing to log (presumed abort). */

@@ -199,11 +199,11 @@ export class Failover {
       this.knownEpoch = Math.max(this.knownEpoch, epoch);
       this.lastFailure = null;
       this.takeoverBackoffMs = takeoverBackoffMsMin;
-      this.startNode(epoch, round.copy.records, round.granted);
+      this.startNode(epoch, round.copy.records, round.granted, round.inDoubt);
     });
   }
 
-  private startNode(epoch: number, records: readonly Buffer[], granted: readonly string[]): void {
+  private startNode(epoch: number, records: readonly Buffer[], granted: readonly string[], inDoubt: readonly string[]): void {
     const { logger, replicaIds, scheduler } = this.options;
     const participants = new Map(replicaIds.map((replicaId) => [replicaId, this.options.participant(replicaId, epoch)]));
     const log = new ReplicatedLog({
@@ -224,6 +224,7 @@ export class Failover {
       logger,
       epoch,
       fenced: (byEpoch, replicaId) => this.fenced(epoch, byEpoch, replicaId),
+      inDoubt,
     });
     this.node = node;
     this.options.observe?.node?.(node);

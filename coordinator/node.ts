@@ -111,6 +111,8 @@ export interface CoordinatorNodeOptions {
   readonly epoch?: number;
   /** A replica refused a call as fenced by a newer epoch: this node is superseded and must stand down. */
   readonly fenced?: (byEpoch: number, replicaId: string) => void;
+  /** After a takeover: transactions the promising replicas hold prepared (settled once the node serves). */
+  readonly inDoubt?: readonly string[];
 }
 
 /** What Status reports of the coordinator and of each replica. */
@@ -403,6 +405,8 @@ export class CoordinatorNode {
       if (this.stopped) return;
       this.stops.push(scheduler.every(limits.tickMs, () => this.loop.push({ kind: "tick", nowMs: scheduler.nowMs() })));
       this.loop.push({ kind: "tick", nowMs: scheduler.nowMs() });
+      const inDoubt = this.options.inDoubt ?? [];
+      if (inDoubt.length > 0) this.loop.push({ kind: "settle-in-doubt", txnIds: inDoubt, nowMs: scheduler.nowMs() });
       // Health checks: one at a time per replica; the core removes a replica that stops answering.
       this.stops.push(scheduler.every(limits.healthCheckIntervalMs, () => this.checkHealth()));
       serving();

@@ -95,6 +95,7 @@ export class GrpcParticipant implements ParticipantCalls {
             logIndex: response.logIndex,
             records: response.records.map((record) => Buffer.from(record)),
             maxTxnEpoch: response.maxTxnEpoch,
+            prepared: response.prepared,
           },
         });
       }),
@@ -136,7 +137,7 @@ export class GrpcParticipant implements ParticipantCalls {
             case "VOTE_YES":
               return [{ txnId: vote.txnId, vote: "yes" }];
             case "VOTE_NO":
-              return [{ txnId: vote.txnId, vote: "no", reason: vote.reason }];
+              return [{ txnId: vote.txnId, vote: "no", reason: vote.reason, ...(vote.lockedBy === "" ? {} : { lockedBy: vote.lockedBy }) }];
             default:
               // VOTE_UNSPECIFIED, or a value this version does not know (it arrives as a number): a
               // reply is input, so it counts as no vote (the transaction then aborts), never as a crash.

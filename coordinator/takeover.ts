@@ -25,6 +25,8 @@ export interface PromiseAnswer {
   readonly logIndex: number;
   readonly records: readonly Buffer[];
   readonly maxTxnEpoch: number;
+  /** The transactions the replica holds prepared (in doubt). */
+  readonly prepared: readonly string[];
 }
 
 export type PromiseCall = (epoch: number, timeoutMs: number, done: (result: CallResult<PromiseAnswer>) => void) => void;
@@ -49,7 +51,14 @@ export function nextEpoch(known: number, answers: readonly PromiseAnswer[]): num
 }
 
 export type PromiseRound =
-  | { readonly ok: true; readonly epoch: number; readonly copy: PromiseAnswer; readonly granted: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly epoch: number;
+      readonly copy: PromiseAnswer;
+      readonly granted: readonly string[];
+      /** Every transaction a granting replica holds prepared: the new coordinator settles them at once. */
+      readonly inDoubt: readonly string[];
+    }
   | { readonly ok: false; readonly retryEpoch: number; readonly reason: string };
 
 /**
@@ -82,8 +91,10 @@ export function promiseRound(epoch: number, replicas: ReadonlyMap<string, Promis
       }
       if (granted.length >= quorum) {
         // Wait for nobody else: the promises of a majority fence every older coordinator.
-        const copy = chooseCopy(answers.filter((answer) => answer.granted));
-        if (copy !== null) return finish({ ok: true, epoch, copy, granted });
+        const grantedAnswers = answers.filter((answer) => answer.granted);
+        const copy = chooseCopy(grantedAnswers);
+        const inDoubt = [...new Set(grantedAnswers.flatMap((answer) => answer.prepared))];
+        if (copy !== null) return finish({ ok: true, epoch, copy, granted, inDoubt });
       }
       if (granted.length + pending < quorum) {
         finish({ ok: false, retryEpoch: Math.max(epoch + 1, nextEpoch(epoch, answers)), reason: `${granted.length} of ${replicas.size} replicas promised epoch ${epoch} and a majority is ${quorum}: ${failures.join("; ")}` });

@@ -64,7 +64,7 @@ export interface PrepareItem {
 
 export type VoteResult =
   | { readonly txnId: string; readonly vote: "yes" }
-  | { readonly txnId: string; readonly vote: "no"; readonly reason: string };
+  | { readonly txnId: string; readonly vote: "no"; readonly reason: string; readonly lockedBy?: string };
 
 /**
  * Calls from a coordinator carry its epoch (failover): one older than the epoch this replica promised
@@ -149,6 +149,8 @@ export type Reply =
       readonly logIndex: number;
       readonly records: readonly Buffer[];
       readonly maxTxnEpoch: number;
+      /** The transactions held prepared here (in doubt). */
+      readonly prepared: readonly string[];
     }
   /** staged: the records were kept aside as a part of a base; logIndex is how far the parts reach. */
   | { readonly kind: "appended"; readonly callId: number; readonly logEpoch: number; readonly logIndex: number; readonly staged: boolean }
@@ -480,6 +482,7 @@ export class ParticipantCore {
       logIndex: this.copy.lastIndex,
       records: granted ? [...this.copy.records] : [],
       maxTxnEpoch: this.maxTxnEpoch,
+      prepared: granted ? [...this.prepared.keys()] : [],
     });
   }
 
@@ -546,7 +549,7 @@ export class ParticipantCore {
     for (const write of txn.writes) {
       const holder = this.locks.get(write.key);
       if (holder !== undefined) {
-        return { txnId: txn.txnId, vote: "no", reason: `key ${JSON.stringify(write.key)} is locked by prepared transaction ${holder}` };
+        return { txnId: txn.txnId, vote: "no", reason: `key ${JSON.stringify(write.key)} is locked by prepared transaction ${holder}`, lockedBy: holder };
       }
     }
     this.lock(txn, nowMs);

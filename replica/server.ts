@@ -165,7 +165,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         request.txns,
         reply(callback, (votes: VoteResult[]) => ({
           replicaId: id,
-          votes: votes.map((vote) => (vote.vote === "yes" ? { txnId: vote.txnId, vote: "VOTE_YES" as const } : { txnId: vote.txnId, vote: "VOTE_NO" as const, reason: vote.reason })),
+          votes: votes.map((vote) => (vote.vote === "yes" ? { txnId: vote.txnId, vote: "VOTE_YES" as const } : { txnId: vote.txnId, vote: "VOTE_NO" as const, reason: vote.reason, lockedBy: vote.lockedBy ?? "" })),
         })),
       );
     },
@@ -248,6 +248,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
           logIndex: answer.logIndex,
           records: [...answer.records],
           maxTxnEpoch: answer.maxTxnEpoch,
+          prepared: [...answer.prepared],
         })),
       );
     },

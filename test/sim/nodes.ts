@@ -343,7 +343,7 @@ export class ReplicaHost {
             epoch,
             coordinator,
             coordinator,
-            serveWith((reply) => respond({ granted: reply.granted, promisedEpoch: reply.promised.epoch, promisedTo: reply.promised.coordinatorId, logEpoch: reply.logEpoch, logIndex: reply.logIndex, records: reply.records, maxTxnEpoch: reply.maxTxnEpoch }), fail),
+            serveWith((reply) => respond({ granted: reply.granted, promisedEpoch: reply.promised.epoch, promisedTo: reply.promised.coordinatorId, logEpoch: reply.logEpoch, logIndex: reply.logIndex, records: reply.records, maxTxnEpoch: reply.maxTxnEpoch, prepared: reply.prepared }), fail),
           );
         }, done),
       append: (request, timeoutMs, done) =>
@@ -670,6 +670,8 @@ function describeCoordinatorInput(input: CoordinatorInput): string {
       return `txn-status(req${input.reqId} ${input.id})`;
     case "status":
       return `status(req${input.reqId})`;
+    case "settle-in-doubt":
+      return `settle-in-doubt(${input.txnIds.join(" ")})`;
     case "tick":
       return "";
     default:

@@ -55,3 +55,54 @@ describe("an operator's resolve of a transaction of a later epoch", () => {
     expect(out.inspects).toEqual([]);
   });
 });
+
+describe("after a takeover, the transactions the replicas hold in doubt", () => {
+  it("are aborted at once unless committed: presumed abort, before the retries of their requests come", () => {
+    const recovered: RecoveredCoordinator = {
+      epoch: 5,
+      lastCommitSeq: 9,
+      unfinished: [{ txnId: "4.7", commitSeq: 9, participants: ["r1", "r2", "r3"], keys: ["k"] }],
+      membership: null,
+      remembered: [],
+      newestForgotten: null,
+      failures: [],
+    };
+    const core = new CoordinatorCore({ participants: ["r1", "r2", "r3"], onConflict: "abort", minInSync: 2 }, recovered, 0);
+    const out = newCoordinatorReady();
+    core.step({ kind: "settle-in-doubt", txnIds: ["4.7", "4.8", "5.1"], nowMs: 0 }, out);
+    // 4.7 is a recovered commit (its COMMIT is re-sent by recovery); 5.1 is of this epoch; 4.8 had no
+    // COMMIT on a majority, so it never committed: ABORT to every replica.
+    expect(out.send).toEqual(["r1", "r2", "r3"].map((to) => ({ kind: "abort", to, txnId: "4.8" })));
+    expect(out.persist).toEqual([]);
+  });
+});
+
+describe("a NO vote for a key held by a transaction an earlier coordinator left prepared", () => {
+  const recovered: RecoveredCoordinator = { epoch: 5, lastCommitSeq: 3, unfinished: [], membership: null, remembered: [], newestForgotten: null, failures: [] };
+
+  function votedNo(lockedBy: string) {
+    const core = new CoordinatorCore({ participants: ["r1", "r2", "r3"], onConflict: "abort", minInSync: 2 }, recovered, 0);
+    const start = newCoordinatorReady();
+    core.step({ kind: "write", reqId: 1, writes: [{ key: "k", value: Buffer.from("v") }], requestId: "req-1", nowMs: 0 }, start);
+    const txnId = (start.send[0] as { txnId: string }).txnId;
+    const out = newCoordinatorReady();
+    core.step({ kind: "votes", replicaId: "r2", votes: [{ txnId, vote: "no", reason: `key "k" is locked by prepared transaction ${lockedBy}`, lockedBy }], nowMs: 1 }, out);
+    return { txnId, out };
+  }
+
+  it("aborts that transaction everywhere and runs the write again, instead of failing it ABORTED", () => {
+    const { txnId, out } = votedNo("4.9");
+    expect(out.replies).toEqual([]);
+    const aborts = out.send.filter((message) => message.kind === "abort");
+    expect(aborts.filter((message) => message.txnId === "4.9").map((message) => message.to)).toEqual(["r1", "r2", "r3"]);
+    expect(aborts.filter((message) => message.txnId === txnId).map((message) => message.to)).toEqual(["r1", "r2", "r3"]);
+    // The new attempt prepares after the aborts (the link sends decisions first on each channel).
+    const prepares = out.send.filter((message) => message.kind === "prepare");
+    expect(prepares.map((message) => message.txnId)).toEqual(["5.2", "5.2", "5.2"]);
+  });
+
+  it("fails the write ABORTED when the holder is of this epoch (a real conflict)", () => {
+    const { out } = votedNo("5.7");
+    expect(out.replies).toEqual([{ reqId: 1, result: { ok: false, code: Code.ABORTED, message: expect.stringContaining("voted NO") } }]);
+  });
+});

@@ -170,7 +170,7 @@ describe("Promise", () => {
     expect(mustForce(ready.persist[0]!)).toBe(true);
     expect(ready.promised).toEqual(promised);
     expect(ready.replies).toEqual([
-      { kind: "promised", callId: 9, granted: true, promised, logEpoch: 2, logIndex: 3, records: [Buffer.from("d1"), Buffer.from("d2"), Buffer.from("d3")], maxTxnEpoch: NEWER },
+      { kind: "promised", callId: 9, granted: true, promised, logEpoch: 2, logIndex: 3, records: [Buffer.from("d1"), Buffer.from("d2"), Buffer.from("d3")], maxTxnEpoch: NEWER, prepared: ["3.1"] },
     ]);
     // Held to it: the coordinator of epoch 3 is fenced from now on.
     expect(step(core, { kind: "commit", callId: 10, epoch: 3, txns: [{ txnId: "3.1", commitSeq: 6 }], nowMs: 0 }).replies[0]).toMatchObject({ kind: "refused", code: "failed-precondition" });
@@ -184,7 +184,7 @@ describe("Promise", () => {
       const ready = step(core, { kind: "promise", callId: 11, epoch, coordinatorId: "c9", address: "127.0.0.1:50059", nowMs: 0 });
       expect(ready.persist, `epoch ${epoch}`).toEqual([]);
       expect(ready.promised, `epoch ${epoch}`).toBeNull();
-      expect(ready.replies, `epoch ${epoch}`).toEqual([{ kind: "promised", callId: 11, granted: false, promised: PROMISED, logEpoch: 2, logIndex: 3, records: [], maxTxnEpoch: 3 }]);
+      expect(ready.replies, `epoch ${epoch}`).toEqual([{ kind: "promised", callId: 11, granted: false, promised: PROMISED, logEpoch: 2, logIndex: 3, records: [], maxTxnEpoch: 3, prepared: [] }]);
       expect(snapshot(core), `epoch ${epoch}`).toEqual(before);
     }
   });

@@ -22,7 +22,7 @@ import { failureUnder } from "./planted";
 
 function answer(fields: Partial<PromiseAnswer> & { logEpoch: number; logIndex: number }): PromiseAnswer {
   const records = Array.from({ length: fields.logIndex }, (_, i) => Buffer.from(`e${fields.logEpoch}:${i + 1}`));
-  return { granted: true, promisedEpoch: 7, promisedTo: "c2", records, maxTxnEpoch: 7, ...fields };
+  return { granted: true, promisedEpoch: 7, promisedTo: "c2", records, maxTxnEpoch: 7, prepared: [], ...fields };
 }
 
 /** Replicas whose Promise calls wait until the test answers them. */
@@ -116,7 +116,7 @@ describe("promiseRound", () => {
     const { replicas, outcomes } = round();
     replicas.grant("r3", { logEpoch: 6, logIndex: 4 });
     replicas.grant("r1", { logEpoch: 6, logIndex: 1 });
-    expect(outcomes).toEqual([{ ok: true, epoch: 7, copy: answer({ logEpoch: 6, logIndex: 4 }), granted: ["r3", "r1"] }]);
+    expect(outcomes).toEqual([{ ok: true, epoch: 7, copy: answer({ logEpoch: 6, logIndex: 4 }), granted: ["r3", "r1"], inDoubt: [] }]);
     replicas.grant("r2", { logEpoch: 6, logIndex: 9 });
     expect(outcomes).toHaveLength(1);
   });
@@ -185,7 +185,7 @@ describe("a promise round over replica cores", () => {
       if (reply?.kind !== "promised") throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
       // The promise record is forced before the answer leaves (the StepLoop's rule): it is in the Ready.
       if (reply.granted) expect(out.persist).toEqual([{ kind: "promise", ...reply.promised }]);
-      done({ ok: true, value: { granted: reply.granted, promisedEpoch: reply.promised.epoch, promisedTo: reply.promised.coordinatorId, logEpoch: reply.logEpoch, logIndex: reply.logIndex, records: reply.records, maxTxnEpoch: reply.maxTxnEpoch } });
+      done({ ok: true, value: { granted: reply.granted, promisedEpoch: reply.promised.epoch, promisedTo: reply.promised.coordinatorId, logEpoch: reply.logEpoch, logIndex: reply.logIndex, records: reply.records, maxTxnEpoch: reply.maxTxnEpoch, prepared: reply.prepared } });
     };
   }
 

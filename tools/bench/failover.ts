@@ -48,6 +48,9 @@ interface BenchOptions {
   readonly retryForMs: number | undefined;
 }
 
+/** Failure messages kept per run, to say why writes failed. */
+const failuresShownMax = 3;
+
 interface RunResult {
   readonly scenario: Scenario;
   readonly run: number;
@@ -57,6 +60,8 @@ interface RunResult {
   readonly failed: number;
   /** Writes whose outcome stayed unknown. */
   readonly unknown: number;
+  /** The first failures' messages (refused or unknown), to say why. */
+  readonly failures: readonly string[];
   readonly acknowledged: number;
   /** Acknowledged keys missing or holding another value at the end, and keys that could not be read. */
   readonly lost: readonly string[];
@@ -165,6 +170,8 @@ class Writers {
   readonly acknowledged = new Map<string, string>();
   failed = 0;
   unknown = 0;
+  /** The first few failure messages. */
+  readonly failures: string[] = [];
   private running = true;
   private readonly loops: Promise<void>[];
   private readonly clients: KvClient[] = [];
@@ -184,6 +191,7 @@ class Writers {
           if (!(error instanceof KvError)) throw error;
           if (classifyCode(error.code) === "unavailable") this.unknown += 1;
           else this.failed += 1;
+          if (this.failures.length < failuresShownMax) this.failures.push(error.message);
         }
       }
     });
@@ -282,6 +290,7 @@ async function oneRun(scenario: Scenario, run: number, options: BenchOptions): P
       neverResumed: gap.neverResumed,
       failed: writers.failed,
       unknown: writers.unknown,
+      failures: writers.failures,
       acknowledged: writers.acknowledged.size,
       lost,
       unreadable,
@@ -394,6 +403,7 @@ async function main(): Promise<number> {
           `${result.acknowledged} acknowledged; active after: ${result.activeAfter}${scenario === "pause" ? `; old coordinator: ${result.oldRole}` : ""}`,
       );
       for (const key of result.lost.slice(0, 10)) console.log(`  LOST: ${key}`);
+      for (const message of result.failures) console.log(`  failed: ${message}`);
     }
   }
   console.log("");

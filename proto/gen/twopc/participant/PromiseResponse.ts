@@ -11,6 +11,7 @@ export interface PromiseResponse {
   'logIndex'?: (number | string | Long);
   'records'?: (Buffer | Uint8Array | string)[];
   'maxTxnEpoch'?: (number | string | Long);
+  'prepared'?: (string)[];
 }
 
 export interface PromiseResponse__Output {
@@ -22,4 +23,5 @@ export interface PromiseResponse__Output {
   'logIndex': (number);
   'records': (Buffer)[];
   'maxTxnEpoch': (number);
+  'prepared': (string)[];
 }

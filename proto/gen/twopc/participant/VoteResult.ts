@@ -6,10 +6,12 @@ export interface VoteResult {
   'txnId'?: (string);
   'vote'?: (_twopc_participant_Vote);
   'reason'?: (string);
+  'lockedBy'?: (string);
 }
 
 export interface VoteResult__Output {
   'txnId': (string);
   'vote': (_twopc_participant_Vote__Output);
   'reason': (string);
+  'lockedBy': (string);
 }
