@@ -225,7 +225,21 @@ function runPlanted(options: RunOptions): RunResult {
     });
   };
   const injectFault = (): void => {
-    const kind = world.prng.pick(["crash-replica", "crash-replica", "crash-replica", "crash-coordinator", "crash-coordinator", "pause", "pause", "partition", "partition", "isolate"] as const);
+    const kind = world.prng.pick([
+      "crash-replica",
+      "crash-replica",
+      "crash-replica",
+      "crash-coordinator",
+      "crash-coordinator",
+      "pause",
+      "pause",
+      "partition",
+      "partition",
+      "isolate",
+      // The split brain failover must survive: the active coordinator cut off from the other
+      // coordinators only, so that a standby takes over while the old one still reaches the replicas.
+      "split-coordinators",
+    ] as const);
     const durationMs = world.prng.pick([50, 300, 1_000, 3_000]) * (0.5 + world.prng.next());
     switch (kind) {
       case "crash-replica":
@@ -261,6 +275,21 @@ function runPlanted(options: RunOptions): RunResult {
         world.at(durationMs, () => {
           world.trace(`heal ${a} | ${b}`);
           world.heal(a, b);
+        });
+        return;
+      }
+      case "split-coordinators": {
+        if (config.coordinatorIds.length < 2) return;
+        const active = [...coordinators.values()].filter((c) => c.node !== null).map((c) => c.id);
+        const a = active.length > 0 ? world.prng.pick(active) : world.prng.pick(config.coordinatorIds);
+        const others = config.coordinatorIds.filter((id) => id !== a);
+        const splitMs = world.prng.pick([800, 1_500, 3_000]) * (0.5 + world.prng.next());
+        world.countFault("split-coordinators");
+        world.trace(`FAULT: coordinator ${a} cut off from the other coordinators for ${splitMs.toFixed(0)} ms`);
+        for (const b of others) world.partition(a, b);
+        world.at(splitMs, () => {
+          world.trace(`heal ${a} | other coordinators`);
+          for (const b of others) world.heal(a, b);
         });
         return;
       }

@@ -31,7 +31,7 @@ export const expectedCheck: Readonly<Record<Exclude<Mutation, "none" | "peer-que
   "resolve-decided-outside-the-step": ["resolve"],
   "forget-definite-failures": ["definite-failure"],
   // A paused or partitioned old coordinator is still served: it decides after its successor did.
-  "skip-fence": ["commit-seq", "atomicity", "linearizability", "lost-write", "applied-uncommitted", "split-brain"],
+  "skip-fence": ["commit-seq", "atomicity", "exactly-once", "linearizability", "lost-write", "applied-uncommitted", "split-brain"],
   // COMMIT and "committed" leave before a majority of the replicas hold the decision.
   "ack-before-quorum": ["applied-uncommitted", "client-ack-without-decision"],
   // A successor recovers from a stale copy and aborts what was decided (and acknowledged).
