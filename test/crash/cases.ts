@@ -193,7 +193,11 @@ function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
 }
 
-/** Outcomes the replica processes logged learning for in-doubt transactions, by coordinator or peer. */
+/**
+ * Outcomes the replica processes logged learning for in-doubt transactions: by asking the coordinator
+ * or a peer, or by an ABORT call (a successor aborts at once the transactions the replicas hold in
+ * doubt that it did not find committed: settle-in-doubt; replicas log each record at debug).
+ */
 function learnedOutcomes(procs: readonly Proc[]): Map<string, { replica: string; outcome: "commit" | "abort"; from: string }[]> {
   const learned = new Map<string, { replica: string; outcome: "commit" | "abort"; from: string }[]>();
   const add = (txnId: unknown, replica: string, outcome: "commit" | "abort", from: string) => {
@@ -205,6 +209,7 @@ function learnedOutcomes(procs: readonly Proc[]): Map<string, { replica: string;
     for (const line of events(proc, "in-doubt-settled-by-peer")) {
       add(line.txnId, proc.name, line.state === "committed" ? "commit" : "abort", `peer ${String(line.peer)}`);
     }
+    for (const line of events(proc, "abort")) add(line.txnId, proc.name, "abort", "an abort record");
   }
   return learned;
 }
