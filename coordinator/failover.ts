@@ -64,8 +64,6 @@ export class Failover {
   /** The highest epoch this process has seen anywhere: a takeover proposes a newer one. */
   private knownEpoch = 0;
   private readonly stops: (() => void)[] = [];
-  /** Takeovers started, for status and tests. */
-  takeovers = 0;
   /** Why the last takeover failed (null once one succeeded), for status. */
   private lastFailure: string | null = null;
   /** After a failed takeover, the next waits until then (backing off while a majority is unreachable). */
@@ -177,7 +175,6 @@ export class Failover {
     const { logger, replicaIds } = this.options;
     this.role = "taking-over";
     this.epoch = epoch;
-    this.takeovers += 1;
     logger.info({ event: "taking-over", epoch }, `coordinator ${this.options.id} takes over: asking the replicas to promise epoch ${epoch}`);
     const calls = new Map<string, PromiseCall>(
       replicaIds.map((replicaId) => {

@@ -104,14 +104,15 @@ export const replicaCommand = subcommand({
       .option("log-level", logLevelOption),
   run: async (argv) => {
     parseAddress("--listen", argv.listen, true);
-    for (const address of argv.coordinator.split(",")) parseAddress("--coordinator", address.trim());
+    const coordinators = argv.coordinator.split(",").map((address) => address.trim());
+    for (const address of coordinators) parseAddress("--coordinator", address);
     armFromEnvironmentAndFlags(argv.id, argv.failpoint);
     return serve(`replica-${argv.id}`, argv["log-level"], (logger) =>
       startReplica({
         id: argv.id,
         listen: argv.listen,
         dataDir: argv["data-dir"],
-        coordinators: argv.coordinator.split(",").map((address) => address.trim()),
+        coordinators,
         peers: argv.peers === "" ? [] : parseMembers("--peers", argv.peers),
         compactLogBytes: argv["compact-log-bytes"],
         logger,
