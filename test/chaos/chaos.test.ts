@@ -21,6 +21,10 @@ describe("kv chaos", () => {
     expect(table).toMatch(/replicas whose content differs\s+0\s+ok/);
     expect(table).toMatch(/transactions in doubt\s+0\s+ok/);
     expect(table).toMatch(/faults injected\s+kill [1-9]\d*, pause [1-9]\d*, failpoint [1-9]\d*, partition [1-9]\d*/);
+    // Coordinators are struck too (two run; a standby takes over): seed 42 kills and stops them.
+    const log = `${run.stdout}\n${run.stderr}`;
+    expect(log).toMatch(/chaos: kill -9 coordinator(-\d+)?,/);
+    expect(log).toMatch(/chaos: SIGSTOP coordinator(-\d+)? /);
     expect(run.code).toBe(0);
   }, 240_000);
 });
