@@ -5,6 +5,7 @@
 import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
 import { limits } from "../common/limits";
+import { formatPhases } from "../tools/bench/phases";
 import { benchKeysMax, distributionNames, formatBenchReport, runBench, workloadNames, type DistributionName, type WorkloadName } from "../tools/bench/bench";
 import { KvClient, parseCoordinators } from "../client/client";
 import { clientOptions } from "./client-options";
@@ -13,6 +14,11 @@ import { subcommand } from "./subcommand";
 /** The flags of `kv bench` besides --coordinator and --timeout (which cli/client-options.ts's clientOptions adds). */
 export function benchCommandOptions<T>(y: Argv<T>) {
   return y
+    .option("trace", {
+      type: "boolean",
+      default: false,
+      describe: "after the run, print where its requests spent their time inside the active coordinator (per-phase latency: admit, prepare round, decision force, commit round, ...)",
+    })
     .option("concurrency", { type: "number", default: 16, describe: "clients, each sending its next operation when the previous one completed" })
     .option("duration", { type: "string", default: "10s", describe: "how long to run: 500ms, 30s, 2m, 1h, or milliseconds" })
     .option("ops", { type: "number", describe: "how many operations in all; bounds the run instead of --duration" })
@@ -49,6 +55,8 @@ export interface BenchArgv {
   readonly seed: number;
   readonly json?: string | undefined;
   readonly history?: string | undefined;
+  /** Print the coordinator's phase latencies for the run. */
+  readonly trace: boolean;
 }
 
 const durationUnitsMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
@@ -101,9 +109,11 @@ export async function runBenchCommand(argv: BenchArgv): Promise<number> {
   // Fail fast with the coordinator's own error rather than record a run of UNAVAILABLE.
   const probe = new KvClient(argv.coordinator, { timeoutMs: Math.min(timeoutMs, 5_000) });
   try {
-    await probe.status();
-  } finally {
+    // With --trace, this also starts the coordinator's phase latencies afresh.
+    await probe.status({ resetTrace: argv.trace });
+  } catch (error) {
     probe.close();
+    throw error;
   }
 
   const stop = new AbortController();
@@ -132,11 +142,13 @@ export async function runBenchCommand(argv: BenchArgv): Promise<number> {
       { progress: process.stderr.isTTY === true, log: (line) => console.error(line) },
     );
     console.log(formatBenchReport(report));
+    if (argv.trace) console.log(`\n${formatPhases((await probe.status({ resetTrace: true })).phases)}`);
     if (historyFile !== undefined) console.log(`history: ${historyFile}`);
     if (jsonFile !== undefined) console.log(`report: ${jsonFile}`);
     return 0;
   } finally {
     process.removeListener("SIGINT", onInterrupt);
+    probe.close();
   }
 }
 

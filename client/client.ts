@@ -338,7 +338,8 @@ export class KvClient {
    * standby names, then the others in turn. When none answers as active, the first answer (a
    * standby's) is returned; when none answers at all, the last error.
    */
-  async status(): Promise<KvStatus> {
+  async status(request: { readonly resetTrace?: boolean } = {}): Promise<KvStatus> {
+    const start: Start<StatusResponse__Output> = (stub, options, done) => stub.Status({ resetTrace: request.resetTrace === true }, options, done);
     let fallback: KvStatus | null = null;
     let lastError: KvError | null = null;
     const asked = new Set<string>();
@@ -346,7 +347,7 @@ export class KvClient {
     for (let address = queue.shift(); address !== undefined; address = queue.shift()) {
       if (asked.has(address)) continue;
       asked.add(address);
-      const attempt = await this.attempt<StatusResponse__Output>(address, "status", this.timeoutMs, statusStart);
+      const attempt = await this.attempt<StatusResponse__Output>(address, "status", this.timeoutMs, start);
       if (!attempt.ok) {
         lastError = attempt.error;
         if (classifyCode(attempt.error.code) === "unavailable") this.ring.failed(address, attempt.failure);

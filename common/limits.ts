@@ -89,6 +89,8 @@ export const limits = {
   txnsPerBatchMax: 512,
   /** Calls the coordinator keeps in flight to one replica, per kind; more wait and are batched. */
   callsInFlightPerReplicaMax: 4,
+  /** Requests and transactions the coordinator's phase trace follows at once (coordinator/trace.ts); older ones are dropped. */
+  traceOpenMax: 20_000,
   /** How often the coordinator checks each replica's health, and the deadline of one check. */
   healthCheckIntervalMs: 100,
   healthCheckTimeoutMs: 500,

@@ -45,6 +45,7 @@ import type { AppendRequest } from "./replicated-log";
 import type { PromiseAnswer } from "./takeover";
 import { compactionDue } from "../common/compaction";
 import { mutation } from "../common/mutations";
+import type { PhaseTrace } from "./trace";
 
 /** A row as a replica's Read answers it. */
 export interface ReadRow {
@@ -113,6 +114,8 @@ export interface CoordinatorNodeOptions {
   readonly fenced?: (byEpoch: number, replicaId: string) => void;
   /** After a takeover: transactions the promising replicas hold prepared (settled once the node serves). */
   readonly inDoubt?: readonly string[];
+  /** Per-phase latency of requests (coordinator/trace.ts); none in the simulator. */
+  readonly trace?: PhaseTrace;
 }
 
 /** What Status reports of the coordinator and of each replica. */
@@ -190,6 +193,7 @@ class ReplicaLink {
     private readonly logger: Logger,
     /** Sees every failed call: a fenced one means this coordinator was superseded. */
     private readonly failedCall: (reason: string) => void,
+    private readonly trace: PhaseTrace | undefined,
   ) {
     this.prepares = new Batcher((batch, done) => this.sendPrepares(batch, done), prepareBytes);
     this.commits = new Batcher((batch, done) => this.sendCommits(batch, done));
@@ -251,6 +255,7 @@ class ReplicaLink {
   }
 
   private sendPrepares(batch: PrepareMessage[], done: () => void): void {
+    this.trace?.mark("prepareSent", batch.map((m) => m.txnId));
     this.calls.prepare(batch, limits.replicaCallTimeoutMs, (result) => {
       const nowMs = this.scheduler.nowMs();
       if (!result.ok) {
@@ -263,6 +268,7 @@ class ReplicaLink {
         const asked = new Set(batch.map((m) => m.txnId));
         const votes = result.value.filter((vote) => asked.delete(vote.txnId));
         const answered = new Set(votes.map((vote) => vote.txnId));
+        this.trace?.mark("votesIn", answered);
         const missing = batch.filter((m) => !answered.has(m.txnId)).map((m) => m.txnId);
         this.toCore({ kind: "votes", replicaId: this.id, votes, nowMs });
         if (missing.length > 0) {
@@ -275,6 +281,7 @@ class ReplicaLink {
 
   private sendCommits(batch: CommitMessage[], done: () => void): void {
     const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq }));
+    this.trace?.mark("commitSent", txns.map((txn) => txn.txnId));
     this.calls.commit(txns, limits.replicaCallTimeoutMs, (result) => {
       if (!result.ok) {
         // The core re-sends unacknowledged commits with backoff; a refused connection means the
@@ -288,6 +295,7 @@ class ReplicaLink {
         // Only acknowledgements of transactions of this batch: a reply is input too.
         const sent = new Set(txns.map((txn) => txn.txnId));
         const acked = new Set(result.value.filter((txnId) => sent.has(txnId)));
+        this.trace?.mark("acksIn", acked);
         this.toCore({ kind: "acks", replicaId: this.id, txnIds: [...acked], nowMs: this.scheduler.nowMs() });
         if (this.commitAckHooks.length > 0) {
           const due = this.commitAckHooks.filter((entry) => acked.has(entry.txnId));
@@ -381,13 +389,14 @@ export class CoordinatorNode {
           logger.fatal({ event: "injected-io-error", failpoint: "before-decision-log" }, "failpoint before-decision-log: injected I/O error; exiting");
           options.exit("failpoint before-decision-log");
         }
+        options.trace?.mark("decisionStepped", committed(ready));
         return ready.persist.map(({ record, force }) => ({ payload: encodeCoordinatorRecord(record), force }));
       },
       maintain: (done) => this.maintain(done),
       afterDurable: (turn) => this.afterDurable(turn),
     });
     for (const id of options.replicaIds) {
-      this.links.set(id, new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger, (reason) => this.failedCall(id, reason)));
+      this.links.set(id, new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger, (reason) => this.failedCall(id, reason), options.trace));
     }
   }
 
@@ -489,6 +498,7 @@ export class CoordinatorNode {
     // messages or replies leave.
     this.view = view;
     if (logger.isLevelEnabled("debug")) logTurn(logger, ready);
+    this.options.trace?.mark("decisionDurable", committed(ready));
     for (const { from, to, reason } of ready.retried) {
       logger.info({ event: "txn-retried", txnId: from, as: to, reason }, `transaction ${from} runs again as ${to}: ${reason}`);
     }
@@ -534,6 +544,7 @@ export class CoordinatorNode {
       const respond = this.pendingWrites.get(reqId);
       assert(respond !== undefined, `reply to unknown request ${reqId}`);
       this.pendingWrites.delete(reqId);
+      this.options.trace?.replied(reqId, result.ok ? result.txnId : undefined);
       if (loseReplies && result.ok) {
         respond({ ok: false, code: Code.UNAVAILABLE, message: "failpoint after-commit-before-reply: the reply was lost (the write committed)" });
       } else {
@@ -646,7 +657,10 @@ export class CoordinatorNode {
 
   /** A client's get of one key. */
   get(key: string, done: (result: CallResult<ReadRow>) => void): void {
+    const trace = this.options.trace;
+    const startUs = trace?.now() ?? 0;
     this.read([key], (result) => {
+      trace?.readDone(startUs);
       if (!result.ok) return done(result);
       const row = result.value[0];
       assert(row !== undefined && row.key === key, "a replica answers the key it was asked");
@@ -659,6 +673,7 @@ export class CoordinatorNode {
     if (this.stopped) return respond({ ok: false, code: Code.UNAVAILABLE, message: "the coordinator stood down; retry at the active coordinator" });
     const reqId = this.nextRequestId++;
     this.pendingWrites.set(reqId, respond);
+    this.options.trace?.requestArrived(reqId);
     this.loop.push({ kind: "txn", reqId, requestId, method, program, nowMs: this.now() });
   }
 
@@ -717,6 +732,13 @@ function logTurn(logger: Logger, ready: Ready): void {
     if (result.ok) logger.debug({ event: "reply", reqId, commitSeq: result.commitSeq }, `request ${reqId} committed`);
     else logger.debug({ event: "reply", reqId, code: result.code, reason: result.message }, `request ${reqId} failed`);
   }
+}
+
+/** The transactions a Ready decides to commit. */
+function committed(ready: Ready): string[] {
+  const txnIds: string[] = [];
+  for (const { record } of ready.persist) if (record.kind === "commit") txnIds.push(record.txnId);
+  return txnIds;
 }
 
 /** Row by row (the same keys, in the same order), the newer version of the two answers. */

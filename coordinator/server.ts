@@ -25,6 +25,7 @@ import type { ReplicaStatus } from "../proto/gen/twopc/kv/ReplicaStatus";
 import type { CoordinationHandlers } from "../proto/gen/twopc/participant/Coordination";
 import type { OnConflict, WriteResult } from "./core";
 import { Failover } from "./failover";
+import { PhaseTrace } from "./trace";
 import type { CoordinatorNode } from "./node";
 import { checkRequestId, compareAndDeleteProgram, compareAndSetProgram, incrementProgram, resultToWire, txnProgram } from "./requests";
 import { GrpcParticipant, ReplicaChannel } from "./replica-link";
@@ -83,6 +84,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const ownAddress = self !== undefined && !self.address.endsWith(":0") ? self.address : `${listenHost}:${port}`;
   const coordinators = options.coordinators.map((c) => (c.id === options.id ? { id: c.id, address: ownAddress } : c));
 
+  const trace = new PhaseTrace(() => performance.now() * 1000);
   const failover = new Failover({
     id: options.id,
     address: ownAddress,
@@ -100,7 +102,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         done({ ok: true, value: { role, epoch: response.epoch, activeId: response.activeCoordinatorId, activeAddress: response.activeCoordinator } });
       });
     },
-    node: { onConflict: options.onConflict, minInSync: options.minInSync, compactLogSize: options.compactLogBytes, exit: () => process.exit(1) },
+    node: { onConflict: options.onConflict, minInSync: options.minInSync, compactLogSize: options.compactLogBytes, exit: () => process.exit(1), trace },
   });
 
   /**
@@ -263,6 +265,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         return callback(null, { coordinatorId: options.id, epoch: failoverView.epoch, minInSync: options.minInSync, onConflict: options.onConflict, ready: false, notReadyReason: notReady, ...who });
       }
       node.status(({ report, view, replicas }) => {
+        const phases = trace.summary();
+        if (callRef.request.resetTrace) trace.reset();
         const now = Date.now();
         const members = new Map(view.members.map((member) => [member.id, member]));
         const replicaStatuses = replicas.map(({ id, status }): ReplicaStatus => {
@@ -300,6 +304,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           notReadyReason: view.notReady ?? "",
           logForces: failover.logCounters().forces,
           logRecordsForced: failover.logCounters().recordsForced,
+          phases,
           ...who,
         });
       });

@@ -3,8 +3,10 @@
 
 export interface StatusRequest {
   'brief'?: (boolean);
+  'resetTrace'?: (boolean);
 }
 
 export interface StatusRequest__Output {
   'brief': (boolean);
+  'resetTrace': (boolean);
 }

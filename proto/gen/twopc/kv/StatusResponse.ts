@@ -3,6 +3,7 @@
 import type { ReplicaStatus as _twopc_kv_ReplicaStatus, ReplicaStatus__Output as _twopc_kv_ReplicaStatus__Output } from '../../twopc/kv/ReplicaStatus';
 import type { InFlightTxn as _twopc_kv_InFlightTxn, InFlightTxn__Output as _twopc_kv_InFlightTxn__Output } from '../../twopc/kv/InFlightTxn';
 import type { CoordinatorMember as _twopc_kv_CoordinatorMember, CoordinatorMember__Output as _twopc_kv_CoordinatorMember__Output } from '../../twopc/kv/CoordinatorMember';
+import type { PhaseLatency as _twopc_kv_PhaseLatency, PhaseLatency__Output as _twopc_kv_PhaseLatency__Output } from '../../twopc/kv/PhaseLatency';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StatusResponse {
@@ -22,6 +23,7 @@ export interface StatusResponse {
   'activeCoordinatorId'?: (string);
   'activeCoordinator'?: (string);
   'coordinators'?: (_twopc_kv_CoordinatorMember)[];
+  'phases'?: (_twopc_kv_PhaseLatency)[];
 }
 
 export interface StatusResponse__Output {
@@ -41,4 +43,5 @@ export interface StatusResponse__Output {
   'activeCoordinatorId': (string);
   'activeCoordinator': (string);
   'coordinators': (_twopc_kv_CoordinatorMember__Output)[];
+  'phases': (_twopc_kv_PhaseLatency__Output)[];
 }

@@ -1,0 +1,152 @@
+// Where a request's time goes inside the coordinator (issue 13): per-phase latency histograms over
+// the life of each write and each read, from the moment the node takes the request to the moment it
+// answers. The node (coordinator/node.ts) marks the moments it sees (the request arrives, PREPARE
+// leaves, the last vote arrives, the decision is stepped, the decision is durable, COMMIT leaves,
+// the last acknowledgement arrives, the reply leaves); each write's phases are the gaps between
+// consecutive marks. Status reports them (kv status, kv bench --trace), and a Status call may reset
+// them so that a benchmark sees only its own run.
+//
+// The tracer is part of the shell, not of the core: its clock is the process's high-resolution clock
+// (performance.now), injected so that the simulator can leave it out. Its tables are bounded
+// (limits.traceOpenMax): a transaction that never finishes is dropped from them, oldest first.
+import * as hdr from "hdr-histogram-js";
+import { limits } from "../common/limits";
+
+/** The phases of a write, in order: each is the gap from one mark to the next. */
+export const writePhases = [
+  /** The request arrived -> its PREPARE left (the step loop's turn, lock wait, batching behind calls in flight). */
+  "admit",
+  /** PREPARE left -> the last vote the decision needed arrived (network, the replicas' log force). */
+  "prepare-round",
+  /** The last vote arrived -> the step that decided COMMIT (waiting for the step loop's turn). */
+  "decide",
+  /** The decision stepped -> held by a majority of the replicas (the decision log's Append round). */
+  "decision-force",
+  /** The decision durable -> COMMIT left (batching behind calls in flight). */
+  "commit-send",
+  /** COMMIT left -> the last acknowledgement the reply needed arrived. */
+  "commit-round",
+  /** That acknowledgement -> the reply left. */
+  "reply",
+] as const;
+export type WritePhase = (typeof writePhases)[number];
+
+export const readPhases = [
+  /** A get's read round: the request arrived -> a majority of the replicas answered. */
+  "read-round",
+] as const;
+
+/** The phases Status reports: the write's, its total, and the read's. */
+export const tracePhases = [...writePhases, "write-total", ...readPhases] as const;
+export type TracePhase = (typeof tracePhases)[number];
+
+export interface PhaseSummary {
+  readonly phase: TracePhase;
+  readonly count: number;
+  readonly meanUs: number;
+  readonly p50Us: number;
+  readonly p90Us: number;
+  readonly p99Us: number;
+  readonly maxUs: number;
+}
+
+type Mark = "prepareSent" | "votesIn" | "decisionStepped" | "decisionDurable" | "commitSent" | "acksIn";
+
+/** The marks of one transaction, in microseconds on the tracer's clock (NaN: not seen yet). */
+interface TxnMarks {
+  prepareSent: number;
+  votesIn: number;
+  decisionStepped: number;
+  decisionDurable: number;
+  commitSent: number;
+  acksIn: number;
+}
+
+function newHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+}
+
+export class PhaseTrace {
+  private readonly histograms = new Map<TracePhase, hdr.Histogram>(tracePhases.map((phase) => [phase, newHistogram()]));
+  /** Arrival of each request still waiting for its answer, by the node's request number. */
+  private readonly arrivals = new Map<number, number>();
+  private readonly txns = new Map<string, TxnMarks>();
+
+  constructor(private readonly nowUs: () => number) {}
+
+  requestArrived(reqId: number): void {
+    bounded(this.arrivals, reqId, this.nowUs());
+  }
+
+  /** Marks the moment for each transaction (the first time only for PREPARE and COMMIT leaving, the last for answers). */
+  mark(mark: Mark, txnIds: Iterable<string>): void {
+    const now = this.nowUs();
+    for (const txnId of txnIds) {
+      let marks = this.txns.get(txnId);
+      if (marks === undefined) {
+        if (mark !== "prepareSent") continue;
+        marks = { prepareSent: NaN, votesIn: NaN, decisionStepped: NaN, decisionDurable: NaN, commitSent: NaN, acksIn: NaN };
+        bounded(this.txns, txnId, marks);
+      }
+      if ((mark === "prepareSent" || mark === "commitSent") && !Number.isNaN(marks[mark])) continue;
+      marks[mark] = now;
+    }
+  }
+
+  /** The node answered request reqId; txnId is the transaction whose commit it reports (none for a failure). */
+  replied(reqId: number, txnId: string | undefined): void {
+    const now = this.nowUs();
+    const arrived = this.arrivals.get(reqId);
+    this.arrivals.delete(reqId);
+    if (txnId === undefined) return;
+    const marks = this.txns.get(txnId);
+    this.txns.delete(txnId);
+    if (arrived === undefined || marks === undefined) return;
+    const points = [arrived, marks.prepareSent, marks.votesIn, marks.decisionStepped, marks.decisionDurable, marks.commitSent, marks.acksIn, now];
+    // A transaction rebuilt from the log, or answered as a retry of a remembered commit, misses marks.
+    if (points.some((point) => Number.isNaN(point))) return;
+    writePhases.forEach((phase, i) => this.record(phase, points[i + 1]! - points[i]!));
+    this.record("write-total", now - arrived);
+  }
+
+  /** A get's read, from its arrival at the node (startUs, from now()) to its answer. */
+  readDone(startUs: number): void {
+    this.record("read-round", this.nowUs() - startUs);
+  }
+
+  now(): number {
+    return this.nowUs();
+  }
+
+  private record(phase: TracePhase, us: number): void {
+    this.histograms.get(phase)!.recordValue(Math.max(0, Math.round(us)));
+  }
+
+  summary(): PhaseSummary[] {
+    return tracePhases.map((phase) => {
+      const h = this.histograms.get(phase)!;
+      return {
+        phase,
+        count: h.totalCount,
+        meanUs: h.totalCount === 0 ? 0 : Math.round(h.mean),
+        p50Us: h.getValueAtPercentile(50),
+        p90Us: h.getValueAtPercentile(90),
+        p99Us: h.getValueAtPercentile(99),
+        maxUs: h.maxValue,
+      };
+    });
+  }
+
+  reset(): void {
+    for (const h of this.histograms.values()) h.reset();
+  }
+}
+
+/** Sets key in a map that keeps at most limits.traceOpenMax entries, dropping the oldest. */
+function bounded<K, V>(map: Map<K, V>, key: K, value: V): void {
+  if (map.size >= limits.traceOpenMax) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+  map.set(key, value);
+}
