@@ -64,8 +64,6 @@ export const limits = {
   txnAttemptsMax: 3,
   /** How long the coordinator waits for every vote before it aborts the transaction. */
   prepareTimeoutMs: 5_000,
-  /** After a COMMIT decision, how long the coordinator waits for acks before it replies anyway. */
-  commitAckWaitMs: 2_000,
   /** First and largest delay between re-sends of a decision to a replica that has not acked. */
   decisionResendMsMin: 100,
   decisionResendMsMax: 2_000,
@@ -89,6 +87,8 @@ export const limits = {
   txnsPerBatchMax: 512,
   /** Calls the coordinator keeps in flight to one replica, per kind; more wait and are batched. */
   callsInFlightPerReplicaMax: 4,
+  /** Calls a replica serves at once on one coordinator's Session stream; more are refused with RESOURCE_EXHAUSTED. */
+  sessionCallsInFlightMax: 4_096,
   /** Requests and transactions the coordinator's phase trace follows at once (coordinator/trace.ts); older ones are dropped. */
   traceOpenMax: 20_000,
   /** How often the coordinator checks each replica's health, and the deadline of one check. */

@@ -21,9 +21,12 @@
 //    ABORT goes to every participant, the locks are released and the client hears why.
 // 4. Every vote YES: take the next commit sequence number and log the COMMIT decision (forced),
 //    then send COMMIT to every participant.
-// 5. Answer the client once every participant acknowledged (or commitAckWaitMs after the decision:
-//    the decision is durable, the write will be applied everywhere). Keep the locks until every
-//    acknowledgement is in, re-sending COMMIT with backoff; then log END (not forced) and forget.
+// 5. Answer the client in the same Ready as the decision: the StepLoop sends the answer once the
+//    decision is durable (on a majority of the replicas' copies of the decision log), and the write
+//    will be applied everywhere. Until a replica applies it, it holds the transaction prepared, and
+//    its reads of those keys wait for the COMMIT, so every read after the answer sees the write.
+//    Keep the locks until every acknowledgement is in, re-sending COMMIT with backoff; then log END
+//    (not forced) and forget.
 //
 // Exactly once. A request may carry a request id, the same on every retry. While it runs, a retry
 // joins it (one transaction, every waiting call answered). Its COMMIT record carries the id and the
@@ -326,7 +329,6 @@ export interface Txn {
   prepareDeadlineMs: number;
   commitSeq: number;
   readonly acked: Set<string>;
-  replyAtMs: number;
   resendAtMs: number;
   resendBackoffMs: number;
 }
@@ -861,7 +863,6 @@ export class CoordinatorCore {
       prepareDeadlineMs: nowMs + limits.prepareTimeoutMs,
       commitSeq: 0,
       acked: new Set(),
-      replyAtMs: 0,
       resendAtMs: 0,
       resendBackoffMs: limits.decisionResendMsMin,
     };
@@ -897,7 +898,6 @@ export class CoordinatorCore {
     this.lastCommitSeq += 1;
     txn.phase = "committing";
     txn.commitSeq = this.lastCommitSeq;
-    txn.replyAtMs = nowMs + limits.commitAckWaitMs;
     txn.resendAtMs = nowMs + txn.resendBackoffMs;
     const remember: RememberedCommit = {
       txnId: txn.txnId,
@@ -914,6 +914,9 @@ export class CoordinatorCore {
       force: mutation() !== "commit-before-decision-forced",
     });
     for (const to of txn.participants) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq });
+    // Answered now, sent once the decision is durable (issue 13: the commit round is off the
+    // client's path).
+    this.reply(txn, this.committedResult(txn), nowMs, out);
   }
 
   private onAck(replicaId: string, txnId: string, nowMs: number, out: Ready): void {
@@ -994,8 +997,8 @@ export class CoordinatorCore {
   }
 
   private reply(txn: Txn, result: WriteResult, nowMs: number, out: Ready): void {
-    // Answered already (a commit is answered at commitAckWaitMs or at its last ack; later ticks come
-    // here again): its request ended then, and a newer attempt of the same request id may be running.
+    // Answered already (a commit is answered with its decision; its last ack comes here again): its
+    // request ended then, and a newer attempt of the same request id may be running.
     if (txn.reqIds.length === 0) return;
     for (const reqId of txn.reqIds) out.replies.push({ reqId, result });
     txn.reqIds.length = 0;
@@ -1206,7 +1209,6 @@ export class CoordinatorCore {
           break;
         case "committing":
         case "owed":
-          if (nowMs >= txn.replyAtMs) this.reply(txn, this.committedResult(txn), nowMs, out);
           if (nowMs >= txn.resendAtMs) {
             for (const to of txn.participants) {
               if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq });

@@ -504,6 +504,7 @@ export class CoordinatorNode {
     }
     for (const { record } of ready.persist) {
       if (record.kind === "membership") logger.info({ event: "membership", ...record }, `in-sync set: ${record.inSync.join(", ")}`);
+      if (record.kind === "end") this.options.trace?.forget(record.txnId);
       if (record.kind === "end" && this.unsettled.delete(record.txnId)) {
         logger.info({ event: "recovered-txn-settled", txnId: record.txnId }, `recovered transaction ${record.txnId} settled: committed on every replica`);
       }

@@ -9,15 +9,95 @@ import type { Write } from "../common/types";
 import { channelOptions, healthProto, participantProto } from "../proto/load";
 import type { HealthClient } from "../proto/gen/grpc/health/v1/Health";
 import type { ParticipantClient } from "../proto/gen/twopc/participant/Participant";
+import type { SessionRequest } from "../proto/gen/twopc/participant/SessionRequest";
+import type { SessionResponse__Output } from "../proto/gen/twopc/participant/SessionResponse";
 import { decodePeerState } from "../proto/convert";
 import type { VoteItem } from "./core";
 import type { ParticipantCalls } from "./node";
 import type { AppendRequest } from "./replicated-log";
 import type { PromiseAnswer } from "./takeover";
 
+/** How a call failed: a grpc.ServiceError, or the status in a Session answer. */
+interface CallStatus {
+  readonly code: number;
+  readonly details: string;
+}
+
 /** A failed protocol call, its reason as "CODE: details". */
-function failed<T>(error: grpc.ServiceError | null): CallResult<T> {
+function failed<T>(error: CallStatus | null): CallResult<T> {
   return { ok: false, code: (error?.code ?? Code.UNAVAILABLE) as CodeValue, reason: error ? `${codeName(error.code)}: ${error.details}` : "empty response" };
+}
+
+type SessionStream = grpc.ClientDuplexStream<SessionRequest, SessionResponse__Output>;
+/** One call of the hot path, as a Session message carries it (its call id aside). */
+type SessionCall = Omit<SessionRequest, "callId" | "call">;
+
+/**
+ * The hot path's stream to one replica (rpc Session, proto/participant.proto): Prepare, Commit,
+ * Abort, Read and Append go as messages of one long-lived stream instead of one call each, which
+ * in grpc-js costs a third of the CPU and of the latency (issue 13). Each message has a call id and
+ * its own deadline; the replica answers each with its id. The stream is opened at the first call
+ * and again at the first call after it broke; when it breaks, every call waiting on it fails with
+ * the stream's status (UNAVAILABLE when the replica went away), as its unary call would have.
+ * Messages on one stream arrive in the order they were sent, so the order of the calls on one
+ * channel holds (ReplicaLink sends decisions before prepares).
+ */
+export class ReplicaSession {
+  private stream: SessionStream | null = null;
+  private readonly pending = new Map<number, { readonly done: (error: CallStatus | null, answer?: SessionResponse__Output) => void; readonly timer: NodeJS.Timeout }>();
+  private nextCallId = 1;
+  /** Calls made and answers received, for tests. */
+  calls = 0;
+
+  constructor(private readonly client: ParticipantClient) {}
+
+  call(request: SessionCall, callDeadline: Date, done: (error: CallStatus | null, answer?: SessionResponse__Output) => void): void {
+    const stream = this.stream ?? this.open();
+    const callId = this.nextCallId++;
+    this.calls += 1;
+    const timer = setTimeout(() => {
+      if (!this.pending.delete(callId)) return;
+      done({ code: grpc.status.DEADLINE_EXCEEDED, details: "Deadline exceeded (no answer on the session in time)" });
+    }, Math.max(0, callDeadline.getTime() - Date.now()));
+    this.pending.set(callId, { done, timer });
+    stream.write({ ...request, callId });
+  }
+
+  close(): void {
+    this.stream?.cancel();
+    this.fail({ code: grpc.status.CANCELLED, details: "the channel to the replica was closed" });
+  }
+
+  private open(): SessionStream {
+    const stream = this.client.Session();
+    this.stream = stream;
+    stream.on("data", (answer: SessionResponse__Output) => {
+      const waiting = this.pending.get(answer.callId);
+      if (waiting === undefined) return; // timed out meanwhile
+      this.pending.delete(answer.callId);
+      clearTimeout(waiting.timer);
+      if (answer.code !== grpc.status.OK) waiting.done({ code: answer.code, details: answer.details });
+      else waiting.done(null, answer);
+    });
+    const broken = (status: CallStatus): void => {
+      if (this.stream !== stream) return;
+      this.stream = null;
+      this.fail(status);
+    };
+    stream.on("error", (error: grpc.ServiceError) => broken({ code: error.code, details: error.details || error.message }));
+    stream.on("end", () => broken({ code: grpc.status.UNAVAILABLE, details: "the replica ended the session" }));
+    stream.on("close", () => broken({ code: grpc.status.UNAVAILABLE, details: "the session closed" }));
+    return stream;
+  }
+
+  private fail(status: CallStatus): void {
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const { done, timer } of waiting) {
+      clearTimeout(timer);
+      done(status);
+    }
+  }
 }
 
 /** The coordinator process's channel to one replica, shared by every epoch it serves in. */
@@ -31,6 +111,7 @@ export class ReplicaChannel {
    * on they fail fast, so that a refused connection takes a dead replica out at once.
    */
   reached = false;
+  readonly session: ReplicaSession;
 
   constructor(
     readonly id: string,
@@ -43,9 +124,11 @@ export class ReplicaChannel {
       ...channelOptions,
       channelOverride: this.client.getChannel(),
     }) as unknown as HealthClient;
+    this.session = new ReplicaSession(this.client);
   }
 
   close(): void {
+    this.session.close();
     this.client.close();
     this.health.close();
   }
@@ -113,13 +196,12 @@ export class GrpcParticipant implements ParticipantCalls {
       firstIndex: request.firstIndex,
       records: [...request.records],
     };
-    this.whenConnected(timeoutMs, (options) =>
-      this.client.Append(wire, options, (error, response) => {
-        if (error || response === undefined) return done(failed(error));
-        this.reached = true;
-        done({ ok: true, value: { logEpoch: response.logEpoch, logIndex: response.logIndex } });
-      }),
-    );
+    this.onSession(timeoutMs, { append: wire }, (error, answer) => {
+      const response = answer?.append;
+      if (error || !response) return done(failed(error));
+      this.reached = true;
+      done({ ok: true, value: { logEpoch: response.logEpoch, logIndex: response.logIndex } });
+    });
   }
 
   prepare(txns: Parameters<ParticipantCalls["prepare"]>[0], timeoutMs: number, done: (result: CallResult<VoteItem[]>) => void): void {
@@ -128,9 +210,9 @@ export class GrpcParticipant implements ParticipantCalls {
       epoch: this.epoch,
       txns: txns.map((message) => ({ txnId: message.txnId, writes: message.writes.map(encodeWrite), participants: [...message.participants] })),
     };
-    this.whenConnected(timeoutMs, (options) =>
-      this.client.Prepare(request, options, (error, response) => {
-        if (error || response === undefined) return done(failed(error));
+    this.onSession(timeoutMs, { prepare: request }, (error, answer) => {
+        const response = answer?.prepare;
+        if (error || !response) return done(failed(error));
         this.reached = true;
         const votes = response.votes.flatMap((vote): VoteItem[] => {
           switch (vote.vote) {
@@ -145,36 +227,32 @@ export class GrpcParticipant implements ParticipantCalls {
           }
         });
         done({ ok: true, value: votes });
-      }),
-    );
+    });
   }
 
   commit(txns: readonly { txnId: string; commitSeq: number }[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void {
-    this.whenConnected(timeoutMs, (options) =>
-      this.client.Commit({ txns: [...txns], epoch: this.epoch }, options, (error, response) => {
-        if (error || response === undefined) return done(failed(error));
-        this.reached = true;
-        done({ ok: true, value: response.ackedTxnIds });
-      }),
-    );
+    this.onSession(timeoutMs, { commit: { txns: [...txns], epoch: this.epoch } }, (error, answer) => {
+      const response = answer?.decision;
+      if (error || !response) return done(failed(error));
+      this.reached = true;
+      done({ ok: true, value: response.ackedTxnIds });
+    });
   }
 
   abort(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void {
-    this.whenConnected(timeoutMs, (options) =>
-      this.client.Abort({ txnIds: [...txnIds], epoch: this.epoch }, options, (error, response) => {
-        if (error || response === undefined) return done(failed(error));
-        done({ ok: true, value: response.ackedTxnIds });
-      }),
-    );
+    this.onSession(timeoutMs, { abort: { txnIds: [...txnIds], epoch: this.epoch } }, (error, answer) => {
+      const response = answer?.decision;
+      if (error || !response) return done(failed(error));
+      done({ ok: true, value: response.ackedTxnIds });
+    });
   }
 
   read(keys: readonly string[], timeoutMs: number, done: (result: CallResult<{ key: string; found: boolean; value: Buffer; version: number }[]>) => void): void {
-    this.whenConnected(timeoutMs, (options) =>
-      this.client.Read({ keys: [...keys], epoch: this.epoch }, options, (error, response) => {
-        if (error || response === undefined) return done(this.failedQuery(error));
-        done({ ok: true, value: response.results });
-      }),
-    );
+    this.onSession(timeoutMs, { read: { keys: [...keys], epoch: this.epoch } }, (error, answer) => {
+      const response = answer?.read;
+      if (error || !response) return done(this.failedQuery(error));
+      done({ ok: true, value: response.results });
+    });
   }
 
   inspect(txnIds: readonly string[], timeoutMs: number, done: Parameters<ParticipantCalls["inspect"]>[2]): void {
@@ -231,8 +309,17 @@ export class GrpcParticipant implements ParticipantCalls {
     this.client.waitForReady(callDeadline, () => call({ deadline: callDeadline }));
   }
 
+  /** A call of the hot path, on the replica's Session stream, with a deadline timeoutMs from now. */
+  private onSession(timeoutMs: number, request: SessionCall, done: (error: CallStatus | null, answer?: SessionResponse__Output) => void): void {
+    // As whenConnected: until the replica was reached, wait for the channel's first connection.
+    const callDeadline = deadline(timeoutMs);
+    const send = (): void => this.channel.session.call(request, callDeadline, done);
+    if (this.reached) return send();
+    this.client.waitForReady(callDeadline, send);
+  }
+
   /** A failed read or query, its reason as "replica ID: details" (what a client sees of it). */
-  private failedQuery<T>(error: grpc.ServiceError | null): CallResult<T> {
+  private failedQuery<T>(error: CallStatus | null): CallResult<T> {
     const kvError = fromServiceError(error ?? new Error("empty response"), `replica ${this.id}`);
     return { ok: false, code: (error?.code ?? Code.UNAVAILABLE) as CodeValue, reason: kvError.message };
   }

@@ -149,7 +149,7 @@ export class ReplicatedLog implements NodeLog {
   }
 
   private send(follower: Follower): void {
-    if (this.stopped || follower.inFlight || follower.retrying || follower.matched >= this.lastIndex) return;
+    if (this.stopped || follower.inFlight || follower.retrying || follower.matched >= this.lastIndex || !this.wanted(follower)) return;
     const request = this.nextRequest(follower);
     follower.inFlight = true;
     follower.call(request, limits.replicaCallTimeoutMs, (result) => {
@@ -180,6 +180,17 @@ export class ReplicatedLog implements NodeLog {
       this.settle();
       this.send(follower);
     });
+  }
+
+  /**
+   * Whether the follower needs a call now: it is behind the base, or a force waits for records it
+   * lacks. Records nothing waits for (END, forced by nobody) ride with the next force instead of
+   * costing each replica a call and a log force of their own.
+   */
+  private wanted(follower: Follower): boolean {
+    if (follower.matched < this.baseEnd || follower.matched < this.firstIndex - 1) return true;
+    const last = this.waiters[this.waiters.length - 1];
+    return last !== undefined && last.index > follower.matched;
   }
 
   /** What to send a follower next: records after its last one, or (it is behind the base) the base. */

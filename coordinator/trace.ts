@@ -1,9 +1,10 @@
 // Where a request's time goes inside the coordinator (issue 13): per-phase latency histograms over
 // the life of each write and each read, from the moment the node takes the request to the moment it
 // answers. The node (coordinator/node.ts) marks the moments it sees (the request arrives, PREPARE
-// leaves, the last vote arrives, the decision is stepped, the decision is durable, COMMIT leaves,
-// the last acknowledgement arrives, the reply leaves); each write's phases are the gaps between
-// consecutive marks. Status reports them (kv status, kv bench --trace), and a Status call may reset
+// leaves, the last vote arrives, the decision is stepped, the decision is durable and the answer
+// leaves); each write's phases are the gaps between consecutive marks. The COMMIT round comes after
+// the answer (the client does not wait for it): it is measured per replica, from COMMIT leaving to
+// that replica's acknowledgement, until the transaction is forgotten. Status reports them (kv status, kv bench --trace), and a Status call may reset
 // them so that a benchmark sees only its own run.
 //
 // The tracer is part of the shell, not of the core: its clock is the process's high-resolution clock
@@ -20,16 +21,13 @@ export const writePhases = [
   "prepare-round",
   /** The last vote arrived -> the step that decided COMMIT (waiting for the step loop's turn). */
   "decide",
-  /** The decision stepped -> held by a majority of the replicas (the decision log's Append round). */
+  /** The decision stepped -> held by a majority of the replicas (the decision log's Append round); the answer leaves. */
   "decision-force",
-  /** The decision durable -> COMMIT left (batching behind calls in flight). */
-  "commit-send",
-  /** COMMIT left -> the last acknowledgement the reply needed arrived. */
-  "commit-round",
-  /** That acknowledgement -> the reply left. */
-  "reply",
 ] as const;
 export type WritePhase = (typeof writePhases)[number];
+
+/** After the answer: COMMIT left -> one replica acknowledged it (once per replica). */
+export const commitPhases = ["commit-round"] as const;
 
 export const readPhases = [
   /** A get's read round: the request arrived -> a majority of the replicas answered. */
@@ -37,7 +35,7 @@ export const readPhases = [
 ] as const;
 
 /** The phases Status reports: the write's, its total, and the read's. */
-export const tracePhases = [...writePhases, "write-total", ...readPhases] as const;
+export const tracePhases = [...writePhases, "write-total", ...commitPhases, ...readPhases] as const;
 export type TracePhase = (typeof tracePhases)[number];
 
 export interface PhaseSummary {
@@ -59,7 +57,6 @@ interface TxnMarks {
   decisionStepped: number;
   decisionDurable: number;
   commitSent: number;
-  acksIn: number;
 }
 
 function newHistogram(): hdr.Histogram {
@@ -78,17 +75,24 @@ export class PhaseTrace {
     bounded(this.arrivals, reqId, this.nowUs());
   }
 
-  /** Marks the moment for each transaction (the first time only for PREPARE and COMMIT leaving, the last for answers). */
+  /**
+   * Marks the moment for each transaction (the first time only for PREPARE and COMMIT leaving, the
+   * last for votes); an acknowledgement records its replica's commit round.
+   */
   mark(mark: Mark, txnIds: Iterable<string>): void {
     const now = this.nowUs();
     for (const txnId of txnIds) {
       let marks = this.txns.get(txnId);
       if (marks === undefined) {
         if (mark !== "prepareSent") continue;
-        marks = { prepareSent: NaN, votesIn: NaN, decisionStepped: NaN, decisionDurable: NaN, commitSent: NaN, acksIn: NaN };
+        marks = { prepareSent: NaN, votesIn: NaN, decisionStepped: NaN, decisionDurable: NaN, commitSent: NaN };
         bounded(this.txns, txnId, marks);
       }
       if ((mark === "prepareSent" || mark === "commitSent") && !Number.isNaN(marks[mark])) continue;
+      if (mark === "acksIn") {
+        if (!Number.isNaN(marks.commitSent)) this.record("commit-round", now - marks.commitSent);
+        continue;
+      }
       marks[mark] = now;
     }
   }
@@ -100,13 +104,20 @@ export class PhaseTrace {
     this.arrivals.delete(reqId);
     if (txnId === undefined) return;
     const marks = this.txns.get(txnId);
-    this.txns.delete(txnId);
     if (arrived === undefined || marks === undefined) return;
-    const points = [arrived, marks.prepareSent, marks.votesIn, marks.decisionStepped, marks.decisionDurable, marks.commitSent, marks.acksIn, now];
+    // The answer leaves with the durable decision: "now" is the decision-durable mark, if the node
+    // marked it in the same turn.
+    const durable = Number.isNaN(marks.decisionDurable) ? now : marks.decisionDurable;
+    const points = [arrived, marks.prepareSent, marks.votesIn, marks.decisionStepped, durable];
     // A transaction rebuilt from the log, or answered as a retry of a remembered commit, misses marks.
     if (points.some((point) => Number.isNaN(point))) return;
     writePhases.forEach((phase, i) => this.record(phase, points[i + 1]! - points[i]!));
     this.record("write-total", now - arrived);
+  }
+
+  /** The transaction is over (its END): its commit round is no longer followed. */
+  forget(txnId: string): void {
+    this.txns.delete(txnId);
   }
 
   /** A get's read, from its arrival at the node (startUs, from now()) to its answer. */

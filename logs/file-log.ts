@@ -1,10 +1,11 @@
 // The write-ahead log on disk: append, force (fdatasync), replay. Shared by the coordinator (its
 // decision log) and the replicas (their prepare/commit log).
 //
-// Group commit: append() only queues a frame in memory and returns its LSN at once. force()
-// resolves when every record appended before the call is on disk. While one write+fdatasync is
-// running, new appends pile up and the next flush writes them all with one writev and one
-// fdatasync, so one force serves every transaction that arrived meanwhile.
+// Group commit: append() only queues a frame in memory and returns its LSN at once. force() writes
+// everything queued with one writev and one fdatasync, synchronously (flushLoop says why), and
+// resolves when every record appended before the call is on disk. The StepLoop appends a whole
+// turn's records before it forces, and inputs arriving during the force join the next turn, so one
+// force serves every transaction that arrived meanwhile.
 //
 // Compaction: rewrite() replaces the whole log with the records still needed, atomically: a new file
 // is written and forced beside the log, renamed over it, and the directory forced. A crash before the
@@ -110,7 +111,7 @@ export class FileLog {
     if (this.durableLsn >= lsn) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ lsn, resolve, reject });
-      if (!this.flushing) void this.flushLoop();
+      if (!this.flushing) this.flushLoop();
     });
   }
 
@@ -170,7 +171,13 @@ export class FileLog {
     if (this.failure !== null) throw this.failure;
   }
 
-  private async flushLoop(): Promise<void> {
+  /**
+   * Writes every pending frame and forces them with one fdatasync, on this thread (issue 13): a
+   * force costs one write and one fdatasync (about 0.15 ms here) instead of two trips through
+   * libuv's thread pool (about 0.35 ms). Inputs that arrive meanwhile wait in the socket buffers and
+   * join the next turn, and its force. Waiters resolve as promises, after the caller's turn.
+   */
+  private flushLoop(): void {
     this.flushing = true;
     try {
       while (this.pending.length > 0) {
@@ -179,14 +186,14 @@ export class FileLog {
         const upToLsn = this.nextLsn;
         for (let i = 0; i < frames.length; i += framesPerWritevMax) {
           const slice = frames.slice(i, i + framesPerWritevMax);
-          const { bytesWritten } = await this.handle.writev(slice, this.position);
+          const bytesWritten = fs.writevSync(this.handle.fd, slice, this.position);
           const expected = slice.reduce((sum, frame) => sum + frame.length, 0);
           if (bytesWritten !== expected) {
             throw new Error(`${this.filePath}: short write (${bytesWritten} of ${expected} bytes)`);
           }
           this.position += bytesWritten;
         }
-        await this.handle.datasync();
+        fs.fdatasyncSync(this.handle.fd);
         this.forces += 1;
         this.recordsForced += frames.length;
         assert(upToLsn > this.durableLsn, "durable LSN moves forward");

@@ -19,6 +19,18 @@ import { healthHandlers } from "../proto/health";
 import { channelOptions, healthProto, participantProto, serverOptions } from "../proto/load";
 import type { CoordinationClient } from "../proto/gen/twopc/participant/Coordination";
 import type { ParticipantClient, ParticipantHandlers } from "../proto/gen/twopc/participant/Participant";
+import type { PrepareRequest__Output } from "../proto/gen/twopc/participant/PrepareRequest";
+import type { PrepareResponse } from "../proto/gen/twopc/participant/PrepareResponse";
+import type { CommitRequest__Output } from "../proto/gen/twopc/participant/CommitRequest";
+import type { AbortRequest__Output } from "../proto/gen/twopc/participant/AbortRequest";
+import type { DecisionResponse } from "../proto/gen/twopc/participant/DecisionResponse";
+import type { ReadRequest__Output } from "../proto/gen/twopc/participant/ReadRequest";
+import type { ReadResponse } from "../proto/gen/twopc/participant/ReadResponse";
+import type { AppendRequest__Output } from "../proto/gen/twopc/participant/AppendRequest";
+import type { AppendResponse } from "../proto/gen/twopc/participant/AppendResponse";
+import type { SessionRequest__Output } from "../proto/gen/twopc/participant/SessionRequest";
+import type { SessionResponse } from "../proto/gen/twopc/participant/SessionResponse";
+import { assertNever } from "../common/assert";
 import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeEpoch, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead } from "./decode";
 import type { VoteResult } from "./core";
 import { ReplicaNode, type ReplicaTransport } from "./node";
@@ -148,8 +160,13 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   }
 
   const id = options.id;
-  const handlers: ParticipantHandlers = {
-    Prepare: (callRef, callback) => {
+  /**
+   * The calls of the hot path, served alike as unary calls and as messages of a Session stream
+   * (sessionHandler): the same decoding, the same node call, the same answer or status.
+   */
+  const hot = {
+    prepare: (wire: PrepareRequest__Output, callback: grpc.sendUnaryData<PrepareResponse>): void => {
+      const callRef = { request: wire };
       const request = decoded(
         "Prepare",
         () => {
@@ -169,7 +186,8 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         })),
       );
     },
-    Commit: (callRef, callback) => {
+    commit: (wire: CommitRequest__Output, callback: grpc.sendUnaryData<DecisionResponse>): void => {
+      const callRef = { request: wire };
       const call = decoded(
         "Commit",
         () => {
@@ -183,7 +201,8 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       if (call === undefined) return;
       node.commit(call.epoch, call.txns, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
     },
-    Abort: (callRef, callback) => {
+    abort: (wire: AbortRequest__Output, callback: grpc.sendUnaryData<DecisionResponse>): void => {
+      const callRef = { request: wire };
       const call = decoded(
         "Abort",
         () => {
@@ -196,11 +215,70 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       if (call === undefined) return;
       node.abort(call.epoch, call.txnIds, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
     },
-    Read: (callRef, callback) => {
-      const call = decoded("Read", () => ({ epoch: decodeEpoch(callRef.request.epoch), keys: decodeRead(callRef.request) }), callback);
+    read: (request: ReadRequest__Output, callback: grpc.sendUnaryData<ReadResponse>): void => {
+      const call = decoded("Read", () => ({ epoch: decodeEpoch(request.epoch), keys: decodeRead(request) }), callback);
       if (call === undefined) return;
       node.read(call.epoch, call.keys, reply(callback, (results) => ({ replicaId: id, results })));
     },
+    append: (request: AppendRequest__Output, callback: grpc.sendUnaryData<AppendResponse>): void => {
+      const call = decoded("Append", () => decodeAppend(request), callback);
+      if (call === undefined) return;
+      node.append(call, reply(callback, (answer) => ({ replicaId: id, ...answer })));
+    },
+  };
+
+  /**
+   * A coordinator's Session: each message is one call of the hot path, answered by a message with
+   * its call id, as soon as its answer is ready. An answer for a stream that has closed meanwhile
+   * is dropped (the caller failed the call when the stream broke).
+   */
+  const sessionHandler = (stream: grpc.ServerDuplexStream<SessionRequest__Output, SessionResponse>): void => {
+    let inFlight = 0;
+    const answer = <F extends "prepare" | "decision" | "read" | "append">(callId: number, field: F): grpc.sendUnaryData<NonNullable<SessionResponse[F]>> => {
+      return (error, value) => {
+        inFlight -= 1;
+        if (stream.destroyed || !stream.writable) return;
+        if (error) stream.write({ callId, code: error.code ?? grpc.status.UNKNOWN, details: error.details ?? ("message" in error ? error.message : "") });
+        else stream.write({ callId, [field]: value });
+      };
+    };
+    stream.on("data", (message: SessionRequest__Output) => {
+      const callId = message.callId;
+      inFlight += 1;
+      if (inFlight > limits.sessionCallsInFlightMax) {
+        const details = `more than ${limits.sessionCallsInFlightMax} calls in flight on one session (sessionCallsInFlightMax): wait for answers`;
+        logger.warn({ event: "request-refused", method: "Session", code: grpc.status.RESOURCE_EXHAUSTED, reason: details }, `Session call refused: ${details}`);
+        return answer(callId, "decision")({ code: grpc.status.RESOURCE_EXHAUSTED, details });
+      }
+      switch (message.call) {
+        case "prepare":
+          return hot.prepare(message.prepare!, answer(callId, "prepare"));
+        case "commit":
+          return hot.commit(message.commit!, answer(callId, "decision"));
+        case "abort":
+          return hot.abort(message.abort!, answer(callId, "decision"));
+        case "read":
+          return hot.read(message.read!, answer(callId, "read"));
+        case "append":
+          return hot.append(message.append!, answer(callId, "append"));
+        case undefined:
+          return answer(callId, "decision")({ code: grpc.status.INVALID_ARGUMENT, details: "call: a Session message must carry one of prepare, commit, abort, read or append" });
+        default:
+          return assertNever(message.call);
+      }
+    });
+    stream.on("end", () => stream.end());
+    // The coordinator went away: nothing to answer.
+    stream.on("error", () => undefined);
+  };
+
+  const handlers: ParticipantHandlers = {
+    Prepare: (callRef, callback) => hot.prepare(callRef.request, callback),
+    Commit: (callRef, callback) => hot.commit(callRef.request, callback),
+    Abort: (callRef, callback) => hot.abort(callRef.request, callback),
+    Read: (callRef, callback) => hot.read(callRef.request, callback),
+    Append: (callRef, callback) => hot.append(callRef.request, callback),
+    Session: sessionHandler,
     // Status and Dump wait for a barrier through the node's loop, so that they show every decision
     // the core has taken as applied to the store.
     Status: (_callRef, callback) => {
@@ -251,11 +329,6 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
           prepared: [...answer.prepared],
         })),
       );
-    },
-    Append: (callRef, callback) => {
-      const request = decoded("Append", () => decodeAppend(callRef.request), callback);
-      if (request === undefined) return;
-      node.append(request, reply(callback, (answer) => ({ replicaId: id, ...answer })));
     },
     Dump: (_callRef, callback) => {
       node.dump(reply(callback, (dump) => ({ replicaId: id, ...dump })));

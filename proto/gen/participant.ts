@@ -33,6 +33,8 @@ import type { PromiseResponse as _twopc_participant_PromiseResponse, PromiseResp
 import type { ReadRequest as _twopc_participant_ReadRequest, ReadRequest__Output as _twopc_participant_ReadRequest__Output } from './twopc/participant/ReadRequest';
 import type { ReadResponse as _twopc_participant_ReadResponse, ReadResponse__Output as _twopc_participant_ReadResponse__Output } from './twopc/participant/ReadResponse';
 import type { ReadResult as _twopc_participant_ReadResult, ReadResult__Output as _twopc_participant_ReadResult__Output } from './twopc/participant/ReadResult';
+import type { SessionRequest as _twopc_participant_SessionRequest, SessionRequest__Output as _twopc_participant_SessionRequest__Output } from './twopc/participant/SessionRequest';
+import type { SessionResponse as _twopc_participant_SessionResponse, SessionResponse__Output as _twopc_participant_SessionResponse__Output } from './twopc/participant/SessionResponse';
 import type { TxnOutcome as _twopc_participant_TxnOutcome, TxnOutcome__Output as _twopc_participant_TxnOutcome__Output } from './twopc/participant/TxnOutcome';
 import type { TxnWrite as _twopc_participant_TxnWrite, TxnWrite__Output as _twopc_participant_TxnWrite__Output } from './twopc/participant/TxnWrite';
 import type { VoteResult as _twopc_participant_VoteResult, VoteResult__Output as _twopc_participant_VoteResult__Output } from './twopc/participant/VoteResult';
@@ -78,6 +80,8 @@ export interface ProtoGrpcType {
       ReadRequest: MessageTypeDefinition<_twopc_participant_ReadRequest, _twopc_participant_ReadRequest__Output>
       ReadResponse: MessageTypeDefinition<_twopc_participant_ReadResponse, _twopc_participant_ReadResponse__Output>
       ReadResult: MessageTypeDefinition<_twopc_participant_ReadResult, _twopc_participant_ReadResult__Output>
+      SessionRequest: MessageTypeDefinition<_twopc_participant_SessionRequest, _twopc_participant_SessionRequest__Output>
+      SessionResponse: MessageTypeDefinition<_twopc_participant_SessionResponse, _twopc_participant_SessionResponse__Output>
       TxnOutcome: MessageTypeDefinition<_twopc_participant_TxnOutcome, _twopc_participant_TxnOutcome__Output>
       TxnWrite: MessageTypeDefinition<_twopc_participant_TxnWrite, _twopc_participant_TxnWrite__Output>
       Vote: EnumTypeDefinition

@@ -1,9 +1,10 @@
 // Proves that the coordinator's pure 2PC core (coordinator/core.ts, CoordinatorCore) follows its
 // protocol: a write locks its keys and sends PREPARE to every participant with an epoch-prefixed
 // transaction id and logs nothing; all YES forces exactly one COMMIT record in the same Ready as
-// the COMMIT messages (so the StepLoop forces it before they leave); every ack replies and logs an
-// unforced END; a missing ack is covered by commitAckWaitMs for the client while the lock is kept
-// and COMMIT is re-sent with backoff; any NO, unreachable replica, prepare timeout or early
+// the COMMIT messages and the client's answer (so the StepLoop forces it before they leave); the
+// acks, not the answer, release the locks, and the last one logs an unforced END; a missing ack
+// keeps the lock (a later write to the key is refused or waits) while COMMIT is re-sent with
+// backoff; any NO, unreachable replica, prepare timeout or early
 // outcome query aborts with nothing logged (presumed abort) and the right gRPC code; key conflicts
 // refuse or queue the write; and recovery (coordinator/recovery.ts) rebuilds the unfinished
 // commits, which the rebuilt core finishes. It also round-trips the decision log records
@@ -116,7 +117,7 @@ describe("CoordinatorCore: the path of a committed write", () => {
     expect(core.lockedKeyCount()).toBe(2);
   });
 
-  it("on the last YES forces exactly one COMMIT record and sends COMMIT to all in the same Ready; no reply yet", () => {
+  it("on the last YES forces exactly one COMMIT record and sends COMMIT to all and the reply in the same Ready", () => {
     const core = newCore();
     const txnId = preparedTxnId(write(core, 1, [put("b", "2"), put("a", "1")]));
     const first = yes(core, "r1", txnId);
@@ -130,13 +131,32 @@ describe("CoordinatorCore: the path of a committed write", () => {
     expect(decision.persist).toEqual([
       { record: expect.objectContaining({ kind: "commit", txnId, commitSeq: 1, participants: [...PARTICIPANTS], keys: ["a", "b"] }), force: true },
     ]);
-    // The COMMIT messages share the Ready of their forced record: the StepLoop forces it first.
+    // The COMMIT messages and the client's answer share the Ready of their forced record: the
+    // StepLoop forces it first, so neither leaves before the decision is durable.
     expect(decision.send).toHaveLength(3);
     for (const message of decision.send) expect(message).toMatchObject({ kind: "commit", txnId, commitSeq: 1 });
     expect(decision.send.map((message) => message.to).sort()).toEqual([...PARTICIPANTS]);
-    expect(decision.replies).toEqual([]);
+    expect(decision.replies).toEqual([
+      {
+        reqId: 1,
+        result: {
+          ok: true,
+          commitSeq: 1,
+          txnId,
+          outcome: {
+            branch: "then",
+            results: [
+              { kind: "put", key: "b" },
+              { kind: "put", key: "a" },
+            ],
+          },
+        },
+      },
+    ]);
     expect(core.lastSeq()).toBe(1);
+    // Answered, but not finished: it waits for the acks with its keys locked.
     expect(only(core.inFlight()).phase).toBe("committing");
+    expect(core.lockedKeyCount()).toBe(2);
   });
 
   it("ignores a repeated YES from one replica: it does not count twice", () => {
@@ -150,16 +170,19 @@ describe("CoordinatorCore: the path of a committed write", () => {
     expect(yes(core, "r3", txnId).persist).toHaveLength(1);
   });
 
-  it("replies ok with the commitSeq once every participant acked, logs an unforced END, and releases the locks", () => {
+  it("replies ok with the commitSeq at the decision; the acks release the locks, and the last logs an unforced END without a second reply", () => {
     const core = newCore();
-    const { txnId } = writeAndDecide(core, 11, [put("a", "1")]);
+    const { txnId, decision } = writeAndDecide(core, 11, [put("a", "1")]);
+    expect(decision.replies).toEqual([{ reqId: 11, result: { ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(core.lockedKeyCount()).toBe(1);
     for (const replicaId of ["r1", "r2"]) {
       const ready = ack(core, replicaId, txnId);
-      expect(ready.replies).toEqual([]);
-      expect(ready.persist).toEqual([]);
+      expect(ready).toEqual(newReady());
+      expect(core.lockedKeyCount()).toBe(1);
     }
     const done = ack(core, "r3", txnId);
-    expect(done.replies).toEqual([{ reqId: 11, result: expect.objectContaining({ ok: true, commitSeq: 1 }) }]);
+    expect(done.replies).toEqual([]);
+    expect(done.send).toEqual([]);
     expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
     expect(core.lockedKeyCount()).toBe(0);
     expect(core.inFlight()).toEqual([]);
@@ -173,34 +196,35 @@ describe("CoordinatorCore: the path of a committed write", () => {
 });
 
 describe("CoordinatorCore: missing acks", () => {
-  it("replies ok at commitAckWaitMs after the decision, but keeps the lock until the last ack", () => {
+  it("replies ok at the decision, but keeps the lock until the last ack, however late it comes", () => {
     const core = newCore();
     const decidedMs = 1_000;
-    const { txnId } = writeAndDecide(core, 1, [put("a", "1")], decidedMs);
-    ack(core, "r1", txnId, decidedMs);
-    ack(core, "r2", txnId, decidedMs);
-    expect(tick(core, decidedMs + limits.commitAckWaitMs - 1).replies).toEqual([]);
-    const late = tick(core, decidedMs + limits.commitAckWaitMs);
-    expect(late.replies).toEqual([{ reqId: 1, result: expect.objectContaining({ ok: true, commitSeq: 1 }) }]);
-    // Replied once only.
-    expect(tick(core, decidedMs + limits.commitAckWaitMs + limits.tickMs).replies).toEqual([]);
+    const { txnId, decision } = writeAndDecide(core, 1, [put("a", "1")], decidedMs);
+    expect(decision.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(ack(core, "r1", txnId, decidedMs).replies).toEqual([]);
+    expect(ack(core, "r2", txnId, decidedMs).replies).toEqual([]);
+    // Replied once only: no tick answers again while r3's ack is missing (COMMIT is re-sent meanwhile).
+    const lateMs = decidedMs + 5 * limits.decisionResendMsMax;
+    for (let nowMs = decidedMs + limits.tickMs; nowMs <= lateMs; nowMs += limits.tickMs) expect(tick(core, nowMs).replies).toEqual([]);
+    expect(only(core.inFlight()).phase).toBe("committing");
 
-    // The key stays locked: a new write to it is refused with ABORTED.
+    // The key stays locked: a new write to it is refused with ABORTED, naming the holder still committing.
     expect(core.lockedKeyCount()).toBe(1);
-    const refused = write(core, 2, [put("a", "2")], decidedMs + limits.commitAckWaitMs + 1);
+    const refused = write(core, 2, [put("a", "2")], lateMs + 1);
     expect(refused.send).toEqual([]);
+    expect(refused.persist).toEqual([]);
     const result = failure(only(refused.replies).result);
     expect(result.code).toBe(Code.ABORTED);
     expect(result.code).toBe(10);
     expect(result.message).toContain('"a"');
-    expect(result.message).toContain(txnId);
+    expect(result.message).toContain(`${txnId} (committing)`);
 
-    // The last ack finishes it, without a second reply.
-    const done = ack(core, "r3", txnId, decidedMs + limits.commitAckWaitMs + 2);
+    // The last ack finishes it, without a second reply, and frees the key.
+    const done = ack(core, "r3", txnId, lateMs + 2);
     expect(done.replies).toEqual([]);
     expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
     expect(core.lockedKeyCount()).toBe(0);
-    const after = write(core, 3, [put("a", "3")], decidedMs + limits.commitAckWaitMs + 3);
+    const after = write(core, 3, [put("a", "3")], lateMs + 3);
     expect(after.replies).toEqual([]);
     expect(sendsOf(after, "prepare")).toHaveLength(3);
   });
@@ -362,7 +386,7 @@ describe("CoordinatorCore: key conflicts", () => {
     );
   });
 
-  it("with onConflict wait queues the write (no reply, no prepare) and starts it when the holder finishes", () => {
+  it("with onConflict wait queues the write (no reply, no prepare) and starts it when the holder's last ack frees the key, not at the holder's reply", () => {
     const core = newCore("wait");
     const writes2 = [put("a", "2")];
     const first = preparedTxnId(write(core, 1, [put("a", "1")]));
@@ -370,12 +394,17 @@ describe("CoordinatorCore: key conflicts", () => {
     expect(queued).toEqual(newReady());
     expect(core.inFlight()).toHaveLength(1);
 
-    for (const r of PARTICIPANTS) yes(core, r, first, 20);
-    ack(core, "r1", first, 30);
-    ack(core, "r2", first, 30);
+    let decision = newReady();
+    for (const r of PARTICIPANTS) decision = yes(core, r, first, 20);
+    // The holder is answered at its decision; the queued write still waits for the key.
+    expect(decision.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: first, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(sendsOf(decision, "prepare")).toEqual([]);
+    expect(ack(core, "r1", first, 30)).toEqual(newReady());
+    expect(ack(core, "r2", first, 30)).toEqual(newReady());
     const done = ack(core, "r3", first, 30);
-    // The holder's reply and the queued write's PREPAREs come out of the same step.
-    expect(done.replies).toEqual([{ reqId: 1, result: expect.objectContaining({ ok: true, commitSeq: 1 }) }]);
+    // The holder's END and the queued write's PREPAREs come out of the same step; no second reply.
+    expect(done.replies).toEqual([]);
+    expect(done.persist).toEqual([{ record: { kind: "end", txnId: first }, force: false }]);
     const prepares = sendsOf(done, "prepare");
     expect(prepares).toHaveLength(3);
     const second = preparedTxnId(done);
@@ -385,9 +414,14 @@ describe("CoordinatorCore: key conflicts", () => {
     expect(core.lockedKeyCount()).toBe(1);
 
     // And it runs to completion like any other write.
-    for (const r of PARTICIPANTS) yes(core, r, second, 40);
+    let secondDecision = newReady();
+    for (const r of PARTICIPANTS) secondDecision = yes(core, r, second, 40);
+    expect(secondDecision.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2, txnId: second, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
     for (const r of ["r1", "r2"]) ack(core, r, second, 50);
-    expect(ack(core, "r3", second, 50).replies).toEqual([{ reqId: 2, result: expect.objectContaining({ ok: true, commitSeq: 2 }) }]);
+    const secondDone = ack(core, "r3", second, 50);
+    expect(secondDone.replies).toEqual([]);
+    expect(secondDone.persist).toEqual([{ record: { kind: "end", txnId: second }, force: false }]);
+    expect(core.lockedKeyCount()).toBe(0);
   });
 
   it("with onConflict wait starts a queued write when the holder aborts", () => {
@@ -409,9 +443,11 @@ describe("CoordinatorCore: key conflicts", () => {
     const queuedMs = 10;
     expect(write(core, 2, [put("a", "2")], queuedMs)).toEqual(newReady());
     const before = tick(core, queuedMs + limits.lockWaitTimeoutMs - 1);
-    expect(before.replies.filter((reply) => reply.reqId === 2)).toEqual([]);
+    expect(before.replies).toEqual([]);
     const expired = tick(core, queuedMs + limits.lockWaitTimeoutMs);
-    const result = failure(only(expired.replies.filter((reply) => reply.reqId === 2)).result);
+    // Only the queued write hears: the holder was answered at its decision.
+    expect(expired.replies.map((reply) => reply.reqId)).toEqual([2]);
+    const result = failure(only(expired.replies).result);
     expect(result.code).toBe(Code.ABORTED);
     expect(result.message).toContain("lockWaitTimeoutMs");
     expect(result.message).toContain(String(limits.lockWaitTimeoutMs));
@@ -421,7 +457,7 @@ describe("CoordinatorCore: key conflicts", () => {
     // Gone from the queue: when the holder finishes, nothing starts and nothing replies to it again.
     const done = ack(core, "r3", holder, queuedMs + limits.lockWaitTimeoutMs + 1);
     expect(sendsOf(done, "prepare")).toEqual([]);
-    expect(done.replies.filter((reply) => reply.reqId === 2)).toEqual([]);
+    expect(done.replies).toEqual([]);
     expect(core.inFlight()).toHaveLength(0);
   });
 });

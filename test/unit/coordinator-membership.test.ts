@@ -7,9 +7,9 @@
 //   new transaction id, the same locks and waiting calls; the old attempt is aborted everywhere), so
 //   its client sees a slower success; after txnAttemptsMax attempts it fails with UNAVAILABLE;
 // - a replica that was merely slow (down: false) only costs the transactions it was preparing;
-// - a COMMIT it had not acknowledged is owed to it: the client is answered and the keys are freed
-//   once the in-sync replicas acknowledged, but the transaction is kept (outcome "commit", COMMIT
-//   re-sent) until the owed replica acknowledges, and only then ENDed;
+// - a COMMIT it had not acknowledged is owed to it: the client was answered at the decision, the keys
+//   are freed once the in-sync replicas acknowledged, but the transaction is kept (outcome "commit",
+//   COMMIT re-sent) until the owed replica acknowledges, and only then ENDed;
 // - it never leaves if fewer than minInSync would stay: then writes fail fast with UNAVAILABLE
 //   until it answers health checks again;
 // - a replica that is back catches up: it joins new transactions at once, its catch-up copy starts
@@ -115,17 +115,26 @@ class Driver {
     return this.step({ kind: "acks", replicaId, txnIds: [txnId], nowMs });
   }
 
-  /** A write that every listed replica votes for and acknowledges; returns its commit sequence number. */
+  /**
+   * A write that every listed replica votes for and acknowledges; returns its commit sequence number.
+   * The client is answered in the decision's Ready; the last ack ENDs it and answers nothing.
+   */
   commitWith(reqId: number, key: string, replicas: readonly string[], nowMs: number): number {
     const { txnId, preparedAt } = this.start(reqId, key, nowMs);
     expect(preparedAt).toEqual(replicas);
-    for (const id of replicas) this.yes(id, txnId, nowMs);
+    let decision = newReady();
+    for (const id of replicas) decision = this.yes(id, txnId, nowMs);
+    expect(decision.persist).toHaveLength(1);
+    const record = decision.persist[0]!.record;
+    if (record.kind !== "commit") throw new Error(`expected a COMMIT record, got ${record.kind}`);
+    expect(decision.replies).toEqual([{ reqId, result: { ok: true, commitSeq: record.commitSeq, txnId, outcome: { branch: "then", results: [{ kind: "put", key }] } } }]);
     let last = newReady();
-    for (const id of replicas) last = this.ack(id, txnId, nowMs);
-    expect(last.replies).toHaveLength(1);
-    const result = last.replies[0]!.result;
-    expect(result.ok).toBe(true);
-    return result.ok ? result.commitSeq : -1;
+    for (const id of replicas) {
+      last = this.ack(id, txnId, nowMs);
+      expect(last.replies).toEqual([]);
+    }
+    expect(last.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
+    return record.commitSeq;
   }
 
   member(id: string): Member {
@@ -198,9 +207,11 @@ describe("leaving the in-sync set by failed health checks", () => {
       { record: expect.objectContaining({ kind: "commit", txnId, commitSeq: 2, participants: ["r1", "r2"], keys: ["a"] }), force: true },
     ]);
     expect(sentTo(decided, "commit", txnId)).toEqual(["r1", "r2"]);
-    expect(d.ack("r1", txnId, DOWN_AT + 2).replies).toEqual([]);
+    expect(decided.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(d.ack("r1", txnId, DOWN_AT + 2)).toEqual(newReady());
+    expect(d.core.lockedKeyCount()).toBe(1);
     const done = d.ack("r2", txnId, DOWN_AT + 2);
-    expect(done.replies).toEqual([{ reqId: 2, result: expect.objectContaining({ ok: true, commitSeq: 2 }) }]);
+    expect(done.replies).toEqual([]);
     expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
     expect(d.core.inFlight()).toEqual([]);
     expect(d.core.lockedKeyCount()).toBe(0);
@@ -253,13 +264,17 @@ describe("unreachable replicas", () => {
     expect(d.core.lockedKeyCount()).toBe(2);
     expect(failure(d.write(9, "a", 11), 9).code).toBe(Code.ABORTED);
 
-    // The clients get their commits.
+    // The clients get their commits, at the decisions (the votes of r1 and r2 alone).
     for (const [i, txn] of again.entries()) {
-      d.yes("r1", txn.txnId, 12);
-      d.yes("r2", txn.txnId, 12);
-      d.ack("r1", txn.txnId, 13);
+      expect(d.yes("r1", txn.txnId, 12).replies).toEqual([]);
+      const decided = d.yes("r2", txn.txnId, 12);
+      expect(decided.replies).toEqual([
+        { reqId: i + 1, result: { ok: true, commitSeq: i + 1, txnId: txn.txnId, outcome: { branch: "then", results: [{ kind: "put", key: txn.keys[0] }] } } },
+      ]);
+      expect(d.ack("r1", txn.txnId, 13)).toEqual(newReady());
       const acked = d.ack("r2", txn.txnId, 13);
-      expect(acked.replies).toMatchObject([{ reqId: i + 1, result: { ok: true } }]);
+      expect(acked.replies).toEqual([]);
+      expect(acked.persist).toEqual([{ record: { kind: "end", txnId: txn.txnId }, force: false }]);
     }
     expect(d.core.inFlight()).toEqual([]);
     expect(d.core.lockedKeyCount()).toBe(0);
@@ -319,25 +334,28 @@ describe("unreachable replicas", () => {
 });
 
 describe("COMMITs owed to a replica that left", () => {
-  it("answers and unlocks once the in-sync replicas ack, keeps the decision until the owed ack, then ENDs", () => {
+  it("answers at the decision, unlocks once the in-sync replicas ack, keeps the decision until the owed ack, then ENDs", () => {
     const d = new Driver();
-    // T1 on "a": every vote YES, commit sequence number 1; r1 acks, r2 and r3 not yet.
+    // T1 on "a": every vote YES, commit sequence number 1, answered; r1 acks, r2 and r3 not yet.
     const t1 = d.start(1, "a", 0).txnId;
-    for (const id of ["r1", "r2", "r3"]) d.yes(id, t1, 0);
-    expect(d.ack("r1", t1, 10).replies).toEqual([]);
+    let decided = newReady();
+    for (const id of ["r1", "r2", "r3"]) decided = d.yes(id, t1, 0);
+    expect(decided.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: t1, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(d.ack("r1", t1, 10)).toEqual(newReady());
     // T2 on "b" commits fully (sequence number 2), so lastCommitSeq + 1 = 3 differs from T1's.
     expect(d.commitWith(2, "b", ["r1", "r2", "r3"], 20)).toBe(2);
     expect(d.core.lockedKeyCount()).toBe(1);
 
     // r3 leaves: out since 1, T1's sequence number, the first commit it may have missed.
     const gone = takeR3Out(d, 1);
-    expect(gone.replies).toEqual([]); // r2 has not acked T1 yet
-    expect(d.core.lockedKeyCount()).toBe(1);
+    expect(gone.replies).toEqual([]); // answered at the decision already
+    expect(d.core.lockedKeyCount()).toBe(1); // r2 has not acked T1 yet
     expect(d.txn(t1)?.phase).toBe("committing");
 
-    // r2's ack is the last one T1 needs from the in-sync set: the client hears ok, "a" is free.
+    // r2's ack is the last one T1 needs from the in-sync set: "a" is free, and no second answer.
     const inSyncAcked = d.ack("r2", t1, DOWN_AT + 1);
-    expect(inSyncAcked.replies).toEqual([{ reqId: 1, result: expect.objectContaining({ ok: true, commitSeq: 1 }) }]);
+    expect(inSyncAcked.replies).toEqual([]);
+    expect(inSyncAcked.send).toEqual([]);
     expect(inSyncAcked.persist).toEqual([]); // no END: r3 still owes its ack
     expect(d.core.lockedKeyCount()).toBe(0);
     const owed = d.txn(t1);
@@ -371,16 +389,22 @@ describe("COMMITs owed to a replica that left", () => {
     expect(afterEnd.outcomes).toEqual([{ queryId: 8, outcomes: [{ txnId: t1, outcome: "commit", commitSeq: 1 }] }]);
   });
 
-  it("answers the client at once when the replica leaves after the in-sync ones acked", () => {
+  it("frees the keys at once when the replica leaves after the in-sync ones acked (the client was answered at the decision)", () => {
     const d = new Driver();
     const t1 = d.start(1, "a", 0).txnId;
-    for (const id of ["r1", "r2", "r3"]) d.yes(id, t1, 0);
-    d.ack("r1", t1, 10);
-    expect(d.ack("r2", t1, 10).replies).toEqual([]); // r3 is still in sync and required
+    let decided = newReady();
+    for (const id of ["r1", "r2", "r3"]) decided = d.yes(id, t1, 0);
+    expect(decided.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: t1, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(d.ack("r1", t1, 10)).toEqual(newReady());
+    expect(d.ack("r2", t1, 10)).toEqual(newReady());
+    // r3 is still in sync and required: "a" stays locked.
+    expect(d.core.lockedKeyCount()).toBe(1);
+    expect(d.txn(t1)?.phase).toBe("committing");
     const gone = takeR3Out(d, 1);
-    expect(gone.replies).toEqual([{ reqId: 1, result: expect.objectContaining({ ok: true, commitSeq: 1 }) }]);
+    expect(gone.replies).toEqual([]); // no second answer
     expect(d.core.lockedKeyCount()).toBe(0);
     expect(d.txn(t1)?.phase).toBe("owed");
+    expect(d.start(2, "a", DOWN_AT + 1).preparedAt).toEqual(["r1", "r2"]);
   });
 });
 
@@ -450,9 +474,13 @@ describe("catching up", () => {
     expect(decided.persist).toEqual([
       { record: expect.objectContaining({ kind: "commit", txnId, commitSeq: 2, participants: ["r1", "r2", "r3"], keys: ["a"] }), force: true },
     ]);
+    expect(decided.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
     d.ack("r1", txnId, 620);
-    expect(d.ack("r2", txnId, 620).replies).toEqual([]);
-    expect(d.ack("r3", txnId, 620).replies).toEqual([{ reqId: 2, result: expect.objectContaining({ ok: true, commitSeq: 2 }) }]);
+    expect(d.ack("r2", txnId, 620)).toEqual(newReady());
+    expect(d.core.lockedKeyCount()).toBe(1); // r3, a participant while catching up, has not acked
+    const done = d.ack("r3", txnId, 620);
+    expect(done.replies).toEqual([]);
+    expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
 
     // Caught up with this incarnation: in sync again, durably, and readable.
     const caught = d.step({ kind: "caught-up", replicaId: "r3", incarnation: 2, ok: true, reason: "", nowMs: 700 });
@@ -483,10 +511,12 @@ describe("catching up", () => {
     d.yes("r1", old.txnId, 540);
     const decided = d.yes("r2", old.txnId, 540);
     expect(decided.persist).toHaveLength(1);
+    // Answered at its decision, the old transaction is not finished: the copy still waits for it.
+    expect(decided.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: old.txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
     expect(catchUps(decided)).toEqual([]);
     expect(catchUps(d.ack("r1", old.txnId, 550))).toEqual([]);
     const finished = d.ack("r2", old.txnId, 550);
-    expect(finished.replies).toEqual([{ reqId: 1, result: expect.objectContaining({ ok: true, commitSeq: 1 }) }]);
+    expect(finished.replies).toEqual([]);
     expect(finished.persist).toEqual([{ record: { kind: "end", txnId: old.txnId }, force: false }]);
     expect(catchUps(finished)).toHaveLength(1);
     expect(catchUps(finished)[0]).toMatchObject({ kind: "catch-up", to: "r3", sinceSeq: 1, incarnation: 2 });

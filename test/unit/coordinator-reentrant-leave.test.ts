@@ -60,10 +60,16 @@ it("skips transactions a nested removal already ended, and every write still com
   expect(sent("abort", t2Id)).toEqual(["r1", "r2", "r3"]);
   for (const txn of again) expect(sent("prepare", txn.txnId)).toEqual(["r1"]);
 
-  // The writes' clients (T2's is request 2, T1's request 1) get their commits.
+  // The writes' clients (T2's is request 2, T1's request 1) get their commits, at the decisions; r1's
+  // acks then END them.
   for (const [i, txn] of again.entries()) {
-    step({ kind: "votes", replicaId: "r1", votes: [{ txnId: txn.txnId, vote: "yes" }], nowMs: 1_610 });
-    expect(step({ kind: "acks", replicaId: "r1", txnIds: [txn.txnId], nowMs: 1_620 }).replies).toMatchObject([{ reqId: [2, 1][i], result: { ok: true } }]);
+    const decided = step({ kind: "votes", replicaId: "r1", votes: [{ txnId: txn.txnId, vote: "yes" }], nowMs: 1_610 });
+    expect(decided.replies).toEqual([
+      { reqId: [2, 1][i], result: { ok: true, commitSeq: i + 1, txnId: txn.txnId, outcome: { branch: "then", results: [{ kind: "put", key: txn.keys[0] }] } } },
+    ]);
+    const acked = step({ kind: "acks", replicaId: "r1", txnIds: [txn.txnId], nowMs: 1_620 });
+    expect(acked.replies).toEqual([]);
+    expect(acked.persist).toEqual([{ record: { kind: "end", txnId: txn.txnId }, force: false }]);
   }
   expect(core.inFlight()).toEqual([]);
   expect(core.lockedKeyCount()).toBe(0);

@@ -1,9 +1,10 @@
 // Proves the transaction side of the coordinator's pure core (coordinator/core.ts): a program that
 // reads takes its locks and asks for a read before any PREPARE, then fails, answers (read-only) or
 // prepares the writes it evaluated; a reading transaction times out, aborts when a replica leaves
-// the in-sync set, and gets no answer to an outcome query. Exactly once: a retry of a running
-// request joins it, a retry of a committed one gets the original result without a new transaction
-// (also after a restart, from the log or from a compacted log), a retry of one that failed
+// the in-sync set, and gets no answer to an outcome query. A commit is answered in the Ready of its
+// decision; its acks only finish it. Exactly once: a retry of a running request joins it, a retry of
+// a committed one gets the original result without a new transaction (also while the acks are still
+// coming in, and after a restart, from the log or from a compacted log), a retry of one that failed
 // definitely gets the same failure and runs nothing (issue 11: also after a restart and compaction,
 // with its "failed" record forced before the reply), a retry after UNAVAILABLE runs again, and
 // committed and failed requests are forgotten after requestIdRetentionMs or past requestIdsRememberedMax.
@@ -107,14 +108,19 @@ function commitRecords(ready: Ready): Extract<CoordinatorRecord, { kind: "commit
   return ready.persist.flatMap(({ record }) => (record.kind === "commit" ? [record] : []));
 }
 
-/** Runs an increment of "c" by delta over a stored value to the end: read, prepare, commit, acks. */
+/**
+ * Runs an increment of "c" by 5 over a stored value to the end: read, prepare, commit (answered in
+ * the decision's Ready), acks (which END it and answer nothing).
+ */
 function commitIncr(core: CoordinatorCore, reqId: number, requestId: string | null, stored: KeyState, nowMs = 0): { txnId: string; decision: Ready; reply: WriteResult } {
   const { txnId } = readOf(txn(core, reqId, prog([incr("c", 5)]), requestId, nowMs));
   expect(prepareTxnId(readResult(core, txnId, { c: stored }, nowMs))).toBe(txnId);
   const decision = voteAll(core, txnId, nowMs);
+  expect(decision.replies.map((r) => r.reqId)).toEqual([reqId]);
   const acked = ackAll(core, txnId, nowMs);
-  expect(acked.replies).toHaveLength(1);
-  return { txnId, decision, reply: acked.replies[0]!.result };
+  expect(acked.replies).toEqual([]);
+  expect(acked.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
+  return { txnId, decision, reply: decision.replies[0]!.result };
 }
 
 /** Encodes and decodes every persisted record, as a restart from the log does. */
@@ -211,9 +217,10 @@ describe("CoordinatorCore: the reading phase", () => {
     }
     expect(ready.replies).toEqual([]);
     expect(core.inFlight()[0]!.phase).toBe("preparing");
-    expect(voteAll(core, txnId).persist).toHaveLength(1);
-    const { replies } = ackAll(core, txnId);
-    expect(replies).toEqual([
+    const decision = voteAll(core, txnId);
+    expect(decision.persist).toHaveLength(1);
+    expect(ackAll(core, txnId).replies).toEqual([]); // answered at the decision, once
+    expect(decision.replies).toEqual([
       {
         reqId: 1,
         result: {
@@ -288,10 +295,13 @@ describe("CoordinatorCore: the reading phase", () => {
       ["prepare", "r1"],
       ["prepare", "r2"],
     ]);
-    for (const replicaId of ["r1", "r2"]) step(core, { kind: "votes", replicaId, votes: [{ txnId: again.txnId, vote: "yes" }], nowMs: 13 });
+    let decided = newReady();
+    for (const replicaId of ["r1", "r2"]) decided = step(core, { kind: "votes", replicaId, votes: [{ txnId: again.txnId, vote: "yes" }], nowMs: 13 });
+    expect(decided.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: again.txnId, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 1 }] } } }]);
     let last = newReady();
     for (const replicaId of ["r1", "r2"]) last = step(core, { kind: "acks", replicaId, txnIds: [again.txnId], nowMs: 14 });
-    expect(last.replies).toMatchObject([{ reqId: 1, result: { ok: true } }]);
+    expect(last.replies).toEqual([]);
+    expect(last.persist).toEqual([{ record: { kind: "end", txnId: again.txnId }, force: false }]);
   });
 
   it("gives no answer to an outcome query for a transaction still reading", () => {
@@ -331,23 +341,30 @@ describe("CoordinatorCore: a retry of a running request joins it", () => {
     const txnId = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-w", nowMs: 0 }));
     const retry = step(core, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-w", nowMs: 1 });
     expect(retry).toEqual(newReady());
-    voteAll(core, txnId);
-    const { replies } = ackAll(core, txnId);
+    const { replies } = voteAll(core, txnId);
     expect(replies.map((r) => r.reqId)).toEqual([1, 2]);
     expect(replies[0]!.result).toEqual({ ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "k" }] } });
     expect(replies[1]!.result).toEqual(replies[0]!.result);
+    expect(ackAll(core, txnId).replies).toEqual([]);
   });
 
-  it("while committing (before the reply): the retry waits for the same reply", () => {
+  it("while committing (answered, acks missing): nothing is left to join; the retry is answered at once from the remembered commit, running nothing", () => {
     const core = newCore();
     const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-c"));
     readResult(core, txnId, { c: null });
-    voteAll(core, txnId);
-    expect(txn(core, 2, prog([incr("c", 5)]), "req-c")).toEqual(newReady());
-    const { replies } = ackAll(core, txnId);
-    expect(replies.map((r) => r.reqId)).toEqual([1, 2]);
-    expect(replies[1]!.result).toEqual(replies[0]!.result);
-    expect(replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1, outcome: { results: [{ kind: "incr", value: 5 }] } });
+    const decision = voteAll(core, txnId);
+    const original = { ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 5 }] } };
+    expect(decision.replies).toEqual([{ reqId: 1, result: original }]);
+    expect(core.inFlight().map((t) => [t.txnId, t.phase])).toEqual([[txnId, "committing"]]);
+    // The same result, with nothing read, prepared, sent or logged, and no second transaction.
+    const retry = txn(core, 2, prog([incr("c", 5)]), "req-c", 1);
+    expect(retry).toEqual({ ...newReady(), replies: [{ reqId: 2, result: { ...original, message: "a retry: the request had committed" } }] });
+    expect(core.inFlight().map((t) => [t.txnId, t.phase])).toEqual([[txnId, "committing"]]);
+    expect(core.lastSeq()).toBe(1);
+    // The acks answer neither call again.
+    const acked = ackAll(core, txnId, 2);
+    expect(acked.replies).toEqual([]);
+    expect(acked.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
   });
 
   it("while queued behind a lock (onConflict wait): it starts once, and both calls get the same reply", () => {
@@ -355,18 +372,21 @@ describe("CoordinatorCore: a retry of a running request joins it", () => {
     const holder = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "c", value: b("10") }], nowMs: 0 }));
     expect(txn(core, 2, prog([incr("c", 5)]), "req-q")).toEqual(newReady());
     expect(txn(core, 3, prog([incr("c", 5)]), "req-q")).toEqual(newReady());
-    voteAll(core, holder);
+    // The holder's reply comes at its decision; the queued request still waits for the key.
+    const holderDecision = voteAll(core, holder);
+    expect(holderDecision.replies.map((r) => r.reqId)).toEqual([1]);
+    expect(holderDecision.reads).toEqual([]);
+    // The holder's last ack frees the key, and the queued request starts: one read, no reply.
     const released = ackAll(core, holder);
-    // The holder's reply, and the queued request starts: one read.
-    expect(released.replies.map((r) => r.reqId)).toEqual([1]);
+    expect(released.replies).toEqual([]);
     expect(core.inFlight().filter((t) => t.phase === "reading")).toHaveLength(1);
     const queued = core.inFlight().find((t) => t.phase === "reading")!.txnId;
     readResult(core, queued, { c: { value: b("10"), version: 1 } });
-    voteAll(core, queued);
-    const { replies } = ackAll(core, queued);
+    const { replies } = voteAll(core, queued);
     expect(replies.map((r) => r.reqId)).toEqual([2, 3]);
     expect(replies[1]!.result).toEqual(replies[0]!.result);
-    expect(replies[0]!.result).toMatchObject({ ok: true, commitSeq: 2, txnId: queued, outcome: { results: [{ kind: "incr", key: "c", value: 15 }] } });
+    expect(replies[0]!.result).toEqual({ ok: true, commitSeq: 2, txnId: queued, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 15 }] } });
+    expect(ackAll(core, queued).replies).toEqual([]);
   });
 
   it("while queued, a lock-wait timeout answers both calls with ABORTED, and a later retry gets it too, running nothing", () => {
@@ -378,7 +398,7 @@ describe("CoordinatorCore: a retry of a running request joins it", () => {
     txn(core, 2, prog([incr("c", 5)]), "req-t");
     txn(core, 3, prog([incr("c", 5)]), "req-t");
     const ready = tick(core, limits.lockWaitTimeoutMs);
-    const waiters = ready.replies.filter((r) => r.reqId !== 1);
+    const waiters = ready.replies; // the holder was answered at its decision
     expect(waiters.map((r) => r.reqId)).toEqual([2, 3]);
     for (const { result } of waiters) expect(failure(result).code).toBe(Code.ABORTED);
     expect(status(core, "req-t").state).toBe("aborted");
@@ -425,6 +445,7 @@ describe("CoordinatorCore: a retry of a committed request gets the original resu
     expect(retry.replies[0]!.reqId).toBe(2);
     expect(retry.replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 15 }] } });
     expect(reply).toMatchObject({ ok: true, commitSeq: 1, txnId });
+    expect(retry.replies[0]!.result).toEqual({ ...reply, message: "a retry: the request had committed" });
     expect(core.inFlight()).toEqual([]);
     expect(core.lastSeq()).toBe(1);
   });
@@ -454,17 +475,24 @@ describe("CoordinatorCore: a retry of a committed request gets the original resu
     });
   });
 
-  it("a retry after the reply at commitAckWaitMs, while acks are still missing, is answered at once", () => {
+  it("a retry while an ack is still missing (COMMIT being re-sent) is answered at once from the remembered commit, sending nothing", () => {
     const core = newCore();
     const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-1"));
     readResult(core, txnId, { c: null });
-    voteAll(core, txnId);
-    const replied = tick(core, limits.commitAckWaitMs);
-    expect(replied.replies.map((r) => r.reqId)).toEqual([1]);
-    expect(core.inFlight()[0]!.phase).toBe("committing");
-    const retry = txn(core, 2, prog([incr("c", 5)]), "req-1", limits.commitAckWaitMs + 1);
-    expect(retry.send).toEqual([]);
-    expect(retry.replies[0]!.result).toEqual(expect.objectContaining({ ok: true, commitSeq: 1, txnId }));
+    const decision = voteAll(core, txnId);
+    expect(decision.replies.map((r) => r.reqId)).toEqual([1]);
+    const original = decision.replies[0]!.result;
+    for (const replicaId of ["r1", "r2"]) expect(step(core, { kind: "acks", replicaId, txnIds: [txnId], nowMs: 0 }).replies).toEqual([]);
+    // r3's ack is missing: COMMIT goes to it again, and nobody is answered again.
+    const resent = tick(core, limits.decisionResendMsMin);
+    expect(resent.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1 }]);
+    expect(resent.replies).toEqual([]);
+    expect(core.inFlight().map((t) => [t.txnId, t.phase])).toEqual([[txnId, "committing"]]);
+    const retry = txn(core, 2, prog([incr("c", 5)]), "req-1", limits.decisionResendMsMin + 1);
+    expect(retry).toEqual({ ...newReady(), replies: [{ reqId: 2, result: { ...original, message: "a retry: the request had committed" } }] });
+    expect(original).toEqual({ ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 5 }] } });
+    expect(core.lastSeq()).toBe(1);
+    expect(core.lockedKeyCount()).toBe(1);
   });
 
   it("after an abort (a NO vote), a retry with the same request id gets the same ABORTED, and no transaction starts", () => {
@@ -513,11 +541,14 @@ describe("CoordinatorCore: exactly once across a restart", () => {
     const { txnId } = readOf(txn(core, 1, program, "req-r"));
     const binary = Buffer.from([0, 255, 1, 128]);
     readResult(core, txnId, { bin: { value: binary, version: 3 }, none: null, c: { value: b("1"), version: 2 } });
-    log.push(...voteAll(core, txnId, 50).persist.map((p) => p.record));
+    const decision = voteAll(core, txnId, 50);
+    log.push(...decision.persist.map((p) => p.record));
+    expect(decision.replies.map((r) => r.reqId)).toEqual([1]);
     const acked = ackAll(core, txnId, 50);
+    expect(acked.replies).toEqual([]);
     log.push(...acked.persist.map((p) => p.record));
     expect(log.map((r) => r.kind)).toEqual(["start", "commit", "end"]);
-    const original = acked.replies[0]!.result;
+    const original = decision.replies[0]!.result;
 
     const rebuilt = restart(log, 1000);
     expect(rebuilt.epoch).toBe(2);
@@ -628,44 +659,55 @@ describe("CoordinatorCore: how long committed requests are remembered", () => {
     expect(readOf(retry).txnId).not.toBe(txnId);
   });
 
-  it("a commit still owed past retention does not detach a later attempt of its request id: a retry of that attempt joins it", () => {
-    // Regression: every tick after commitAckWaitMs re-ran the committed transaction's reply, which
-    // ended "its" request id again, dropping a newer attempt's entry, so the next retry started a
-    // second transaction (an increment applied twice).
+  it("a commit forgotten at retention while an ack is missing does not detach a later attempt of its request id when it turns owed: a retry of that attempt joins it", () => {
+    // Regression: every tick after the reply (then at commitAckWaitMs) re-ran the committed
+    // transaction's reply, which ended "its" request id again, dropping a newer attempt's entry, so
+    // the next retry started a second transaction (an increment applied twice). The reply now comes
+    // at the decision, and the step that frees the keys (the last in-sync ack, or a leave) runs the
+    // reply path again: here it does so while a newer attempt of the request id waits for the key.
     const core = newCore("wait");
-    for (const replicaId of PARTICIPANTS) step(core, { kind: "health", replicaId, ok: true, nowMs: 0 });
     const { txnId: first } = readOf(txn(core, 1, prog([incr("c", 1)]), "req-1"));
     readResult(core, first, { c: null });
-    voteAll(core, first);
-    for (const replicaId of ["r1", "r2"]) step(core, { kind: "acks", replicaId, txnIds: [first], nowMs: 0 });
-    // r3 goes down before it acknowledges: the commit stays owed to it, past the retention window.
-    step(core, { kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 1 });
-    const upTick = (nowMs: number): Ready => {
-      for (const replicaId of ["r1", "r2"]) step(core, { kind: "health", replicaId, ok: true, nowMs });
-      return step(core, { kind: "tick", nowMs });
-    };
+    expect(voteAll(core, first).replies.map((r) => r.reqId)).toEqual([1]);
+    for (const replicaId of ["r1", "r2"]) expect(step(core, { kind: "acks", replicaId, txnIds: [first], nowMs: 0 }).replies).toEqual([]);
+    // r3 stays in sync (it answers health checks) but does not acknowledge: "c" stays locked past the
+    // retention window, and the commit is forgotten on the tick past it.
     const late = limits.requestIdRetentionMs + 10;
-    upTick(late);
-    expect(core.inFlight().map((t) => [t.txnId, t.phase])).toEqual([[first, "owed"]]);
-    // Forgotten, so a retry runs anew...
-    const { txnId: second } = readOf(txn(core, 2, prog([incr("c", 1)]), "req-1", late));
-    upTick(late + limits.tickMs);
-    // ...and a retry of that attempt, while it runs, joins it.
-    expect(txn(core, 3, prog([incr("c", 1)]), "req-1", late + limits.tickMs)).toEqual(newReady());
-    expect(status(core, "req-1").state).toBe("unknown");
-    const now = late + limits.tickMs;
+    tick(core, late);
+    expect(core.inFlight().map((t) => [t.txnId, t.phase])).toEqual([[first, "committing"]]);
+    expect(status(core, "req-1", late).state).toBe("unknown");
+    // Forgotten, so a retry runs anew: it queues behind "c"; a retry of it joins it.
+    expect(txn(core, 2, prog([incr("c", 1)]), "req-1", late)).toEqual(newReady());
+    expect(txn(core, 3, prog([incr("c", 1)]), "req-1", late)).toEqual(newReady());
+    // r3 goes down: the first commit turns owed to it and frees "c" (answering nobody again), and the
+    // queued attempt starts over r1 and r2.
+    const gone = step(core, { kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: late + 1 });
+    expect(gone.replies).toEqual([]);
+    const { txnId: second } = readOf(gone);
+    expect(core.inFlight().map((t) => [t.txnId, t.phase, t.participants])).toEqual([
+      [first, "owed", ["r1", "r2", "r3"]],
+      [second, "reading", ["r1", "r2"]],
+    ]);
+    // A retry while it runs still joins it.
+    const now = late + 2;
+    expect(txn(core, 4, prog([incr("c", 1)]), "req-1", now)).toEqual(newReady());
+    expect(status(core, "req-1", now).state).toBe("unknown");
     readResult(core, second, { c: { value: b("1"), version: 1 } }, now);
-    for (const replicaId of ["r1", "r2"]) step(core, { kind: "votes", replicaId, votes: [{ txnId: second, vote: "yes" }], nowMs: now });
-    const done = newReady();
+    // All three calls are answered at the second attempt's decision; its acks answer nothing and
+    // start nothing (a detached retry would have queued behind "c" and started at the last ack).
+    let decision = newReady();
+    for (const replicaId of ["r1", "r2"]) decision = step(core, { kind: "votes", replicaId, votes: [{ txnId: second, vote: "yes" }], nowMs: now });
+    expect(decision.replies.map((r) => r.reqId)).toEqual([2, 3, 4]);
+    for (const { result } of decision.replies) {
+      expect(result).toEqual({ ok: true, commitSeq: 2, txnId: second, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 2 }] } });
+    }
     for (const replicaId of ["r1", "r2"]) {
       const ready = step(core, { kind: "acks", replicaId, txnIds: [second], nowMs: now });
-      done.replies.push(...ready.replies);
-      done.reads.push(...ready.reads);
+      expect(ready.replies).toEqual([]);
+      expect(ready.reads).toEqual([]);
     }
-    expect(done.reads).toEqual([]);
-    expect(done.replies.map((r) => r.reqId)).toEqual([2, 3]);
-    expect(done.replies[1]!.result).toEqual(done.replies[0]!.result);
-    expect(done.replies[0]!.result).toMatchObject({ ok: true, txnId: second, outcome: { results: [{ kind: "incr", key: "c", value: 2 }] } });
+    expect(core.inFlight().map((t) => [t.txnId, t.phase])).toEqual([[first, "owed"]]);
+    expect(core.lockedKeyCount()).toBe(0);
   });
 
   it("a failed attempt after retention stays aborted in txn-status while the earlier commit is still owed", () => {
@@ -925,9 +967,11 @@ describe("CoordinatorCore: a request id names one request", () => {
     const txnId = prepareTxnId(txn(core, 1, putX, "same-id", 0, "put"));
     refusedForRequestId(txn(core, 2, prog([incr("x", 1)]), "same-id", 0, "increment"));
     expect(txn(core, 3, putX, "same-id", 0, "put").replies).toEqual([]); // joined: answered with the first
-    voteAll(core, txnId);
-    const acked = ackAll(core, txnId);
-    expect(acked.replies.map((r) => r.reqId).sort()).toEqual([1, 3]);
+    const decision = voteAll(core, txnId);
+    expect(decision.replies.map((r) => r.reqId)).toEqual([1, 3]);
+    expect(decision.replies[1]!.result).toEqual(decision.replies[0]!.result);
+    expect(decision.replies[0]!.result).toEqual({ ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "x" }] } });
+    expect(ackAll(core, txnId).replies).toEqual([]);
   });
 
   it("the comparison survives a restart: the fingerprint is in the COMMIT record", () => {

@@ -422,7 +422,9 @@ describe("ReplicatedLog: rewrite then force", () => {
     log.append(rec("a"));
     log.force(() => undefined);
     for (const replica of replicas) replica.deliverAll();
-    expect(replicas.map((replica) => replica.copy().logIndex)).toEqual([2, 2, 2]);
+    // The third replica's answer came after the first two had made "a" durable: nothing waits for
+    // it there, so it gets "a" with the next force.
+    expect(replicas.map((replica) => replica.copy().logIndex)).toEqual([2, 2, 1]);
 
     let rewritten = false;
     log.rewrite([rec("start'"), rec("live")], () => (rewritten = true));
@@ -452,5 +454,29 @@ describe("ReplicatedLog: rewrite then force", () => {
       { base: false, more: false, baseFirstIndex: 0, firstIndex: 5, records: [rec("b")] },
     ]);
     expect(replicas[0]!.sent.at(-1)).toEqual({ base: false, more: false, baseFirstIndex: 0, firstIndex: 5, records: [rec("b")] });
+  });
+});
+
+describe("ReplicatedLog: records nothing waits for", () => {
+  it("an appended record no force waits for costs no call: it rides with the next force", () => {
+    const { log, replicas } = fixture(() => new ManualReplica());
+    log.rewrite([rec("start")], () => undefined);
+    for (const replica of replicas) replica.ack();
+    // END records are appended unforced: no call leaves for them.
+    log.append(rec("end-1"));
+    log.append(rec("end-2"));
+    expect(replicas.map((replica) => replica.inFlight)).toEqual([undefined, undefined, undefined]);
+    // The next decision is forced: one call per replica carries all three.
+    log.append(rec("commit"));
+    const forced = doneCounter();
+    log.force(forced.done);
+    for (const replica of replicas) expect(replica.inFlight).toEqual({ base: false, more: false, baseFirstIndex: 0, firstIndex: 2, records: [rec("end-1"), rec("end-2"), rec("commit")] });
+    replicas[0]!.ack();
+    replicas[1]!.ack();
+    expect(forced.calls()).toBe(1);
+    // The third answers late: nothing waits any more, so it is sent nothing further.
+    log.append(rec("end-3"));
+    replicas[2]!.ack();
+    expect(replicas.map((replica) => replica.inFlight)).toEqual([undefined, undefined, undefined]);
   });
 });

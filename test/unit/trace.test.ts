@@ -20,7 +20,7 @@ function phase(trace: PhaseTrace, name: string) {
 }
 
 describe("PhaseTrace", () => {
-  it("splits a write's life into the gaps between its marks", () => {
+  it("splits a write's life into the gaps between its marks, up to the answer with the durable decision", () => {
     const { trace, advance } = tracer();
     trace.requestArrived(1);
     const steps = [
@@ -28,8 +28,6 @@ describe("PhaseTrace", () => {
       ["votesIn", 2_000],
       ["decisionStepped", 30],
       ["decisionDurable", 1_500],
-      ["commitSent", 10],
-      ["acksIn", 2_200],
     ] as const;
     for (const [mark, gap] of steps) {
       advance(gap);
@@ -37,12 +35,25 @@ describe("PhaseTrace", () => {
     }
     advance(40);
     trace.replied(1, "1.1");
-    const gaps = [100, 2_000, 30, 1_500, 10, 2_200, 40];
+    const gaps = [100, 2_000, 30, 1_500];
     writePhases.forEach((name, i) => {
       expect(phase(trace, name).count).toBe(1);
       expectAbout(phase(trace, name).p50Us, gaps[i]!);
     });
-    expectAbout(phase(trace, "write-total").p50Us, gaps.reduce((a, b) => a + b, 0));
+    expectAbout(phase(trace, "write-total").p50Us, 100 + 2_000 + 30 + 1_500 + 40);
+    // After the answer: COMMIT leaves, and each replica's acknowledgement is one commit round.
+    advance(10);
+    trace.mark("commitSent", ["1.1"]);
+    advance(700);
+    trace.mark("acksIn", ["1.1"]);
+    advance(300);
+    trace.mark("acksIn", ["1.1"]);
+    expect(phase(trace, "commit-round").count).toBe(2);
+    expectAbout(phase(trace, "commit-round").maxUs, 1_000);
+    // Once forgotten (END), a late acknowledgement records nothing.
+    trace.forget("1.1");
+    trace.mark("acksIn", ["1.1"]);
+    expect(phase(trace, "commit-round").count).toBe(2);
   });
 
   it("keeps the first PREPARE and COMMIT sent (re-sends do not move them) and the last answer", () => {
@@ -54,7 +65,7 @@ describe("PhaseTrace", () => {
     trace.mark("votesIn", ["1.2"]);
     advance(300);
     trace.mark("votesIn", ["1.2"]);
-    for (const mark of ["decisionStepped", "decisionDurable", "commitSent", "acksIn"] as const) trace.mark(mark, ["1.2"]);
+    for (const mark of ["decisionStepped", "decisionDurable"] as const) trace.mark(mark, ["1.2"]);
     trace.replied(7, "1.2");
     expectAbout(phase(trace, "prepare-round").p50Us, 800);
   });
@@ -86,11 +97,11 @@ describe("PhaseTrace", () => {
     const { trace } = tracer();
     trace.requestArrived(0);
     for (let i = 0; i <= limits.traceOpenMax; i++) trace.mark("prepareSent", [`1.${i + 1}`]);
-    for (const mark of ["votesIn", "decisionStepped", "decisionDurable", "commitSent", "acksIn"] as const) trace.mark(mark, ["1.1", `1.${limits.traceOpenMax + 1}`]);
+    for (const mark of ["votesIn", "decisionStepped", "decisionDurable"] as const) trace.mark(mark, ["1.1", `1.${limits.traceOpenMax + 1}`]);
     trace.replied(0, "1.1");
     expect(phase(trace, "write-total").count).toBe(0);
     trace.requestArrived(1);
-    for (const mark of ["votesIn", "decisionStepped", "decisionDurable", "commitSent", "acksIn"] as const) trace.mark(mark, [`1.${limits.traceOpenMax + 1}`]);
+    for (const mark of ["votesIn", "decisionStepped", "decisionDurable"] as const) trace.mark(mark, [`1.${limits.traceOpenMax + 1}`]);
     trace.replied(1, `1.${limits.traceOpenMax + 1}`);
     expect(phase(trace, "write-total").count).toBe(1);
   });

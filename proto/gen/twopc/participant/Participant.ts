@@ -23,6 +23,8 @@ import type { PromiseRequest as _twopc_participant_PromiseRequest, PromiseReques
 import type { PromiseResponse as _twopc_participant_PromiseResponse, PromiseResponse__Output as _twopc_participant_PromiseResponse__Output } from '../../twopc/participant/PromiseResponse';
 import type { ReadRequest as _twopc_participant_ReadRequest, ReadRequest__Output as _twopc_participant_ReadRequest__Output } from '../../twopc/participant/ReadRequest';
 import type { ReadResponse as _twopc_participant_ReadResponse, ReadResponse__Output as _twopc_participant_ReadResponse__Output } from '../../twopc/participant/ReadResponse';
+import type { SessionRequest as _twopc_participant_SessionRequest, SessionRequest__Output as _twopc_participant_SessionRequest__Output } from '../../twopc/participant/SessionRequest';
+import type { SessionResponse as _twopc_participant_SessionResponse, SessionResponse__Output as _twopc_participant_SessionResponse__Output } from '../../twopc/participant/SessionResponse';
 
 export interface ParticipantClient extends grpc.Client {
   Abort(argument: _twopc_participant_AbortRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_DecisionResponse__Output>): grpc.ClientUnaryCall;
@@ -124,6 +126,11 @@ export interface ParticipantClient extends grpc.Client {
   read(argument: _twopc_participant_ReadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
   read(argument: _twopc_participant_ReadRequest, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
   
+  Session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_participant_SessionRequest, _twopc_participant_SessionResponse__Output>;
+  Session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_participant_SessionRequest, _twopc_participant_SessionResponse__Output>;
+  session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_participant_SessionRequest, _twopc_participant_SessionResponse__Output>;
+  session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_participant_SessionRequest, _twopc_participant_SessionResponse__Output>;
+  
   Status(argument: _twopc_participant_ParticipantStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _twopc_participant_ParticipantStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _twopc_participant_ParticipantStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ParticipantStatusResponse__Output>): grpc.ClientUnaryCall;
@@ -158,6 +165,8 @@ export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
   
   Read: grpc.handleUnaryCall<_twopc_participant_ReadRequest__Output, _twopc_participant_ReadResponse>;
   
+  Session: grpc.handleBidiStreamingCall<_twopc_participant_SessionRequest__Output, _twopc_participant_SessionResponse>;
+  
   Status: grpc.handleUnaryCall<_twopc_participant_ParticipantStatusRequest__Output, _twopc_participant_ParticipantStatusResponse>;
   
 }
@@ -174,5 +183,6 @@ export interface ParticipantDefinition extends grpc.ServiceDefinition {
   Prepare: MethodDefinition<_twopc_participant_PrepareRequest, _twopc_participant_PrepareResponse, _twopc_participant_PrepareRequest__Output, _twopc_participant_PrepareResponse__Output>
   Promise: MethodDefinition<_twopc_participant_PromiseRequest, _twopc_participant_PromiseResponse, _twopc_participant_PromiseRequest__Output, _twopc_participant_PromiseResponse__Output>
   Read: MethodDefinition<_twopc_participant_ReadRequest, _twopc_participant_ReadResponse, _twopc_participant_ReadRequest__Output, _twopc_participant_ReadResponse__Output>
+  Session: MethodDefinition<_twopc_participant_SessionRequest, _twopc_participant_SessionResponse, _twopc_participant_SessionRequest__Output, _twopc_participant_SessionResponse__Output>
   Status: MethodDefinition<_twopc_participant_ParticipantStatusRequest, _twopc_participant_ParticipantStatusResponse, _twopc_participant_ParticipantStatusRequest__Output, _twopc_participant_ParticipantStatusResponse__Output>
 }
