@@ -87,6 +87,12 @@ export const limits = {
   txnsPerBatchMax: 512,
   /** Calls the coordinator keeps in flight to one replica, per kind; more wait and are batched. */
   callsInFlightPerReplicaMax: 4,
+  /**
+   * Turns of the coordinator's StepLoop stepped before the first of them is durable (common/
+   * step-loop.ts): the coordinator steps new requests, votes and acks while the Append round of
+   * earlier decisions runs, instead of standing idle through it.
+   */
+  coordinatorTurnsInFlightMax: 8,
   /** Calls a replica serves at once on one coordinator's Session stream; more are refused with RESOURCE_EXHAUSTED. */
   sessionCallsInFlightMax: 4_096,
   /** Requests and transactions the coordinator's phase trace follows at once (coordinator/trace.ts); older ones are dropped. */

@@ -4,17 +4,22 @@
 // The loop takes every input that has queued up, steps the core through all of them into one Ready
 // (records to log, writes to apply, messages to send), appends the records, forces the log once if
 // any record must be durable, and only then hands the Ready to the node to apply and send. Inputs
-// that arrive while a force is running wait for the next turn and share its force: that is the
-// group commit of the hot path, one fsync for every transaction that arrived meanwhile.
+// that arrive while a force is running share a later turn and its force: that is the group commit
+// of the hot path, one fsync (or one Append round) for every transaction that arrived meanwhile.
 //
-// Because the turns run one after another, a message produced in turn N is sent only after the
-// records of turns 1..N are durable, even when the message depends on state that an earlier
-// turn's record made durable.
+// Pipelining (turnsInFlightMax, issue 13): up to that many turns may be stepped before the first of
+// them is durable, so that a node does not stand idle through a force (a coordinator through the
+// Append round of its decision log). The log still batches: forces asked for while one runs are
+// served together. Readies are carried out strictly in turn order, a Ready only once its own
+// records and every earlier turn's are durable: a message produced in turn N is sent only after the
+// records of turns 1..N are durable, even when the message depends on state that an earlier turn's
+// record made durable.
 //
 // The loop runs on callbacks from its environment (common/env.ts): `soon` to gather a turn's
 // inputs, the log's force and rewrite to wait for the disk. Production passes setImmediate and
 // FileLog; the deterministic simulator passes its virtual world, so that it runs this very loop and
 // can crash a node in the middle of a force.
+import { assert } from "./assert";
 import type { Timers } from "./env";
 
 export interface DurableLog {
@@ -49,40 +54,61 @@ export interface StepLoopOptions<Input, Ready> {
    * wait for the next turn.
    */
   readonly maintain?: (done: () => void) => void;
+  /**
+   * How many turns may be stepped before the first of them is durable (1 when absent: each turn
+   * waits for the one before). More lets a node go on stepping while a force is under way, say a
+   * coordinator while the decision log's Append round runs; replies still leave in turn order,
+   * each once its own records and all earlier ones are durable.
+   */
+  readonly turnsInFlightMax?: number;
 }
 
 export class StepLoop<Input, Ready> {
   private queue: Input[] = [];
   private scheduled = false;
-  private running = false;
+  /**
+   * Turns stepped whose Ready waits to be carried out, oldest first: each waits for its own force
+   * (durable false until it is done) and for every earlier turn (delivery is in turn order).
+   */
+  private waiting: { readonly ready: Ready; readonly lastLsn: number; durable: boolean }[] = [];
+  private maintaining = false;
   private lastLsn = -1;
   /** Turns run and inputs stepped, for status and benchmarks. */
   turns = 0;
   inputs = 0;
 
-  constructor(private readonly options: StepLoopOptions<Input, Ready>) {}
+  constructor(private readonly options: StepLoopOptions<Input, Ready>) {
+    assert(Number.isInteger(this.turnsInFlightMax) && this.turnsInFlightMax >= 1, `turnsInFlightMax ${this.turnsInFlightMax} must be a whole number from 1`);
+  }
+
+  private get turnsInFlightMax(): number {
+    return this.options.turnsInFlightMax ?? 1;
+  }
 
   /** Queues an input; the loop steps it on its next turn. */
   push(input: Input): void {
     this.queue.push(input);
-    if (this.running || this.scheduled) return;
-    this.scheduled = true;
-    // Let every input that arrives in this turn of the event loop join the same step.
-    this.options.timers.soon(() => {
-      this.scheduled = false;
-      this.run();
-    });
+    this.schedule();
   }
 
   /** True while inputs are queued or a turn is under way. */
   get busy(): boolean {
-    return this.running || this.scheduled || this.queue.length > 0;
+    return this.scheduled || this.maintaining || this.waiting.length > 0 || this.queue.length > 0;
   }
 
-  private run(): void {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
-    this.turn();
+  /** Runs a turn soon, if there is input and room for another turn in flight. */
+  private schedule(): void {
+    if (this.scheduled || !this.mayStep()) return;
+    this.scheduled = true;
+    // Let every input that arrives in this turn of the event loop join the same step.
+    this.options.timers.soon(() => {
+      this.scheduled = false;
+      if (this.mayStep()) this.turn();
+    });
+  }
+
+  private mayStep(): boolean {
+    return !this.maintaining && this.queue.length > 0 && this.waiting.length < this.turnsInFlightMax;
   }
 
   /**
@@ -100,18 +126,37 @@ export class StepLoop<Input, Ready> {
       this.lastLsn = this.options.log.append(record.payload);
       mustForce = mustForce || record.force;
     }
-    if (mustForce) this.options.log.force(() => this.finish(ready));
-    else this.finish(ready);
+    const entry = { ready, lastLsn: this.lastLsn, durable: !mustForce };
+    this.waiting.push(entry);
+    if (mustForce) {
+      this.options.log.force(() => {
+        entry.durable = true;
+        this.deliver();
+      });
+    } else {
+      this.deliver();
+    }
+    // While this turn's force runs, the next one may step (turnsInFlightMax).
+    this.schedule();
   }
 
-  private finish(ready: Ready): void {
-    this.options.afterDurable(ready, this.lastLsn);
-    if (this.options.maintain) this.options.maintain(() => this.next());
-    else this.next();
+  /** Carries out, in turn order, every turn whose records and all earlier ones are durable. */
+  private deliver(): void {
+    while (this.waiting.length > 0 && this.waiting[0]!.durable) {
+      const entry = this.waiting.shift()!;
+      this.options.afterDurable(entry.ready, entry.lastLsn);
+    }
+    if (this.waiting.length > 0 || this.maintaining) return this.schedule();
+    if (this.options.maintain === undefined) return this.next();
+    this.maintaining = true;
+    this.options.maintain(() => {
+      this.maintaining = false;
+      this.next();
+    });
   }
 
+  /** Nothing in flight: the next turn runs now if inputs wait (they waited for room, or for maintain). */
   private next(): void {
-    if (this.queue.length > 0) this.turn();
-    else this.running = false;
+    if (!this.scheduled && this.mayStep()) this.turn();
   }
 }

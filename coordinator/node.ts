@@ -394,6 +394,7 @@ export class CoordinatorNode {
       },
       maintain: (done) => this.maintain(done),
       afterDurable: (turn) => this.afterDurable(turn),
+      turnsInFlightMax: limits.coordinatorTurnsInFlightMax,
     });
     for (const id of options.replicaIds) {
       this.links.set(id, new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger, (reason) => this.failedCall(id, reason), options.trace));

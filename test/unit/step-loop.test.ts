@@ -6,7 +6,11 @@
 //   (d) a later turn with no records of its own is still handed to afterDurable only after the
 //       earlier turn's force resolved, and afterDurable calls follow turn order;
 //   (e) records are appended in order, all before the force, and lastLsn given to afterDurable is
-//       the LSN of the last appended record (-1 before any).
+//       the LSN of the last appended record (-1 before any);
+//   (f) pipelined (turnsInFlightMax 3): inputs pushed during a force are stepped at once in turns of
+//       their own, at most 3 turns wait at a time, and each Ready is delivered in turn order once
+//       its own records and every earlier turn's are durable, even when a later force resolves
+//       first.
 // How: a fake DurableLog whose force(done) holds done until the test releases it by hand; the fake
 // records at every force call how many records it covers, so afterDurable can check that each
 // forced record of its Ready is covered by a resolved force. The test lets the event loop run
@@ -75,7 +79,7 @@ interface Delivery {
   readonly forcesResolved: number;
 }
 
-function harness(firstLsn = 0) {
+function harness(firstLsn = 0, turnsInFlightMax = 1) {
   const log = new FakeLog(firstLsn);
   const steps: string[][] = [];
   const deliveries: Delivery[] = [];
@@ -96,6 +100,7 @@ function harness(firstLsn = 0) {
     records: (ready) => ready.records,
     log,
     timers: { soon: (fn) => void setImmediate(fn) },
+    turnsInFlightMax,
     afterDurable: (ready, lastLsn) => {
       // Persist before speak: every forced record of this Ready is covered by a resolved force.
       const first = firstRecordIndex.get(ready)!;
@@ -250,6 +255,47 @@ describe("StepLoop persist before speak", () => {
     await vi.waitFor(() => expect(deliveries.length).toBe(4), wait);
     expect(deliveries[3]!.lastLsn).toBe(105);
     expect(violations).toEqual([]);
+  });
+});
+
+describe("StepLoop pipelined (turnsInFlightMax)", () => {
+  it("(f) steps on during a force, at most turnsInFlightMax turns at a time, and delivers in turn order once durable", async () => {
+    const { log, loop, steps, deliveries, violations } = harness(0, 3);
+    loop.push(input("t1", forced("decision t1")));
+    await vi.waitFor(() => expect(log.forceCalls.length).toBe(1), wait);
+    // Pushed while the first force runs: stepped at once, each in a turn with its own force.
+    loop.push(input("t2", forced("decision t2")));
+    await vi.waitFor(() => expect(log.forceCalls.length).toBe(2), wait);
+    loop.push(input("t3", lazy("end t3")));
+    await vi.waitFor(() => expect(steps.length).toBe(3), wait);
+    // Three turns wait: the next inputs queue until the first is delivered.
+    loop.push(input("t4", forced("decision t4")));
+    loop.push(input("t5"));
+    await macrotasks(10);
+    expect(steps).toEqual([["t1"], ["t2"], ["t3"]]);
+    expect(log.forceCalls.length).toBe(2);
+    expect(deliveries).toEqual([]);
+
+    // The second force resolves first: nothing is delivered before t1 is durable.
+    log.release(1);
+    await macrotasks(10);
+    expect(deliveries).toEqual([]);
+    expect(steps.length).toBe(3);
+
+    // t1 durable: t1, t2 (durable already) and t3 (no forced record) go out, in order; room for
+    // more turns, and the queued inputs are stepped together.
+    log.release(0);
+    await vi.waitFor(() => expect(deliveries.length).toBe(3), wait);
+    expect(deliveries.map((d) => d.messages)).toEqual([["reply:t1"], ["reply:t2"], ["reply:t3"]]);
+    await vi.waitFor(() => expect(steps.length).toBe(4), wait);
+    expect(steps[3]).toEqual(["t4", "t5"]);
+    await macrotasks(10);
+    expect(deliveries.length).toBe(3);
+    log.release(2);
+    await vi.waitFor(() => expect(deliveries.length).toBe(4), wait);
+    expect(deliveries[3]!.messages).toEqual(["reply:t4", "reply:t5"]);
+    expect(violations).toEqual([]);
+    await vi.waitFor(() => expect(loop.busy).toBe(false), wait);
   });
 });
 
