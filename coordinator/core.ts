@@ -754,7 +754,10 @@ export class CoordinatorCore {
     if (held !== undefined) {
       const holder = this.txns.get(this.locks.get(held)!);
       assert(holder !== undefined, `lock on ${held} held by a forgotten transaction`);
-      if (this.config.onConflict === "abort") {
+      // A holder that decided COMMIT already answered its client and waits only for acknowledgements:
+      // a write behind it waits even with onConflict abort, so that a client's next write to a key
+      // it was just told is committed is not refused by that very write.
+      if (this.config.onConflict === "abort" && holder.phase !== "committing") {
         this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} is being written by transaction ${holder.txnId} (${holder.phase}); retry as a new request (a new request id)`, nowMs, out);
         return;
       }

@@ -54,7 +54,7 @@ export const coordinatorCommand = subcommand({
       .option("on-conflict", {
         choices: ["abort", "wait"] as const,
         default: "wait" as const,
-        describe: `a transaction on a key another one holds: wait for it (the default; up to lockWaitTimeoutMs = ${limits.lockWaitTimeoutMs} ms, then ABORTED), or refuse it at once with ABORTED`,
+        describe: `a transaction on a key another one holds: wait for it (the default; up to lockWaitTimeoutMs = ${limits.lockWaitTimeoutMs} ms, then ABORTED), or refuse it at once with ABORTED (unless the holder has decided COMMIT and only waits for acknowledgements: then it waits)`,
       })
       .option("min-in-sync", {
         type: "number",

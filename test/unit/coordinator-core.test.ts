@@ -208,25 +208,30 @@ describe("CoordinatorCore: missing acks", () => {
     for (let nowMs = decidedMs + limits.tickMs; nowMs <= lateMs; nowMs += limits.tickMs) expect(tick(core, nowMs).replies).toEqual([]);
     expect(only(core.inFlight()).phase).toBe("committing");
 
-    // The key stays locked: a new write to it is refused with ABORTED, naming the holder still committing.
+    // The key stays locked. A new write to it waits, even with onConflict abort: the holder has
+    // decided and answered its client, and waits only for acknowledgements.
     expect(core.lockedKeyCount()).toBe(1);
-    const refused = write(core, 2, [put("a", "2")], lateMs + 1);
+    const queued = write(core, 2, [put("a", "2")], lateMs + 1);
+    expect(queued).toEqual(newReady());
+
+    // The last ack finishes it, without a second reply, frees the key and starts the waiting write.
+    const done = ack(core, "r3", txnId, lateMs + 2);
+    expect(done.replies).toEqual([]);
+    expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
+    expect(sendsOf(done, "prepare")).toHaveLength(3);
+    expect(core.lockedKeyCount()).toBe(1);
+  });
+
+  it("with onConflict abort, a write to a key held by a transaction still preparing is refused, one held by a decided one waits", () => {
+    const core = newCore();
+    write(core, 1, [put("a", "1")], 0);
+    const refused = write(core, 2, [put("a", "2")], 1);
     expect(refused.send).toEqual([]);
     expect(refused.persist).toEqual([]);
     const result = failure(only(refused.replies).result);
     expect(result.code).toBe(Code.ABORTED);
-    expect(result.code).toBe(10);
     expect(result.message).toContain('"a"');
-    expect(result.message).toContain(`${txnId} (committing)`);
-
-    // The last ack finishes it, without a second reply, and frees the key.
-    const done = ack(core, "r3", txnId, lateMs + 2);
-    expect(done.replies).toEqual([]);
-    expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
-    expect(core.lockedKeyCount()).toBe(0);
-    const after = write(core, 3, [put("a", "3")], lateMs + 3);
-    expect(after.replies).toEqual([]);
-    expect(sendsOf(after, "prepare")).toHaveLength(3);
+    expect(result.message).toContain("(preparing)");
   });
 
   it("re-sends COMMIT only to replicas that did not ack, from decisionResendMsMin on, with growing backoff", () => {
@@ -548,10 +553,10 @@ describe("coordinator recovery", () => {
     expect(core.lastSeq()).toBe(2);
     expect(core.lockedKeyCount()).toBe(2);
 
-    // Its keys are locked: a write to one is refused.
-    const refused = write(core, 1, [put("c", "x")], startMs);
-    expect(failure(only(refused.replies).result).code).toBe(Code.ABORTED);
-    expect(refused.send).toEqual([]);
+    // Its keys are locked: a write to one waits (the recovered commit has decided; it waits only for
+    // acknowledgements), even with onConflict abort.
+    const queued = write(core, 1, [put("c", "x")], startMs);
+    expect(queued).toEqual(newReady());
 
     // A replica asking about it hears commit.
     expect(step(core, { kind: "outcome-query", queryId: 1, txnIds: ["1.2"], nowMs: startMs }).outcomes).toEqual([
@@ -570,11 +575,15 @@ describe("coordinator recovery", () => {
     const done = ack(core, "r3", "1.2", startMs + 1);
     expect(done.replies).toEqual([]);
     expect(done.persist).toEqual([{ record: { kind: "end", txnId: "1.2" }, force: false }]);
-    expect(core.lockedKeyCount()).toBe(0);
-    expect(core.inFlight()).toHaveLength(0);
+    // The waiting write starts now, in the new epoch, and holds the key.
+    const started = sendsOf(done, "prepare");
+    expect(started).toHaveLength(3);
+    for (const message of started) expect(message.txnId.startsWith("2.")).toBe(true);
+    expect(core.lockedKeyCount()).toBe(1);
+    expect(core.inFlight()).toHaveLength(1);
 
     // New transactions carry the new epoch and continue the commit sequence.
-    const { txnId, decision } = writeAndDecide(core, 2, [put("c", "y")], startMs + 2);
+    const { txnId, decision } = writeAndDecide(core, 2, [put("d", "y")], startMs + 2);
     expect(txnId.startsWith("2.")).toBe(true);
     expect(decision.persist[0]!.record).toMatchObject({ kind: "commit", commitSeq: 3 });
   });

@@ -642,9 +642,10 @@ describe("recovery of the in-sync set", () => {
     expect(locking.phase).toBe("committing");
     expect([...locking.required]).toEqual(["r1", "r2"]);
     expect(d.core.lockedKeyCount()).toBe(2);
-    const refused = failure(d.write(1, "a", 1), 1);
-    expect(refused.code).toBe(Code.ABORTED);
-    expect(refused.message).toContain("1.6");
+    // A write to "a" waits for 1.6 (decided: it waits only for acks), even with onConflict abort.
+    const queued = d.write(1, "a", 1);
+    expect(queued.replies).toEqual([]);
+    expect(queued.send).toEqual([]);
     expect(d.start(2, "c", 1).preparedAt).toEqual(["r1", "r2"]);
 
     // COMMIT is re-sent at once to everyone that has not acked; outcome queries answer commit.
@@ -656,9 +657,11 @@ describe("recovery of the in-sync set", () => {
     ]);
 
     d.ack("r1", "1.6", 3);
-    expect(d.ack("r2", "1.6", 3).persist).toEqual([{ record: { kind: "end", txnId: "1.6" }, force: false }]);
-    expect(d.core.lockedKeyCount()).toBe(1); // "c", of the write 2.1 still preparing
-    expect(d.start(3, "a", 3).preparedAt).toEqual(["r1", "r2"]);
+    const released = d.ack("r2", "1.6", 3);
+    expect(released.persist).toEqual([{ record: { kind: "end", txnId: "1.6" }, force: false }]);
+    // The write that waited for "a" starts now, as 2.2, prepared at the in-sync replicas.
+    expect(released.send.filter((m) => m.kind === "prepare").map((m) => `${m.txnId}->${m.to}`)).toEqual(["2.2->r1", "2.2->r2"]);
+    expect(d.core.lockedKeyCount()).toBe(2); // "c" of 2.1 and "a" of 2.2, both preparing
     expect(d.ack("r3", "1.5", 4).persist).toEqual([]);
     d.ack("r1", "1.5", 4);
     expect(d.ack("r2", "1.5", 4).persist).toEqual([{ record: { kind: "end", txnId: "1.5" }, force: false }]);
