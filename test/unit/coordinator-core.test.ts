@@ -578,7 +578,7 @@ describe("coordinator recovery", () => {
     // The waiting write starts now, in the new epoch, and holds the key.
     const started = sendsOf(done, "prepare");
     expect(started).toHaveLength(3);
-    for (const message of started) expect(message.txnId.startsWith("2.")).toBe(true);
+    for (const message of started) expect(message).toMatchObject({ kind: "prepare", txnId: expect.stringMatching(/^2\./) });
     expect(core.lockedKeyCount()).toBe(1);
     expect(core.inFlight()).toHaveLength(1);
 
