@@ -46,14 +46,9 @@ import type { PromiseAnswer } from "./takeover";
 import { compactionDue } from "../common/compaction";
 import { mutation } from "../common/mutations";
 import type { PhaseTrace } from "./trace";
+import { ReadBatcher, type ReadRow } from "./read-batcher";
 
-/** A row as a replica's Read answers it. */
-export interface ReadRow {
-  readonly key: string;
-  readonly found: boolean;
-  readonly value: Buffer;
-  readonly version: number;
-}
+export type { ReadRow } from "./read-batcher";
 
 export interface ParticipantStatus {
   readonly appliedSeq: number;
@@ -184,6 +179,7 @@ class ReplicaLink {
   private readonly commits: Batcher<CommitMessage>;
   private readonly aborts: Batcher<AbortMessage>;
   private commitAckHooks: { txnId: string; hook: () => void }[] = [];
+  private readonly reads: ReadBatcher;
 
   constructor(
     readonly id: string,
@@ -198,6 +194,7 @@ class ReplicaLink {
     this.prepares = new Batcher((batch, done) => this.sendPrepares(batch, done), prepareBytes);
     this.commits = new Batcher((batch, done) => this.sendCommits(batch, done));
     this.aborts = new Batcher((batch, done) => this.sendAborts(batch, done));
+    this.reads = new ReadBatcher(id, (keys, done) => this.calls.read(keys, limits.readCallTimeoutMs, done), scheduler);
   }
 
   enqueue(message: Message): void {
@@ -217,6 +214,11 @@ class ReplicaLink {
       default:
         assertNever(message);
     }
+  }
+
+  /** Reads keys at this replica, sharing a call with the other reads of this turn (ReadBatcher). */
+  readBatched(keys: readonly string[], done: (result: CallResult<ReadRow[]>) => void): void {
+    this.reads.read(keys, done);
   }
 
   /** Runs hook once this replica acknowledged the commit of txnId (for failpoints). */
@@ -627,7 +629,7 @@ export class CoordinatorNode {
     let best: ReadRow[] | null = null;
     let finished = false;
     for (const target of targets) {
-      this.links.get(target.id)!.calls.read(keys, limits.readCallTimeoutMs, (result) => {
+      this.links.get(target.id)!.readBatched(keys, (result) => {
         pending -= 1;
         // A fenced answer stands this node down even when the read already had its majority.
         if (!result.ok) this.failedCall(target.id, result.reason);
