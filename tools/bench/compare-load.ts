@@ -51,9 +51,17 @@ export interface Driver {
 export const callTimeoutMs = 10_000;
 /** After a failed call a client waits this long, so that a server that is down is not hammered in a tight loop. */
 export const errorBackoffMs = 10;
-/** Preloading: concurrent writers, and attempts per key before the run fails. */
+/** Preloading: concurrent writers. */
 export const preloadConcurrency = 64;
-export const preloadAttemptsMax = 3;
+/**
+ * How long preloading retries the put of one key before the turn fails: long enough to ride out a
+ * leader election or a coordinator failover (about a second each), which a loaded machine can set off
+ * right after a system said it was ready. Retries back off from preloadBackoffMsMin, doubling, to
+ * preloadBackoffMsMax.
+ */
+export const preloadRetryForMs = 15_000;
+export const preloadBackoffMsMin = 20;
+export const preloadBackoffMsMax = 1_000;
 
 export function keyName(index: number): string {
   return `k${index}`;
@@ -235,29 +243,46 @@ export async function runLoad(options: LoadOptions): Promise<RunFigures> {
   };
 }
 
+/** What preloading did: how many puts failed and were retried (a failover at start shows here). */
+export interface PreloadReport {
+  readonly retries: number;
+  /** The first failure's code and message, when there was one. */
+  readonly firstFailure: string | null;
+}
+
 /**
  * Writes every key once (values of valueBytes), so that gets find values: preloadConcurrency writers
- * over the driver's channels; a key whose put fails preloadAttemptsMax times fails the run.
+ * over the driver's channels. A failed put is retried (writing the same value again is harmless
+ * here) for preloadRetryForMs; a key still failing then fails the turn.
  */
-export async function preload(driver: Driver, keys: number, valueBytes: number): Promise<void> {
+export async function preload(driver: Driver, keys: number, valueBytes: number): Promise<PreloadReport> {
   const value = Buffer.alloc(valueBytes, "v");
   let next = 0;
+  let retries = 0;
+  let firstFailure: string | null = null;
   await Promise.all(
     Array.from({ length: Math.min(preloadConcurrency, keys) }, async (_, writer) => {
       for (let index = next++; index < keys; index = next++) {
-        for (let attempt = 1; ; attempt++) {
+        const giveUpAtMs = performance.now() + preloadRetryForMs;
+        for (let attempt = 1, backoffMs = preloadBackoffMsMin; ; attempt++, backoffMs = Math.min(2 * backoffMs, preloadBackoffMsMax)) {
           try {
             await driver.call(writer % driver.channels, "put", keyName(index), value);
             break;
           } catch (error) {
             if (!isCallError(error)) throw error;
-            if (attempt >= preloadAttemptsMax) {
-              throw new Error(`preloading ${driver.target}: the put of ${keyName(index)} failed ${attempt} times (preloadAttemptsMax); last: ${codeName(error.code)} ${error.details}`);
+            firstFailure ??= `${codeName(error.code)} ${error.details}`;
+            if (performance.now() + backoffMs > giveUpAtMs) {
+              throw new Error(
+                `preloading ${driver.target}: the put of ${keyName(index)} still failed after ${attempt} attempts in ${preloadRetryForMs} ms (preloadRetryForMs); ` +
+                  `last: ${codeName(error.code)} ${error.details}`,
+              );
             }
-            await new Promise((resolve) => setTimeout(resolve, errorBackoffMs));
+            retries += 1;
+            await new Promise((resolve) => setTimeout(resolve, backoffMs));
           }
         }
       }
     }),
   );
+  return { retries, firstFailure };
 }

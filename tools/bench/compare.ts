@@ -238,12 +238,14 @@ async function turn(
     if (target !== "echo") {
       const t0 = performance.now();
       try {
-        await preload(driver, keys, valueBytes);
+        const report = await preload(driver, keys, valueBytes);
+        const retried = report.retries === 0 ? "" : `; ${report.retries} puts failed and were retried (first: ${report.firstFailure ?? "?"})`;
+        progress(`round ${round}: ${target}: preloaded ${keys} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s${retried}`);
       } catch (error) {
         progress(`round ${round}: ${error instanceof Error ? error.message : String(error)}`);
+        progress(`round ${round}: ${target}: its last output lines:\n${running.recentOutput()}`);
         return plan.map((step) => failedRun(target, step.load, step.clients, round, "PRELOAD_FAILED"));
       }
-      progress(`round ${round}: ${target}: preloaded ${keys} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
     for (const step of plan) {
       const run = await runLoad({
