@@ -24,7 +24,7 @@
 //
 // test/crash/matrix.test.ts (vitest) and test/crash/cli.ts (`npm run crash`) both run these cases.
 import { isActiveStatus, KvClient, type KvStatus } from "../../client/client";
-import { Code, codeName, KvError } from "../../common/errors";
+import { codeName, KvError } from "../../common/errors";
 import { coordinatorFailpoints, replicaFailpoints, type FailpointName } from "../../common/failpoints";
 import { coordinatorName } from "../../tools/cluster/process-args";
 import { TestCluster, waitFor, type Proc } from "../integration/harness";
@@ -226,9 +226,9 @@ function loggedRecords(proc: Proc, kind: "commit" | "abort"): Set<string> {
  * Coordinator cases: the replicas, before the standby acts. It needs coordinatorDownAfterMs (500 ms)
  * without an answer from the crashed coordinator before it begins taking over, and this look takes a
  * few replica calls; whether it was indeed complete before the standby's "taking-over" line is known
- * from takenAtMs, and the one check that needs it (after-commit-before-reply) requires it. The other
- * checks read "prepared here" as "no COMMIT had reached this replica since the crash", which holds
- * whenever the look was taken (a replica never goes back from committed to prepared).
+ * from takenAtMs. The checks read "prepared here" as "no COMMIT had reached this replica since the
+ * crash", which holds whenever the look was taken (a replica never goes back from committed to
+ * prepared).
  */
 interface Downtime {
   /** Coordinator cases: prepared transactions on each replica. */
@@ -452,35 +452,26 @@ const expectations: Record<FailpointName, (evidence: Evidence) => Check> = {
     };
   },
   "after-commit-before-reply": (evidence) => {
-    // Every replica applied the commit, the client never heard back. Proves it with a write whose call
-    // failed with an unknown outcome (UNAVAILABLE or DEADLINE_EXCEEDED), never acknowledged, that was
-    // on every replica in the look taken after the crash, provided that look was complete before the
-    // successor began taking over: then no COMMIT the successor re-sent can have put it there, only
-    // the crashed coordinator's own fan-out.
+    // The decision was durable and its COMMITs handed to the replicas' streams; the crash came before
+    // the answers left. Since issue 13 the answer leaves with the durable decision, before the
+    // COMMIT round, so a replica need not have applied it yet (before, this crash came after every
+    // acknowledgement). Proves that the successor recovered those decisions from the copies of the
+    // log, finished every one of them, and that no replica learned ABORT for any: nothing decided is
+    // lost for want of an answer. (The generic checks prove that no acknowledged write was lost.)
     const successor = successorOf(evidence);
-    // The takeover that made it active (a lost round of promises, if any, logs its own line).
-    const activeEpoch = numberField(events(successor, "active")[0], "epoch");
-    const takingOverMs = numberField(events(successor, "taking-over").find((line) => line.epoch === activeEpoch), "time");
-    const takenAtMs = evidence.downtime.takenAtMs;
-    const before = takenAtMs !== null && takingOverMs !== null && takenAtMs < takingOverMs;
-    const ackedValues = new Set(evidence.stream.acked.map((ack) => ack.value));
-    const unknownCodes: number[] = [Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED];
-    const lost = evidence.stream.failed.filter(
-      (failure) =>
-        unknownCodes.includes(failure.code) &&
-        !ackedValues.has(failure.value) &&
-        evidence.downtime.contents.length === replicaIds.length &&
-        evidence.downtime.contents.every((content) => content.entries.get(failure.key)?.value === failure.value),
-    );
-    const pass = before && lost.length > 0;
-    const first = lost[0];
-    const timing = `the look after the crash was complete ${takenAtMs === null || takingOverMs === null ? "(unknown)" : `${takingOverMs - takenAtMs} ms`} before ${successor.name} began taking over`;
+    const unfinished = recoveredField(successor, "unfinishedCommits");
+    const settled = new Set(events(successor, "recovered-txn-settled").map((line) => String(line.txnId)));
+    const learned = learnedOutcomes(evidence.replicaProcs);
+    const unsettled = unfinished.filter((txnId) => !settled.has(txnId));
+    const aborted = unfinished.filter((txnId) => (learned.get(txnId) ?? []).some((o) => o.outcome === "abort"));
+    const reached = unfinished.filter((txnId) => preparedOn(evidence.downtime, txnId).length === 0);
+    const pass = unfinished.length > 0 && unsettled.length === 0 && aborted.length === 0;
     return {
       pass,
       detail: pass
-        ? `${first!.key}=${first!.value} failed at its client (${codeName(first!.code)}) yet was on every replica after the crash; ${timing}`
-        : `failed, unacknowledged writes on every replica after the crash: ${lost.length} (of ${evidence.stream.failed.length} failed writes); ${timing}` +
-          `${before ? "" : " (a negative or unknown time: the look may show the successor's work, so it proves nothing)"}`,
+        ? `${successor.name} recovered ${unfinished.length} decided, unanswered commit(s) and settled all of them; ` +
+          `${reached.length} of them were already applied on every replica the look after the crash reached (the crashed coordinator's COMMITs got through), the others were prepared somewhere`
+        : `unfinished commits ${successor.name} recovered: ${brief(unfinished)}; not logged settled: ${brief(unsettled)}; learned as ABORT by a replica: ${brief(aborted)}`,
     };
   },
   "before-prepare-log": (evidence) => {
