@@ -149,9 +149,9 @@ export class GrpcParticipant implements ParticipantCalls {
     );
   }
 
-  commit(txns: readonly { txnId: string; commitSeq: number }[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void {
+  commit(txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, timeoutMs: number, done: (result: CallResult<string[]>) => void): void {
     this.whenConnected(timeoutMs, (options) =>
-      this.client.Commit({ txns: [...txns], epoch: this.epoch }, options, (error, response) => {
+      this.client.Commit({ txns: [...txns], epoch: this.epoch, gcFloor }, options, (error, response) => {
         if (error || response === undefined) return done(failed(error));
         this.reached = true;
         done({ ok: true, value: response.ackedTxnIds });
