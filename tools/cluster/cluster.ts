@@ -73,6 +73,8 @@ export interface ClusterOptions {
   readonly onConflict?: "abort" | "wait";
   /** The coordinators' --min-in-sync; their default when absent. */
   readonly minInSync?: number;
+  /** The replicas' --tombstone-retention-ms; their default when absent. */
+  readonly tombstoneRetentionMs?: number;
   readonly logLevel: string;
   /** Pass the processes' JSON log lines through as they are, instead of one readable line each. */
   readonly jsonLogs: boolean;
@@ -152,7 +154,7 @@ class ClusterSupervisor {
     });
     this.members = [
       ...this.layout.coordinators.map((coordinator) => member(coordinator.id, coordinator.port, coordinatorArgs(this.layout, flags, coordinator.id), true)),
-      ...this.layout.replicas.map((replica) => member(replica.id, replica.port, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel }), false)),
+      ...this.layout.replicas.map((replica) => member(replica.id, replica.port, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel, tombstoneRetentionMs: options.tombstoneRetentionMs }), false)),
     ];
     for (const coordinator of this.coordinators) this.probes.set(coordinator.name, new CoordinatorProbe(coordinator.address));
   }
