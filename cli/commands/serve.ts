@@ -156,6 +156,7 @@ export const clusterCommand = subcommand({
       .option("on-conflict", { choices: ["abort", "wait"] as const, describe: "passed on to every coordinator (default: the coordinator's, wait)" })
       .option("min-in-sync", { type: "number", describe: "passed on to every coordinator (default: 2, or 1 with one replica)" })
       .option("tombstone-retention-ms", { type: "number", describe: `passed on to every replica (default: the replica's, ${limits.tombstoneRetentionMs} ms)` })
+      .option("compact-log-bytes", { type: "number", describe: `passed on to every process (default: theirs, ${limits.logCompactBytes} bytes)` })
       .option("log-level", logLevelOption)
       .option("json-logs", { type: "boolean", default: false, describe: "print the processes' JSON log lines as they are" }),
   run: async (argv) => {
@@ -172,6 +173,7 @@ export const clusterCommand = subcommand({
       onConflict: argv["on-conflict"],
       minInSync: argv["min-in-sync"],
       tombstoneRetentionMs: argv["tombstone-retention-ms"],
+      compactLogBytes: argv["compact-log-bytes"],
       logLevel: argv["log-level"],
       jsonLogs: argv["json-logs"],
     });
