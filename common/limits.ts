@@ -130,11 +130,30 @@ export const limits = {
    * costs a catch-up, and a busy 2-core machine can delay a healthy replica's answers.
    */
   replicaDownAfterMs: 1_500,
+  /**
+   * Tombstones a replica deletes in one collection batch (one SQLite transaction, run between two
+   * turns of its StepLoop or on an idle tick): bounds how long collection holds up the hot path.
+   */
+  tombstonesPerCollectMax: 1_000,
+  /**
+   * A replica keeps a tombstone this long after the coordinator's floor allowed its collection
+   * (--tombstone-retention-ms overrides it): a replica back within it catches up from the rows
+   * since it left, a longer absence takes a full copy. Floors heard are sampled at most
+   * tombstoneRetentionSamplesMax times per retention period (a bounded list).
+   */
+  tombstoneRetentionMs: 60_000,
+  tombstoneRetentionSamplesMax: 64,
   /** Rows one catch-up Fetch call carries. */
   catchUpRowsPerFetchMax: 1_000,
   /** Deadline of a whole catch-up (CatchUp call) and of each Fetch page. */
   catchUpTimeoutMs: 120_000,
   fetchTimeoutMs: 10_000,
+  /**
+   * Before a full copy, a catching-up replica waits for the transactions it holds prepared to be
+   * decided (replica/DESIGN.md, "Full copy"); if they are not within this, the catch-up fails and
+   * the coordinator tries again.
+   */
+  fullCopyDecisionsWaitMs: 10_000,
   /** After a failed catch-up, how long the coordinator waits before it tries again. */
   catchUpRetryMs: 1_000,
   /** Period of the timer tick that drives timeouts in both cores. */
@@ -161,6 +180,8 @@ check(limits.tickMs < limits.prepareTimeoutMs, "the tick must be finer than the 
 check(limits.coordinatorPollTimeoutMs < limits.coordinatorDownAfterMs, "the active coordinator must get more than one poll before a takeover");
 check(limits.healthCheckTimeoutMs < limits.replicaDownAfterMs, "a replica must get more than one health check before removal");
 check(limits.fetchTimeoutMs < limits.catchUpTimeoutMs, "a fetch page must fit in a catch-up");
+check(limits.fullCopyDecisionsWaitMs + limits.fetchTimeoutMs < limits.catchUpTimeoutMs, "the wait before a full copy must leave room for the copy");
+check(limits.tombstonesPerCollectMax >= 1, "a collection batch deletes something");
 
 check(limits.txnBytesMax >= limits.valueBytesMax + limits.keyBytesMax, "a transaction must hold a write");
 check(limits.batchBytesMax >= limits.txnBytesMax, "a batch must hold the largest transaction");

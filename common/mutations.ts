@@ -54,6 +54,13 @@ export const mutations = [
    * not the newest: it may presume abort for a transaction that was acknowledged.
    */
   "takeover-from-any-copy",
+  /**
+   * replica/tombstones.ts: a replica collects tombstones up to the highest commit it applied,
+   * ignoring the coordinator's floor (commits of other keys below it may still be on their way).
+   */
+  "gc-ignores-floor",
+  /** replica/tombstones.ts: a full copy leaves the keys it does not contain (deleted at the source) as they were. */
+  "full-copy-keeps-stale-keys",
 ] as const;
 export type Mutation = (typeof mutations)[number];
 

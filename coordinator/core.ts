@@ -177,6 +177,11 @@ export interface CoreView {
   readonly members: readonly MemberView[];
   /** Why the coordinator is not ready (readiness()), or null. */
   readonly notReady: string | null;
+  /**
+   * The tombstone collection floor (collectionFloor()): every replica in sync in this view has
+   * applied every commit with a sequence number up to it. Only for those replicas: gcFloorFor.
+   */
+  readonly gcFloor: number;
 }
 
 /** The report Status asks for. */
@@ -271,6 +276,15 @@ export function readAccepted(view: CoreView, id: string, incarnation: number): b
   if (mutation() === "read-from-any-replica") return true;
   const member = view.members.find((m) => m.id === id);
   return member !== undefined && member.state === "in-sync" && member.incarnation === incarnation;
+}
+
+/**
+ * The collection floor to send replica `id` with its commits: the view's gcFloor if the replica is
+ * in sync in that view, else 0. The floor says nothing of a replica out of the set or catching up
+ * (it may miss commits below it), and a replica collects tombstones only up to the floor it heard.
+ */
+export function gcFloorFor(view: CoreView, id: string): number {
+  return view.members.some((m) => m.id === id && m.state === "in-sync") ? view.gcFloor : 0;
 }
 
 /**
@@ -486,7 +500,26 @@ export class CoordinatorCore {
     return {
       members: [...this.members.values()].map((m) => ({ id: m.id, state: m.state, healthy: m.healthy, incarnation: m.incarnation })),
       notReady: this.readiness(),
+      gcFloor: this.collectionFloor(),
     };
+  }
+
+  /**
+   * The tombstone collection floor (replica/DESIGN.md, "Tombstone collection"): the highest F such
+   * that every in-sync replica has applied every commit with a sequence number up to F. A commit
+   * still in the table holds the floor below it while an in-sync participant has not acknowledged
+   * it (acknowledgements come in any order, so this is a minimum, not the last ack); a commit that
+   * left the table was acknowledged by every participant, and a replica that joined the set since
+   * copied it. Participants out of the set or catching up do not hold it: they get no floor
+   * (gcFloorFor), and one that fell behind the collection gets a full copy when it catches up.
+   */
+  private collectionFloor(): number {
+    let floor = this.lastCommitSeq;
+    for (const txn of this.txns.values()) {
+      if ((txn.phase !== "committing" && txn.phase !== "owed") || txn.commitSeq > floor) continue;
+      if (txn.participants.some((id) => !txn.acked.has(id) && this.members.get(id)?.state === "in-sync")) floor = txn.commitSeq - 1;
+    }
+    return floor;
   }
 
   /**

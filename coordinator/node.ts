@@ -23,6 +23,7 @@ import type { KeyState, Program } from "../common/txn";
 import type { Outcome, PeerState } from "../common/types";
 import {
   CoordinatorCore,
+  gcFloorFor,
   newReady,
   readAccepted,
   readTargets,
@@ -65,7 +66,8 @@ type CatchUpMessage = Extract<Message, { kind: "catch-up" }>;
 export interface ParticipantCalls {
   /** Votes of the replica (a vote value it does not know is left out: no vote). */
   prepare(txns: readonly PrepareMessage[], timeoutMs: number, done: (result: CallResult<VoteItem[]>) => void): void;
-  commit(txns: readonly { txnId: string; commitSeq: number }[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
+  /** gcFloor: the tombstone collection floor for this replica (gcFloorFor), carried along with the commits. */
+  commit(txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
   abort(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
   read(keys: readonly string[], timeoutMs: number, done: (result: CallResult<ReadRow[]>) => void): void;
   inspect(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<PeerState[]>) => void): void;
@@ -190,6 +192,8 @@ class ReplicaLink {
     /** Sees every failed call: a fenced one means this coordinator was superseded. */
     private readonly failedCall: (reason: string) => void,
     private readonly trace: PhaseTrace | undefined,
+    /** The collection floor for this replica in the node's latest view (gcFloorFor), read as a call leaves. */
+    private readonly gcFloor: () => number,
   ) {
     this.prepares = new Batcher((batch, done) => this.sendPrepares(batch, done), prepareBytes);
     this.commits = new Batcher((batch, done) => this.sendCommits(batch, done));
@@ -284,7 +288,7 @@ class ReplicaLink {
   private sendCommits(batch: CommitMessage[], done: () => void): void {
     const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq }));
     this.trace?.mark("commitSent", txns.map((txn) => txn.txnId));
-    this.calls.commit(txns, limits.replicaCallTimeoutMs, (result) => {
+    this.calls.commit(txns, this.gcFloor(), limits.replicaCallTimeoutMs, (result) => {
       if (!result.ok) {
         // The core re-sends unacknowledged commits with backoff; a refused connection means the
         // replica is down, which the core hears at once (it may then leave the in-sync set).
@@ -399,7 +403,10 @@ export class CoordinatorNode {
       turnsInFlightMax: limits.coordinatorTurnsInFlightMax,
     });
     for (const id of options.replicaIds) {
-      this.links.set(id, new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger, (reason) => this.failedCall(id, reason), options.trace));
+      this.links.set(
+        id,
+        new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger, (reason) => this.failedCall(id, reason), options.trace, () => gcFloorFor(this.view, id)),
+      );
     }
   }
 

@@ -138,6 +138,11 @@ export function decodeCommit(request: CommitRequest__Output): CommitItem[] {
   return txns;
 }
 
+/** The tombstone collection floor a Commit carries (0: none). */
+export function decodeGcFloor(request: CommitRequest__Output): number {
+  return checkWholeNumber("gc_floor", request.gcFloor, 0);
+}
+
 /**
  * A batch of aborts. A transaction id twice is legitimate and kept once: the coordinator sends
  * ABORT to every participant when it aborts, and again to a replica whose late YES vote arrives
@@ -217,6 +222,11 @@ export function decodeFetchPage(page: FetchResponse__Output, request: FetchCall)
     if (row.value.length > 0) throw new InvalidArgument(`rows[${i}].value`, `rows[${i}].value has ${row.value.length} bytes, but the row is a tombstone`);
     return { key, value: null, version };
   });
+}
+
+/** The source's tombstone collection horizon on a catch-up page (a bad one fails the catch-up). */
+export function decodeCollectedThrough(page: FetchResponse__Output): number {
+  return checkWholeNumber("collected_through", page.collectedThrough, 0);
 }
 
 /** What can be used of an answer, and why the rest cannot. */

@@ -25,6 +25,7 @@ import { idsPerCall } from "./peer-queries";
 import { decodeReplicaRecord, encodeReplicaRecord } from "./records";
 import { recoverReplica } from "./recovery";
 import { compactionDue } from "../common/compaction";
+import { needsFullCopy, TombstoneCollector, type FullCopyPage } from "./tombstones";
 
 /** A row as catch-up copies it: value null is a tombstone. */
 export interface VersionedEntry {
@@ -50,6 +51,13 @@ export interface ReplicaStore {
   install(entries: readonly VersionedEntry[]): void;
   /** Makes everything applied durable. */
   checkpoint(): void;
+  /** Tombstones of versions up to this one may have been collected (replica/tombstones.ts). */
+  collectedThrough(): number;
+  /** Deletes at most `limit` tombstones of versions up to throughSeq and moves the horizon there, atomically; returns how many. */
+  collectTombstones(throughSeq: number, limit: number): number;
+  /** One page of a full copy (FullCopyPage), atomically; returns the stale rows it deleted. */
+  installFull(page: FullCopyPage): number;
+  tombstoneCount(): number;
   fetch(sinceSeq: number, afterKey: string, limit: number): VersionedEntry[];
   read(keys: readonly string[]): StoredValue[];
   keyCount(): number;
@@ -71,6 +79,8 @@ export interface FetchRequest {
 export interface FetchPage {
   readonly rows: VersionedEntry[];
   readonly done: boolean;
+  /** The source's tombstone collection horizon when it read the page. */
+  readonly collectedThrough: number;
 }
 
 /** What the node calls out with: the coordinator, the peers, and the source of a catch-up. */
@@ -101,6 +111,8 @@ export interface ReplicaNodeOptions {
   readonly compactLogSize: number;
   /** Rows per catch-up Fetch page (limits.catchUpRowsPerFetchMax). */
   readonly fetchRowsMax: number;
+  /** How long tombstones outlive the floor that allows their collection (limits.tombstoneRetentionMs). */
+  readonly tombstoneRetentionMs: number;
   readonly logger: Logger;
   /** An injected I/O error before a log write: as after a failed fsync, the process must stop. */
   readonly exit: (reason: string) => void;
@@ -113,6 +125,8 @@ export interface ReplicaStatus {
   readonly keys: number;
   readonly logForces: number;
   readonly logRecordsForced: number;
+  readonly collectedThrough: number;
+  readonly tombstones: number;
 }
 
 type Respond<T> = (result: CallResult<T>) => void;
@@ -138,6 +152,7 @@ export class ReplicaNode {
   private stopTicker: (() => void) | null = null;
   /** Log size right after the last compaction (compactionDue: compact again once it has doubled). */
   private compactedSize = 0;
+  private readonly collector: TombstoneCollector;
 
   constructor(private readonly options: ReplicaNodeOptions) {
     const { log, store, replayed, logger, scheduler } = options;
@@ -148,6 +163,7 @@ export class ReplicaNode {
     });
     const recovered = recoverReplica(records, store.appliedLsn());
     if (recovered.redo.length > 0) store.apply(recovered.redo, log.endLsn - 1);
+    this.collector = new TombstoneCollector(store.collectedThrough(), options.tombstoneRetentionMs);
     this.core = new ParticipantCore({
       selfId: options.id,
       prepared: recovered.prepared,
@@ -200,6 +216,8 @@ export class ReplicaNode {
     const { scheduler } = this.options;
     this.stopTicker = scheduler.every(limits.tickMs, () => {
       if (this.core.hasTimers()) this.loop.push({ kind: "tick", nowMs: scheduler.nowMs() });
+      // Idle, collection goes on tick by tick; under load it runs between turns (maintain).
+      if (!this.loop.busy) this.collectTombstones();
     });
   }
 
@@ -246,8 +264,26 @@ export class ReplicaNode {
     for (const { peerId, txnIds } of ready.peerQueries) this.askPeer(peerId, txnIds);
   }
 
+  /**
+   * One batch of tombstone collection, if one is due: at most tombstonesPerCollectMax deletions in
+   * one SQLite transaction, between two turns (or on an idle tick), so that the hot path waits for
+   * one bounded batch at most.
+   */
+  private collectTombstones(): void {
+    const { store, logger } = this.options;
+    const through = this.collector.due(store.appliedSeq(), this.now());
+    if (through === null) return;
+    const deleted = store.collectTombstones(through, limits.tombstonesPerCollectMax);
+    const before = this.collector.collectedThrough;
+    this.collector.collected(through, deleted, limits.tombstonesPerCollectMax);
+    if (logger.isLevelEnabled("debug") && (deleted > 0 || through > before)) {
+      logger.debug({ event: "tombstones-collected", through, deleted }, `collected ${deleted} tombstone(s) of versions up to ${through}`);
+    }
+  }
+
   private maintain(done: () => void): void {
     const { log, store, logger } = this.options;
+    this.collectTombstones();
     if (!compactionDue(log.size, this.options.compactLogSize, this.compactedSize)) return done();
     // The commits about to leave the log must be durable in the store first.
     store.checkpoint();
@@ -355,8 +391,19 @@ export class ReplicaNode {
     this.call((callId) => ({ kind: "prepare", callId, epoch, txns, nowMs: this.now() }), respond, this.answer("Prepare", "votes", respond, (reply) => reply.votes));
   }
 
-  commit(epoch: number, txns: readonly { txnId: string; commitSeq: number }[], respond: Respond<string[]>): void {
-    this.call((callId) => ({ kind: "commit", callId, epoch, txns, nowMs: this.now() }), respond, this.answer("Commit", "acks", respond, (reply) => reply.txnIds));
+  /**
+   * gcFloor: the coordinator's tombstone collection floor (0: none). Heard only if the call is
+   * served (not fenced): the replica may then collect tombstones up to it.
+   */
+  commit(epoch: number, txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, respond: Respond<string[]>): void {
+    this.call(
+      (callId) => ({ kind: "commit", callId, epoch, txns, nowMs: this.now() }),
+      respond,
+      this.answer("Commit", "acks", respond, (reply) => {
+        this.collector.floorHeard(gcFloor, this.now());
+        return reply.txnIds;
+      }),
+    );
   }
 
   abort(epoch: number, txnIds: readonly string[], respond: Respond<string[]>): void {
@@ -425,6 +472,8 @@ export class ReplicaNode {
           keys: store.keyCount(),
           logForces: log.forces,
           logRecordsForced: log.recordsForced,
+          collectedThrough: store.collectedThrough(),
+          tombstones: store.tombstoneCount(),
         };
       }),
     );
@@ -444,8 +493,9 @@ export class ReplicaNode {
       (callId) => ({ kind: "barrier", callId, nowMs: this.now() }),
       respond,
       this.answer("Fetch", "barrier", respond, () => {
+        // Read together, in one synchronous step: collection runs only between turns.
         const rows = this.options.store.fetch(request.sinceSeq, request.afterKey, request.limit);
-        return { rows, done: rows.length < request.limit };
+        return { rows, done: rows.length < request.limit, collectedThrough: this.options.store.collectedThrough() };
       }),
     );
   }
@@ -458,7 +508,8 @@ export class ReplicaNode {
   /**
    * Copies every row of version sinceSeq or later from an in-sync replica, page by page, each only
    * over an older version here; then checkpoints the store, since these rows are not in this
-   * replica's log.
+   * replica's log. If the source has collected tombstones of versions from sinceSeq on, a full copy
+   * instead (replica/tombstones.ts): every row, and the rows here the copy lacks that are stale go.
    */
   catchUp(epoch: number, sourceId: string, sourceAddress: string, sinceSeq: number, respond: Respond<{ rowsCopied: number; appliedSeq: number }>): void {
     // A catch-up is ordered by the active coordinator only: check the epoch first.
@@ -472,6 +523,52 @@ export class ReplicaNode {
     );
   }
 
+  /**
+   * Before a full copy: waits until every transaction this replica holds prepared now is decided
+   * (then), or fails after fullCopyDecisionsWaitMs. A transaction prepared before the catch-up may
+   * be one the rest of the cluster committed while this replica was out, then overwrote or deleted,
+   * and whose tombstone is gone: applied after the copy passed its keys, it would bring a deleted
+   * key back (replica/DESIGN.md, "Full copy"). Settled first, its writes are in the store when the
+   * copy reaches their keys, and the copy corrects them. Transactions prepared from now on are ones
+   * the coordinator started with this replica as a participant that must acknowledge them.
+   */
+  private afterPriorDecisions(then: () => void, fail: (reason: string) => void): void {
+    const { scheduler, logger } = this.options;
+    this.preparedNow((before) => {
+      if (before.size === 0) return then();
+      logger.info({ event: "full-copy-waits", inDoubt: [...before] }, `waiting for ${before.size} prepared transaction(s) to be decided before the full copy`);
+      const startMs = this.now();
+      let asking = false;
+      let over = false;
+      const stop = scheduler.every(limits.tickMs, () => {
+        if (asking || over) return;
+        asking = true;
+        this.preparedNow((now) => {
+          asking = false;
+          if (over) return;
+          const left = [...before].filter((txnId) => now.has(txnId));
+          if (left.length > 0 && this.now() - startMs < limits.fullCopyDecisionsWaitMs) return;
+          over = true;
+          stop();
+          if (left.length === 0) then();
+          else fail(`${left.length} transaction(s) prepared before the full copy still undecided after ${limits.fullCopyDecisionsWaitMs} ms (fullCopyDecisionsWaitMs): ${left.slice(0, 5).join(", ")}`);
+        });
+      });
+    });
+  }
+
+  /** The transactions the core holds prepared, after a barrier (every turn before it is done). */
+  private preparedNow(then: (txnIds: ReadonlySet<string>) => void): void {
+    this.call(
+      (callId) => ({ kind: "barrier", callId, nowMs: this.now() }),
+      () => undefined,
+      (reply) => {
+        assert(reply.kind === "barrier", `a barrier answered with ${reply.kind}`);
+        then(new Set(reply.prepared.map((txn) => txn.txnId)));
+      },
+    );
+  }
+
   private copyRows(sourceId: string, sourceAddress: string, sinceSeq: number, respond: Respond<{ rowsCopied: number; appliedSeq: number }>): void {
     const { logger, store, transport, id } = this.options;
     logger.info({ event: "catch-up-start", source: sourceId, sinceSeq }, `catching up from ${sourceId} (rows of version ${sinceSeq} and later)`);
@@ -479,8 +576,11 @@ export class ReplicaNode {
     const source = transport.fetchFrom(sourceId, sourceAddress);
     let afterKey = "";
     let rowsCopied = 0;
+    /** A full copy: the horizon it takes (the source's when the copy started); null for a copy from sinceSeq. */
+    let fullCopyHorizon: number | null = null;
+    let staleRowsDropped = 0;
     const page = (): void => {
-      const request = { sinceSeq, afterKey, limit: this.options.fetchRowsMax };
+      const request = { sinceSeq: fullCopyHorizon === null ? sinceSeq : 0, afterKey, limit: this.options.fetchRowsMax };
       source.fetch(request, limits.fetchTimeoutMs, (result) => {
         if (!result.ok) {
           source.close();
@@ -489,21 +589,55 @@ export class ReplicaNode {
           respond({ ok: false, code: Code.UNAVAILABLE, reason: `replica ${id}: catch-up from ${sourceId} failed: ${result.reason}` });
           return;
         }
+        const { collectedThrough } = result.value;
+        if (fullCopyHorizon === null && needsFullCopy(sinceSeq, collectedThrough)) {
+          // The source may have collected tombstones this copy needs (on any page: it collects
+          // between pages too). The rows installed so far are true; start again with every row.
+          logger.info(
+            { event: "catch-up-full-copy", source: sourceId, sinceSeq, sourceCollectedThrough: collectedThrough },
+            `${sourceId} collected tombstones up to version ${collectedThrough} (this replica needs them from ${sinceSeq}): copying every row instead`,
+          );
+          fullCopyHorizon = collectedThrough;
+          afterKey = "";
+          this.afterPriorDecisions(page, (reason) => {
+            source.close();
+            this.catchingUp = false;
+            logger.warn({ event: "catch-up-failed", source: sourceId, err: reason }, `catch-up from ${sourceId} failed: ${reason}`);
+            respond({ ok: false, code: Code.UNAVAILABLE, reason: `replica ${id}: catch-up from ${sourceId} failed: ${reason}` });
+          });
+          return;
+        }
         const all = result.value.rows;
         // Planted bug (test-only): the deletions (tombstones) are skipped.
         const rows = mutation() === "catch-up-skips-deletions" ? all.filter((row) => row.value !== null) : all;
-        store.install(rows);
-        rowsCopied += rows.length;
         const last = all[all.length - 1];
-        if (result.value.done || last === undefined) {
+        const finished = result.value.done || last === undefined;
+        if (fullCopyHorizon === null) {
+          store.install(rows);
+        } else {
+          staleRowsDropped += store.installFull({
+            entries: rows,
+            afterKey,
+            throughKey: finished ? null : last!.key,
+            sourceCollectedThrough: collectedThrough,
+            horizon: fullCopyHorizon,
+          });
+          this.collector.adopted(fullCopyHorizon);
+        }
+        rowsCopied += rows.length;
+        if (finished) {
           store.checkpoint();
           source.close();
           this.catchingUp = false;
-          logger.info({ event: "catch-up-done", source: sourceId, rowsCopied, appliedSeq: store.appliedSeq() }, `caught up from ${sourceId}: ${rowsCopied} rows`);
+          const full = fullCopyHorizon !== null;
+          logger.info(
+            { event: "catch-up-done", source: sourceId, rowsCopied, appliedSeq: store.appliedSeq(), fullCopy: full, staleRowsDropped },
+            `caught up from ${sourceId}: ${rowsCopied} rows${full ? ` (a full copy; ${staleRowsDropped} stale rows dropped)` : ""}`,
+          );
           respond({ ok: true, value: { rowsCopied, appliedSeq: store.appliedSeq() } });
           return;
         }
-        afterKey = last.key;
+        afterKey = last!.key;
         page();
       });
     };

@@ -31,7 +31,7 @@ import type { AppendResponse } from "../proto/gen/twopc/participant/AppendRespon
 import type { SessionRequest__Output } from "../proto/gen/twopc/participant/SessionRequest";
 import type { SessionResponse } from "../proto/gen/twopc/participant/SessionResponse";
 import { assertNever } from "../common/assert";
-import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeEpoch, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead } from "./decode";
+import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeGcFloor, decodeEpoch, decodeCollectedThrough, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead } from "./decode";
 import type { VoteResult } from "./core";
 import { ReplicaNode, type ReplicaTransport } from "./node";
 import { Store } from "./store";
@@ -47,6 +47,8 @@ export interface ReplicaOptions {
   readonly peers: readonly { readonly id: string; readonly address: string }[];
   /** Compact the log once it is this large (limits.logCompactBytes by default). */
   readonly compactLogBytes: number;
+  /** How long tombstones outlive the floor that allows their collection (limits.tombstoneRetentionMs when absent). */
+  readonly tombstoneRetentionMs?: number;
   readonly logger: Logger;
 }
 
@@ -106,7 +108,7 @@ function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): v
       return {
         fetch: (request, timeoutMs, done) =>
           source.Fetch(request, { deadline: deadline(timeoutMs) }, (error, response) =>
-            done(callResult(error, response, (page) => ({ rows: decodeFetchPage(page, request), done: page.done }))),
+            done(callResult(error, response, (page) => ({ rows: decodeFetchPage(page, request), done: page.done, collectedThrough: decodeCollectedThrough(page) }))),
           ),
         close: () => source.close(),
       };
@@ -134,6 +136,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     transport,
     compactLogSize: options.compactLogBytes,
     fetchRowsMax: limits.catchUpRowsPerFetchMax,
+    tombstoneRetentionMs: options.tombstoneRetentionMs ?? limits.tombstoneRetentionMs,
     logger,
     exit: () => process.exit(1),
   });
@@ -191,7 +194,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       const call = decoded(
         "Commit",
         () => {
-          const decodedCall = { epoch: decodeEpoch(callRef.request.epoch), txns: decodeCommit(callRef.request) };
+          const decodedCall = { epoch: decodeEpoch(callRef.request.epoch), txns: decodeCommit(callRef.request), gcFloor: decodeGcFloor(callRef.request) };
           // Over the ids as sent (decodeCommit keeps a repeated id once), so that the index is the caller's.
           checkTxnEpochs(decodedCall.epoch, callRef.request.txns.map((txn) => txn.txnId), (i) => `txns[${i}].txn_id`, false);
           return decodedCall;
@@ -199,7 +202,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         callback,
       );
       if (call === undefined) return;
-      node.commit(call.epoch, call.txns, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
+      node.commit(call.epoch, call.txns, call.gcFloor, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
     },
     abort: (wire: AbortRequest__Output, callback: grpc.sendUnaryData<DecisionResponse>): void => {
       const callRef = { request: wire };
@@ -302,6 +305,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         reply(callback, (page) => ({
           rows: page.rows.map((row) => ({ key: row.key, value: row.value ?? Buffer.alloc(0), deleted: row.value === null, version: row.version })),
           done: page.done,
+          collectedThrough: page.collectedThrough,
         })),
       );
     },

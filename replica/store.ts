@@ -12,9 +12,17 @@
 // leaves a tombstone (value NULL) with its version, so that a replica catching up learns deletions
 // too. A write is applied only over an older version: applying commits late (an in-doubt
 // transaction settled after newer data arrived by catch-up) or twice never moves a key backwards.
+//
+// Tombstones are collected (replica/tombstones.ts, replica/DESIGN.md "Tombstone collection"): the
+// meta row tombstones_collected_through is the horizon (tombstones of versions up to it may be gone),
+// moved in the same SQLite transaction as the deletions; a partial index over the tombstones finds
+// them without scanning live rows. Once a tombstone is gone, the version it held is too, so a
+// committed write at or below the horizon for a key with no row is not applied (appliesToAbsentKey).
+// A full copy (installFull) deletes, page by page, the rows the source no longer has.
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 import type { Apply } from "./core";
+import { appliesToAbsentKey, staleAfterFullCopy, type FullCopyPage } from "./tombstones";
 
 export interface StoredValue {
   readonly key: string;
@@ -39,6 +47,8 @@ export class Store {
   private readonly fetchStmt: Database.Statement<[number, string, number], { key: string; value: Buffer | null; version: number }>;
   private readonly applyBatch: (batch: readonly Apply[], lastLsn: number) => void;
   private readonly installBatch: (entries: readonly VersionedEntry[]) => void;
+  private readonly collectBatch: (throughSeq: number, limit: number) => number;
+  private readonly installFullBatch: (page: FullCopyPage) => number;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -48,6 +58,7 @@ export class Store {
       CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB, version INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS kv_version ON kv (version);
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS kv_tombstones ON kv (version) WHERE value IS NULL;
     `);
     this.upsertStmt = this.db.prepare(
       "INSERT INTO kv (key, value, version) VALUES (?, ?, ?) " +
@@ -59,10 +70,22 @@ export class Store {
     );
     this.getMetaStmt = this.db.prepare("SELECT value FROM meta WHERE name = ?");
     this.fetchStmt = this.db.prepare("SELECT key, value, version FROM kv WHERE version >= ? AND key > ? ORDER BY key LIMIT ?");
+    const deleteStmt = this.db.prepare<[string]>("DELETE FROM kv WHERE key = ?");
+    const collectStmt = this.db.prepare<[number, number]>(
+      "DELETE FROM kv WHERE key IN (SELECT key FROM kv WHERE value IS NULL AND version <= ? LIMIT ?)",
+    );
+    const rangeStmt = this.db.prepare<[string, number], { key: string; version: number }>("SELECT key, version FROM kv WHERE key > ? AND version <= ?");
+    const rangeToStmt = this.db.prepare<[string, string, number], { key: string; version: number }>(
+      "SELECT key, version FROM kv WHERE key > ? AND key <= ? AND version <= ?",
+    );
     this.applyBatch = this.db.transaction((batch: readonly Apply[], lastLsn: number) => {
       let appliedSeq = this.appliedSeq();
+      const horizon = this.collectedThrough();
       for (const txn of batch) {
-        for (const write of txn.writes) this.upsertStmt.run(write.key, write.value, txn.commitSeq);
+        for (const write of txn.writes) {
+          if (!appliesToAbsentKey(txn.commitSeq, horizon) && this.getStmt.get(write.key) === undefined) continue;
+          this.upsertStmt.run(write.key, write.value, txn.commitSeq);
+        }
         appliedSeq = Math.max(appliedSeq, txn.commitSeq);
       }
       this.setMetaStmt.run("applied_lsn", lastLsn);
@@ -76,6 +99,50 @@ export class Store {
       }
       this.setMetaStmt.run("applied_seq", appliedSeq);
     });
+    this.collectBatch = this.db.transaction((throughSeq: number, limit: number) => {
+      if (throughSeq > this.collectedThrough()) this.setMetaStmt.run("tombstones_collected_through", throughSeq);
+      return collectStmt.run(throughSeq, limit).changes;
+    });
+    this.installFullBatch = this.db.transaction((page: FullCopyPage) => {
+      if (page.horizon > this.collectedThrough()) this.setMetaStmt.run("tombstones_collected_through", page.horizon);
+      const copied = new Set(page.entries.map((entry) => entry.key));
+      const candidates =
+        page.throughKey === null ? rangeStmt.all(page.afterKey, page.sourceCollectedThrough) : rangeToStmt.all(page.afterKey, page.throughKey, page.sourceCollectedThrough);
+      let dropped = 0;
+      for (const row of candidates) {
+        if (copied.has(row.key) || !staleAfterFullCopy(row.version, page.sourceCollectedThrough)) continue;
+        deleteStmt.run(row.key);
+        dropped += 1;
+      }
+      this.installBatch(page.entries);
+      return dropped;
+    });
+  }
+
+  /** Tombstones of versions up to this one may have been collected (0: none was). */
+  collectedThrough(): number {
+    return this.getMetaStmt.get("tombstones_collected_through")?.value ?? 0;
+  }
+
+  /**
+   * Deletes at most `limit` tombstones of versions up to throughSeq, and moves the horizon to
+   * throughSeq, in one SQLite transaction. Returns how many it deleted (limit: there may be more).
+   */
+  collectTombstones(throughSeq: number, limit: number): number {
+    return this.collectBatch(throughSeq, limit);
+  }
+
+  /**
+   * One page of a full copy, in one SQLite transaction: takes the copy's horizon, deletes the rows of
+   * the page's key range the page lacks that are stale (staleAfterFullCopy), and installs the page's
+   * rows, each only over an older version. Returns how many rows it deleted.
+   */
+  installFull(page: FullCopyPage): number {
+    return this.installFullBatch(page);
+  }
+
+  tombstoneCount(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM kv WHERE value IS NULL").get() as { n: number }).n;
   }
 
   /** Every commit record with an LSN up to this one is applied (-1: none). */

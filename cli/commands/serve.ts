@@ -30,6 +30,20 @@ const compactLogBytesOption = {
   describe: "compact the write-ahead log once it grows past this many bytes (logCompactBytes)",
 };
 
+const tombstoneRetentionOption = {
+  type: "number" as const,
+  default: limits.tombstoneRetentionMs,
+  describe:
+    "keep a deleted key's tombstone this long after every in-sync replica has applied its deletion, then collect it " +
+    "(tombstoneRetentionMs): a replica back within it catches up from what it missed, a longer absence takes a full copy",
+};
+
+function checkRetention(ms: number | undefined): void {
+  if (ms !== undefined && (!Number.isSafeInteger(ms) || ms < 0)) {
+    throw new InvalidArgument("--tombstone-retention-ms", `--tombstone-retention-ms is ${ms}; it must be a whole number of milliseconds from 0`);
+  }
+}
+
 const logLevelOption = {
   type: "string" as const,
   choices: logLevels,
@@ -101,9 +115,11 @@ export const replicaCommand = subcommand({
       })
       .option("failpoint", failpointOption)
       .option("compact-log-bytes", compactLogBytesOption)
+      .option("tombstone-retention-ms", tombstoneRetentionOption)
       .option("log-level", logLevelOption),
   run: async (argv) => {
     parseAddress("--listen", argv.listen, true);
+    checkRetention(argv["tombstone-retention-ms"]);
     const coordinators = argv.coordinator.split(",").map((address) => address.trim());
     for (const address of coordinators) parseAddress("--coordinator", address);
     armFromEnvironmentAndFlags(argv.id, argv.failpoint);
@@ -115,6 +131,7 @@ export const replicaCommand = subcommand({
         coordinators,
         peers: argv.peers === "" ? [] : parseMembers("--peers", argv.peers),
         compactLogBytes: argv["compact-log-bytes"],
+        tombstoneRetentionMs: argv["tombstone-retention-ms"],
         logger,
       }),
     );
@@ -138,11 +155,14 @@ export const clusterCommand = subcommand({
       })
       .option("on-conflict", { choices: ["abort", "wait"] as const, describe: "passed on to every coordinator (default: the coordinator's, wait)" })
       .option("min-in-sync", { type: "number", describe: "passed on to every coordinator (default: 2, or 1 with one replica)" })
+      .option("tombstone-retention-ms", { type: "number", describe: `passed on to every replica (default: the replica's, ${limits.tombstoneRetentionMs} ms)` })
+      .option("compact-log-bytes", { type: "number", describe: `passed on to every process (default: theirs, ${limits.logCompactBytes} bytes)` })
       .option("log-level", logLevelOption)
       .option("json-logs", { type: "boolean", default: false, describe: "print the processes' JSON log lines as they are" }),
   run: async (argv) => {
     if (!Number.isInteger(argv.coordinators) || argv.coordinators < 1) throw new InvalidArgument("--coordinators", "--coordinators must be a whole number of at least 1");
     if (!Number.isInteger(argv.replicas) || argv.replicas < 1) throw new InvalidArgument("--replicas", "--replicas must be a whole number of at least 1");
+    checkRetention(argv["tombstone-retention-ms"]);
     return runCluster({
       dataDir: argv["data-dir"],
       host: argv.host,
@@ -152,6 +172,8 @@ export const clusterCommand = subcommand({
       restart: argv.restart,
       onConflict: argv["on-conflict"],
       minInSync: argv["min-in-sync"],
+      tombstoneRetentionMs: argv["tombstone-retention-ms"],
+      compactLogBytes: argv["compact-log-bytes"],
       logLevel: argv["log-level"],
       jsonLogs: argv["json-logs"],
     });

@@ -152,6 +152,8 @@ export interface ClusterOptions {
   readonly minInSync?: number;
   /** Every process's --compact-log-bytes (its default when absent). */
   readonly compactLogBytes?: number;
+  /** The replicas' --tombstone-retention-ms (their default when absent). */
+  readonly tombstoneRetentionMs?: number;
   /** How many coordinators (1 when absent): the first is active at start, the others stand by. */
   readonly coordinators?: number;
 }
@@ -288,6 +290,7 @@ export class TestCluster {
       logLevel: extra.logLevel ?? this.options.logLevel ?? "info",
       failpoints: extra.failpoints,
       compactLogBytes: this.options.compactLogBytes,
+      tombstoneRetentionMs: this.options.tombstoneRetentionMs,
     };
   }
 

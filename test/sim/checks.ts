@@ -299,6 +299,15 @@ export class Ledger {
     if (seq !== commitSeq) violation("applied-uncommitted", `replica ${replicaId} applied ${txnId} as seq ${commitSeq}; the decision says ${seq}`);
   }
 
+  /**
+   * Whether the latest durably committed write of key (so far) deletes it, at commitSeq or later: a
+   * replica may then hold no row for it at all (the tombstone collected, or dropped by a full copy).
+   */
+  deletedSince(key: string, commitSeq: number): boolean {
+    const latest = this.latest.get(key);
+    return latest !== undefined && latest.value === null && latest.commitSeq >= commitSeq;
+  }
+
   /** A replica acknowledged a COMMIT of txnId, yet its store holds key at an older version. */
   ackWithoutApply(replicaId: string, txnId: string, commitSeq: number, key: string, version: number): never {
     violation("ack-without-apply", `replica ${replicaId} acknowledged COMMIT of ${txnId} (seq ${commitSeq}) but holds ${key} at version ${version}`);

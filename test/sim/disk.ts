@@ -9,7 +9,8 @@
 //
 // The store mirrors replica/store.ts: versioned rows, a write applied only over an older version,
 // a delete kept as a tombstone, applied_lsn and applied_seq moved in the same transaction as the
-// writes. SQLite runs with synchronous=NORMAL, so a machine crash may roll it back by a few
+// writes; tombstones collected, and full copies installed, by the rules of replica/tombstones.ts,
+// with the horizon moved in the same transaction. SQLite runs with synchronous=NORMAL, so a machine crash may roll it back by a few
 // transactions (never tearing one): the simulated store keeps every transaction since its last
 // checkpoint in a list, and a crash keeps a random prefix of it. A checkpoint (catch-up, compaction,
 // or SQLite's own, at random) makes everything durable.
@@ -17,6 +18,7 @@ import { assert, assertNever } from "../../common/assert";
 import type { Write } from "../../common/types";
 import { decodeLog, encodeFileHeader, encodeFrame } from "../../logs/frame";
 import type { Apply } from "../../replica/core";
+import { appliesToAbsentKey, staleAfterFullCopy, type FullCopyPage } from "../../replica/tombstones";
 import type { Prng } from "../../common/prng";
 
 export interface Replay {
@@ -127,12 +129,18 @@ interface StoreState {
   rows: Map<string, Row>;
   appliedLsn: number;
   appliedSeq: number;
+  /** Tombstones of versions up to this one may be gone. */
+  collectedThrough: number;
 }
 
-type StoreTxn = { readonly kind: "apply"; readonly batch: readonly Apply[]; readonly lastLsn: number } | { readonly kind: "install"; readonly entries: readonly VersionedEntry[] };
+type StoreTxn =
+  | { readonly kind: "apply"; readonly batch: readonly Apply[]; readonly lastLsn: number }
+  | { readonly kind: "install"; readonly entries: readonly VersionedEntry[] }
+  | { readonly kind: "collect"; readonly throughSeq: number; readonly limit: number }
+  | { readonly kind: "install-full"; readonly page: FullCopyPage };
 
 function cloneState(state: StoreState): StoreState {
-  return { rows: new Map(state.rows), appliedLsn: state.appliedLsn, appliedSeq: state.appliedSeq };
+  return { rows: new Map(state.rows), appliedLsn: state.appliedLsn, appliedSeq: state.appliedSeq, collectedThrough: state.collectedThrough };
 }
 
 function upsert(rows: Map<string, Row>, key: string, value: Buffer | null, version: number): void {
@@ -140,28 +148,61 @@ function upsert(rows: Map<string, Row>, key: string, value: Buffer | null, versi
   if (row === undefined || version > row.version) rows.set(key, { value, version });
 }
 
-function run(state: StoreState, txn: StoreTxn): void {
+function install(state: StoreState, entries: readonly VersionedEntry[]): void {
+  for (const entry of entries) {
+    upsert(state.rows, entry.key, entry.value, entry.version);
+    state.appliedSeq = Math.max(state.appliedSeq, entry.version);
+  }
+}
+
+/** What a transaction returns: the rows collect and install-full deleted (0 for the others). */
+function run(state: StoreState, txn: StoreTxn): number {
   switch (txn.kind) {
     case "apply":
       for (const applied of txn.batch) {
-        for (const write of applied.writes) upsert(state.rows, write.key, write.value, applied.commitSeq);
+        for (const write of applied.writes) {
+          if (!appliesToAbsentKey(applied.commitSeq, state.collectedThrough) && !state.rows.has(write.key)) continue;
+          upsert(state.rows, write.key, write.value, applied.commitSeq);
+        }
         state.appliedSeq = Math.max(state.appliedSeq, applied.commitSeq);
       }
       state.appliedLsn = txn.lastLsn;
-      break;
+      return 0;
     case "install":
-      for (const entry of txn.entries) {
-        upsert(state.rows, entry.key, entry.value, entry.version);
-        state.appliedSeq = Math.max(state.appliedSeq, entry.version);
+      install(state, txn.entries);
+      return 0;
+    case "collect": {
+      state.collectedThrough = Math.max(state.collectedThrough, txn.throughSeq);
+      let deleted = 0;
+      for (const [key, row] of state.rows) {
+        if (deleted >= txn.limit) break;
+        if (row.value !== null || row.version > txn.throughSeq) continue;
+        state.rows.delete(key);
+        deleted += 1;
       }
-      break;
+      return deleted;
+    }
+    case "install-full": {
+      const { page } = txn;
+      state.collectedThrough = Math.max(state.collectedThrough, page.horizon);
+      const copied = new Set(page.entries.map((entry) => entry.key));
+      let dropped = 0;
+      for (const [key, row] of [...state.rows]) {
+        if (key <= page.afterKey || (page.throughKey !== null && key > page.throughKey) || copied.has(key)) continue;
+        if (!staleAfterFullCopy(row.version, page.sourceCollectedThrough)) continue;
+        state.rows.delete(key);
+        dropped += 1;
+      }
+      install(state, page.entries);
+      return dropped;
+    }
     default:
-      assertNever(txn);
+      return assertNever(txn);
   }
 }
 
 export class SimStore {
-  private durable: StoreState = { rows: new Map(), appliedLsn: -1, appliedSeq: 0 };
+  private durable: StoreState = { rows: new Map(), appliedLsn: -1, appliedSeq: 0, collectedThrough: 0 };
   private current: StoreState = cloneState(this.durable);
   private volatile: StoreTxn[] = [];
 
@@ -181,9 +222,28 @@ export class SimStore {
     this.commit({ kind: "install", entries });
   }
 
-  private commit(txn: StoreTxn): void {
-    run(this.current, txn);
+  collectedThrough(): number {
+    return this.current.collectedThrough;
+  }
+
+  collectTombstones(throughSeq: number, limit: number): number {
+    return this.commit({ kind: "collect", throughSeq, limit });
+  }
+
+  installFull(page: FullCopyPage): number {
+    return this.commit({ kind: "install-full", page });
+  }
+
+  tombstoneCount(): number {
+    let count = 0;
+    for (const row of this.current.rows.values()) if (row.value === null) count += 1;
+    return count;
+  }
+
+  private commit(txn: StoreTxn): number {
+    const changed = run(this.current, txn);
     this.volatile.push(txn);
+    return changed;
   }
 
   checkpoint(): void {

@@ -49,6 +49,8 @@ export interface ClusterConfig {
   readonly tornProbability: number;
   /** Probability that SQLite checkpoints on its own after a batch. */
   readonly autoCheckpointProbability: number;
+  /** The replicas' tombstone retention (production: tombstoneRetentionMs, a minute): see tombstoneRetentionOf in run.ts. */
+  readonly tombstoneRetentionMs: number;
 }
 
 export interface Cluster {
@@ -184,6 +186,8 @@ export class ReplicaHost {
       appliedSeq: () => store.appliedSeq(),
       apply: (batch, lastLsn) => {
         for (const apply of batch) ledger.applied(id, apply.txnId, apply.commitSeq);
+        const late = batch.some((apply) => apply.commitSeq <= store.collectedThrough() && apply.writes.some((write) => store.row(write.key) === undefined));
+        if (late) world.count("write-below-horizon-not-applied");
         store.apply(batch, lastLsn);
         if (world.prng.next() < config.autoCheckpointProbability) store.checkpoint();
       },
@@ -192,6 +196,20 @@ export class ReplicaHost {
         store.install(rows);
       },
       checkpoint: () => store.checkpoint(),
+      collectedThrough: () => store.collectedThrough(),
+      collectTombstones: (throughSeq, limit) => {
+        const deleted = store.collectTombstones(throughSeq, limit);
+        if (deleted > 0) world.count("tombstones-collected");
+        return deleted;
+      },
+      installFull: (page) => {
+        for (const row of page.entries) ledger.copied(id, row.key, row.value, row.version);
+        world.count("full-copy-page");
+        const dropped = store.installFull(page);
+        if (dropped > 0) world.count("full-copy-stale-rows-dropped");
+        return dropped;
+      },
+      tombstoneCount: () => store.tombstoneCount(),
       fetch: (sinceSeq, afterKey, limit) => store.fetch(sinceSeq, afterKey, limit),
       read: (keys) => store.read(keys),
       keyCount: () => store.keyCount(),
@@ -206,6 +224,7 @@ export class ReplicaHost {
       transport: this.transport(),
       compactLogSize: config.compactRecords,
       fetchRowsMax: config.fetchRowsMax,
+      tombstoneRetentionMs: config.tombstoneRetentionMs,
       logger: silent,
       exit: (why) => cluster.crash(id, why),
       probe: { turn: (inputs, ready, core) => this.traceTurn(inputs, ready, core) },
@@ -356,13 +375,13 @@ export class ReplicaHost {
           (_target, respond, fail) => node().prepare(epoch, txns.map((m) => ({ txnId: m.txnId, writes: m.writes, participants: m.participants })), serveWith(respond, fail)),
           done,
         ),
-      commit: (txns, timeoutMs, done) =>
+      commit: (txns, gcFloor, timeoutMs, done) =>
         world.call(
           from,
           id,
           timeoutMs,
           (_target, respond, fail) =>
-            node().commit(epoch, txns, (result) => {
+            node().commit(epoch, txns, gcFloor, (result) => {
               // A replica acknowledges only a commit whose writes it holds (applied, or newer ones copied).
               if (result.ok) this.checkAcked(txns, ledger);
               serveWith(respond, fail)(result);
@@ -399,6 +418,10 @@ export class ReplicaHost {
     for (const { txnId, commitSeq } of txns) {
       for (const write of ledger.writes(txnId) ?? []) {
         const row = this.store.row(write.key);
+        // No row at all: fine if the key is deleted since (its tombstone collected, or dropped by a
+        // full copy), or if the write came late below the collection horizon (replica/tombstones.ts,
+        // appliesToAbsentKey); the end-of-run checks hold every key to its last commit.
+        if (row === undefined && (ledger.deletedSince(write.key, commitSeq) || commitSeq <= this.store.collectedThrough())) continue;
         if (row === undefined || row.version < commitSeq) ledger.ackWithoutApply(this.id, txnId, commitSeq, write.key, row?.version ?? 0);
       }
     }

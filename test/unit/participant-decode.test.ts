@@ -26,7 +26,9 @@ import {
   checkTxnEpochs,
   decodeAbort,
   decodeCatchUp,
+  decodeCollectedThrough,
   decodeCommit,
+  decodeGcFloor,
   decodeFetch,
   decodeFetchPage,
   decodeInspect,
@@ -122,25 +124,32 @@ describe("decodePrepare", () => {
 
 describe("decodeCommit", () => {
   it("refuses the commit of issue 10 (txn id ../../etc, no commit_seq) and bad commit sequence numbers", () => {
-    refusal(() => decodeCommit({ epoch: EPOCH, txns: [{ txnId: "../../etc", commitSeq: 0 }] }), "txns[0].txn_id");
-    expect(refusal(() => decodeCommit({ epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.7", commitSeq: 0 }] }), "txns[1].commit_seq")).toContain("from 1");
-    refusal(() => decodeCommit({ epoch: EPOCH, txns: [{ txnId: "1.7", commitSeq: 2 ** 64 }] }), "txns[0].commit_seq");
-    refusal(() => decodeCommit({ epoch: EPOCH, txns: [{ txnId: "1.7", commitSeq: 1.5 }] }), "txns[0].commit_seq");
+    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "../../etc", commitSeq: 0 }] }), "txns[0].txn_id");
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.7", commitSeq: 0 }] }), "txns[1].commit_seq")).toContain("from 1");
+    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "1.7", commitSeq: 2 ** 64 }] }), "txns[0].commit_seq");
+    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "1.7", commitSeq: 1.5 }] }), "txns[0].commit_seq");
   });
 
   it("keeps a re-sent commit once, and refuses one transaction with two commit sequence numbers", () => {
-    expect(decodeCommit({ epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.2", commitSeq: 4 }, { txnId: "1.1", commitSeq: 3 }] })).toEqual([
+    expect(decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.2", commitSeq: 4 }, { txnId: "1.1", commitSeq: 3 }] })).toEqual([
       { txnId: "1.1", commitSeq: 3 },
       { txnId: "1.2", commitSeq: 4 },
     ]);
-    expect(refusal(() => decodeCommit({ epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.1", commitSeq: 5 }] }), "txns[1].commit_seq")).toBe(
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.1", commitSeq: 5 }] }), "txns[1].commit_seq")).toBe(
       "txns[1].commit_seq is 5, but txns[0] commits 1.1 with 3",
     );
   });
 
+  it("reads the tombstone collection floor (0: none) and refuses one that is not a whole number", () => {
+    expect(decodeGcFloor({ epoch: EPOCH, gcFloor: 0, txns: [] })).toBe(0);
+    expect(decodeGcFloor({ epoch: EPOCH, gcFloor: 41, txns: [] })).toBe(41);
+    refusal(() => decodeGcFloor({ epoch: EPOCH, gcFloor: 2 ** 64, txns: [] }), "gc_floor");
+    refusal(() => decodeGcFloor({ epoch: EPOCH, gcFloor: -1, txns: [] }), "gc_floor");
+  });
+
   it("refuses a batch over txnsPerBatchMax", () => {
     const txns = ids(limits.txnsPerBatchMax + 1).map((txnId, i) => ({ txnId, commitSeq: i + 1 }));
-    expect(refusal(() => decodeCommit({ epoch: EPOCH, txns }), "txns")).toContain("(txnsPerBatchMax)");
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns }), "txns")).toContain("(txnsPerBatchMax)");
   });
 });
 
@@ -243,16 +252,18 @@ describe("answers to this replica's own queries", () => {
     const request = { sinceSeq: 3, afterKey: "b", limit: 2 };
     const row = (key: string, version: number, deleted = false, value = deleted ? "" : "v") => ({ key, value: Buffer.from(value), deleted, version });
     // U+FFFF sorts before U+10000 as UTF-8 bytes (as SQLite compares), after it as UTF-16.
-    expect(decodeFetchPage({ rows: [row("\uFFFF", 3), row("\u{10000}", 4, true)], done: false }, request)).toEqual([
+    expect(decodeFetchPage({ rows: [row("\uFFFF", 3), row("\u{10000}", 4, true)], done: false, collectedThrough: 0 }, request)).toEqual([
       { key: "\uFFFF", value: Buffer.from("v"), version: 3 },
       { key: "\u{10000}", value: null, version: 4 },
     ]);
-    refusal(() => decodeFetchPage({ rows: [row("c", 3), row("d", 3), row("e", 3)], done: false }, request), "rows");
-    refusal(() => decodeFetchPage({ rows: [row("a", 3)], done: false }, request), "rows[0].key");
-    refusal(() => decodeFetchPage({ rows: [row("d", 3), row("c", 3)], done: false }, request), "rows[1].key");
-    refusal(() => decodeFetchPage({ rows: [row("c", 2)], done: false }, request), "rows[0].version");
-    refusal(() => decodeFetchPage({ rows: [row("c", 2 ** 60)], done: false }, request), "rows[0].version");
-    refusal(() => decodeFetchPage({ rows: [row("c", 3, true, "x")], done: false }, request), "rows[0].value");
+    refusal(() => decodeFetchPage({ rows: [row("c", 3), row("d", 3), row("e", 3)], done: false, collectedThrough: 0 }, request), "rows");
+    refusal(() => decodeFetchPage({ rows: [row("a", 3)], done: false, collectedThrough: 0 }, request), "rows[0].key");
+    refusal(() => decodeFetchPage({ rows: [row("d", 3), row("c", 3)], done: false, collectedThrough: 0 }, request), "rows[1].key");
+    refusal(() => decodeFetchPage({ rows: [row("c", 2)], done: false, collectedThrough: 0 }, request), "rows[0].version");
+    refusal(() => decodeFetchPage({ rows: [row("c", 2 ** 60)], done: false, collectedThrough: 0 }, request), "rows[0].version");
+    refusal(() => decodeFetchPage({ rows: [row("c", 3, true, "x")], done: false, collectedThrough: 0 }, request), "rows[0].value");
+    expect(decodeCollectedThrough({ rows: [], done: true, collectedThrough: 12 })).toBe(12);
+    refusal(() => decodeCollectedThrough({ rows: [], done: true, collectedThrough: 1.5 }), "collected_through");
   });
 
   it("idsPerCall splits a list at txnIdsPerCallMax", () => {

@@ -25,6 +25,9 @@ describe("process command lines", () => {
     const args = coordinatorArgs(layout, { onConflict: "abort", minInSync: 3, logLevel: "debug", compactLogBytes: 4096, failpoints: "coordinator:before-decision-log=crash@2" });
     expect(args.join(" ")).toContain("--on-conflict abort --min-in-sync 3 --log-level debug --compact-log-bytes 4096 --failpoint coordinator:before-decision-log=crash@2");
     expect(() => replicaArgs(layout, "r1", { onConflict: "wait" })).toThrow("coordinator's flags");
+    // The replicas' tombstone retention goes to the replicas only (one set of flags serves both).
+    expect(replicaArgs(layout, "r1", { tombstoneRetentionMs: 0 }).join(" ")).toContain("--tombstone-retention-ms 0");
+    expect(coordinatorArgs(layout, { tombstoneRetentionMs: 0 }).join(" ")).not.toContain("tombstone");
     expect(() => processArgs(layout, "r9")).toThrow("no replica r9");
   });
 

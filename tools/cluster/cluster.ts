@@ -73,6 +73,10 @@ export interface ClusterOptions {
   readonly onConflict?: "abort" | "wait";
   /** The coordinators' --min-in-sync; their default when absent. */
   readonly minInSync?: number;
+  /** The replicas' --tombstone-retention-ms; their default when absent. */
+  readonly tombstoneRetentionMs?: number;
+  /** Every process's --compact-log-bytes; its default when absent. */
+  readonly compactLogBytes?: number;
   readonly logLevel: string;
   /** Pass the processes' JSON log lines through as they are, instead of one readable line each. */
   readonly jsonLogs: boolean;
@@ -139,7 +143,7 @@ class ClusterSupervisor {
     this.dataDir = path.resolve(options.dataDir);
     this.layout = consecutiveLayout(options.host, options.port, options.replicas, this.dataDir, options.coordinators);
     this.policy = options.restartPolicy ?? defaultRestartPolicy;
-    const flags = { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync };
+    const flags = { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync, compactLogBytes: options.compactLogBytes };
     const member = (name: string, port: number, args: string[], isCoordinator: boolean): Member => ({
       name,
       address: `${options.host}:${port}`,
@@ -152,7 +156,7 @@ class ClusterSupervisor {
     });
     this.members = [
       ...this.layout.coordinators.map((coordinator) => member(coordinator.id, coordinator.port, coordinatorArgs(this.layout, flags, coordinator.id), true)),
-      ...this.layout.replicas.map((replica) => member(replica.id, replica.port, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel }), false)),
+      ...this.layout.replicas.map((replica) => member(replica.id, replica.port, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel, compactLogBytes: options.compactLogBytes, tombstoneRetentionMs: options.tombstoneRetentionMs }), false)),
     ];
     for (const coordinator of this.coordinators) this.probes.set(coordinator.name, new CoordinatorProbe(coordinator.address));
   }

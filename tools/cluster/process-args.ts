@@ -49,6 +49,8 @@ export interface ProcessFlags {
   readonly onConflict?: "abort" | "wait";
   /** The coordinators' only. */
   readonly minInSync?: number;
+  /** The replicas' only (a coordinator's arguments leave it out, so that one set of flags serves both). */
+  readonly tombstoneRetentionMs?: number;
 }
 
 /** The name (and --id) of the coordinator at `index` (from 0): "coordinator", "coordinator-2", ... */
@@ -111,6 +113,7 @@ export function replicaArgs(layout: ClusterLayout, id: string, flags: ProcessFla
     "--coordinator", coordinatorAddresses(layout),
     // Peers talk to each other directly, never through the coordinators' proxies.
     "--peers", layout.replicas.map((peer) => `${peer.id}=${layout.host}:${peer.port}`).join(","),
+    ...(flags.tombstoneRetentionMs === undefined ? [] : ["--tombstone-retention-ms", String(flags.tombstoneRetentionMs)]),
     ...commonFlags(flags),
   ];
 }

@@ -6,9 +6,11 @@ import type { Long } from '@grpc/proto-loader';
 export interface CommitRequest {
   'txns'?: (_twopc_participant_CommitTxn)[];
   'epoch'?: (number | string | Long);
+  'gcFloor'?: (number | string | Long);
 }
 
 export interface CommitRequest__Output {
   'txns': (_twopc_participant_CommitTxn__Output)[];
   'epoch': (number);
+  'gcFloor': (number);
 }

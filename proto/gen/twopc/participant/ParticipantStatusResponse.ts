@@ -10,6 +10,8 @@ export interface ParticipantStatusResponse {
   'keys'?: (number | string | Long);
   'logForces'?: (number | string | Long);
   'logRecordsForced'?: (number | string | Long);
+  'collectedThrough'?: (number | string | Long);
+  'tombstones'?: (number | string | Long);
 }
 
 export interface ParticipantStatusResponse__Output {
@@ -19,4 +21,6 @@ export interface ParticipantStatusResponse__Output {
   'keys': (number);
   'logForces': (number);
   'logRecordsForced': (number);
+  'collectedThrough': (number);
+  'tombstones': (number);
 }
