@@ -88,6 +88,9 @@ describe("tombstone collection", () => {
     try {
       const kv = cluster.client(5_000);
       await kv.put("base", "1");
+      // The answer leaves with the durable decision: wait until every replica applied it, so that r3
+      // holds nothing in doubt when it is killed (settling it would be the COMMIT its failpoint takes).
+      await cluster.waitSettled();
       // r3 restarts with a failpoint: it crashes when the next COMMIT arrives, holding that
       // transaction prepared (in doubt) in its log.
       await cluster.replicas[2]!.kill("SIGKILL");
