@@ -53,7 +53,7 @@ export interface ReplicaStore {
   checkpoint(): void;
   /** Tombstones of versions up to this one may have been collected (replica/tombstones.ts). */
   collectedThrough(): number;
-  /** Deletes at most `limit` tombstones of versions up to throughSeq and moves the horizon there, atomically; returns how many. */
+  /** Deletes at most `limit` tombstones of versions up to throughSeq and, if any, moves the horizon there, atomically; returns how many. */
   collectTombstones(throughSeq: number, limit: number): number;
   /** One page of a full copy (FullCopyPage), atomically; returns the stale rows it deleted. */
   installFull(page: FullCopyPage): number;

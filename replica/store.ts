@@ -100,8 +100,10 @@ export class Store {
       this.setMetaStmt.run("applied_seq", appliedSeq);
     });
     this.collectBatch = this.db.transaction((throughSeq: number, limit: number) => {
-      if (throughSeq > this.collectedThrough()) this.setMetaStmt.run("tombstones_collected_through", throughSeq);
-      return collectStmt.run(throughSeq, limit).changes;
+      const deleted = collectStmt.run(throughSeq, limit).changes;
+      // Moved only by a batch that deleted something: a batch that finds nothing writes nothing.
+      if (deleted > 0 && throughSeq > this.collectedThrough()) this.setMetaStmt.run("tombstones_collected_through", throughSeq);
+      return deleted;
     });
     this.installFullBatch = this.db.transaction((page: FullCopyPage) => {
       if (page.horizon > this.collectedThrough()) this.setMetaStmt.run("tombstones_collected_through", page.horizon);
@@ -125,8 +127,9 @@ export class Store {
   }
 
   /**
-   * Deletes at most `limit` tombstones of versions up to throughSeq, and moves the horizon to
-   * throughSeq, in one SQLite transaction. Returns how many it deleted (limit: there may be more).
+   * Deletes at most `limit` tombstones of versions up to throughSeq and, if it deleted any, moves the
+   * horizon to throughSeq, in one SQLite transaction. Returns how many it deleted (limit: there may
+   * be more).
    */
   collectTombstones(throughSeq: number, limit: number): number {
     return this.collectBatch(throughSeq, limit);

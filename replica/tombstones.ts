@@ -90,7 +90,10 @@ export class TombstoneCollector {
     return this.pending ? this.horizon : null;
   }
 
-  /** A batch collected through `through` (the store's horizon now) and deleted `deleted` tombstones, of at most batchMax. */
+  /**
+   * A batch collected through `through` and deleted `deleted` tombstones, of at most batchMax (the
+   * store moved its horizon there if it deleted any; none left at or below `through` either way).
+   */
   collected(through: number, deleted: number, batchMax: number): void {
     assert(through >= this.horizon, `collection went back from ${this.horizon} to ${through}`);
     assert(deleted <= batchMax, `a batch of ${batchMax} deleted ${deleted}`);

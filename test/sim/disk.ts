@@ -172,7 +172,6 @@ function run(state: StoreState, txn: StoreTxn): number {
       install(state, txn.entries);
       return 0;
     case "collect": {
-      state.collectedThrough = Math.max(state.collectedThrough, txn.throughSeq);
       let deleted = 0;
       for (const [key, row] of state.rows) {
         if (deleted >= txn.limit) break;
@@ -180,6 +179,7 @@ function run(state: StoreState, txn: StoreTxn): number {
         state.rows.delete(key);
         deleted += 1;
       }
+      if (deleted > 0) state.collectedThrough = Math.max(state.collectedThrough, txn.throughSeq);
       return deleted;
     }
     case "install-full": {

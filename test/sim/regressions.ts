@@ -35,6 +35,18 @@ export const regressions: readonly Regression[] = [
       "Fixed in replica/peer-queries.ts: each peer is asked only about its own transactions.",
   },
   {
+    // Found with npm run sim -- --mutation gc-ignores-floor --seeds 1500 (3 of 1,500 seeds).
+    seed: 1451,
+    bug: "gc-ignores-floor",
+    check: "liveness",
+    what:
+      "the planted bug of tombstone collection that ignores the coordinator's floor: r1 applied later commits before " +
+      "commit 7 (a first write of acct1), collected a tombstone up to its highest applied commit, which moved its " +
+      "horizon past 7, then took commit 7 for a late write to a deleted key and dropped it: the replicas differ. The " +
+      "floor (coordinator/core.ts collectionFloor) keeps the horizon below every commit an in-sync replica has not " +
+      "applied; test/unit/tombstones.test.ts reproduces it by hand.",
+  },
+  {
     seed: 120628,
     bug: null,
     check: "assertion",

@@ -2,8 +2,8 @@
 // - the collector goes no further than the floor heard (as heard tombstoneRetentionMs ago) and the
 //   replica's applied sequence number, and goes on batch by batch while batches come back full;
 // - the SQLite store deletes tombstones in batches of at most the limit, moves its horizon
-//   (tombstones_collected_through) in the same transaction, keeps it across a reopen, never touches
-//   a live row, and finds the tombstones through its partial index;
+//   (tombstones_collected_through) in the same transaction (only when it deleted some), keeps it
+//   across a reopen, never touches a live row, and finds the tombstones through its partial index;
 // - once a tombstone is gone, a late committed write at or below the horizon for a key with no row
 //   is not applied (it would bring a deleted key back), one above it is;
 // - commits applied out of order around a collection lose nothing (the planted bug gc-ignores-floor,
@@ -126,6 +126,9 @@ describe("the store's collection", () => {
     const reopened = new Store(file);
     expect(reopened.collectedThrough()).toBe(45);
     expect(reopened.collectTombstones(44, 100)).toBe(0);
+    expect(reopened.collectedThrough()).toBe(45);
+    // A batch that finds nothing to delete writes nothing: the horizon stays.
+    expect(reopened.collectTombstones(60, 100)).toBe(0);
     expect(reopened.collectedThrough()).toBe(45);
     reopened.close();
   });

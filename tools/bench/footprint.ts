@@ -8,6 +8,7 @@
 //   npm run bench:footprint -- [--duration 10m] [--workload churn|put-del] [--clients 64]
 //                               [--interval 10] [--keys 10000] [--value-bytes 100]
 //                               [--tombstone-retention-ms MS] [--compact-log-bytes N] [--kv OTHER/bin/kv.js]
+//                               [--cluster-log FILE] [--coordinators 2]
 //
 // Workloads (both 50% puts, 50% deletes):
 //   churn    each client puts new keys and deletes its oldest once it holds --window of them: the
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
   const argv = yargs(process.argv.slice(2))
     .option("duration", { type: "string", default: "10m", describe: "how long the load runs (10m, 180s, ...)" })
     .option("workload", { choices: workloadNames, default: "churn" as Workload, describe: "churn: new keys put, oldest deleted; put-del: over --keys keys" })
+    .option("coordinators", { type: "number", default: 2, describe: "kv cluster's --coordinators (1: no standby, so no takeover)" })
     .option("clients", { type: "number", default: 64, describe: "closed-loop clients, one operation outstanding each" })
     .option("interval", { type: "number", default: 10, describe: "seconds between samples" })
     .option("keys", { type: "number", default: 10_000, describe: "put-del: the key range" })
@@ -137,19 +139,21 @@ async function main(): Promise<void> {
     .option("value-bytes", { type: "number", default: 100 })
     .option("tombstone-retention-ms", { type: "number", describe: "passed on to kv cluster (default: the replicas')" })
     .option("compact-log-bytes", { type: "number", describe: "passed on to kv cluster (default: the processes', logCompactBytes)" })
+    .option("cluster-log", { type: "string", describe: "write kv cluster's output (the processes' warnings and errors) to this file" })
     .option("kv", { type: "string", default: kvScript, describe: "the bin/kv.js to run (another build's, to compare)" })
     .strict()
     .parseSync();
   const durationMs = parseDurationMs(argv.duration);
   const workload = argv.workload as Workload;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-footprint-"));
-  const coordinators = 2;
+  const coordinators = argv.coordinators;
   const replicas = 3;
   const port = await freePortRun(coordinators + replicas);
   const clusterArgs = ["cluster", "--no-restart", "--data-dir", dataDir, "--port", String(port), "--coordinators", String(coordinators), "--replicas", String(replicas), "--log-level", "warn"];
   if (argv["tombstone-retention-ms"] !== undefined) clusterArgs.push("--tombstone-retention-ms", String(argv["tombstone-retention-ms"]));
   if (argv["compact-log-bytes"] !== undefined) clusterArgs.push("--compact-log-bytes", String(argv["compact-log-bytes"]));
-  const cluster = spawn(process.execPath, [path.resolve(argv.kv), ...clusterArgs], { stdio: ["ignore", "ignore", "inherit"] });
+  const clusterLog = argv["cluster-log"] === undefined ? "ignore" : fs.openSync(argv["cluster-log"], "w");
+  const cluster = spawn(process.execPath, [path.resolve(argv.kv), ...clusterArgs], { stdio: ["ignore", clusterLog, clusterLog === "ignore" ? "inherit" : clusterLog] });
   const clients: KvClient[] = [];
   try {
     if (!(await waitForPort("127.0.0.1", port, 30_000))) throw new Error("the cluster did not start");
