@@ -35,8 +35,11 @@ export const regressions: readonly Regression[] = [
       "Fixed in replica/peer-queries.ts: each peer is asked only about its own transactions.",
   },
   {
-    // Found with npm run sim -- --mutation gc-ignores-floor --seeds 1500 (3 of 1,500 seeds).
-    seed: 1451,
+    // Found with npm run sim -- --mutation gc-ignores-floor --seeds 1500 (3 of 1,500 seeds) as seed
+    // 1451; once merged with the hot path of issue 13 (answers at the decision, batched reads), whose
+    // draws differ, found again with --seeds 2500 --jobs 2: 11 of 2,500 seeds fail, 6 of them on
+    // liveness, the first 107 (described below as first found).
+    seed: 107,
     bug: "gc-ignores-floor",
     check: "liveness",
     what:
