@@ -302,20 +302,16 @@ export class GrpcParticipant implements ParticipantCalls {
    * (within that deadline) for the channel to connect: a channel still in its first connection
    * backoff would fail the call at once.
    */
-  private whenConnected(timeoutMs: number, call: (options: grpc.CallOptions) => void): void {
-    const callDeadline = deadline(timeoutMs);
-    if (this.reached) return call({ deadline: callDeadline });
+  private whenConnected(timeoutMs: number, call: (options: { readonly deadline: Date }) => void): void {
+    const options = { deadline: deadline(timeoutMs) };
+    if (this.reached) return call(options);
     // An error here (the deadline passed) lets the call fail as it would have.
-    this.client.waitForReady(callDeadline, () => call({ deadline: callDeadline }));
+    this.client.waitForReady(options.deadline, () => call(options));
   }
 
   /** A call of the hot path, on the replica's Session stream, with a deadline timeoutMs from now. */
   private onSession(timeoutMs: number, request: SessionCall, done: (error: CallStatus | null, answer?: SessionResponse__Output) => void): void {
-    // As whenConnected: until the replica was reached, wait for the channel's first connection.
-    const callDeadline = deadline(timeoutMs);
-    const send = (): void => this.channel.session.call(request, callDeadline, done);
-    if (this.reached) return send();
-    this.client.waitForReady(callDeadline, send);
+    this.whenConnected(timeoutMs, (options) => this.channel.session.call(request, options.deadline, done));
   }
 
   /** A failed read or query, its reason as "replica ID: details" (what a client sees of it). */

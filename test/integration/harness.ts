@@ -5,7 +5,6 @@
 // `kv chaos` do: a flag a test does not ask for is the product's default (--on-conflict wait).
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -13,6 +12,8 @@ import { isActiveStatus, KvClient } from "../../client/client";
 import { KvError } from "../../common/errors";
 import { coordinatorArgs, coordinatorName, replicaArgs, type ClusterLayout, type ProcessFlags } from "../../tools/cluster/process-args";
 import { TcpProxy } from "../../tools/chaos/tcp-proxy";
+import { freePort } from "../../tools/ports";
+export { freePort, freePortRun } from "../../tools/ports";
 import { channelOptions, participantProto } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
 import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
@@ -20,38 +21,6 @@ import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/pa
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
 export const kvScript = path.join(repoRoot, "bin", "kv.js");
-
-/** A port that was free a moment ago (the OS picked it for a socket we then closed). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") return reject(new Error("no port"));
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * A base port with the `count - 1` after it free too: a `kv cluster` takes consecutive ports, five
- * with its defaults (two coordinators, three replicas).
- */
-export async function freePortRun(count = 5): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    if ((await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)))).every(Boolean)) return base;
-  }
-}
 
 /** Polls until check() returns a value other than undefined/false, or fails after timeoutMs. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {

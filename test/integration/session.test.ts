@@ -4,6 +4,8 @@
 //     very answer the unary call gets: the same response, or the same status code and details
 //     (INVALID_ARGUMENT naming the field, FAILED_PRECONDITION "fenced" for an old epoch);
 //   - a message carrying no call is refused INVALID_ARGUMENT naming `call`, and the stream serves on;
+//   - past sessionCallsInFlightMax calls in flight, a call is refused RESOURCE_EXHAUSTED naming the
+//     limit, and the stream serves on;
 //   - on the coordinator's side (coordinator/replica-link.ts ReplicaSession, through GrpcParticipant
 //     as the coordinator node calls it): a replica that stops answering fails the call with
 //     DEADLINE_EXCEEDED at its deadline; a replica that dies fails every call waiting on the stream
@@ -17,6 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { limits } from "../../common/limits";
 import { channelOptions, participantProto, serverOptions } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
 import type { SessionRequest } from "../../proto/gen/twopc/participant/SessionRequest";
@@ -174,6 +177,22 @@ describe("a Session message is its unary call", () => {
     expect(answer.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(answer.details).toMatch(/^call: /);
     expect((await session("Read", { keys: ["a"], epoch: 2 })).code).toBe(grpc.status.OK);
+  });
+});
+
+describe("a session's calls in flight are bounded (sessionCallsInFlightMax)", () => {
+  it("the call past the limit is refused at once with RESOURCE_EXHAUSTED naming it; the ones before wait", async () => {
+    // Reads of a key held by a prepared transaction wait (readWaitTimeoutMs): they stay in flight.
+    expect((await session("Prepare", prepareOf("2.1", "held", 2))).code).toBe(grpc.status.OK);
+    const waiting = Array.from({ length: limits.sessionCallsInFlightMax }, () => session("Read", { keys: ["held"], epoch: 2 }));
+    const refused = await session("Read", { keys: ["held"], epoch: 2 });
+    expect(refused.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(refused.details).toContain("sessionCallsInFlightMax");
+    // The waiting ones end as parked reads do (not refused for the limit), and the stream serves on.
+    const ended = await Promise.all(waiting);
+    expect(ended.every((answer) => answer.code !== grpc.status.RESOURCE_EXHAUSTED)).toBe(true);
+    expect((await session("Abort", { txnIds: ["2.1"], epoch: 2 })).code).toBe(grpc.status.OK);
+    expect((await session("Read", { keys: ["held"], epoch: 2 })).code).toBe(grpc.status.OK);
   });
 });
 

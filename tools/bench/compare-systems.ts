@@ -8,7 +8,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
@@ -18,6 +17,7 @@ import { kvProto } from "../../proto/load";
 import type { KvClient as KvStub } from "../../proto/gen/twopc/kv/Kv";
 import { readManifest, manifestPath, pidAlive, pidRunsArgv, type ClusterManifest } from "../cluster/manifest";
 import { kvScript } from "../cluster/process-args";
+import { freePort, freePortRun } from "../ports";
 import { activeCoordinatorMetadataKey } from "../../client/coordinators";
 import { callTimeoutMs, isCallError, type Driver, type Op } from "./compare-load";
 import { echoStub, etcdKvStub, etcdMaintenanceStub, type EchoStub, type EtcdKvStub, type EtcdRangeResponse, type EtcdStatusResponse } from "./compare-protos";
@@ -52,34 +52,6 @@ function callDeadline(): grpc.CallOptions {
 
 // ---------------------------------------------------------------------------------------------
 // Ports and processes.
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") return reject(new Error("no port"));
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base port with the `count - 1` after it free too (kv cluster takes consecutive ports). */
-export async function freePortRun(count: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    if ((await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)))).every(Boolean)) return base;
-  }
-}
 
 /** `count` distinct free ports. */
 async function freePorts(count: number): Promise<number[]> {

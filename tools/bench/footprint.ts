@@ -28,6 +28,7 @@ import { formatTable } from "../../common/table";
 import { waitForPort } from "../cluster/cluster";
 import { manifestPath, readManifest, replicaMembers, type ClusterManifest } from "../cluster/manifest";
 import { kvScript } from "../cluster/process-args";
+import { freePortRun } from "../ports";
 
 const workloadNames = ["churn", "put-del"] as const;
 type Workload = (typeof workloadNames)[number];
@@ -109,21 +110,6 @@ function tombstonesIn(file: string): number | null {
     }
   } catch {
     return null;
-  }
-}
-
-/** A free port with the next `count - 1` free too (kv cluster takes consecutive ports). */
-async function freePortRun(count: number): Promise<number> {
-  const net = await import("node:net");
-  const free = (port: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const server = net.createServer();
-      server.once("error", () => resolve(false));
-      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-    });
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    if ((await Promise.all(Array.from({ length: count }, (_, i) => free(base + i)))).every(Boolean)) return base;
   }
 }
 
