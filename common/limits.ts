@@ -125,6 +125,12 @@ export const limits = {
   /** Failover: how long a round of promises waits for the replicas' answers. */
   promiseTimeoutMs: 1_000,
   /**
+   * Failover: a coordinator taking over reads the newest copy of the decision log in pages of at
+   * most this many bytes (and appendRecordsMax records), each with this deadline.
+   */
+  copyPageBytesMax: 4 * 1024 * 1024,
+  copyPageTimeoutMs: 5_000,
+  /**
    * A replica whose health checks have failed this long is removed from the in-sync set. (One that
    * refuses connections, as a killed process does, is removed at once.) Generous, because a removal
    * costs a catch-up, and a busy 2-core machine can delay a healthy replica's answers.

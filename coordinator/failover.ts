@@ -17,7 +17,7 @@ import type { Logger } from "../common/logger";
 import { decide, type PeerSeen, type Role } from "./election";
 import { CoordinatorNode, type CoordinatorNodeOptions, type ParticipantCalls } from "./node";
 import { ReplicatedLog } from "./replicated-log";
-import { promiseRound, type PromiseCall } from "./takeover";
+import { promiseRound, readCopy, type PromiseCall } from "./takeover";
 
 /** What another coordinator says of itself (a brief Status). */
 export interface PeerRole {
@@ -186,18 +186,30 @@ export class Failover {
       if (this.role !== "taking-over" || this.epoch !== epoch) return;
       if (!round.ok) {
         this.knownEpoch = Math.max(this.knownEpoch, round.retryEpoch - 1);
-        logger.warn({ event: "takeover-failed", epoch, reason: round.reason }, `takeover with epoch ${epoch} failed: ${round.reason}`);
-        this.lastFailure = `takeover with epoch ${epoch} failed: ${round.reason}`;
-        this.nextTakeoverAtMs = this.options.scheduler.nowMs() + this.takeoverBackoffMs;
-        this.takeoverBackoffMs = Math.min(this.takeoverBackoffMs * 2, takeoverBackoffMsMax);
-        this.role = "standby";
-        return;
+        return this.takeoverFailed(epoch, round.reason);
       }
       this.knownEpoch = Math.max(this.knownEpoch, epoch);
-      this.lastFailure = null;
-      this.takeoverBackoffMs = takeoverBackoffMsMin;
-      this.startNode(epoch, round.copy.records, round.granted, round.inDoubt);
+      const holders = round.copyHolders.map((replicaId) => {
+        const participant = this.options.participant(replicaId, epoch);
+        return { id: replicaId, call: participant.readCopy.bind(participant) };
+      });
+      readCopy(round.copy, holders, limits.copyPageTimeoutMs, (read) => {
+        if (this.role !== "taking-over" || this.epoch !== epoch) return;
+        if (!read.ok) return this.takeoverFailed(epoch, read.reason);
+        this.lastFailure = null;
+        this.takeoverBackoffMs = takeoverBackoffMsMin;
+        this.startNode(epoch, read.records, round.granted, round.inDoubt);
+      });
     });
+  }
+
+  /** A lost round, or a copy nobody served: back to standby, and the next takeover waits a while. */
+  private takeoverFailed(epoch: number, reason: string): void {
+    this.options.logger.warn({ event: "takeover-failed", epoch, reason }, `takeover with epoch ${epoch} failed: ${reason}`);
+    this.lastFailure = `takeover with epoch ${epoch} failed: ${reason}`;
+    this.nextTakeoverAtMs = this.options.scheduler.nowMs() + this.takeoverBackoffMs;
+    this.takeoverBackoffMs = Math.min(this.takeoverBackoffMs * 2, takeoverBackoffMsMax);
+    this.role = "standby";
   }
 
   private startNode(epoch: number, records: readonly Buffer[], granted: readonly string[], inDoubt: readonly string[]): void {

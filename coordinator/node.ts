@@ -43,7 +43,7 @@ import { decodeCoordinatorRecord, encodeCoordinatorRecord } from "./records";
 import { recoverCoordinator } from "./recovery";
 import { quorumOf } from "../common/quorum";
 import type { AppendRequest } from "./replicated-log";
-import type { PromiseAnswer } from "./takeover";
+import type { CopyPage, PromiseAnswer } from "./takeover";
 import { compactionDue } from "../common/compaction";
 import { mutation } from "../common/mutations";
 import type { PhaseTrace } from "./trace";
@@ -78,6 +78,8 @@ export interface ParticipantCalls {
   checkHealth(timeoutMs: number, done: (result: CallResult<boolean>) => void): void;
   /** Failover: asks the replica to promise this epoch (coordinator/takeover.ts). */
   promise(timeoutMs: number, done: (result: CallResult<PromiseAnswer>) => void): void;
+  /** Failover: a page of the replica's copy of the decision log (coordinator/takeover.ts readCopy). */
+  readCopy(fromIndex: number, timeoutMs: number, done: (result: CallResult<CopyPage>) => void): void;
   /** Failover: records of the decision log (coordinator/replicated-log.ts). */
   append(request: AppendRequest, timeoutMs: number, done: (result: CallResult<{ logEpoch: number; logIndex: number }>) => void): void;
 }

@@ -15,7 +15,7 @@ import { decodePeerState } from "../proto/convert";
 import type { VoteItem } from "./core";
 import type { ParticipantCalls } from "./node";
 import type { AppendRequest } from "./replicated-log";
-import type { PromiseAnswer } from "./takeover";
+import type { CopyPage, PromiseAnswer } from "./takeover";
 
 /** How a call failed: a grpc.ServiceError, or the status in a Session answer. */
 interface CallStatus {
@@ -175,12 +175,23 @@ export class GrpcParticipant implements ParticipantCalls {
             promisedEpoch: response.promisedEpoch,
             promisedTo: response.promisedTo,
             logEpoch: response.logEpoch,
+            logFirstIndex: response.logFirstIndex,
             logIndex: response.logIndex,
-            records: response.records.map((record) => Buffer.from(record)),
             maxTxnEpoch: response.maxTxnEpoch,
             prepared: response.prepared,
           },
         });
+      }),
+    );
+  }
+
+  readCopy(fromIndex: number, timeoutMs: number, done: (result: CallResult<CopyPage>) => void): void {
+    const request = { epoch: this.epoch, coordinatorId: this.coordinatorId, fromIndex };
+    this.whenConnected(timeoutMs, (options) =>
+      this.client.ReadCopy(request, options, (error, response) => {
+        if (error || response === undefined) return done(failed(error));
+        this.reached = true;
+        done({ ok: true, value: { logEpoch: response.logEpoch, logFirstIndex: response.logFirstIndex, logIndex: response.logIndex, records: response.records.map((record) => Buffer.from(record)) } });
       }),
     );
   }

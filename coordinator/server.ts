@@ -6,6 +6,7 @@
 // coordinator (message and trailing metadata kv-active-coordinator). The node calls the replicas
 // through GrpcParticipant (coordinator/replica-link.ts), and its decision log is on the replicas.
 import * as fs from "node:fs";
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
 import { Code, InvalidArgument, overLimit } from "../common/errors";
@@ -25,7 +26,7 @@ import type { ReplicaStatus } from "../proto/gen/twopc/kv/ReplicaStatus";
 import type { CoordinationHandlers } from "../proto/gen/twopc/participant/Coordination";
 import type { OnConflict, WriteResult } from "./core";
 import { Failover } from "./failover";
-import { PhaseTrace } from "./trace";
+import { PhaseTrace, type PhaseSummary } from "./trace";
 import type { CoordinatorNode } from "./node";
 import { checkRequestId, compareAndDeleteProgram, compareAndSetProgram, incrementProgram, resultToWire, txnProgram } from "./requests";
 import { GrpcParticipant, ReplicaChannel } from "./replica-link";
@@ -85,6 +86,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const coordinators = options.coordinators.map((c) => (c.id === options.id ? { id: c.id, address: ownAddress } : c));
 
   const trace = new PhaseTrace(() => performance.now() * 1000);
+  // How late this process's event loop ran (busy turns, GC pauses): reported beside the phases, since
+  // a standby takes a coordinator that cannot answer its polls for coordinatorDownAfterMs for dead.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const failover = new Failover({
     id: options.id,
     address: ownAddress,
@@ -265,8 +270,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         return callback(null, { coordinatorId: options.id, epoch: failoverView.epoch, minInSync: options.minInSync, onConflict: options.onConflict, ready: false, notReadyReason: notReady, ...who });
       }
       node.status(({ report, view, replicas }) => {
-        const phases = trace.summary();
-        if (callRef.request.resetTrace) trace.reset();
+        const phases = [...trace.summary(), loopDelaySummary(loopDelay)];
+        if (callRef.request.resetTrace) {
+          trace.reset();
+          loopDelay.reset();
+        }
         const now = Date.now();
         const members = new Map(view.members.map((member) => [member.id, member]));
         const replicaStatuses = replicas.map(({ id, status }): ReplicaStatus => {
@@ -369,4 +377,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       logger.info({ event: "stopped", id: options.id }, `coordinator ${options.id} stopped`);
     },
   };
+}
+
+/** The event loop's delay as a phase of Status (nanoseconds measured, microseconds reported). */
+function loopDelaySummary(h: IntervalHistogram): PhaseSummary {
+  const us = (ns: number): number => (Number.isFinite(ns) ? Math.round(ns / 1000) : 0);
+  return { phase: "event-loop-delay", count: h.count, meanUs: us(h.mean), p50Us: us(h.percentile(50)), p90Us: us(h.percentile(90)), p99Us: us(h.percentile(99)), maxUs: us(h.max) };
 }

@@ -39,7 +39,8 @@ export const tracePhases = [...writePhases, "write-total", ...commitPhases, ...r
 export type TracePhase = (typeof tracePhases)[number];
 
 export interface PhaseSummary {
-  readonly phase: TracePhase;
+  /** A TracePhase, or "event-loop-delay" (coordinator/server.ts adds it). */
+  readonly phase: TracePhase | "event-loop-delay";
   readonly count: number;
   readonly meanUs: number;
   readonly p50Us: number;

@@ -74,8 +74,10 @@ export type Input =
   | { readonly kind: "prepare"; readonly callId: number; readonly epoch: number; readonly txns: readonly PrepareItem[]; readonly nowMs: number }
   | { readonly kind: "commit"; readonly callId: number; readonly epoch: number; readonly txns: readonly { txnId: string; commitSeq: number }[]; readonly nowMs: number }
   | { readonly kind: "abort"; readonly callId: number; readonly epoch: number; readonly txnIds: readonly string[]; readonly nowMs: number }
-  /** A coordinator taking over asks for this replica's promise, and its copy of the decision log. */
+  /** A coordinator taking over asks for this replica's promise, and how far its copy of the decision log reaches. */
   | { readonly kind: "promise"; readonly callId: number; readonly epoch: number; readonly coordinatorId: string; readonly address: string; readonly nowMs: number }
+  /** The coordinator this replica promised its epoch to reads a page of the copy of the decision log. */
+  | { readonly kind: "read-copy"; readonly callId: number; readonly epoch: number; readonly fromIndex: number; readonly recordsMax: number; readonly bytesMax: number; readonly nowMs: number }
   /** Records of the coordinator's decision log (see replica/log-copy.ts). */
   | {
       readonly kind: "append";
@@ -146,12 +148,14 @@ export type Reply =
       readonly granted: boolean;
       readonly promised: Promised;
       readonly logEpoch: number;
+      readonly logFirstIndex: number;
       readonly logIndex: number;
-      readonly records: readonly Buffer[];
       readonly maxTxnEpoch: number;
       /** The transactions held prepared here (in doubt). */
       readonly prepared: readonly string[];
     }
+  /** A page of the copy of the decision log: records from max(fromIndex, logFirstIndex) on. */
+  | { readonly kind: "copy-page"; readonly callId: number; readonly logEpoch: number; readonly logFirstIndex: number; readonly logIndex: number; readonly records: readonly Buffer[] }
   /** staged: the records were kept aside as a part of a base; logIndex is how far the parts reach. */
   | { readonly kind: "appended"; readonly callId: number; readonly logEpoch: number; readonly logIndex: number; readonly staged: boolean }
   | { readonly kind: "fence-ok"; readonly callId: number };
@@ -322,6 +326,9 @@ export class ParticipantCore {
       case "append":
         this.onAppend(input, out);
         break;
+      case "read-copy":
+        this.onReadCopy(input, out);
+        break;
       case "tick":
         this.tick(input.nowMs, out);
         this.readsToCheck = true;
@@ -479,11 +486,31 @@ export class ParticipantCore {
       granted,
       promised: this.promisedEpoch,
       logEpoch: this.copy.epoch,
+      logFirstIndex: this.copy.firstIndex,
       logIndex: this.copy.lastIndex,
-      records: granted ? [...this.copy.records] : [],
       maxTxnEpoch: this.maxTxnEpoch,
       prepared: granted ? [...this.prepared.keys()] : [],
     });
+  }
+
+  /**
+   * Only the coordinator this replica promised its epoch to reads the copy: an older one is fenced,
+   * and a newer epoch (never promised here) is refused without promising it, since a read changes
+   * nothing. The copy cannot change between the pages of that coordinator's reads: an older epoch's
+   * Append is fenced, and a newer coordinator's would fence this reader.
+   */
+  private onReadCopy(input: Extract<Input, { kind: "read-copy" }>, out: Ready): void {
+    const promised = this.promisedEpoch;
+    if (input.epoch !== promised.epoch) {
+      const message =
+        input.epoch < promised.epoch
+          ? fencedMessage(input.epoch, promised.epoch, promised.coordinatorId)
+          : `epoch ${input.epoch} was not promised here (promised: ${promised.epoch}); ask for a promise before reading the copy of the decision log`;
+      out.replies.push({ kind: "refused", callId: input.callId, code: "failed-precondition", message });
+      return;
+    }
+    const page = this.copy.page(input.fromIndex, input.recordsMax, input.bytesMax);
+    out.replies.push({ kind: "copy-page", callId: input.callId, logEpoch: this.copy.epoch, logFirstIndex: this.copy.firstIndex, logIndex: this.copy.lastIndex, records: page });
   }
 
   private onAppend(input: Extract<Input, { kind: "append" }>, out: Ready): void {

@@ -23,6 +23,7 @@ import { decodePeerStateChecked } from "../proto/convert";
 import type { AbortRequest__Output } from "../proto/gen/twopc/participant/AbortRequest";
 import type { AppendRequest__Output } from "../proto/gen/twopc/participant/AppendRequest";
 import type { PromiseRequest__Output } from "../proto/gen/twopc/participant/PromiseRequest";
+import type { ReadCopyRequest__Output } from "../proto/gen/twopc/participant/ReadCopyRequest";
 import type { CatchUpRequest__Output } from "../proto/gen/twopc/participant/CatchUpRequest";
 import type { CommitRequest__Output } from "../proto/gen/twopc/participant/CommitRequest";
 import type { FetchRequest__Output } from "../proto/gen/twopc/participant/FetchRequest";
@@ -328,6 +329,13 @@ export function decodePromise(request: PromiseRequest__Output): PromiseCall {
   const coordinatorId = checkMemberId("coordinator_id", request.coordinatorId);
   parseAddress("coordinator_address", request.coordinatorAddress);
   return { epoch, coordinatorId, address: request.coordinatorAddress };
+}
+
+/** A page of the copy of the decision log: from_index 0 means from the copy's first record. */
+export function decodeReadCopy(request: ReadCopyRequest__Output): { epoch: number; fromIndex: number } {
+  const epoch = decodeEpoch(request.epoch);
+  checkMemberId("coordinator_id", request.coordinatorId);
+  return { epoch, fromIndex: checkWholeNumber("from_index", request.fromIndex, 0) };
 }
 
 export interface AppendCall extends PromiseCall {

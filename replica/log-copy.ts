@@ -51,6 +51,22 @@ export class DecisionLogCopy {
     return staged !== null && staged.epoch === epoch && staged.firstIndex === baseFirstIndex ? staged.firstIndex + staged.records.length - 1 : 0;
   }
 
+  /**
+   * Records from max(fromIndex, firstIndex) on: at most recordsMax of them and, past the first,
+   * no more than bytesMax bytes in all (a record larger than that comes alone).
+   */
+  page(fromIndex: number, recordsMax: number, bytesMax: number): Buffer[] {
+    const page: Buffer[] = [];
+    let bytes = 0;
+    for (let i = Math.max(0, fromIndex - this.firstIndex); i < this.records.length && page.length < recordsMax; i++) {
+      const record = this.records[i]!;
+      if (page.length > 0 && bytes + record.length > bytesMax) break;
+      page.push(record);
+      bytes += record.length;
+    }
+    return page;
+  }
+
   /** The index of the last record (0: empty). */
   get lastIndex(): number {
     return this.records.length === 0 ? Math.max(0, this.firstIndex - 1) : this.firstIndex + this.records.length - 1;

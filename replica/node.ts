@@ -111,6 +111,8 @@ export interface ReplicaNodeOptions {
   readonly compactLogSize: number;
   /** Rows per catch-up Fetch page (limits.catchUpRowsPerFetchMax). */
   readonly fetchRowsMax: number;
+  /** Records per ReadCopy page (limits.appendRecordsMax; limits.copyPageBytesMax bounds its bytes). */
+  readonly copyPageRecordsMax: number;
   /** How long tombstones outlive the floor that allows their collection (limits.tombstoneRetentionMs). */
   readonly tombstoneRetentionMs: number;
   readonly logger: Logger;
@@ -415,6 +417,12 @@ export class ReplicaNode {
     this.call((callId) => ({ kind: "promise", callId, epoch, coordinatorId, address, nowMs: this.now() }), respond, this.answer("Promise", "promised", respond, (reply) => reply));
   }
 
+  /** Failover: a page of the copy of the decision log, for the coordinator this replica promised epoch to. */
+  readCopy(epoch: number, fromIndex: number, respond: Respond<Extract<Reply, { kind: "copy-page" }>>): void {
+    const recordsMax = this.options.copyPageRecordsMax;
+    this.call((callId) => ({ kind: "read-copy", callId, epoch, fromIndex, recordsMax, bytesMax: limits.copyPageBytesMax, nowMs: this.now() }), respond, this.answer("ReadCopy", "copy-page", respond, (reply) => reply));
+  }
+
   /** Failover: records of the coordinator's decision log (replica/log-copy.ts). */
   append(
     request: { epoch: number; coordinatorId: string; address: string; base: boolean; more: boolean; baseFirstIndex: number; firstIndex: number; records: readonly Buffer[] },
@@ -447,6 +455,7 @@ export class ReplicaNode {
           case "barrier":
           case "peer-states":
           case "promised":
+          case "copy-page":
           case "appended":
           case "fence-ok":
             assert(false, `a read answered with ${reply.kind}`);

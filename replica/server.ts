@@ -31,7 +31,7 @@ import type { AppendResponse } from "../proto/gen/twopc/participant/AppendRespon
 import type { SessionRequest__Output } from "../proto/gen/twopc/participant/SessionRequest";
 import type { SessionResponse } from "../proto/gen/twopc/participant/SessionResponse";
 import { assertNever } from "../common/assert";
-import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeGcFloor, decodeEpoch, decodeCollectedThrough, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead } from "./decode";
+import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeGcFloor, decodeEpoch, decodeCollectedThrough, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead, decodeReadCopy } from "./decode";
 import type { VoteResult } from "./core";
 import { ReplicaNode, type ReplicaTransport } from "./node";
 import { Store } from "./store";
@@ -136,6 +136,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     transport,
     compactLogSize: options.compactLogBytes,
     fetchRowsMax: limits.catchUpRowsPerFetchMax,
+    copyPageRecordsMax: limits.appendRecordsMax,
     tombstoneRetentionMs: options.tombstoneRetentionMs ?? limits.tombstoneRetentionMs,
     logger,
     exit: () => process.exit(1),
@@ -327,11 +328,20 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
           promisedEpoch: answer.promised.epoch,
           promisedTo: answer.promised.coordinatorId,
           logEpoch: answer.logEpoch,
+          logFirstIndex: answer.logFirstIndex,
           logIndex: answer.logIndex,
-          records: [...answer.records],
           maxTxnEpoch: answer.maxTxnEpoch,
           prepared: [...answer.prepared],
         })),
+      );
+    },
+    ReadCopy: (callRef, callback) => {
+      const request = decoded("ReadCopy", () => decodeReadCopy(callRef.request), callback);
+      if (request === undefined) return;
+      node.readCopy(
+        request.epoch,
+        request.fromIndex,
+        reply(callback, (page) => ({ replicaId: id, logEpoch: page.logEpoch, logFirstIndex: page.logFirstIndex, logIndex: page.logIndex, records: [...page.records] })),
       );
     },
     Dump: (_callRef, callback) => {

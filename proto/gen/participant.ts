@@ -30,6 +30,8 @@ import type { PrepareTxn as _twopc_participant_PrepareTxn, PrepareTxn__Output as
 import type { PreparedTxn as _twopc_participant_PreparedTxn, PreparedTxn__Output as _twopc_participant_PreparedTxn__Output } from './twopc/participant/PreparedTxn';
 import type { PromiseRequest as _twopc_participant_PromiseRequest, PromiseRequest__Output as _twopc_participant_PromiseRequest__Output } from './twopc/participant/PromiseRequest';
 import type { PromiseResponse as _twopc_participant_PromiseResponse, PromiseResponse__Output as _twopc_participant_PromiseResponse__Output } from './twopc/participant/PromiseResponse';
+import type { ReadCopyRequest as _twopc_participant_ReadCopyRequest, ReadCopyRequest__Output as _twopc_participant_ReadCopyRequest__Output } from './twopc/participant/ReadCopyRequest';
+import type { ReadCopyResponse as _twopc_participant_ReadCopyResponse, ReadCopyResponse__Output as _twopc_participant_ReadCopyResponse__Output } from './twopc/participant/ReadCopyResponse';
 import type { ReadRequest as _twopc_participant_ReadRequest, ReadRequest__Output as _twopc_participant_ReadRequest__Output } from './twopc/participant/ReadRequest';
 import type { ReadResponse as _twopc_participant_ReadResponse, ReadResponse__Output as _twopc_participant_ReadResponse__Output } from './twopc/participant/ReadResponse';
 import type { ReadResult as _twopc_participant_ReadResult, ReadResult__Output as _twopc_participant_ReadResult__Output } from './twopc/participant/ReadResult';
@@ -77,6 +79,8 @@ export interface ProtoGrpcType {
       PreparedTxn: MessageTypeDefinition<_twopc_participant_PreparedTxn, _twopc_participant_PreparedTxn__Output>
       PromiseRequest: MessageTypeDefinition<_twopc_participant_PromiseRequest, _twopc_participant_PromiseRequest__Output>
       PromiseResponse: MessageTypeDefinition<_twopc_participant_PromiseResponse, _twopc_participant_PromiseResponse__Output>
+      ReadCopyRequest: MessageTypeDefinition<_twopc_participant_ReadCopyRequest, _twopc_participant_ReadCopyRequest__Output>
+      ReadCopyResponse: MessageTypeDefinition<_twopc_participant_ReadCopyResponse, _twopc_participant_ReadCopyResponse__Output>
       ReadRequest: MessageTypeDefinition<_twopc_participant_ReadRequest, _twopc_participant_ReadRequest__Output>
       ReadResponse: MessageTypeDefinition<_twopc_participant_ReadResponse, _twopc_participant_ReadResponse__Output>
       ReadResult: MessageTypeDefinition<_twopc_participant_ReadResult, _twopc_participant_ReadResult__Output>

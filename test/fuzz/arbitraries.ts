@@ -424,6 +424,7 @@ const participantCall: fc.Arbitrary<Call> = fc.oneof(
   ),
   w(1, fc.record({ service: fc.constant("Participant" as const), replica, method: fc.constant("CatchUp" as const), epoch, sourceId: memberId, sourceAddress, sinceSeq: uint64 })),
   w(1, fc.record({ service: fc.constant("Participant" as const), replica, method: fc.constant("Promise" as const), epoch, coordinatorId: memberId, coordinatorAddress })),
+  w(1, fc.record({ service: fc.constant("Participant" as const), replica, method: fc.constant("ReadCopy" as const), epoch, coordinatorId: memberId, fromIndex: fc.oneof(w(3, fc.integer({ min: 0, max: 8 })), w(1, uint64)) })),
   w(
     1,
     fc.record({

@@ -41,6 +41,8 @@ export const documentedCodes: Readonly<Record<MethodName, readonly CodeName[]>> 
   "Participant.Fetch": codes("INVALID_ARGUMENT"),
   // Not granted is an OK answer (granted: false).
   "Participant.Promise": codes("INVALID_ARGUMENT"),
+  // FAILED_PRECONDITION: fenced (an older epoch), or an epoch the replica never promised (a newer one).
+  "Participant.ReadCopy": codes("INVALID_ARGUMENT", "FAILED_PRECONDITION"),
   // Not OK: the fuzzer's Appends never carry the current epoch or a newer one (arbitraries.ts rule
   // f), so one that is taken means the fence let garbage into a replica's copy of the decision log.
   "Participant.Append": ["INVALID_ARGUMENT", "FAILED_PRECONDITION", ...transport],

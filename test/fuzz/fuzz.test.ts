@@ -33,7 +33,7 @@ it(`${requests} requests of seed ${seed}: no crash, documented codes only, repli
   // would stop at the epoch check). Some are stopped there on purpose, missing or fenced. No Append
   // ever gets through (its epochs are never current: arbitraries.ts rule f).
   const reached = (method: string, reach: Reach): number => report.reach.get(method)?.get(reach) ?? 0;
-  for (const method of ["Participant.Prepare", "Participant.Commit", "Participant.Abort", "Participant.Read", "Participant.Promise"]) {
+  for (const method of ["Participant.Prepare", "Participant.Commit", "Participant.Abort", "Participant.Read", "Participant.Promise", "Participant.ReadCopy"]) {
     expect(reached(method, "core"), `${method} calls that reached a replica's core`).toBeGreaterThan(0);
   }
   expect(reached("Participant.Append", "core"), "Append calls taken by a replica").toBe(0);

@@ -258,6 +258,8 @@ export type ParticipantCall =
   | { readonly method: "Fetch"; readonly sinceSeq: Wide; readonly afterKey: string; readonly limit: number }
   /** A coordinator taking over. A granted one (a newer epoch) fences the coordinator, as a newer epoch does on any call. */
   | { readonly method: "Promise"; readonly epoch: EpochRef; readonly coordinatorId: string; readonly coordinatorAddress: string }
+  /** A page of the copy of the decision log: changes nothing; served only in the promised epoch. */
+  | { readonly method: "ReadCopy"; readonly epoch: EpochRef; readonly coordinatorId: string; readonly fromIndex: Wide }
   | AppendSpec;
 
 export type CoordinationCall = { readonly method: "QueryOutcome"; readonly replicaId: string; readonly txnIds: readonly PTxnIdRef[]; readonly bulk: number };
@@ -592,6 +594,8 @@ export function materialize(call: Call, names: RunNames): Materialized {
           return plain(() => ({ sinceSeq: call.sinceSeq, afterKey: call.afterKey, limit: call.limit }));
         case "Promise":
           return plain(() => ({ coordinatorId: call.coordinatorId, coordinatorAddress: call.coordinatorAddress }), call.epoch);
+        case "ReadCopy":
+          return plain(() => ({ coordinatorId: call.coordinatorId, fromIndex: call.fromIndex }), call.epoch);
         case "Append": {
           assert(call.epoch.kind === "missing" || call.epoch.kind === "stale" || call.epoch.kind === "garbage", `the fuzzer appends with epoch ${call.epoch.kind}`);
           const records = call.bulk > 0 ? Array.from({ length: call.bulk }, () => Buffer.from("r")) : call.records.map((record) => Buffer.from(record, "utf8"));

@@ -31,6 +31,8 @@ import type { ReadRequest } from "../../proto/gen/twopc/participant/ReadRequest"
 import type { ReadResponse__Output } from "../../proto/gen/twopc/participant/ReadResponse";
 import type { PromiseRequest } from "../../proto/gen/twopc/participant/PromiseRequest";
 import type { PromiseResponse__Output } from "../../proto/gen/twopc/participant/PromiseResponse";
+import type { ReadCopyRequest } from "../../proto/gen/twopc/participant/ReadCopyRequest";
+import type { ReadCopyResponse__Output } from "../../proto/gen/twopc/participant/ReadCopyResponse";
 import type { AppendRequest } from "../../proto/gen/twopc/participant/AppendRequest";
 import type { AppendResponse__Output } from "../../proto/gen/twopc/participant/AppendResponse";
 
@@ -213,8 +215,10 @@ describe("replica recovery", () => {
       expect(fenced?.code).toBe(grpc.status.FAILED_PRECONDITION);
       expect(fenced?.details).toContain("fenced: epoch 2 is older than epoch 3, which this replica promised to coordinator c2");
       const successor = await call<PromiseRequest, PromiseResponse__Output>(client.Promise.bind(client), { epoch: 4, coordinatorId: "c3", coordinatorAddress });
-      expect(successor).toMatchObject({ granted: true, promisedEpoch: 4, promisedTo: "c3", logEpoch: 3, logIndex: 3 });
-      expect(successor.records).toEqual(records);
+      expect(successor).toMatchObject({ granted: true, promisedEpoch: 4, promisedTo: "c3", logEpoch: 3, logFirstIndex: 1, logIndex: 3 });
+      const copy = await call<ReadCopyRequest, ReadCopyResponse__Output>(client.ReadCopy.bind(client), { epoch: 4, coordinatorId: "c3", fromIndex: 0 });
+      expect(copy).toMatchObject({ logEpoch: 3, logFirstIndex: 1, logIndex: 3 });
+      expect(copy.records).toEqual(records);
     } finally {
       client.close();
       await replica.stop();

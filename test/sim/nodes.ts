@@ -42,7 +42,7 @@ export interface ClusterConfig {
   readonly minInSync: number;
   /** Compact a log once this many records were appended since its last compaction (production's --compact-log-bytes, in records). */
   readonly compactRecords: number;
-  /** Rows per catch-up Fetch page (small, so that a catch-up takes several pages). */
+  /** Rows per catch-up Fetch page (small, so that a catch-up takes several pages), and records per ReadCopy page. */
   readonly fetchRowsMax: number;
   readonly forceMs: () => number;
   readonly forceFate: (node: string) => ForceFate;
@@ -224,6 +224,8 @@ export class ReplicaHost {
       transport: this.transport(),
       compactLogSize: config.compactRecords,
       fetchRowsMax: config.fetchRowsMax,
+      // The copy of the decision log is read in pages of as few records as catch-up fetches rows.
+      copyPageRecordsMax: config.fetchRowsMax,
       tombstoneRetentionMs: config.tombstoneRetentionMs,
       logger: silent,
       exit: (why) => cluster.crash(id, why),
@@ -362,8 +364,13 @@ export class ReplicaHost {
             epoch,
             coordinator,
             coordinator,
-            serveWith((reply) => respond({ granted: reply.granted, promisedEpoch: reply.promised.epoch, promisedTo: reply.promised.coordinatorId, logEpoch: reply.logEpoch, logIndex: reply.logIndex, records: reply.records, maxTxnEpoch: reply.maxTxnEpoch, prepared: reply.prepared }), fail),
+            serveWith((reply) => respond({ granted: reply.granted, promisedEpoch: reply.promised.epoch, promisedTo: reply.promised.coordinatorId, logEpoch: reply.logEpoch, logFirstIndex: reply.logFirstIndex, logIndex: reply.logIndex, maxTxnEpoch: reply.maxTxnEpoch, prepared: reply.prepared }), fail),
           );
+        }, done),
+      readCopy: (fromIndex, timeoutMs, done) =>
+        world.call(from, id, timeoutMs, (_target, respond, fail) => {
+          world.count("copy-page-read");
+          node().readCopy(epoch, fromIndex, serveWith((page) => respond({ logEpoch: page.logEpoch, logFirstIndex: page.logFirstIndex, logIndex: page.logIndex, records: page.records }), fail));
         }, done),
       append: (request, timeoutMs, done) =>
         world.call(from, id, timeoutMs, (_target, respond, fail) => node().append({ epoch, coordinatorId: coordinator, address: coordinator, ...request }, serveWith(respond, fail)), done),
@@ -458,6 +465,8 @@ function describeReplicaInput(input: ReplicaInput): string {
       return `append(epoch ${input.epoch}${input.base ? " base" : ""}${input.more ? " part" : ""} ${input.firstIndex}+${input.records.length})`;
     case "fence":
       return `fence(epoch ${input.epoch})`;
+    case "read-copy":
+      return `read-copy(epoch ${input.epoch} from ${input.fromIndex})`;
     default:
       return assertNever(input);
   }

@@ -51,8 +51,9 @@ export const expectedCheck: Readonly<Record<Exclude<Mutation, "none" | "peer-que
   "skip-fence": ["commit-seq", "atomicity", "exactly-once", "linearizability", "lost-write", "applied-uncommitted", "split-brain"],
   // COMMIT and "committed" leave before a majority of the replicas hold the decision.
   "ack-before-quorum": ["applied-uncommitted", "client-ack-without-decision"],
-  // A successor recovers from a stale copy and aborts what was decided (and acknowledged).
-  "takeover-from-any-copy": ["atomicity", "commit-seq", "lost-write", "linearizability", "exactly-once"],
+  // A successor recovers from a stale copy and aborts what was decided (and acknowledged), or forgets
+  // a remembered request: a retry of one that failed definitely runs again.
+  "takeover-from-any-copy": ["atomicity", "commit-seq", "lost-write", "linearizability", "exactly-once", "definite-failure"],
   // A replica back from a long absence keeps keys deleted meanwhile: the replicas differ.
   "full-copy-keeps-stale-keys": ["liveness", "lost-write", "linearizability", "stale-read"],
 };

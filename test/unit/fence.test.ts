@@ -162,7 +162,7 @@ describe("the fence: calls of the promised and of a newer epoch", () => {
 });
 
 describe("Promise", () => {
-  it("grants a higher epoch with a forced promise record, and hands over the copy of the decision log", () => {
+  it("grants a higher epoch with a forced promise record, and says how far its copy of the decision log reaches", () => {
     const core = promisedCore();
     const ready = step(core, { kind: "promise", callId: 9, epoch: NEWER, coordinatorId: "c3", address: "127.0.0.1:50053", nowMs: 0 });
     const promised: Promised = { epoch: NEWER, coordinatorId: "c3", address: "127.0.0.1:50053" };
@@ -170,21 +170,26 @@ describe("Promise", () => {
     expect(mustForce(ready.persist[0]!)).toBe(true);
     expect(ready.promised).toEqual(promised);
     expect(ready.replies).toEqual([
-      { kind: "promised", callId: 9, granted: true, promised, logEpoch: 2, logIndex: 3, records: [Buffer.from("d1"), Buffer.from("d2"), Buffer.from("d3")], maxTxnEpoch: NEWER, prepared: ["3.1"] },
+      { kind: "promised", callId: 9, granted: true, promised, logEpoch: 2, logFirstIndex: 1, logIndex: 3, maxTxnEpoch: NEWER, prepared: ["3.1"] },
     ]);
+    // The new coordinator reads the copy (rpc ReadCopy); the one before cannot.
+    expect(step(core, { kind: "read-copy", callId: 13, epoch: NEWER, fromIndex: 0, recordsMax: 65_536, bytesMax: 4_194_304, nowMs: 0 }).replies).toEqual([
+      { kind: "copy-page", callId: 13, logEpoch: 2, logFirstIndex: 1, logIndex: 3, records: [Buffer.from("d1"), Buffer.from("d2"), Buffer.from("d3")] },
+    ]);
+    expect(step(core, { kind: "read-copy", callId: 14, epoch: 3, fromIndex: 0, recordsMax: 65_536, bytesMax: 4_194_304, nowMs: 0 }).replies[0]).toMatchObject({ kind: "refused", code: "failed-precondition" });
     // Held to it: the coordinator of epoch 3 is fenced from now on.
     expect(step(core, { kind: "commit", callId: 10, epoch: 3, txns: [{ txnId: "3.1", commitSeq: 6 }], nowMs: 0 }).replies[0]).toMatchObject({ kind: "refused", code: "failed-precondition" });
     expect(core.outcomeOf("3.1")).toBe("prepared");
   });
 
-  it("refuses an equal or lower epoch, changing nothing and handing over no records", () => {
+  it("refuses an equal or lower epoch, changing nothing and naming no transactions", () => {
     for (const epoch of [3, OLDER]) {
       const core = promisedCore();
       const before = snapshot(core);
       const ready = step(core, { kind: "promise", callId: 11, epoch, coordinatorId: "c9", address: "127.0.0.1:50059", nowMs: 0 });
       expect(ready.persist, `epoch ${epoch}`).toEqual([]);
       expect(ready.promised, `epoch ${epoch}`).toBeNull();
-      expect(ready.replies, `epoch ${epoch}`).toEqual([{ kind: "promised", callId: 11, granted: false, promised: PROMISED, logEpoch: 2, logIndex: 3, records: [], maxTxnEpoch: 3, prepared: [] }]);
+      expect(ready.replies, `epoch ${epoch}`).toEqual([{ kind: "promised", callId: 11, granted: false, promised: PROMISED, logEpoch: 2, logFirstIndex: 1, logIndex: 3, maxTxnEpoch: 3, prepared: [] }]);
       expect(snapshot(core), `epoch ${epoch}`).toEqual(before);
     }
   });

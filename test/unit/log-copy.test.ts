@@ -7,6 +7,8 @@
 // - a base in parts changes nothing until its last part (each part is answered with how far the
 //   parts reach), then replaces the copy whole; a last part whose earlier parts are missing, or that
 //   does not follow them, is not taken;
+// - ReadCopy pages: at most a number of records and, past the first record, of bytes; only the
+//   coordinator of the promised epoch reads them (an older one is fenced, a newer one not promised);
 // - liveRecords (what a compaction keeps) replayed by recoverReplica rebuilds the promise and the
 //   copy, and so does the log as the Readies wrote it; the "promise" and "copy" records round-trip
 //   through replica/records.ts, and a garbled one is DATA_LOSS.
@@ -74,7 +76,15 @@ function copyOf(target: ParticipantCore): { logEpoch: number; logIndex: number; 
   const reply = ready.replies[0]!;
   if (reply.kind !== "promised") throw new Error(`expected a promised reply, got ${reply.kind}`);
   expect(reply.granted).toBe(true);
-  return { logEpoch: reply.logEpoch, logIndex: reply.logIndex, records: reply.records.map((record) => record.toString("utf8")) };
+  const records: string[] = [];
+  for (;;) {
+    const page = step(clone, { kind: "read-copy", callId: 2, epoch: 99, fromIndex: reply.logFirstIndex + records.length, recordsMax: 65_536, bytesMax: 4_194_304, nowMs: 0 }).replies[0]!;
+    if (page.kind !== "copy-page") throw new Error(`expected a copy-page reply, got ${page.kind}`);
+    expect({ logEpoch: page.logEpoch, logIndex: page.logIndex }).toEqual({ logEpoch: reply.logEpoch, logIndex: reply.logIndex });
+    records.push(...page.records.map((record) => record.toString("utf8")));
+    if (page.records.length === 0) break;
+  }
+  return { logEpoch: reply.logEpoch, logIndex: reply.logIndex, records };
 }
 
 /** A core rebuilt by recovery from these records (encoded and decoded on the way, as from the disk). */
@@ -185,6 +195,31 @@ describe("Append: a base in parts", () => {
     append(target, { base: true, more: true, baseFirstIndex: 10, firstIndex: 10, records: [rec("a")] });
     const last = append(target, { base: true, more: false, baseFirstIndex: 10, firstIndex: 11, records: [rec("b")] });
     expect(last.persist).toEqual([{ kind: "copy", epoch: 3, base: true, firstIndex: 10, records: [rec("a"), rec("b")] }]);
+  });
+});
+
+describe("ReadCopy", () => {
+  it("pages hold at most recordsMax records and bytesMax bytes, but always one record; from before the copy means from its first", () => {
+    const copy = new DecisionLogCopy();
+    copy.take(2, true, 5, [rec("aaaa"), rec("bbbb"), rec("cccccccccc"), rec("dd")]);
+    const texts = (records: Buffer[]): string[] => records.map((record) => record.toString("utf8"));
+    expect(texts(copy.page(0, 10, 100))).toEqual(["aaaa", "bbbb", "cccccccccc", "dd"]);
+    expect(texts(copy.page(6, 2, 100))).toEqual(["bbbb", "cccccccccc"]);
+    expect(texts(copy.page(5, 10, 8))).toEqual(["aaaa", "bbbb"]);
+    expect(texts(copy.page(7, 10, 3))).toEqual(["cccccccccc"]);
+    expect(texts(copy.page(9, 10, 100))).toEqual([]);
+  });
+
+  it("serves only the coordinator of the promised epoch: an older one is fenced, a newer one was never promised", () => {
+    const target = core();
+    const page = step(target, { kind: "read-copy", callId: 7, epoch: 3, fromIndex: 2, recordsMax: 65_536, bytesMax: 4_194_304, nowMs: 0 });
+    expect(page.persist).toEqual([]);
+    expect(page.replies).toEqual([{ kind: "copy-page", callId: 7, logEpoch: 2, logFirstIndex: 1, logIndex: 3, records: [rec("old2"), rec("old3")] }]);
+    const older = step(target, { kind: "read-copy", callId: 8, epoch: 2, fromIndex: 0, recordsMax: 65_536, bytesMax: 4_194_304, nowMs: 0 });
+    expect(older.replies).toEqual([{ kind: "refused", callId: 8, code: "failed-precondition", message: expect.stringContaining("fenced: epoch 2 is older than epoch 3") }]);
+    const newer = step(target, { kind: "read-copy", callId: 9, epoch: 4, fromIndex: 0, recordsMax: 65_536, bytesMax: 4_194_304, nowMs: 0 });
+    expect(newer.persist, "a read promises nothing").toEqual([]);
+    expect(newer.replies).toEqual([{ kind: "refused", callId: 9, code: "failed-precondition", message: expect.stringContaining("epoch 4 was not promised here") }]);
   });
 });
 

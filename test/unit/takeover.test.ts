@@ -15,14 +15,13 @@
 import { describe, expect, it } from "vitest";
 import type { CallResult } from "../../common/env";
 import { Code, fencedMessage } from "../../common/errors";
-import { chooseCopy, nextEpoch, promiseRound, type PromiseAnswer, type PromiseCall, type PromiseRound } from "../../coordinator/takeover";
+import { chooseCopy, nextEpoch, promiseRound, readCopy, type CopyPage, type CopyRead, type PromiseAnswer, type PromiseCall, type PromiseRound, type ReadCopyCall } from "../../coordinator/takeover";
 import { newReady, ParticipantCore } from "../../replica/core";
 import { DecisionLogCopy } from "../../replica/log-copy";
 import { failureUnder } from "./planted";
 
 function answer(fields: Partial<PromiseAnswer> & { logEpoch: number; logIndex: number }): PromiseAnswer {
-  const records = Array.from({ length: fields.logIndex }, (_, i) => Buffer.from(`e${fields.logEpoch}:${i + 1}`));
-  return { granted: true, promisedEpoch: 7, promisedTo: "c2", records, maxTxnEpoch: 7, prepared: [], ...fields };
+  return { granted: true, promisedEpoch: 7, promisedTo: "c2", logFirstIndex: 1, maxTxnEpoch: 7, prepared: [], ...fields };
 }
 
 /** Replicas whose Promise calls wait until the test answers them. */
@@ -116,7 +115,7 @@ describe("promiseRound", () => {
     const { replicas, outcomes } = round();
     replicas.grant("r3", { logEpoch: 6, logIndex: 4 });
     replicas.grant("r1", { logEpoch: 6, logIndex: 1 });
-    expect(outcomes).toEqual([{ ok: true, epoch: 7, copy: answer({ logEpoch: 6, logIndex: 4 }), granted: ["r3", "r1"], inDoubt: [] }]);
+    expect(outcomes).toEqual([{ ok: true, epoch: 7, copy: answer({ logEpoch: 6, logIndex: 4 }), copyHolders: ["r3"], granted: ["r3", "r1"], inDoubt: [] }]);
     replicas.grant("r2", { logEpoch: 6, logIndex: 9 });
     expect(outcomes).toHaveLength(1);
   });
@@ -128,7 +127,7 @@ describe("promiseRound", () => {
   it("fails without a majority, once one can no longer be reached, with the reasons and an epoch to retry above anything seen", () => {
     const { replicas, outcomes } = round();
     replicas.grant("r1", { logEpoch: 6, logIndex: 3 });
-    replicas.grant("r2", { granted: false, promisedEpoch: 9, promisedTo: "c3", logEpoch: 8, logIndex: 2, records: [], maxTxnEpoch: 9 });
+    replicas.grant("r2", { granted: false, promisedEpoch: 9, promisedTo: "c3", logEpoch: 8, logIndex: 2, maxTxnEpoch: 9 });
     // One grant and one answer to come: a majority is still possible.
     expect(outcomes).toEqual([]);
     replicas.answer("r3", { ok: false, code: Code.UNAVAILABLE, reason: "connection refused" });
@@ -143,7 +142,7 @@ describe("promiseRound", () => {
 
   it("fails as soon as two of three refused, without waiting for the third", () => {
     const { replicas, outcomes } = round();
-    replicas.grant("r1", { granted: false, promisedEpoch: 8, logEpoch: 6, logIndex: 3, records: [], maxTxnEpoch: 8 });
+    replicas.grant("r1", { granted: false, promisedEpoch: 8, logEpoch: 6, logIndex: 3, maxTxnEpoch: 8 });
     expect(outcomes).toEqual([]);
     replicas.answer("r2", { ok: false, code: Code.DEADLINE_EXCEEDED, reason: "deadline exceeded" });
     expect(outcomes).toMatchObject([{ ok: false, retryEpoch: 9 }]);
@@ -156,6 +155,72 @@ describe("promiseRound", () => {
     expect(outcomes).toEqual([]);
     replicas.answer("r3", { ok: false, code: Code.UNAVAILABLE, reason: "down" });
     expect(outcomes).toMatchObject([{ ok: false, retryEpoch: 13 }]);
+  });
+});
+
+describe("promiseRound's copy holders", () => {
+  it("are the granting replicas with the chosen copy (same epoch and last index), the chosen one first", () => {
+    const { replicas, outcomes } = round();
+    replicas.grant("r2", { logEpoch: 6, logIndex: 4, logFirstIndex: 3 });
+    replicas.grant("r3", { logEpoch: 6, logIndex: 4 });
+    expect(outcomes).toMatchObject([{ ok: true, copyHolders: ["r2", "r3"] }]);
+  });
+});
+
+/** A holder of a copy of epoch 6, indexes first..last, that serves pages of at most pageMax records. */
+function holder(id: string, first: number, last: number, pageMax: number, log: number[] = []): { id: string; call: ReadCopyCall } {
+  const all = Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => Buffer.from(`e6:${first + i}`));
+  return {
+    id,
+    call: (fromIndex, _timeoutMs, done) => {
+      log.push(fromIndex);
+      const start = Math.max(fromIndex, first) - first;
+      const page: CopyPage = { logEpoch: 6, logFirstIndex: first, logIndex: last, records: all.slice(start, start + pageMax) };
+      done({ ok: true, value: page });
+    },
+  };
+}
+
+function readAll(holders: { id: string; call: ReadCopyCall }[], logIndex = 7): CopyRead {
+  const reads: CopyRead[] = [];
+  readCopy({ logEpoch: 6, logIndex }, holders, 1_000, (read) => reads.push(read));
+  expect(reads).toHaveLength(1);
+  return reads[0]!;
+}
+
+describe("readCopy", () => {
+  it("reads the whole copy page by page, each page from the index after the last", () => {
+    const asked: number[] = [];
+    const read = readAll([holder("r1", 3, 7, 2, asked)]);
+    expect(read).toEqual({ ok: true, records: ["e6:3", "e6:4", "e6:5", "e6:6", "e6:7"].map((text) => Buffer.from(text)) });
+    expect(asked).toEqual([0, 5, 7]);
+  });
+
+  it("reads an empty copy as no records", () => {
+    expect(readAll([holder("r1", 1, 0, 2)], 0)).toEqual({ ok: true, records: [] });
+    // A replica's copy before any Append: first index 0, last index 0.
+    const never: { id: string; call: ReadCopyCall } = { id: "r1", call: (_from, _timeoutMs, done) => done({ ok: true, value: { logEpoch: 0, logFirstIndex: 0, logIndex: 0, records: [] } }) };
+    const reads: CopyRead[] = [];
+    readCopy({ logEpoch: 0, logIndex: 0 }, [never], 1_000, (read) => reads.push(read));
+    expect(reads).toEqual([{ ok: true, records: [] }]);
+  });
+
+  it("goes on to the next holder, from the start, when one fails or shows another copy", () => {
+    const failing: { id: string; call: ReadCopyCall } = { id: "r1", call: (_from, _timeoutMs, done) => done({ ok: false, code: Code.UNAVAILABLE, reason: "connection refused" }) };
+    const changed = holder("r2", 1, 9, 2); // longer than promised: not the copy chosen
+    const good = holder("r3", 1, 7, 3);
+    const read = readAll([failing, changed, good]);
+    if (!read.ok) throw new Error(read.reason);
+    expect(read.records.map((record) => record.toString())).toEqual(["e6:1", "e6:2", "e6:3", "e6:4", "e6:5", "e6:6", "e6:7"]);
+  });
+
+  it("fails, naming each holder's trouble, when no holder serves the copy", () => {
+    const stuck: { id: string; call: ReadCopyCall } = { id: "r2", call: (_from, _timeoutMs, done) => done({ ok: true, value: { logEpoch: 6, logFirstIndex: 1, logIndex: 7, records: [] } }) };
+    const read = readAll([holder("r1", 1, 5, 2), stuck]);
+    expect(read.ok).toBe(false);
+    if (read.ok) return;
+    expect(read.reason).toContain("replica r1: its copy changed (now epoch 6, indexes 1 to 5)");
+    expect(read.reason).toContain("replica r2: an empty page at index 1, before index 7");
   });
 });
 
@@ -185,7 +250,20 @@ describe("a promise round over replica cores", () => {
       if (reply?.kind !== "promised") throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
       // The promise record is forced before the answer leaves (the StepLoop's rule): it is in the Ready.
       if (reply.granted) expect(out.persist).toEqual([{ kind: "promise", ...reply.promised }]);
-      done({ ok: true, value: { granted: reply.granted, promisedEpoch: reply.promised.epoch, promisedTo: reply.promised.coordinatorId, logEpoch: reply.logEpoch, logIndex: reply.logIndex, records: reply.records, maxTxnEpoch: reply.maxTxnEpoch, prepared: reply.prepared } });
+      done({ ok: true, value: { granted: reply.granted, promisedEpoch: reply.promised.epoch, promisedTo: reply.promised.coordinatorId, logEpoch: reply.logEpoch, logFirstIndex: reply.logFirstIndex, logIndex: reply.logIndex, maxTxnEpoch: reply.maxTxnEpoch, prepared: reply.prepared } });
+    };
+  }
+
+  function readCopyCall(core: ParticipantCore, epoch: number): ReadCopyCall {
+    return (fromIndex, _timeoutMs, done) => {
+      const out = newReady();
+      core.step({ kind: "read-copy", callId: 3, epoch, fromIndex, recordsMax: 1, bytesMax: 4_194_304, nowMs: 0 }, out);
+      const reply = out.replies[0];
+      if (reply?.kind === "refused") return done({ ok: false, code: Code.FAILED_PRECONDITION, reason: reply.message });
+      if (reply?.kind !== "copy-page") throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+      // A read changes nothing, so nothing is forced for it.
+      expect(out.persist).toEqual([]);
+      done({ ok: true, value: reply });
     };
   }
 
@@ -199,7 +277,15 @@ describe("a promise round over replica cores", () => {
     // Every replica answered at once here, so the round ended on the first two; the copy is the newer one of those.
     expect(outcome.granted).toEqual(["r1", "r2"]);
     expect(outcome.copy.logEpoch).toBe(6);
-    expect(outcome.copy.records.map((record) => record.toString())).toEqual(["e6:1", "e6:2"]);
+    expect(outcome.copyHolders).toEqual(["r2"]);
+    const reads: CopyRead[] = [];
+    readCopy(outcome.copy, [{ id: "r2", call: readCopyCall(cores.r2, 7) }], 1_000, (read) => reads.push(read));
+    expect(reads).toHaveLength(1);
+    if (!reads[0]!.ok) throw new Error(reads[0]!.reason);
+    expect(reads[0]!.records.map((record) => record.toString())).toEqual(["e6:1", "e6:2"]);
+    // Only the coordinator the replica promised its epoch to reads the copy: the one before is fenced.
+    readCopy(outcome.copy, [{ id: "r2", call: readCopyCall(cores.r2, 6) }], 1_000, (read) => reads.push(read));
+    expect(reads[1]).toMatchObject({ ok: false, reason: expect.stringContaining(fencedMessage(6, 7, "c2")) });
     for (const id of ["r1", "r2", "r3"] as const) {
       const out = newReady();
       cores[id].step({ kind: "commit", callId: 2, epoch: 6, txns: [{ txnId: "6.1", commitSeq: 1 }], nowMs: 0 }, out);

@@ -11,7 +11,7 @@ export function formatPhases(phases: readonly PhaseLatency__Output[]): string {
   const totalMean = total === undefined ? 0 : Number(total.meanUs);
   const rows: string[][] = [["phase", "count", "mean ms", "p50 ms", "p90 ms", "p99 ms", "max ms", "share of write"]];
   for (const p of phases) {
-    const isWritePhase = p.phase !== "write-total" && p.phase !== "read-round" && p.phase !== "commit-round";
+    const isWritePhase = p.phase !== "write-total" && p.phase !== "read-round" && p.phase !== "commit-round" && p.phase !== "event-loop-delay";
     const share = isWritePhase && totalMean > 0 ? `${((Number(p.meanUs) / totalMean) * 100).toFixed(0)}%` : "";
     rows.push([p.phase, String(p.count), ms(p.meanUs), ms(p.p50Us), ms(p.p90Us), ms(p.p99Us), ms(p.maxUs), share]);
   }

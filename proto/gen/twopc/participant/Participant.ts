@@ -21,6 +21,8 @@ import type { PrepareRequest as _twopc_participant_PrepareRequest, PrepareReques
 import type { PrepareResponse as _twopc_participant_PrepareResponse, PrepareResponse__Output as _twopc_participant_PrepareResponse__Output } from '../../twopc/participant/PrepareResponse';
 import type { PromiseRequest as _twopc_participant_PromiseRequest, PromiseRequest__Output as _twopc_participant_PromiseRequest__Output } from '../../twopc/participant/PromiseRequest';
 import type { PromiseResponse as _twopc_participant_PromiseResponse, PromiseResponse__Output as _twopc_participant_PromiseResponse__Output } from '../../twopc/participant/PromiseResponse';
+import type { ReadCopyRequest as _twopc_participant_ReadCopyRequest, ReadCopyRequest__Output as _twopc_participant_ReadCopyRequest__Output } from '../../twopc/participant/ReadCopyRequest';
+import type { ReadCopyResponse as _twopc_participant_ReadCopyResponse, ReadCopyResponse__Output as _twopc_participant_ReadCopyResponse__Output } from '../../twopc/participant/ReadCopyResponse';
 import type { ReadRequest as _twopc_participant_ReadRequest, ReadRequest__Output as _twopc_participant_ReadRequest__Output } from '../../twopc/participant/ReadRequest';
 import type { ReadResponse as _twopc_participant_ReadResponse, ReadResponse__Output as _twopc_participant_ReadResponse__Output } from '../../twopc/participant/ReadResponse';
 import type { SessionRequest as _twopc_participant_SessionRequest, SessionRequest__Output as _twopc_participant_SessionRequest__Output } from '../../twopc/participant/SessionRequest';
@@ -126,6 +128,15 @@ export interface ParticipantClient extends grpc.Client {
   read(argument: _twopc_participant_ReadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
   read(argument: _twopc_participant_ReadRequest, callback: grpc.requestCallback<_twopc_participant_ReadResponse__Output>): grpc.ClientUnaryCall;
   
+  ReadCopy(argument: _twopc_participant_ReadCopyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadCopyResponse__Output>): grpc.ClientUnaryCall;
+  ReadCopy(argument: _twopc_participant_ReadCopyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_ReadCopyResponse__Output>): grpc.ClientUnaryCall;
+  ReadCopy(argument: _twopc_participant_ReadCopyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadCopyResponse__Output>): grpc.ClientUnaryCall;
+  ReadCopy(argument: _twopc_participant_ReadCopyRequest, callback: grpc.requestCallback<_twopc_participant_ReadCopyResponse__Output>): grpc.ClientUnaryCall;
+  readCopy(argument: _twopc_participant_ReadCopyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadCopyResponse__Output>): grpc.ClientUnaryCall;
+  readCopy(argument: _twopc_participant_ReadCopyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_ReadCopyResponse__Output>): grpc.ClientUnaryCall;
+  readCopy(argument: _twopc_participant_ReadCopyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_ReadCopyResponse__Output>): grpc.ClientUnaryCall;
+  readCopy(argument: _twopc_participant_ReadCopyRequest, callback: grpc.requestCallback<_twopc_participant_ReadCopyResponse__Output>): grpc.ClientUnaryCall;
+  
   Session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_participant_SessionRequest, _twopc_participant_SessionResponse__Output>;
   Session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_participant_SessionRequest, _twopc_participant_SessionResponse__Output>;
   session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_participant_SessionRequest, _twopc_participant_SessionResponse__Output>;
@@ -165,6 +176,8 @@ export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
   
   Read: grpc.handleUnaryCall<_twopc_participant_ReadRequest__Output, _twopc_participant_ReadResponse>;
   
+  ReadCopy: grpc.handleUnaryCall<_twopc_participant_ReadCopyRequest__Output, _twopc_participant_ReadCopyResponse>;
+  
   Session: grpc.handleBidiStreamingCall<_twopc_participant_SessionRequest__Output, _twopc_participant_SessionResponse>;
   
   Status: grpc.handleUnaryCall<_twopc_participant_ParticipantStatusRequest__Output, _twopc_participant_ParticipantStatusResponse>;
@@ -183,6 +196,7 @@ export interface ParticipantDefinition extends grpc.ServiceDefinition {
   Prepare: MethodDefinition<_twopc_participant_PrepareRequest, _twopc_participant_PrepareResponse, _twopc_participant_PrepareRequest__Output, _twopc_participant_PrepareResponse__Output>
   Promise: MethodDefinition<_twopc_participant_PromiseRequest, _twopc_participant_PromiseResponse, _twopc_participant_PromiseRequest__Output, _twopc_participant_PromiseResponse__Output>
   Read: MethodDefinition<_twopc_participant_ReadRequest, _twopc_participant_ReadResponse, _twopc_participant_ReadRequest__Output, _twopc_participant_ReadResponse__Output>
+  ReadCopy: MethodDefinition<_twopc_participant_ReadCopyRequest, _twopc_participant_ReadCopyResponse, _twopc_participant_ReadCopyRequest__Output, _twopc_participant_ReadCopyResponse__Output>
   Session: MethodDefinition<_twopc_participant_SessionRequest, _twopc_participant_SessionResponse, _twopc_participant_SessionRequest__Output, _twopc_participant_SessionResponse__Output>
   Status: MethodDefinition<_twopc_participant_ParticipantStatusRequest, _twopc_participant_ParticipantStatusResponse, _twopc_participant_ParticipantStatusRequest__Output, _twopc_participant_ParticipantStatusResponse__Output>
 }

@@ -9,9 +9,9 @@ export interface PromiseResponse {
   'promisedTo'?: (string);
   'logEpoch'?: (number | string | Long);
   'logIndex'?: (number | string | Long);
-  'records'?: (Buffer | Uint8Array | string)[];
   'maxTxnEpoch'?: (number | string | Long);
   'prepared'?: (string)[];
+  'logFirstIndex'?: (number | string | Long);
 }
 
 export interface PromiseResponse__Output {
@@ -21,7 +21,7 @@ export interface PromiseResponse__Output {
   'promisedTo': (string);
   'logEpoch': (number);
   'logIndex': (number);
-  'records': (Buffer)[];
   'maxTxnEpoch': (number);
   'prepared': (string)[];
+  'logFirstIndex': (number);
 }
