@@ -265,9 +265,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       };
       const node = failover.activeNode();
       if (callRef.request.brief || node === null) {
+        // Brief: what this process knows at once, without asking the replicas (polls use it).
         const role = failoverView.role === "standby" ? "a standby" : failoverView.role === "taking-over" ? "taking over" : "active and starting";
-        const notReady = `coordinator ${options.id} is ${role}${failoverView.lastFailure === null ? "" : ` (${failoverView.lastFailure})`}`;
-        return callback(null, { coordinatorId: options.id, epoch: failoverView.epoch, minInSync: options.minInSync, onConflict: options.onConflict, ready: false, notReadyReason: notReady, ...who });
+        const notReady = node !== null ? node.notReady : `coordinator ${options.id} is ${role}${failoverView.lastFailure === null ? "" : ` (${failoverView.lastFailure})`}`;
+        return callback(null, { coordinatorId: options.id, epoch: failoverView.epoch, minInSync: options.minInSync, onConflict: options.onConflict, ready: notReady === null, notReadyReason: notReady ?? "", ...who });
       }
       node.status(({ report, view, replicas }) => {
         const phases = [...trace.summary(), loopDelaySummary(loopDelay)];

@@ -87,7 +87,8 @@ export class CoordinatorProbe {
 
   private status(timeoutMs: number): Promise<{ response: StatusResponse__Output | null; error: string | null }> {
     return new Promise((resolve) =>
-      this.kv.Status({}, { deadline: deadline(timeoutMs) }, (error, response) => {
+      // Brief: role, epoch and readiness, without the replicas' status (this runs every second).
+      this.kv.Status({ brief: true }, { deadline: deadline(timeoutMs) }, (error, response) => {
         if (error !== null || response === undefined) resolve({ response: null, error: `status: ${error?.details ?? "empty response"}` });
         else resolve({ response, error: null });
       }),
