@@ -45,15 +45,11 @@ import { deadline, fromServiceError } from "../proto/grpc-status";
 import { channelOptions, kvProto } from "../proto/load";
 import { limits } from "../common/limits";
 import type { KvClient as KvStub } from "../proto/gen/twopc/kv/Kv";
-import type { DeleteResponse__Output } from "../proto/gen/twopc/kv/DeleteResponse";
-import type { GetResponse__Output } from "../proto/gen/twopc/kv/GetResponse";
-import type { PutResponse__Output } from "../proto/gen/twopc/kv/PutResponse";
+import type { KvSessionRequest } from "../proto/gen/twopc/kv/KvSessionRequest";
+import type { KvSessionResponse__Output } from "../proto/gen/twopc/kv/KvSessionResponse";
+import { ClientSession, sessionCallError } from "../proto/session";
 import type { ResolveResponse__Output } from "../proto/gen/twopc/kv/ResolveResponse";
 import type { StatusResponse__Output } from "../proto/gen/twopc/kv/StatusResponse";
-import type { CompareAndSetResponse__Output } from "../proto/gen/twopc/kv/CompareAndSetResponse";
-import type { IncrementResponse__Output } from "../proto/gen/twopc/kv/IncrementResponse";
-import type { TxnResponse__Output } from "../proto/gen/twopc/kv/TxnResponse";
-import type { TxnStatusResponse__Output } from "../proto/gen/twopc/kv/TxnStatusResponse";
 import type { Compare } from "../proto/gen/twopc/kv/Compare";
 import type { TxnOp } from "../proto/gen/twopc/kv/TxnOp";
 
@@ -179,8 +175,35 @@ const retryBackoffMsMax = 1_000;
 const toBuffer = (value: Value): Buffer => (typeof value === "string" ? Buffer.from(value, "utf8") : value);
 
 type Done<T> = (error: grpc.ServiceError | null, response?: T) => void;
-/** Starts one call on one coordinator's stub. */
-type Start<T> = (stub: KvStub, options: grpc.CallOptions, done: Done<T>) => void;
+
+/** One coordinator's channel: unary calls on its stub, the rest as messages of its Session stream. */
+interface Channel {
+  readonly stub: KvStub;
+  readonly session: ClientSession<KvSessionRequest, KvSessionResponse__Output>;
+}
+
+/** Starts one call on one coordinator's channel. */
+type Start<T> = (channel: Channel, options: grpc.CallOptions, done: Done<T>) => void;
+
+type SessionAnswer = "get" | "put" | "delete" | "increment" | "compareAndSet" | "compareAndDelete" | "txn" | "txnStatus";
+
+/**
+ * A call as a message of the coordinator's Session stream (kv.proto Session): what the library
+ * sends for every call but Status and Resolve. A failure comes back as the status its unary call
+ * would have ended with, a standby's redirect in its metadata as a unary call carries it.
+ */
+function onSession<F extends SessionAnswer>(field: F, request: Omit<KvSessionRequest, "callId">): Start<NonNullable<KvSessionResponse__Output[F]>> {
+  return (channel, options, done) => {
+    const callDeadline = options.deadline instanceof Date ? options.deadline : new Date(options.deadline ?? Date.now() + defaultTimeoutMs);
+    channel.session.call(request, callDeadline, (status, answer) => {
+      if (status !== null) return done(sessionCallError(status.code, status.details, { [activeCoordinatorMetadataKey]: answer?.activeCoordinator ?? "" }));
+      const value = answer?.[field];
+      if (value === undefined || value === null) return done(sessionCallError(grpc.status.UNAVAILABLE, `the coordinator answered without ${field}`));
+      done(null, value as NonNullable<KvSessionResponse__Output[F]>);
+    });
+  };
+}
+
 /** One attempt at one coordinator: its response, or its error and what the error says about where to go. */
 type Attempt<T> = { readonly ok: true; readonly response: T } | { readonly ok: false; readonly error: KvError; readonly failure: AttemptFailure };
 
@@ -196,7 +219,7 @@ export class KvClient {
   /** The configured coordinators, in order. */
   readonly coordinators: readonly string[];
   private readonly ring: CoordinatorRing;
-  private readonly stubs = new Map<string, KvStub>();
+  private readonly channels = new Map<string, Channel>();
   private readonly channelOptions: grpc.ChannelOptions;
   private readonly timeoutMs: number;
   private readonly retryForMs: number;
@@ -227,21 +250,19 @@ export class KvClient {
 
   /** The key's value and version, or null when the key does not exist. */
   get(key: string): Promise<Entry | null> {
-    return this.call<GetResponse__Output>("get", "retry", null, (stub, options, done) => stub.Get({ key }, options, done)).then(
+    return this.call("get", "retry", null, onSession("get", { get: { key } })).then(
       (response) => (response.found ? { value: response.value, version: response.version } : null),
     );
   }
 
   /** Writes the value; resolves with the write's version once it is committed. */
   put(key: string, value: Value, options: CallOptions = {}): Promise<WriteResult> {
-    return this.mutation<PutResponse__Output>("put", options, (requestId, stub, options, done) =>
-      stub.Put({ key, value: toBuffer(value), requestId }, options, done),
-    ).then((response) => ({ version: response.version, txnId: response.txnId }));
+    return this.mutation("put", options, (requestId) => onSession("put", { put: { key, value: toBuffer(value), requestId } })).then((response) => ({ version: response.version, txnId: response.txnId }));
   }
 
   /** Deletes the key (deleting a missing key succeeds). */
   del(key: string, options: CallOptions = {}): Promise<WriteResult> {
-    return this.mutation<DeleteResponse__Output>("del", options, (requestId, stub, options, done) => stub.Delete({ key, requestId }, options, done)).then(
+    return this.mutation("del", options, (requestId) => onSession("delete", { delete: { key, requestId } })).then(
       (response) => ({ version: response.version, txnId: response.txnId }),
     );
   }
@@ -256,8 +277,8 @@ export class KvClient {
     for (const [field, value] of [["delta", delta], ["min", bounds.min], ["max", bounds.max]] as const) {
       if (value !== undefined && !Number.isSafeInteger(value)) return Promise.reject(new InvalidArgument(field, `${field} must be an integer, not ${value}`));
     }
-    return this.mutation<IncrementResponse__Output>("increment", options, (requestId, stub, callOptions, done) =>
-      stub.Increment({ key, delta, min: bounds.min, max: bounds.max, mustExist: bounds.mustExist ?? false, requestId }, callOptions, done),
+    return this.mutation("increment", options, (requestId) =>
+      onSession("increment", { increment: { key, delta, min: bounds.min, max: bounds.max, mustExist: bounds.mustExist ?? false, requestId } }),
     ).then((response) => ({ value: response.value, version: response.version, txnId: response.txnId }));
   }
 
@@ -268,16 +289,14 @@ export class KvClient {
 
   /** Writes newValue if the key matches the expectation; FAILED_PRECONDITION (with the current version) if not. */
   compareAndSet(key: string, newValue: Value, expected: Expectation, options: CallOptions = {}): Promise<WriteResult> {
-    return this.mutation<CompareAndSetResponse__Output>("compare-and-set", options, (requestId, stub, callOptions, done) =>
-      stub.CompareAndSet({ key, newValue: toBuffer(newValue), ...expectationToWire(expected), requestId }, callOptions, done),
+    return this.mutation("compare-and-set", options, (requestId) =>
+      onSession("compareAndSet", { compareAndSet: { key, newValue: toBuffer(newValue), ...expectationToWire(expected), requestId } }),
     ).then((response) => ({ version: response.version, txnId: response.txnId }));
   }
 
   /** Deletes the key if it matches the expectation; FAILED_PRECONDITION if not. */
   compareAndDelete(key: string, expected: Exclude<Expectation, { mustNotExist: true }>, options: CallOptions = {}): Promise<WriteResult> {
-    return this.mutation<CompareAndSetResponse__Output>("compare-and-delete", options, (requestId, stub, callOptions, done) =>
-      stub.CompareAndDelete({ key, ...expectationToWire(expected), requestId }, callOptions, done),
-    ).then((response) => ({ version: response.version, txnId: response.txnId }));
+    return this.mutation("compare-and-delete", options, (requestId) => onSession("compareAndDelete", { compareAndDelete: { key, ...expectationToWire(expected), requestId } })).then((response) => ({ version: response.version, txnId: response.txnId }));
   }
 
   /**
@@ -292,7 +311,7 @@ export class KvClient {
       onFailure: (spec.else ?? []).map(operationToWire),
       hasOnFailure: spec.else !== undefined,
     };
-    return this.mutation<TxnResponse__Output>("txn", options, (requestId, stub, callOptions, done) => stub.Txn({ ...request, requestId }, callOptions, done)).then(
+    return this.mutation("txn", options, (requestId) => onSession("txn", { txn: { ...request, requestId } })).then(
       (response) => ({
         branch: response.succeeded ? "then" : "else",
         results: response.results.map((result): TxnOpResult => {
@@ -316,7 +335,7 @@ export class KvClient {
 
   /** What became of a transaction id or a request id: COMMITTED, ABORTED or UNKNOWN (with why). */
   txnStatus(id: string): Promise<TxnStatusResult> {
-    return this.call<TxnStatusResponse__Output>("txn-status", "retry", null, (stub, options, done) => stub.TxnStatus({ id }, options, done)).then((response) => {
+    return this.call("txn-status", "retry", null, onSession("txnStatus", { txnStatus: { id } })).then((response) => {
       const state = response.state;
       if (state !== "COMMITTED" && state !== "ABORTED" && state !== "UNKNOWN") throw new Unavailable(`txn-status: unknown state ${JSON.stringify(state)}`);
       return { state, txnId: response.txnId, commitSeq: response.commitSeq, message: response.message };
@@ -328,7 +347,7 @@ export class KvClient {
    * Never retried where it may have run; a standby's refusal or a dead coordinator moves it on.
    */
   resolve(txnId: string, outcome: "commit" | "abort"): Promise<{ message: string }> {
-    return this.call<ResolveResponse__Output>("resolve", "locate", null, (stub, options, done) => stub.Resolve({ txnId, outcome }, options, done)).then(
+    return this.call<ResolveResponse__Output>("resolve", "locate", null, ({ stub }, options, done) => stub.Resolve({ txnId, outcome }, options, done)).then(
       (response) => ({ message: response.message }),
     );
   }
@@ -339,7 +358,7 @@ export class KvClient {
    * standby's) is returned; when none answers at all, the last error.
    */
   async status(request: { readonly resetTrace?: boolean } = {}): Promise<KvStatus> {
-    const start: Start<StatusResponse__Output> = (stub, options, done) => stub.Status({ resetTrace: request.resetTrace === true }, options, done);
+    const start: Start<StatusResponse__Output> = ({ stub }, options, done) => stub.Status({ resetTrace: request.resetTrace === true }, options, done);
     let fallback: KvStatus | null = null;
     let lastError: KvError | null = null;
     const asked = new Set<string>();
@@ -381,14 +400,17 @@ export class KvClient {
   }
 
   close(): void {
-    for (const stub of this.stubs.values()) stub.close();
-    this.stubs.clear();
+    for (const channel of this.channels.values()) {
+      channel.session.close("the client was closed");
+      channel.stub.close();
+    }
+    this.channels.clear();
   }
 
   /** A mutating call: one request id for all its attempts, on every coordinator. */
-  private mutation<T>(what: string, options: CallOptions, start: (requestId: string, stub: KvStub, options: grpc.CallOptions, done: Done<T>) => void): Promise<T> {
+  private mutation<T>(what: string, options: CallOptions, start: (requestId: string) => Start<T>): Promise<T> {
     const requestId = options.requestId ?? randomUUID();
-    return this.call<T>(what, "retry", requestId, (stub, callOptions, done) => start(requestId, stub, callOptions, done));
+    return this.call<T>(what, "retry", requestId, start(requestId));
   }
 
   /**
@@ -425,7 +447,7 @@ export class KvClient {
     // With several coordinators, a failure names the one it came from.
     const label = this.coordinators.length > 1 ? `${what} (coordinator ${address})` : what;
     return new Promise<Attempt<T>>((resolve) => {
-      start(this.stubFor(address), { deadline: deadline(timeoutMs) }, (error, response) => {
+      start(this.channelTo(address), { deadline: deadline(timeoutMs) }, (error, response) => {
         if (error) {
           const named = error.metadata?.get(activeCoordinatorMetadataKey)[0];
           const activeCoordinator = named === undefined ? null : named.toString();
@@ -437,18 +459,19 @@ export class KvClient {
     });
   }
 
-  /** The stub of one coordinator's channel, made on first use. */
-  private stubFor(address: string): KvStub {
-    let stub = this.stubs.get(address);
-    if (stub === undefined) {
-      stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), this.channelOptions) as unknown as KvStub;
-      this.stubs.set(address, stub);
+  /** One coordinator's channel, made on first use. */
+  private channelTo(address: string): Channel {
+    let channel = this.channels.get(address);
+    if (channel === undefined) {
+      const stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), this.channelOptions) as unknown as KvStub;
+      channel = { stub, session: new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), `coordinator ${address}`) };
+      this.channels.set(address, channel);
     }
-    return stub;
+    return channel;
   }
 }
 
-const statusStart: Start<StatusResponse__Output> = (stub, options, done) => stub.Status({}, options, done);
+const statusStart: Start<StatusResponse__Output> = ({ stub }, options, done) => stub.Status({}, options, done);
 
 /** The error a call rejects with: a write's carries its request id, for txnStatus. */
 function withRequestId(error: KvError, requestId: string | null, attempts: number): KvError {

@@ -76,6 +76,7 @@
 // it is in sync again (another forced membership record). Read routing (readTargets,
 // readAccepted): reads go only to healthy in-sync replicas, in an order drawn from the node's source
 // of randomness, and an answer from a replica that left the set while the read was out is dropped.
+import { FifoMap } from "../common/fifo-map";
 import { assert, assertNever } from "../common/assert";
 import { Code, codeName, type CodeValue } from "../common/errors";
 import { requestFingerprint, type RequestMethod } from "../common/fingerprint";
@@ -406,24 +407,24 @@ export class CoordinatorCore {
    * request ended without a remembered commit or failure (UNAVAILABLE, or read-only); remembered
    * commits and failures carry theirs.
    */
-  private readonly fingerprints = new Map<string, string>();
+  private readonly fingerprints = new FifoMap<string, string>();
   /** Committed requests, by transaction id, oldest decision first (exactly-once, txn-status). */
-  private readonly remembered = new Map<string, RememberedCommit>();
+  private readonly remembered = new FifoMap<string, RememberedCommit>();
   private readonly rememberedByRequest = new Map<string, string>();
   /** Every commit with a newer transaction id than this is remembered. */
   private newestForgotten: string | null;
   /** Requests that failed definitely, by request id, oldest first (durable: "failed" records). */
-  private readonly failures = new Map<string, RememberedFailure>();
+  private readonly failures = new FifoMap<string, RememberedFailure>();
   /**
    * Request ids whose last attempt failed with an unknown outcome for the request (UNAVAILABLE), and
    * why (memory only, bounded): a retry runs anew.
    */
-  private readonly recentFailures = new Map<string, string>();
+  private readonly recentFailures = new FifoMap<string, string>();
   /**
    * Transactions (and their request ids) that succeeded without writing anything: read-only, or an
    * empty branch. Memory only, bounded: txn-status reports them as done, with commit sequence 0.
    */
-  private readonly recentReadOnly = new Map<string, string>();
+  private readonly recentReadOnly = new FifoMap<string, string>();
 
   constructor(
     private readonly config: CoordinatorConfig,
@@ -1083,10 +1084,10 @@ export class CoordinatorCore {
   /** Past requestIdsRememberedMax commits and failures together, forgets the oldest of them. */
   private forgetPastMax(): void {
     while (this.remembered.size + this.failures.size > limits.requestIdsRememberedMax) {
-      const commit = this.remembered.values().next();
-      const failure = this.failures.values().next();
-      if (failure.done === true || (commit.done !== true && commit.value.atMs <= failure.value.atMs)) this.forgetOldest();
-      else this.forgetFailure(failure.value);
+      const commit = this.remembered.oldest();
+      const failure = this.failures.oldest();
+      if (failure === undefined || (commit !== undefined && commit[1].atMs <= failure[1].atMs)) this.forgetOldest();
+      else this.forgetFailure(failure[1]);
     }
   }
 
@@ -1097,7 +1098,7 @@ export class CoordinatorCore {
   }
 
   private forgetOldest(): void {
-    const [txnId, commit] = this.remembered.entries().next().value!;
+    const [txnId, commit] = this.remembered.oldest()!;
     this.remembered.delete(txnId);
     if (commit.requestId !== null && this.rememberedByRequest.get(commit.requestId) === txnId) {
       this.rememberedByRequest.delete(commit.requestId);
@@ -1109,14 +1110,14 @@ export class CoordinatorCore {
   /** Forgets the committed and definitely failed requests older than requestIdRetentionMs. */
   private forgetOld(nowMs: number): void {
     for (;;) {
-      const oldest = this.remembered.values().next();
-      if (oldest.done === true || nowMs - oldest.value.atMs <= limits.requestIdRetentionMs) break;
+      const oldest = this.remembered.oldest();
+      if (oldest === undefined || nowMs - oldest[1].atMs <= limits.requestIdRetentionMs) break;
       this.forgetOldest();
     }
     for (;;) {
-      const oldest = this.failures.values().next();
-      if (oldest.done === true || nowMs - oldest.value.atMs <= limits.requestIdRetentionMs) return;
-      this.forgetFailure(oldest.value);
+      const oldest = this.failures.oldest();
+      if (oldest === undefined || nowMs - oldest[1].atMs <= limits.requestIdRetentionMs) return;
+      this.forgetFailure(oldest[1]);
     }
   }
 
@@ -1409,10 +1410,10 @@ export class CoordinatorCore {
 const rememberedPerRecordMax = 1_000;
 
 /** Sets key (as the newest entry) in a memory-only map of at most requestIdsRememberedMax entries. */
-function setBounded(map: Map<string, string>, key: string, value: string): void {
+function setBounded(map: FifoMap<string, string>, key: string, value: string): void {
   map.delete(key);
   map.set(key, value);
-  if (map.size > limits.requestIdsRememberedMax) map.delete(map.keys().next().value!);
+  if (map.size > limits.requestIdsRememberedMax) map.delete(map.oldest()![0]);
 }
 
 

@@ -12,6 +12,7 @@ import type { ParticipantClient } from "../proto/gen/twopc/participant/Participa
 import type { SessionRequest } from "../proto/gen/twopc/participant/SessionRequest";
 import type { SessionResponse__Output } from "../proto/gen/twopc/participant/SessionResponse";
 import { decodePeerState } from "../proto/convert";
+import { ClientSession } from "../proto/session";
 import type { VoteItem } from "./core";
 import type { ParticipantCalls } from "./node";
 import type { AppendRequest } from "./replicated-log";
@@ -28,77 +29,14 @@ function failed<T>(error: CallStatus | null): CallResult<T> {
   return { ok: false, code: (error?.code ?? Code.UNAVAILABLE) as CodeValue, reason: error ? `${codeName(error.code)}: ${error.details}` : "empty response" };
 }
 
-type SessionStream = grpc.ClientDuplexStream<SessionRequest, SessionResponse__Output>;
-/** One call of the hot path, as a Session message carries it (its call id aside). */
-type SessionCall = Omit<SessionRequest, "callId" | "call">;
-
 /**
  * The hot path's stream to one replica (rpc Session, proto/participant.proto): Prepare, Commit,
  * Abort, Read and Append go as messages of one long-lived stream instead of one call each, which
- * in grpc-js costs a third of the CPU and of the latency (issue 13). Each message has a call id and
- * its own deadline; the replica answers each with its id. The stream is opened at the first call
- * and again at the first call after it broke; when it breaks, every call waiting on it fails with
- * the stream's status (UNAVAILABLE when the replica went away), as its unary call would have.
- * Messages on one stream arrive in the order they were sent, so the order of the calls on one
- * channel holds (ReplicaLink sends decisions before prepares).
+ * in grpc-js costs a third of the CPU and of the latency (issue 13). Messages on one stream arrive
+ * in the order they were sent, so the order of the calls on one channel holds (ReplicaLink sends
+ * decisions before prepares). proto/session.ts ClientSession says the rest.
  */
-export class ReplicaSession {
-  private stream: SessionStream | null = null;
-  private readonly pending = new Map<number, { readonly done: (error: CallStatus | null, answer?: SessionResponse__Output) => void; readonly timer: NodeJS.Timeout }>();
-  private nextCallId = 1;
-  /** Calls made and answers received, for tests. */
-  calls = 0;
-
-  constructor(private readonly client: ParticipantClient) {}
-
-  call(request: SessionCall, callDeadline: Date, done: (error: CallStatus | null, answer?: SessionResponse__Output) => void): void {
-    const stream = this.stream ?? this.open();
-    const callId = this.nextCallId++;
-    this.calls += 1;
-    const timer = setTimeout(() => {
-      if (!this.pending.delete(callId)) return;
-      done({ code: grpc.status.DEADLINE_EXCEEDED, details: "Deadline exceeded (no answer on the session in time)" });
-    }, Math.max(0, callDeadline.getTime() - Date.now()));
-    this.pending.set(callId, { done, timer });
-    stream.write({ ...request, callId });
-  }
-
-  close(): void {
-    this.stream?.cancel();
-    this.fail({ code: grpc.status.CANCELLED, details: "the channel to the replica was closed" });
-  }
-
-  private open(): SessionStream {
-    const stream = this.client.Session();
-    this.stream = stream;
-    stream.on("data", (answer: SessionResponse__Output) => {
-      const waiting = this.pending.get(answer.callId);
-      if (waiting === undefined) return; // timed out meanwhile
-      this.pending.delete(answer.callId);
-      clearTimeout(waiting.timer);
-      if (answer.code !== grpc.status.OK) waiting.done({ code: answer.code, details: answer.details });
-      else waiting.done(null, answer);
-    });
-    const broken = (status: CallStatus): void => {
-      if (this.stream !== stream) return;
-      this.stream = null;
-      this.fail(status);
-    };
-    stream.on("error", (error: grpc.ServiceError) => broken({ code: error.code, details: error.details || error.message }));
-    stream.on("end", () => broken({ code: grpc.status.UNAVAILABLE, details: "the replica ended the session" }));
-    stream.on("close", () => broken({ code: grpc.status.UNAVAILABLE, details: "the session closed" }));
-    return stream;
-  }
-
-  private fail(status: CallStatus): void {
-    const waiting = [...this.pending.values()];
-    this.pending.clear();
-    for (const { done, timer } of waiting) {
-      clearTimeout(timer);
-      done(status);
-    }
-  }
-}
+export type ReplicaSession = ClientSession<SessionRequest, SessionResponse__Output>;
 
 /** The coordinator process's channel to one replica, shared by every epoch it serves in. */
 export class ReplicaChannel {
@@ -124,11 +62,11 @@ export class ReplicaChannel {
       ...channelOptions,
       channelOverride: this.client.getChannel(),
     }) as unknown as HealthClient;
-    this.session = new ReplicaSession(this.client);
+    this.session = new ClientSession<SessionRequest, SessionResponse__Output>(() => this.client.Session(), "the replica");
   }
 
   close(): void {
-    this.session.close();
+    this.session.close("the channel to the replica was closed");
     this.client.close();
     this.health.close();
   }
@@ -321,7 +259,7 @@ export class GrpcParticipant implements ParticipantCalls {
   }
 
   /** A call of the hot path, on the replica's Session stream, with a deadline timeoutMs from now. */
-  private onSession(timeoutMs: number, request: SessionCall, done: (error: CallStatus | null, answer?: SessionResponse__Output) => void): void {
+  private onSession(timeoutMs: number, request: Omit<SessionRequest, "callId">, done: (error: CallStatus | null, answer?: SessionResponse__Output) => void): void {
     this.whenConnected(timeoutMs, (options) => this.channel.session.call(request, options.deadline, done));
   }
 

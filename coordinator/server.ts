@@ -22,6 +22,25 @@ import type { KvClient } from "../proto/gen/twopc/kv/Kv";
 import { deadline } from "../proto/grpc-status";
 import type { HealthHandlers } from "../proto/gen/grpc/health/v1/Health";
 import type { KvHandlers } from "../proto/gen/twopc/kv/Kv";
+import type { GetRequest__Output } from "../proto/gen/twopc/kv/GetRequest";
+import type { GetResponse } from "../proto/gen/twopc/kv/GetResponse";
+import type { PutRequest__Output } from "../proto/gen/twopc/kv/PutRequest";
+import type { PutResponse } from "../proto/gen/twopc/kv/PutResponse";
+import type { DeleteRequest__Output } from "../proto/gen/twopc/kv/DeleteRequest";
+import type { DeleteResponse } from "../proto/gen/twopc/kv/DeleteResponse";
+import type { IncrementRequest__Output } from "../proto/gen/twopc/kv/IncrementRequest";
+import type { IncrementResponse } from "../proto/gen/twopc/kv/IncrementResponse";
+import type { CompareAndSetRequest__Output } from "../proto/gen/twopc/kv/CompareAndSetRequest";
+import type { CompareAndSetResponse } from "../proto/gen/twopc/kv/CompareAndSetResponse";
+import type { CompareAndDeleteRequest__Output } from "../proto/gen/twopc/kv/CompareAndDeleteRequest";
+import type { CompareAndDeleteResponse } from "../proto/gen/twopc/kv/CompareAndDeleteResponse";
+import type { TxnRequest__Output } from "../proto/gen/twopc/kv/TxnRequest";
+import type { TxnResponse } from "../proto/gen/twopc/kv/TxnResponse";
+import type { TxnStatusRequest__Output } from "../proto/gen/twopc/kv/TxnStatusRequest";
+import type { TxnStatusResponse } from "../proto/gen/twopc/kv/TxnStatusResponse";
+import type { KvSessionRequest__Output } from "../proto/gen/twopc/kv/KvSessionRequest";
+import type { KvSessionResponse } from "../proto/gen/twopc/kv/KvSessionResponse";
+import { serveSession } from "../proto/session";
 import type { ReplicaStatus } from "../proto/gen/twopc/kv/ReplicaStatus";
 import type { CoordinationHandlers } from "../proto/gen/twopc/participant/Coordination";
 import type { OnConflict, WriteResult } from "./core";
@@ -30,6 +49,20 @@ import { PhaseTrace, type PhaseSummary } from "./trace";
 import type { CoordinatorNode } from "./node";
 import { checkRequestId, compareAndDeleteProgram, compareAndSetProgram, incrementProgram, resultToWire, txnProgram } from "./requests";
 import { GrpcParticipant, ReplicaChannel } from "./replica-link";
+
+/** A unary call as a handler of the hot path reads it: only its request. */
+type Unary<Req, Res> = (callRef: { readonly request: Req }, callback: grpc.sendUnaryData<Res>) => void;
+
+interface HotHandlers {
+  readonly Get: Unary<GetRequest__Output, GetResponse>;
+  readonly Put: Unary<PutRequest__Output, PutResponse>;
+  readonly Delete: Unary<DeleteRequest__Output, DeleteResponse>;
+  readonly Increment: Unary<IncrementRequest__Output, IncrementResponse>;
+  readonly CompareAndSet: Unary<CompareAndSetRequest__Output, CompareAndSetResponse>;
+  readonly CompareAndDelete: Unary<CompareAndDeleteRequest__Output, CompareAndDeleteResponse>;
+  readonly Txn: Unary<TxnRequest__Output, TxnResponse>;
+  readonly TxnStatus: Unary<TxnStatusRequest__Output, TxnStatusResponse>;
+}
 
 /** Trailing metadata of a standby's refusal: where the active coordinator is (HOST:PORT). */
 export const activeCoordinatorHeader = "kv-active-coordinator";
@@ -158,7 +191,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     });
   }
 
-  const kvHandlers: KvHandlers = {
+  /**
+   * The calls a client sends, served alike as unary calls and as messages of a Session stream
+   * (sessionHandler): the same checks, the same node call, the same answer or status.
+   */
+  const hot: HotHandlers = {
     Get: (callRef, callback) => {
       let key: string;
       try {
@@ -236,6 +273,44 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         callback(null, { state: status.state.toUpperCase(), txnId: status.txnId, commitSeq: status.commitSeq, message: status.message }),
       );
     },
+  };
+
+  /** A client's Session: each message is one call (proto/session.ts); a standby's redirect travels in active_coordinator. */
+  const sessionHandler = (stream: grpc.ServerDuplexStream<KvSessionRequest__Output, KvSessionResponse>): void =>
+    serveSession<KvSessionRequest__Output, KvSessionResponse>(
+      stream,
+      logger,
+      ({ callId, code, details, metadata }) => ({ callId, code, details, activeCoordinator: metadata?.get(activeCoordinatorHeader)[0]?.toString() ?? "" }),
+      (message, answer) => {
+        const callId = message.callId;
+        switch (message.call) {
+          case "get":
+            return hot.Get({ request: message.get! }, answer((get) => ({ callId, get })));
+          case "put":
+            return hot.Put({ request: message.put! }, answer((put) => ({ callId, put })));
+          case "delete":
+            return hot.Delete({ request: message.delete! }, answer((del) => ({ callId, delete: del })));
+          case "increment":
+            return hot.Increment({ request: message.increment! }, answer((increment) => ({ callId, increment })));
+          case "compareAndSet":
+            return hot.CompareAndSet({ request: message.compareAndSet! }, answer((compareAndSet) => ({ callId, compareAndSet })));
+          case "compareAndDelete":
+            return hot.CompareAndDelete({ request: message.compareAndDelete! }, answer((compareAndDelete) => ({ callId, compareAndDelete })));
+          case "txn":
+            return hot.Txn({ request: message.txn! }, answer((txn) => ({ callId, txn })));
+          case "txnStatus":
+            return hot.TxnStatus({ request: message.txnStatus! }, answer((txnStatus) => ({ callId, txnStatus })));
+          case undefined:
+            return answer(() => ({ callId }))({ code: grpc.status.INVALID_ARGUMENT, details: "call: a Session message must carry one of get, put, delete, increment, compare_and_set, compare_and_delete, txn or txn_status" });
+          default:
+            return assertNever(message.call);
+        }
+      },
+    );
+
+  const kvHandlers: KvHandlers = {
+    ...hot,
+    Session: sessionHandler,
     Resolve: (callRef, callback) => {
       const { outcome } = callRef.request;
       let txnId: string;

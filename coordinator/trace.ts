@@ -12,6 +12,7 @@
 // (limits.traceOpenMax): a transaction that never finishes is dropped from them, oldest first.
 import * as hdr from "hdr-histogram-js";
 import { limits } from "../common/limits";
+import { FifoMap } from "../common/fifo-map";
 
 /** The phases of a write, in order: each is the gap from one mark to the next. */
 export const writePhases = [
@@ -67,8 +68,8 @@ function newHistogram(): hdr.Histogram {
 export class PhaseTrace {
   private readonly histograms = new Map<TracePhase, hdr.Histogram>(tracePhases.map((phase) => [phase, newHistogram()]));
   /** Arrival of each request still waiting for its answer, by the node's request number. */
-  private readonly arrivals = new Map<number, number>();
-  private readonly txns = new Map<string, TxnMarks>();
+  private readonly arrivals = new FifoMap<number, number>();
+  private readonly txns = new FifoMap<string, TxnMarks>();
 
   constructor(private readonly nowUs: () => number) {}
 
@@ -155,10 +156,10 @@ export class PhaseTrace {
 }
 
 /** Sets key in a map that keeps at most limits.traceOpenMax entries, dropping the oldest. */
-function bounded<K, V>(map: Map<K, V>, key: K, value: V): void {
+function bounded<K, V>(map: FifoMap<K, V>, key: K, value: V): void {
   if (map.size >= limits.traceOpenMax) {
-    const oldest = map.keys().next();
-    if (!oldest.done) map.delete(oldest.value);
+    const oldest = map.oldest();
+    if (oldest !== undefined) map.delete(oldest[0]);
   }
   map.set(key, value);
 }

@@ -35,6 +35,7 @@
 //   peer-answers) act only on transactions prepared here, and skip a commit without a valid commit
 //   sequence number (the shell drops and logs those first). The assertions left guard the core's
 //   own bookkeeping, which no input reaches.
+import { FifoMap } from "../common/fifo-map";
 import { assert, assertNever } from "../common/assert";
 import { fencedMessage } from "../common/errors";
 import { limits } from "../common/limits";
@@ -213,7 +214,7 @@ export class ParticipantCore {
   /** key -> id of the prepared transaction that locks it. */
   private readonly locks = new Map<string, string>();
   /** Decided transactions, oldest first (a Map iterates in insertion order), bounded. */
-  private readonly decided = new Map<string, Decided>();
+  private readonly decided = new FifoMap<string, Decided>();
   /** The newest id among the decisions forgotten to keep `decided` bounded; null while none was. */
   private newestForgotten: ParsedTxnId | null = null;
   private parkedReads: ParkedRead[] = [];
@@ -649,7 +650,7 @@ export class ParticipantCore {
   private remember(txnId: string, decided: Decided): void {
     this.decided.set(txnId, decided);
     if (this.decided.size <= limits.decisionsRememberedMax) return;
-    const oldest = this.decided.keys().next().value;
+    const oldest = this.decided.oldest()?.[0];
     if (oldest === undefined) return;
     this.decided.delete(oldest);
     const parsed = parseTxnId(oldest);

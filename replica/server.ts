@@ -30,6 +30,7 @@ import type { AppendRequest__Output } from "../proto/gen/twopc/participant/Appen
 import type { AppendResponse } from "../proto/gen/twopc/participant/AppendResponse";
 import type { SessionRequest__Output } from "../proto/gen/twopc/participant/SessionRequest";
 import type { SessionResponse } from "../proto/gen/twopc/participant/SessionResponse";
+import { serveSession } from "../proto/session";
 import { assertNever } from "../common/assert";
 import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeGcFloor, decodeEpoch, decodeCollectedThrough, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead, decodeReadCopy } from "./decode";
 import type { VoteResult } from "./core";
@@ -231,50 +232,32 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     },
   };
 
-  /**
-   * A coordinator's Session: each message is one call of the hot path, answered by a message with
-   * its call id, as soon as its answer is ready. An answer for a stream that has closed meanwhile
-   * is dropped (the caller failed the call when the stream broke).
-   */
-  const sessionHandler = (stream: grpc.ServerDuplexStream<SessionRequest__Output, SessionResponse>): void => {
-    let inFlight = 0;
-    const answer = <F extends "prepare" | "decision" | "read" | "append">(callId: number, field: F): grpc.sendUnaryData<NonNullable<SessionResponse[F]>> => {
-      return (error, value) => {
-        inFlight -= 1;
-        if (stream.destroyed || !stream.writable) return;
-        if (error) stream.write({ callId, code: error.code ?? grpc.status.UNKNOWN, details: error.details ?? ("message" in error ? error.message : "") });
-        else stream.write({ callId, [field]: value });
-      };
-    };
-    stream.on("data", (message: SessionRequest__Output) => {
-      const callId = message.callId;
-      inFlight += 1;
-      if (inFlight > limits.sessionCallsInFlightMax) {
-        const details = `more than ${limits.sessionCallsInFlightMax} calls in flight on one session (sessionCallsInFlightMax): wait for answers`;
-        logger.warn({ event: "request-refused", method: "Session", code: grpc.status.RESOURCE_EXHAUSTED, reason: details }, `Session call refused: ${details}`);
-        return answer(callId, "decision")({ code: grpc.status.RESOURCE_EXHAUSTED, details });
-      }
-      switch (message.call) {
-        case "prepare":
-          return hot.prepare(message.prepare!, answer(callId, "prepare"));
-        case "commit":
-          return hot.commit(message.commit!, answer(callId, "decision"));
-        case "abort":
-          return hot.abort(message.abort!, answer(callId, "decision"));
-        case "read":
-          return hot.read(message.read!, answer(callId, "read"));
-        case "append":
-          return hot.append(message.append!, answer(callId, "append"));
-        case undefined:
-          return answer(callId, "decision")({ code: grpc.status.INVALID_ARGUMENT, details: "call: a Session message must carry one of prepare, commit, abort, read or append" });
-        default:
-          return assertNever(message.call);
-      }
-    });
-    stream.on("end", () => stream.end());
-    // The coordinator went away: nothing to answer.
-    stream.on("error", () => undefined);
-  };
+  /** A coordinator's Session: each message is one call of the hot path (proto/session.ts). */
+  const sessionHandler = (stream: grpc.ServerDuplexStream<SessionRequest__Output, SessionResponse>): void =>
+    serveSession<SessionRequest__Output, SessionResponse>(
+      stream,
+      logger,
+      ({ callId, code, details }) => ({ callId, code, details }),
+      (message, answer) => {
+        const callId = message.callId;
+        switch (message.call) {
+          case "prepare":
+            return hot.prepare(message.prepare!, answer((prepare) => ({ callId, prepare })));
+          case "commit":
+            return hot.commit(message.commit!, answer((decision) => ({ callId, decision })));
+          case "abort":
+            return hot.abort(message.abort!, answer((decision) => ({ callId, decision })));
+          case "read":
+            return hot.read(message.read!, answer((read) => ({ callId, read })));
+          case "append":
+            return hot.append(message.append!, answer((append) => ({ callId, append })));
+          case undefined:
+            return answer(() => ({ callId }))({ code: grpc.status.INVALID_ARGUMENT, details: "call: a Session message must carry one of prepare, commit, abort, read or append" });
+          default:
+            return assertNever(message.call);
+        }
+      },
+    );
 
   const handlers: ParticipantHandlers = {
     Prepare: (callRef, callback) => hot.prepare(callRef.request, callback),

@@ -16,6 +16,8 @@ import type { InFlightTxn as _twopc_kv_InFlightTxn, InFlightTxn__Output as _twop
 import type { IncrementRequest as _twopc_kv_IncrementRequest, IncrementRequest__Output as _twopc_kv_IncrementRequest__Output } from './twopc/kv/IncrementRequest';
 import type { IncrementResponse as _twopc_kv_IncrementResponse, IncrementResponse__Output as _twopc_kv_IncrementResponse__Output } from './twopc/kv/IncrementResponse';
 import type { KvClient as _twopc_kv_KvClient, KvDefinition as _twopc_kv_KvDefinition } from './twopc/kv/Kv';
+import type { KvSessionRequest as _twopc_kv_KvSessionRequest, KvSessionRequest__Output as _twopc_kv_KvSessionRequest__Output } from './twopc/kv/KvSessionRequest';
+import type { KvSessionResponse as _twopc_kv_KvSessionResponse, KvSessionResponse__Output as _twopc_kv_KvSessionResponse__Output } from './twopc/kv/KvSessionResponse';
 import type { PhaseLatency as _twopc_kv_PhaseLatency, PhaseLatency__Output as _twopc_kv_PhaseLatency__Output } from './twopc/kv/PhaseLatency';
 import type { PutRequest as _twopc_kv_PutRequest, PutRequest__Output as _twopc_kv_PutRequest__Output } from './twopc/kv/PutRequest';
 import type { PutResponse as _twopc_kv_PutResponse, PutResponse__Output as _twopc_kv_PutResponse__Output } from './twopc/kv/PutResponse';
@@ -53,6 +55,8 @@ export interface ProtoGrpcType {
       IncrementRequest: MessageTypeDefinition<_twopc_kv_IncrementRequest, _twopc_kv_IncrementRequest__Output>
       IncrementResponse: MessageTypeDefinition<_twopc_kv_IncrementResponse, _twopc_kv_IncrementResponse__Output>
       Kv: SubtypeConstructor<typeof grpc.Client, _twopc_kv_KvClient> & { service: _twopc_kv_KvDefinition }
+      KvSessionRequest: MessageTypeDefinition<_twopc_kv_KvSessionRequest, _twopc_kv_KvSessionRequest__Output>
+      KvSessionResponse: MessageTypeDefinition<_twopc_kv_KvSessionResponse, _twopc_kv_KvSessionResponse__Output>
       PhaseLatency: MessageTypeDefinition<_twopc_kv_PhaseLatency, _twopc_kv_PhaseLatency__Output>
       PutRequest: MessageTypeDefinition<_twopc_kv_PutRequest, _twopc_kv_PutRequest__Output>
       PutResponse: MessageTypeDefinition<_twopc_kv_PutResponse, _twopc_kv_PutResponse__Output>

@@ -46,6 +46,20 @@ class FakeCoordinator {
         fake.answer(method, callback);
       };
     }
+    // The library sends its calls as messages of a Session stream: each is recorded and answered as
+    // its unary call would be (a refusal's redirect in active_coordinator).
+    handlers.Session = (stream: grpc.ServerDuplexStream<Record<string, unknown>, unknown>) => {
+      stream.on("data", (message: Record<string, unknown>) => {
+        const field = message.call as string;
+        const method = field.charAt(0).toUpperCase() + field.slice(1);
+        fake.calls.push({ method, request: message[field] as Record<string, unknown> });
+        fake.answer(method, (error, response) => {
+          if (error) stream.write({ callId: message.callId, code: error.code, details: error.details, activeCoordinator: error.metadata?.get(activeCoordinatorMetadataKey)[0] ?? "" });
+          else stream.write({ callId: message.callId, [field]: response });
+        });
+      });
+      stream.on("end", () => stream.end());
+    };
     server.addService(kvProto.Kv.service, handlers);
     return fake;
   }

@@ -21,7 +21,9 @@ import { freePort, freePortRun } from "../ports";
 import { activeCoordinatorMetadataKey } from "../../client/coordinators";
 import { callTimeoutMs, isCallError, type Driver, type Op } from "./compare-load";
 import { echoStub, etcdKvStub, etcdMaintenanceStub, type EchoStub, type EtcdKvStub, type EtcdRangeResponse, type EtcdStatusResponse } from "./compare-protos";
-import type { GetResponse__Output } from "../../proto/gen/twopc/kv/GetResponse";
+import type { KvSessionRequest } from "../../proto/gen/twopc/kv/KvSessionRequest";
+import type { KvSessionResponse__Output } from "../../proto/gen/twopc/kv/KvSessionResponse";
+import { ClientSession, sessionCallError } from "../../proto/session";
 
 /** How long a system may take to start and be ready. */
 export const startTimeoutMs = 60_000;
@@ -425,15 +427,15 @@ export async function startStore(tmpRoot: string): Promise<Running> {
 }
 
 /**
- * The coordinator's Kv service, raw: no client library, no retries; a fresh request id per write, as
- * the library sends. One thing of the library it does: when the coordinator it calls has stood down
- * (a standby took over, which a loaded machine can cause), it answers UNAVAILABLE naming the active
- * one in its trailing metadata, and the driver moves every channel there. The refused call still
- * counts as an error.
+ * The coordinator's Kv service, raw: no client library, no retries; a fresh request id per write,
+ * and every call a message of a Session stream per channel, as the library sends them. One thing of
+ * the library it does: when the coordinator it calls has stood down (a standby took over, which a
+ * loaded machine can cause), it answers UNAVAILABLE naming the active one, and the driver moves every
+ * channel there. The refused call still counts as an error.
  */
 class StoreDriver implements Driver {
   readonly target = "twopc-kv" as const;
-  private stubs: KvStub[];
+  private stubs: { readonly stub: KvStub; readonly session: ClientSession<KvSessionRequest, KvSessionResponse__Output> }[];
 
   constructor(
     private address: string,
@@ -442,20 +444,31 @@ class StoreDriver implements Driver {
     this.stubs = this.connect(address);
   }
 
-  private connect(address: string): KvStub[] {
-    return Array.from({ length: this.channels }, () => new kvProto.Kv(address, grpc.credentials.createInsecure(), driverChannelOptions) as unknown as KvStub);
+  private connect(address: string): { stub: KvStub; session: ClientSession<KvSessionRequest, KvSessionResponse__Output> }[] {
+    return Array.from({ length: this.channels }, () => {
+      const stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), driverChannelOptions) as unknown as KvStub;
+      return { stub, session: new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), "the coordinator") };
+    });
   }
 
   call(channel: number, op: Op, key: string, value: Buffer): Promise<boolean> {
-    const stub = this.stubs[channel]!;
+    const { session } = this.stubs[channel]!;
     const called = this.address;
+    const onSession = (request: Omit<KvSessionRequest, "callId">): Promise<KvSessionResponse__Output> =>
+      new Promise((resolve, reject) =>
+        session.call(request, new Date(Date.now() + callTimeoutMs), (status, answer) => {
+          if (status !== null) reject(sessionCallError(status.code, status.details, { [activeCoordinatorMetadataKey]: answer?.activeCoordinator ?? "" }));
+          else if (answer === undefined) reject(new Error("a call succeeded without a response"));
+          else resolve(answer);
+        }),
+      );
     let result: Promise<boolean>;
     switch (op) {
       case "put":
-        result = unary((callback) => stub.Put({ key, value, requestId: randomUUID() }, callDeadline(), callback)).then(() => true);
+        result = onSession({ put: { key, value, requestId: randomUUID() } }).then(() => true);
         break;
       case "get":
-        result = unary<GetResponse__Output>((callback) => stub.Get({ key }, callDeadline(), callback)).then((response) => response.found);
+        result = onSession({ get: { key } }).then((answer) => answer.get?.found ?? false);
         break;
       case "echo":
         throw new Error("twopc-kv has no echo");
@@ -474,13 +487,16 @@ class StoreDriver implements Driver {
     const named = (error as Partial<grpc.ServiceError>).metadata?.get(activeCoordinatorMetadataKey)[0];
     if (typeof named !== "string" || named === "" || named === called) return;
     console.error(`bench:compare: twopc-kv: the coordinator at ${called} says the active one is ${named}: the driver moves there`);
-    for (const stub of this.stubs) stub.close();
+    this.close();
     this.address = named;
     this.stubs = this.connect(named);
   }
 
   close(): void {
-    for (const stub of this.stubs) stub.close();
+    for (const { stub, session } of this.stubs) {
+      session.close("the driver moved or stopped");
+      stub.close();
+    }
   }
 }
 

@@ -12,6 +12,8 @@ import type { GetRequest as _twopc_kv_GetRequest, GetRequest__Output as _twopc_k
 import type { GetResponse as _twopc_kv_GetResponse, GetResponse__Output as _twopc_kv_GetResponse__Output } from '../../twopc/kv/GetResponse';
 import type { IncrementRequest as _twopc_kv_IncrementRequest, IncrementRequest__Output as _twopc_kv_IncrementRequest__Output } from '../../twopc/kv/IncrementRequest';
 import type { IncrementResponse as _twopc_kv_IncrementResponse, IncrementResponse__Output as _twopc_kv_IncrementResponse__Output } from '../../twopc/kv/IncrementResponse';
+import type { KvSessionRequest as _twopc_kv_KvSessionRequest, KvSessionRequest__Output as _twopc_kv_KvSessionRequest__Output } from '../../twopc/kv/KvSessionRequest';
+import type { KvSessionResponse as _twopc_kv_KvSessionResponse, KvSessionResponse__Output as _twopc_kv_KvSessionResponse__Output } from '../../twopc/kv/KvSessionResponse';
 import type { PutRequest as _twopc_kv_PutRequest, PutRequest__Output as _twopc_kv_PutRequest__Output } from '../../twopc/kv/PutRequest';
 import type { PutResponse as _twopc_kv_PutResponse, PutResponse__Output as _twopc_kv_PutResponse__Output } from '../../twopc/kv/PutResponse';
 import type { ResolveRequest as _twopc_kv_ResolveRequest, ResolveRequest__Output as _twopc_kv_ResolveRequest__Output } from '../../twopc/kv/ResolveRequest';
@@ -87,6 +89,11 @@ export interface KvClient extends grpc.Client {
   resolve(argument: _twopc_kv_ResolveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_kv_ResolveResponse__Output>): grpc.ClientUnaryCall;
   resolve(argument: _twopc_kv_ResolveRequest, callback: grpc.requestCallback<_twopc_kv_ResolveResponse__Output>): grpc.ClientUnaryCall;
   
+  Session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_kv_KvSessionRequest, _twopc_kv_KvSessionResponse__Output>;
+  Session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_kv_KvSessionRequest, _twopc_kv_KvSessionResponse__Output>;
+  session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_kv_KvSessionRequest, _twopc_kv_KvSessionResponse__Output>;
+  session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_twopc_kv_KvSessionRequest, _twopc_kv_KvSessionResponse__Output>;
+  
   Status(argument: _twopc_kv_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_kv_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _twopc_kv_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_kv_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _twopc_kv_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_kv_StatusResponse__Output>): grpc.ClientUnaryCall;
@@ -131,6 +138,8 @@ export interface KvHandlers extends grpc.UntypedServiceImplementation {
   
   Resolve: grpc.handleUnaryCall<_twopc_kv_ResolveRequest__Output, _twopc_kv_ResolveResponse>;
   
+  Session: grpc.handleBidiStreamingCall<_twopc_kv_KvSessionRequest__Output, _twopc_kv_KvSessionResponse>;
+  
   Status: grpc.handleUnaryCall<_twopc_kv_StatusRequest__Output, _twopc_kv_StatusResponse>;
   
   Txn: grpc.handleUnaryCall<_twopc_kv_TxnRequest__Output, _twopc_kv_TxnResponse>;
@@ -147,6 +156,7 @@ export interface KvDefinition extends grpc.ServiceDefinition {
   Increment: MethodDefinition<_twopc_kv_IncrementRequest, _twopc_kv_IncrementResponse, _twopc_kv_IncrementRequest__Output, _twopc_kv_IncrementResponse__Output>
   Put: MethodDefinition<_twopc_kv_PutRequest, _twopc_kv_PutResponse, _twopc_kv_PutRequest__Output, _twopc_kv_PutResponse__Output>
   Resolve: MethodDefinition<_twopc_kv_ResolveRequest, _twopc_kv_ResolveResponse, _twopc_kv_ResolveRequest__Output, _twopc_kv_ResolveResponse__Output>
+  Session: MethodDefinition<_twopc_kv_KvSessionRequest, _twopc_kv_KvSessionResponse, _twopc_kv_KvSessionRequest__Output, _twopc_kv_KvSessionResponse__Output>
   Status: MethodDefinition<_twopc_kv_StatusRequest, _twopc_kv_StatusResponse, _twopc_kv_StatusRequest__Output, _twopc_kv_StatusResponse__Output>
   Txn: MethodDefinition<_twopc_kv_TxnRequest, _twopc_kv_TxnResponse, _twopc_kv_TxnRequest__Output, _twopc_kv_TxnResponse__Output>
   TxnStatus: MethodDefinition<_twopc_kv_TxnStatusRequest, _twopc_kv_TxnStatusResponse, _twopc_kv_TxnStatusRequest__Output, _twopc_kv_TxnStatusResponse__Output>

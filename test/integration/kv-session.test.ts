@@ -1,0 +1,99 @@
+// The client-facing Session stream (kv.proto Session, issue 13): what the client library sends. A
+// message on it means exactly what the unary call of the same name means, on a real cluster:
+// - a put sent as a Session message and again, under the same request id, as a unary Put is one
+//   request: the second gets the first's version and txn id, and nothing is applied twice;
+// - a get on the stream sees the write; a message that names no call, or a put with a bad field,
+//   is refused INVALID_ARGUMENT naming the field, and the coordinator lives and serves;
+// - a standby answers a Session message UNAVAILABLE with the active coordinator's address in
+//   active_coordinator (the unary call's kv-active-coordinator trailer), nothing applied.
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClientSession } from "../../proto/session";
+import { kvProto } from "../../proto/load";
+import type { KvClient as KvStub } from "../../proto/gen/twopc/kv/Kv";
+import type { KvSessionRequest } from "../../proto/gen/twopc/kv/KvSessionRequest";
+import type { KvSessionResponse__Output } from "../../proto/gen/twopc/kv/KvSessionResponse";
+import type { PutResponse__Output } from "../../proto/gen/twopc/kv/PutResponse";
+import { killAllStarted, TestCluster, waitFor } from "./harness";
+
+afterAll(async () => {
+  await killAllStarted();
+});
+
+type Session = ClientSession<KvSessionRequest, KvSessionResponse__Output>;
+
+function call(session: Session, request: Omit<KvSessionRequest, "callId">): Promise<{ code: number; details: string; answer: KvSessionResponse__Output | undefined }> {
+  return new Promise((resolve) =>
+    session.call(request, new Date(Date.now() + 10_000), (status, answer) => resolve({ code: status?.code ?? grpc.status.OK, details: status?.details ?? "", answer })),
+  );
+}
+
+describe("the Kv Session stream", () => {
+  let cluster: TestCluster;
+  let stub: KvStub;
+  let session: Session;
+  beforeAll(async () => {
+    cluster = await TestCluster.start();
+    stub = new kvProto.Kv(cluster.coordinatorAddress, grpc.credentials.createInsecure()) as unknown as KvStub;
+    session = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), "the coordinator");
+  });
+  afterAll(async () => {
+    session.close("the test is over");
+    stub.close();
+    await cluster.stop();
+  });
+
+  it("a put on the stream and its unary retry under the same request id are one request", async () => {
+    const first = await call(session, { put: { key: "s", value: Buffer.from("one"), requestId: "session-1" } });
+    expect(first.code, first.details).toBe(grpc.status.OK);
+    const put = first.answer!.put!;
+    expect(put.version).toBeGreaterThan(0);
+    const retry = await new Promise<PutResponse__Output>((resolve, reject) =>
+      stub.Put({ key: "s", value: Buffer.from("one"), requestId: "session-1" }, { deadline: Date.now() + 10_000 }, (error, response) => (error ? reject(error) : resolve(response!))),
+    );
+    expect({ version: retry.version, txnId: retry.txnId }).toEqual({ version: put.version, txnId: put.txnId });
+    const got = await call(session, { get: { key: "s" } });
+    expect(got.answer?.get).toMatchObject({ found: true, version: put.version });
+    expect(got.answer?.get?.value.toString()).toBe("one");
+  });
+
+  it("refuses a message that names no call, and a put without its value, naming what is wrong; the coordinator serves on", async () => {
+    const empty = await call(session, {});
+    expect(empty.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(empty.details).toMatch(/^call: /);
+    const noValue = await call(session, { put: { key: "k", requestId: "session-2" } });
+    expect(noValue.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(noValue.details).toMatch(/^value/);
+    expect(cluster.coordinator.alive).toBe(true);
+    expect((await call(session, { delete: { key: "s", requestId: "session-3" } })).code).toBe(grpc.status.OK);
+    expect((await call(session, { get: { key: "s" } })).answer?.get?.found).toBe(false);
+  });
+});
+
+describe("a standby on the Kv Session stream", () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await TestCluster.start({ coordinators: 2 });
+  });
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  it("answers UNAVAILABLE naming the active coordinator in active_coordinator, nothing applied", async () => {
+    const active = await waitFor("an active coordinator", () => cluster.activeCoordinator().then((index) => index ?? undefined));
+    await waitFor("the other coordinator standing by", async () => (await cluster.roleOf(1 - active)) === "standby");
+    const standby = cluster.coordinatorAddressOf(1 - active);
+    const stub = new kvProto.Kv(standby, grpc.credentials.createInsecure()) as unknown as KvStub;
+    const session = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), "the standby");
+    try {
+      const refused = await call(session, { put: { key: "redirected", value: Buffer.from("x"), requestId: "session-4" } });
+      expect(refused.code).toBe(grpc.status.UNAVAILABLE);
+      expect(refused.details).toContain("standby");
+      expect(refused.answer?.activeCoordinator).toBe(cluster.coordinatorAddressOf(active));
+      expect(await cluster.client().get("redirected")).toBeNull();
+    } finally {
+      session.close("the test is over");
+      stub.close();
+    }
+  });
+});
