@@ -41,7 +41,7 @@ export const limits = {
   txnIdsPerCallMax: 4_096,
   /**
    * Records of the coordinator's decision log in one Append to a replica (failover): a base larger
-   * than this, or than batchBytesMax, comes in parts.
+   * than this, or than logPartBytesMax, comes in parts.
    */
   appendRecordsMax: 65_536,
   /**
@@ -106,8 +106,14 @@ export const limits = {
    * coordinatorDownAfterMs, if no coordinator before it in --coordinators answers either.
    */
   coordinatorPollMs: 100,
-  coordinatorPollTimeoutMs: 250,
-  coordinatorDownAfterMs: 500,
+  coordinatorPollTimeoutMs: 500,
+  coordinatorDownAfterMs: 1_500,
+  /**
+   * A coordinator whose last answer said it was taking over counts as alive this long: recovering
+   * from a large copy of the decision log can keep it from answering polls, and a standby must not
+   * fence it halfway (coordinator/election.ts).
+   */
+  coordinatorTakingOverDownAfterMs: 10_000,
   /**
    * A coordinator that just started counts the others it has not heard yet as alive this long: at a
    * cluster's start they may not listen yet, and the first in --coordinators order should take over
@@ -125,10 +131,13 @@ export const limits = {
   /** Failover: how long a round of promises waits for the replicas' answers. */
   promiseTimeoutMs: 1_000,
   /**
-   * Failover: a coordinator taking over reads the newest copy of the decision log in pages of at
-   * most this many bytes (and appendRecordsMax records), each with this deadline.
+   * The decision log travels in parts of at most this many bytes (and appendRecordsMax records): a
+   * base to a replica, and a copy read back by a coordinator taking over. A part is encoded and
+   * decoded in one piece, holding up its process's event loop meanwhile; a 24 MiB part held the
+   * coordinator up long enough for a standby to take it for dead.
    */
-  copyPageBytesMax: 4 * 1024 * 1024,
+  logPartBytesMax: 4 * 1024 * 1024,
+  /** Failover: the deadline of each page of the copy a coordinator taking over reads. */
   copyPageTimeoutMs: 5_000,
   /**
    * A replica whose health checks have failed this long is removed from the in-sync set. (One that

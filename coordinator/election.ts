@@ -10,6 +10,11 @@
 //   would be refused as fenced anyway).
 // Before it has polled every other coordinator once, a coordinator only stands by: a restarted one
 // must not take over from an active one it has not heard yet.
+// A coordinator whose last answer said it was taking over counts as alive for the longer
+// takingOverDownAfterMs: recovering from a large copy of the decision log can keep it from answering
+// for a while, and a standby that took it for dead would fence it halfway and take over in its turn,
+// only to be fenced the same way: under a long load two coordinators did so for minutes, every ~20 s,
+// and nothing was served.
 export type Role = "standby" | "taking-over" | "active";
 
 export interface PeerSeen {
@@ -26,8 +31,8 @@ export type Decision =
   | { readonly kind: "take-over" }
   | { readonly kind: "stay" };
 
-export function alive(peer: PeerSeen, nowMs: number, downAfterMs: number): boolean {
-  return peer.lastOkMs !== null && nowMs - peer.lastOkMs <= downAfterMs;
+export function alive(peer: PeerSeen, nowMs: number, downAfterMs: number, takingOverDownAfterMs = downAfterMs): boolean {
+  return peer.lastOkMs !== null && nowMs - peer.lastOkMs <= (peer.role === "taking-over" ? Math.max(downAfterMs, takingOverDownAfterMs) : downAfterMs);
 }
 
 /**
@@ -41,8 +46,9 @@ export function decide(
   polledAll: boolean,
   nowMs: number,
   downAfterMs: number,
+  takingOverDownAfterMs = downAfterMs,
 ): Decision {
-  const live = peers.filter((peer) => alive(peer, nowMs, downAfterMs));
+  const live = peers.filter((peer) => alive(peer, nowMs, downAfterMs, takingOverDownAfterMs));
   const leaders = live.filter((peer) => peer.role === "active" || peer.role === "taking-over");
   const newest = leaders.reduce<PeerSeen | null>((best, peer) => (best === null || peer.epoch > best.epoch ? peer : best), null);
   if (self.role !== "standby") {

@@ -154,6 +154,7 @@ export class Failover {
       polledAll,
       scheduler.nowMs(),
       limits.coordinatorDownAfterMs,
+      limits.coordinatorTakingOverDownAfterMs,
     );
     switch (decision.kind) {
       case "stay":
@@ -172,9 +173,10 @@ export class Failover {
 
   /** A round of promises for `epoch`, then the node; on a lost round, back to standby (the next poll may try again). */
   private takeOver(epoch: number): void {
-    const { logger, replicaIds } = this.options;
+    const { logger, replicaIds, scheduler } = this.options;
     this.role = "taking-over";
     this.epoch = epoch;
+    const startedMs = scheduler.nowMs();
     logger.info({ event: "taking-over", epoch }, `coordinator ${this.options.id} takes over: asking the replicas to promise epoch ${epoch}`);
     const calls = new Map<string, PromiseCall>(
       replicaIds.map((replicaId) => {
@@ -193,12 +195,13 @@ export class Failover {
         const participant = this.options.participant(replicaId, epoch);
         return { id: replicaId, call: participant.readCopy.bind(participant) };
       });
+      const promisedMs = scheduler.nowMs();
       readCopy(round.copy, holders, limits.copyPageTimeoutMs, (read) => {
         if (this.role !== "taking-over" || this.epoch !== epoch) return;
         if (!read.ok) return this.takeoverFailed(epoch, read.reason);
         this.lastFailure = null;
         this.takeoverBackoffMs = takeoverBackoffMsMin;
-        this.startNode(epoch, read.records, round.granted, round.inDoubt);
+        this.startNode(epoch, read.records, round.granted, round.inDoubt, { startedMs, promisedMs, copiedMs: scheduler.nowMs() });
       });
     });
   }
@@ -212,7 +215,8 @@ export class Failover {
     this.role = "standby";
   }
 
-  private startNode(epoch: number, records: readonly Buffer[], granted: readonly string[], inDoubt: readonly string[]): void {
+  /** times: when the takeover started, when a majority had promised, when the copy was read (for the log). */
+  private startNode(epoch: number, records: readonly Buffer[], granted: readonly string[], inDoubt: readonly string[], times: { startedMs: number; promisedMs: number; copiedMs: number }): void {
     const { logger, replicaIds, scheduler } = this.options;
     const participants = new Map(replicaIds.map((replicaId) => [replicaId, this.options.participant(replicaId, epoch)]));
     const log = new ReplicatedLog({
@@ -236,6 +240,7 @@ export class Failover {
       inDoubt,
     });
     this.node = node;
+    const recoveredMs = scheduler.nowMs();
     this.options.observe?.node?.(node);
     logger.info(
       { event: "promised", epoch, granted, recoveredRecords: records.length },
@@ -246,7 +251,11 @@ export class Failover {
       this.role = "active";
       this.options.observe?.role?.("active", epoch);
       this.activeSeen = { id: this.options.id, address: this.options.address };
-      logger.info({ event: "active", epoch }, `coordinator ${this.options.id} is active with epoch ${epoch}`);
+      const ms = { promiseMs: times.promisedMs - times.startedMs, copyMs: times.copiedMs - times.promisedMs, recoveryMs: recoveredMs - times.copiedMs, baseMs: scheduler.nowMs() - recoveredMs };
+      logger.info(
+        { event: "active", epoch, takeoverMs: scheduler.nowMs() - times.startedMs, ...ms },
+        `coordinator ${this.options.id} is active with epoch ${epoch}, ${scheduler.nowMs() - times.startedMs} ms after it began to take over (promises ${ms.promiseMs} ms, reading the copy ${ms.copyMs} ms, recovery ${ms.recoveryMs} ms, its base on a majority ${ms.baseMs} ms)`,
+      );
     });
   }
 

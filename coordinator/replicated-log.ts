@@ -201,7 +201,7 @@ export class ReplicatedLog implements NodeLog {
     let bytes = 0;
     for (let index = start; index <= this.lastIndex; index++) {
       const record = this.records[index - this.firstIndex]!;
-      if (records.length > 0 && (records.length >= limits.appendRecordsMax || bytes + record.length > limits.batchBytesMax)) break;
+      if (records.length > 0 && (records.length >= limits.appendRecordsMax || bytes + record.length > limits.logPartBytesMax)) break;
       records.push(record);
       bytes += record.length;
     }

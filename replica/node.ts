@@ -111,7 +111,7 @@ export interface ReplicaNodeOptions {
   readonly compactLogSize: number;
   /** Rows per catch-up Fetch page (limits.catchUpRowsPerFetchMax). */
   readonly fetchRowsMax: number;
-  /** Records per ReadCopy page (limits.appendRecordsMax; limits.copyPageBytesMax bounds its bytes). */
+  /** Records per ReadCopy page (limits.appendRecordsMax; limits.logPartBytesMax bounds its bytes). */
   readonly copyPageRecordsMax: number;
   /** How long tombstones outlive the floor that allows their collection (limits.tombstoneRetentionMs). */
   readonly tombstoneRetentionMs: number;
@@ -420,7 +420,7 @@ export class ReplicaNode {
   /** Failover: a page of the copy of the decision log, for the coordinator this replica promised epoch to. */
   readCopy(epoch: number, fromIndex: number, respond: Respond<Extract<Reply, { kind: "copy-page" }>>): void {
     const recordsMax = this.options.copyPageRecordsMax;
-    this.call((callId) => ({ kind: "read-copy", callId, epoch, fromIndex, recordsMax, bytesMax: limits.copyPageBytesMax, nowMs: this.now() }), respond, this.answer("ReadCopy", "copy-page", respond, (reply) => reply));
+    this.call((callId) => ({ kind: "read-copy", callId, epoch, fromIndex, recordsMax, bytesMax: limits.logPartBytesMax, nowMs: this.now() }), respond, this.answer("ReadCopy", "copy-page", respond, (reply) => reply));
   }
 
   /** Failover: records of the coordinator's decision log (replica/log-copy.ts). */

@@ -7,7 +7,8 @@
 // - an active (or taking-over) coordinator stays unless it sees another one of a newer epoch, and
 //   then stands down;
 // - before it polled every other coordinator once, a standby only stands by;
-// - a peer is alive while its last answer is at most downAfterMs old.
+// - a peer is alive while its last answer is at most downAfterMs old, or takingOverDownAfterMs when
+//   that answer said it was taking over: a standby does not fence a coordinator busy recovering.
 //
 // How: decide() is pure: each case is a table of what a coordinator knows, at nowMs 10 000 with a
 // downAfterMs of 500 (an answer at 9 600 is fresh, one at 9 000 or never is down).
@@ -98,5 +99,24 @@ describe("alive", () => {
     expect(alive(at(NOW_MS - DOWN_AFTER_MS), NOW_MS, DOWN_AFTER_MS)).toBe(true);
     expect(alive(at(NOW_MS - DOWN_AFTER_MS - 1), NOW_MS, DOWN_AFTER_MS)).toBe(false);
     expect(alive(at(null), NOW_MS, DOWN_AFTER_MS)).toBe(false);
+  });
+});
+
+describe("a coordinator taking over", () => {
+  const TAKING_OVER_DOWN_AFTER_MS = 10_000;
+  const silentFor = (ms: number, role: Role): PeerSeen => ({ id: "c2", address: "a", lastOkMs: NOW_MS - ms, role, epoch: 4 });
+
+  it("counts as alive for takingOverDownAfterMs after its last answer, so that a standby waits for it instead of fencing it", () => {
+    const busy = silentFor(3_000, "taking-over");
+    expect(alive(busy, NOW_MS, DOWN_AFTER_MS, TAKING_OVER_DOWN_AFTER_MS)).toBe(true);
+    expect(decide({ id: "c1", role: "standby", epoch: 3 }, ORDER, [busy], true, NOW_MS, DOWN_AFTER_MS, TAKING_OVER_DOWN_AFTER_MS)).toEqual({ kind: "stand-by", active: busy });
+  });
+
+  it("but not longer, and an active or standby one as silent is down after downAfterMs", () => {
+    const gone = silentFor(TAKING_OVER_DOWN_AFTER_MS + 1, "taking-over");
+    expect(decide({ id: "c1", role: "standby", epoch: 3 }, ORDER, [gone], true, NOW_MS, DOWN_AFTER_MS, TAKING_OVER_DOWN_AFTER_MS)).toEqual({ kind: "take-over" });
+    for (const role of ["active", "standby"] as const) {
+      expect(alive(silentFor(3_000, role), NOW_MS, DOWN_AFTER_MS, TAKING_OVER_DOWN_AFTER_MS), role).toBe(false);
+    }
   });
 });

@@ -6,7 +6,7 @@
 //   the base) gets the base next; one that holds the base and misses later records gets just those;
 // - a failed call is retried on the scheduler's timer, with a growing backoff; a "fenced" refusal
 //   calls `fenced` with the newer epoch and stops sending to that replica;
-// - a base larger than appendRecordsMax records or batchBytesMax bytes goes in parts, and the
+// - a base larger than appendRecordsMax records or logPartBytesMax bytes goes in parts, and the
 //   replica's own core (replica/core.ts, replica/log-copy.ts) reassembles it into one copy; a part
 //   lost in a replica restart makes the base start over;
 // - rewrite (the node's start, and each compaction) then force: the force is done once a majority
@@ -357,12 +357,12 @@ describe("ReplicatedLog: what each replica is sent", () => {
 
 describe("ReplicatedLog: a large base goes in parts", () => {
   const manyRecords = Array.from({ length: 2 * limits.appendRecordsMax + 10 }, (_, i) => rec(`r${i + 1}`));
-  const recordBytes = Math.floor(limits.batchBytesMax / 2) - 1;
+  const recordBytes = Math.floor(limits.logPartBytesMax / 2) - 1;
   const largeRecords = [0x61, 0x62, 0x63].map((byte) => Buffer.alloc(recordBytes, byte));
 
   it.each([
     { name: "more than appendRecordsMax records", records: manyRecords, parts: [limits.appendRecordsMax, limits.appendRecordsMax, 10] },
-    { name: "more than batchBytesMax bytes", records: largeRecords, parts: [2, 1] },
+    { name: "more than logPartBytesMax bytes", records: largeRecords, parts: [2, 1] },
   ])("sends $name in parts, and each replica's core reassembles them into one copy", ({ records, parts }) => {
     const { log, replicas } = fixture(() => new CoreReplica());
     log.rewrite(records, () => undefined);
@@ -381,7 +381,7 @@ describe("ReplicatedLog: a large base goes in parts", () => {
       );
       for (const request of replica.sent) {
         expect(request.records.length).toBeLessThanOrEqual(limits.appendRecordsMax);
-        expect(request.records.reduce((sum, record) => sum + record.length, 0)).toBeLessThanOrEqual(limits.batchBytesMax);
+        expect(request.records.reduce((sum, record) => sum + record.length, 0)).toBeLessThanOrEqual(limits.logPartBytesMax);
       }
       // One copy record, at the last part: the whole base, in order (after the promise of the epoch).
       expect(replica.persisted.map((record) => record.kind)).toEqual(["promise", "copy"]);
