@@ -209,6 +209,7 @@ describe("the participant port refuses bad input and keeps serving", () => {
     ["Read", { keys: ["a"] }],
     ["CatchUp", { sourceId: "r2", sourceAddress: "127.0.0.1:1", sinceSeq: 0 }],
     ["Append", { coordinatorId: "c2", coordinatorAddress: "127.0.0.1:1", firstIndex: 1, records: [Buffer.from("not a record")] }],
+    ["ReadCopy", { coordinatorId: "c2", fromIndex: 0 }],
   ];
 
   it("refuses a Prepare of 9007199254740991.1 in epoch 1, and a Commit or Abort naming a later epoch's id (INVALID_ARGUMENT naming it), changing nothing", async () => {
@@ -256,9 +257,12 @@ describe("the participant port refuses bad input and keeps serving", () => {
     for (const [method, request] of epochCalls()) {
       await expectCode(method, { ...request, epoch: 1 }, grpc.status.FAILED_PRECONDITION, /fenced: epoch 1 is older than epoch 2, which this replica promised/);
     }
-    // A Promise of epoch 1 is not granted: the answer says what the replica promised, and its copy of the log is empty.
+    // A Promise of epoch 1 is not granted: the answer says what the replica promised, and that its copy of the log is empty.
     const promise = await send("Promise", { epoch: 1, coordinatorId: "c2", coordinatorAddress: "127.0.0.1:1" });
-    expect(promise).toMatchObject({ code: grpc.status.OK, response: { granted: false, promisedEpoch: 2, logEpoch: 0, logIndex: 0, records: [] } });
+    expect(promise).toMatchObject({ code: grpc.status.OK, response: { granted: false, promisedEpoch: 2, logEpoch: 0, logFirstIndex: 0, logIndex: 0 } });
+    // The coordinator of epoch 2 may read that copy (empty); one of epoch 3, never promised, may not.
+    expect(await send("ReadCopy", { epoch: 2, coordinatorId: "c", fromIndex: 0 })).toMatchObject({ code: grpc.status.OK, response: { logEpoch: 0, logIndex: 0, records: [] } });
+    await expectCode("ReadCopy", { epoch: 3, coordinatorId: "c", fromIndex: 0 }, grpc.status.FAILED_PRECONDITION, /^replica r1: epoch 3 was not promised here|epoch 3 was not promised here/);
     expect(await prepared()).toEqual(["1.3"]);
     expect(await dumpChecksum()).toEqual(before);
     expect(fs.statSync(walPath).size).toBe(promisedWalBytes);
@@ -273,6 +277,7 @@ describe("the participant port refuses bad input and keeps serving", () => {
     const append = { epoch: 2, coordinatorId: "c2", coordinatorAddress: "127.0.0.1:1", firstIndex: 1, records: [Buffer.from("not a record")] };
     await expectCode("Promise", { ...promise, coordinatorId: "" }, grpc.status.INVALID_ARGUMENT, /^coordinator_id is missing/);
     await expectCode("Promise", { ...promise, coordinatorAddress: "not-an-address" }, grpc.status.INVALID_ARGUMENT, /^coordinator_address "not-an-address" is not HOST:PORT/);
+    await expectCode("ReadCopy", { epoch: 2, coordinatorId: "", fromIndex: 0 }, grpc.status.INVALID_ARGUMENT, /^coordinator_id is missing/);
     await expectCode("Append", { ...append, coordinatorId: "" }, grpc.status.INVALID_ARGUMENT, /^coordinator_id is missing/);
     await expectCode("Append", { ...append, coordinatorAddress: "127.0.0.1" }, grpc.status.INVALID_ARGUMENT, /^coordinator_address "127\.0\.0\.1" is not HOST:PORT/);
     await expectCode("Append", { ...append, firstIndex: 0 }, grpc.status.INVALID_ARGUMENT, /^first_index is 0/);
