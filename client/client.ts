@@ -464,7 +464,8 @@ export class KvClient {
     let channel = this.channels.get(address);
     if (channel === undefined) {
       const stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), this.channelOptions) as unknown as KvStub;
-      channel = { stub, session: new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), `coordinator ${address}`) };
+      const connect = { waitForReady: stub.waitForReady.bind(stub), timeoutMs: limits.clientConnectTimeoutMs };
+      channel = { stub, session: new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), `coordinator ${address}`, connect) };
       this.channels.set(address, channel);
     }
     return channel;

@@ -128,6 +128,12 @@ export const limits = {
    */
   clientKeepaliveMs: 500,
   clientKeepaliveTimeoutMs: 750,
+  /**
+   * The client library's session to a coordinator fails its calls with UNAVAILABLE when its
+   * connection is not up within this (a stopped coordinator accepts TCP connections and never
+   * answers), so that the client goes on to the next coordinator.
+   */
+  clientConnectTimeoutMs: 1_000,
   /** Failover: how long a round of promises waits for the replicas' answers. */
   promiseTimeoutMs: 1_000,
   /**

@@ -86,10 +86,17 @@ export class ClientSession<Req extends { callId?: unknown }, Res extends { reado
   /** Calls made, for tests. */
   calls = 0;
 
-  /** open: starts the stream (the stub's Session call); server: who answers, for messages ("the replica"). */
+  /**
+   * open: starts the stream (the stub's Session call); server: who answers, for messages ("the
+   * replica"). connect: when given, a new stream whose connection is not up within timeoutMs fails
+   * every call on it with UNAVAILABLE (waitForReady: the stub's). A stopped process still accepts TCP
+   * connections (the kernel does) and never answers: without this, calls would wait for their
+   * deadlines on a connection that never comes up.
+   */
   constructor(
     private readonly open: () => grpc.ClientDuplexStream<Req, Res>,
     private readonly server: string,
+    private readonly connect?: { readonly waitForReady: (deadline: Date, done: (error?: Error) => void) => void; readonly timeoutMs: number },
   ) {}
 
   call(request: Omit<Req, "callId">, callDeadline: Date, done: (error: SessionStatus | null, answer?: Res) => void): void {
@@ -128,6 +135,14 @@ export class ClientSession<Req extends { callId?: unknown }, Res extends { reado
     stream.on("error", (error: grpc.ServiceError) => broken({ code: error.code, details: error.details || error.message }));
     stream.on("end", () => broken({ code: grpc.status.UNAVAILABLE, details: `${this.server} ended the session` }));
     stream.on("close", () => broken({ code: grpc.status.UNAVAILABLE, details: "the session closed" }));
+    const connect = this.connect;
+    if (connect !== undefined) {
+      connect.waitForReady(new Date(Date.now() + connect.timeoutMs), (error) => {
+        if (error === undefined || this.stream !== stream) return;
+        broken({ code: grpc.status.UNAVAILABLE, details: `no connection to ${this.server} within ${connect.timeoutMs} ms` });
+        stream.cancel();
+      });
+    }
     return stream;
   }
 

@@ -5,9 +5,14 @@
 // - a get on the stream sees the write; a message that names no call, or a put with a bad field,
 //   is refused INVALID_ARGUMENT naming the field, and the coordinator lives and serves;
 // - a standby answers a Session message UNAVAILABLE with the active coordinator's address in
-//   active_coordinator (the unary call's kv-active-coordinator trailer), nothing applied.
+//   active_coordinator (the unary call's kv-active-coordinator trailer), nothing applied;
+// - a session to a server that accepts the TCP connection and never speaks (as a stopped process's
+//   kernel does) fails its calls UNAVAILABLE once clientConnectTimeoutMs is over, long before their
+//   deadline, so that the client goes on to the next coordinator.
+import * as net from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { limits } from "../../common/limits";
 import { ClientSession } from "../../proto/session";
 import { kvProto } from "../../proto/load";
 import type { KvClient as KvStub } from "../../proto/gen/twopc/kv/Kv";
@@ -94,6 +99,35 @@ describe("a standby on the Kv Session stream", () => {
     } finally {
       session.close("the test is over");
       stub.close();
+    }
+  });
+});
+
+describe("a session whose connection never comes up", () => {
+  it("fails its calls UNAVAILABLE after clientConnectTimeoutMs, not at their deadline", async () => {
+    // Accepts connections and says nothing: what a SIGSTOPped coordinator's kernel does.
+    const sockets: net.Socket[] = [];
+    const mute = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => mute.listen(0, "127.0.0.1", resolve));
+    const address = `127.0.0.1:${(mute.address() as net.AddressInfo).port}`;
+    const stub = new kvProto.Kv(address, grpc.credentials.createInsecure()) as unknown as KvStub;
+    const session = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), "the mute server", {
+      waitForReady: stub.waitForReady.bind(stub),
+      timeoutMs: limits.clientConnectTimeoutMs,
+    });
+    try {
+      const started = Date.now();
+      const result = await new Promise<{ code: number; details: string }>((resolve) =>
+        session.call({ get: { key: "k" } }, new Date(Date.now() + 20_000), (status) => resolve({ code: status?.code ?? grpc.status.OK, details: status?.details ?? "" })),
+      );
+      expect(result.code).toBe(grpc.status.UNAVAILABLE);
+      expect(result.details).toContain(`no connection to the mute server within ${limits.clientConnectTimeoutMs} ms`);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      session.close("the test is over");
+      stub.close();
+      for (const socket of sockets) socket.destroy();
+      mute.close();
     }
   });
 });
