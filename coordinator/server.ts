@@ -121,7 +121,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const trace = new PhaseTrace(() => performance.now() * 1000);
   // How late this process's event loop ran (busy turns, GC pauses): reported beside the phases, since
   // a standby takes a coordinator that cannot answer its polls for coordinatorDownAfterMs for dead.
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const loopDelay = monitorEventLoopDelay({ resolution: loopDelayResolutionMs });
   loopDelay.enable();
   const failover = new Failover({
     id: options.id,
@@ -455,8 +455,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   };
 }
 
-/** The event loop's delay as a phase of Status (nanoseconds measured, microseconds reported). */
+/** How often the event loop's delay is sampled (a timer of this period; its lateness is the delay). */
+const loopDelayResolutionMs = 10;
+
+/**
+ * The event loop's delay as a phase of Status: how late the sampling timer ran (Node measures the
+ * time between its runs, nanoseconds; the period is taken off, microseconds reported).
+ */
 function loopDelaySummary(h: IntervalHistogram): PhaseSummary {
-  const us = (ns: number): number => (Number.isFinite(ns) ? Math.round(ns / 1000) : 0);
+  const us = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, Math.round(ns / 1000) - loopDelayResolutionMs * 1000) : 0);
   return { phase: "event-loop-delay", count: h.count, meanUs: us(h.mean), p50Us: us(h.percentile(50)), p90Us: us(h.percentile(90)), p99Us: us(h.percentile(99)), maxUs: us(h.max) };
 }
