@@ -761,6 +761,18 @@ describe("CoordinatorCore: how long committed requests are remembered", () => {
     expect(status(core, "req-3").state).toBe("committed");
     expect(status(core, "req-new")).toMatchObject({ state: "committed", txnId });
   });
+
+  it("recovering more than requestIdsRememberedMax commits forgets the oldest at once, the newest forgotten id the newest of them", () => {
+    // Decision order is not id order across epochs and retries: the three forgotten ones come as 1.3, 1.1, 1.2.
+    const ids = ["1.3", "1.1", "1.2", ...Array.from({ length: limits.requestIdsRememberedMax }, (_, i) => `1.${i + 4}`)];
+    const commits: RememberedCommit[] = ids.map((txnId, i) => ({ txnId, requestId: `req-${txnId}`, fingerprint: null, commitSeq: i + 1, outcome: null, atMs: 0 }));
+    const core = newCore("abort", { ...FRESH, epoch: 2, lastCommitSeq: ids.length, remembered: commits });
+    for (const forgotten of ["1.1", "1.2", "1.3"]) expect(status(core, `req-${forgotten}`).state, forgotten).toBe("unknown");
+    expect(status(core, "req-1.4")).toMatchObject({ state: "committed", txnId: "1.4" });
+    const live = core.liveRecords().filter((r) => r.kind === "remembered");
+    expect(live.reduce((sum, r) => sum + (r.kind === "remembered" ? r.commits.length : 0), 0)).toBe(limits.requestIdsRememberedMax);
+    expect(live.every((r) => r.kind === "remembered" && r.newestForgotten === "1.3")).toBe(true);
+  });
 });
 
 describe("CoordinatorCore: txn-status", () => {
