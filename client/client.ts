@@ -37,6 +37,7 @@ import {
   activeCoordinatorMetadataKey,
   type AttemptFailure,
   classifyFailure,
+  coordinatorSessionError,
   CoordinatorRing,
   type Coordinators,
   parseCoordinators,
@@ -196,7 +197,7 @@ function onSession<F extends SessionAnswer>(field: F, request: Omit<KvSessionReq
   return (channel, options, done) => {
     const callDeadline = options.deadline instanceof Date ? options.deadline : new Date(options.deadline ?? Date.now() + defaultTimeoutMs);
     channel.session.call(request, callDeadline, (status, answer) => {
-      if (status !== null) return done(sessionCallError(status.code, status.details, { [activeCoordinatorMetadataKey]: answer?.activeCoordinator ?? "" }));
+      if (status !== null) return done(coordinatorSessionError(status, answer));
       const value = answer?.[field];
       if (value === undefined || value === null) return done(sessionCallError(grpc.status.UNAVAILABLE, `the coordinator answered without ${field}`));
       done(null, value as NonNullable<KvSessionResponse__Output[F]>);

@@ -6,7 +6,10 @@
 // know it. The client believes one address active and sends there. When a call there fails with
 // UNAVAILABLE or DEADLINE_EXCEEDED it moves on: to the address a standby named, else to the next
 // configured address, round robin.
+import type * as grpc from "@grpc/grpc-js";
 import { InvalidArgument } from "../common/errors";
+import type { KvSessionResponse__Output } from "../proto/gen/twopc/kv/KvSessionResponse";
+import { sessionCallError, type SessionStatus } from "../proto/session";
 import { parseAddress } from "../common/validate";
 
 /** Coordinators as the library takes them: "HOST:PORT", "HOST:PORT,HOST:PORT,...", or an array of HOST:PORT. */
@@ -14,6 +17,14 @@ export type Coordinators = string | readonly string[];
 
 /** The trailing metadata key in which a standby names the active coordinator's HOST:PORT. */
 export const activeCoordinatorMetadataKey = "kv-active-coordinator";
+
+/**
+ * A call that failed on a coordinator's Session stream, as the ServiceError its unary call would have
+ * ended with: a standby's redirect (the answer's active_coordinator) in its trailing metadata.
+ */
+export function coordinatorSessionError(status: SessionStatus, answer: KvSessionResponse__Output | undefined): grpc.ServiceError {
+  return sessionCallError(status.code, status.details, { [activeCoordinatorMetadataKey]: answer?.activeCoordinator ?? "" });
+}
 
 /** Coordinators one client may be configured with. */
 export const coordinatorsMax = 16;

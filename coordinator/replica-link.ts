@@ -12,20 +12,14 @@ import type { ParticipantClient } from "../proto/gen/twopc/participant/Participa
 import type { SessionRequest } from "../proto/gen/twopc/participant/SessionRequest";
 import type { SessionResponse__Output } from "../proto/gen/twopc/participant/SessionResponse";
 import { decodePeerState } from "../proto/convert";
-import { ClientSession } from "../proto/session";
+import { ClientSession, type SessionStatus } from "../proto/session";
 import type { VoteItem } from "./core";
 import type { ParticipantCalls } from "./node";
 import type { AppendRequest } from "./replicated-log";
 import type { CopyPage, PromiseAnswer } from "./takeover";
 
-/** How a call failed: a grpc.ServiceError, or the status in a Session answer. */
-interface CallStatus {
-  readonly code: number;
-  readonly details: string;
-}
-
 /** A failed protocol call, its reason as "CODE: details". */
-function failed<T>(error: CallStatus | null): CallResult<T> {
+function failed<T>(error: SessionStatus | null): CallResult<T> {
   return { ok: false, code: (error?.code ?? Code.UNAVAILABLE) as CodeValue, reason: error ? `${codeName(error.code)}: ${error.details}` : "empty response" };
 }
 
@@ -259,12 +253,12 @@ export class GrpcParticipant implements ParticipantCalls {
   }
 
   /** A call of the hot path, on the replica's Session stream, with a deadline timeoutMs from now. */
-  private onSession(timeoutMs: number, request: Omit<SessionRequest, "callId">, done: (error: CallStatus | null, answer?: SessionResponse__Output) => void): void {
+  private onSession(timeoutMs: number, request: Omit<SessionRequest, "callId">, done: (error: SessionStatus | null, answer?: SessionResponse__Output) => void): void {
     this.whenConnected(timeoutMs, (options) => this.channel.session.call(request, options.deadline, done));
   }
 
   /** A failed read or query, its reason as "replica ID: details" (what a client sees of it). */
-  private failedQuery<T>(error: CallStatus | null): CallResult<T> {
+  private failedQuery<T>(error: SessionStatus | null): CallResult<T> {
     const kvError = fromServiceError(error ?? new Error("empty response"), `replica ${this.id}`);
     return { ok: false, code: (error?.code ?? Code.UNAVAILABLE) as CodeValue, reason: kvError.message };
   }

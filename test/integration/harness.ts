@@ -41,6 +41,11 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** True while a process with this pid exists (signal 0 checks without signalling). */
+/** Retries a write through the short window in which a dead replica is being noticed. */
+export async function putEventually(kv: KvClient, key: string, value: string): Promise<number> {
+  return waitFor(`put ${key}`, async () => (await kv.put(key, value)).version, 10_000);
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -304,6 +309,12 @@ export class TestCluster {
     const proc = this.spawnKv(id, replicaArgs(this.layout, id, this.flags(extra)), extra);
     this.replicas[index] = proc;
     return proc;
+  }
+
+  /** A replica's state in the active coordinator's status ("in-sync", "catching-up", "out"; undefined if unknown). */
+  async replicaState(id: string): Promise<string | undefined> {
+    const status = await this.client(2_000).status();
+    return status.replicas.find((replica) => replica.id === id)?.state;
   }
 
   /**

@@ -5,22 +5,12 @@
 // nothing is partly applied, and they resume once enough replicas are back.
 import { afterAll, describe, expect, it } from "vitest";
 import { Code, KvError } from "../../common/errors";
-import type { KvClient } from "../../client/client";
-import { killAllStarted, ReadWriteLoad, TestCluster, waitFor } from "./harness";
+import { killAllStarted, putEventually, ReadWriteLoad, TestCluster, waitFor } from "./harness";
 
 afterAll(async () => {
   await killAllStarted();
 });
 
-async function replicaState(cluster: TestCluster, id: string): Promise<string | undefined> {
-  const status = await cluster.client(2_000).status();
-  return status.replicas.find((replica) => replica.id === id)?.state;
-}
-
-/** Retries a write through the short window in which a dead replica is being noticed. */
-async function putEventually(kv: KvClient, key: string, value: string): Promise<number> {
-  return waitFor(`put ${key}`, async () => (await kv.put(key, value)).version, 10_000);
-}
 
 describe("a replica down and back", () => {
   it("writes continue without it; it catches up (deletions too) and is in sync again", async () => {
@@ -31,7 +21,7 @@ describe("a replica down and back", () => {
 
       await cluster.replicas[2]!.kill("SIGKILL");
       await putEventually(kv, "k0", "during-0");
-      await waitFor("r3 out of the in-sync set", async () => (await replicaState(cluster, "r3")) === "out");
+      await waitFor("r3 out of the in-sync set", async () => (await cluster.replicaState("r3")) === "out");
       for (let i = 1; i < 20; i++) await kv.put(`k${i}`, `during-${i}`);
       await kv.del("k5");
       await kv.del("k6");
@@ -39,7 +29,7 @@ describe("a replica down and back", () => {
       expect((await kv.get("k7"))?.value.toString()).toBe("during-7");
 
       cluster.startReplica(2);
-      await waitFor("r3 back in sync", async () => (await replicaState(cluster, "r3")) === "in-sync", 30_000);
+      await waitFor("r3 back in sync", async () => (await cluster.replicaState("r3")) === "in-sync", 30_000);
       await cluster.waitSettled();
       const checksums = await cluster.checksums();
       expect(new Set(checksums).size).toBe(1);
@@ -69,12 +59,12 @@ describe("a paused replica (SIGSTOP, then SIGCONT)", () => {
       const r2 = cluster.replicas[1]!;
       process.kill(r2.pid, "SIGSTOP");
       try {
-        await waitFor("r2 out of the in-sync set", async () => (await replicaState(cluster, "r2")) === "out", 15_000);
+        await waitFor("r2 out of the in-sync set", async () => (await cluster.replicaState("r2")) === "out", 15_000);
         await load.moreWrites(20);
       } finally {
         process.kill(r2.pid, "SIGCONT");
       }
-      await waitFor("r2 back in sync", async () => (await replicaState(cluster, "r2")) === "in-sync", 30_000);
+      await waitFor("r2 back in sync", async () => (await cluster.replicaState("r2")) === "in-sync", 30_000);
       await load.moreReads(50);
       await load.stop();
       expect(load.stale).toEqual([]);
@@ -94,7 +84,7 @@ describe("below --min-in-sync", () => {
       await kv.put("x", "1");
       await cluster.replicas[2]!.kill("SIGKILL");
       await putEventually(kv, "x", "2");
-      await waitFor("r3 out", async () => (await replicaState(cluster, "r3")) === "out");
+      await waitFor("r3 out", async () => (await cluster.replicaState("r3")) === "out");
 
       await cluster.replicas[1]!.kill("SIGKILL");
       // r2 cannot leave: the in-sync set would drop below 2. Writes fail fast, saying why.
@@ -123,7 +113,7 @@ describe("below --min-in-sync", () => {
       cluster.startReplica(1);
       await putEventually(kv, "x", "3");
       cluster.startReplica(2);
-      await waitFor("r3 back in sync", async () => (await replicaState(cluster, "r3")) === "in-sync", 30_000);
+      await waitFor("r3 back in sync", async () => (await cluster.replicaState("r3")) === "in-sync", 30_000);
       await cluster.waitSettled();
       const contents = await cluster.contents();
       for (const content of contents) {
@@ -144,7 +134,7 @@ describe("the whole cluster restarted", () => {
       await kv.put("k", "1");
       await cluster.replicas[2]!.kill("SIGKILL");
       await putEventually(kv, "k", "2");
-      await waitFor("r3 out", async () => (await replicaState(cluster, "r3")) === "out");
+      await waitFor("r3 out", async () => (await cluster.replicaState("r3")) === "out");
       await kv.put("k", "3"); // r3 misses this one
       await kv.del("gone");
 
@@ -184,11 +174,11 @@ describe("the whole cluster restarted", () => {
         20_000,
       );
       expect(refused.code).toBe(Code.UNAVAILABLE);
-      expect(await replicaState(cluster, "r3")).not.toBe("in-sync");
+      expect(await cluster.replicaState("r3")).not.toBe("in-sync");
 
       cluster.startReplica(1);
       await putEventually(kv, "k", "4");
-      await waitFor("r3 back in sync", async () => (await replicaState(cluster, "r3")) === "in-sync", 30_000);
+      await waitFor("r3 back in sync", async () => (await cluster.replicaState("r3")) === "in-sync", 30_000);
       await cluster.waitSettled();
       expect(new Set(await cluster.checksums()).size).toBe(1);
       for (const content of await cluster.contents()) {

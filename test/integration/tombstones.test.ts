@@ -10,21 +10,12 @@
 //   replica settles it before its full copy passes the key.
 import { afterAll, describe, expect, it } from "vitest";
 import type { KvClient } from "../../client/client";
-import { killAllStarted, TestCluster, waitFor } from "./harness";
+import { killAllStarted, putEventually, TestCluster, waitFor } from "./harness";
 
 afterAll(async () => {
   await killAllStarted();
 });
 
-async function replicaState(cluster: TestCluster, id: string): Promise<string | undefined> {
-  const status = await cluster.client(2_000).status();
-  return status.replicas.find((replica) => replica.id === id)?.state;
-}
-
-/** Retries a write through the short window in which a dead replica is being noticed. */
-async function putEventually(kv: KvClient, key: string, value: string): Promise<number> {
-  return waitFor(`put ${key}`, async () => (await kv.put(key, value)).version, 10_000);
-}
 
 /**
  * Waits until the replicas at `indexes` hold no tombstone and collected through `seq`. Floors travel
@@ -57,13 +48,13 @@ describe("tombstone collection", () => {
       // r3 goes down holding k10..k39; k10..k29 are deleted and their tombstones collected.
       await cluster.replicas[2]!.kill("SIGKILL");
       await putEventually(kv, "k30", "after r3 left");
-      await waitFor("r3 out of the in-sync set", async () => (await replicaState(cluster, "r3")) === "out");
+      await waitFor("r3 out of the in-sync set", async () => (await cluster.replicaState("r3")) === "out");
       for (let i = 10; i < 30; i++) lastDelete = (await kv.del(`k${i}`)).version;
       await kv.put("new-key", "written while r3 was down");
       await collectedOn(cluster, kv, [0, 1], lastDelete);
 
       cluster.startReplica(2);
-      await waitFor("r3 back in sync", async () => (await replicaState(cluster, "r3")) === "in-sync", 30_000);
+      await waitFor("r3 back in sync", async () => (await cluster.replicaState("r3")) === "in-sync", 30_000);
       await cluster.waitSettled();
       const checksums = await cluster.checksums();
       expect(new Set(checksums).size).toBe(1);
@@ -96,11 +87,11 @@ describe("tombstone collection", () => {
       await cluster.replicas[2]!.kill("SIGKILL");
       await putEventually(kv, "base", "2");
       cluster.startReplica(2, { failpoints: "before-commit-log=crash" });
-      await waitFor("r3 back in sync", async () => (await replicaState(cluster, "r3")) === "in-sync", 30_000);
+      await waitFor("r3 back in sync", async () => (await cluster.replicaState("r3")) === "in-sync", 30_000);
       const x = await putEventually(kv, "x", "in doubt on r3");
       await cluster.replicas[2]!.exited;
       expect(cluster.replicas[2]!.output.some((line) => line.includes("before-commit-log"))).toBe(true);
-      await waitFor("r3 out of the in-sync set", async () => (await replicaState(cluster, "r3")) === "out");
+      await waitFor("r3 out of the in-sync set", async () => (await cluster.replicaState("r3")) === "out");
 
       // x is deleted, and its tombstone collected on r1 and r2, while r3 holds x's write in doubt.
       const deleted = await kv.del("x");
@@ -108,7 +99,7 @@ describe("tombstone collection", () => {
       await collectedOn(cluster, kv, [0, 1], deleted.version);
 
       cluster.startReplica(2);
-      await waitFor("r3 back in sync", async () => (await replicaState(cluster, "r3")) === "in-sync", 30_000);
+      await waitFor("r3 back in sync", async () => (await cluster.replicaState("r3")) === "in-sync", 30_000);
       await cluster.waitSettled();
       expect(new Set(await cluster.checksums()).size).toBe(1);
       for (const content of await cluster.contents()) expect(content.has("x")).toBe(false);

@@ -18,12 +18,12 @@ import type { KvClient as KvStub } from "../../proto/gen/twopc/kv/Kv";
 import { readManifest, manifestPath, pidAlive, pidRunsArgv, type ClusterManifest } from "../cluster/manifest";
 import { kvScript } from "../cluster/process-args";
 import { freePort, freePortRun } from "../ports";
-import { activeCoordinatorMetadataKey } from "../../client/coordinators";
+import { activeCoordinatorMetadataKey, coordinatorSessionError } from "../../client/coordinators";
 import { callTimeoutMs, isCallError, type Driver, type Op } from "./compare-load";
 import { echoStub, etcdKvStub, etcdMaintenanceStub, type EchoStub, type EtcdKvStub, type EtcdRangeResponse, type EtcdStatusResponse } from "./compare-protos";
 import type { KvSessionRequest } from "../../proto/gen/twopc/kv/KvSessionRequest";
 import type { KvSessionResponse__Output } from "../../proto/gen/twopc/kv/KvSessionResponse";
-import { ClientSession, sessionCallError } from "../../proto/session";
+import { ClientSession } from "../../proto/session";
 
 /** How long a system may take to start and be ready. */
 export const startTimeoutMs = 60_000;
@@ -457,7 +457,7 @@ class StoreDriver implements Driver {
     const onSession = (request: Omit<KvSessionRequest, "callId">): Promise<KvSessionResponse__Output> =>
       new Promise((resolve, reject) =>
         session.call(request, new Date(Date.now() + callTimeoutMs), (status, answer) => {
-          if (status !== null) reject(sessionCallError(status.code, status.details, { [activeCoordinatorMetadataKey]: answer?.activeCoordinator ?? "" }));
+          if (status !== null) reject(coordinatorSessionError(status, answer));
           else if (answer === undefined) reject(new Error("a call succeeded without a response"));
           else resolve(answer);
         }),
