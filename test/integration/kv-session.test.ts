@@ -6,6 +6,8 @@
 //   is refused INVALID_ARGUMENT naming the field, and the coordinator lives and serves;
 // - a standby answers a Session message UNAVAILABLE with the active coordinator's address in
 //   active_coordinator (the unary call's kv-active-coordinator trailer), nothing applied;
+// - a brief Status (kv cluster's poll) says ready for the active coordinator and why not for a
+//   standby, without asking the replicas;
 // - a session to a server that accepts the TCP connection and never speaks (as a stopped process's
 //   kernel does) fails its calls UNAVAILABLE once clientConnectTimeoutMs is over, long before their
 //   deadline, so that the client goes on to the next coordinator.
@@ -19,6 +21,7 @@ import type { KvClient as KvStub } from "../../proto/gen/twopc/kv/Kv";
 import type { KvSessionRequest } from "../../proto/gen/twopc/kv/KvSessionRequest";
 import type { KvSessionResponse__Output } from "../../proto/gen/twopc/kv/KvSessionResponse";
 import type { PutResponse__Output } from "../../proto/gen/twopc/kv/PutResponse";
+import type { StatusResponse__Output } from "../../proto/gen/twopc/kv/StatusResponse";
 import { killAllStarted, TestCluster, waitFor } from "./harness";
 
 afterAll(async () => {
@@ -82,6 +85,24 @@ describe("a standby on the Kv Session stream", () => {
   });
   afterAll(async () => {
     await cluster.stop();
+  });
+
+  it("a brief Status (what kv cluster polls every second) says whether each is ready, without asking the replicas", async () => {
+    const active = await waitFor("an active coordinator", () => cluster.activeCoordinator().then((index) => index ?? undefined));
+    await waitFor("the other coordinator standing by", async () => (await cluster.roleOf(1 - active)) === "standby");
+    const brief = (index: number) => {
+      const stub = new kvProto.Kv(cluster.coordinatorAddressOf(index), grpc.credentials.createInsecure()) as unknown as KvStub;
+      return new Promise<StatusResponse__Output>((resolve, reject) =>
+        stub.Status({ brief: true }, { deadline: Date.now() + 5_000 }, (error, response) => {
+          stub.close();
+          if (error) reject(error);
+          else resolve(response!);
+        }),
+      );
+    };
+    await waitFor("the active one ready", async () => (await brief(active)).ready);
+    expect(await brief(active)).toMatchObject({ role: "active", ready: true, notReadyReason: "", replicas: [] });
+    expect(await brief(1 - active)).toMatchObject({ role: "standby", ready: false, notReadyReason: expect.stringContaining("is a standby") });
   });
 
   it("answers UNAVAILABLE naming the active coordinator in active_coordinator, nothing applied", async () => {
