@@ -466,7 +466,7 @@ export class KvClient {
     if (channel === undefined) {
       const stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), this.channelOptions) as unknown as KvStub;
       const connect = { waitForReady: stub.waitForReady.bind(stub), timeoutMs: limits.clientConnectTimeoutMs };
-      channel = { stub, session: new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), `coordinator ${address}`, connect) };
+      channel = { stub, session: new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), kvProto.Kv.service.Session, `coordinator ${address}`, connect) };
       this.channels.set(address, channel);
     }
     return channel;

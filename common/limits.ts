@@ -93,6 +93,11 @@ export const limits = {
    * earlier decisions runs, instead of standing idle through it.
    */
   coordinatorTurnsInFlightMax: 8,
+  /**
+   * Encoded calls (or answers) written to one Session stream in one go travel as one envelope
+   * message of at most this many bytes of them (proto/session.ts); a larger one goes alone.
+   */
+  sessionBatchBytesMax: 1024 * 1024,
   /** Calls a replica serves at once on one coordinator's Session stream; more are refused with RESOURCE_EXHAUSTED. */
   sessionCallsInFlightMax: 4_096,
   /** Requests and transactions the coordinator's phase trace follows at once (coordinator/trace.ts); older ones are dropped. */
@@ -208,6 +213,7 @@ check(limits.txnBytesMax >= limits.valueBytesMax + limits.keyBytesMax, "a transa
 check(limits.batchBytesMax >= limits.txnBytesMax, "a batch must hold the largest transaction");
 check(limits.grpcMessageBytesMax >= 2 * limits.batchBytesMax, "a batch's message must fit, with room for its framing");
 check(limits.grpcMessageBytesMax >= 2 * limits.txnBytesMax, "a transaction's request must fit in one message");
+check(limits.grpcMessageBytesMax >= 2 * limits.sessionBatchBytesMax, "an envelope of calls must fit in a message, with room for its framing");
 check(limits.keysPerReadMax >= limits.txnKeysMax, "a transaction's keys must fit in one read");
 check(limits.txnIdsPerCallMax >= limits.txnsPerBatchMax, "a batch of transactions must fit in one call of ids");
 

@@ -56,7 +56,7 @@ export class ReplicaChannel {
       ...channelOptions,
       channelOverride: this.client.getChannel(),
     }) as unknown as HealthClient;
-    this.session = new ClientSession<SessionRequest, SessionResponse__Output>(() => this.client.Session(), "the replica");
+    this.session = new ClientSession<SessionRequest, SessionResponse__Output>(() => this.client.Session(), participantProto.Participant.service.Session, "the replica");
   }
 
   close(): void {

@@ -279,6 +279,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const sessionHandler = (stream: grpc.ServerDuplexStream<KvSessionRequest__Output, KvSessionResponse>): void =>
     serveSession<KvSessionRequest__Output, KvSessionResponse>(
       stream,
+      kvProto.Kv.service.Session,
       logger,
       ({ callId, code, details, metadata }) => ({ callId, code, details, activeCoordinator: metadata?.get(activeCoordinatorHeader)[0]?.toString() ?? "" }),
       (message, answer) => {

@@ -236,6 +236,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   const sessionHandler = (stream: grpc.ServerDuplexStream<SessionRequest__Output, SessionResponse>): void =>
     serveSession<SessionRequest__Output, SessionResponse>(
       stream,
+      participantProto.Participant.service.Session,
       logger,
       ({ callId, code, details }) => ({ callId, code, details }),
       (message, answer) => {

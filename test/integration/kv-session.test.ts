@@ -8,6 +8,9 @@
 //   active_coordinator (the unary call's kv-active-coordinator trailer), nothing applied;
 // - a brief Status (kv cluster's poll) says ready for the active coordinator and why not for a
 //   standby, without asking the replicas;
+// - calls made in one go travel as one envelope message, and their answers come back in few; a call
+//   larger than sessionBatchBytesMax goes alone, in its place in the order; an envelope whose item
+//   does not decode, or is itself an envelope, is refused (logged), and the coordinator serves on;
 // - a session to a server that accepts the TCP connection and never speaks (as a stopped process's
 //   kernel does) fails its calls UNAVAILABLE once clientConnectTimeoutMs is over, long before their
 //   deadline, so that the client goes on to the next coordinator.
@@ -43,7 +46,7 @@ describe("the Kv Session stream", () => {
   beforeAll(async () => {
     cluster = await TestCluster.start();
     stub = new kvProto.Kv(cluster.coordinatorAddress, grpc.credentials.createInsecure()) as unknown as KvStub;
-    session = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), "the coordinator");
+    session = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), kvProto.Kv.service.Session, "the coordinator");
   });
   afterAll(async () => {
     session.close("the test is over");
@@ -75,6 +78,58 @@ describe("the Kv Session stream", () => {
     expect(cluster.coordinator.alive).toBe(true);
     expect((await call(session, { delete: { key: "s", requestId: "session-3" } })).code).toBe(grpc.status.OK);
     expect((await call(session, { get: { key: "s" } })).answer?.get?.found).toBe(false);
+  });
+
+  it("calls made in one go travel as one message, each answered on its own, the answers batched too", async () => {
+    const written = { ...session.written };
+    const received = { ...session.received };
+    const keys = Array.from({ length: 40 }, (_, i) => `batch-${i}`);
+    const puts = await Promise.all(keys.map((key) => call(session, { put: { key, value: Buffer.from(`value of ${key}`), requestId: `batch-request-${key}` } })));
+    for (const put of puts) expect(put.code, put.details).toBe(grpc.status.OK);
+    expect(new Set(puts.map((put) => put.answer!.put!.txnId)).size).toBe(keys.length);
+    expect({ messages: session.written.messages - written.messages, items: session.written.items - written.items }).toEqual({ messages: 1, items: keys.length });
+    expect(session.received.items - received.items).toBe(keys.length);
+    expect(session.received.messages - received.messages).toBeLessThanOrEqual(keys.length / 4);
+    const gets = await Promise.all(keys.map((key) => call(session, { get: { key } })));
+    expect(gets.map((get) => get.answer?.get?.value.toString())).toEqual(keys.map((key) => `value of ${key}`));
+  });
+
+  it("a call larger than sessionBatchBytesMax goes alone, in its place: the order on the stream holds", async () => {
+    const written = { ...session.written };
+    const big = Buffer.alloc(limits.valueBytesMax, 7);
+    expect(big.length + 64).toBeGreaterThan(limits.sessionBatchBytesMax);
+    const [a, b, c] = await Promise.all([
+      call(session, { put: { key: "order", value: Buffer.from("a"), requestId: "order-a" } }),
+      call(session, { put: { key: "order", value: big, requestId: "order-big" } }),
+      call(session, { put: { key: "order", value: Buffer.from("c"), requestId: "order-c" } }),
+    ]);
+    expect([a, b, c].map((put) => put.code)).toEqual([grpc.status.OK, grpc.status.OK, grpc.status.OK]);
+    // One key, waiting in arrival order: the versions say the order the coordinator got them in.
+    expect(a.answer!.put!.version).toBeLessThan(b.answer!.put!.version);
+    expect(b.answer!.put!.version).toBeLessThan(c.answer!.put!.version);
+    expect(session.written.messages - written.messages).toBe(3);
+    expect(session.written.items - written.items).toBe(3);
+    expect((await call(session, { get: { key: "order" } })).answer?.get?.value.toString()).toBe("c");
+  });
+
+  it("refuses an envelope item that does not decode or is itself an envelope; the coordinator serves on", async () => {
+    const method = kvProto.Kv.service.Session;
+    const raw = stub.Session();
+    const answers: KvSessionResponse__Output[] = [];
+    raw.on("data", (answer: KvSessionResponse__Output) => {
+      for (const item of answer.more.length > 0 ? answer.more.map((bytes) => method.responseDeserialize(bytes)) : [answer]) answers.push(item);
+    });
+    raw.on("error", () => undefined);
+    const nested = method.requestSerialize({ more: [method.requestSerialize({ callId: 5, get: { key: "s" } })] });
+    raw.write({ more: [Buffer.from([0xff, 0xff, 0xff, 0xff])] });
+    raw.write({ more: [nested, method.requestSerialize({ callId: 6, get: { key: "order" } })] });
+    await waitFor("the good item of the envelope answered", () => answers.find((answer) => answer.callId === 6));
+    raw.write({ callId: 7, get: { key: "order" } });
+    await waitFor("a plain call after them answered", () => answers.find((answer) => answer.callId === 7));
+    expect(answers.find((answer) => answer.callId === 6)?.get?.value.toString()).toBe("c");
+    expect(answers.map((answer) => answer.callId)).not.toContain(5);
+    expect(cluster.coordinator.alive).toBe(true);
+    raw.cancel();
   });
 });
 
@@ -110,7 +165,7 @@ describe("a standby on the Kv Session stream", () => {
     await waitFor("the other coordinator standing by", async () => (await cluster.roleOf(1 - active)) === "standby");
     const standby = cluster.coordinatorAddressOf(1 - active);
     const stub = new kvProto.Kv(standby, grpc.credentials.createInsecure()) as unknown as KvStub;
-    const session = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), "the standby");
+    const session = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), kvProto.Kv.service.Session, "the standby");
     try {
       const refused = await call(session, { put: { key: "redirected", value: Buffer.from("x"), requestId: "session-4" } });
       expect(refused.code).toBe(grpc.status.UNAVAILABLE);
@@ -132,7 +187,7 @@ describe("a session whose connection never comes up", () => {
     await new Promise<void>((resolve) => mute.listen(0, "127.0.0.1", resolve));
     const address = `127.0.0.1:${(mute.address() as net.AddressInfo).port}`;
     const stub = new kvProto.Kv(address, grpc.credentials.createInsecure()) as unknown as KvStub;
-    const session = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), "the mute server", {
+    const session = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), kvProto.Kv.service.Session, "the mute server", {
       waitForReady: stub.waitForReady.bind(stub),
       timeoutMs: limits.clientConnectTimeoutMs,
     });

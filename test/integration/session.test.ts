@@ -98,10 +98,14 @@ beforeAll(async () => {
   client = new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
   await waitFor("the replica to answer Read", async () => (await unary("Read", { keys: ["x"], epoch: 1 })).code === grpc.status.OK);
   stream = client.Session();
-  stream.on("data", (answer: SessionResponse__Output) => {
-    const resolve = waiting.get(answer.callId);
-    waiting.delete(answer.callId);
-    resolve?.(answer);
+  // Answers written in one go come as the items of one envelope (proto/session.ts).
+  stream.on("data", (message: SessionResponse__Output) => {
+    const answers = message.more.length > 0 ? message.more.map((bytes) => participantProto.Participant.service.Session.responseDeserialize(bytes)) : [message];
+    for (const answer of answers) {
+      const resolve = waiting.get(answer.callId);
+      waiting.delete(answer.callId);
+      resolve?.(answer);
+    }
   });
   stream.on("error", () => undefined);
 });

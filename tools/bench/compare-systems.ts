@@ -447,7 +447,7 @@ class StoreDriver implements Driver {
   private connect(address: string): { stub: KvStub; session: ClientSession<KvSessionRequest, KvSessionResponse__Output> }[] {
     return Array.from({ length: this.channels }, () => {
       const stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), driverChannelOptions) as unknown as KvStub;
-      return { stub, session: new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), "the coordinator") };
+      return { stub, session: new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), kvProto.Kv.service.Session, "the coordinator") };
     });
   }
 

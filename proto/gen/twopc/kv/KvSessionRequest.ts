@@ -20,6 +20,7 @@ export interface KvSessionRequest {
   'compareAndDelete'?: (_twopc_kv_CompareAndDeleteRequest | null);
   'txn'?: (_twopc_kv_TxnRequest | null);
   'txnStatus'?: (_twopc_kv_TxnStatusRequest | null);
+  'more'?: (Buffer | Uint8Array | string)[];
   'call'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus";
 }
 
@@ -33,5 +34,6 @@ export interface KvSessionRequest__Output {
   'compareAndDelete'?: (_twopc_kv_CompareAndDeleteRequest__Output | null);
   'txn'?: (_twopc_kv_TxnRequest__Output | null);
   'txnStatus'?: (_twopc_kv_TxnStatusRequest__Output | null);
+  'more': (Buffer)[];
   'call'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus";
 }

@@ -23,6 +23,7 @@ export interface KvSessionResponse {
   'compareAndDelete'?: (_twopc_kv_CompareAndDeleteResponse | null);
   'txn'?: (_twopc_kv_TxnResponse | null);
   'txnStatus'?: (_twopc_kv_TxnStatusResponse | null);
+  'more'?: (Buffer | Uint8Array | string)[];
   'answer'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus";
 }
 
@@ -39,5 +40,6 @@ export interface KvSessionResponse__Output {
   'compareAndDelete'?: (_twopc_kv_CompareAndDeleteResponse__Output | null);
   'txn'?: (_twopc_kv_TxnResponse__Output | null);
   'txnStatus'?: (_twopc_kv_TxnStatusResponse__Output | null);
+  'more': (Buffer)[];
   'answer'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus";
 }

@@ -14,6 +14,7 @@ export interface SessionRequest {
   'abort'?: (_twopc_participant_AbortRequest | null);
   'read'?: (_twopc_participant_ReadRequest | null);
   'append'?: (_twopc_participant_AppendRequest | null);
+  'more'?: (Buffer | Uint8Array | string)[];
   'call'?: "prepare"|"commit"|"abort"|"read"|"append";
 }
 
@@ -24,5 +25,6 @@ export interface SessionRequest__Output {
   'abort'?: (_twopc_participant_AbortRequest__Output | null);
   'read'?: (_twopc_participant_ReadRequest__Output | null);
   'append'?: (_twopc_participant_AppendRequest__Output | null);
+  'more': (Buffer)[];
   'call'?: "prepare"|"commit"|"abort"|"read"|"append";
 }

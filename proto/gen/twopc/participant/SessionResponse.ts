@@ -14,6 +14,7 @@ export interface SessionResponse {
   'decision'?: (_twopc_participant_DecisionResponse | null);
   'read'?: (_twopc_participant_ReadResponse | null);
   'append'?: (_twopc_participant_AppendResponse | null);
+  'more'?: (Buffer | Uint8Array | string)[];
   'answer'?: "prepare"|"decision"|"read"|"append";
 }
 
@@ -25,5 +26,6 @@ export interface SessionResponse__Output {
   'decision'?: (_twopc_participant_DecisionResponse__Output | null);
   'read'?: (_twopc_participant_ReadResponse__Output | null);
   'append'?: (_twopc_participant_AppendResponse__Output | null);
+  'more': (Buffer)[];
   'answer'?: "prepare"|"decision"|"read"|"append";
 }
