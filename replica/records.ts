@@ -1,8 +1,9 @@
 // The records of a replica's write-ahead log, and their encoding. Pure.
 import { assertNever } from "../common/assert";
+import { BinaryReader, BinaryWriter, sizeOf } from "../common/binary";
 import { DataLoss } from "../common/errors";
 import type { Write } from "../common/types";
-import { decodeWrites, encodeWrites, type EncodedWrite } from "../common/write-codec";
+import { decodeWrites } from "../common/write-codec";
 
 export type ReplicaRecord =
   /** Forced before the YES vote: the writes, and so the keys this transaction locks. */
@@ -29,22 +30,85 @@ export type ReplicaRecord =
    */
   | { readonly kind: "copy"; readonly epoch: number; readonly base: boolean; readonly firstIndex: number; readonly records: readonly Buffer[] };
 
+/** The JSON records ("p" and "l" are read from logs written before binary prepare and copy records). */
 type Encoded =
-  | { k: "p"; t: string; w: EncodedWrite[]; p: readonly string[] }
   | { k: "c"; t: string; s: number }
   | { k: "a"; t: string }
   | { k: "r"; t: string }
   | { k: "d"; t: string; s: number }
   | { k: "f"; t: string }
-  | { k: "e"; e: number; c: string; a: string }
-  | { k: "l"; e: number; b: boolean; i: number; r: string[] };
+  | { k: "e"; e: number; c: string; a: string };
+
+/**
+ * The first byte of a binary record. The hot path's records (prepare, copy) are binary (common/
+ * binary.ts); the others are JSON, which always starts with "{". Logs written before binary records
+ * replay as they are.
+ */
+const binaryMark = 0;
+const binaryPrepare = 1;
+const binaryCopy = 2;
+
+function encodeBinaryPrepare(record: Extract<ReplicaRecord, { kind: "prepare" }>): Buffer {
+  let bytes = 2 * sizeOf.u8 + sizeOf.string(record.txnId) + sizeOf.int + sizeOf.int;
+  for (const participant of record.participants) bytes += sizeOf.string(participant);
+  for (const write of record.writes) bytes += sizeOf.string(write.key) + sizeOf.u8 + (write.value === null ? 0 : sizeOf.bytes(write.value));
+  const writer = new BinaryWriter(bytes).u8(binaryMark).u8(binaryPrepare).string(record.txnId).int(record.participants.length);
+  for (const participant of record.participants) writer.string(participant);
+  writer.int(record.writes.length);
+  for (const write of record.writes) {
+    writer.string(write.key).u8(write.value === null ? 0 : 1);
+    if (write.value !== null) writer.bytes(write.value);
+  }
+  return writer.done();
+}
+
+function encodeBinaryCopy(record: Extract<ReplicaRecord, { kind: "copy" }>): Buffer {
+  let bytes = 3 * sizeOf.u8 + 3 * sizeOf.int;
+  for (const payload of record.records) bytes += sizeOf.bytes(payload);
+  const writer = new BinaryWriter(bytes).u8(binaryMark).u8(binaryCopy).int(record.epoch).u8(record.base ? 1 : 0).int(record.firstIndex).int(record.records.length);
+  for (const payload of record.records) writer.bytes(payload);
+  return writer.done();
+}
+
+function decodeBinary(payload: Buffer, lsn: number): ReplicaRecord {
+  const reader = new BinaryReader(payload, `replica log record ${lsn}`);
+  reader.u8();
+  const kind = reader.u8();
+  const count = (): number => {
+    const n = reader.int();
+    if (n < 0 || n > payload.length) throw new DataLoss(`replica log record ${lsn}: a count of ${n} in ${payload.length} bytes`);
+    return n;
+  };
+  let record: ReplicaRecord;
+  if (kind === binaryPrepare) {
+    const txnId = reader.string();
+    const participants = Array.from({ length: count() }, () => reader.string());
+    const writes = Array.from({ length: count() }, () => {
+      const key = reader.string();
+      const flag = reader.u8();
+      if (flag > 1) throw new DataLoss(`replica log record ${lsn}: a write's value flag is ${flag}`);
+      return { key, value: flag === 1 ? reader.bytes() : null };
+    });
+    record = { kind: "prepare", txnId, writes, participants };
+  } else if (kind === binaryCopy) {
+    const epoch = reader.int();
+    const base = reader.u8();
+    if (base > 1) throw new DataLoss(`replica log record ${lsn}: a copy's base flag is ${base}`);
+    const firstIndex = reader.int();
+    const records = Array.from({ length: count() }, () => reader.bytes());
+    record = { kind: "copy", epoch, base: base === 1, firstIndex, records };
+  } else {
+    throw new DataLoss(`replica log record ${lsn} is binary of unknown kind ${kind}`);
+  }
+  reader.end();
+  return record;
+}
 
 export function encodeReplicaRecord(record: ReplicaRecord): Buffer {
   let encoded: Encoded;
   switch (record.kind) {
     case "prepare":
-      encoded = { k: "p", t: record.txnId, w: encodeWrites(record.writes), p: record.participants };
-      break;
+      return encodeBinaryPrepare(record);
     case "commit":
       encoded = { k: "c", t: record.txnId, s: record.commitSeq };
       break;
@@ -64,8 +128,7 @@ export function encodeReplicaRecord(record: ReplicaRecord): Buffer {
       encoded = { k: "e", e: record.epoch, c: record.coordinatorId, a: record.address };
       break;
     case "copy":
-      encoded = { k: "l", e: record.epoch, b: record.base, i: record.firstIndex, r: record.records.map((payload) => payload.toString("base64")) };
-      break;
+      return encodeBinaryCopy(record);
     default:
       assertNever(record);
   }
@@ -74,6 +137,7 @@ export function encodeReplicaRecord(record: ReplicaRecord): Buffer {
 
 /** Decodes a record whose checksum matched. A record that does not parse is DATA_LOSS. */
 export function decodeReplicaRecord(payload: Buffer, lsn: number): ReplicaRecord {
+  if (payload.length > 0 && payload[0] === binaryMark) return decodeBinary(payload, lsn);
   let value: unknown;
   try {
     value = JSON.parse(payload.toString("utf8"));
