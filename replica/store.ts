@@ -38,6 +38,8 @@ export interface VersionedEntry {
   readonly version: number;
 }
 
+/** SQLite's page size for a new store (see the constructor). */
+const pageBytes = 1024;
 /** SQLite checkpoints its WAL into the database once it holds this many pages (default 1,000). */
 const walAutocheckpointPages = 4_000;
 /** SQLite's page cache, in KiB (default 2,000). */
@@ -59,6 +61,12 @@ export class Store {
 
   constructor(file: string) {
     this.db = new Database(file);
+    // Smaller pages (SQLite's default is 4,096 bytes): a write dirties one leaf page, and SQLite's WAL
+    // takes the whole page, forced at each checkpoint. With 4 KiB pages a replica wrote 20 MiB/s under
+    // 64 clients of 100-byte puts, the three of them 66 MB/s to the one disk, and every checkpoint's
+    // force held up the log forces behind it; with 1 KiB pages, 11 MiB/s (issue 13). It takes effect
+    // when the store is created: an existing store keeps its page size.
+    this.db.pragma(`page_size = ${pageBytes}`);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     // The hot path writes: every page a batch dirties is written to SQLite's WAL, and again to the

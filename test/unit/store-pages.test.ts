@@ -1,0 +1,58 @@
+// The replica's SQLite store is created with 1 KiB pages (replica/store.ts pageBytes, issue 13: a
+// write dirties one page, and SQLite's WAL and its checkpoints carry whole pages). Proves that a new
+// store has them and holds the largest key and value the limits allow, and that a store created
+// before keeps its page size and serves as before.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { limits } from "../../common/limits";
+import { Store } from "../../replica/store";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function storeFile(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-pages-"));
+  dirs.push(dir);
+  return path.join(dir, "store.sqlite");
+}
+
+function pageSize(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma("page_size", { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
+
+describe("the store's page size", () => {
+  it("a new store has 1 KiB pages and holds the largest key and value", () => {
+    const file = storeFile();
+    const store = new Store(file);
+    const key = "k".repeat(limits.keyBytesMax);
+    const value = Buffer.alloc(limits.valueBytesMax, 0xab);
+    store.apply([{ txnId: "1.1", commitSeq: 1, writes: [{ key, value }] }], 0);
+    expect(store.read([key])[0]).toMatchObject({ found: true, version: 1 });
+    expect(store.read([key])[0]!.value.equals(value)).toBe(true);
+    store.close();
+    expect(pageSize(file)).toBe(1024);
+  });
+
+  it("a store created with other pages keeps them, and serves", () => {
+    const file = storeFile();
+    const old = new Database(file);
+    old.pragma("page_size = 4096");
+    old.exec("CREATE TABLE early (x INTEGER)");
+    old.close();
+    const store = new Store(file);
+    store.apply([{ txnId: "1.1", commitSeq: 1, writes: [{ key: "a", value: Buffer.from("one") }] }], 0);
+    expect(store.read(["a"])[0]).toMatchObject({ found: true, version: 1 });
+    store.close();
+    expect(pageSize(file)).toBe(4096);
+  });
+});
