@@ -3,9 +3,11 @@
 // request id (durably, in the commit record, for committed requests) and refuses a different request
 // under a remembered id with INVALID_ARGUMENT, as payment APIs do with idempotency keys.
 //
-// Pure and deterministic: a SHA-256 over a canonical encoding of the method and the program, cut to
-// 128 bits (22 base64url characters). Values are hashed as bytes, never copied into a string.
-import { createHash, type Hash } from "node:crypto";
+// Pure and deterministic: a SHA-256 over a canonical encoding of the method and the program (each
+// field length-prefixed), cut to 128 bits (22 base64url characters). Fingerprints are durable (in
+// commit and failed records): the encoding must never change. The fields are gathered and hashed in
+// one call (issue 13: a hash update per field cost the coordinator 3 % of its CPU under load).
+import { hash as oneShotHash } from "node:crypto";
 import { assertNever } from "./assert";
 import type { Condition, Operation, Program } from "./txn";
 
@@ -13,8 +15,24 @@ import type { Condition, Operation, Program } from "./txn";
 export const requestMethods = ["put", "delete", "increment", "compare-and-set", "compare-and-delete", "txn"] as const;
 export type RequestMethod = (typeof requestMethods)[number];
 
+/** The fields of a fingerprint, each as its length then its bytes. */
+class Fields {
+  private readonly parts: Buffer[] = [];
+
+  add(value: string | Buffer): void {
+    const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+    const length = Buffer.allocUnsafe(4);
+    length.writeUInt32BE(bytes.length);
+    this.parts.push(length, bytes);
+  }
+
+  digest(): string {
+    return oneShotHash("sha256", Buffer.concat(this.parts), "base64url").slice(0, 22);
+  }
+}
+
 export function requestFingerprint(method: RequestMethod, program: Program): string {
-  const hash = createHash("sha256");
+  const hash = new Fields();
   field(hash, method);
   field(hash, `c${program.conditions.length}`);
   for (const condition of program.conditions) hashCondition(hash, condition);
@@ -26,19 +44,15 @@ export function requestFingerprint(method: RequestMethod, program: Program): str
     field(hash, `e${program.otherwise.length}`);
     for (const op of program.otherwise) hashOperation(hash, op);
   }
-  return hash.digest("base64url").slice(0, 22);
+  return hash.digest();
 }
 
 /** A length-prefixed field, so that no two different sequences of fields hash the same bytes. */
-function field(hash: Hash, value: string | Buffer): void {
-  const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.length);
-  hash.update(length);
-  hash.update(bytes);
+function field(hash: Fields, value: string | Buffer): void {
+  hash.add(value);
 }
 
-function hashCondition(hash: Hash, condition: Condition): void {
+function hashCondition(hash: Fields, condition: Condition): void {
   field(hash, condition.key);
   switch (condition.target) {
     case "value":
@@ -56,7 +70,7 @@ function hashCondition(hash: Hash, condition: Condition): void {
   }
 }
 
-function hashOperation(hash: Hash, op: Operation): void {
+function hashOperation(hash: Fields, op: Operation): void {
   field(hash, op.kind);
   field(hash, op.key);
   switch (op.kind) {
