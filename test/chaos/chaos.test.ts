@@ -3,7 +3,7 @@
 // proxy), against its own local cluster on free ports. It must pass every check (enough successful
 // reads and writes per second, linearizable history, no acknowledged write missing, identical
 // replicas, nothing in doubt, back in sync after the last heal), and the seed must have injected
-// each kind of fault at least once. A longer run: npm run chaos -- --duration 10m.
+// each kind of fault at least once, and struck the coordinators. A longer run: npm run chaos -- --duration 10m.
 import { describe, expect, it } from "vitest";
 import { faultKinds } from "../../tools/chaos/chaos";
 import { freePortRun, runKv } from "../integration/harness";
@@ -11,9 +11,9 @@ import { freePortRun, runKv } from "../integration/harness";
 describe("kv chaos", () => {
   it("survives 55 s of kill -9, SIGSTOP, failpoint crashes and partitions, doing real work, with every check passing", async () => {
     const port = await freePortRun();
-    const run = await runKv(["chaos", "--seed", "42", "--duration", "55s", "--faults", faultKinds.join(","), "--interval", "3s", "--port", String(port)]);
+    const run = await runKv(["chaos", "--seed", "13", "--duration", "55s", "--faults", faultKinds.join(","), "--interval", "3s", "--port", String(port)]);
     const table = run.stdout;
-    expect(table, run.stderr).toContain("seed 42: PASSED");
+    expect(table, run.stderr).toContain("seed 13: PASSED");
     expect(table).toMatch(/successful reads\s+\d+ in [\d.]+ s, [\d.]+\/s \(at least \d+\/s\)\s+ok/);
     expect(table).toMatch(/successful writes\s+\d+ in [\d.]+ s, [\d.]+\/s \(at least \d+\/s\)\s+ok/);
     expect(table).toMatch(/linearizable\s+linearizable\s+ok/);
@@ -21,7 +21,11 @@ describe("kv chaos", () => {
     expect(table).toMatch(/replicas whose content differs\s+0\s+ok/);
     expect(table).toMatch(/transactions in doubt\s+0\s+ok/);
     expect(table).toMatch(/faults injected\s+kill [1-9]\d*, pause [1-9]\d*, failpoint [1-9]\d*, partition [1-9]\d*/);
-    // Coordinators are struck too (two run; a standby takes over): seed 42 kills and stops them.
+    // Coordinators are struck too (two run; a standby takes over). Seed 13's first seven faults (of
+    // the 12 or so that fit in 55 s) are SIGSTOP coordinator, kill -9 coordinator-2, a partition, a
+    // second kill of coordinator-2, a failpoint, kill -9 r1 and SIGSTOP coordinator: every kind and
+    // both coordinator faults come early, however long each fault takes on a slow machine (seed 42
+    // stopped a coordinator only with its 13th fault, and a run that fit 12 failed this check).
     const log = `${run.stdout}\n${run.stderr}`;
     expect(log).toMatch(/chaos: kill -9 coordinator(-\d+)?,/);
     expect(log).toMatch(/chaos: SIGSTOP coordinator(-\d+)? /);

@@ -182,6 +182,31 @@ describe("a Session message is its unary call", () => {
     expect(answer.details).toMatch(/^call: /);
     expect((await session("Read", { keys: ["a"], epoch: 2 })).code).toBe(grpc.status.OK);
   });
+
+  it("an envelope's items are calls in order; an item that does not decode, or is an envelope, is dropped and the replica serves on", async () => {
+    const method = participantProto.Participant.service.Session;
+    const answered = (callId: number): Promise<SessionResponse__Output> => new Promise((resolve) => waiting.set(callId, resolve));
+    const [first, second, nested] = [nextCallId++, nextCallId++, nextCallId++];
+    const good = [answered(first), answered(second)];
+    void answered(nested); // must never come: its waiter stays
+    stream.write({
+      more: [
+        Buffer.from([0xff, 0xff, 0xff, 0xff]),
+        method.requestSerialize({ callId: first, prepare: prepareOf("2.30", "env", 2) }),
+        method.requestSerialize({ more: [method.requestSerialize({ callId: nested, read: { keys: ["a"], epoch: 2 } })] }),
+        // In order: the commit comes after the prepare of the same envelope.
+        method.requestSerialize({ callId: second, commit: { txns: [{ txnId: "2.30", commitSeq: 40 }], epoch: 2 } }),
+      ],
+    });
+    const [prepared, committed] = await Promise.all(good);
+    expect(prepared).toMatchObject({ code: grpc.status.OK, prepare: { votes: [{ txnId: "2.30", vote: "VOTE_YES" }] } });
+    expect(committed).toMatchObject({ code: grpc.status.OK, decision: { ackedTxnIds: ["2.30"] } });
+    const read = await session("Read", { keys: ["env"], epoch: 2 });
+    expect(read.response).toMatchObject({ results: [{ key: "env", found: true, version: 40 }] });
+    expect(waiting.has(nested)).toBe(true);
+    waiting.delete(nested);
+    expect(replica.alive).toBe(true);
+  });
 });
 
 describe("a session's calls in flight are bounded (sessionCallsInFlightMax)", () => {
