@@ -21,6 +21,7 @@
 // A full copy (installFull) deletes, page by page, the rows the source no longer has.
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
+import { assert } from "../common/assert";
 import type { Apply } from "./core";
 import { appliesToAbsentKey, staleAfterFullCopy, type FullCopyPage } from "./tombstones";
 
@@ -103,7 +104,7 @@ export class Store {
     const rangeToStmt = this.db.prepare<[string, string, number], { key: string; version: number }>(
       "SELECT key, version FROM kv WHERE key > ? AND key <= ? AND version <= ?",
     );
-    this.applyBatch = this.db.transaction((batch: readonly Apply[], lastLsn: number) => {
+    this.applyBatch = this.committingMeta(this.db.transaction((batch: readonly Apply[], lastLsn: number) => {
       let appliedSeq = this.appliedSeq();
       const horizon = this.collectedThrough();
       for (const txn of batch) {
@@ -113,25 +114,25 @@ export class Store {
         }
         appliedSeq = Math.max(appliedSeq, txn.commitSeq);
       }
-      this.setMetaStmt.run("applied_lsn", lastLsn);
-      this.setMetaStmt.run("applied_seq", appliedSeq);
-    });
-    this.installBatch = this.db.transaction((entries: readonly VersionedEntry[]) => {
+      this.setMeta("applied_lsn", lastLsn);
+      this.setMeta("applied_seq", appliedSeq);
+    }));
+    this.installBatch = this.committingMeta(this.db.transaction((entries: readonly VersionedEntry[]) => {
       let appliedSeq = this.appliedSeq();
       for (const entry of entries) {
         this.upsertStmt.run(entry.key, entry.value, entry.version);
         appliedSeq = Math.max(appliedSeq, entry.version);
       }
-      this.setMetaStmt.run("applied_seq", appliedSeq);
-    });
-    this.collectBatch = this.db.transaction((throughSeq: number, limit: number) => {
+      this.setMeta("applied_seq", appliedSeq);
+    }));
+    this.collectBatch = this.committingMeta(this.db.transaction((throughSeq: number, limit: number) => {
       const deleted = collectStmt.run(throughSeq, limit).changes;
       // Moved only by a batch that deleted something: a batch that finds nothing writes nothing.
-      if (deleted > 0 && throughSeq > this.collectedThrough()) this.setMetaStmt.run("tombstones_collected_through", throughSeq);
+      if (deleted > 0 && throughSeq > this.collectedThrough()) this.setMeta("tombstones_collected_through", throughSeq);
       return deleted;
-    });
-    this.installFullBatch = this.db.transaction((page: FullCopyPage) => {
-      if (page.horizon > this.collectedThrough()) this.setMetaStmt.run("tombstones_collected_through", page.horizon);
+    }));
+    this.installFullBatch = this.committingMeta(this.db.transaction((page: FullCopyPage) => {
+      if (page.horizon > this.collectedThrough()) this.setMeta("tombstones_collected_through", page.horizon);
       const copied = new Set(page.entries.map((entry) => entry.key));
       const candidates =
         page.throughKey === null ? rangeStmt.all(page.afterKey, page.sourceCollectedThrough) : rangeToStmt.all(page.afterKey, page.throughKey, page.sourceCollectedThrough);
@@ -143,12 +144,48 @@ export class Store {
       }
       this.installBatch(page.entries);
       return dropped;
-    });
+    }));
+  }
+
+  /**
+   * The meta rows (applied_lsn, applied_seq, tombstones_collected_through), read from memory: each
+   * was a SQLite query on every turn (issue 13: 3 % of a replica's CPU under load). Writes inside a
+   * transaction are staged, and reach the cache only once it committed.
+   */
+  private readonly metaCache = new Map<string, number | undefined>();
+  private stagedMeta: Map<string, number> | null = null;
+
+  private meta(name: string): number | undefined {
+    const staged = this.stagedMeta?.get(name);
+    if (staged !== undefined) return staged;
+    if (!this.metaCache.has(name)) this.metaCache.set(name, this.getMetaStmt.get(name)?.value);
+    return this.metaCache.get(name);
+  }
+
+  private setMeta(name: string, value: number): void {
+    assert(this.stagedMeta !== null, `meta ${name} written outside a transaction`);
+    this.setMetaStmt.run(name, value);
+    this.stagedMeta.set(name, value);
+  }
+
+  /** A transaction whose meta writes reach the cache once it committed (nested ones: with the outermost). */
+  private committingMeta<A extends unknown[], R>(transaction: (...args: A) => R): (...args: A) => R {
+    return (...args: A): R => {
+      if (this.stagedMeta !== null) return transaction(...args); // nested: the outer one commits
+      this.stagedMeta = new Map();
+      try {
+        const result = transaction(...args);
+        for (const [name, value] of this.stagedMeta) this.metaCache.set(name, value);
+        return result;
+      } finally {
+        this.stagedMeta = null;
+      }
+    };
   }
 
   /** Tombstones of versions up to this one may have been collected (0: none was). */
   collectedThrough(): number {
-    return this.getMetaStmt.get("tombstones_collected_through")?.value ?? 0;
+    return this.meta("tombstones_collected_through") ?? 0;
   }
 
   /**
@@ -175,12 +212,12 @@ export class Store {
 
   /** Every commit record with an LSN up to this one is applied (-1: none). */
   appliedLsn(): number {
-    return this.getMetaStmt.get("applied_lsn")?.value ?? -1;
+    return this.meta("applied_lsn") ?? -1;
   }
 
   /** Highest commit sequence number applied. */
   appliedSeq(): number {
-    return this.getMetaStmt.get("applied_seq")?.value ?? 0;
+    return this.meta("applied_seq") ?? 0;
   }
 
   /** Applies committed transactions, in order, in one SQLite transaction that also moves appliedLsn. */

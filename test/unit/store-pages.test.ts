@@ -1,7 +1,11 @@
-// The replica's SQLite store is created with 1 KiB pages (replica/store.ts pageBytes, issue 13: a
-// write dirties one page, and SQLite's WAL and its checkpoints carry whole pages). Proves that a new
-// store has them and holds the largest key and value the limits allow, and that a store created
-// before keeps its page size and serves as before.
+// Two of the replica store's settings for speed (replica/store.ts, issue 13), and that they change
+// nothing it says:
+// - it is created with 1 KiB pages (a write dirties one page, and SQLite's WAL and its checkpoints
+//   carry whole pages): a new store has them and holds the largest key and value the limits allow,
+//   and a store created before keeps its page size and serves as before;
+// - its meta rows (applied_lsn, applied_seq, the tombstone horizon) are read from memory: what a
+//   transaction wrote is read back after it and by a store opened afresh, and a transaction that
+//   failed leaves them as SQLite has them.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -29,6 +33,25 @@ function pageSize(file: string): number {
     db.close();
   }
 }
+
+describe("the store's meta rows, cached", () => {
+  it("read back what each transaction wrote, as a fresh store reads it; a failed one leaves them as they were", () => {
+    const file = storeFile();
+    const store = new Store(file);
+    store.apply([{ txnId: "1.1", commitSeq: 7, writes: [{ key: "a", value: Buffer.from("one") }] }], 3);
+    expect({ lsn: store.appliedLsn(), seq: store.appliedSeq() }).toEqual({ lsn: 3, seq: 7 });
+    store.installFull({ entries: [{ key: "b", value: null, version: 9 }], afterKey: "", throughKey: null, sourceCollectedThrough: 5, horizon: 5 });
+    expect({ seq: store.appliedSeq(), horizon: store.collectedThrough() }).toEqual({ seq: 9, horizon: 5 });
+    // The horizon is written first, then a row that SQLite refuses (a version that is not a number):
+    // the transaction rolls back, and so must what the store reads.
+    expect(() => store.installFull({ entries: [{ key: "c", value: null, version: Number.NaN }], afterKey: "", throughKey: null, sourceCollectedThrough: 8, horizon: 8 })).toThrow();
+    expect({ seq: store.appliedSeq(), horizon: store.collectedThrough() }).toEqual({ seq: 9, horizon: 5 });
+    store.close();
+    const fresh = new Store(file);
+    expect({ lsn: fresh.appliedLsn(), seq: fresh.appliedSeq(), horizon: fresh.collectedThrough() }).toEqual({ lsn: 3, seq: 9, horizon: 5 });
+    fresh.close();
+  });
+});
 
 describe("the store's page size", () => {
   it("a new store has 1 KiB pages and holds the largest key and value", () => {
