@@ -141,7 +141,10 @@ export function serveSession<Req extends { readonly callId: number; readonly mor
   let inFlight = 0;
   const outbox = new Outbox<Res>(
     { messages: 0, items: 0 },
-    (message) => stream.write(message),
+    // Answers queued on a stream that closed meanwhile are dropped (the caller failed those calls).
+    (message) => {
+      if (!stream.destroyed && stream.writable) stream.write(message);
+    },
     (message) => method.responseSerialize(message),
     (more) => ({ more }) as Res,
   );
