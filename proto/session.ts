@@ -84,7 +84,15 @@ class Outbox<M extends Batchable> {
       bytes = 0;
     };
     for (const message of queue) {
-      const encoded = this.encode(message);
+      let encoded: Buffer;
+      try {
+        encoded = this.encode(message);
+      } catch {
+        // It goes alone: the stream's own serializer fails it as a single message always failed.
+        sendBatch();
+        this.send(message);
+        continue;
+      }
       if (encoded.length > limits.sessionBatchBytesMax) {
         sendBatch();
         this.send(message);

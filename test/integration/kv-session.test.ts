@@ -112,6 +112,21 @@ describe("the Kv Session stream", () => {
     expect((await call(session, { get: { key: "order" } })).answer?.get?.value.toString()).toBe("c");
   });
 
+  it("a call that cannot be encoded fails as a message alone would, without taking the caller down", async () => {
+    const lone = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), kvProto.Kv.service.Session, "the coordinator");
+    const poisoned = {
+      get key(): string {
+        throw new Error("a field that cannot be read");
+      },
+    };
+    const [bad, good] = await Promise.all([call(lone, { get: poisoned }), call(lone, { get: { key: "s" } })]);
+    // grpc-js fails the stream's serialization (INTERNAL), and with it the calls on the stream.
+    expect(bad.code).not.toBe(grpc.status.OK);
+    expect(good.code).not.toBe(grpc.status.DEADLINE_EXCEEDED);
+    lone.close("the test is over");
+    expect((await call(session, { get: { key: "s" } })).code).toBe(grpc.status.OK);
+  });
+
   it("refuses an envelope item that does not decode or is itself an envelope; the coordinator serves on", async () => {
     const method = kvProto.Kv.service.Session;
     const raw = stub.Session();
