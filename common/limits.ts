@@ -94,13 +94,6 @@ export const limits = {
    */
   coordinatorTurnsInFlightMax: 8,
   /**
-   * A replica's COMMITs wait up to this long for a PREPARE or a read to that replica, and leave in
-   * its envelope: at one client, COMMIT N rides with PREPARE N+1 and shares its turn and log force
-   * on the replica (coordinator/node.ts ReplicaLink). Never while a write waits for a lock: the
-   * coordinator releases a key only once its COMMIT is acknowledged.
-   */
-  commitLingerMs: 2,
-  /**
    * Encoded calls (or answers) written to one Session stream in one go travel as one envelope
    * message of at most this many bytes of them (proto/session.ts); a larger one goes alone.
    */

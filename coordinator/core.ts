@@ -183,8 +183,6 @@ export interface CoreView {
    * applied every commit with a sequence number up to it. Only for those replicas: gcFloorFor.
    */
   readonly gcFloor: number;
-  /** Writes queued behind a key lock: COMMITs that would release one must not linger (node.ts). */
-  readonly lockWaiters: number;
 }
 
 /** The report Status asks for. */
@@ -509,7 +507,6 @@ export class CoordinatorCore {
       members: [...this.members.values()].map((m) => ({ id: m.id, state: m.state, healthy: m.healthy, incarnation: m.incarnation })),
       notReady: this.readiness(),
       gcFloor: this.collectionFloor(),
-      lockWaiters: this.queuedCount,
     };
   }
 

@@ -156,11 +156,6 @@ export class Batcher<T> {
     this.queue.push(item);
   }
 
-  /** Items waiting to leave. */
-  get pending(): number {
-    return this.queue.length;
-  }
-
   flush(): void {
     while (this.queue.length > 0 && this.inFlight < limits.callsInFlightPerReplicaMax) {
       let count = 0;
@@ -201,8 +196,6 @@ class ReplicaLink {
     private readonly trace: PhaseTrace | undefined,
     /** The collection floor for this replica in the node's latest view (gcFloorFor), read as a call leaves. */
     private readonly gcFloor: () => number,
-    /** Whether COMMITs may linger for a PREPARE or read to ride with (limits.commitLingerMs): no write waits for a lock. */
-    private readonly mayLinger: () => boolean,
   ) {
     this.prepares = new Batcher((batch, done) => this.sendPrepares(batch, done), prepareBytes);
     this.commits = new Batcher((batch, done) => this.sendCommits(batch, done));
@@ -231,8 +224,6 @@ class ReplicaLink {
 
   /** Reads keys at this replica, sharing a call with the other reads of this turn (ReadBatcher). */
   readBatched(keys: readonly string[], done: (result: CallResult<ReadRow[]>) => void): void {
-    // A read waits on the replica for the COMMITs of the keys it reads: they leave first.
-    this.flushCommits();
     this.reads.read(keys, done);
   }
 
@@ -249,30 +240,8 @@ class ReplicaLink {
    */
   flush(): void {
     this.aborts.flush();
-    if (this.prepares.pending > 0 || !this.mayLinger()) this.flushCommits();
-    else if (this.commits.pending > 0 && this.lingering === null) {
-      // COMMITs wait a moment for a PREPARE or a read to this replica, and leave with it.
-      const stop = this.scheduler.every(limits.commitLingerMs, () => this.flushCommits());
-      this.lingering = stop;
-    }
-    this.prepares.flush();
-  }
-
-  /** Stops the linger timer of COMMITs waiting for company, if one runs. */
-  private lingering: (() => void) | null = null;
-
-  /** The node stopped: COMMITs lingering are dropped with their timer. */
-  stopLinger(): void {
-    this.lingering?.();
-    this.lingering = null;
-  }
-
-  private flushCommits(): void {
-    if (this.lingering !== null) {
-      this.lingering();
-      this.lingering = null;
-    }
     this.commits.flush();
+    this.prepares.flush();
   }
 
   private catchUp(message: CatchUpMessage): void {
@@ -438,7 +407,7 @@ export class CoordinatorNode {
     for (const id of options.replicaIds) {
       this.links.set(
         id,
-        new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger, (reason) => this.failedCall(id, reason), options.trace, () => gcFloorFor(this.view, id), () => this.view.lockWaiters === 0),
+        new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger, (reason) => this.failedCall(id, reason), options.trace, () => gcFloorFor(this.view, id)),
       );
     }
   }
@@ -467,9 +436,6 @@ export class CoordinatorNode {
 
   stop(): void {
     for (const stop of this.stops.splice(0)) stop();
-    // COMMITs lingering for company stay unsent: a node stopped sends nothing more (its channels
-    // may be closed by now), and the core re-sends what was not acknowledged, after a restart too.
-    for (const link of this.links.values()) link.stopLinger();
   }
 
   /**

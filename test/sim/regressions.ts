@@ -25,9 +25,8 @@ export const regressions: readonly Regression[] = [
     // reads were batched (issue 13), each of which changed its draws (found again with npm run sim
     // -- --mutation peer-query-about-all --seeds 3000 --jobs 2: 7 of 3,000 seeds, the first 678),
     // then 392 once a successor read the copy of the decision log in pages (5 of 3,000 seeds), then
-    // 204 once coordinatorDownAfterMs went from 500 ms to 1.5 s (8 of 3,000 seeds), then 330 once
-    // COMMITs lingered for a PREPARE to ride with (limits.commitLingerMs; 5 of 3,000 seeds).
-    seed: 330,
+    // 204 once coordinatorDownAfterMs went from 500 ms to 1.5 s (8 of 3,000 seeds).
+    seed: 204,
     bug: "peer-query-about-all",
     check: "atomicity",
     what:
@@ -44,10 +43,8 @@ export const regressions: readonly Regression[] = [
     // liveness, the first 107 (described below as first found); then 74 once a successor read the
     // copy of the decision log in pages (--seeds 2500 --jobs 2: 19 of 2,500 fail, 14 on liveness;
     // at 74 the replicas differ: r2 keeps a key the others deleted); then 182 once
-    // coordinatorDownAfterMs went from 500 ms to 1.5 s (17 of 2,500 fail, 11 on liveness); then 568
-    // once COMMITs lingered for a PREPARE to ride with (--seeds 3000 --jobs 2: 12 of 3,000 fail, 8 on
-    // liveness).
-    seed: 568,
+    // coordinatorDownAfterMs went from 500 ms to 1.5 s (17 of 2,500 fail, 11 on liveness).
+    seed: 182,
     bug: "gc-ignores-floor",
     check: "liveness",
     what:
