@@ -19,6 +19,7 @@ export type RequestMethod = (typeof requestMethods)[number];
 class Fields {
   private readonly parts: Buffer[] = [];
 
+  /** A length-prefixed field, so that no two different sequences of fields hash the same bytes. */
   add(value: string | Buffer): void {
     const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
     const length = Buffer.allocUnsafe(4);
@@ -33,37 +34,32 @@ class Fields {
 
 export function requestFingerprint(method: RequestMethod, program: Program): string {
   const hash = new Fields();
-  field(hash, method);
-  field(hash, `c${program.conditions.length}`);
+  hash.add(method);
+  hash.add(`c${program.conditions.length}`);
   for (const condition of program.conditions) hashCondition(hash, condition);
-  field(hash, `t${program.then.length}`);
+  hash.add(`t${program.then.length}`);
   for (const op of program.then) hashOperation(hash, op);
   if (program.otherwise === null) {
-    field(hash, "e-");
+    hash.add("e-");
   } else {
-    field(hash, `e${program.otherwise.length}`);
+    hash.add(`e${program.otherwise.length}`);
     for (const op of program.otherwise) hashOperation(hash, op);
   }
   return hash.digest();
 }
 
-/** A length-prefixed field, so that no two different sequences of fields hash the same bytes. */
-function field(hash: Fields, value: string | Buffer): void {
-  hash.add(value);
-}
-
 function hashCondition(hash: Fields, condition: Condition): void {
-  field(hash, condition.key);
+  hash.add(condition.key);
   switch (condition.target) {
     case "value":
-      field(hash, `value${condition.op}`);
-      field(hash, condition.value);
+      hash.add(`value${condition.op}`);
+      hash.add(condition.value);
       break;
     case "version":
-      field(hash, `version${condition.op}${condition.version}`);
+      hash.add(`version${condition.op}${condition.version}`);
       break;
     case "exists":
-      field(hash, `exists=${condition.exists}`);
+      hash.add(`exists=${condition.exists}`);
       break;
     default:
       assertNever(condition);
@@ -71,17 +67,17 @@ function hashCondition(hash: Fields, condition: Condition): void {
 }
 
 function hashOperation(hash: Fields, op: Operation): void {
-  field(hash, op.kind);
-  field(hash, op.key);
+  hash.add(op.kind);
+  hash.add(op.key);
   switch (op.kind) {
     case "put":
-      field(hash, op.value);
+      hash.add(op.value);
       break;
     case "del":
     case "get":
       break;
     case "incr":
-      field(hash, `${op.delta}/${op.min ?? ""}/${op.max ?? ""}/${op.mustExist}`);
+      hash.add(`${op.delta}/${op.min ?? ""}/${op.max ?? ""}/${op.mustExist}`);
       break;
     default:
       assertNever(op);
