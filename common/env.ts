@@ -17,6 +17,8 @@ export interface Timers {
   soon(fn: () => void): void;
   /** Runs fn every intervalMs until the returned function is called. */
   every(intervalMs: number, fn: () => void): () => void;
+  /** Runs fn once, after delayMs, unless the returned function is called first. */
+  after(delayMs: number, fn: () => void): () => void;
   /** A number in [0, 1) from the environment's source of randomness (seeded in the simulator). */
   random(): number;
 }

@@ -182,6 +182,12 @@ export const limits = {
   fullCopyDecisionsWaitMs: 10_000,
   /** After a failed catch-up, how long the coordinator waits before it tries again. */
   catchUpRetryMs: 1_000,
+  /**
+   * A replica's COMMIT record that no write waits for is forced with the next turn (its fsync shared
+   * with the next PREPARE's), or after this long if nothing else arrives (common/step-loop.ts, lazy
+   * forces). The coordinator marks a COMMIT urgent, forced at once, when a write waits for its keys.
+   */
+  commitForceWaitMs: 1,
   /** Period of the timer tick that drives timeouts in both cores. */
   tickMs: 50,
   /**

@@ -15,6 +15,13 @@
 // records of turns 1..N are durable, even when the message depends on state that an earlier turn's
 // record made durable.
 //
+// Lazy forces (issue 13): a record marked lazy must be durable before its Ready is carried out, like
+// any forced record, but its force may wait for company: it is forced with the next turn (whatever
+// that turn holds: the next input means the node is not idle), or after lazyForceMs if no input
+// comes. A replica's COMMIT record is lazy when no write waits for its keys: at one client the next
+// PREPARE arrives within a millisecond, and one fsync then serves both instead of the PREPARE
+// queueing behind the COMMIT's own.
+//
 // The loop runs on callbacks from its environment (common/env.ts): `soon` to gather a turn's
 // inputs, the log's force and rewrite to wait for the disk. Production passes setImmediate and
 // FileLog; the deterministic simulator passes its virtual world, so that it runs this very loop and
@@ -33,6 +40,8 @@ export interface PersistedRecord {
   readonly payload: Buffer;
   /** False for a record that may ride along with a later force (nothing waits on it). */
   readonly force: boolean;
+  /** With force: the force may wait for company (the next turn, or lazyForceMs); see the header. */
+  readonly lazy?: boolean;
 }
 
 export interface StepLoopOptions<Input, Ready> {
@@ -42,7 +51,7 @@ export interface StepLoopOptions<Input, Ready> {
   readonly records: (ready: Ready) => readonly PersistedRecord[];
   readonly log: DurableLog;
   /** Where the loop gets `soon` from: setImmediate in production, the virtual world in the simulator. */
-  readonly timers: Pick<Timers, "soon">;
+  readonly timers: Pick<Timers, "soon" | "after">;
   /**
    * Carries out the rest of a Ready: runs only once its records (and all earlier ones) are durable.
    * lastLsn is the LSN of the last record appended so far (-1 when none ever was).
@@ -61,6 +70,16 @@ export interface StepLoopOptions<Input, Ready> {
    * each once its own records and all earlier ones are durable.
    */
   readonly turnsInFlightMax?: number;
+  /** How long a lazy force waits for company with no input arriving (needed once a record is lazy). */
+  readonly lazyForceMs?: number;
+}
+
+interface WaitingTurn<Ready> {
+  readonly ready: Ready;
+  readonly lastLsn: number;
+  durable: boolean;
+  /** Its records wait for a lazy force: the next force made marks it durable. */
+  readonly lazy: boolean;
 }
 
 export class StepLoop<Input, Ready> {
@@ -70,9 +89,11 @@ export class StepLoop<Input, Ready> {
    * Turns stepped whose Ready waits to be carried out, oldest first: each waits for its own force
    * (durable false until it is done) and for every earlier turn (delivery is in turn order).
    */
-  private waiting: { readonly ready: Ready; readonly lastLsn: number; durable: boolean }[] = [];
+  private waiting: WaitingTurn<Ready>[] = [];
   private maintaining = false;
   private lastLsn = -1;
+  /** Cancels the timer of a lazy force waiting for company; null when none waits. */
+  private lazyTimer: (() => void) | null = null;
   /** Turns run and inputs stepped, for status and benchmarks. */
   turns = 0;
   inputs = 0;
@@ -108,7 +129,8 @@ export class StepLoop<Input, Ready> {
   }
 
   private mayStep(): boolean {
-    return !this.maintaining && this.queue.length > 0 && this.waiting.length < this.turnsInFlightMax;
+    // A turn whose lazy force waits for company does not hold the next one back: that is the company.
+    return !this.maintaining && this.queue.length > 0 && (this.lazyTimer !== null || this.waiting.length < this.turnsInFlightMax);
   }
 
   /**
@@ -122,22 +144,45 @@ export class StepLoop<Input, Ready> {
     this.inputs += inputs.length;
     const ready = this.options.step(inputs);
     let mustForce = false;
+    let lazy = false;
     for (const record of this.options.records(ready)) {
       this.lastLsn = this.options.log.append(record.payload);
-      mustForce = mustForce || record.force;
+      if (record.force && record.lazy === true) lazy = true;
+      else mustForce = mustForce || record.force;
     }
-    const entry = { ready, lastLsn: this.lastLsn, durable: !mustForce };
+    const entry: WaitingTurn<Ready> = { ready, lastLsn: this.lastLsn, durable: !mustForce && !lazy, lazy: lazy && !mustForce };
     this.waiting.push(entry);
-    if (mustForce) {
-      this.options.log.force(() => {
-        entry.durable = true;
-        this.deliver();
+    if (mustForce || this.lazyTimer !== null) {
+      this.force(entry);
+    } else if (lazy) {
+      const waitMs = this.options.lazyForceMs;
+      assert(waitMs !== undefined && waitMs >= 0, "a lazy record needs lazyForceMs");
+      this.lazyTimer = this.options.timers.after(waitMs, () => {
+        this.lazyTimer = null;
+        this.force(entry);
       });
     } else {
       this.deliver();
     }
     // While this turn's force runs, the next one may step (turnsInFlightMax).
     this.schedule();
+  }
+
+  /**
+   * Forces every record appended so far, for `entry` (the turn just stepped) and for the turns
+   * waiting lazily before it: the one force serves them all.
+   */
+  private force(entry: WaitingTurn<Ready>): void {
+    if (this.lazyTimer !== null) {
+      this.lazyTimer();
+      this.lazyTimer = null;
+    }
+    const lazyBefore = this.waiting.filter((turn) => turn.lazy && !turn.durable && turn !== entry);
+    this.options.log.force(() => {
+      entry.durable = true;
+      for (const turn of lazyBefore) turn.durable = true;
+      this.deliver();
+    });
   }
 
   /** Carries out, in turn order, every turn whose records and all earlier ones are durable. */

@@ -9,5 +9,9 @@ export const systemScheduler: Scheduler = {
     const timer = setInterval(fn, intervalMs);
     return () => clearInterval(timer);
   },
+  after: (delayMs, fn) => {
+    const timer = setTimeout(fn, delayMs);
+    return () => clearTimeout(timer);
+  },
   random: () => Math.random(),
 };

@@ -206,7 +206,12 @@ export type VoteItem =
 
 export type Message =
   | { readonly kind: "prepare"; readonly to: string; readonly txnId: string; readonly writes: readonly Write[]; readonly participants: readonly string[] }
-  | { readonly kind: "commit"; readonly to: string; readonly txnId: string; readonly commitSeq: number }
+  /**
+   * urgent: a write waits for one of its keys, so the replica forces the COMMIT at once; otherwise
+   * it may share the fsync with what comes next (limits.commitForceWaitMs). Re-sent decisions are
+   * urgent.
+   */
+  | { readonly kind: "commit"; readonly to: string; readonly txnId: string; readonly commitSeq: number; readonly urgent: boolean }
   | { readonly kind: "abort"; readonly to: string; readonly txnId: string }
   /** Have replica `to` copy every row of version sinceSeq or later from replica sourceId. */
   | { readonly kind: "catch-up"; readonly to: string; readonly sourceId: string; readonly sinceSeq: number; readonly incarnation: number };
@@ -647,7 +652,7 @@ export class CoordinatorCore {
     if (txn?.phase === "committing" || txn?.phase === "owed") {
       if (choice === "abort") return refuse(`the coordinator decided COMMIT (commit sequence number ${txn.commitSeq})`);
       for (const to of txn.participants) {
-        if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId, commitSeq: txn.commitSeq });
+        if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId, commitSeq: txn.commitSeq, urgent: true });
       }
       return done(`COMMIT re-sent to the replicas that had not acknowledged it`, txn.commitSeq);
     }
@@ -678,7 +683,7 @@ export class CoordinatorCore {
       // Only to the replicas that hold it prepared: a replica that never prepared it took no part in
       // it (it was out of the in-sync set) and must not acknowledge a commit it does not hold.
       const inDoubt = replicas.filter((replica) => replica.state === "prepared").map((replica) => replica.replicaId);
-      for (const to of inDoubt) out.send.push({ kind: "commit", to, txnId, commitSeq: committed.commitSeq });
+      for (const to of inDoubt) out.send.push({ kind: "commit", to, txnId, commitSeq: committed.commitSeq, urgent: true });
       return done(`COMMIT (commit sequence number ${committed.commitSeq}, as replica ${committed.replicaId} has it) sent to the replicas that hold it prepared`, committed.commitSeq);
     }
     if (choice === "commit") {
@@ -955,7 +960,8 @@ export class CoordinatorCore {
       // Planted bug (test-only): the decision rides along unforced, so COMMIT may leave before it is durable.
       force: mutation() !== "commit-before-decision-forced",
     });
-    for (const to of txn.participants) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq });
+    const urgent = txn.keys.some((key) => this.waiters.has(key));
+    for (const to of txn.participants) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq, urgent });
     // Answered now, sent once the decision is durable (issue 13: the commit round is off the
     // client's path).
     this.reply(txn, this.committedResult(txn), nowMs, out);
@@ -1258,7 +1264,7 @@ export class CoordinatorCore {
         case "owed":
           if (nowMs >= txn.resendAtMs) {
             for (const to of txn.participants) {
-              if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq });
+              if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq, urgent: true });
             }
             txn.resendAtMs = nowMs + txn.resendBackoffMs;
             txn.resendBackoffMs = Math.min(txn.resendBackoffMs * 2, limits.decisionResendMsMax);

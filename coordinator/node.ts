@@ -67,7 +67,8 @@ export interface ParticipantCalls {
   /** Votes of the replica (a vote value it does not know is left out: no vote). */
   prepare(txns: readonly PrepareMessage[], timeoutMs: number, done: (result: CallResult<VoteItem[]>) => void): void;
   /** gcFloor: the tombstone collection floor for this replica (gcFloorFor), carried along with the commits. */
-  commit(txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
+  /** urgent: a write waits for these keys; the replica forces the commits at once (limits.commitForceWaitMs). */
+  commit(txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, urgent: boolean, timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
   abort(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
   read(keys: readonly string[], timeoutMs: number, done: (result: CallResult<ReadRow[]>) => void): void;
   inspect(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<PeerState[]>) => void): void;
@@ -290,7 +291,7 @@ class ReplicaLink {
   private sendCommits(batch: CommitMessage[], done: () => void): void {
     const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq }));
     this.trace?.mark("commitSent", txns.map((txn) => txn.txnId));
-    this.calls.commit(txns, this.gcFloor(), limits.replicaCallTimeoutMs, (result) => {
+    this.calls.commit(txns, this.gcFloor(), batch.some((message) => message.urgent), limits.replicaCallTimeoutMs, (result) => {
       if (!result.ok) {
         // The core re-sends unacknowledged commits with backoff; a refused connection means the
         // replica is down, which the core hears at once (it may then leave the in-sync set).

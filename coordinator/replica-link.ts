@@ -173,8 +173,8 @@ export class GrpcParticipant implements ParticipantCalls {
     });
   }
 
-  commit(txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, timeoutMs: number, done: (result: CallResult<string[]>) => void): void {
-    this.onSession(timeoutMs, { commit: { txns: [...txns], epoch: this.epoch, gcFloor } }, (error, answer) => {
+  commit(txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, urgent: boolean, timeoutMs: number, done: (result: CallResult<string[]>) => void): void {
+    this.onSession(timeoutMs, { commit: { txns: [...txns], epoch: this.epoch, gcFloor, urgent } }, (error, answer) => {
       const response = answer?.decision;
       if (error || !response) return done(failed(error));
       this.reached = true;

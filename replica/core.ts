@@ -73,7 +73,11 @@ export type VoteResult =
  */
 export type Input =
   | { readonly kind: "prepare"; readonly callId: number; readonly epoch: number; readonly txns: readonly PrepareItem[]; readonly nowMs: number }
-  | { readonly kind: "commit"; readonly callId: number; readonly epoch: number; readonly txns: readonly { txnId: string; commitSeq: number }[]; readonly nowMs: number }
+  /**
+   * urgent: a write waits at the coordinator for these keys, so the commit records are forced at
+   * once; otherwise their force may wait for company (mayWait).
+   */
+  | { readonly kind: "commit"; readonly callId: number; readonly epoch: number; readonly txns: readonly { txnId: string; commitSeq: number }[]; readonly urgent: boolean; readonly nowMs: number }
   | { readonly kind: "abort"; readonly callId: number; readonly epoch: number; readonly txnIds: readonly string[]; readonly nowMs: number }
   /** A coordinator taking over asks for this replica's promise, and how far its copy of the decision log reaches. */
   | { readonly kind: "promise"; readonly callId: number; readonly epoch: number; readonly coordinatorId: string; readonly address: string; readonly nowMs: number }
@@ -193,6 +197,16 @@ export function mustForce(record: ReplicaRecord): boolean {
   return record.kind !== "abort";
 }
 
+/**
+ * Whether a forced record's force may wait for company (common/step-loop.ts, lazy forces): a commit
+ * record no write waits for. Its writes are applied and its acknowledgement sent only once it is
+ * durable, like any forced record, and whatever is stepped after it is carried out after it (a read
+ * of its keys sees its writes); only the fsync is shared with the next turn's.
+ */
+export function mayWait(record: ReplicaRecord): boolean {
+  return record.kind === "commit" && record.lazy === true;
+}
+
 /** A commit sequence number: a whole number from 1 (0 is what a missing uint64 field decodes to). */
 export function isCommitSeq(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 1;
@@ -281,7 +295,7 @@ export class ParticipantCore {
         }
         const acked: string[] = [];
         for (const txn of input.txns) {
-          this.commit(txn.txnId, txn.commitSeq, out);
+          this.commit(txn.txnId, txn.commitSeq, out, !input.urgent);
           acked.push(txn.txnId);
         }
         out.replies.push({ kind: "acks", callId: input.callId, decision: "commit", txnIds: acked });
@@ -602,7 +616,8 @@ export class ParticipantCore {
     });
   }
 
-  private commit(txnId: string, commitSeq: number, out: Ready): void {
+  /** lazy: the commit record's force may wait for company (mayWait); the acknowledgement waits with it. */
+  private commit(txnId: string, commitSeq: number, out: Ready, lazy = false): void {
     const txn = this.prepared.get(txnId);
     if (txn === undefined) {
       // Applied already (a re-sent decision), or never prepared here; nothing to do. A commit of
@@ -614,7 +629,7 @@ export class ParticipantCore {
     assert(isCommitSeq(commitSeq), `commit of ${txnId} without a commit sequence number`);
     this.release(txn);
     this.remember(txnId, { outcome: "commit", commitSeq });
-    out.persist.push({ kind: "commit", txnId, commitSeq });
+    out.persist.push(lazy ? { kind: "commit", txnId, commitSeq, lazy } : { kind: "commit", txnId, commitSeq });
     out.apply.push({ txnId, commitSeq, writes: txn.writes });
   }
 

@@ -19,7 +19,7 @@ import type { Logger } from "../common/logger";
 import { mutation } from "../common/mutations";
 import { StepLoop } from "../common/step-loop";
 import type { PeerState } from "../common/types";
-import { ParticipantCore, mustForce, newReady, type Apply, type Input, type OutcomeItem, type PrepareItem, type PreparedSummary, type Ready, type Reply, type VoteResult } from "./core";
+import { ParticipantCore, mayWait, mustForce, newReady, type Apply, type Input, type OutcomeItem, type PrepareItem, type PreparedSummary, type Ready, type Reply, type VoteResult } from "./core";
 import type { Promised } from "./log-copy";
 import { idsPerCall } from "./peer-queries";
 import { decodeReplicaRecord, encodeReplicaRecord } from "./records";
@@ -206,8 +206,9 @@ export class ReplicaNode {
       records: (ready) => {
         if (ready.persist.some((record) => record.kind === "prepare")) this.failIo("before-prepare-log");
         if (ready.persist.some((record) => record.kind === "commit")) this.failIo("before-commit-log");
-        return ready.persist.map((record) => ({ payload: encodeReplicaRecord(record), force: mustForce(record) }));
+        return ready.persist.map((record) => ({ payload: encodeReplicaRecord(record), force: mustForce(record), lazy: mayWait(record) }));
       },
+      lazyForceMs: limits.commitForceWaitMs,
       maintain: (done) => this.maintain(done),
       afterDurable: (ready, lastLsn) => this.afterDurable(ready, lastLsn),
     });
@@ -397,9 +398,9 @@ export class ReplicaNode {
    * gcFloor: the coordinator's tombstone collection floor (0: none). Heard only if the call is
    * served (not fenced): the replica may then collect tombstones up to it.
    */
-  commit(epoch: number, txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, respond: Respond<string[]>): void {
+  commit(epoch: number, txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, urgent: boolean, respond: Respond<string[]>): void {
     this.call(
-      (callId) => ({ kind: "commit", callId, epoch, txns, nowMs: this.now() }),
+      (callId) => ({ kind: "commit", callId, epoch, txns, urgent, nowMs: this.now() }),
       respond,
       this.answer("Commit", "acks", respond, (reply) => {
         this.collector.floorHeard(gcFloor, this.now());

@@ -8,8 +8,11 @@ import { decodeWrites } from "../common/write-codec";
 export type ReplicaRecord =
   /** Forced before the YES vote: the writes, and so the keys this transaction locks. */
   | { readonly kind: "prepare"; readonly txnId: string; readonly writes: readonly Write[]; readonly participants: readonly string[] }
-  /** Forced before the commit is acknowledged. */
-  | { readonly kind: "commit"; readonly txnId: string; readonly commitSeq: number }
+  /**
+   * Forced before the commit is acknowledged. lazy (not encoded): the force may wait for company
+   * (replica/core.ts mayWait).
+   */
+  | { readonly kind: "commit"; readonly txnId: string; readonly commitSeq: number; readonly lazy?: boolean }
   /** Never waited on: a lost abort record only makes recovery ask the coordinator again. */
   | { readonly kind: "abort"; readonly txnId: string }
   /** A promise never to prepare this transaction, forced before a peer is told "aborted". */

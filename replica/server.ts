@@ -196,7 +196,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       const call = decoded(
         "Commit",
         () => {
-          const decodedCall = { epoch: decodeEpoch(callRef.request.epoch), txns: decodeCommit(callRef.request), gcFloor: decodeGcFloor(callRef.request) };
+          const decodedCall = { epoch: decodeEpoch(callRef.request.epoch), txns: decodeCommit(callRef.request), gcFloor: decodeGcFloor(callRef.request), urgent: callRef.request.urgent === true };
           // Over the ids as sent (decodeCommit keeps a repeated id once), so that the index is the caller's.
           checkTxnEpochs(decodedCall.epoch, callRef.request.txns.map((txn) => txn.txnId), (i) => `txns[${i}].txn_id`, false);
           return decodedCall;
@@ -204,7 +204,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
         callback,
       );
       if (call === undefined) return;
-      node.commit(call.epoch, call.txns, call.gcFloor, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
+      node.commit(call.epoch, call.txns, call.gcFloor, call.urgent, reply(callback, (ackedTxnIds) => ({ replicaId: id, ackedTxnIds })));
     },
     abort: (wire: AbortRequest__Output, callback: grpc.sendUnaryData<DecisionResponse>): void => {
       const callRef = { request: wire };

@@ -88,6 +88,15 @@ function scheduler(world: World, proc: Proc): Scheduler {
         running = false;
       };
     },
+    after: (delayMs, fn) => {
+      let running = true;
+      world.on(proc, delayMs, () => {
+        if (running) fn();
+      });
+      return () => {
+        running = false;
+      };
+    },
     random: () => world.prng.next(),
   };
 }
@@ -382,13 +391,13 @@ export class ReplicaHost {
           (_target, respond, fail) => node().prepare(epoch, txns.map((m) => ({ txnId: m.txnId, writes: m.writes, participants: m.participants })), serveWith(respond, fail)),
           done,
         ),
-      commit: (txns, gcFloor, timeoutMs, done) =>
+      commit: (txns, gcFloor, urgent, timeoutMs, done) =>
         world.call(
           from,
           id,
           timeoutMs,
           (_target, respond, fail) =>
-            node().commit(epoch, txns, gcFloor, (result) => {
+            node().commit(epoch, txns, gcFloor, urgent, (result) => {
               // A replica acknowledges only a commit whose writes it holds (applied, or newer ones copied).
               if (result.ok) this.checkAcked(txns, ledger);
               serveWith(respond, fail)(result);

@@ -82,7 +82,7 @@ describe("ParticipantCore.liveRecords", () => {
     };
     step({ kind: "prepare", callId: 1, epoch: EPOCH, txns: [{ txnId: "1.5", writes: [put("a", "1")], participants: ["r1"] }], nowMs: 0 });
     step({ kind: "prepare", callId: 2, epoch: EPOCH, txns: [{ txnId: "1.6", writes: [put("b", "2")], participants: ["r1"] }], nowMs: 0 });
-    step({ kind: "commit", callId: 3, epoch: EPOCH, txns: [{ txnId: "1.5", commitSeq: 7 }], nowMs: 0 });
+    step({ kind: "commit", callId: 3, epoch: EPOCH, txns: [{ txnId: "1.5", commitSeq: 7 }], urgent: true, nowMs: 0 });
     step({ kind: "abort", callId: 4, epoch: EPOCH, txnIds: ["1.8"], nowMs: 0 });
 
     const records = core.liveRecords().map((record, i) => ({ lsn: 100 + i, record: decodeReplicaRecord(encodeReplicaRecord(record), 100 + i) }));

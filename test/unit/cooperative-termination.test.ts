@@ -74,7 +74,7 @@ function prepare(core: ParticipantCore, txns: PrepareItem[], nowMs = 0): Ready {
 }
 
 function commit(core: ParticipantCore, txnId: string, commitSeq: number, nowMs = 0): Ready {
-  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq }], nowMs });
+  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq }], urgent: true, nowMs });
 }
 
 function abort(core: ParticipantCore, txnIds: string[], nowMs = 0): Ready {

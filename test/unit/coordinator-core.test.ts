@@ -134,7 +134,8 @@ describe("CoordinatorCore: the path of a committed write", () => {
     // The COMMIT messages and the client's answer share the Ready of their forced record: the
     // StepLoop forces it first, so neither leaves before the decision is durable.
     expect(decision.send).toHaveLength(3);
-    for (const message of decision.send) expect(message).toMatchObject({ kind: "commit", txnId, commitSeq: 1 });
+    // No write waits for these keys: each replica may share the COMMIT's fsync with what comes next.
+    for (const message of decision.send) expect(message).toMatchObject({ kind: "commit", txnId, commitSeq: 1, urgent: false });
     expect(decision.send.map((message) => message.to).sort()).toEqual([...PARTICIPANTS]);
     expect(decision.replies).toEqual([
       {
@@ -242,7 +243,7 @@ describe("CoordinatorCore: missing acks", () => {
     ack(core, "r2", txnId, decidedMs);
     expect(sendsOf(tick(core, decidedMs + limits.decisionResendMsMin - 1), "commit")).toEqual([]);
     const resend = tick(core, decidedMs + limits.decisionResendMsMin);
-    expect(resend.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1 }]);
+    expect(resend.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true }]);
     expect(resend.persist).toEqual([]);
 
     // Tick finely and record when COMMIT went out again.
@@ -251,7 +252,7 @@ describe("CoordinatorCore: missing acks", () => {
     for (let nowMs = decidedMs + limits.decisionResendMsMin + limits.tickMs; nowMs <= endMs; nowMs += limits.tickMs) {
       const sent = sendsOf(tick(core, nowMs), "commit");
       if (sent.length === 0) continue;
-      expect(sent).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1 }]);
+      expect(sent).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true }]);
       times.push(nowMs);
     }
     const gaps = times.slice(1).map((time, i) => time - times[i]!);
@@ -404,6 +405,8 @@ describe("CoordinatorCore: key conflicts", () => {
     // The holder is answered at its decision; the queued write still waits for the key.
     expect(decision.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: first, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
     expect(sendsOf(decision, "prepare")).toEqual([]);
+    // A write waits for "a": the replicas must force this COMMIT at once, not wait for company.
+    expect(sendsOf(decision, "commit").map((message) => message.kind === "commit" && message.urgent)).toEqual([true, true, true]);
     expect(ack(core, "r1", first, 30)).toEqual(newReady());
     expect(ack(core, "r2", first, 30)).toEqual(newReady());
     const done = ack(core, "r3", first, 30);
@@ -421,6 +424,7 @@ describe("CoordinatorCore: key conflicts", () => {
     // And it runs to completion like any other write.
     let secondDecision = newReady();
     for (const r of PARTICIPANTS) secondDecision = yes(core, r, second, 40);
+    expect(sendsOf(secondDecision, "commit").map((message) => message.kind === "commit" && message.urgent)).toEqual([false, false, false]);
     expect(secondDecision.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2, txnId: second, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
     for (const r of ["r1", "r2"]) ack(core, r, second, 50);
     const secondDone = ack(core, "r3", second, 50);

@@ -374,7 +374,7 @@ describe("COMMITs owed to a replica that left", () => {
     // Ticks re-send COMMIT to r3 alone (the others acked), with backoff.
     const resend1 = d.tick(2_000, ["r1", "r2"]);
     expect(sentTo(resend1, "commit", t1)).toEqual(["r3"]);
-    expect(resend1.send.filter((m) => m.kind === "commit" && m.to === "r3")).toEqual([{ kind: "commit", to: "r3", txnId: t1, commitSeq: 1 }]);
+    expect(resend1.send.filter((m) => m.kind === "commit" && m.to === "r3")).toEqual([{ kind: "commit", to: "r3", txnId: t1, commitSeq: 1, urgent: true }]);
     expect(sentTo(d.tick(2_001, ["r1", "r2"]), "commit", t1)).toEqual([]);
     expect(sentTo(d.tick(2_000 + limits.decisionResendMsMax, ["r1", "r2"]), "commit", t1)).toEqual(["r3"]);
     expect(d.txn(t1)?.phase).toBe("owed");

@@ -64,7 +64,7 @@ describe("Resolve is decided in the step", () => {
       { replicaId: "r3", state: "unknown" as const, commitSeq: 0 },
     ];
     const ready = step(core, { kind: "resolve", reqId: 2, txnId: "1.3", choice: "commit", replicas, nowMs: 0 });
-    expect(ready.send).toEqual([{ kind: "commit", to: "r2", txnId: "1.3", commitSeq: 4 }]);
+    expect(ready.send).toEqual([{ kind: "commit", to: "r2", txnId: "1.3", commitSeq: 4, urgent: true }]);
     expect(ready.replies).toMatchObject([{ reqId: 2, result: { ok: true, commitSeq: 4 } }]);
   });
 });

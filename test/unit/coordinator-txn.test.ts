@@ -485,7 +485,7 @@ describe("CoordinatorCore: a retry of a committed request gets the original resu
     for (const replicaId of ["r1", "r2"]) expect(step(core, { kind: "acks", replicaId, txnIds: [txnId], nowMs: 0 }).replies).toEqual([]);
     // r3's ack is missing: COMMIT goes to it again, and nobody is answered again.
     const resent = tick(core, limits.decisionResendMsMin);
-    expect(resent.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1 }]);
+    expect(resent.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true }]);
     expect(resent.replies).toEqual([]);
     expect(core.inFlight().map((t) => [t.txnId, t.phase])).toEqual([[txnId, "committing"]]);
     const retry = txn(core, 2, prog([incr("c", 5)]), "req-1", limits.decisionResendMsMin + 1);

@@ -11,7 +11,7 @@
 import { describe, expect, it } from "vitest";
 import { limits } from "../../common/limits";
 import type { Write } from "../../common/types";
-import { newReady, ParticipantCore, type Input, type PrepareItem, type Ready, type Reply, type VoteResult } from "../../replica/core";
+import { mayWait, mustForce, newReady, ParticipantCore, type Input, type PrepareItem, type Ready, type Reply, type VoteResult } from "../../replica/core";
 
 /**
  * The epoch of every coordinator call here. The cores start promised to it (as after the coordinator's
@@ -51,7 +51,7 @@ function prepare(core: ParticipantCore, txns: PrepareItem[], nowMs = 0): Ready {
 }
 
 function commit(core: ParticipantCore, txnId: string, commitSeq: number, nowMs = 0): Ready {
-  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq }], nowMs });
+  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq }], urgent: true, nowMs });
 }
 
 function abort(core: ParticipantCore, txnIds: string[], nowMs = 0): Ready {
@@ -129,6 +129,21 @@ describe("ParticipantCore prepare", () => {
 });
 
 describe("ParticipantCore commit", () => {
+  it("a COMMIT no write waits for (not urgent) logs a lazy commit record: forced, but its force may wait for company", () => {
+    const core = fresh();
+    prepare(core, [item("1.1", [put("a", "1")]), item("1.2", [put("b", "1")])]);
+    const lazy = step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 3 }], urgent: false, nowMs: 0 });
+    expect(lazy.persist).toEqual([{ kind: "commit", txnId: "1.1", commitSeq: 3, lazy: true }]);
+    expect(lazy.persist.map((record) => [mustForce(record), mayWait(record)])).toEqual([[true, true]]);
+    // Its writes and acknowledgement are in the Ready as ever: the StepLoop holds them until durable.
+    expect(lazy.apply).toHaveLength(1);
+    expect(lazy.replies).toMatchObject([{ kind: "acks", txnIds: ["1.1"] }]);
+    const urgent = commit(core, "1.2", 4);
+    expect(urgent.persist.map((record) => [mustForce(record), mayWait(record)])).toEqual([[true, false]]);
+    // A prepare record never waits.
+    expect(prepare(core, [item("1.5", [put("c", "1")])]).persist.map(mayWait)).toEqual([false]);
+  });
+
   it("logs a commit record with the commitSeq, applies the writes, acks, and releases the locks", () => {
     const core = fresh();
     const writes = [put("a", "1"), { key: "b", value: null }];

@@ -124,32 +124,32 @@ describe("decodePrepare", () => {
 
 describe("decodeCommit", () => {
   it("refuses the commit of issue 10 (txn id ../../etc, no commit_seq) and bad commit sequence numbers", () => {
-    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "../../etc", commitSeq: 0 }] }), "txns[0].txn_id");
-    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.7", commitSeq: 0 }] }), "txns[1].commit_seq")).toContain("from 1");
-    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "1.7", commitSeq: 2 ** 64 }] }), "txns[0].commit_seq");
-    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "1.7", commitSeq: 1.5 }] }), "txns[0].commit_seq");
+    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "../../etc", commitSeq: 0 }] }), "txns[0].txn_id");
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.7", commitSeq: 0 }] }), "txns[1].commit_seq")).toContain("from 1");
+    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.7", commitSeq: 2 ** 64 }] }), "txns[0].commit_seq");
+    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.7", commitSeq: 1.5 }] }), "txns[0].commit_seq");
   });
 
   it("keeps a re-sent commit once, and refuses one transaction with two commit sequence numbers", () => {
-    expect(decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.2", commitSeq: 4 }, { txnId: "1.1", commitSeq: 3 }] })).toEqual([
+    expect(decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.2", commitSeq: 4 }, { txnId: "1.1", commitSeq: 3 }] })).toEqual([
       { txnId: "1.1", commitSeq: 3 },
       { txnId: "1.2", commitSeq: 4 },
     ]);
-    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.1", commitSeq: 5 }] }), "txns[1].commit_seq")).toBe(
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.1", commitSeq: 5 }] }), "txns[1].commit_seq")).toBe(
       "txns[1].commit_seq is 5, but txns[0] commits 1.1 with 3",
     );
   });
 
   it("reads the tombstone collection floor (0: none) and refuses one that is not a whole number", () => {
-    expect(decodeGcFloor({ epoch: EPOCH, gcFloor: 0, txns: [] })).toBe(0);
-    expect(decodeGcFloor({ epoch: EPOCH, gcFloor: 41, txns: [] })).toBe(41);
-    refusal(() => decodeGcFloor({ epoch: EPOCH, gcFloor: 2 ** 64, txns: [] }), "gc_floor");
-    refusal(() => decodeGcFloor({ epoch: EPOCH, gcFloor: -1, txns: [] }), "gc_floor");
+    expect(decodeGcFloor({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [] })).toBe(0);
+    expect(decodeGcFloor({ epoch: EPOCH, gcFloor: 41, urgent: false, txns: [] })).toBe(41);
+    refusal(() => decodeGcFloor({ epoch: EPOCH, gcFloor: 2 ** 64, urgent: false, txns: [] }), "gc_floor");
+    refusal(() => decodeGcFloor({ epoch: EPOCH, gcFloor: -1, urgent: false, txns: [] }), "gc_floor");
   });
 
   it("refuses a batch over txnsPerBatchMax", () => {
     const txns = ids(limits.txnsPerBatchMax + 1).map((txnId, i) => ({ txnId, commitSeq: i + 1 }));
-    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, txns }), "txns")).toContain("(txnsPerBatchMax)");
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns }), "txns")).toContain("(txnsPerBatchMax)");
   });
 });
 

@@ -51,6 +51,14 @@ class FakeScheduler implements Scheduler {
     };
   }
 
+  after(delayMs: number, fn: () => void): () => void {
+    const stop = this.every(delayMs, () => {
+      stop();
+      fn();
+    });
+    return stop;
+  }
+
   random(): number {
     return 0.5;
   }

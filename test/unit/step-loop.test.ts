@@ -11,6 +11,10 @@
 //       their own, at most 3 turns wait at a time, and each Ready is delivered in turn order once
 //       its own records and every earlier turn's are durable, even when a later force resolves
 //       first.
+//   (g) a lazy record's turn is not forced until the next turn steps (even with turnsInFlightMax 1:
+//       that turn is its company), then one force serves both, and both wait for it, in order;
+//   (h) with no input after it, a lazy turn is forced when its timer fires, and not before;
+//   (i) a next turn with no records of its own (a read) brings the lazy force too.
 // How: a fake DurableLog whose force(done) holds done until the test releases it by hand; the fake
 // records at every force call how many records it covers, so afterDurable can check that each
 // forced record of its Ready is covered by a resolved force. The test lets the event loop run
@@ -63,7 +67,7 @@ class FakeLog implements DurableLog {
 /** An input names the records its step produces and the message it sends. */
 interface Input {
   readonly id: string;
-  readonly records: readonly { readonly text: string; readonly force: boolean }[];
+  readonly records: readonly { readonly text: string; readonly force: boolean; readonly lazy?: boolean }[];
 }
 
 interface Ready {
@@ -81,6 +85,18 @@ interface Delivery {
 
 function harness(firstLsn = 0, turnsInFlightMax = 1) {
   const log = new FakeLog(firstLsn);
+  // The lazy force's timer fires only when the test fires it.
+  const lazyTimers: { readonly fire: () => void; cancelled: boolean }[] = [];
+  const timers = {
+    soon: (fn: () => void) => void setImmediate(fn),
+    after: (_delayMs: number, fn: () => void) => {
+      const timer = { fire: fn, cancelled: false };
+      lazyTimers.push(timer);
+      return () => {
+        timer.cancelled = true;
+      };
+    },
+  };
   const steps: string[][] = [];
   const deliveries: Delivery[] = [];
   const violations: string[] = [];
@@ -91,7 +107,7 @@ function harness(firstLsn = 0, turnsInFlightMax = 1) {
     step: (inputs) => {
       steps.push(inputs.map((input) => input.id));
       const records = inputs.flatMap((input) =>
-        input.records.map((r) => ({ payload: Buffer.from(r.text), force: r.force })),
+        input.records.map((r) => ({ payload: Buffer.from(r.text), force: r.force, lazy: r.lazy === true })),
       );
       const ready: Ready = { inputs, records, messages: inputs.map((input) => `reply:${input.id}`) };
       firstRecordIndex.set(ready, log.appended.length);
@@ -99,7 +115,8 @@ function harness(firstLsn = 0, turnsInFlightMax = 1) {
     },
     records: (ready) => ready.records,
     log,
-    timers: { soon: (fn) => void setImmediate(fn) },
+    timers,
+    lazyForceMs: 1,
     turnsInFlightMax,
     afterDurable: (ready, lastLsn) => {
       // Persist before speak: every forced record of this Ready is covered by a resolved force.
@@ -116,15 +133,17 @@ function harness(firstLsn = 0, turnsInFlightMax = 1) {
       });
     },
   });
-  return { log, loop, steps, deliveries, violations };
+  return { log, loop, steps, deliveries, violations, lazyTimers };
 }
 
-function input(id: string, ...records: { text: string; force: boolean }[]): Input {
+function input(id: string, ...records: { text: string; force: boolean; lazy?: boolean }[]): Input {
   return { id, records };
 }
 
 const forced = (text: string) => ({ text, force: true });
-const lazy = (text: string) => ({ text, force: false });
+const unforced = (text: string) => ({ text, force: false });
+/** Forced, but its force may wait for company (a lazy force). */
+const waits = (text: string) => ({ text, force: true, lazy: true });
 
 /** Lets the event loop run several full turns (timers aside): nothing is waiting on a fixed time. */
 async function macrotasks(count = 10): Promise<void> {
@@ -159,7 +178,7 @@ describe("StepLoop persist before speak", () => {
     await vi.waitFor(() => expect(log.forceCalls.length).toBe(1), wait);
 
     loop.push(input("t2", forced("prepare t2")));
-    loop.push(input("t3", lazy("note t3")));
+    loop.push(input("t3", unforced("note t3")));
     await macrotasks(3);
     loop.push(input("t4", forced("prepare t4")));
     await macrotasks(10);
@@ -189,14 +208,14 @@ describe("StepLoop persist before speak", () => {
 
   it("(c) a Ready whose records are all force:false calls no force() and proceeds", async () => {
     const { log, loop, deliveries, violations } = harness();
-    loop.push(input("n1", lazy("note a"), lazy("note b")));
+    loop.push(input("n1", unforced("note a"), unforced("note b")));
     await vi.waitFor(() => expect(deliveries.length).toBe(1), wait);
     expect(log.forceCalls.length).toBe(0);
     expect(texts(log.appended)).toEqual(["note a", "note b"]);
     expect(deliveries[0]).toEqual({ messages: ["reply:n1"], lastLsn: 1, forcesResolved: 0 });
 
     // The same shape with one forced record does force: the difference is the force flag alone.
-    loop.push(input("n2", lazy("note c"), forced("decision"), lazy("note d")));
+    loop.push(input("n2", unforced("note c"), forced("decision"), unforced("note d")));
     await vi.waitFor(() => expect(log.forceCalls.length).toBe(1), wait);
     await macrotasks(5);
     expect(deliveries.length).toBe(1);
@@ -233,7 +252,7 @@ describe("StepLoop persist before speak", () => {
     await vi.waitFor(() => expect(deliveries.length).toBe(1), wait);
     expect(deliveries[0]!.lastLsn).toBe(-1);
 
-    loop.push(input("a", lazy("a1"), forced("a2"), lazy("a3")));
+    loop.push(input("a", unforced("a1"), forced("a2"), unforced("a3")));
     loop.push(input("b", forced("b1")));
     await vi.waitFor(() => expect(log.forceCalls.length).toBe(1), wait);
     expect(texts(log.appended)).toEqual(["a1", "a2", "a3", "b1"]);
@@ -266,7 +285,7 @@ describe("StepLoop pipelined (turnsInFlightMax)", () => {
     // Pushed while the first force runs: stepped at once, each in a turn with its own force.
     loop.push(input("t2", forced("decision t2")));
     await vi.waitFor(() => expect(log.forceCalls.length).toBe(2), wait);
-    loop.push(input("t3", lazy("end t3")));
+    loop.push(input("t3", unforced("end t3")));
     await vi.waitFor(() => expect(steps.length).toBe(3), wait);
     // Three turns wait: the next inputs queue until the first is delivered.
     loop.push(input("t4", forced("decision t4")));
@@ -302,3 +321,63 @@ describe("StepLoop pipelined (turnsInFlightMax)", () => {
 function texts(buffers: readonly Buffer[]): string[] {
   return buffers.map((b) => b.toString());
 }
+
+describe("StepLoop lazy forces", () => {
+  it("(g) a lazy turn is forced with the next turn: one force for both, each delivered once durable, in order", async () => {
+    const { log, loop, steps, deliveries, violations, lazyTimers } = harness();
+    loop.push(input("commit c1", waits("commit c1")));
+    await vi.waitFor(() => expect(steps).toEqual([["commit c1"]]), wait);
+    await macrotasks(10);
+    expect(log.forceCalls.length).toBe(0);
+    expect(deliveries).toEqual([]);
+    expect(lazyTimers.length).toBe(1);
+
+    loop.push(input("prepare p2", forced("prepare p2")));
+    await vi.waitFor(() => expect(log.forceCalls.length).toBe(1), wait);
+    expect(steps).toEqual([["commit c1"], ["prepare p2"]]);
+    expect(log.forceCalls[0]!.covers).toBe(2);
+    expect(lazyTimers[0]!.cancelled).toBe(true);
+    await macrotasks(10);
+    expect(deliveries).toEqual([]);
+
+    log.release(0);
+    await vi.waitFor(() => expect(deliveries.length).toBe(2), wait);
+    expect(deliveries.map((d) => d.messages)).toEqual([["reply:commit c1"], ["reply:prepare p2"]]);
+    expect(violations).toEqual([]);
+    await vi.waitFor(() => expect(loop.busy).toBe(false), wait);
+  });
+
+  it("(h) with nothing after it, a lazy turn is forced when its timer fires", async () => {
+    const { log, loop, deliveries, violations, lazyTimers } = harness();
+    loop.push(input("commit c1", waits("commit c1"), unforced("note")));
+    await vi.waitFor(() => expect(lazyTimers.length).toBe(1), wait);
+    await macrotasks(10);
+    expect(log.forceCalls.length).toBe(0);
+    expect(deliveries).toEqual([]);
+    expect(loop.busy).toBe(true);
+
+    lazyTimers[0]!.fire();
+    expect(log.forceCalls.length).toBe(1);
+    expect(log.forceCalls[0]!.covers).toBe(2);
+    await macrotasks(10);
+    expect(deliveries).toEqual([]);
+    log.release(0);
+    await vi.waitFor(() => expect(deliveries.length).toBe(1), wait);
+    expect(violations).toEqual([]);
+  });
+
+  it("(i) a next turn with no records (a read) brings the lazy force, and is delivered after it", async () => {
+    const { log, loop, deliveries, violations, lazyTimers } = harness();
+    loop.push(input("commit c1", waits("commit c1")));
+    await vi.waitFor(() => expect(lazyTimers.length).toBe(1), wait);
+    loop.push(input("read k"));
+    await vi.waitFor(() => expect(log.forceCalls.length).toBe(1), wait);
+    expect(lazyTimers[0]!.cancelled).toBe(true);
+    await macrotasks(10);
+    expect(deliveries).toEqual([]);
+    log.release(0);
+    await vi.waitFor(() => expect(deliveries.length).toBe(2), wait);
+    expect(deliveries.map((d) => d.messages)).toEqual([["reply:commit c1"], ["reply:read k"]]);
+    expect(violations).toEqual([]);
+  });
+});

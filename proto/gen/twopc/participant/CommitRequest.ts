@@ -7,10 +7,12 @@ export interface CommitRequest {
   'txns'?: (_twopc_participant_CommitTxn)[];
   'epoch'?: (number | string | Long);
   'gcFloor'?: (number | string | Long);
+  'urgent'?: (boolean);
 }
 
 export interface CommitRequest__Output {
   'txns': (_twopc_participant_CommitTxn__Output)[];
   'epoch': (number);
   'gcFloor': (number);
+  'urgent': (boolean);
 }
