@@ -17,15 +17,15 @@ import { assertNever } from "./assert";
 import { InvalidArgument } from "./errors";
 
 export const coordinatorFailpoints = {
-  "before-decision-log": "all votes are YES, the COMMIT decision is not yet logged: recovery aborts the transaction (presumed abort)",
-  "after-decision-log": "the COMMIT decision is durable, no replica has heard it: recovery re-sends COMMIT to every replica",
+  "before-decision-log": "PREPARE left, the COMMIT decision never reaches the log: recovery aborts the transaction (presumed abort)",
+  "after-decision-log": "every vote is in and the COMMIT decision is durable, no replica has heard COMMIT: recovery re-sends COMMIT to every replica",
   "mid-commit-fanout": "COMMIT reached exactly one replica (it acknowledged); the others hold the transaction prepared, in doubt",
   "after-commit-before-reply": "every replica applied the commit; the client never hears back (its write succeeded)",
 } as const;
 
 export const replicaFailpoints = {
-  "before-prepare-log": "a prepare arrived, its record is not logged and no vote left: the coordinator aborts the transaction",
-  "after-prepare-log-before-vote": "the prepare record is durable, the YES vote never left: the replica restarts with the transaction in doubt",
+  "before-prepare-log": "a prepare arrived, its record is not logged and no vote left: the transaction commits without this replica",
+  "after-prepare-log-before-vote": "the prepare record is durable, the YES vote never left: the replica restarts with the transaction in doubt and learns COMMIT",
   "before-commit-log": "COMMIT arrived, the commit record is not logged: the replica restarts in doubt and learns COMMIT",
   "after-commit-before-ack": "the commit is durable and applied, the acknowledgement never left: the coordinator re-sends COMMIT",
 } as const;

@@ -58,6 +58,26 @@ export interface StepLoopOptions<Input, Ready> {
    */
   readonly afterDurable: (ready: Ready, lastLsn: number) => void;
   /**
+   * Carries out the part of a Ready that depends on no record of its own turn (a coordinator's
+   * PREPAREs): runs once every earlier turn was carried out, without waiting for this turn's force,
+   * and always before this turn's afterDurable.
+   */
+  readonly early?: (ready: Ready) => void;
+  /**
+   * Carries out the part of a Ready that depends on nothing durable and on no earlier turn (refusals
+   * of requests that started nothing, status reports): runs as soon as the turn is stepped.
+   */
+  readonly immediate?: (ready: Ready) => void;
+  /**
+   * Folds a turn that logged nothing into the last turn still waiting (its rest carried out right
+   * after that one's, as it would have been). Without it such a turn waits as a turn of its own, and
+   * counts against turnsInFlightMax: a node whose force cannot be done (a coordinator that lost a
+   * majority of the replicas) would soon step nothing more, and so answer nothing, not even its
+   * immediate part. With it, such a node goes on stepping while only what it logs piles up. A turn
+   * that logged nothing must have no early part (merge asserts it).
+   */
+  readonly merge?: (into: Ready, from: Ready) => Ready;
+  /**
    * Runs after each turn, with nothing pending in the log: the place for work that must not overlap
    * an append, such as compacting the log. It calls done when finished; inputs arriving meanwhile
    * wait for the next turn.
@@ -75,11 +95,13 @@ export interface StepLoopOptions<Input, Ready> {
 }
 
 interface WaitingTurn<Ready> {
-  readonly ready: Ready;
+  ready: Ready;
   readonly lastLsn: number;
   durable: boolean;
   /** Its records wait for a lazy force: the next force made marks it durable. */
   readonly lazy: boolean;
+  /** early ran for it. */
+  earlyDone: boolean;
 }
 
 export class StepLoop<Input, Ready> {
@@ -143,14 +165,25 @@ export class StepLoop<Input, Ready> {
     this.turns += 1;
     this.inputs += inputs.length;
     const ready = this.options.step(inputs);
+    this.options.immediate?.(ready);
+    const records = this.options.records(ready);
+    const last = this.waiting.at(-1);
+    if (records.length === 0 && last !== undefined && this.options.merge !== undefined) {
+      last.ready = this.options.merge(last.ready, ready);
+      // The next turn is company for a lazy force, merged or not.
+      if (this.lazyTimer !== null) this.force(last);
+      this.deliver();
+      this.schedule();
+      return;
+    }
     let mustForce = false;
     let lazy = false;
-    for (const record of this.options.records(ready)) {
+    for (const record of records) {
       this.lastLsn = this.options.log.append(record.payload);
       if (record.force && record.lazy === true) lazy = true;
       else mustForce = mustForce || record.force;
     }
-    const entry: WaitingTurn<Ready> = { ready, lastLsn: this.lastLsn, durable: !mustForce && !lazy, lazy: lazy && !mustForce };
+    const entry: WaitingTurn<Ready> = { ready, lastLsn: this.lastLsn, durable: !mustForce && !lazy, lazy: lazy && !mustForce, earlyDone: false };
     this.waiting.push(entry);
     if (mustForce || this.lazyTimer !== null) {
       this.force(entry);
@@ -161,9 +194,9 @@ export class StepLoop<Input, Ready> {
         this.lazyTimer = null;
         this.force(entry);
       });
-    } else {
-      this.deliver();
     }
+    // Carries out what is ready: this turn's early part at least, if every earlier turn is done.
+    this.deliver();
     // While this turn's force runs, the next one may step (turnsInFlightMax).
     this.schedule();
   }
@@ -185,10 +218,20 @@ export class StepLoop<Input, Ready> {
     });
   }
 
-  /** Carries out, in turn order, every turn whose records and all earlier ones are durable. */
+  /**
+   * Carries out, in turn order, every turn whose records and all earlier ones are durable, and the
+   * early part of the first turn that is not (once every turn before it is carried out).
+   */
   private deliver(): void {
-    while (this.waiting.length > 0 && this.waiting[0]!.durable) {
-      const entry = this.waiting.shift()!;
+    for (;;) {
+      const entry = this.waiting[0];
+      if (entry === undefined) break;
+      if (!entry.earlyDone) {
+        entry.earlyDone = true;
+        this.options.early?.(entry.ready);
+      }
+      if (!entry.durable) break;
+      this.waiting.shift();
       this.options.afterDurable(entry.ready, entry.lastLsn);
     }
     if (this.waiting.length > 0 || this.maintaining) return this.schedule();

@@ -16,16 +16,23 @@
 //    replica (phase "reading"; no replica has heard of it yet), then evaluate the program over them
 //    (pure): a failed condition or bound ends it here with nothing written, a transaction with
 //    nothing to write is answered at once, and the rest goes on with the writes it computed.
-// 2. Send PREPARE to every participant; wait for every vote (prepareTimeoutMs).
-// 3. Any NO vote, unreachable participant or timeout: abort. Nothing is logged (presumed abort);
-//    ABORT goes to every participant, the locks are released and the client hears why.
-// 4. Every vote YES: take the next commit sequence number and log the COMMIT decision (forced),
-//    then send COMMIT to every participant.
-// 5. Answer the client in the same Ready as the decision: the StepLoop sends the answer once the
-//    decision is durable (on a majority of the replicas' copies of the decision log), and the write
-//    will be applied everywhere. Until a replica applies it, it holds the transaction prepared, and
-//    its reads of those keys wait for the COMMIT, so every read after the answer sees the write.
-//    Keep the locks until every acknowledgement is in, re-sending COMMIT with backoff; then log END
+// 2. Intent commits (issue 13): take the next commit sequence number, log the COMMIT record with the
+//    writes (forced), and send PREPARE to every participant in the same turn, without waiting for
+//    that force (Ready.early): one round, in which each replica forces its prepare record and its
+//    copy of the COMMIT record with one fsync. Once the record is durable (on a majority of the
+//    replicas' copies of the decision log) the transaction commits, whatever the votes: nothing
+//    after PREPARE aborts it, and a successor that finds the record commits it.
+// 3. Wait for every vote (prepareTimeoutMs). A participant that votes NO (a key held by a stale
+//    transaction of an earlier epoch, which is aborted), cannot be reached or stays silent gets the
+//    writes with its COMMIT (it holds nothing prepared); a participant that leaves the in-sync set
+//    owes the acknowledgement instead.
+// 4. Every participant voted (or timed out): COMMIT with the writes goes first to the in-sync
+//    participants that hold nothing prepared, and once they acknowledged, COMMIT to those that voted
+//    YES, with the client's answer. The StepLoop sends both only once the COMMIT record is durable
+//    (it was forced in an earlier turn). Until a replica applies it, a YES voter holds the
+//    transaction prepared and its reads of those keys wait, and every other in-sync participant has
+//    applied it already, so every read after the answer sees the write.
+// 5. Keep the locks until every acknowledgement is in, re-sending COMMIT with backoff; then log END
 //    (not forced) and forget.
 //
 // Exactly once. A request may carry a request id, the same on every retry. While it runs, a retry
@@ -44,12 +51,13 @@
 // and failures together; recovery and compaction keep them), and every later attempt of it gets the
 // same code and message, and none starts. Definite (records.ts definiteFailureCodes):
 // - ABORTED: a lock conflict (--on-conflict abort), lockWaitersPerKeyMax, a lock wait timeout
-//   (lockWaitTimeoutMs), a NO vote, an operator's abort. The request lost; a new try is a new request.
+//   (lockWaitTimeoutMs), an operator's abort of a transaction still reading. The request lost; a new
+//   try is a new request. (A NO vote is no failure since intent commits: the transaction commits.)
 // - FAILED_PRECONDITION and INVALID_ARGUMENT from evaluating the program over the state read under
 //   its locks (a condition or bound failed, a counter that is not an integer): a verdict on the data.
 // Not definite, not remembered, a retry with the same request id runs anew:
-// - UNAVAILABLE (writes refused while too few replicas are in sync, a replica unreachable or leaving
-//   the in-sync set, a read that failed, a prepare or read timeout). That attempt's transaction wrote
+// - UNAVAILABLE (writes refused while too few replicas are in sync, a read that failed, a timeout
+//   while reading, txnAttemptsMax replicas lost while reading). That attempt's transaction wrote
 //   nothing and never will (presumed abort), but UNAVAILABLE says the outcome of the request is
 //   unknown (grpc statuscodes.md) and the client library retries it with the same request id:
 //   remembered, one blip of a replica would fail the request for good.
@@ -68,8 +76,9 @@
 // (a replica still starting up refuses connections too), leaves the set (a forced
 // membership record, naming the commit sequence number from which it missed writes), as long as
 // at least minInSync replicas stay in it; otherwise it stays in, and writes fail fast until it is
-// back, so the latest data is never left on fewer than minInSync replicas. Transactions it was
-// preparing abort; COMMITs it had not acknowledged are owed to it (kept, without their locks, until
+// back, so the latest data is never left on fewer than minInSync replicas. Transactions still reading
+// run again without it, and those past PREPARE commit without it; COMMITs it had not acknowledged
+// are owed to it (kept, without their locks, until
 // it acknowledges), so the coordinator never answers "abort" to it about a commit. When it answers
 // health checks again it catches up: it joins new transactions at once, and once every
 // transaction older than that has finished it copies what it missed from an in-sync replica; then
@@ -152,7 +161,8 @@ export type Input =
   /**
    * After a takeover: transactions the replicas that promised hold prepared. Those of an earlier
    * epoch that have no COMMIT here are aborted at once (presumed abort: they never committed), so
-   * that their locks do not make the retries of their requests fail with NO votes.
+   * that their locks do not hold up the retries of their requests (a NO vote makes a transaction
+   * wait for its COMMIT with the writes to that replica).
    */
   | { readonly kind: "settle-in-doubt"; readonly txnIds: readonly string[]; readonly nowMs: number }
   | { readonly kind: "tick"; readonly nowMs: number };
@@ -183,6 +193,11 @@ export interface CoreView {
    * applied every commit with a sequence number up to it. Only for those replicas: gcFloorFor.
    */
   readonly gcFloor: number;
+  /**
+   * Why reads are refused now, or null: a successor settles the commits it recovered first (their
+   * participants may not all hold them prepared, so replicas could answer a read differently).
+   */
+  readonly readsHeld: string | null;
 }
 
 /** The report Status asks for. */
@@ -211,7 +226,15 @@ export type Message =
    * it may share the fsync with what comes next (limits.commitForceWaitMs). Re-sent decisions are
    * urgent.
    */
-  | { readonly kind: "commit"; readonly to: string; readonly txnId: string; readonly commitSeq: number; readonly urgent: boolean }
+  | {
+      readonly kind: "commit";
+      readonly to: string;
+      readonly txnId: string;
+      readonly commitSeq: number;
+      readonly urgent: boolean;
+      /** The writes, for a participant that may hold nothing prepared (it did not vote YES); else null. */
+      readonly writes: readonly Write[] | null;
+    }
   | { readonly kind: "abort"; readonly to: string; readonly txnId: string }
   /** Have replica `to` copy every row of version sinceSeq or later from replica sourceId. */
   | { readonly kind: "catch-up"; readonly to: string; readonly sourceId: string; readonly sinceSeq: number; readonly incarnation: number };
@@ -243,7 +266,14 @@ export interface Ready {
   /** Appended in order; the forced ones are durable before anything else in this Ready happens. */
   readonly persist: { readonly record: CoordinatorRecord; readonly force: boolean }[];
   readonly send: Message[];
+  /**
+   * Messages that depend on no record of this turn (PREPAREs): sent as soon as every earlier turn's
+   * Ready was carried out, without waiting for this turn's force (common/step-loop.ts early).
+   */
+  readonly early: Message[];
   readonly replies: { readonly reqId: number; readonly result: WriteResult }[];
+  /** Refusals of requests that started nothing (no record, no state): sent at once, in no order with the rest. */
+  readonly immediate: { readonly reqId: number; readonly result: WriteResult }[];
   readonly outcomes: { readonly queryId: number; readonly outcomes: OutcomeItem[] }[];
   /** Keys to read from an in-sync replica for a transaction; the answer comes back as read-result. */
   readonly reads: { readonly txnId: string; readonly keys: readonly string[] }[];
@@ -251,12 +281,14 @@ export interface Ready {
   /** Resolve requests that need to know what the replicas know of a transaction (see Input resolve). */
   readonly inspects: { readonly reqId: number; readonly txnId: string; readonly choice: Outcome }[];
   readonly reports: { readonly reqId: number; readonly report: CoreReport }[];
+  /** Transactions whose COMMIT goes to every participant, with the answer, in this Ready (for failpoints and the log). */
+  readonly decided: string[];
   /** Transactions that lost a participant before their decision and run again (retryWithout), for the log. */
   readonly retried: { readonly from: string; readonly to: string; readonly reason: string }[];
 }
 
 export function newReady(): Ready {
-  return { persist: [], send: [], replies: [], outcomes: [], reads: [], statuses: [], inspects: [], reports: [], retried: [] };
+  return { persist: [], send: [], early: [], replies: [], immediate: [], outcomes: [], reads: [], statuses: [], inspects: [], reports: [], decided: [], retried: [] };
 }
 
 /**
@@ -295,7 +327,9 @@ export function gcFloorFor(view: CoreView, id: string): number {
 
 /**
  * reading: holds its locks and waits for the current state of the keys it reads (no replica has
- * heard of it yet). preparing: collecting votes. committing: COMMIT decided, waiting for acknowledgements, keys locked.
+ * heard of it yet). preparing: its COMMIT record logged, collecting votes. committing: every vote
+ * in, COMMIT sent (to the participants that hold nothing prepared first), waiting for
+ * acknowledgements, keys locked.
  * owed: every in-sync participant acknowledged and the keys are free, but a participant that left
  * the in-sync set still owes its acknowledgement.
  */
@@ -346,6 +380,16 @@ export interface Txn {
   readonly startedMs: number;
   phase: Phase;
   readonly votedYes: Set<string>;
+  /** Participants that voted NO, could not be reached or stayed silent: their COMMIT carries the writes. */
+  readonly needsWrites: Set<string>;
+  /** COMMIT with the writes went to the in-sync participants that hold nothing prepared. */
+  writesSent: boolean;
+  /** COMMIT went to every participant (after those that hold nothing prepared acknowledged theirs). */
+  commitSentToAll: boolean;
+  /** Rebuilt from the log: who voted is unknown, so every participant gets the writes. */
+  recovered: boolean;
+  /** The request it answers, remembered once it is answered (null for a transaction rebuilt from the log). */
+  remember: RememberedCommit | null;
   prepareDeadlineMs: number;
   commitSeq: number;
   readonly acked: Set<string>;
@@ -383,8 +427,11 @@ export interface RecoveredCoordinator {
   /** The epoch of this run: one more than any epoch in the log. */
   readonly epoch: number;
   readonly lastCommitSeq: number;
-  /** COMMIT decisions not known to be acknowledged by every participant. */
-  readonly unfinished: readonly { txnId: string; commitSeq: number; participants: readonly string[]; keys: readonly string[] }[];
+  /**
+   * COMMIT decisions not known to be acknowledged by every participant, with their writes (null in
+   * logs written before intent commits: every participant had voted YES for those).
+   */
+  readonly unfinished: readonly { txnId: string; commitSeq: number; participants: readonly string[]; keys: readonly string[]; writes: readonly Write[] | null }[];
   /** The last membership record, or null when the log has none (every replica is in sync). */
   readonly membership: Membership | null;
   /** Committed requests, oldest decision first, and the newest transaction id already forgotten. */
@@ -478,6 +525,9 @@ export class CoordinatorCore {
       const txn = this.newTxn(decided.txnId, null, null, decided.keys, participants, nowMs);
       txn.phase = "committing";
       txn.commitSeq = decided.commitSeq;
+      txn.writes = decided.writes ?? [];
+      txn.recovered = true;
+      txn.commitSentToAll = true;
       txn.resendAtMs = nowMs;
       const released = decided.keys.some((key) => newestSeqOfKey.get(key)! > decided.commitSeq);
       for (const id of participants) {
@@ -512,7 +562,16 @@ export class CoordinatorCore {
       members: [...this.members.values()].map((m) => ({ id: m.id, state: m.state, healthy: m.healthy, incarnation: m.incarnation })),
       notReady: this.readiness(),
       gcFloor: this.collectionFloor(),
+      readsHeld: this.readsHeld(),
     };
+  }
+
+  /** Reads wait while a commit rebuilt from the log is not acknowledged by its in-sync participants. */
+  private readsHeld(): string | null {
+    for (const txn of this.txns.values()) {
+      if (txn.recovered && txn.phase === "committing") return `settling the commits recovered from the decision log (${txn.txnId} first)`;
+    }
+    return null;
   }
 
   /**
@@ -527,7 +586,7 @@ export class CoordinatorCore {
   private collectionFloor(): number {
     let floor = this.lastCommitSeq;
     for (const txn of this.txns.values()) {
-      if ((txn.phase !== "committing" && txn.phase !== "owed") || txn.commitSeq > floor) continue;
+      if (txn.phase === "reading" || txn.commitSeq > floor) continue;
       if (txn.participants.some((id) => !txn.acked.has(id) && this.members.get(id)?.state === "in-sync")) floor = txn.commitSeq - 1;
     }
     return floor;
@@ -546,8 +605,10 @@ export class CoordinatorCore {
     }
     for (const failure of this.failures.values()) records.push({ kind: "failed", ...failure });
     for (const txn of this.txns.values()) {
-      if (txn.phase === "reading" || txn.phase === "preparing") continue; // no record: presumed abort if we crash
-      records.push({ kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys });
+      if (txn.phase === "reading") continue; // no record: presumed abort if we crash
+      const record = { kind: "commit" as const, txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys, writes: txn.writes };
+      // Not answered yet, so not among the remembered commits above: the record carries its request.
+      records.push(txn.remember !== null && !this.remembered.has(txn.txnId) ? { ...record, remember: txn.remember } : record);
     }
     return records;
   }
@@ -581,7 +642,9 @@ export class CoordinatorCore {
         for (const txnId of input.txnIds) {
           const txn = this.txns.get(txnId);
           if (txn?.phase !== "preparing" || !txn.participants.includes(input.replicaId)) continue; // a read failure comes as read-result
-          this.abort(txn, Code.UNAVAILABLE, `replica ${input.replicaId} could not be reached (${input.reason})`, input.nowMs, out);
+          // Its COMMIT record is logged: it commits, and this replica gets the writes with its COMMIT.
+          if (!txn.votedYes.has(input.replicaId)) txn.needsWrites.add(input.replicaId);
+          this.checkVoted(txn, input.nowMs, out);
         }
         break;
       case "health":
@@ -629,7 +692,7 @@ export class CoordinatorCore {
         phase: txn.phase,
         keys: txn.keys,
         startedMs: txn.startedMs,
-        waitingFor: txn.participants.filter((id) => !(txn.phase === "preparing" ? txn.votedYes : txn.acked).has(id)),
+        waitingFor: txn.participants.filter((id) => (txn.phase === "preparing" ? !txn.votedYes.has(id) && !txn.needsWrites.has(id) : !txn.acked.has(id))),
       })),
     };
   }
@@ -651,15 +714,18 @@ export class CoordinatorCore {
     const txn = this.txns.get(txnId);
     if (txn?.phase === "committing" || txn?.phase === "owed") {
       if (choice === "abort") return refuse(`the coordinator decided COMMIT (commit sequence number ${txn.commitSeq})`);
-      for (const to of txn.participants) {
-        if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId, commitSeq: txn.commitSeq, urgent: true });
-      }
+      this.resendCommit(txn, out);
       return done(`COMMIT re-sent to the replicas that had not acknowledged it`, txn.commitSeq);
     }
-    if (txn?.phase === "preparing" || txn?.phase === "reading") {
-      if (choice === "commit") return refuse("it is still collecting votes and has no COMMIT decision");
+    if (txn?.phase === "preparing") {
+      // Its COMMIT record was logged with its PREPARE (intent commits): it cannot be aborted.
+      if (choice === "abort") return refuse(`its COMMIT decision is logged (commit sequence number ${txn.commitSeq}); it commits once every participant has voted`);
+      return refuse(`it is still collecting votes; it commits once every participant has voted or after ${limits.prepareTimeoutMs} ms (prepareTimeoutMs)`);
+    }
+    if (txn?.phase === "reading") {
+      if (choice === "commit") return refuse("it is still reading its keys and has no COMMIT decision");
       this.abort(txn, Code.ABORTED, "aborted by an operator", input.nowMs, out);
-      return done("aborted; ABORT sent to every replica");
+      return done("aborted before any replica heard of it");
     }
     // Not in flight here: finished, or of an earlier epoch. A commit remembered here, or known to a
     // replica, rules out an abort. (Planted bug, test-only: the bug of issue 11, where the shell
@@ -683,7 +749,7 @@ export class CoordinatorCore {
       // Only to the replicas that hold it prepared: a replica that never prepared it took no part in
       // it (it was out of the in-sync set) and must not acknowledge a commit it does not hold.
       const inDoubt = replicas.filter((replica) => replica.state === "prepared").map((replica) => replica.replicaId);
-      for (const to of inDoubt) out.send.push({ kind: "commit", to, txnId, commitSeq: committed.commitSeq, urgent: true });
+      for (const to of inDoubt) out.send.push({ kind: "commit", to, txnId, commitSeq: committed.commitSeq, urgent: true, writes: null });
       return done(`COMMIT (commit sequence number ${committed.commitSeq}, as replica ${committed.replicaId} has it) sent to the replicas that hold it prepared`, committed.commitSeq);
     }
     if (choice === "commit") {
@@ -736,8 +802,10 @@ export class CoordinatorCore {
         return;
       }
     }
+    // Refusals before anything starts depend on no record: they leave at once (Ready.immediate), even
+    // while an earlier turn waits for a force that cannot be done (a majority of the replicas lost).
     if (this.txns.size + this.queuedCount >= limits.inFlightTxnsMax) {
-      out.replies.push({
+      out.immediate.push({
         reqId,
         result: {
           ok: false,
@@ -749,7 +817,7 @@ export class CoordinatorCore {
     }
     const refusal = this.writesRefused();
     if (refusal !== null) {
-      out.replies.push({ reqId, result: { ok: false, code: Code.UNAVAILABLE, message: refusal } });
+      out.immediate.push({ reqId, result: { ok: false, code: Code.UNAVAILABLE, message: refusal } });
       return;
     }
     const reqIds = [reqId];
@@ -798,9 +866,9 @@ export class CoordinatorCore {
     if (held !== undefined) {
       const holder = this.txns.get(this.locks.get(held)!);
       assert(holder !== undefined, `lock on ${held} held by a forgotten transaction`);
-      // A holder that decided COMMIT already answered its client and waits only for acknowledgements:
-      // a write behind it waits even with onConflict abort, so that a client's next write to a key
-      // it was just told is committed is not refused by that very write.
+      // A holder that decided COMMIT waits only for acknowledgements (and may have answered its
+      // client): a write behind it waits even with onConflict abort, so that a client's next write to
+      // a key it was just told is committed is not refused by that very write.
       if (this.config.onConflict === "abort" && holder.phase !== "committing") {
         this.refuse(write, Code.ABORTED, `key ${JSON.stringify(held)} is being written by transaction ${holder.txnId} (${holder.phase}); retry as a new request (a new request id)`, nowMs, out);
         return;
@@ -866,14 +934,35 @@ export class CoordinatorCore {
     txn.writes = evaluation.writes;
     txn.phase = "preparing";
     txn.prepareDeadlineMs = nowMs + limits.prepareTimeoutMs;
+    // Intent commits: the COMMIT record, with the writes, is logged now; durable, the transaction
+    // commits. The PREPAREs leave without waiting for its force (early), so that each replica forces
+    // its prepare record and its copy of this record together. Nothing answers the client or sends
+    // COMMIT before the record is durable: those come from later turns, which the StepLoop carries
+    // out only after this one's force.
+    assert(txn.requestId === null || !this.failures.has(txn.requestId), `commit of request ${txn.requestId}, which failed definitely`);
+    this.lastCommitSeq += 1;
+    txn.commitSeq = this.lastCommitSeq;
+    txn.remember = {
+      txnId: txn.txnId,
+      requestId: txn.requestId,
+      fingerprint: txn.requestId === null ? null : txn.fingerprint,
+      commitSeq: txn.commitSeq,
+      outcome: txn.blind ? null : txn.outcome,
+      atMs: nowMs,
+    };
+    out.persist.push({
+      record: { kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys, writes: txn.writes, remember: txn.remember },
+      // Planted bug (test-only): the decision rides along unforced, so COMMIT and the answer may leave before it is durable.
+      force: mutation() !== "commit-before-decision-forced",
+    });
     for (const to of txn.participants) {
-      out.send.push({ kind: "prepare", to, txnId: txn.txnId, writes: txn.writes, participants: txn.participants });
+      out.early.push({ kind: "prepare", to, txnId: txn.txnId, writes: txn.writes, participants: txn.participants });
     }
   }
 
   /** Ends a transaction no replica heard of: it failed before PREPARE, or it writes nothing. */
   private endUnwritten(txn: Txn, result: WriteResult, nowMs: number, out: Ready): void {
-    assert(txn.phase === "reading" || txn.phase === "preparing", `${txn.txnId} ends unwritten after its decision`);
+    assert(txn.phase === "reading", `${txn.txnId} ends unwritten after its COMMIT record was logged`);
     if (result.ok) {
       for (const id of txn.requestId === null ? [txn.txnId] : [txn.txnId, txn.requestId]) setBounded(this.recentReadOnly, id, txn.txnId);
     }
@@ -905,8 +994,13 @@ export class CoordinatorCore {
       required: new Set(participants),
       owed: new Set(),
       startedMs: nowMs,
-      phase: "preparing",
+      phase: "reading",
       votedYes: new Set(),
+      needsWrites: new Set(),
+      writesSent: false,
+      commitSentToAll: false,
+      recovered: false,
+      remember: null,
       prepareDeadlineMs: nowMs + limits.prepareTimeoutMs,
       commitSeq: 0,
       acked: new Set(),
@@ -918,8 +1012,9 @@ export class CoordinatorCore {
   private onVote(replicaId: string, vote: VoteItem, nowMs: number, out: Ready): void {
     const txn = this.txns.get(vote.txnId);
     if (txn === undefined) {
-      // Aborted already (a timeout, or another NO). Make sure this replica lets go of it.
-      if (vote.vote === "yes") out.send.push({ kind: "abort", to: replicaId, txnId: vote.txnId });
+      // Not running here (of an earlier epoch that never committed, or finished): make sure this
+      // replica lets go of it. A finished commit was applied everywhere; an ABORT for it is refused.
+      if (vote.vote === "yes" && !this.remembered.has(vote.txnId)) out.send.push({ kind: "abort", to: replicaId, txnId: vote.txnId });
       return;
     }
     if (txn.phase !== "preparing") return;
@@ -928,43 +1023,77 @@ export class CoordinatorCore {
       const stale = vote.lockedBy === undefined ? null : this.presumedAborted(vote.lockedBy);
       if (stale !== null) {
         // The key is held by a transaction of an earlier epoch that never committed (a coordinator
-        // before this one left it prepared): abort it everywhere, then run this one again, after the
-        // ABORT on each replica's channel (decisions leave before prepares).
+        // before this one left it prepared): abort it everywhere, before this one's COMMIT on each
+        // replica's channel (decisions leave in order).
         for (const to of this.config.participants) out.send.push({ kind: "abort", to, txnId: stale });
-        this.retryWithout(txn, `replica ${replicaId} voted NO: ${vote.reason}, a transaction of an earlier epoch that never committed (aborted now)`, nowMs, out);
+      }
+      // Its COMMIT record is logged: it commits all the same, and this replica gets the writes.
+      txn.needsWrites.add(replicaId);
+    } else {
+      txn.votedYes.add(replicaId);
+      txn.needsWrites.delete(replicaId);
+    }
+    this.checkVoted(txn, nowMs, out);
+  }
+
+  /** Every participant it still needs voted (or will get the writes): COMMIT goes out. */
+  private checkVoted(txn: Txn, nowMs: number, out: Ready): void {
+    if (txn.phase !== "preparing") return;
+    for (const id of txn.required) if (!txn.votedYes.has(id) && !txn.needsWrites.has(id)) return;
+    txn.phase = "committing";
+    txn.resendAtMs = nowMs + txn.resendBackoffMs;
+    this.advanceCommit(txn, nowMs, out);
+  }
+
+  /**
+   * A COMMIT to `to`: with the writes unless it voted YES (it holds them prepared). urgent when a
+   * write waits for one of its keys (the replica forces it at once rather than with its next turn).
+   */
+  private commitMessage(txn: Txn, to: string, urgent: boolean): Message {
+    const writes = txn.votedYes.has(to) || txn.writes.length === 0 ? null : txn.writes;
+    return { kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq, urgent, writes };
+  }
+
+  /** In-sync participants that hold nothing prepared and have not acknowledged: they get the writes first. */
+  private withoutPrepare(txn: Txn): string[] {
+    return [...txn.required].filter((id) => !txn.votedYes.has(id) && !txn.acked.has(id));
+  }
+
+  /**
+   * Drives a committing transaction: first COMMIT (with the writes) to the in-sync participants that
+   * hold nothing prepared, then, once they all acknowledged, COMMIT to every other participant and
+   * the client's answer. So when the client hears of it, every in-sync replica has applied it or
+   * holds it prepared (its reads of the keys wait): no read after the answer misses it. Then the
+   * acknowledgements free the keys.
+   */
+  private advanceCommit(txn: Txn, nowMs: number, out: Ready): void {
+    if (txn.phase !== "committing") return this.checkCommitted(txn, nowMs, out);
+    if (!txn.commitSentToAll) {
+      const first = this.withoutPrepare(txn);
+      if (first.length > 0) {
+        if (!txn.writesSent) {
+          // Sent once here; the tick re-sends with backoff.
+          for (const to of first) out.send.push(this.commitMessage(txn, to, true));
+          txn.writesSent = true;
+        }
         return;
       }
-      this.abort(txn, Code.ABORTED, `replica ${replicaId} voted NO: ${vote.reason}`, nowMs, out);
-      return;
+      txn.commitSentToAll = true;
+      out.decided.push(txn.txnId);
+      txn.resendAtMs = nowMs + txn.resendBackoffMs;
+      const urgent = txn.keys.some((key) => this.waiters.has(key));
+      for (const to of txn.participants) if (!txn.acked.has(to)) out.send.push(this.commitMessage(txn, to, urgent));
+      if (txn.remember !== null) this.remember(txn.remember);
+      // Answered now; the StepLoop sends it once the COMMIT record, forced in an earlier turn, is durable.
+      this.reply(txn, this.committedResult(txn), nowMs, out);
     }
-    txn.votedYes.add(replicaId);
-    for (const id of txn.required) if (!txn.votedYes.has(id)) return;
-    // Every participant voted YES: decide COMMIT. The StepLoop forces this record before the
-    // COMMIT messages below leave. It remembers the request's result, for retries.
-    assert(txn.requestId === null || !this.failures.has(txn.requestId), `commit of request ${txn.requestId}, which failed definitely`);
-    this.lastCommitSeq += 1;
-    txn.phase = "committing";
-    txn.commitSeq = this.lastCommitSeq;
-    txn.resendAtMs = nowMs + txn.resendBackoffMs;
-    const remember: RememberedCommit = {
-      txnId: txn.txnId,
-      requestId: txn.requestId,
-      fingerprint: txn.requestId === null ? null : txn.fingerprint,
-      commitSeq: txn.commitSeq,
-      outcome: txn.blind ? null : txn.outcome,
-      atMs: nowMs,
-    };
-    this.remember(remember);
-    out.persist.push({
-      record: { kind: "commit", txnId: txn.txnId, commitSeq: txn.commitSeq, participants: txn.participants, keys: txn.keys, remember },
-      // Planted bug (test-only): the decision rides along unforced, so COMMIT may leave before it is durable.
-      force: mutation() !== "commit-before-decision-forced",
-    });
-    const urgent = txn.keys.some((key) => this.waiters.has(key));
-    for (const to of txn.participants) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq, urgent });
-    // Answered now, sent once the decision is durable (issue 13: the commit round is off the
-    // client's path).
-    this.reply(txn, this.committedResult(txn), nowMs, out);
+    this.checkCommitted(txn, nowMs, out);
+  }
+
+  /** Re-sends COMMIT to the participants that have not acknowledged it (as far as it has gone). */
+  private resendCommit(txn: Txn, out: Ready): void {
+    const to = txn.commitSentToAll ? txn.participants.filter((id) => !txn.acked.has(id)) : this.withoutPrepare(txn);
+    for (const id of to) out.send.push(this.commitMessage(txn, id, true));
   }
 
   private onAck(replicaId: string, txnId: string, nowMs: number, out: Ready): void {
@@ -972,16 +1101,17 @@ export class CoordinatorCore {
     if (txn === undefined || txn.phase === "preparing" || txn.phase === "reading") return;
     txn.acked.add(replicaId);
     txn.owed.delete(replicaId);
-    this.checkCommitted(txn, nowMs, out);
+    this.advanceCommit(txn, nowMs, out);
   }
 
   private committedResult(txn: Txn): WriteResult {
     return { ok: true, commitSeq: txn.commitSeq, txnId: txn.txnId, ...(txn.outcome === null ? {} : { outcome: txn.outcome }) };
   }
 
-  /** Answers, unlocks and forgets a committing transaction as its acknowledgements come in. */
+  /** Unlocks and forgets a committing transaction as its acknowledgements come in. */
   private checkCommitted(txn: Txn, nowMs: number, out: Ready): void {
     if (txn.phase === "committing") {
+      if (!txn.commitSentToAll) return;
       for (const id of txn.required) if (!txn.acked.has(id)) return;
       this.reply(txn, this.committedResult(txn), nowMs, out);
       txn.phase = "owed";
@@ -994,19 +1124,18 @@ export class CoordinatorCore {
   }
 
   /**
-   * A transaction lost a participant before its decision (the replica left the in-sync set): this
-   * attempt is aborted (presumed abort: it can never commit) and its request runs again at once as a
-   * new transaction over the replicas in the set now, keeping its locks and its waiting calls, so
-   * that the client sees a slower success rather than an error (issue 12). After
-   * txnAttemptsMax attempts, or for a transaction without its program (rebuilt from the log), it
-   * fails with UNAVAILABLE as before.
+   * A transaction still reading lost a participant (the replica left the in-sync set): no replica
+   * has heard of it, so it runs again at once as a new transaction over the replicas in the set now,
+   * keeping its locks and its waiting calls, so that the client sees a slower success rather than an
+   * error (issue 12). After txnAttemptsMax attempts it fails with UNAVAILABLE. (A transaction
+   * past its PREPARE commits without the replica, which then owes the acknowledgement: leave.)
    */
   private retryWithout(txn: Txn, reason: string, nowMs: number, out: Ready): void {
-    if (txn.program === null || txn.attempt >= limits.txnAttemptsMax) {
+    assert(txn.phase === "reading" && txn.program !== null, `${txn.txnId} runs again after its PREPARE`);
+    if (txn.attempt >= limits.txnAttemptsMax) {
       this.abort(txn, Code.UNAVAILABLE, reason, nowMs, out);
       return;
     }
-    if (txn.phase === "preparing") for (const to of txn.participants) out.send.push({ kind: "abort", to, txnId: txn.txnId });
     this.txns.delete(txn.txnId);
     const write: QueuedWrite = {
       attempt: txn.attempt + 1,
@@ -1036,11 +1165,12 @@ export class CoordinatorCore {
     return txnId;
   }
 
-  /** Aborts a transaction before its decision: nothing to log (presumed abort). */
+  /**
+   * Aborts a transaction still reading: no replica has heard of it and nothing was logged (presumed
+   * abort). One past its PREPARE has its COMMIT record logged and is never aborted.
+   */
   private abort(txn: Txn, code: CodeValue, reason: string, nowMs: number, out: Ready): void {
-    assert(txn.phase === "preparing" || txn.phase === "reading", `abort of ${txn.txnId} after its COMMIT decision`);
-    // A transaction still reading sent no PREPARE: no replica has heard of it.
-    if (txn.phase === "preparing") for (const to of txn.participants) out.send.push({ kind: "abort", to, txnId: txn.txnId });
+    assert(txn.phase === "reading", `abort of ${txn.txnId} after its COMMIT record was logged`);
     this.endUnwritten(txn, { ok: false, code, message: `transaction ${txn.txnId} aborted, nothing was written: ${reason}` }, nowMs, out);
   }
 
@@ -1149,13 +1279,14 @@ export class CoordinatorCore {
     const txnId = byRequest ?? id;
     const commit = this.remembered.get(txnId);
     const txn = this.txns.get(txnId);
-    if (txn !== undefined && txn.phase !== "reading" && txn.phase !== "preparing") {
+    // Committed for a client once it is answered: COMMIT went to every participant.
+    if (txn !== undefined && !txn.commitSentToAll) return { ...unknown(`in progress (${txn.phase}); ask again`), txnId };
+    if (txn !== undefined) {
       return { state: "committed", txnId, commitSeq: txn.commitSeq, message: `committed with commit sequence number ${txn.commitSeq}` };
     }
     if (commit !== undefined) {
       return { state: "committed", txnId, commitSeq: commit.commitSeq, message: `committed with commit sequence number ${commit.commitSeq}` };
     }
-    if (txn !== undefined) return { ...unknown(`in progress (${txn.phase}); ask again`), txnId };
     if (this.active.has(id)) return unknown("request in progress (running or waiting for a lock); ask again");
     const failed = this.failures.get(id);
     if (failed !== undefined) {
@@ -1234,7 +1365,8 @@ export class CoordinatorCore {
       if (remembered !== undefined) return [{ txnId, outcome: "commit", commitSeq: remembered.commitSeq }];
       return [{ txnId, outcome: "abort" }];
     }
-    if (txn.phase === "preparing" || txn.phase === "reading") return [];
+    // Not before COMMIT goes to every participant: until then an in-sync participant may not hold it.
+    if (!txn.commitSentToAll) return [];
     return [{ txnId, outcome: "commit", commitSeq: txn.commitSeq }];
   }
 
@@ -1250,22 +1382,15 @@ export class CoordinatorCore {
           break;
         case "preparing":
           if (nowMs >= txn.prepareDeadlineMs) {
-            const silent = txn.participants.filter((id) => !txn.votedYes.has(id));
-            this.abort(
-              txn,
-              Code.UNAVAILABLE,
-              `replica(s) ${silent.join(", ")} did not vote within ${limits.prepareTimeoutMs} ms (prepareTimeoutMs)`,
-              nowMs,
-              out,
-            );
+            // Silent participants get the writes with their COMMIT (their vote may still come).
+            for (const id of txn.required) if (!txn.votedYes.has(id)) txn.needsWrites.add(id);
+            this.checkVoted(txn, nowMs, out);
           }
           break;
         case "committing":
         case "owed":
           if (nowMs >= txn.resendAtMs) {
-            for (const to of txn.participants) {
-              if (!txn.acked.has(to)) out.send.push({ kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq, urgent: true });
-            }
+            this.resendCommit(txn, out);
             txn.resendAtMs = nowMs + txn.resendBackoffMs;
             txn.resendBackoffMs = Math.min(txn.resendBackoffMs * 2, limits.decisionResendMsMax);
           }
@@ -1304,6 +1429,10 @@ export class CoordinatorCore {
     if (inSync.length < this.config.minInSync) return `${need}; writes resume once enough replicas are back and caught up`;
     const down = inSync.filter((m) => !m.healthy).map((m) => m.id);
     if (down.length > 0) return `replica(s) ${down.join(", ")} are down and cannot leave the in-sync set: ${need}; writes resume when they are back`;
+    // A write's COMMIT record must reach a majority of all the replicas (the decision log), in sync or not.
+    const healthy = [...this.members.values()].filter((m) => m.healthy).length;
+    const majority = Math.floor(this.members.size / 2) + 1;
+    if (healthy < majority) return `${healthy} of ${this.members.size} replicas are up and a write's COMMIT record needs a majority (${majority}); writes resume when enough are back`;
     return null;
   }
 
@@ -1336,8 +1465,7 @@ export class CoordinatorCore {
   private firstSeqNotAppliedBy(id: string): number {
     let first = this.lastCommitSeq + 1;
     for (const txn of this.txns.values()) {
-      const decided = txn.phase === "committing" || txn.phase === "owed";
-      if (decided && txn.participants.includes(id) && !txn.acked.has(id)) first = Math.min(first, txn.commitSeq);
+      if (txn.phase !== "reading" && txn.participants.includes(id) && !txn.acked.has(id)) first = Math.min(first, txn.commitSeq);
     }
     return first;
   }
@@ -1354,12 +1482,14 @@ export class CoordinatorCore {
       // here: skip those.
       if (this.txns.get(txn.txnId) !== txn) continue;
       if (!txn.participants.includes(member.id)) continue;
-      if (txn.phase === "preparing" || txn.phase === "reading") {
+      if (txn.phase === "reading") {
         this.retryWithout(txn, `replica ${member.id} left the in-sync set (${reason})`, nowMs, out);
       } else if (!txn.acked.has(member.id)) {
+        // Past its PREPARE it commits without this replica, which owes the acknowledgement.
         txn.required.delete(member.id);
         txn.owed.add(member.id);
-        this.checkCommitted(txn, nowMs, out);
+        if (txn.phase === "preparing") this.checkVoted(txn, nowMs, out);
+        else this.advanceCommit(txn, nowMs, out);
       }
     }
   }

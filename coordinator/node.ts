@@ -20,7 +20,7 @@ import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import { StepLoop } from "../common/step-loop";
 import type { KeyState, Program } from "../common/txn";
-import type { Outcome, PeerState } from "../common/types";
+import type { Outcome, PeerState, Write } from "../common/types";
 import {
   CoordinatorCore,
   gcFloorFor,
@@ -68,7 +68,7 @@ export interface ParticipantCalls {
   prepare(txns: readonly PrepareMessage[], timeoutMs: number, done: (result: CallResult<VoteItem[]>) => void): void;
   /** gcFloor: the tombstone collection floor for this replica (gcFloorFor), carried along with the commits. */
   /** urgent: a write waits for these keys; the replica forces the commits at once (limits.commitForceWaitMs). */
-  commit(txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, urgent: boolean, timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
+  commit(txns: readonly { txnId: string; commitSeq: number; writes: readonly Write[] }[], gcFloor: number, urgent: boolean, timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
   abort(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<string[]>) => void): void;
   read(keys: readonly string[], timeoutMs: number, done: (result: CallResult<ReadRow[]>) => void): void;
   inspect(txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<PeerState[]>) => void): void;
@@ -289,7 +289,7 @@ class ReplicaLink {
   }
 
   private sendCommits(batch: CommitMessage[], done: () => void): void {
-    const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq }));
+    const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq, writes: message.writes ?? [] }));
     this.trace?.mark("commitSent", txns.map((txn) => txn.txnId));
     this.calls.commit(txns, this.gcFloor(), batch.some((message) => message.urgent), limits.replicaCallTimeoutMs, (result) => {
       if (!result.ok) {
@@ -347,6 +347,11 @@ export class CoordinatorNode {
   private nextRequestId = 1;
   /** The membership and readiness the core published with its last Ready. */
   private view: CoreView;
+  /**
+   * Each replica's health as of the newest turn stepped (immediate): health is no durable state, and
+   * reads must stop going to a replica that is down even while a force holds up the turns' views.
+   */
+  private healthNow = new Map<string, boolean>();
   /** Recovered commits not yet acknowledged by every replica, for the log line when each settles. */
   private readonly unsettled: Set<string>;
   private compactedSize = 0;
@@ -394,15 +399,28 @@ export class CoordinatorNode {
         return { ready, view: core.view() };
       },
       records: ({ ready }) => {
-        if (ready.persist.some(({ record }) => record.kind === "commit") && failpoint("before-decision-log") === "error") {
-          logger.fatal({ event: "injected-io-error", failpoint: "before-decision-log" }, "failpoint before-decision-log: injected I/O error; exiting");
-          options.exit("failpoint before-decision-log");
+        if (ready.persist.some(({ record }) => record.kind === "commit")) {
+          const action = hit("before-decision-log");
+          if (action?.kind === "error") {
+            logger.fatal({ event: "injected-io-error", failpoint: "before-decision-log" }, "failpoint before-decision-log: injected I/O error; exiting");
+            options.exit("failpoint before-decision-log");
+          } else if (action !== null) {
+            // PREPAREs leave, their COMMIT records never do: this node stops at once (it steps,
+            // logs and sends nothing more) and the action fires once the PREPAREs are on the wire.
+            this.sendAll(ready.early, () => true);
+            this.stopped = true;
+            this.options.scheduler.after(failpointDelayMs, () => fire("before-decision-log", action));
+            return [];
+          }
         }
         options.trace?.mark("decisionStepped", committed(ready));
         return ready.persist.map(({ record, force }) => ({ payload: encodeCoordinatorRecord(record), force }));
       },
       maintain: (done) => this.maintain(done),
       afterDurable: (turn) => this.afterDurable(turn),
+      early: (turn) => this.early(turn),
+      immediate: (turn) => this.immediate(turn),
+      merge: (into, from) => mergeTurns(into, from),
       turnsInFlightMax: limits.coordinatorTurnsInFlightMax,
     });
     for (const id of options.replicaIds) {
@@ -504,12 +522,59 @@ export class CoordinatorNode {
     });
   }
 
+  /**
+   * The PREPAREs of a turn leave once every earlier turn was carried out, before its own COMMIT
+   * records are durable (intent commits: each replica forces its prepare record and its copy of the
+   * COMMIT record with one fsync).
+   */
+  private early({ ready }: Turn): void {
+    if (this.stopped || ready.early.length === 0) return;
+    this.sendAll(ready.early, () => true);
+  }
+
+  /**
+   * What of a turn depends on nothing durable and no earlier turn: refusals of requests that started
+   * nothing, and status reports (informational, and wanted most when a force cannot be done because
+   * a majority of the replicas is gone).
+   */
+  private immediate({ ready, view }: Turn): void {
+    this.healthNow = new Map(view.members.map((m) => [m.id, m.healthy]));
+    this.view = withHealth(this.view, this.healthNow);
+    for (const { reqId, result } of ready.immediate) {
+      const respond = this.pendingWrites.get(reqId);
+      assert(respond !== undefined, `reply to unknown request ${reqId}`);
+      this.pendingWrites.delete(reqId);
+      this.options.trace?.replied(reqId, undefined);
+      respond(result);
+    }
+    for (const { reqId, report } of ready.reports) {
+      const respond = this.pendingReports.get(reqId);
+      assert(respond !== undefined, `report to unknown request ${reqId}`);
+      this.pendingReports.delete(reqId);
+      respond(report);
+    }
+  }
+
+  /** Hands messages to their links (those `keep` lets through), then flushes each link once. */
+  private sendAll(messages: readonly Message[], keep: (message: Message) => boolean): void {
+    for (const message of messages) {
+      if (!keep(message)) continue;
+      const link = this.links.get(message.to);
+      if (link === undefined) {
+        this.options.logger.error({ event: "unknown-replica", replica: message.to }, `no address for replica ${message.to}`);
+        continue;
+      }
+      link.enqueue(message);
+    }
+    for (const link of this.links.values()) link.flush();
+  }
+
   private afterDurable({ ready, view }: Turn): void {
     const { logger } = this.options;
     if (this.stopped) return;
     // First the view: reads routed from here on see this turn's membership, before any of its
     // messages or replies leave.
-    this.view = view;
+    this.view = withHealth(view, this.healthNow);
     if (logger.isLevelEnabled("debug")) logTurn(logger, ready);
     this.options.trace?.mark("decisionDurable", committed(ready));
     for (const { from, to, reason } of ready.retried) {
@@ -522,15 +587,16 @@ export class CoordinatorNode {
         logger.info({ event: "recovered-txn-settled", txnId: record.txnId }, `recovered transaction ${record.txnId} settled: committed on every replica`);
       }
     }
-    // Failpoints between the durable decision and the messages that carry it.
-    const decided = ready.persist.some(({ record }) => record.kind === "commit");
+    // Failpoints between the durable decision and the messages that carry it (the turn that sends
+    // COMMIT to every participant; its record was forced with the PREPAREs).
+    const decided = ready.decided.length > 0;
     const dropCommits = decided && failpoint("after-decision-log") === "error";
     const fanout = decided ? hit("mid-commit-fanout") : null;
     if (fanout !== null) {
       // COMMIT of this turn's decisions goes to one replica only (re-sends included) until it
       // acknowledged them; then the failpoint fires. With "error" the others hear COMMIT only when
       // the core re-sends it after that.
-      const txnIds = new Set(ready.persist.flatMap(({ record }) => (record.kind === "commit" ? [record.txnId] : [])));
+      const txnIds = new Set(ready.decided);
       const first = ready.send.find((message) => message.kind === "commit" && txnIds.has(message.txnId));
       if (first !== undefined && first.kind === "commit") {
         const hold = { txnIds, to: first.to };
@@ -541,18 +607,11 @@ export class CoordinatorNode {
         });
       }
     }
-    for (const message of ready.send) {
-      if (message.kind === "commit" && dropCommits) continue;
+    this.sendAll(ready.send, (message) => {
+      if (message.kind === "commit" && dropCommits) return false;
       const hold = this.fanoutHold;
-      if (message.kind === "commit" && hold !== null && hold.txnIds.has(message.txnId) && message.to !== hold.to) continue;
-      const link = this.links.get(message.to);
-      if (link === undefined) {
-        logger.error({ event: "unknown-replica", replica: message.to }, `no address for replica ${message.to}`);
-        continue;
-      }
-      link.enqueue(message);
-    }
-    for (const link of this.links.values()) link.flush();
+      return !(message.kind === "commit" && hold !== null && hold.txnIds.has(message.txnId) && message.to !== hold.to);
+    });
     const loseReplies = ready.replies.some(({ result }) => result.ok) && failpoint("after-commit-before-reply") === "error";
     for (const { reqId, result } of ready.replies) {
       const respond = this.pendingWrites.get(reqId);
@@ -570,12 +629,6 @@ export class CoordinatorNode {
       assert(respond !== undefined, `status answer to unknown request ${reqId}`);
       this.pendingStatuses.delete(reqId);
       respond(status);
-    }
-    for (const { reqId, report } of ready.reports) {
-      const respond = this.pendingReports.get(reqId);
-      assert(respond !== undefined, `report to unknown request ${reqId}`);
-      this.pendingReports.delete(reqId);
-      respond(report);
     }
     for (const { txnId, keys } of ready.reads) {
       // The transaction holds the locks of these keys: read their current state for it.
@@ -626,6 +679,7 @@ export class CoordinatorNode {
   private read(keys: readonly string[], done: (result: CallResult<ReadRow[]>) => void): void {
     // Planted bug (test-only, with readTargets and readAccepted): the first answer of any replica serves.
     const quorum = mutation() === "read-from-any-replica" ? 1 : quorumOf(this.links.size);
+    if (this.view.readsHeld !== null) return done({ ok: false, code: Code.UNAVAILABLE, reason: `reads wait: ${this.view.readsHeld}` });
     const inSync = readTargets(this.view, this.options.scheduler.random);
     if (inSync.length === 0) return done({ ok: false, code: Code.UNAVAILABLE, reason: "no replica is in sync and healthy to serve the read" });
     const others = this.view.members.filter((m) => m.healthy && !inSync.some((t) => t.id === m.id)).map((m) => ({ id: m.id, incarnation: m.incarnation }));
@@ -749,6 +803,41 @@ function logTurn(logger: Logger, ready: Ready): void {
 }
 
 /** The transactions a Ready decides to commit. */
+/** The view with each replica's health as `health` has it. */
+function withHealth(view: CoreView, health: ReadonlyMap<string, boolean>): CoreView {
+  if (view.members.every((m) => (health.get(m.id) ?? m.healthy) === m.healthy)) return view;
+  return { ...view, members: view.members.map((m) => ({ ...m, healthy: health.get(m.id) ?? m.healthy })) };
+}
+
+/**
+ * A turn that logged nothing, folded into the last turn still waiting (StepLoop merge): its rest is
+ * carried out right after that one's, with the newer view. Its immediate part and reports went out
+ * when it was stepped.
+ */
+function mergeTurns(into: Turn, from: Turn): Turn {
+  const a = into.ready;
+  const b = from.ready;
+  assert(b.persist.length === 0 && b.early.length === 0, "a turn folded into another logged nothing and sends nothing early");
+  const ready: Ready = {
+    persist: a.persist,
+    send: [...a.send, ...b.send],
+    early: a.early,
+    replies: [...a.replies, ...b.replies],
+    immediate: [],
+    outcomes: [...a.outcomes, ...b.outcomes],
+    reads: [...a.reads, ...b.reads],
+    statuses: [...a.statuses, ...b.statuses],
+    inspects: [...a.inspects, ...b.inspects],
+    reports: [],
+    decided: [...a.decided, ...b.decided],
+    retried: [...a.retried, ...b.retried],
+  };
+  return { ready, view: from.view };
+}
+
+/** How long the before-decision-log failpoint lets PREPAREs travel before it fires. */
+const failpointDelayMs = 20;
+
 function committed(ready: Ready): string[] {
   const txnIds: string[] = [];
   for (const { record } of ready.persist) if (record.kind === "commit") txnIds.push(record.txnId);

@@ -1,7 +1,9 @@
 // The records of the coordinator's decision log, and their encoding. Pure.
 //
 // Presumed abort: only COMMIT decisions are logged. A transaction with no commit record is aborted,
-// whatever happened to it, and a commit record is forced before any replica hears COMMIT.
+// whatever happened to it. Intent commits (issue 13): the commit record, with the writes, is appended
+// as PREPARE leaves, and a transaction whose record is durable commits whatever the votes; it is
+// forced before any replica hears COMMIT and before the client is answered.
 //
 // Exactly once: the COMMIT record carries the request it answers (RememberedCommit), and a request
 // that failed definitely has its own forced "failed" record (RememberedFailure), so that a retry, or
@@ -9,6 +11,8 @@
 import { assertNever } from "../common/assert";
 import { Code, type CodeValue, DataLoss } from "../common/errors";
 import type { KeyState, OpResult, TxnOutcome } from "../common/txn";
+import type { Write } from "../common/types";
+import { decodeWrites, encodeWrites, type EncodedWrite } from "../common/write-codec";
 
 /**
  * A committed request the coordinator remembers, so that a retry with the same request id returns
@@ -54,13 +58,21 @@ export interface RememberedFailure {
 export type CoordinatorRecord =
   /** Forced at every start, before the coordinator serves: transaction ids carry the epoch. */
   | { readonly kind: "start"; readonly epoch: number; readonly lastCommitSeq: number }
-  /** The COMMIT decision, forced before any COMMIT is sent or the client is answered. */
+  /**
+   * The COMMIT decision, appended (forced) as PREPARE leaves: durable, the transaction commits.
+   * Forced before any COMMIT is sent or the client is answered.
+   */
   | {
       readonly kind: "commit";
       readonly txnId: string;
       readonly commitSeq: number;
       readonly participants: readonly string[];
       readonly keys: readonly string[];
+      /**
+       * The writes, for a participant that does not hold the transaction prepared (absent in logs of
+       * versions before intent commits, whose commits every participant had voted YES for).
+       */
+      readonly writes?: readonly Write[];
       /** The request it answers, remembered for retries (absent in logs of older versions). */
       readonly remember?: RememberedCommit;
     }
@@ -84,7 +96,7 @@ export type CoordinatorRecord =
 
 type Encoded =
   | { k: "s"; e: number; q: number }
-  | { k: "c"; t: string; q: number; p: readonly string[]; y: readonly string[]; r?: EncodedRemembered }
+  | { k: "c"; t: string; q: number; p: readonly string[]; y: readonly string[]; r?: EncodedRemembered; w?: EncodedWrite[] }
   | { k: "r"; c: readonly EncodedRemembered[]; f: string | null }
   | { k: "f"; r: string; g: string; c: number; m: string; t: string | null; a: number }
   | { k: "e"; t: string }
@@ -99,6 +111,7 @@ export function encodeCoordinatorRecord(record: CoordinatorRecord): Buffer {
     case "commit":
       encoded = { k: "c", t: record.txnId, q: record.commitSeq, p: record.participants, y: record.keys };
       if (record.remember !== undefined) encoded.r = encodeRemembered(record.remember);
+      if (record.writes !== undefined) encoded.w = encodeWrites(record.writes);
       break;
     case "remembered":
       encoded = { k: "r", c: record.commits.map(encodeRemembered), f: record.newestForgotten };
@@ -142,8 +155,10 @@ export function decodeCoordinatorRecord(payload: Buffer, lsn: number): Coordinat
     case "c": {
       if (typeof record.t !== "string" || typeof record.q !== "number") return bad();
       if (!isStringList(record.p) || !isStringList(record.y)) return bad();
-      if (record.r === undefined) return { kind: "commit", txnId: record.t, commitSeq: record.q, participants: record.p, keys: record.y };
-      return { kind: "commit", txnId: record.t, commitSeq: record.q, participants: record.p, keys: record.y, remember: decodeRemembered(record.r) ?? bad() };
+      const commit = { kind: "commit" as const, txnId: record.t, commitSeq: record.q, participants: record.p, keys: record.y };
+      const writes = record.w === undefined ? {} : { writes: decodeWrites(record.w, `coordinator log record ${lsn}`) };
+      if (record.r === undefined) return { ...commit, ...writes };
+      return { ...commit, remember: decodeRemembered(record.r) ?? bad(), ...writes };
     }
     case "r": {
       if (!Array.isArray(record.c) || (record.f !== null && typeof record.f !== "string")) return bad();

@@ -18,7 +18,7 @@ export function recoverCoordinator(records: readonly CoordinatorRecord[]): Recov
   // about it (a commit, or a failure) wins, as in the core that wrote them.
   const failures = new Map<string, RememberedFailure>();
   const committedRequests = new Map<string, string>();
-  const unfinished = new Map<string, { txnId: string; commitSeq: number; participants: readonly string[]; keys: readonly string[] }>();
+  const unfinished = new Map<string, RecoveredCoordinator["unfinished"][number]>();
   for (const record of records) {
     switch (record.kind) {
       case "start":
@@ -28,7 +28,7 @@ export function recoverCoordinator(records: readonly CoordinatorRecord[]): Recov
       case "commit":
         committedInLog += 1;
         lastCommitSeq = Math.max(lastCommitSeq, record.commitSeq);
-        unfinished.set(record.txnId, { txnId: record.txnId, commitSeq: record.commitSeq, participants: record.participants, keys: record.keys });
+        unfinished.set(record.txnId, { txnId: record.txnId, commitSeq: record.commitSeq, participants: record.participants, keys: record.keys, writes: record.writes ?? null });
         if (record.remember !== undefined) {
           remembered.set(record.txnId, record.remember);
           if (record.remember.requestId !== null) {

@@ -173,8 +173,9 @@ export class GrpcParticipant implements ParticipantCalls {
     });
   }
 
-  commit(txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, urgent: boolean, timeoutMs: number, done: (result: CallResult<string[]>) => void): void {
-    this.onSession(timeoutMs, { commit: { txns: [...txns], epoch: this.epoch, gcFloor, urgent } }, (error, answer) => {
+  commit(txns: Parameters<ParticipantCalls["commit"]>[0], gcFloor: number, urgent: boolean, timeoutMs: number, done: (result: CallResult<string[]>) => void): void {
+    const wire = txns.map((txn) => ({ txnId: txn.txnId, commitSeq: txn.commitSeq, writes: txn.writes.map(encodeWrite) }));
+    this.onSession(timeoutMs, { commit: { txns: wire, epoch: this.epoch, gcFloor, urgent } }, (error, answer) => {
       const response = answer?.decision;
       if (error || !response) return done(failed(error));
       this.reached = true;

@@ -1,8 +1,8 @@
 // Where a request's time goes inside the coordinator (issue 13): per-phase latency histograms over
 // the life of each write and each read, from the moment the node takes the request to the moment it
 // answers. The node (coordinator/node.ts) marks the moments it sees (the request arrives, PREPARE
-// leaves, the last vote arrives, the decision is stepped, the decision is durable and the answer
-// leaves); each write's phases are the gaps between consecutive marks. The COMMIT round comes after
+// leaves, the last vote arrives, the answer leaves; and, overlapping the prepare round since intent
+// commits, the COMMIT record is stepped and is durable). The COMMIT round comes after
 // the answer (the client does not wait for it): it is measured per replica, from COMMIT leaving to
 // that replica's acknowledgement, until the transaction is forgotten. Status reports them (kv status, kv bench --trace), and a Status call may reset
 // them so that a benchmark sees only its own run.
@@ -18,11 +18,17 @@ import { FifoMap } from "../common/fifo-map";
 export const writePhases = [
   /** The request arrived -> its PREPARE left (the step loop's turn, lock wait, batching behind calls in flight). */
   "admit",
-  /** PREPARE left -> the last vote the decision needed arrived (network, the replicas' log force). */
+  /** PREPARE left -> the last vote arrived (network, the replicas' log force). */
   "prepare-round",
-  /** The last vote arrived -> the step that decided COMMIT (waiting for the step loop's turn). */
+  /**
+   * The last vote arrived -> the answer left (the step loop's turn; the COMMIT record's force if it
+   * was not done yet; COMMIT with the writes first to a participant that did not vote YES).
+   */
   "decide",
-  /** The decision stepped -> held by a majority of the replicas (the decision log's Append round); the answer leaves. */
+  /**
+   * The COMMIT record stepped (with the PREPAREs) -> held by a majority of the replicas (the decision
+   * log's Append round). It overlaps the prepare round: not part of write-total's sum.
+   */
   "decision-force",
 ] as const;
 export type WritePhase = (typeof writePhases)[number];
@@ -86,7 +92,7 @@ export class PhaseTrace {
     for (const txnId of txnIds) {
       let marks = this.txns.get(txnId);
       if (marks === undefined) {
-        if (mark !== "prepareSent") continue;
+        if (mark !== "prepareSent" && mark !== "decisionStepped") continue;
         marks = { prepareSent: NaN, votesIn: NaN, decisionStepped: NaN, decisionDurable: NaN, commitSent: NaN };
         bounded(this.txns, txnId, marks);
       }
@@ -107,13 +113,13 @@ export class PhaseTrace {
     if (txnId === undefined) return;
     const marks = this.txns.get(txnId);
     if (arrived === undefined || marks === undefined) return;
-    // The answer leaves with the durable decision: "now" is the decision-durable mark, if the node
-    // marked it in the same turn.
-    const durable = Number.isNaN(marks.decisionDurable) ? now : marks.decisionDurable;
-    const points = [arrived, marks.prepareSent, marks.votesIn, marks.decisionStepped, durable];
+    const points = [arrived, marks.prepareSent, marks.votesIn, now];
     // A transaction rebuilt from the log, or answered as a retry of a remembered commit, misses marks.
     if (points.some((point) => Number.isNaN(point))) return;
-    writePhases.forEach((phase, i) => this.record(phase, points[i + 1]! - points[i]!));
+    this.record("admit", marks.prepareSent - arrived);
+    this.record("prepare-round", marks.votesIn - marks.prepareSent);
+    this.record("decide", now - marks.votesIn);
+    if (!Number.isNaN(marks.decisionStepped) && !Number.isNaN(marks.decisionDurable)) this.record("decision-force", marks.decisionDurable - marks.decisionStepped);
     this.record("write-total", now - arrived);
   }
 

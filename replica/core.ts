@@ -10,8 +10,17 @@
 //   already aborted here; otherwise lock the keys and log a prepare record. The YES vote leaves
 //   only after that record is forced (the StepLoop sees to it).
 // - commit: log a commit record, apply the writes, release the locks; acknowledge once forced.
-//   A commit for a transaction this replica does not hold prepared was applied before (the
-//   coordinator re-sends decisions after a restart): acknowledge it and do nothing.
+//   With intent commits (issue 13) a transaction commits once its COMMIT record is on a majority of
+//   the copies of the coordinator's decision log, whatever the votes, so a COMMIT may reach a
+//   replica that never prepared the transaction (it voted NO on a key a stale transaction locked,
+//   the PREPARE never arrived, or a successor coordinator re-sends it from a recovered record); such
+//   a COMMIT carries the writes. A transaction not held prepared here and not decided here, with
+//   writes: log a prepare record (no participants: nobody is ever asked about it) and a commit
+//   record, both forced, apply the writes and acknowledge. The store applies a write only over an
+//   older version, so a late or repeated COMMIT never rolls a key back; the lock table is left
+//   alone (a key may still be locked by a stale prepared transaction, which a later ABORT
+//   releases). Without writes, or committed here already: a re-sent decision applied before,
+//   acknowledge it and do nothing.
 // - abort: log an abort record (not forced: presumed abort), release the locks.
 // - read: answered once none of its keys is locked by a prepared transaction; refused after
 //   readWaitTimeoutMs, so a read never returns a value older than a commit already acknowledged.
@@ -22,10 +31,10 @@
 // - the force rule (mustForce): every record is forced before the Ready that made it speaks, except
 //   an abort record (presumed abort: a lost abort is asked about again, and aborted again).
 // - peer-query: a peer in doubt asks what this replica knows. Committed or aborted here: say so.
-//   Prepared here: uncertain too. Never seen: this replica never voted YES, so the transaction can
-//   not have committed; it logs a forced refusal (it will never prepare that transaction) and
-//   answers aborted. The refusal is only given for ids newer than any decision this replica has
-//   forgotten (decisionsRememberedMax): an older unknown id may be a forgotten commit.
+//   Prepared here: uncertain too. Never seen: unknown, and nothing is logged. (This replica used to
+//   log a refusal and answer aborted, since a transaction could not commit without its YES vote;
+//   with intent commits it can, so never having seen a transaction says nothing of its outcome.
+//   Refuse records in old logs still replay as aborts.)
 // - refusals: a commit or abort call that contradicts what this replica decided (a commit of a
 //   transaction it aborted, an abort of one it committed, a commit with another commit sequence
 //   number than the one it committed with) or carries no commit sequence number is refused whole,
@@ -63,6 +72,16 @@ export interface PrepareItem {
   readonly participants: readonly string[];
 }
 
+/**
+ * A transaction to commit. writes: its writes, for a replica that may not hold it prepared (intent
+ * commits); empty when the coordinator sent none (this replica voted YES and holds them).
+ */
+export interface CommitItem {
+  readonly txnId: string;
+  readonly commitSeq: number;
+  readonly writes: readonly Write[];
+}
+
 export type VoteResult =
   | { readonly txnId: string; readonly vote: "yes" }
   | { readonly txnId: string; readonly vote: "no"; readonly reason: string; readonly lockedBy?: string };
@@ -75,9 +94,10 @@ export type Input =
   | { readonly kind: "prepare"; readonly callId: number; readonly epoch: number; readonly txns: readonly PrepareItem[]; readonly nowMs: number }
   /**
    * urgent: a write waits at the coordinator for these keys, so the commit records are forced at
-   * once; otherwise their force may wait for company (mayWait).
+   * once; otherwise their force may wait for company (mayWait). The records of a transaction not
+   * prepared here, committed with the writes the call carries, are always forced at once.
    */
-  | { readonly kind: "commit"; readonly callId: number; readonly epoch: number; readonly txns: readonly { txnId: string; commitSeq: number }[]; readonly urgent: boolean; readonly nowMs: number }
+  | { readonly kind: "commit"; readonly callId: number; readonly epoch: number; readonly txns: readonly CommitItem[]; readonly urgent: boolean; readonly nowMs: number }
   | { readonly kind: "abort"; readonly callId: number; readonly epoch: number; readonly txnIds: readonly string[]; readonly nowMs: number }
   /** A coordinator taking over asks for this replica's promise, and how far its copy of the decision log reaches. */
   | { readonly kind: "promise"; readonly callId: number; readonly epoch: number; readonly coordinatorId: string; readonly address: string; readonly nowMs: number }
@@ -264,9 +284,10 @@ export class ParticipantCore {
     this.promisedEpoch = recovered.promised ?? { epoch: 0, coordinatorId: "", address: "" };
     this.copy = recovered.copy ?? new DecisionLogCopy();
     this.maxTxnEpoch = Math.max(this.promisedEpoch.epoch, this.copy.epoch, this.newestForgotten?.epoch ?? 0);
-    // Only transactions that were prepared here (committed or still prepared) count: an abort or a
-    // refusal may name any id a peer or a coordinator asked about, and must not raise the epoch a
-    // new coordinator has to pass.
+    // Only transactions committed or still prepared here count (a COMMIT's ids are of its call's
+    // epoch or an earlier one: replica/decode.ts checkTxnEpochs): an abort or an old refusal may
+    // name any id a peer or a coordinator asked about, and must not raise the epoch a new
+    // coordinator has to pass.
     for (const { txnId, decided } of recovered.decided) if (decided.outcome === "commit") this.seeTxnId(txnId);
     for (const { txnId } of recovered.prepared) this.seeTxnId(txnId);
     for (const { txnId, decided } of recovered.decided) this.remember(txnId, decided);
@@ -295,7 +316,8 @@ export class ParticipantCore {
         }
         const acked: string[] = [];
         for (const txn of input.txns) {
-          this.commit(txn.txnId, txn.commitSeq, out, !input.urgent);
+          if (this.prepared.has(txn.txnId)) this.commit(txn.txnId, txn.commitSeq, out, !input.urgent);
+          else this.commitUnprepared(txn, out);
           acked.push(txn.txnId);
         }
         out.replies.push({ kind: "acks", callId: input.callId, decision: "commit", txnIds: acked });
@@ -359,7 +381,9 @@ export class ParticipantCore {
         for (const [peerId, txnIds] of peerQueries(this.selfId, [...this.prepared.values()], input.txnIds)) out.peerQueries.push({ peerId, txnIds });
         break;
       case "peer-query":
-        out.replies.push({ kind: "peer-states", callId: input.callId, states: input.txnIds.map((txnId) => this.answerPeer(txnId, out)) });
+        // From what is known here, changing nothing: a transaction never seen here is unknown, not
+        // aborted, since it may commit without this replica's vote (intent commits).
+        out.replies.push({ kind: "peer-states", callId: input.callId, states: input.txnIds.map((txnId) => this.stateOf(txnId)) });
         break;
       case "peer-answers":
         for (const state of input.states) {
@@ -565,18 +589,6 @@ export class ParticipantCore {
     if (parsed !== null) this.maxTxnEpoch = Math.max(this.maxTxnEpoch, parsed.epoch);
   }
 
-  /** Answers a peer in doubt; refuses (durably) a transaction this replica never saw. */
-  private answerPeer(txnId: string, out: Ready): PeerState {
-    const known = this.stateOf(txnId);
-    if (known.state !== "unknown") return known;
-    if (parseTxnId(txnId) === null || this.mayBeForgotten(txnId)) return known; // maybe a forgotten commit
-    // Never prepared here, so never voted YES: it cannot commit. Promise never to prepare it, durably
-    // (the StepLoop forces the refusal before this answer leaves).
-    out.persist.push({ kind: "refuse", txnId });
-    this.remember(txnId, { outcome: "abort" });
-    return { txnId, state: "aborted" };
-  }
-
   private prepare(txn: PrepareItem, nowMs: number, out: Ready): VoteResult {
     this.seeTxnId(txn.txnId);
     if (this.prepared.has(txn.txnId)) return { txnId: txn.txnId, vote: "yes" }; // a re-sent prepare
@@ -585,7 +597,8 @@ export class ParticipantCore {
       return { txnId: txn.txnId, vote: "no", reason: `transaction ${txn.txnId} was already decided (${decided.outcome}) on this replica` };
     }
     if (this.mayBeForgotten(txn.txnId)) {
-      // Older than a decision this replica forgot: it may be one it refused. Voting NO is always safe.
+      // Older than a decision this replica forgot: it may be one it committed (possibly without
+      // preparing it) or refused (old logs). Voting NO is always safe.
       return { txnId: txn.txnId, vote: "no", reason: `transaction ${txn.txnId} is older than the decisions this replica remembers` };
     }
     for (const write of txn.writes) {
@@ -616,21 +629,44 @@ export class ParticipantCore {
     });
   }
 
-  /** lazy: the commit record's force may wait for company (mayWait); the acknowledgement waits with it. */
+  /**
+   * Commits a transaction held prepared here, with its prepared writes (writes a COMMIT carries are
+   * not looked at: they are the same). lazy: the commit record's force may wait for company
+   * (mayWait); the acknowledgement waits with it.
+   */
   private commit(txnId: string, commitSeq: number, out: Ready, lazy = false): void {
     const txn = this.prepared.get(txnId);
-    if (txn === undefined) {
-      // Applied already (a re-sent decision), or never prepared here; nothing to do. A commit of
-      // a transaction this replica aborted was refused by checkCommits (a call) or skipped (an
-      // answer acts only on a transaction prepared here, which is not decided).
-      assert(this.decided.get(txnId)?.outcome !== "abort", `commit of transaction ${txnId}, which this replica aborted`);
-      return;
-    }
+    // A call's commit of a transaction not prepared here goes to commitUnprepared; an answer acts
+    // only on a transaction prepared here.
+    assert(txn !== undefined, `commit of transaction ${txnId}, which is not prepared here`);
     assert(isCommitSeq(commitSeq), `commit of ${txnId} without a commit sequence number`);
     this.release(txn);
     this.remember(txnId, { outcome: "commit", commitSeq });
     out.persist.push(lazy ? { kind: "commit", txnId, commitSeq, lazy } : { kind: "commit", txnId, commitSeq });
     out.apply.push({ txnId, commitSeq, writes: txn.writes });
+  }
+
+  /**
+   * A COMMIT of a transaction this replica does not hold prepared. Committed here already, or sent
+   * without writes (a re-sent decision, applied before): nothing to do. Otherwise it committed
+   * without this replica's vote (intent commits): log its writes as a prepare record and then the
+   * commit record, so that recovery redoes them as it redoes any commit, and apply them. Both
+   * records are forced (never lazy): the acknowledgement says the writes are durable here. The lock
+   * table is not touched: a key may be locked by a stale prepared transaction that will be aborted;
+   * its lock stays its own, and the store's version guard keeps the newer write.
+   */
+  private commitUnprepared(txn: CommitItem, out: Ready): void {
+    const { txnId, commitSeq, writes } = txn;
+    const decided = this.decided.get(txnId);
+    // Refused by checkCommits.
+    assert(decided?.outcome !== "abort", `commit of transaction ${txnId}, which this replica aborted`);
+    if (decided !== undefined || writes.length === 0) return;
+    assert(isCommitSeq(commitSeq), `commit of ${txnId} without a commit sequence number`);
+    this.seeTxnId(txnId);
+    this.remember(txnId, { outcome: "commit", commitSeq });
+    out.persist.push({ kind: "prepare", txnId, writes, participants: [] });
+    out.persist.push({ kind: "commit", txnId, commitSeq });
+    out.apply.push({ txnId, commitSeq, writes });
   }
 
   private abort(txnId: string, out: Ready): void {

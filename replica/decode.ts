@@ -34,17 +34,14 @@ import type { PeerOutcomeResponse__Output } from "../proto/gen/twopc/participant
 import type { PrepareRequest__Output } from "../proto/gen/twopc/participant/PrepareRequest";
 import type { ReadRequest__Output } from "../proto/gen/twopc/participant/ReadRequest";
 import type { TxnWrite__Output } from "../proto/gen/twopc/participant/TxnWrite";
-import { isCommitSeq, type OutcomeItem, type PrepareItem } from "./core";
+import { isCommitSeq, type CommitItem, type OutcomeItem, type PrepareItem } from "./core";
 import { parseTxnId } from "../common/txn-id";
+
+export type { CommitItem };
 
 export interface PrepareCall {
   readonly coordinatorId: string;
   readonly txns: PrepareItem[];
-}
-
-export interface CommitItem {
-  readonly txnId: string;
-  readonly commitSeq: number;
 }
 
 export interface TxnIdsCall {
@@ -81,12 +78,17 @@ export function decodePrepare(request: PrepareRequest__Output, selfId: string): 
     const earlier = firstIndex.get(txnId);
     if (earlier !== undefined) throw new InvalidArgument(`${field}.txn_id`, `${field}.txn_id ${txnId} repeats txns[${earlier}].txn_id; a batch prepares a transaction once`);
     firstIndex.set(txnId, i);
-    checkCount(`${field}.writes`, txn.writes.length, "txnOpsMax", "writes");
-    if (txn.writes.length === 0) throw new InvalidArgument(`${field}.writes`, `${field}.writes is empty; a prepared transaction writes at least one key`);
-    const writes = txn.writes.map((write, j) => decodeWrite(write, `${field}.writes[${j}]`));
+    const writes = decodeWrites(txn.writes, `${field}.writes`);
+    if (writes.length === 0) throw new InvalidArgument(`${field}.writes`, `${field}.writes is empty; a prepared transaction writes at least one key`);
     return { txnId, writes, participants: decodeParticipants(txn.participants, `${field}.participants`, selfId) };
   });
   return { coordinatorId, txns };
+}
+
+/** A transaction's writes, at most txnOpsMax of them (counted before any is looked at); may be empty. */
+function decodeWrites(writes: readonly TxnWrite__Output[], field: string): Write[] {
+  checkCount(field, writes.length, "txnOpsMax", "writes");
+  return writes.map((write, j) => decodeWrite(write, `${field}[${j}]`));
 }
 
 function decodeWrite(write: TxnWrite__Output, field: string): Write {
@@ -112,29 +114,35 @@ function decodeParticipants(participants: readonly string[], field: string, self
 }
 
 /**
- * A batch of commits, each with its commit sequence number. A transaction id twice in one batch is
- * legitimate and kept once: the coordinator re-sends an unacknowledged COMMIT (on a timer, after a
- * restart, on `kv resolve`), and while callsInFlightPerReplicaMax calls are in flight its Batcher
- * (coordinator/replica-link.ts) queues them, so a re-send can pile up in the same call as the first
- * send. Two different commit sequence numbers for one transaction are a contradiction.
+ * A batch of commits, each with its commit sequence number and, for a replica that may not hold the
+ * transaction prepared, its writes (checked as a prepare's are, but possibly empty). A transaction
+ * id twice in one batch is legitimate and kept once: the coordinator re-sends an unacknowledged
+ * COMMIT (on a timer, after a restart, on `kv resolve`), and while callsInFlightPerReplicaMax calls
+ * are in flight its Batcher (coordinator/replica-link.ts) queues them, so a re-send can pile up in
+ * the same call as the first send. The one kept carries the writes of the first occurrence that has
+ * any (a first send to a replica that voted YES carries none, a re-send from a recovered record
+ * may). Two different commit sequence numbers for one transaction are a contradiction.
  */
 export function decodeCommit(request: CommitRequest__Output): CommitItem[] {
   checkCount("txns", request.txns.length, "txnsPerBatchMax", "transactions");
-  const first = new Map<string, { index: number; commitSeq: number }>();
+  const first = new Map<string, { index: number; position: number }>();
   const txns: CommitItem[] = [];
   request.txns.forEach((txn, i) => {
-    const txnId = checkTxnIdFormat(`txns[${i}].txn_id`, txn.txnId);
-    const commitSeq = checkWholeNumber(`txns[${i}].commit_seq`, txn.commitSeq, 1);
+    const field = `txns[${i}]`;
+    const txnId = checkTxnIdFormat(`${field}.txn_id`, txn.txnId);
+    const commitSeq = checkWholeNumber(`${field}.commit_seq`, txn.commitSeq, 1);
+    const writes = decodeWrites(txn.writes, `${field}.writes`);
     const earlier = first.get(txnId);
     if (earlier === undefined) {
-      first.set(txnId, { index: i, commitSeq });
-      txns.push({ txnId, commitSeq });
-    } else if (earlier.commitSeq !== commitSeq) {
-      throw new InvalidArgument(
-        `txns[${i}].commit_seq`,
-        `txns[${i}].commit_seq is ${commitSeq}, but txns[${earlier.index}] commits ${txnId} with ${earlier.commitSeq}`,
-      );
+      first.set(txnId, { index: i, position: txns.length });
+      txns.push({ txnId, commitSeq, writes });
+      return;
     }
+    const kept = txns[earlier.position]!;
+    if (kept.commitSeq !== commitSeq) {
+      throw new InvalidArgument(`${field}.commit_seq`, `${field}.commit_seq is ${commitSeq}, but txns[${earlier.index}] commits ${txnId} with ${kept.commitSeq}`);
+    }
+    if (kept.writes.length === 0 && writes.length > 0) txns[earlier.position] = { txnId, commitSeq, writes };
   });
   return txns;
 }

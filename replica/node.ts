@@ -19,7 +19,7 @@ import type { Logger } from "../common/logger";
 import { mutation } from "../common/mutations";
 import { StepLoop } from "../common/step-loop";
 import type { PeerState } from "../common/types";
-import { ParticipantCore, mayWait, mustForce, newReady, type Apply, type Input, type OutcomeItem, type PrepareItem, type PreparedSummary, type Ready, type Reply, type VoteResult } from "./core";
+import { ParticipantCore, mayWait, mustForce, newReady, type Apply, type CommitItem, type Input, type OutcomeItem, type PrepareItem, type PreparedSummary, type Ready, type Reply, type VoteResult } from "./core";
 import type { Promised } from "./log-copy";
 import { idsPerCall } from "./peer-queries";
 import { decodeReplicaRecord, encodeReplicaRecord } from "./records";
@@ -395,10 +395,11 @@ export class ReplicaNode {
   }
 
   /**
+   * txns: each with the writes the COMMIT carried (empty when none: see replica/core.ts, commit).
    * gcFloor: the coordinator's tombstone collection floor (0: none). Heard only if the call is
    * served (not fenced): the replica may then collect tombstones up to it.
    */
-  commit(epoch: number, txns: readonly { txnId: string; commitSeq: number }[], gcFloor: number, urgent: boolean, respond: Respond<string[]>): void {
+  commit(epoch: number, txns: readonly CommitItem[], gcFloor: number, urgent: boolean, respond: Respond<string[]>): void {
     this.call(
       (callId) => ({ kind: "commit", callId, epoch, txns, urgent, nowMs: this.now() }),
       respond,

@@ -1,11 +1,11 @@
 // Cooperative termination: which peer to ask about which in-doubt transactions. Pure.
 //
-// Each peer is asked only about the transactions it took part in. A replica that took no part in a
-// transaction never saw it, so it answers a query about it with a durable refusal ("aborted"), and
-// that answer is wrong when the transaction committed among its participants. (A replica that was
-// out of the in-sync set when a transaction started is not one of its participants.) Found by the
-// simulator (test/sim, regression seed 194): the replica used to ask every peer that took part in
-// any of its in-doubt transactions about all of them.
+// Each peer is asked only about the transactions it took part in: a replica that took no part in a
+// transaction never saw it and can only answer "unknown". (A replica that was out of the in-sync set
+// when a transaction started is not one of its participants.) When replicas still answered a
+// transaction never seen with a durable refusal ("aborted"), asking the wrong peer gave a wrong
+// answer: the simulator found it (test/sim, regression seed 194), where the replica asked every peer
+// that took part in any of its in-doubt transactions about all of them.
 import { limits } from "../common/limits";
 import { mutation } from "../common/mutations";
 

@@ -6,7 +6,11 @@ import type { Write } from "../common/types";
 import { decodeWrites } from "../common/write-codec";
 
 export type ReplicaRecord =
-  /** Forced before the YES vote: the writes, and so the keys this transaction locks. */
+  /**
+   * Forced before the YES vote: the writes, and so the keys this transaction locks. Also written,
+   * without participants and followed by its commit record, for a COMMIT with writes of a
+   * transaction this replica never prepared (replica/core.ts commitUnprepared).
+   */
   | { readonly kind: "prepare"; readonly txnId: string; readonly writes: readonly Write[]; readonly participants: readonly string[] }
   /**
    * Forced before the commit is acknowledged. lazy (not encoded): the force may wait for company
@@ -15,7 +19,11 @@ export type ReplicaRecord =
   | { readonly kind: "commit"; readonly txnId: string; readonly commitSeq: number; readonly lazy?: boolean }
   /** Never waited on: a lost abort record only makes recovery ask the coordinator again. */
   | { readonly kind: "abort"; readonly txnId: string }
-  /** A promise never to prepare this transaction, forced before a peer is told "aborted". */
+  /**
+   * No longer written: a promise never to prepare this transaction, forced before a peer was told
+   * "aborted" about a transaction this replica never saw (wrong since intent commits: replica/core.ts,
+   * peer-query). Old logs still hold them; recovery replays one as an abort.
+   */
   | { readonly kind: "refuse"; readonly txnId: string }
   /** Written only by compaction: a commit already applied (and forced in SQLite), kept as knowledge. */
   | { readonly kind: "committed"; readonly txnId: string; readonly commitSeq: number }

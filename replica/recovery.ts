@@ -5,6 +5,13 @@
 // (appliedLsn). Recovery redoes, in log order, the commits logged after that point, and hands back
 // the transactions that are prepared and undecided: they keep their locks until the coordinator
 // (or a peer) says how they ended.
+//
+// A COMMIT with writes for a transaction this replica never prepared (intent commits) is logged as
+// a prepare record without participants followed by its commit record, and replays as any commit.
+// Both are forced together, but a crash can leave the prepare without the commit (a torn tail): that
+// prepare is dropped, not held in doubt. Its COMMIT was never acknowledged, so the coordinator sends
+// it again (with the writes); holding it would lock keys a stale prepared transaction may hold too.
+// A later prepare record of the same transaction (that COMMIT again, or its PREPARE) replaces it.
 import { mutation } from "../common/mutations";
 import { assert, assertNever } from "../common/assert";
 import { DecisionLogCopy, type Promised } from "./log-copy";
@@ -44,10 +51,12 @@ export function recoverReplica(records: readonly { lsn: number; record: ReplicaR
       case "copy":
         copy.take(record.epoch, record.base, record.firstIndex, record.records);
         break;
-      case "prepare":
-        assert(!prepared.has(record.txnId), `transaction ${record.txnId} prepared twice in the log (record ${lsn})`);
+      case "prepare": {
+        const earlier = prepared.get(record.txnId);
+        assert(earlier === undefined || isIntent(earlier), `transaction ${record.txnId} prepared twice in the log (record ${lsn})`);
         prepared.set(record.txnId, { txnId: record.txnId, writes: record.writes, participants: record.participants });
         break;
+      }
       case "commit": {
         const txn = prepared.get(record.txnId);
         assert(txn !== undefined, `commit record ${lsn} for ${record.txnId}, which the log never prepared`);
@@ -74,10 +83,19 @@ export function recoverReplica(records: readonly { lsn: number; record: ReplicaR
         assertNever(record);
     }
   }
+  for (const txn of [...prepared.values()]) if (isIntent(txn)) prepared.delete(txn.txnId);
   if (mutation() === "recovery-prepared-as-aborted" && prepared.size > 0) {
     // Planted bug (test-only): a transaction prepared and undecided is taken as aborted.
     const aborted = [...prepared.keys()].map((txnId) => ({ txnId, decided: { outcome: "abort" as const } }));
     return { prepared: [], decided: [...decided, ...aborted], newestForgotten, redo, promised, copy, committedInLog, abortedInLog };
   }
   return { prepared: [...prepared.values()], decided, newestForgotten, redo, promised, copy, committedInLog, abortedInLog };
+}
+
+/**
+ * A prepare record written for a COMMIT with writes (replica/core.ts commitUnprepared): a PREPARE
+ * always names its participants, this replica among them (replica/decode.ts).
+ */
+function isIntent(txn: PrepareItem): boolean {
+  return txn.participants.length === 0;
 }

@@ -376,8 +376,8 @@ function commitSends(proc: Proc, txnId: string): string {
 
 const expectations: Record<FailpointName, (evidence: Evidence) => Check> = {
   "before-decision-log": (evidence) => {
-    // The crashing turn's transactions have every YES vote and no COMMIT record on any copy of the
-    // decision log. Proves presumed abort across a takeover: a transaction prepared on every replica
+    // The crashing turn's transactions sent PREPARE, and their COMMIT records (intent commits: logged
+    // with the PREPAREs) reached no copy of the decision log. Proves presumed abort across a takeover: a transaction prepared on every replica
     // after the crash is not among the commits the successor recovered, and every replica learned
     // ABORT (from the successor, which the replicas ask once they promised it their epoch, or from a
     // peer that learned it so; the restarted coordinator, a standby, answers no outcome query), all
@@ -475,32 +475,33 @@ const expectations: Record<FailpointName, (evidence: Evidence) => Check> = {
     };
   },
   "before-prepare-log": (evidence) => {
-    // No prepare record and no vote: the replica's connection is refused, it leaves the in-sync set,
-    // and the coordinator runs the transactions it was preparing again without it (issue 12): no
-    // client hears a failure naming it.
-    const retried = events(evidence.coordinator, "txn-retried").filter((line) => String(line.reason).includes(`replica ${crashReplicaId}`));
+    // No prepare record and no vote: the replica's connection is refused and it leaves the in-sync
+    // set; the transactions it was preparing commit without it (intent commits: their COMMIT records
+    // went out with the PREPAREs), and it owes them. No client hears a failure naming it.
+    const left = events(evidence.coordinator, "membership").filter((line) => Array.isArray(line.inSync) && !(line.inSync as unknown[]).includes(crashReplicaId));
     const refused = evidence.stream.failed.filter((failure) => failure.message.includes(`replica ${crashReplicaId}`));
-    const pass = retried.length > 0 && refused.length === 0;
+    const pass = left.length > 0 && refused.length === 0;
     return {
       pass,
       detail: pass
-        ? `${retried.length} transaction(s) ran again without ${crashReplicaId} (e.g. ${String(retried[0]!.txnId)} as ${String(retried[0]!.as)}: ${String(retried[0]!.reason)}); no client failure names it`
-        : `transactions run again without ${crashReplicaId}: ${retried.length}; client failures naming it: ${refused.length}${refused.length > 0 ? ` (e.g. "${refused[0]!.message}")` : ""}`,
+        ? `${crashReplicaId} left the in-sync set (${String((left[0]!.inSync as unknown[]).join(","))}); no client failure names it`
+        : `in-sync sets without ${crashReplicaId} logged: ${left.length}; client failures naming it: ${refused.length}${refused.length > 0 ? ` (e.g. "${refused[0]!.message}")` : ""}`,
     };
   },
   "after-prepare-log-before-vote": (evidence) => {
     // The prepare record is durable, the YES vote never left: the replica restarts with the
-    // transaction in doubt, and it ends aborted (the coordinator could not have committed it).
+    // transaction in doubt, and it ends committed (intent commits: its COMMIT record was logged with
+    // its PREPAREs, and it commits without this vote).
     const inDoubt = recoveredField(evidence.restarted, "inDoubt");
     const aborts = loggedRecords(evidence.restarted, "abort");
     const commits = loggedRecords(evidence.restarted, "commit");
-    const abortedAfter = inDoubt.filter((txnId) => aborts.has(txnId) && !commits.has(txnId));
-    const pass = abortedAfter.length > 0;
+    const committedAfter = inDoubt.filter((txnId) => commits.has(txnId) && !aborts.has(txnId));
+    const pass = committedAfter.length > 0;
     return {
       pass,
       detail: pass
-        ? `${crashReplicaId} restarted with ${inDoubt.length} transaction(s) in doubt (${brief(inDoubt)}) and logged ABORT for ${brief(abortedAfter)}`
-        : `${crashReplicaId} restarted with in doubt: ${brief(inDoubt)}; of them aborted afterwards: none (aborts logged: ${brief([...aborts])})`,
+        ? `${crashReplicaId} restarted with ${inDoubt.length} transaction(s) in doubt (${brief(inDoubt)}) and logged COMMIT for ${brief(committedAfter)}`
+        : `${crashReplicaId} restarted with in doubt: ${brief(inDoubt)}; of them committed afterwards: none (commits logged: ${brief([...commits])}, aborts: ${brief([...aborts])})`,
     };
   },
   "before-commit-log": (evidence) => {

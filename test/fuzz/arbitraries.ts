@@ -44,9 +44,9 @@
 // formed, and run.ts checks it is refused INVALID_ARGUMENT naming that id's field; were one taken,
 // its id's epoch would be the one every later coordinator must pass (replica/decode.ts
 // checkTxnEpochs). PeerOutcome, Inspect and QueryOutcome carry no epoch, and name fake ids of the
-// run's current epoch or an earlier one only: a replica durably refuses an id it never saw when a
-// peer asks about it, and its recovery counts that id's epoch as one it saw (replica/core.ts
-// seeTxnId).
+// run's current epoch or an earlier one only (a replica once refused an id it never saw, durably,
+// when a peer asked about it, and counted that id's epoch as one it saw: replica/core.ts seeTxnId;
+// since intent commits it answers "unknown" and logs nothing, and the fake ids stay as they were).
 // The Kv port's own methods are free: Resolve and TxnStatus may name the fake ids too (of the epoch
 // the run knows as current), since a COMMIT chosen by the coordinator goes to every replica alike.
 import fc from "fast-check";

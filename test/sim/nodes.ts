@@ -346,6 +346,9 @@ export class ReplicaHost {
           assertNever(record);
       }
     }
+    // A COMMIT with the writes applied here without a prepare (the replica voted NO or never heard the PREPARE).
+    const preparedNow = new Set(ready.persist.flatMap((record) => (record.kind === "prepare" ? [record.txnId] : [])));
+    if (ready.persist.some((record) => record.kind === "commit" && preparedNow.has(record.txnId))) world.count("commit-applied-without-prepare");
     for (const input of inputs) {
       if (input.kind === "peer-answers" && ready.persist.length > 0) world.count("settled-by-peer");
       if (input.kind === "outcome" && ready.persist.length > 0) world.count("settled-by-outcome-query");
@@ -600,10 +603,12 @@ export class CoordinatorHost {
       // An abort at once; a commit once the client hears it (its decision may be forced in this very turn).
       if (result.ok && resolve.choice === "abort") ledger.resolved(resolve.txnId, "abort");
     }
-    if (ready.send.some((message) => message.kind === "prepare")) {
+    // PREPAREs leave early (before the turn's COMMIT records are durable: intent commits).
+    if (ready.early.some((message) => message.kind === "prepare")) {
       const programs = new Map<string, Program | null>(core.inFlight().map((txn) => [txn.txnId, txn.program]));
-      for (const message of ready.send) if (message.kind === "prepare") ledger.prepared(message.txnId, message.writes, programs.get(message.txnId) ?? null);
+      for (const message of ready.early) if (message.kind === "prepare") ledger.prepared(message.txnId, message.writes, programs.get(message.txnId) ?? null);
     }
+    for (const message of ready.send) if (message.kind === "commit" && message.writes !== null) world.count("commit-with-writes-sent");
     for (let i = 0; i < ready.reads.length; i++) world.count("txn-read");
     for (const { record } of ready.persist) {
       if (record.kind === "membership") world.count(record.inSync.length < config.replicaIds.length ? "in-sync-set-shrank" : "in-sync-set-full-again");
@@ -616,7 +621,7 @@ export class CoordinatorHost {
       .map(describeCoordinatorInput)
       .filter((text) => text !== "")
       .join(" ");
-    if (what === "" && ready.persist.length === 0 && ready.send.length === 0 && ready.replies.length === 0 && ready.outcomes.length === 0) return;
+    if (what === "" && ready.persist.length === 0 && ready.send.length === 0 && ready.replies.length === 0 && ready.immediate.length === 0 && ready.outcomes.length === 0) return;
     const persist = ready.persist.map(({ record }) => {
       if (record.kind === "membership") return `membership in-sync=${record.inSync.join(",")}`;
       if (record.kind === "remembered") return `remembered ${record.commits.length}`;
@@ -624,7 +629,7 @@ export class CoordinatorHost {
       return [named.kind, named.txnId ?? named.requestId ?? ""].join(" ").trim();
     });
     const sends = ready.send.map((message) => `${message.kind}${message.kind === "catch-up" ? `(${message.sourceId}>=${message.sinceSeq})` : ` ${message.txnId}`}->${message.to}`);
-    const replies = ready.replies.map(({ reqId, result }) => `req${reqId}:${result.ok ? `ok@${result.commitSeq}` : `code${result.code}`}`);
+    const replies = [...ready.replies, ...ready.immediate].map(({ reqId, result }) => `req${reqId}:${result.ok ? `ok@${result.commitSeq}` : `code${result.code}`}`);
     world.trace(
       `${this.id} e${core.epoch} turn: ${what}${persist.length ? ` | log ${persist.join(", ")}` : ""}${sends.length ? ` | send ${sends.join(" ")}` : ""}${replies.length ? ` | reply ${replies.join(" ")}` : ""}`,
     );

@@ -82,7 +82,7 @@ describe("ParticipantCore.liveRecords", () => {
     };
     step({ kind: "prepare", callId: 1, epoch: EPOCH, txns: [{ txnId: "1.5", writes: [put("a", "1")], participants: ["r1"] }], nowMs: 0 });
     step({ kind: "prepare", callId: 2, epoch: EPOCH, txns: [{ txnId: "1.6", writes: [put("b", "2")], participants: ["r1"] }], nowMs: 0 });
-    step({ kind: "commit", callId: 3, epoch: EPOCH, txns: [{ txnId: "1.5", commitSeq: 7 }], urgent: true, nowMs: 0 });
+    step({ kind: "commit", callId: 3, epoch: EPOCH, txns: [{ txnId: "1.5", commitSeq: 7, writes: [] }], urgent: true, nowMs: 0 });
     step({ kind: "abort", callId: 4, epoch: EPOCH, txnIds: ["1.8"], nowMs: 0 });
 
     const records = core.liveRecords().map((record, i) => ({ lsn: 100 + i, record: decodeReplicaRecord(encodeReplicaRecord(record), 100 + i) }));
@@ -124,6 +124,6 @@ describe("CoordinatorCore.liveRecords", () => {
     expect(recovered.epoch).toBe(4);
     expect(recovered.lastCommitSeq).toBe(41);
     expect(recovered.membership).toEqual({ inSync: ["r1", "r2"], outSince: { r3: 12 } });
-    expect(recovered.unfinished).toEqual([{ txnId, commitSeq: 41, participants: ["r1", "r2"], keys: ["k"] }]);
+    expect(recovered.unfinished).toEqual([{ txnId, commitSeq: 41, participants: ["r1", "r2"], keys: ["k"], writes: [put("k", "v")] }]);
   });
 });

@@ -1,19 +1,20 @@
-// Proves the cooperative-termination rules of the replica's pure core (replica/core.ts), its
+// Proves the cooperative-termination rules of the replica's pure core (replica/core.ts), the old
 // refuse record (replica/records.ts) and recovery of it (replica/recovery.ts):
 // - a peer-query is answered from what this replica knows: prepared (uncertain too), committed
 //   with its commitSeq, or aborted, logging nothing;
-// - a peer-query about a transaction never seen here logs exactly one refuse record in the same
-//   Ready as the "aborted" answer (so the StepLoop forces it before the answer leaves), and the
-//   refusal holds: a later prepare of it votes NO and logs nothing, a repeated query logs nothing;
-// - inspect never refuses: a never-seen transaction is "unknown" and can still be prepared;
+// - a peer-query about a transaction never seen here is answered "unknown", logs nothing and
+//   remembers nothing: with intent commits (issue 13) that transaction may commit without this
+//   replica's vote, so a later PREPARE of it may still vote YES and a later COMMIT with its writes
+//   is applied, not refused (replicas used to log a refusal and answer "aborted");
+// - inspect answers the same way, changing nothing;
 // - peer-answers settle only transactions prepared here: committed -> commit record, apply with
 //   the peer's commitSeq, locks released; aborted -> abort record, locks released;
 //   prepared/unknown -> nothing changes; answers about anything else are ignored;
-// - once decisions were forgotten (more than limits.decisionsRememberedMax), an unknown id at or
-//   below the newest forgotten one is answered "unknown" without a refusal (it may be a forgotten
-//   commit), while a newer one is refused; an id that is not EPOCH.COUNTER is never refused;
-// - a refuse record round-trips through its encoding, and recovery turns it into a decided abort,
-//   in log order with the commits (carrying their commitSeq) and aborts, clearing a prepare;
+// - once decisions were forgotten (more than limits.decisionsRememberedMax), an id forgotten, older
+//   or newer than them, or not EPOCH.COUNTER is "unknown" too, and nothing is logged;
+// - a refuse record (no longer written, still in old logs) round-trips through its encoding, and
+//   recovery turns it into a decided abort, in log order with the commits (carrying their
+//   commitSeq) and aborts, clearing a prepare;
 // - an abort of a transaction this replica committed is refused (FAILED_PRECONDITION), changing nothing.
 //
 // How: each test builds a core (fresh, or through the constructor's `decided` list, the way
@@ -74,7 +75,7 @@ function prepare(core: ParticipantCore, txns: PrepareItem[], nowMs = 0): Ready {
 }
 
 function commit(core: ParticipantCore, txnId: string, commitSeq: number, nowMs = 0): Ready {
-  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq }], urgent: true, nowMs });
+  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq, writes: [] }], urgent: true, nowMs });
 }
 
 function abort(core: ParticipantCore, txnIds: string[], nowMs = 0): Ready {
@@ -149,55 +150,43 @@ describe("peer-query about transactions this replica knows", () => {
   });
 });
 
-describe("peer-query about a transaction never seen here: durable refusal", () => {
-  it("logs one refuse record with the aborted answer, then votes NO on its prepare and never logs again", () => {
+describe("peer-query about a transaction never seen here: unknown, nothing logged", () => {
+  it("answers unknown, logs and remembers nothing, and a later prepare of it still votes YES", () => {
     const core = fresh();
     const first = ask(core, "peer-query", ["2.7"]);
-    // The record and the answer share one Ready: the StepLoop forces the refusal before the answer leaves.
-    expect(first.ready.persist).toEqual([{ kind: "refuse", txnId: "2.7" }]);
-    expect(first.states).toEqual([{ txnId: "2.7", state: "aborted" }]);
-    expect(core.outcomeOf("2.7")).toBe("abort");
+    expect(first.states).toEqual([{ txnId: "2.7", state: "unknown" }]);
+    expect(first.ready.persist).toEqual([]);
+    expect(core.outcomeOf("2.7")).toBe("unknown");
 
-    const late = prepare(core, [item("2.7", [put("k", "v")])]);
-    const vote = onlyVote(late);
-    expect(vote.vote).toBe("no");
-    expect(vote.vote === "no" ? vote.reason : "").toContain("already decided");
-    expect(late.persist).toEqual([]);
-    expect(late.apply).toEqual([]);
-    expect(core.lockHolder("k")).toBeUndefined();
-    expect(core.preparedTxns()).toEqual([]);
-
-    const second = ask(core, "peer-query", ["2.7"]);
-    expect(second.states).toEqual([{ txnId: "2.7", state: "aborted" }]);
-    expect(second.ready.persist).toEqual([]);
+    const later = prepare(core, [item("2.7", [put("k", "v")])]);
+    expect(onlyVote(later)).toEqual({ txnId: "2.7", vote: "yes" });
+    expect(later.persist).toEqual([{ kind: "prepare", txnId: "2.7", writes: [put("k", "v")], participants: [...PARTICIPANTS] }]);
+    expect(core.lockHolder("k")).toBe("2.7");
   });
 
-  it("refuses each never-seen id of one query in order, and answers the known ones from state", () => {
+  it("answers each id of one query in order: never-seen ones unknown, the known ones from state", () => {
     const core = fresh();
     prepare(core, [item("1.1", [put("a", "1")])]);
     const { ready, states } = ask(core, "peer-query", ["2.8", "1.1", "2.9"]);
-    expect(ready.persist).toEqual([
-      { kind: "refuse", txnId: "2.8" },
-      { kind: "refuse", txnId: "2.9" },
-    ]);
+    expect(ready.persist).toEqual([]);
     expect(states).toEqual([
-      { txnId: "2.8", state: "aborted" },
+      { txnId: "2.8", state: "unknown" },
       { txnId: "1.1", state: "prepared" },
-      { txnId: "2.9", state: "aborted" },
+      { txnId: "2.9", state: "unknown" },
     ]);
   });
 
-  it("keeps the promise against the coordinator: its abort is acknowledged quietly, its commit is refused", () => {
+  it("does not stand in the way of a commit without this replica's vote: the COMMIT with its writes is applied", () => {
     const core = fresh();
     ask(core, "peer-query", ["2.7"]);
-    const aborted = abort(core, ["2.7"]);
-    expect(aborted.persist).toEqual([]);
-    expect(aborted.replies).toEqual([{ kind: "acks", callId: callCounter, decision: "abort", txnIds: ["2.7"] }]);
-    // The coordinator cannot commit without this replica's YES vote, which it never gave.
-    const refused = commit(core, "2.7", 5);
-    expect(refused.replies).toEqual([{ kind: "refused", callId: callCounter, code: "failed-precondition", message: "txns[0]: commit of 2.7, which this replica aborted" }]);
-    expect(refused.persist).toEqual([]);
-    expect(core.stateOf("2.7")).toEqual({ txnId: "2.7", state: "aborted" });
+    // The transaction's COMMIT record reached a majority of the decision log's copies: it commits.
+    const writes = [put("k", "v")];
+    const committed = step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId: "2.7", commitSeq: 5, writes }], urgent: true, nowMs: 0 });
+    expect(committed.replies).toEqual([{ kind: "acks", callId: callCounter, decision: "commit", txnIds: ["2.7"] }]);
+    expect(committed.apply).toEqual([{ txnId: "2.7", commitSeq: 5, writes }]);
+    expect(core.stateOf("2.7")).toEqual({ txnId: "2.7", state: "committed", commitSeq: 5 });
+    // A peer asking again now learns the commit.
+    expect(ask(core, "peer-query", ["2.7"]).states).toEqual([{ txnId: "2.7", state: "committed", commitSeq: 5 }]);
   });
 });
 
@@ -305,7 +294,7 @@ describe("peer-answers about this replica's in-doubt transactions", () => {
 describe("forgotten decisions", () => {
   const count = limits.decisionsRememberedMax + 5; // "1.1" .. "1.5" are forgotten, "1.5" the newest of them
 
-  it("answers unknown, without a refusal, for an unknown id at or below the newest forgotten one; refuses a newer one", () => {
+  it("answers unknown for a forgotten id and for never-seen ids older or newer than the forgotten ones, logging nothing", () => {
     const core = coreWithAborts(count);
     expect(core.outcomeOf("1.5")).toBe("unknown"); // forgotten
     expect(core.outcomeOf("1.6")).toBe("abort"); // the oldest still remembered
@@ -314,26 +303,16 @@ describe("forgotten decisions", () => {
     expect(states).toEqual([
       { txnId: "1.3", state: "unknown" }, // forgotten: may have been a commit
       { txnId: "1.5", state: "unknown" }, // equal to the newest forgotten
-      { txnId: "0.9", state: "unknown" }, // never seen, but older than a forgotten decision
+      { txnId: "0.9", state: "unknown" }, // never seen, older than a forgotten decision
       { txnId: "1.6", state: "aborted" },
-      { txnId: "9.1", state: "aborted" }, // newer than every forgotten decision: refused
-    ]);
-    expect(ready.persist).toEqual([{ kind: "refuse", txnId: "9.1" }]);
-  });
-
-  it("moves the boundary as more decisions are forgotten", () => {
-    const core = coreWithAborts(count);
-    ask(core, "peer-query", ["9.1"]); // remembering the refusal forgets "1.6"
-    expect(core.outcomeOf("1.6")).toBe("unknown");
-    const { ready, states } = ask(core, "peer-query", ["1.6", "1.7"]);
-    expect(states).toEqual([
-      { txnId: "1.6", state: "unknown" },
-      { txnId: "1.7", state: "aborted" },
+      { txnId: "9.1", state: "unknown" }, // never seen, newer than every forgotten decision
     ]);
     expect(ready.persist).toEqual([]);
+    // Nothing was remembered, so nothing more was forgotten.
+    expect(core.outcomeOf("1.6")).toBe("abort");
   });
 
-  it("never refuses an id that does not parse as EPOCH.COUNTER, and can still prepare it", () => {
+  it("answers unknown for an id that does not parse as EPOCH.COUNTER, and can still prepare it", () => {
     const core = fresh();
     const ids = ["abc", "1.2.3", "", "-1.2", "1.", ".1", "1.x"];
     const { ready, states } = ask(core, "peer-query", ids);
@@ -343,7 +322,7 @@ describe("forgotten decisions", () => {
   });
 });
 
-describe("the refuse record", () => {
+describe("the refuse record (no longer written; old logs hold it)", () => {
   it("round-trips through its encoding", () => {
     const record: ReplicaRecord = { kind: "refuse", txnId: "2.7" };
     const encoded = encodeReplicaRecord(record);
@@ -384,7 +363,8 @@ describe("the refuse record", () => {
       ["1.5", 5],
     ]);
 
-    // A core rebuilt from it keeps the refusal: same answer, no new record, NO to a late prepare.
+    // A core rebuilt from it keeps the old refusal as an abort: same answer, no new record, NO to a
+    // late prepare.
     const core = new ParticipantCore({ promised: PROMISED, prepared: recovered.prepared, decided: recovered.decided, nowMs: 0 });
     const { ready, states } = ask(core, "peer-query", ["2.7", "1.3", "1.1", "1.4"]);
     expect(states).toEqual([

@@ -1,18 +1,23 @@
 // Proves that the coordinator's pure 2PC core (coordinator/core.ts, CoordinatorCore) follows its
-// protocol: a write locks its keys and sends PREPARE to every participant with an epoch-prefixed
-// transaction id and logs nothing; all YES forces exactly one COMMIT record in the same Ready as
-// the COMMIT messages and the client's answer (so the StepLoop forces it before they leave); the
-// acks, not the answer, release the locks, and the last one logs an unforced END; a missing ack
-// keeps the lock (a later write to the key is refused or waits) while COMMIT is re-sent with
-// backoff; any NO, unreachable replica, prepare timeout or early
-// outcome query aborts with nothing logged (presumed abort) and the right gRPC code; key conflicts
-// refuse or queue the write; and recovery (coordinator/recovery.ts) rebuilds the unfinished
-// commits, which the rebuilt core finishes. It also round-trips the decision log records
-// (coordinator/records.ts) and checks that garbage is DATA_LOSS.
+// protocol of intent commits (issue 13): a write locks its keys and, in one Ready, takes the next
+// commit sequence number, forces the COMMIT record (with the writes and the request to remember) and
+// puts the PREPAREs to every participant, with an epoch-prefixed transaction id, in Ready.early (they
+// leave without waiting for that force); all YES then logs nothing more and sends COMMIT (without the
+// writes) to all, the client's answer and Ready.decided in the Ready of the last YES; the acks, not the
+// answer, release the locks, and the last one logs an unforced END; a missing ack keeps the lock (a
+// later write to the key is refused or waits) while COMMIT is re-sent with backoff. Nothing after
+// PREPARE aborts: a NO vote (a stale lockedBy of an earlier epoch is aborted everywhere first), an
+// unreachable replica or the prepare timeout makes that participant get COMMIT with the writes first,
+// and the YES voters get theirs, with the answer, only once it acknowledged; until then an outcome
+// query gets no answer. Key conflicts refuse or queue the write; recovery (coordinator/recovery.ts)
+// rebuilds the unfinished commits with their writes, which the rebuilt core re-sends to every
+// participant, holding reads (view().readsHeld) until their in-sync participants acknowledged; and
+// liveRecords (compaction) keeps a preparing transaction's commit record with its writes. It also
+// round-trips the decision log records (coordinator/records.ts) and checks that garbage is DATA_LOSS.
 //
 // How: each test builds a core with participants r1, r2, r3, feeds it inputs one at a time with
-// an explicit nowMs, and inspects the Ready (persist, send, replies, outcomes) each step produced,
-// plus the public accessors (inFlight, lockedKeyCount, lastSeq, startRecord).
+// an explicit nowMs, and inspects the Ready (persist, early, send, replies, outcomes, decided) each
+// step produced, plus the public accessors (inFlight, lockedKeyCount, lastSeq, startRecord, view).
 import { describe, expect, it } from "vitest";
 import { Code, DataLoss } from "../../common/errors";
 import { limits } from "../../common/limits";
@@ -55,6 +60,11 @@ function yes(core: CoordinatorCore, replicaId: string, txnId: string, nowMs = 0)
   return step(core, { kind: "votes", replicaId, votes: [{ txnId, vote: "yes" }], nowMs });
 }
 
+function no(core: CoordinatorCore, replicaId: string, txnId: string, nowMs = 0, lockedBy?: string): Ready {
+  const vote = { txnId, vote: "no" as const, reason: `key "a" is locked by prepared transaction ${lockedBy ?? "0.9"}`, ...(lockedBy === undefined ? {} : { lockedBy }) };
+  return step(core, { kind: "votes", replicaId, votes: [vote], nowMs });
+}
+
 function ack(core: CoordinatorCore, replicaId: string, txnId: string, nowMs = 0): Ready {
   return step(core, { kind: "acks", replicaId, txnIds: [txnId], nowMs });
 }
@@ -65,19 +75,26 @@ function tick(core: CoordinatorCore, nowMs: number): Ready {
   return step(core, { kind: "tick", nowMs });
 }
 
+/** The PREPAREs of a Ready: they leave early, without waiting for the Ready's force. */
+function prepares(ready: Ready): Extract<Message, { kind: "prepare" }>[] {
+  expect(ready.send.filter((message) => message.kind === "prepare")).toEqual([]);
+  return ready.early.flatMap((message) => (message.kind === "prepare" ? [message] : []));
+}
+
 /** The id of the transaction a write's PREPARE messages carry (they all carry the same one). */
 function preparedTxnId(ready: Ready): string {
-  const ids = new Set(ready.send.filter((message) => message.kind === "prepare").map((message) => message.txnId));
+  const ids = new Set(prepares(ready).map((message) => message.txnId));
   expect(ids.size).toBe(1);
   return [...ids][0]!;
 }
 
-/** Drives a write to the COMMIT decision: every participant votes YES at nowMs. */
-function writeAndDecide(core: CoordinatorCore, reqId: number, writes: Write[], nowMs = 0): { txnId: string; decision: Ready } {
-  const txnId = preparedTxnId(write(core, reqId, writes, nowMs));
+/** Drives a write to its COMMIT to every participant: every participant votes YES at nowMs. */
+function writeAndDecide(core: CoordinatorCore, reqId: number, writes: Write[], nowMs = 0): { txnId: string; started: Ready; decision: Ready } {
+  const started = write(core, reqId, writes, nowMs);
+  const txnId = preparedTxnId(started);
   let decision = newReady();
   for (const replicaId of PARTICIPANTS) decision = yes(core, replicaId, txnId, nowMs);
-  return { txnId, decision };
+  return { txnId, started, decision };
 }
 
 function only<T>(items: readonly T[]): T {
@@ -94,66 +111,67 @@ function sendsOf(ready: Ready, kind: Message["kind"]): Message[] {
   return ready.send.filter((message) => message.kind === kind);
 }
 
-describe("CoordinatorCore: the path of a committed write", () => {
-  it("sends PREPARE to every participant with an epoch-prefixed txn id, and logs nothing yet", () => {
-    const core = newCore("abort", { epoch: 7, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null, failures: [] });
-    const writes = [put("a", "1")];
-    const ready = write(core, 1, writes);
-    expect(ready.persist).toEqual([]);
-    expect(ready.replies).toEqual([]);
-    expect(ready.send).toHaveLength(3);
-    expect(ready.send.map((message) => message.to).sort()).toEqual([...PARTICIPANTS]);
-    for (const message of ready.send) {
-      expect(message.kind).toBe("prepare");
-      if (message.kind !== "prepare") continue;
-      expect(message.txnId.startsWith("7.")).toBe(true);
-      expect(message.writes).toEqual(writes);
-      expect(message.participants).toEqual([...PARTICIPANTS]);
-    }
-    // A second write gets a different id in the same epoch.
-    const second = preparedTxnId(write(core, 2, [put("b", "2")]));
-    expect(second.startsWith("7.")).toBe(true);
-    expect(second).not.toBe(preparedTxnId(ready));
-    expect(core.lockedKeyCount()).toBe(2);
-  });
+/** A COMMIT message as the core sends it. */
+function commit(to: string, txnId: string, commitSeq: number, urgent: boolean, writes: Write[] | null): Message {
+  return { kind: "commit", to, txnId, commitSeq, urgent, writes };
+}
 
-  it("on the last YES forces exactly one COMMIT record and sends COMMIT to all and the reply in the same Ready", () => {
-    const core = newCore();
-    const txnId = preparedTxnId(write(core, 1, [put("b", "2"), put("a", "1")]));
-    const first = yes(core, "r1", txnId);
-    const second = yes(core, "r2", txnId);
-    for (const ready of [first, second]) {
-      expect(ready.persist).toEqual([]);
-      expect(ready.send).toEqual([]);
-      expect(ready.replies).toEqual([]);
-    }
-    const decision = yes(core, "r3", txnId);
-    expect(decision.persist).toEqual([
-      { record: expect.objectContaining({ kind: "commit", txnId, commitSeq: 1, participants: [...PARTICIPANTS], keys: ["a", "b"] }), force: true },
-    ]);
-    // The COMMIT messages and the client's answer share the Ready of their forced record: the
-    // StepLoop forces it first, so neither leaves before the decision is durable.
-    expect(decision.send).toHaveLength(3);
-    // No write waits for these keys: each replica may share the COMMIT's fsync with what comes next.
-    for (const message of decision.send) expect(message).toMatchObject({ kind: "commit", txnId, commitSeq: 1, urgent: false });
-    expect(decision.send.map((message) => message.to).sort()).toEqual([...PARTICIPANTS]);
-    expect(decision.replies).toEqual([
+function putOutcome(...keys: string[]): { branch: "then"; results: { kind: "put"; key: string }[] } {
+  return { branch: "then", results: keys.map((key) => ({ kind: "put" as const, key })) };
+}
+
+describe("CoordinatorCore: the path of a committed write", () => {
+  it("forces the COMMIT record (writes, request to remember) in the same Ready as the PREPAREs, which leave early, to every participant with an epoch-prefixed txn id", () => {
+    const core = newCore("abort", { ...FRESH, epoch: 7 });
+    const writes = [put("b", "2"), { key: "a", value: null }];
+    const ready = write(core, 1, writes, 40);
+    const txnId = preparedTxnId(ready);
+    expect(txnId.startsWith("7.")).toBe(true);
+    expect(ready.persist).toEqual([
       {
-        reqId: 1,
-        result: {
-          ok: true,
-          commitSeq: 1,
+        record: {
+          kind: "commit",
           txnId,
-          outcome: {
-            branch: "then",
-            results: [
-              { kind: "put", key: "b" },
-              { kind: "put", key: "a" },
-            ],
-          },
+          commitSeq: 1,
+          participants: [...PARTICIPANTS],
+          keys: ["a", "b"],
+          writes,
+          remember: { txnId, requestId: null, fingerprint: null, commitSeq: 1, outcome: null, atMs: 40 },
         },
+        force: true,
       },
     ]);
+    // The PREPAREs are early: the StepLoop sends them without waiting for this Ready's force, so each
+    // replica forces its prepare record and its copy of the COMMIT record together. Nothing else leaves.
+    expect(ready.early).toEqual(PARTICIPANTS.map((to) => ({ kind: "prepare", to, txnId, writes, participants: [...PARTICIPANTS] })));
+    expect(ready.send).toEqual([]);
+    expect(ready.replies).toEqual([]);
+    expect(ready.decided).toEqual([]);
+    expect(core.lastSeq()).toBe(1);
+    expect(only(core.inFlight())).toMatchObject({ txnId, phase: "preparing", commitSeq: 1 });
+    // A second write gets a different id in the same epoch, and the next commit sequence number.
+    const next = write(core, 2, [put("c", "3")], 41);
+    const second = preparedTxnId(next);
+    expect(second.startsWith("7.")).toBe(true);
+    expect(second).not.toBe(txnId);
+    expect(only(next.persist)).toMatchObject({ record: { kind: "commit", txnId: second, commitSeq: 2 }, force: true });
+    expect(core.lockedKeyCount()).toBe(3);
+  });
+
+  it("on the last YES persists nothing, and sends COMMIT (without the writes) to all, the reply and decided in the same Ready", () => {
+    const core = newCore();
+    const txnId = preparedTxnId(write(core, 1, [put("b", "2"), put("a", "1")]));
+    expect(yes(core, "r1", txnId)).toEqual(newReady());
+    expect(yes(core, "r2", txnId)).toEqual(newReady());
+    const decision = yes(core, "r3", txnId);
+    // The COMMIT record was forced in the write's Ready, which the StepLoop carried out before this one.
+    expect(decision.persist).toEqual([]);
+    expect(decision.early).toEqual([]);
+    // No write waits for these keys: each replica may share the COMMIT's fsync with what comes next.
+    // Every participant voted YES: it holds the writes prepared, and its COMMIT carries none.
+    expect(decision.send).toEqual(PARTICIPANTS.map((to) => commit(to, txnId, 1, false, null)));
+    expect(decision.decided).toEqual([txnId]);
+    expect(decision.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId, outcome: putOutcome("b", "a") } }]);
     expect(core.lastSeq()).toBe(1);
     // Answered, but not finished: it waits for the acks with its keys locked.
     expect(only(core.inFlight()).phase).toBe("committing");
@@ -164,17 +182,18 @@ describe("CoordinatorCore: the path of a committed write", () => {
     const core = newCore();
     const txnId = preparedTxnId(write(core, 1, [put("a", "1")]));
     yes(core, "r1", txnId);
-    const again = yes(core, "r1", txnId);
-    expect(again.persist).toEqual([]);
-    const stillOne = yes(core, "r2", txnId);
-    expect(stillOne.persist).toEqual([]);
-    expect(yes(core, "r3", txnId).persist).toHaveLength(1);
+    expect(yes(core, "r1", txnId)).toEqual(newReady());
+    expect(yes(core, "r2", txnId)).toEqual(newReady());
+    expect(only(core.inFlight()).phase).toBe("preparing");
+    const decision = yes(core, "r3", txnId);
+    expect(decision.decided).toEqual([txnId]);
+    expect(only(decision.replies).reqId).toBe(1);
   });
 
   it("replies ok with the commitSeq at the decision; the acks release the locks, and the last logs an unforced END without a second reply", () => {
     const core = newCore();
     const { txnId, decision } = writeAndDecide(core, 11, [put("a", "1")]);
-    expect(decision.replies).toEqual([{ reqId: 11, result: { ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(decision.replies).toEqual([{ reqId: 11, result: { ok: true, commitSeq: 1, txnId, outcome: putOutcome("a") } }]);
     expect(core.lockedKeyCount()).toBe(1);
     for (const replicaId of ["r1", "r2"]) {
       const ready = ack(core, replicaId, txnId);
@@ -187,12 +206,12 @@ describe("CoordinatorCore: the path of a committed write", () => {
     expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
     expect(core.lockedKeyCount()).toBe(0);
     expect(core.inFlight()).toEqual([]);
-    expect(core.inFlight()).toHaveLength(0);
-    // A late duplicate ack changes nothing.
+    // A late duplicate ack changes nothing, nor does a late YES for the finished commit (no ABORT for it).
     expect(ack(core, "r3", txnId)).toEqual(newReady());
+    expect(yes(core, "r3", txnId)).toEqual(newReady());
     // The next write takes the next commit sequence number.
     const next = writeAndDecide(core, 12, [put("a", "2")]);
-    expect(next.decision.persist[0]!.record).toMatchObject({ kind: "commit", commitSeq: 2 });
+    expect(only(next.started.persist).record).toMatchObject({ kind: "commit", commitSeq: 2 });
   });
 });
 
@@ -201,7 +220,7 @@ describe("CoordinatorCore: missing acks", () => {
     const core = newCore();
     const decidedMs = 1_000;
     const { txnId, decision } = writeAndDecide(core, 1, [put("a", "1")], decidedMs);
-    expect(decision.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(decision.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId, outcome: putOutcome("a") } }]);
     expect(ack(core, "r1", txnId, decidedMs).replies).toEqual([]);
     expect(ack(core, "r2", txnId, decidedMs).replies).toEqual([]);
     // Replied once only: no tick answers again while r3's ack is missing (COMMIT is re-sent meanwhile).
@@ -215,11 +234,16 @@ describe("CoordinatorCore: missing acks", () => {
     const queued = write(core, 2, [put("a", "2")], lateMs + 1);
     expect(queued).toEqual(newReady());
 
-    // The last ack finishes it, without a second reply, frees the key and starts the waiting write.
+    // The last ack finishes it, without a second reply, frees the key and starts the waiting write:
+    // the new write's forced COMMIT record (with its PREPAREs), and the holder's END.
     const done = ack(core, "r3", txnId, lateMs + 2);
     expect(done.replies).toEqual([]);
-    expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
-    expect(sendsOf(done, "prepare")).toHaveLength(3);
+    const second = preparedTxnId(done);
+    expect(done.persist).toEqual([
+      { record: expect.objectContaining({ kind: "commit", txnId: second, commitSeq: 2, writes: [put("a", "2")] }), force: true },
+      { record: { kind: "end", txnId }, force: false },
+    ]);
+    expect(prepares(done)).toHaveLength(3);
     expect(core.lockedKeyCount()).toBe(1);
   });
 
@@ -228,6 +252,7 @@ describe("CoordinatorCore: missing acks", () => {
     write(core, 1, [put("a", "1")], 0);
     const refused = write(core, 2, [put("a", "2")], 1);
     expect(refused.send).toEqual([]);
+    expect(refused.early).toEqual([]);
     expect(refused.persist).toEqual([]);
     const result = failure(only(refused.replies).result);
     expect(result.code).toBe(Code.ABORTED);
@@ -243,7 +268,8 @@ describe("CoordinatorCore: missing acks", () => {
     ack(core, "r2", txnId, decidedMs);
     expect(sendsOf(tick(core, decidedMs + limits.decisionResendMsMin - 1), "commit")).toEqual([]);
     const resend = tick(core, decidedMs + limits.decisionResendMsMin);
-    expect(resend.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true }]);
+    // r3 voted YES: it holds the writes prepared, so its COMMIT carries none.
+    expect(resend.send).toEqual([commit("r3", txnId, 1, true, null)]);
     expect(resend.persist).toEqual([]);
 
     // Tick finely and record when COMMIT went out again.
@@ -252,7 +278,7 @@ describe("CoordinatorCore: missing acks", () => {
     for (let nowMs = decidedMs + limits.decisionResendMsMin + limits.tickMs; nowMs <= endMs; nowMs += limits.tickMs) {
       const sent = sendsOf(tick(core, nowMs), "commit");
       if (sent.length === 0) continue;
-      expect(sent).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true }]);
+      expect(sent).toEqual([commit("r3", txnId, 1, true, null)]);
       times.push(nowMs);
     }
     const gaps = times.slice(1).map((time, i) => time - times[i]!);
@@ -269,39 +295,85 @@ describe("CoordinatorCore: missing acks", () => {
   });
 });
 
-describe("CoordinatorCore: aborts", () => {
-  it("on one NO vote logs nothing, sends ABORT to all, replies ABORTED with the replica's reason, and releases the locks", () => {
+describe("CoordinatorCore: a participant that does not vote YES gets the writes with its COMMIT", () => {
+  it("a NO vote aborts nothing: the NO voter gets COMMIT with the writes first, and the YES voters get theirs, with the answer, only once it acknowledged", () => {
     const core = newCore();
-    const txnId = preparedTxnId(write(core, 5, [put("a", "1")]));
-    const persisted: unknown[] = [];
-    const afterYes = yes(core, "r1", txnId);
-    persisted.push(...afterYes.persist);
-    const ready = step(core, {
-      kind: "votes",
-      replicaId: "r2",
-      votes: [{ txnId, vote: "no", reason: "key \"a\" is locked by prepared transaction 0.9" }],
-      nowMs: 1,
-    });
-    persisted.push(...ready.persist);
-    expect(persisted).toEqual([]);
-    expect(ready.send).toHaveLength(3);
-    for (const message of ready.send) expect(message).toMatchObject({ kind: "abort", txnId });
-    expect(ready.send.map((message) => message.to).sort()).toEqual([...PARTICIPANTS]);
-    const result = failure(only(ready.replies).result);
-    expect(result.code).toBe(Code.ABORTED);
-    expect(result.message).toContain("r2");
-    expect(result.message).toContain("locked by prepared transaction 0.9");
-    expect(core.lockedKeyCount()).toBe(0);
-    expect(core.inFlight()).toEqual([]);
-    expect(core.lastSeq()).toBe(0);
+    const writes = [put("a", "1")];
+    const txnId = preparedTxnId(write(core, 5, writes));
+    expect(yes(core, "r1", txnId)).toEqual(newReady());
+    // r2 votes NO; r3 has not voted yet: nothing happens, nothing is aborted.
+    expect(no(core, "r2", txnId, 1)).toEqual(newReady());
+    expect(only(core.inFlight()).phase).toBe("preparing");
+    // Every vote in: COMMIT with the writes goes to r2 alone, urgent (the answer waits for it).
+    const first = yes(core, "r3", txnId, 2);
+    expect(first.send).toEqual([commit("r2", txnId, 1, true, writes)]);
+    expect(first.persist).toEqual([]);
+    expect(first.replies).toEqual([]);
+    expect(first.decided).toEqual([]);
+    expect(only(core.inFlight()).phase).toBe("committing");
+    expect(core.lockedKeyCount()).toBe(1);
+    // Until the YES voters got COMMIT too, a replica asking hears nothing (an in-sync one may not hold it yet).
+    expect(step(core, { kind: "outcome-query", queryId: 1, txnIds: [txnId], nowMs: 3 }).outcomes).toEqual([{ queryId: 1, outcomes: [] }]);
+    // An ack from a YES voter, who has no COMMIT yet, is no reason to go on; late votes change nothing.
+    expect(ack(core, "r1", txnId, 3)).toEqual(newReady());
+    expect(yes(core, "r2", txnId, 3)).toEqual(newReady());
+    expect(no(core, "r3", txnId, 3)).toEqual(newReady());
 
-    // The YES that r3 sends for the aborted transaction is answered with ABORT to r3 alone.
-    const lateYes = yes(core, "r3", txnId, 2);
-    expect(lateYes.send).toEqual([{ kind: "abort", to: "r3", txnId }]);
-    expect(lateYes.persist).toEqual([]);
-    expect(lateYes.replies).toEqual([]);
-    // A late NO for it needs nothing.
-    expect(step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId, vote: "no", reason: "x" }], nowMs: 3 })).toEqual(newReady());
+    // r2 applied the writes: now COMMIT (without the writes) to the others, the answer, and decided.
+    const second = ack(core, "r2", txnId, 4);
+    expect(second.send).toEqual([commit("r3", txnId, 1, false, null)]);
+    expect(second.replies).toEqual([{ reqId: 5, result: { ok: true, commitSeq: 1, txnId, outcome: putOutcome("a") } }]);
+    expect(second.decided).toEqual([txnId]);
+    expect(second.persist).toEqual([]);
+    expect(step(core, { kind: "outcome-query", queryId: 2, txnIds: [txnId], nowMs: 5 }).outcomes).toEqual([{ queryId: 2, outcomes: [{ txnId, outcome: "commit", commitSeq: 1 }] }]);
+    const done = ack(core, "r3", txnId, 6);
+    expect(done.replies).toEqual([]);
+    expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
+    expect(core.lockedKeyCount()).toBe(0);
+    expect(core.lastSeq()).toBe(1);
+  });
+
+  it("a YES voter's COMMIT waits for every NO voter's acknowledgement, which the tick re-sends with the writes meanwhile", () => {
+    const core = newCore();
+    const writes = [put("a", "1")];
+    const txnId = preparedTxnId(write(core, 1, writes, 0));
+    no(core, "r1", txnId, 0);
+    yes(core, "r2", txnId, 0);
+    expect(no(core, "r3", txnId, 0).send).toEqual([commit("r1", txnId, 1, true, writes), commit("r3", txnId, 1, true, writes)]);
+    // r1 applied them; r3 not yet: r2 still waits, and no one is answered.
+    expect(ack(core, "r1", txnId, 1)).toEqual(newReady());
+    expect(tick(core, limits.decisionResendMsMin - 1).send).toEqual([]);
+    const resent = tick(core, limits.decisionResendMsMin);
+    expect(resent.send).toEqual([commit("r3", txnId, 1, true, writes)]);
+    expect(resent.replies).toEqual([]);
+    const answered = ack(core, "r3", txnId, limits.decisionResendMsMin + 1);
+    expect(answered.send).toEqual([commit("r2", txnId, 1, false, null)]);
+    expect(answered.replies.map((r) => r.reqId)).toEqual([1]);
+  });
+
+  it("a NO vote naming a stale lockedBy (an earlier epoch, never committed) aborts that one everywhere first, then COMMIT with the writes follows", () => {
+    const core = newCore("abort", { ...FRESH, epoch: 2 });
+    const writes = [put("a", "1")];
+    const txnId = preparedTxnId(write(core, 1, writes));
+    yes(core, "r1", txnId);
+    yes(core, "r3", txnId);
+    const ready = no(core, "r2", txnId, 1, "1.9");
+    // The ABORTs of 1.9 come before the COMMIT on r2's channel: its lock is gone when the writes apply.
+    expect(ready.send).toEqual([
+      { kind: "abort", to: "r1", txnId: "1.9" },
+      { kind: "abort", to: "r2", txnId: "1.9" },
+      { kind: "abort", to: "r3", txnId: "1.9" },
+      commit("r2", txnId, 1, true, writes),
+    ]);
+    expect(ready.replies).toEqual([]);
+    expect(ready.persist).toEqual([]);
+    expect(only(core.inFlight())).toMatchObject({ txnId, phase: "committing" });
+
+    // A lockedBy of this epoch is no stale transaction: nothing is aborted, r2 still gets the writes.
+    const other = preparedTxnId(write(core, 2, [put("b", "2")]));
+    yes(core, "r1", other);
+    yes(core, "r3", other);
+    expect(no(core, "r2", other, 2, "2.77").send).toEqual([commit("r2", other, 2, true, [put("b", "2")])]);
   });
 
   it("sends ABORT to a replica that votes YES for a transaction it never ran here", () => {
@@ -312,21 +384,25 @@ describe("CoordinatorCore: aborts", () => {
     expect(ready.replies).toEqual([]);
   });
 
-  it("replies UNAVAILABLE naming the replica when a prepare could not reach it", () => {
+  it("a replica a PREPARE could not reach gets COMMIT with the writes, and the client is answered once it acknowledged", () => {
     const core = newCore();
-    const txnId = preparedTxnId(write(core, 6, [put("a", "1")]));
+    const writes = [put("a", "1")];
+    const txnId = preparedTxnId(write(core, 6, writes));
+    yes(core, "r1", txnId);
+    yes(core, "r2", txnId);
     const ready = step(core, { kind: "unreachable", replicaId: "r3", txnIds: [txnId], reason: "connect ECONNREFUSED 127.0.0.1:1", down: false, nowMs: 1 });
     expect(ready.persist).toEqual([]);
-    const result = failure(only(ready.replies).result);
-    expect(result.code).toBe(Code.UNAVAILABLE);
-    expect(result.code).toBe(14);
-    expect(result.message).toContain("r3");
-    expect(result.message).toContain("ECONNREFUSED");
-    expect(sendsOf(ready, "abort")).toHaveLength(3);
-    expect(core.lockedKeyCount()).toBe(0);
+    expect(ready.replies).toEqual([]);
+    expect(ready.send).toEqual([commit("r3", txnId, 1, true, writes)]);
+    expect(core.memberList().find((m) => m.id === "r3")?.state).toBe("in-sync");
+    expect(core.lockedKeyCount()).toBe(1);
+    const answered = ack(core, "r3", txnId, 2);
+    expect(answered.send).toEqual([commit("r1", txnId, 1, false, null), commit("r2", txnId, 1, false, null)]);
+    expect(answered.replies).toEqual([{ reqId: 6, result: { ok: true, commitSeq: 1, txnId, outcome: putOutcome("a") } }]);
+    expect(answered.decided).toEqual([txnId]);
   });
 
-  it("ignores an unreachable report for a transaction already decided COMMIT", () => {
+  it("ignores an unreachable report for a transaction whose COMMIT went to every participant", () => {
     const core = newCore();
     const { txnId } = writeAndDecide(core, 1, [put("a", "1")]);
     const ready = step(core, { kind: "unreachable", replicaId: "r3", txnIds: [txnId], reason: "timeout", down: false, nowMs: 1 });
@@ -334,23 +410,27 @@ describe("CoordinatorCore: aborts", () => {
     expect(only(core.inFlight()).phase).toBe("committing");
   });
 
-  it("aborts at prepareTimeoutMs with UNAVAILABLE naming the silent replicas and the limit", () => {
+  it("at prepareTimeoutMs the silent participants get COMMIT with the writes (nothing aborted, no reply yet); the answer follows their acknowledgements", () => {
     const core = newCore();
     const startMs = 2_000;
-    const txnId = preparedTxnId(write(core, 7, [put("a", "1")], startMs));
+    const writes = [put("a", "1")];
+    const txnId = preparedTxnId(write(core, 7, writes, startMs));
     yes(core, "r1", txnId, startMs + 10);
     expect(tick(core, startMs + limits.prepareTimeoutMs - 1)).toEqual(newReady());
     const ready = tick(core, startMs + limits.prepareTimeoutMs);
     expect(ready.persist).toEqual([]);
-    expect(sendsOf(ready, "abort")).toHaveLength(3);
-    const result = failure(only(ready.replies).result);
-    expect(result.code).toBe(Code.UNAVAILABLE);
-    expect(result.message).toContain("r2");
-    expect(result.message).toContain("r3");
-    expect(result.message).not.toContain("r1");
-    expect(result.message).toContain("prepareTimeoutMs");
-    expect(result.message).toContain(String(limits.prepareTimeoutMs));
-    expect(core.lockedKeyCount()).toBe(0);
+    expect(ready.replies).toEqual([]);
+    expect(ready.send).toEqual([commit("r2", txnId, 1, true, writes), commit("r3", txnId, 1, true, writes)]);
+    expect(only(core.inFlight()).phase).toBe("committing");
+    expect(core.lockedKeyCount()).toBe(1);
+    // A vote arriving after the timeout changes nothing: r2 gets the writes all the same.
+    expect(yes(core, "r2", txnId, startMs + limits.prepareTimeoutMs + 1)).toEqual(newReady());
+    expect(ack(core, "r2", txnId, startMs + limits.prepareTimeoutMs + 2)).toEqual(newReady());
+    const answered = ack(core, "r3", txnId, startMs + limits.prepareTimeoutMs + 3);
+    expect(answered.send).toEqual([commit("r1", txnId, 1, false, null)]);
+    expect(answered.replies).toEqual([{ reqId: 7, result: { ok: true, commitSeq: 1, txnId, outcome: putOutcome("a") } }]);
+    const done = ack(core, "r1", txnId, startMs + limits.prepareTimeoutMs + 4);
+    expect(done.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
     expect(core.inFlight()).toHaveLength(0);
   });
 });
@@ -361,35 +441,35 @@ describe("CoordinatorCore: key conflicts", () => {
     const first = preparedTxnId(write(core, 1, [put("a", "1")]));
     const refused = write(core, 2, [put("c", "3"), put("a", "2")]);
     expect(refused.send).toEqual([]);
+    expect(refused.early).toEqual([]);
     expect(refused.persist).toEqual([]);
     const result = failure(only(refused.replies).result);
     expect(result.code).toBe(Code.ABORTED);
     expect(result.message).toContain('"a"');
     expect(result.message).toContain(first);
-    // All or nothing: the free key "c" was not taken.
+    // All or nothing: the free key "c" was not taken, and no commit sequence number either.
     expect(core.lockedKeyCount()).toBe(1);
     expect(only(core.inFlight()).txnId).toBe(first);
+    expect(core.lastSeq()).toBe(1);
   });
 
-  it("runs writes to different keys in parallel", () => {
+  it("runs writes to different keys in parallel, with commit sequence numbers in the order they started preparing", () => {
     const core = newCore("abort");
     const a = write(core, 1, [put("a", "1")]);
     const b = write(core, 2, [put("b", "2")]);
-    expect(sendsOf(a, "prepare")).toHaveLength(3);
-    expect(sendsOf(b, "prepare")).toHaveLength(3);
+    expect(prepares(a)).toHaveLength(3);
+    expect(prepares(b)).toHaveLength(3);
     expect(b.replies).toEqual([]);
     expect(core.inFlight()).toHaveLength(2);
-    // Both can commit, with distinct sequence numbers.
+    // Both commit, with the sequence numbers their COMMIT records took, whatever order the votes come in.
     const ta = preparedTxnId(a);
     const tb = preparedTxnId(b);
     for (const r of PARTICIPANTS) yes(core, r, tb);
     for (const r of PARTICIPANTS) yes(core, r, ta);
-    expect(core.inFlight().map((txn) => [txn.txnId, txn.commitSeq])).toEqual(
-      expect.arrayContaining([
-        [tb, 1],
-        [ta, 2],
-      ]),
-    );
+    expect(core.inFlight().map((txn) => [txn.txnId, txn.phase, txn.commitSeq])).toEqual([
+      [ta, "committing", 1],
+      [tb, "committing", 2],
+    ]);
   });
 
   it("with onConflict wait queues the write (no reply, no prepare) and starts it when the holder's last ack frees the key, not at the holder's reply", () => {
@@ -403,29 +483,32 @@ describe("CoordinatorCore: key conflicts", () => {
     let decision = newReady();
     for (const r of PARTICIPANTS) decision = yes(core, r, first, 20);
     // The holder is answered at its decision; the queued write still waits for the key.
-    expect(decision.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: first, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
-    expect(sendsOf(decision, "prepare")).toEqual([]);
+    expect(decision.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: first, outcome: putOutcome("a") } }]);
+    expect(decision.early).toEqual([]);
     // A write waits for "a": the replicas must force this COMMIT at once, not wait for company.
-    expect(sendsOf(decision, "commit").map((message) => message.kind === "commit" && message.urgent)).toEqual([true, true, true]);
+    expect(sendsOf(decision, "commit")).toEqual(PARTICIPANTS.map((to) => commit(to, first, 1, true, null)));
     expect(ack(core, "r1", first, 30)).toEqual(newReady());
     expect(ack(core, "r2", first, 30)).toEqual(newReady());
     const done = ack(core, "r3", first, 30);
-    // The holder's END and the queued write's PREPAREs come out of the same step; no second reply.
+    // The queued write's COMMIT record and PREPAREs and the holder's END come out of the same step; no second reply.
     expect(done.replies).toEqual([]);
-    expect(done.persist).toEqual([{ record: { kind: "end", txnId: first }, force: false }]);
-    const prepares = sendsOf(done, "prepare");
-    expect(prepares).toHaveLength(3);
     const second = preparedTxnId(done);
     expect(second).not.toBe(first);
-    for (const message of prepares) if (message.kind === "prepare") expect(message.writes).toEqual(writes2);
+    expect(done.persist).toEqual([
+      { record: expect.objectContaining({ kind: "commit", txnId: second, commitSeq: 2, writes: writes2 }), force: true },
+      { record: { kind: "end", txnId: first }, force: false },
+    ]);
+    const sent = prepares(done);
+    expect(sent).toHaveLength(3);
+    for (const message of sent) expect(message.writes).toEqual(writes2);
     expect(only(core.inFlight()).txnId).toBe(second);
     expect(core.lockedKeyCount()).toBe(1);
 
     // And it runs to completion like any other write.
     let secondDecision = newReady();
     for (const r of PARTICIPANTS) secondDecision = yes(core, r, second, 40);
-    expect(sendsOf(secondDecision, "commit").map((message) => message.kind === "commit" && message.urgent)).toEqual([false, false, false]);
-    expect(secondDecision.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2, txnId: second, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(sendsOf(secondDecision, "commit")).toEqual(PARTICIPANTS.map((to) => commit(to, second, 2, false, null)));
+    expect(secondDecision.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2, txnId: second, outcome: putOutcome("a") } }]);
     for (const r of ["r1", "r2"]) ack(core, r, second, 50);
     const secondDone = ack(core, "r3", second, 50);
     expect(secondDone.replies).toEqual([]);
@@ -433,14 +516,17 @@ describe("CoordinatorCore: key conflicts", () => {
     expect(core.lockedKeyCount()).toBe(0);
   });
 
-  it("with onConflict wait starts a queued write when the holder aborts", () => {
+  it("with onConflict wait starts a queued write when the holder ends without writing (its read failed)", () => {
     const core = newCore("wait");
-    const first = preparedTxnId(write(core, 1, [put("a", "1")]));
+    const holder = step(core, { kind: "txn", reqId: 1, requestId: null, method: "txn", program: { conditions: [], then: [{ kind: "incr", key: "a", delta: 1, min: null, max: null, mustExist: false }], otherwise: null }, nowMs: 0 });
+    const holderId = only(holder.reads).txnId;
     expect(write(core, 2, [put("a", "2")])).toEqual(newReady());
-    const aborted = step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId: first, vote: "no", reason: "busy" }], nowMs: 1 });
-    expect(failure(only(aborted.replies).result).code).toBe(Code.ABORTED);
-    expect(sendsOf(aborted, "abort")).toHaveLength(3);
-    expect(sendsOf(aborted, "prepare")).toHaveLength(3);
+    const ended = step(core, { kind: "read-result", txnId: holderId, states: null, reason: "no in-sync replica answered", nowMs: 1 });
+    expect(failure(only(ended.replies.filter((r) => r.reqId === 1)).result).code).toBe(Code.UNAVAILABLE);
+    // No replica heard of the holder: no ABORT. The queued write takes the key and prepares.
+    expect(sendsOf(ended, "abort")).toEqual([]);
+    expect(prepares(ended)).toHaveLength(3);
+    expect(only(ended.persist).record).toMatchObject({ kind: "commit", txnId: preparedTxnId(ended), commitSeq: 1 });
   });
 
   it("with onConflict wait times a queued write out at lockWaitTimeoutMs with ABORTED naming the limit", () => {
@@ -461,11 +547,11 @@ describe("CoordinatorCore: key conflicts", () => {
     expect(result.message).toContain("lockWaitTimeoutMs");
     expect(result.message).toContain(String(limits.lockWaitTimeoutMs));
     expect(result.message).toContain('"a"');
-    expect(sendsOf(expired, "prepare")).toEqual([]);
+    expect(expired.early).toEqual([]);
 
     // Gone from the queue: when the holder finishes, nothing starts and nothing replies to it again.
     const done = ack(core, "r3", holder, queuedMs + limits.lockWaitTimeoutMs + 1);
-    expect(sendsOf(done, "prepare")).toEqual([]);
+    expect(done.early).toEqual([]);
     expect(done.replies).toEqual([]);
     expect(core.inFlight()).toHaveLength(0);
   });
@@ -503,9 +589,30 @@ describe("CoordinatorCore: outcome queries from replicas", () => {
     // It still commits once every vote is in.
     yes(core, "r2", txnId, 6);
     const decided = yes(core, "r3", txnId, 6);
-    expect(decided.persist.map((p) => p.record.kind)).toEqual(["commit"]);
+    expect(decided.decided).toEqual([txnId]);
     const asked = step(core, { kind: "outcome-query", queryId: 2, txnIds: [txnId], nowMs: 7 });
     expect(asked.outcomes).toEqual([{ queryId: 2, outcomes: [{ txnId, outcome: "commit", commitSeq: 1 }] }]);
+  });
+});
+
+describe("CoordinatorCore: the decision log needs a majority", () => {
+  it("refuses a write at once, naming the majority, when fewer than a majority of all replicas are up though enough are in sync", () => {
+    // minInSync 1: r2 and r3 may leave the in-sync set, and do; r1 alone is in sync and healthy.
+    const core = new CoordinatorCore({ participants: [...PARTICIPANTS], onConflict: "abort", minInSync: 1 }, FRESH, 0);
+    for (const replicaId of PARTICIPANTS) step(core, { kind: "health", replicaId, ok: true, nowMs: 0 });
+    for (const replicaId of ["r2", "r3"]) step(core, { kind: "health", replicaId, ok: false, refused: true, nowMs: 1 });
+    expect(core.memberList().map((m) => `${m.id}:${m.state}`)).toEqual(["r1:in-sync", "r2:out", "r3:out"]);
+    const refused = write(core, 1, [put("a", "1")], 2);
+    // No COMMIT record could reach a majority: nothing starts, and the refusal leaves at once.
+    expect(refused.persist).toEqual([]);
+    expect(refused.early).toEqual([]);
+    expect(refused.replies).toEqual([]);
+    const result = failure(only(refused.immediate).result);
+    expect(result.code).toBe(Code.UNAVAILABLE);
+    expect(result.message).toContain("1 of 3 replicas are up and a write's COMMIT record needs a majority (2)");
+    // One back (a good health check): writes go ahead again.
+    step(core, { kind: "health", replicaId: "r2", ok: true, nowMs: 3 });
+    expect(write(core, 2, [put("a", "1")], 4).early.map((message) => message.to)).toEqual(["r1", "r2"]);
   });
 });
 
@@ -519,7 +626,11 @@ describe("CoordinatorCore: in-flight limit", () => {
     expect(write(core, -1, [put("k0", "queued")])).toEqual(newReady());
     const refused = write(core, -2, [put("fresh", "1")]);
     expect(refused.send).toEqual([]);
-    const result = failure(only(refused.replies).result);
+    expect(refused.early).toEqual([]);
+    expect(refused.persist).toEqual([]);
+    // Refused before anything started: it leaves at once, not in turn order (Ready.immediate).
+    expect(refused.replies).toEqual([]);
+    const result = failure(only(refused.immediate).result);
     expect(result.code).toBe(Code.RESOURCE_EXHAUSTED);
     expect(result.message).toContain("inFlightTxnsMax");
     expect(result.message).toContain(String(limits.inFlightTxnsMax));
@@ -527,17 +638,47 @@ describe("CoordinatorCore: in-flight limit", () => {
   });
 });
 
+describe("CoordinatorCore.liveRecords (compaction)", () => {
+  it("keeps a preparing transaction's COMMIT record with its writes; a core rebuilt from them re-sends COMMIT with the writes to every participant", () => {
+    const core = newCore();
+    const writes = [put("a", "1"), { key: "gone", value: null }];
+    const txnId = preparedTxnId(write(core, 1, writes, 0));
+    yes(core, "r1", txnId, 1); // one vote in, two missing: still preparing
+    expect(only(core.inFlight()).phase).toBe("preparing");
+    const live = core.liveRecords();
+    expect(live.filter((record) => record.kind === "commit")).toEqual([
+      expect.objectContaining({ kind: "commit", txnId, commitSeq: 1, participants: [...PARTICIPANTS], keys: ["a", "gone"], writes }),
+    ]);
+    const recovered = recoverCoordinator(live.map((record, i) => decodeCoordinatorRecord(encodeCoordinatorRecord(record), i + 1)));
+    expect(recovered.lastCommitSeq).toBe(1);
+    expect(recovered.unfinished).toEqual([{ txnId, commitSeq: 1, participants: [...PARTICIPANTS], keys: ["a", "gone"], writes }]);
+    const rebuilt = newCore("abort", recovered, 10);
+    expect(tick(rebuilt, 10).send).toEqual(PARTICIPANTS.map((to) => commit(to, txnId, 1, true, writes)));
+  });
+
+  it("leaves out a transaction still reading: no replica heard of it, and it has no COMMIT record", () => {
+    const core = newCore();
+    step(core, { kind: "txn", reqId: 1, requestId: null, method: "txn", program: { conditions: [], then: [{ kind: "incr", key: "c", delta: 1, min: null, max: null, mustExist: false }], otherwise: null }, nowMs: 0 });
+    expect(only(core.inFlight()).phase).toBe("reading");
+    expect(core.liveRecords().filter((record) => record.kind === "commit")).toEqual([]);
+  });
+});
+
 describe("coordinator recovery", () => {
-  const t1: CoordinatorRecord = { kind: "commit", txnId: "1.1", commitSeq: 1, participants: [...PARTICIPANTS], keys: ["a"] };
-  const t2: CoordinatorRecord = { kind: "commit", txnId: "1.2", commitSeq: 2, participants: [...PARTICIPANTS], keys: ["b", "c"] };
+  const t1: CoordinatorRecord = { kind: "commit", txnId: "1.1", commitSeq: 1, participants: [...PARTICIPANTS], keys: ["a"], writes: [put("a", "1")] };
+  const t2Writes = [put("b", "2"), { key: "c", value: null }];
+  const t2: CoordinatorRecord = { kind: "commit", txnId: "1.2", commitSeq: 2, participants: [...PARTICIPANTS], keys: ["b", "c"], writes: t2Writes };
   const log: CoordinatorRecord[] = [{ kind: "start", epoch: 1, lastCommitSeq: 0 }, t1, t2, { kind: "end", txnId: "1.1" }];
 
-  it("finds the next epoch, the last commit sequence number, and the commits not ended", () => {
+  it("finds the next epoch, the last commit sequence number, and the commits not ended, with their writes (null in an older log)", () => {
     const recovered = recoverCoordinator(log);
     expect(recovered.epoch).toBe(2);
     expect(recovered.lastCommitSeq).toBe(2);
-    expect(recovered.unfinished).toEqual([{ txnId: "1.2", commitSeq: 2, participants: [...PARTICIPANTS], keys: ["b", "c"] }]);
+    expect(recovered.unfinished).toEqual([{ txnId: "1.2", commitSeq: 2, participants: [...PARTICIPANTS], keys: ["b", "c"], writes: t2Writes }]);
     expect(recovered.committedInLog).toBe(2);
+    // A commit record of a version before intent commits has no writes.
+    const older = recoverCoordinator([{ kind: "start", epoch: 1, lastCommitSeq: 0 }, { kind: "commit", txnId: "1.1", commitSeq: 1, participants: [...PARTICIPANTS], keys: ["a"] }]);
+    expect(older.unfinished).toEqual([{ txnId: "1.1", commitSeq: 1, participants: [...PARTICIPANTS], keys: ["a"], writes: null }]);
   });
 
   it("starts at epoch 1 from an empty log, and trusts a start record's lastCommitSeq when no commit is newer", () => {
@@ -550,7 +691,7 @@ describe("coordinator recovery", () => {
     expect(recovered.lastCommitSeq).toBe(30);
   });
 
-  it("builds a core that forces a start record of the new epoch, holds the unfinished keys, and re-sends COMMIT on the first tick", () => {
+  it("builds a core that forces a start record of the new epoch, holds the unfinished keys, and re-sends COMMIT with its writes to every participant on the first tick", () => {
     const startMs = 100_000;
     const core = newCore("abort", recoverCoordinator(log), startMs);
     expect(core.startRecord()).toEqual({ kind: "start", epoch: 2, lastCommitSeq: 2 });
@@ -567,29 +708,63 @@ describe("coordinator recovery", () => {
       { queryId: 1, outcomes: [{ txnId: "1.2", outcome: "commit", commitSeq: 2 }] },
     ]);
 
+    // Who voted YES is not in the log: every participant gets the writes (one that holds the
+    // transaction prepared applies its own copy; one that voted NO or never heard of it needs them).
     const first = tick(core, startMs);
     expect(first.persist).toEqual([]);
     expect(first.replies).toEqual([]);
-    expect(first.send).toHaveLength(3);
-    for (const message of first.send) expect(message).toMatchObject({ kind: "commit", txnId: "1.2", commitSeq: 2 });
-    expect(first.send.map((message) => message.to).sort()).toEqual([...PARTICIPANTS]);
+    expect(first.send).toEqual(PARTICIPANTS.map((to) => commit(to, "1.2", 2, true, t2Writes)));
 
     ack(core, "r1", "1.2", startMs + 1);
     ack(core, "r2", "1.2", startMs + 1);
     const done = ack(core, "r3", "1.2", startMs + 1);
     expect(done.replies).toEqual([]);
-    expect(done.persist).toEqual([{ record: { kind: "end", txnId: "1.2" }, force: false }]);
-    // The waiting write starts now, in the new epoch, and holds the key.
-    const started = sendsOf(done, "prepare");
-    expect(started).toHaveLength(3);
-    for (const message of started) expect(message).toMatchObject({ kind: "prepare", txnId: expect.stringMatching(/^2\./) });
+    // The waiting write starts now, in the new epoch, and holds the key: its COMMIT record, then the END.
+    const started = preparedTxnId(done);
+    expect(started).toMatch(/^2\./);
+    expect(done.persist).toEqual([
+      { record: expect.objectContaining({ kind: "commit", txnId: started, commitSeq: 3 }), force: true },
+      { record: { kind: "end", txnId: "1.2" }, force: false },
+    ]);
+    expect(prepares(done)).toHaveLength(3);
     expect(core.lockedKeyCount()).toBe(1);
     expect(core.inFlight()).toHaveLength(1);
 
     // New transactions carry the new epoch and continue the commit sequence.
-    const { txnId, decision } = writeAndDecide(core, 2, [put("d", "y")], startMs + 2);
+    const { txnId, started: next } = writeAndDecide(core, 2, [put("d", "y")], startMs + 2);
     expect(txnId.startsWith("2.")).toBe(true);
-    expect(decision.persist[0]!.record).toMatchObject({ kind: "commit", commitSeq: 3 });
+    expect(only(next.persist).record).toMatchObject({ kind: "commit", commitSeq: 4 });
+  });
+
+  it("a commit from an older log (no writes) is re-sent without writes", () => {
+    const older: CoordinatorRecord = { kind: "commit", txnId: "1.1", commitSeq: 1, participants: [...PARTICIPANTS], keys: ["a"] };
+    const core = newCore("abort", recoverCoordinator([{ kind: "start", epoch: 1, lastCommitSeq: 0 }, older]), 0);
+    expect(tick(core, 0).send).toEqual(PARTICIPANTS.map((to) => commit(to, "1.1", 1, true, null)));
+  });
+
+  it("holds reads (view().readsHeld) until every in-sync participant of every recovered commit acknowledged; an out-of-sync one does not hold them", () => {
+    const other: CoordinatorRecord = { kind: "commit", txnId: "1.3", commitSeq: 3, participants: [...PARTICIPANTS], keys: ["d"], writes: [put("d", "4")] };
+    const outR3: CoordinatorRecord = { kind: "membership", inSync: ["r1", "r2"], outSince: { r3: 2 } };
+    const core = newCore("abort", recoverCoordinator([...log, other, outR3]), 0);
+    expect(core.view().readsHeld).toContain("1.2");
+    tick(core, 0);
+    for (const id of ["r1", "r2"]) ack(core, id, "1.2", 1);
+    // 1.2 is acknowledged by its in-sync participants (r3 owes its ack); 1.3 is not yet.
+    expect(core.view().readsHeld).toContain("1.3");
+    expect(core.view().readsHeld).not.toContain("1.2");
+    ack(core, "r1", "1.3", 2);
+    expect(core.view().readsHeld).not.toBeNull();
+    ack(core, "r2", "1.3", 2);
+    expect(core.view().readsHeld).toBeNull();
+    expect(core.inFlight().map((txn) => [txn.txnId, txn.phase])).toEqual([
+      ["1.2", "owed"],
+      ["1.3", "owed"],
+    ]);
+    // A fresh core, or one whose own commits are in flight, holds no reads.
+    expect(newCore().view().readsHeld).toBeNull();
+    const live = newCore();
+    preparedTxnId(write(live, 1, [put("a", "1")]));
+    expect(live.view().readsHeld).toBeNull();
   });
 });
 
@@ -597,6 +772,17 @@ describe("coordinator record encoding", () => {
   it.each<[string, CoordinatorRecord]>([
     ["start", { kind: "start", epoch: 3, lastCommitSeq: 1234 }],
     ["commit", { kind: "commit", txnId: "3.9", commitSeq: 1235, participants: [...PARTICIPANTS], keys: ["a", "ключ 🔑", 'q"uote'] }],
+    [
+      "commit with writes",
+      {
+        kind: "commit",
+        txnId: "3.9",
+        commitSeq: 1235,
+        participants: [...PARTICIPANTS],
+        keys: ["a", "bin", "gone"],
+        writes: [put("a", "1"), { key: "bin", value: Buffer.from([0, 255, 128]) }, { key: "gone", value: null }, { key: "empty", value: Buffer.alloc(0) }],
+      },
+    ],
     ["end", { kind: "end", txnId: "3.9" }],
   ])("round-trips a %s record", (_name, record) => {
     expect(decodeCoordinatorRecord(encodeCoordinatorRecord(record), 1)).toEqual(record);
@@ -618,6 +804,8 @@ describe("coordinator record encoding", () => {
     ["a commit without a sequence number", '{"k":"c","t":"1.1","p":["r1"],"y":["a"]}'],
     ["a commit without participants", '{"k":"c","t":"1.1","q":1,"y":["a"]}'],
     ["a commit with a non-text key", '{"k":"c","t":"1.1","q":1,"p":["r1"],"y":[1]}'],
+    ["a commit whose writes are not a list", '{"k":"c","t":"1.1","q":1,"p":["r1"],"y":["a"],"w":{}}'],
+    ["a commit with a write of a numeric value", '{"k":"c","t":"1.1","q":1,"p":["r1"],"y":["a"],"w":[["a",5]]}'],
     ["an end without a txn id", '{"k":"e"}'],
   ])("throws DataLoss on %s", (_name, text) => {
     expect(() => decodeCoordinatorRecord(Buffer.from(text, "utf8"), 2)).toThrow(DataLoss);

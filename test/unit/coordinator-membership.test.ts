@@ -3,10 +3,15 @@
 // - a replica with no good health check for more than replicaDownAfterMs, or one that refused a
 //   call ("unreachable" with down: true, at once), leaves the set with a forced membership record
 //   naming the first commit sequence number it may have missed, and writes go on without it;
-// - a transaction that loses a participant this way before its decision runs again without it (a
-//   new transaction id, the same locks and waiting calls; the old attempt is aborted everywhere), so
-//   its client sees a slower success; after txnAttemptsMax attempts it fails with UNAVAILABLE;
-// - a replica that was merely slow (down: false) only costs the transactions it was preparing;
+// - a transaction still reading that loses a participant this way runs again without it (a new
+//   transaction id, the same locks and waiting calls; no replica heard of it, so no ABORT), so its
+//   client sees a slower success; after txnAttemptsMax attempts it fails with UNAVAILABLE;
+// - a transaction past its PREPARE (its COMMIT record logged: intent commits, issue 13) is never
+//   aborted: it commits without the replica that left, which owes the acknowledgement (and gets
+//   COMMIT with the writes if it did not vote YES); a NO voter that leaves before acknowledging its
+//   writes no longer holds back the YES voters' COMMIT and the client's answer;
+// - a replica that was merely slow (down: false) stays in sync and gets the writes with its COMMIT
+//   for the transactions it could not prepare;
 // - a COMMIT it had not acknowledged is owed to it: the client was answered at the decision, the keys
 //   are freed once the in-sync replicas acknowledged, but the transaction is kept (outcome "commit",
 //   COMMIT re-sent) until the owed replica acknowledges, and only then ENDed;
@@ -93,18 +98,24 @@ class Driver {
     return this.step({ kind: "write", reqId, writes: [{ key, value: Buffer.from(`v${reqId}`, "utf8") }], nowMs });
   }
 
-  /** Starts a write that must go ahead; returns its transaction id and where it prepares. */
-  start(reqId: number, key: string, nowMs: number): { txnId: string; preparedAt: string[] } {
+  /**
+   * Starts a write that must go ahead; returns its transaction id, where it prepares, and the commit
+   * sequence number of its COMMIT record, forced in the Ready of its (early) PREPAREs.
+   */
+  start(reqId: number, key: string, nowMs: number): { txnId: string; preparedAt: string[]; commitSeq: number } {
     const ready = this.write(reqId, key, nowMs);
     expect(ready.replies).toEqual([]);
-    const prepares = ready.send.filter((message) => message.kind === "prepare");
+    const prepares = preparesOf(ready);
     expect(prepares.length).toBeGreaterThan(0);
     const txnId = prepares[0]!.txnId;
     for (const message of prepares) {
       expect(message.txnId).toBe(txnId);
       expect(message.participants).toEqual(prepares.map((m) => m.to));
     }
-    return { txnId, preparedAt: prepares.map((message) => message.to) };
+    const commits = ready.persist.filter(({ record }) => record.kind === "commit");
+    expect(commits).toEqual([{ record: expect.objectContaining({ kind: "commit", txnId, participants: prepares.map((m) => m.to), keys: [key] }), force: true }]);
+    const record = commits[0]!.record;
+    return { txnId, preparedAt: prepares.map((message) => message.to), commitSeq: record.kind === "commit" ? record.commitSeq : -1 };
   }
 
   yes(replicaId: string, txnId: string, nowMs: number): Ready {
@@ -120,21 +131,20 @@ class Driver {
    * The client is answered in the decision's Ready; the last ack ENDs it and answers nothing.
    */
   commitWith(reqId: number, key: string, replicas: readonly string[], nowMs: number): number {
-    const { txnId, preparedAt } = this.start(reqId, key, nowMs);
+    const { txnId, preparedAt, commitSeq } = this.start(reqId, key, nowMs);
     expect(preparedAt).toEqual(replicas);
     let decision = newReady();
     for (const id of replicas) decision = this.yes(id, txnId, nowMs);
-    expect(decision.persist).toHaveLength(1);
-    const record = decision.persist[0]!.record;
-    if (record.kind !== "commit") throw new Error(`expected a COMMIT record, got ${record.kind}`);
-    expect(decision.replies).toEqual([{ reqId, result: { ok: true, commitSeq: record.commitSeq, txnId, outcome: { branch: "then", results: [{ kind: "put", key }] } } }]);
+    expect(decision.persist).toEqual([]);
+    expect(decision.decided).toEqual([txnId]);
+    expect(decision.replies).toEqual([{ reqId, result: { ok: true, commitSeq, txnId, outcome: { branch: "then", results: [{ kind: "put", key }] } } }]);
     let last = newReady();
     for (const id of replicas) {
       last = this.ack(id, txnId, nowMs);
       expect(last.replies).toEqual([]);
     }
     expect(last.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
-    return record.commitSeq;
+    return commitSeq;
   }
 
   member(id: string): Member {
@@ -156,9 +166,21 @@ function membership(inSync: string[], outSince: Record<string, number>): { recor
   return { record: { kind: "membership", inSync, outSince }, force: true };
 }
 
-/** Replicas a Ready sends a message of this kind about this transaction to. */
+/** The PREPAREs of a Ready: they leave early, without waiting for the Ready's force (none is in send). */
+function preparesOf(ready: Ready): Extract<Message, { kind: "prepare" }>[] {
+  expect(ready.send.filter((message) => message.kind === "prepare")).toEqual([]);
+  return ready.early.flatMap((message) => (message.kind === "prepare" ? [message] : []));
+}
+
+/** Replicas a Ready sends a message of this kind about this transaction to (PREPAREs: early). */
 function sentTo(ready: Ready, kind: Message["kind"], txnId: string): string[] {
-  return ready.send.filter((message) => message.kind === kind && "txnId" in message && message.txnId === txnId).map((message) => message.to);
+  const messages = kind === "prepare" ? preparesOf(ready) : ready.send;
+  return messages.filter((message) => message.kind === kind && "txnId" in message && message.txnId === txnId).map((message) => message.to);
+}
+
+/** The COMMIT messages a Ready sends about this transaction. */
+function commitsOf(ready: Ready, txnId: string): Extract<Message, { kind: "commit" }>[] {
+  return ready.send.flatMap((message) => (message.kind === "commit" && message.txnId === txnId ? [message] : []));
 }
 
 function catchUps(ready: Ready): Message[] {
@@ -166,7 +188,8 @@ function catchUps(ready: Ready): Message[] {
 }
 
 function failure(ready: Ready, reqId: number): { code: number; message: string } {
-  const reply = ready.replies.find((r) => r.reqId === reqId);
+  // A refusal up front leaves at once (Ready.immediate); a failure of a started write with its turn.
+  const reply = [...ready.replies, ...ready.immediate].find((r) => r.reqId === reqId);
   expect(reply).toBeDefined();
   const result = reply!.result;
   if (result.ok) throw new Error(`write ${reqId} succeeded, expected a failure`);
@@ -199,13 +222,12 @@ describe("leaving the in-sync set by failed health checks", () => {
     expect(readable(d.core).map((r) => r.id)).toEqual(["r1", "r2"]);
 
     // A new write prepares at r1 and r2 only, and their votes and acks alone commit it.
-    const { txnId, preparedAt } = d.start(2, "a", DOWN_AT + 1);
+    const { txnId, preparedAt, commitSeq } = d.start(2, "a", DOWN_AT + 1);
     expect(preparedAt).toEqual(["r1", "r2"]);
-    expect(d.yes("r1", txnId, DOWN_AT + 1).persist).toEqual([]);
+    expect(commitSeq).toBe(2);
+    expect(d.yes("r1", txnId, DOWN_AT + 1)).toEqual(newReady());
     const decided = d.yes("r2", txnId, DOWN_AT + 1);
-    expect(decided.persist).toEqual([
-      { record: expect.objectContaining({ kind: "commit", txnId, commitSeq: 2, participants: ["r1", "r2"], keys: ["a"] }), force: true },
-    ]);
+    expect(decided.persist).toEqual([]);
     expect(sentTo(decided, "commit", txnId)).toEqual(["r1", "r2"]);
     expect(decided.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
     expect(d.ack("r1", txnId, DOWN_AT + 2)).toEqual(newReady());
@@ -235,53 +257,83 @@ describe("unreachable replicas", () => {
     expect(d.step({ kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 5 }).persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
   });
 
-  it("down: true removes the replica at once; what it was preparing runs again without it, and commits", () => {
+  it("down: true removes the replica at once; what it was preparing commits without it, which owes the acknowledgement", () => {
     const d = new Driver();
     const t1 = d.start(1, "a", 0);
     const t2 = d.start(2, "b", 0);
     expect(t1.preparedAt).toEqual(["r1", "r2", "r3"]);
+    expect([t1.commitSeq, t2.commitSeq]).toEqual([1, 2]);
     d.yes("r1", t1.txnId, 0);
 
-    // 10 ms in: far less than replicaDownAfterMs, yet the refused connection is enough.
+    // 10 ms in: far less than replicaDownAfterMs, yet the refused connection is enough. r3 is out
+    // since 1: both COMMIT records are logged, and it applied neither.
     const ready = d.step({ kind: "unreachable", replicaId: "r3", txnIds: [t1.txnId], reason: "connect ECONNREFUSED", down: true, nowMs: 10 });
     expect(ready.persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
     expect(d.member("r3")).toMatchObject({ state: "out", healthy: false, incarnation: 1 });
-    // No client hears of it: both transactions it was preparing are aborted everywhere (presumed
-    // abort: neither can commit now) and run again as new ones over r1 and r2.
+    // Nothing is aborted and nothing runs again: both keep their ids, locks and COMMIT records, and
+    // wait for the votes of r1 and r2 alone.
     expect(ready.replies).toEqual([]);
-    expect(sentTo(ready, "abort", t1.txnId)).toEqual(["r1", "r2", "r3"]);
-    expect(sentTo(ready, "abort", t2.txnId)).toEqual(["r1", "r2", "r3"]);
-    const again = d.core.inFlight();
-    expect(again.map((txn) => [txn.keys, txn.participants, txn.phase])).toEqual([
-      [["a"], ["r1", "r2"], "preparing"],
-      [["b"], ["r1", "r2"], "preparing"],
+    expect(ready.send).toEqual([]);
+    expect(ready.early).toEqual([]);
+    expect(ready.retried).toEqual([]);
+    expect(d.core.inFlight().map((txn) => [txn.txnId, txn.phase, [...txn.required], [...txn.owed]])).toEqual([
+      [t1.txnId, "preparing", ["r1", "r2"], ["r3"]],
+      [t2.txnId, "preparing", ["r1", "r2"], ["r3"]],
     ]);
-    for (const txn of again) {
-      expect([t1.txnId, t2.txnId]).not.toContain(txn.txnId);
-      expect(sentTo(ready, "prepare", txn.txnId)).toEqual(["r1", "r2"]);
-    }
-    // The locks passed to the new attempts: a write to "a" meanwhile is refused (--on-conflict abort).
     expect(d.core.lockedKeyCount()).toBe(2);
     expect(failure(d.write(9, "a", 11), 9).code).toBe(Code.ABORTED);
 
-    // The clients get their commits, at the decisions (the votes of r1 and r2 alone).
-    for (const [i, txn] of again.entries()) {
-      expect(d.yes("r1", txn.txnId, 12).replies).toEqual([]);
-      const decided = d.yes("r2", txn.txnId, 12);
-      expect(decided.replies).toEqual([
-        { reqId: i + 1, result: { ok: true, commitSeq: i + 1, txnId: txn.txnId, outcome: { branch: "then", results: [{ kind: "put", key: txn.keys[0] }] } } },
+    // The clients get their commits when r1 and r2 voted: COMMIT goes to all three at once (r3 did
+    // not vote YES, so its COMMIT carries the writes).
+    for (const [i, t] of [t1, t2].entries()) {
+      if (i === 1) expect(d.yes("r1", t.txnId, 12)).toEqual(newReady());
+      const decided = d.yes("r2", t.txnId, 12);
+      expect(decided.replies).toEqual([{ reqId: i + 1, result: { ok: true, commitSeq: t.commitSeq, txnId: t.txnId, outcome: { branch: "then", results: [{ kind: "put", key: ["a", "b"][i] }] } } }]);
+      expect(commitsOf(decided, t.txnId)).toEqual([
+        { kind: "commit", to: "r1", txnId: t.txnId, commitSeq: t.commitSeq, urgent: false, writes: null },
+        { kind: "commit", to: "r2", txnId: t.txnId, commitSeq: t.commitSeq, urgent: false, writes: null },
+        { kind: "commit", to: "r3", txnId: t.txnId, commitSeq: t.commitSeq, urgent: false, writes: [{ key: ["a", "b"][i], value: Buffer.from(`v${i + 1}`, "utf8") }] },
       ]);
-      expect(d.ack("r1", txn.txnId, 13)).toEqual(newReady());
-      const acked = d.ack("r2", txn.txnId, 13);
+      expect(d.ack("r1", t.txnId, 13)).toEqual(newReady());
+      // The in-sync acks free the key; r3 still owes its ack, so no END yet.
+      const acked = d.ack("r2", t.txnId, 13);
       expect(acked.replies).toEqual([]);
-      expect(acked.persist).toEqual([{ record: { kind: "end", txnId: txn.txnId }, force: false }]);
+      expect(acked.persist).toEqual([]);
+      expect(d.txn(t.txnId)?.phase).toBe("owed");
     }
-    expect(d.core.inFlight()).toEqual([]);
     expect(d.core.lockedKeyCount()).toBe(0);
     expect(d.start(3, "a", 14).preparedAt).toEqual(["r1", "r2"]);
+    expect(d.ack("r3", t1.txnId, 15).persist).toEqual([{ record: { kind: "end", txnId: t1.txnId }, force: false }]);
   });
 
-  it("after txnAttemptsMax attempts that each lost a replica, the write fails with UNAVAILABLE naming the last", () => {
+  it("a NO voter that leaves before acknowledging its writes: COMMIT goes to the YES voters at once, with the answer; it owes the ack", () => {
+    const d = new Driver();
+    const t = d.start(1, "a", 0);
+    d.yes("r1", t.txnId, 0);
+    d.yes("r2", t.txnId, 0);
+    const writes = [{ key: "a", value: Buffer.from("v1", "utf8") }];
+    const first = d.step({ kind: "votes", replicaId: "r3", votes: [{ txnId: t.txnId, vote: "no", reason: "locked" }], nowMs: 1 });
+    expect(commitsOf(first, t.txnId)).toEqual([{ kind: "commit", to: "r3", txnId: t.txnId, commitSeq: 1, urgent: true, writes }]);
+    expect(first.replies).toEqual([]);
+    // r3 goes down before it acknowledged: it leaves (durably, in this Ready, before the answer leaves).
+    const gone = d.step({ kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 2 });
+    expect(gone.persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
+    expect(commitsOf(gone, t.txnId)).toEqual([
+      { kind: "commit", to: "r1", txnId: t.txnId, commitSeq: 1, urgent: false, writes: null },
+      { kind: "commit", to: "r2", txnId: t.txnId, commitSeq: 1, urgent: false, writes: null },
+      { kind: "commit", to: "r3", txnId: t.txnId, commitSeq: 1, urgent: false, writes },
+    ]);
+    expect(gone.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: t.txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(gone.decided).toEqual([t.txnId]);
+    d.ack("r1", t.txnId, 3);
+    expect(d.ack("r2", t.txnId, 3).persist).toEqual([]);
+    expect(d.txn(t.txnId)).toMatchObject({ phase: "owed" });
+    expect([...d.txn(t.txnId)!.owed]).toEqual(["r3"]);
+    expect(d.core.lockedKeyCount()).toBe(0);
+    expect(d.ack("r3", t.txnId, 4).persist).toEqual([{ record: { kind: "end", txnId: t.txnId }, force: false }]);
+  });
+
+  it("after txnAttemptsMax attempts of a transaction still reading that each lost a replica, it fails with UNAVAILABLE naming the last", () => {
     // One replica per attempt to lose, and one to stay (minInSync 1 lets the others go).
     const participants = Array.from({ length: limits.txnAttemptsMax + 1 }, (_, i) => `r${i + 1}`);
     const core = new CoordinatorCore({ participants, onConflict: "abort", minInSync: 1 }, FRESH, 0);
@@ -291,15 +343,22 @@ describe("unreachable replicas", () => {
       return out;
     };
     for (const replicaId of participants) step({ kind: "health", replicaId, ok: true, nowMs: 0 });
-    step({ kind: "write", reqId: 1, writes: [{ key: "a", value: Buffer.from("1") }], nowMs: 0 });
+    const program = { conditions: [], then: [{ kind: "incr" as const, key: "a", delta: 1, min: null, max: null, mustExist: false }], otherwise: null };
+    expect(step({ kind: "txn", reqId: 1, requestId: null, method: "txn", program, nowMs: 0 }).reads).toHaveLength(1);
     for (let attempt = 1; attempt <= limits.txnAttemptsMax; attempt += 1) {
       const [txn] = core.inFlight();
+      expect(txn?.phase, `attempt ${attempt}`).toBe("reading");
       expect(txn?.participants, `attempt ${attempt}`).toEqual(participants.slice(0, participants.length - attempt + 1));
       const leaving = participants[participants.length - attempt]!;
-      const ready = step({ kind: "unreachable", replicaId: leaving, txnIds: [txn!.txnId], reason: "connect ECONNREFUSED", down: true, nowMs: attempt });
-      expect(sentTo(ready, "abort", txn!.txnId), `attempt ${attempt}`).toEqual(txn!.participants);
+      const ready = step({ kind: "health", replicaId: leaving, ok: false, refused: true, nowMs: attempt });
+      // No replica heard of a reading transaction: nothing to abort anywhere.
+      expect(ready.send, `attempt ${attempt}`).toEqual([]);
+      expect(ready.persist.map(({ record }) => record.kind), `attempt ${attempt}`).toEqual(["membership"]);
       if (attempt < limits.txnAttemptsMax) {
         expect(ready.replies, `attempt ${attempt}`).toEqual([]);
+        const [again] = core.inFlight();
+        expect(ready.reads, `attempt ${attempt}`).toEqual([{ txnId: again!.txnId, keys: ["a"] }]);
+        expect(ready.retried, `attempt ${attempt}`).toEqual([{ from: txn!.txnId, to: again!.txnId, reason: expect.stringContaining(`replica ${leaving} left the in-sync set`) }]);
         continue;
       }
       const f = failure(ready, 1);
@@ -310,26 +369,31 @@ describe("unreachable replicas", () => {
     }
   });
 
-  it("down: false only aborts the listed transactions; the replica stays in sync", () => {
+  it("down: false: the listed transactions commit with the writes to that replica, which stays in sync; the others still wait for its vote", () => {
     const d = new Driver();
     const t1 = d.start(1, "a", 0);
     const t2 = d.start(2, "b", 0);
     const ready = d.step({ kind: "unreachable", replicaId: "r3", txnIds: [t1.txnId], reason: "deadline exceeded", down: false, nowMs: 10 });
-    expect(ready.persist).toEqual([]);
-    expect(ready.replies).toHaveLength(1);
-    const f1 = failure(ready, 1);
-    expect(f1.code).toBe(Code.UNAVAILABLE);
-    expect(f1.message).toContain("replica r3");
-    expect(sentTo(ready, "abort", t1.txnId)).toEqual(["r1", "r2", "r3"]);
+    expect(ready).toEqual(newReady());
     expect(d.member("r3")).toMatchObject({ state: "in-sync", healthy: true, incarnation: 0 });
     expect(readable(d.core).map((r) => r.id)).toEqual(["r1", "r2", "r3"]);
 
-    // t2 is untouched and still needs r3.
+    // t1 waits for the votes of r1 and r2; then r3, still in sync, gets COMMIT with the writes first,
+    // and once it acknowledged, the YES voters get theirs and the client its answer.
+    expect(d.yes("r1", t1.txnId, 11)).toEqual(newReady());
+    const toR3 = d.yes("r2", t1.txnId, 11);
+    expect(commitsOf(toR3, t1.txnId)).toEqual([{ kind: "commit", to: "r3", txnId: t1.txnId, commitSeq: 1, urgent: true, writes: [{ key: "a", value: Buffer.from("v1", "utf8") }] }]);
+    expect(toR3.replies).toEqual([]);
+    const answered = d.ack("r3", t1.txnId, 12);
+    expect(sentTo(answered, "commit", t1.txnId)).toEqual(["r1", "r2"]);
+    expect(answered.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: t1.txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+
+    // t2 is untouched and still needs r3's vote.
     expect(d.txn(t2.txnId)?.phase).toBe("preparing");
     d.yes("r1", t2.txnId, 20);
-    expect(d.yes("r2", t2.txnId, 20).persist).toEqual([]);
-    expect(d.yes("r3", t2.txnId, 20).persist).toHaveLength(1);
-    expect(d.start(3, "a", 21).preparedAt).toEqual(["r1", "r2", "r3"]);
+    expect(d.yes("r2", t2.txnId, 20)).toEqual(newReady());
+    expect(d.yes("r3", t2.txnId, 20).decided).toEqual([t2.txnId]);
+    expect(d.start(3, "c", 21).preparedAt).toEqual(["r1", "r2", "r3"]);
   });
 });
 
@@ -374,7 +438,7 @@ describe("COMMITs owed to a replica that left", () => {
     // Ticks re-send COMMIT to r3 alone (the others acked), with backoff.
     const resend1 = d.tick(2_000, ["r1", "r2"]);
     expect(sentTo(resend1, "commit", t1)).toEqual(["r3"]);
-    expect(resend1.send.filter((m) => m.kind === "commit" && m.to === "r3")).toEqual([{ kind: "commit", to: "r3", txnId: t1, commitSeq: 1, urgent: true }]);
+    expect(resend1.send.filter((m) => m.kind === "commit" && m.to === "r3")).toEqual([{ kind: "commit", to: "r3", txnId: t1, commitSeq: 1, urgent: true, writes: null }]);
     expect(sentTo(d.tick(2_001, ["r1", "r2"]), "commit", t1)).toEqual([]);
     expect(sentTo(d.tick(2_000 + limits.decisionResendMsMax, ["r1", "r2"]), "commit", t1)).toEqual(["r3"]);
     expect(d.txn(t1)?.phase).toBe("owed");
@@ -427,6 +491,8 @@ describe("minInSync", () => {
     const refused = d.write(1, "a", STUCK + 1);
     expect(refused.send).toEqual([]);
     expect(refused.persist).toEqual([]);
+    expect(refused.replies).toEqual([]);
+    expect(refused.immediate).toHaveLength(1);
     const f = failure(refused, 1);
     expect(f.code).toBe(Code.UNAVAILABLE);
     expect(f.message).toContain("2 of 3 replicas are in sync");
@@ -466,14 +532,14 @@ describe("catching up", () => {
     // Catching up: a participant of new writes (votes and acks needed), not a reader.
     expect(readable(d.core).map((r) => r.id)).toEqual(["r1", "r2"]);
     expect(stillReadable(d.core, "r3", 2)).toBe(false);
-    const { txnId, preparedAt } = d.start(2, "a", 610);
+    const { txnId, preparedAt, commitSeq } = d.start(2, "a", 610);
     expect(preparedAt).toEqual(["r1", "r2", "r3"]);
+    expect(commitSeq).toBe(2);
     d.yes("r1", txnId, 610);
-    expect(d.yes("r2", txnId, 610).persist).toEqual([]);
+    expect(d.yes("r2", txnId, 610)).toEqual(newReady());
     const decided = d.yes("r3", txnId, 610);
-    expect(decided.persist).toEqual([
-      { record: expect.objectContaining({ kind: "commit", txnId, commitSeq: 2, participants: ["r1", "r2", "r3"], keys: ["a"] }), force: true },
-    ]);
+    expect(decided.persist).toEqual([]);
+    expect(sentTo(decided, "commit", txnId)).toEqual(["r1", "r2", "r3"]);
     expect(decided.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
     d.ack("r1", txnId, 620);
     expect(d.ack("r2", txnId, 620)).toEqual(newReady());
@@ -510,7 +576,7 @@ describe("catching up", () => {
 
     d.yes("r1", old.txnId, 540);
     const decided = d.yes("r2", old.txnId, 540);
-    expect(decided.persist).toHaveLength(1);
+    expect(decided.decided).toEqual([old.txnId]);
     // Answered at its decision, the old transaction is not finished: the copy still waits for it.
     expect(decided.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: old.txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
     expect(catchUps(decided)).toEqual([]);
@@ -523,14 +589,32 @@ describe("catching up", () => {
     expect(d.txn(young.txnId)?.phase).toBe("preparing");
   });
 
-  it("starts the copy in the Ready that aborts the last older transaction", () => {
+  it("starts the copy in the Ready that ends the last older transaction without a write (its read failed)", () => {
+    const d = new Driver();
+    takeR3Out(d, 1);
+    const program = { conditions: [], then: [{ kind: "incr" as const, key: "a", delta: 1, min: null, max: null, mustExist: false }], otherwise: null };
+    const [read] = d.step({ kind: "txn", reqId: 1, requestId: null, method: "txn", program, nowMs: 510 }).reads;
+    expect(catchUps(d.health("r3", 520))).toEqual([]);
+    const ended = d.step({ kind: "read-result", txnId: read!.txnId, states: null, reason: "no in-sync replica answered", nowMs: 530 });
+    expect(failure(ended, 1).code).toBe(Code.UNAVAILABLE);
+    expect(catchUps(ended)).toEqual([{ kind: "catch-up", to: "r3", sourceId: expect.any(String), sinceSeq: 1, incarnation: 2 }]);
+  });
+
+  it("a NO vote does not end the older transaction: the copy starts once it committed and its in-sync participants acknowledged", () => {
     const d = new Driver();
     takeR3Out(d, 1);
     const old = d.start(1, "a", 510);
     expect(catchUps(d.health("r3", 520))).toEqual([]);
-    const aborted = d.step({ kind: "votes", replicaId: "r1", votes: [{ txnId: old.txnId, vote: "no", reason: "locked" }], nowMs: 530 });
-    expect(failure(aborted, 1).code).toBe(Code.ABORTED);
-    expect(catchUps(aborted)).toEqual([{ kind: "catch-up", to: "r3", sourceId: expect.any(String), sinceSeq: 1, incarnation: 2 }]);
+    d.yes("r2", old.txnId, 530);
+    const toR1 = d.step({ kind: "votes", replicaId: "r1", votes: [{ txnId: old.txnId, vote: "no", reason: "locked" }], nowMs: 530 });
+    expect(toR1.replies).toEqual([]);
+    expect(commitsOf(toR1, old.txnId)).toEqual([{ kind: "commit", to: "r1", txnId: old.txnId, commitSeq: 1, urgent: true, writes: [{ key: "a", value: Buffer.from("v1", "utf8") }] }]);
+    expect(catchUps(toR1)).toEqual([]);
+    const answered = d.ack("r1", old.txnId, 540);
+    expect(answered.replies.map((r) => r.reqId)).toEqual([1]);
+    expect(catchUps(answered)).toEqual([]);
+    const finished = d.ack("r2", old.txnId, 550);
+    expect(catchUps(finished)).toEqual([{ kind: "catch-up", to: "r3", sourceId: expect.any(String), sinceSeq: 1, incarnation: 2 }]);
   });
 
   it("ignores a stale caught-up; a failed one takes the replica out again, and the retry waits catchUpRetryMs", () => {
@@ -547,15 +631,15 @@ describe("catching up", () => {
     const pending = d.start(1, "a", 660);
     expect(pending.preparedAt).toEqual(["r1", "r2", "r3"]);
 
-    // The copy failed: out again, durably, same outSince; what it was preparing runs again without it.
+    // The copy failed: out again, durably, same outSince; what it was preparing commits without it
+    // (no ABORT, no new attempt), and it owes the acknowledgement.
     const failed = d.step({ kind: "caught-up", replicaId: "r3", incarnation: 2, ok: false, reason: "fetch timed out", nowMs: 700 });
     expect(failed.persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
     expect(d.member("r3")).toMatchObject({ state: "out", incarnation: 3 });
     expect(failed.replies).toEqual([]);
-    expect(sentTo(failed, "abort", pending.txnId)).toEqual(["r1", "r2", "r3"]);
-    const [rerun] = d.core.inFlight();
-    expect(rerun?.txnId).not.toBe(pending.txnId);
-    expect(sentTo(failed, "prepare", rerun!.txnId)).toEqual(["r1", "r2"]);
+    expect(failed.send).toEqual([]);
+    expect(failed.early).toEqual([]);
+    expect(d.core.inFlight().map((txn) => [txn.txnId, txn.phase, [...txn.required], [...txn.owed]])).toEqual([[pending.txnId, "preparing", ["r1", "r2"], ["r3"]]]);
 
     // Good health checks before catchUpRetryMs do not start another catch-up.
     const early = d.health("r3", 700 + limits.catchUpRetryMs - 1);
@@ -567,9 +651,15 @@ describe("catching up", () => {
     expect(catchUps(retry)).toEqual([]); // the writes on "a" and "b" are older and still in flight
     expect(d.member("r3")).toMatchObject({ state: "catching-up", incarnation: 4 });
     const [first, second] = d.core.inFlight().map((txn) => txn.txnId);
-    expect(catchUps(d.step({ kind: "unreachable", replicaId: "r1", txnIds: [first!], reason: "slow", down: false, nowMs: 1_710 }))).toEqual([]);
-    const aborted = d.step({ kind: "unreachable", replicaId: "r1", txnIds: [second!], reason: "slow", down: false, nowMs: 1_710 });
-    expect(catchUps(aborted)).toMatchObject([{ kind: "catch-up", to: "r3", sinceSeq: 1, incarnation: 4 }]);
+    expect([first, second]).toEqual([pending.txnId, expect.any(String)]);
+    // Both commit with r1 and r2; the copy starts once the second is acknowledged by both.
+    for (const txnId of [first!, second!]) {
+      for (const id of ["r1", "r2"]) expect(catchUps(d.yes(id, txnId, 1_710))).toEqual([]);
+      expect(catchUps(d.ack("r1", txnId, 1_710))).toEqual([]);
+    }
+    expect(catchUps(d.ack("r2", first!, 1_710))).toEqual([]);
+    expect(d.txn(first!)?.phase).toBe("owed"); // r3 owes its ack of the first
+    expect(catchUps(d.ack("r2", second!, 1_710))).toMatchObject([{ kind: "catch-up", to: "r3", sinceSeq: 1, incarnation: 4 }]);
 
     // The failed attempt's incarnation is stale now, too.
     expect(d.step({ kind: "caught-up", replicaId: "r3", incarnation: 2, ok: true, reason: "", nowMs: 1_720 }).persist).toEqual([]);
@@ -615,7 +705,7 @@ describe("recovery of the in-sync set", () => {
       { id: "r3", state: "out", outSinceSeq: 5 },
     ]);
     expect(readable(d.core).map((r) => r.id)).toEqual(["r1", "r2"]);
-    expect(d.start(1, "a", 0)).toEqual({ txnId: "2.1", preparedAt: ["r1", "r2"] });
+    expect(d.start(1, "a", 0)).toEqual({ txnId: "2.1", preparedAt: ["r1", "r2"], commitSeq: 5 });
     // The write above is in flight, so r3's copy waits for it; the start point is still 5.
     expect(d.health("r3", 10).send).toEqual([]);
     expect(d.member("r3")).toMatchObject({ state: "catching-up", outSinceSeq: 5 });
@@ -658,9 +748,12 @@ describe("recovery of the in-sync set", () => {
 
     d.ack("r1", "1.6", 3);
     const released = d.ack("r2", "1.6", 3);
-    expect(released.persist).toEqual([{ record: { kind: "end", txnId: "1.6" }, force: false }]);
-    // The write that waited for "a" starts now, as 2.2, prepared at the in-sync replicas.
-    expect(released.send.filter((m) => m.kind === "prepare").map((m) => `${m.txnId}->${m.to}`)).toEqual(["2.2->r1", "2.2->r2"]);
+    // The write that waited for "a" starts now, as 2.2 (its COMMIT record logged), prepared at the in-sync replicas.
+    expect(released.persist).toEqual([
+      { record: expect.objectContaining({ kind: "commit", txnId: "2.2", commitSeq: 8, participants: ["r1", "r2"] }), force: true },
+      { record: { kind: "end", txnId: "1.6" }, force: false },
+    ]);
+    expect(preparesOf(released).map((m) => `${m.txnId}->${m.to}`)).toEqual(["2.2->r1", "2.2->r2"]);
     expect(d.core.lockedKeyCount()).toBe(2); // "c" of 2.1 and "a" of 2.2, both preparing
     expect(d.ack("r3", "1.5", 4).persist).toEqual([]);
     d.ack("r1", "1.5", 4);

@@ -1,14 +1,19 @@
 // Proves the transaction side of the coordinator's pure core (coordinator/core.ts): a program that
 // reads takes its locks and asks for a read before any PREPARE, then fails, answers (read-only) or
-// prepares the writes it evaluated; a reading transaction times out, aborts when a replica leaves
-// the in-sync set, and gets no answer to an outcome query. A commit is answered in the Ready of its
-// decision; its acks only finish it. Exactly once: a retry of a running request joins it, a retry of
-// a committed one gets the original result without a new transaction (also while the acks are still
-// coming in, and after a restart, from the log or from a compacted log), a retry of one that failed
+// prepares the writes it evaluated, logging its COMMIT record (writes, the request to remember) in
+// the Ready of its early PREPAREs (intent commits, issue 13); a reading transaction times out, runs
+// again without a replica that leaves the in-sync set, and gets no answer to an outcome query. A
+// commit is answered in the Ready in which COMMIT goes to every participant; its acks only finish it.
+// Exactly once: a retry of a running request joins it (also while a NO voter's writes are still
+// unacknowledged), a retry of a committed one gets the original result without a new transaction
+// (also while the acks are still coming in, and after a restart, from the log, including a request
+// whose COMMIT record was logged as it prepared, or from a compacted log), a retry of one that failed
 // definitely gets the same failure and runs nothing (issue 11: also after a restart and compaction,
-// with its "failed" record forced before the reply), a retry after UNAVAILABLE runs again, and
-// committed and failed requests are forgotten after requestIdRetentionMs or past requestIdsRememberedMax.
-// txn-status answers by transaction id and by request id. The commit record's `remember` and the
+// with its "failed" record forced before the reply), a NO vote, an unreachable replica or the prepare
+// timeout is no failure (the request commits), a retry after UNAVAILABLE runs again, and committed and
+// failed requests are forgotten after requestIdRetentionMs or past requestIdsRememberedMax.
+// txn-status answers by transaction id and by request id ("unknown" until COMMIT went to every
+// participant). The commit record's `remember` and the
 // "remembered" record round-trip through their encoding (coordinator/records.ts); a malformed one
 // is DATA_LOSS.
 //
@@ -20,7 +25,7 @@ import { Code, DataLoss } from "../../common/errors";
 import { limits } from "../../common/limits";
 import { putProgram, type KeyState, type Operation, type Program } from "../../common/txn";
 import { requestFingerprint, type RequestMethod } from "../../common/fingerprint";
-import { CoordinatorCore, newReady, type Input, type OnConflict, type Ready, type RecoveredCoordinator, type TxnStatus, type WriteResult } from "../../coordinator/core";
+import { CoordinatorCore, newReady, type Input, type Message, type OnConflict, type Ready, type RecoveredCoordinator, type TxnStatus, type WriteResult } from "../../coordinator/core";
 import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecord, type RememberedCommit, type RememberedFailure } from "../../coordinator/records";
 import { recoverCoordinator } from "../../coordinator/recovery";
 
@@ -60,8 +65,14 @@ function readOf(ready: Ready): { txnId: string; keys: readonly string[] } {
   return ready.reads[0]!;
 }
 
+/** The PREPAREs of a Ready: they leave early, without waiting for the Ready's force (none is in send). */
+function preparesOf(ready: Ready): Extract<Message, { kind: "prepare" }>[] {
+  expect(ready.send.filter((m) => m.kind === "prepare")).toEqual([]);
+  return ready.early.flatMap((m) => (m.kind === "prepare" ? [m] : []));
+}
+
 function prepareTxnId(ready: Ready): string {
-  const ids = new Set(ready.send.filter((m) => m.kind === "prepare").map((m) => m.txnId));
+  const ids = new Set(preparesOf(ready).map((m) => m.txnId));
   expect(ids.size).toBe(1);
   return [...ids][0]!;
 }
@@ -109,18 +120,20 @@ function commitRecords(ready: Ready): Extract<CoordinatorRecord, { kind: "commit
 }
 
 /**
- * Runs an increment of "c" by 5 over a stored value to the end: read, prepare, commit (answered in
- * the decision's Ready), acks (which END it and answer nothing).
+ * Runs an increment of "c" by 5 over a stored value to the end: read, prepare (its COMMIT record
+ * logged with the PREPAREs), commit (answered at the last YES), acks (which END it and answer nothing).
  */
-function commitIncr(core: CoordinatorCore, reqId: number, requestId: string | null, stored: KeyState, nowMs = 0): { txnId: string; decision: Ready; reply: WriteResult } {
+function commitIncr(core: CoordinatorCore, reqId: number, requestId: string | null, stored: KeyState, nowMs = 0): { txnId: string; prepared: Ready; decision: Ready; reply: WriteResult } {
   const { txnId } = readOf(txn(core, reqId, prog([incr("c", 5)]), requestId, nowMs));
-  expect(prepareTxnId(readResult(core, txnId, { c: stored }, nowMs))).toBe(txnId);
+  const prepared = readResult(core, txnId, { c: stored }, nowMs);
+  expect(prepareTxnId(prepared)).toBe(txnId);
   const decision = voteAll(core, txnId, nowMs);
   expect(decision.replies.map((r) => r.reqId)).toEqual([reqId]);
+  expect(decision.persist).toEqual([]);
   const acked = ackAll(core, txnId, nowMs);
   expect(acked.replies).toEqual([]);
   expect(acked.persist).toEqual([{ record: { kind: "end", txnId }, force: false }]);
-  return { txnId, decision, reply: decision.replies[0]!.result };
+  return { txnId, prepared, decision, reply: decision.replies[0]!.result };
 }
 
 /** Encodes and decodes every persisted record, as a restart from the log does. */
@@ -203,7 +216,7 @@ describe("CoordinatorCore: the reading phase", () => {
     const program = prog([incr("c", 5), { kind: "put", key: "d", value: b("x") }], [{ key: "c", target: "exists", exists: true }], [{ kind: "put", key: "e", value: b("else") }]);
     const { txnId } = readOf(txn(core, 1, program));
     const ready = readResult(core, txnId, { c: { value: b("10"), version: 3 } });
-    const prepares = ready.send.filter((m) => m.kind === "prepare");
+    const prepares = preparesOf(ready);
     expect(prepares.map((m) => m.to).sort()).toEqual([...PARTICIPANTS]);
     for (const message of prepares) {
       expect(message).toMatchObject({
@@ -216,9 +229,14 @@ describe("CoordinatorCore: the reading phase", () => {
       });
     }
     expect(ready.replies).toEqual([]);
+    expect(ready.send).toEqual([]);
+    // Its COMMIT record, with the evaluated writes, is forced in the Ready of the PREPAREs.
+    expect(commitRecords(ready)).toEqual([expect.objectContaining({ txnId, commitSeq: 1, keys: ["c", "d", "e"], writes: [{ key: "c", value: b("15") }, { key: "d", value: b("x") }] })]);
+    expect(ready.persist.map((p) => p.force)).toEqual([true]);
     expect(core.inFlight()[0]!.phase).toBe("preparing");
     const decision = voteAll(core, txnId);
-    expect(decision.persist).toHaveLength(1);
+    expect(decision.persist).toEqual([]);
+    expect(decision.decided).toEqual([txnId]);
     expect(ackAll(core, txnId).replies).toEqual([]); // answered at the decision, once
     expect(decision.replies).toEqual([
       {
@@ -244,8 +262,9 @@ describe("CoordinatorCore: the reading phase", () => {
     const program = prog([{ kind: "put", key: "t", value: b("then") }], [{ key: "c", target: "exists", exists: true }], [{ kind: "put", key: "e", value: b("else") }]);
     const { txnId } = readOf(txn(core, 1, program));
     const ready = readResult(core, txnId, { c: null });
-    for (const message of ready.send) expect(message).toMatchObject({ kind: "prepare", writes: [{ key: "e", value: b("else") }] });
-    expect(ready.send).toHaveLength(3);
+    for (const message of preparesOf(ready)) expect(message).toMatchObject({ kind: "prepare", writes: [{ key: "e", value: b("else") }] });
+    expect(ready.early).toHaveLength(3);
+    expect(commitRecords(ready)[0]!.writes).toEqual([{ key: "e", value: b("else") }]);
   });
 
   it("a failed read (states null) aborts with UNAVAILABLE naming the reason, sends no ABORT, and frees the keys", () => {
@@ -291,7 +310,8 @@ describe("CoordinatorCore: the reading phase", () => {
     expect(readResult(core, txnId, { c: null }, 11).send).toEqual([]);
     // The new attempt goes through, with r1 and r2 alone.
     const prepared = readResult(core, again.txnId, { c: null }, 12);
-    expect(prepared.send.map((m) => [m.kind, m.to])).toEqual([
+    expect(prepared.send).toEqual([]);
+    expect(prepared.early.map((m) => [m.kind, m.to])).toEqual([
       ["prepare", "r1"],
       ["prepare", "r2"],
     ]);
@@ -410,28 +430,32 @@ describe("CoordinatorCore: a retry of a running request joins it", () => {
 });
 
 describe("CoordinatorCore: a retry of a committed request gets the original result", () => {
-  it("the COMMIT record remembers the request: txnId, requestId, commitSeq, outcome and the decision time", () => {
+  it("the COMMIT record, logged as PREPARE leaves, remembers the request: txnId, requestId, commitSeq, outcome and the time it was logged", () => {
     const core = newCore();
-    const { txnId, decision } = commitIncr(core, 1, "req-1", { value: b("10"), version: 4 }, 777);
-    expect(commitRecords(decision)).toEqual([
+    const { txnId, prepared, decision } = commitIncr(core, 1, "req-1", { value: b("10"), version: 4 }, 777);
+    expect(commitRecords(prepared)).toEqual([
       {
         kind: "commit",
         txnId,
         commitSeq: 1,
         participants: [...PARTICIPANTS],
         keys: ["c"],
-        remember: { txnId, requestId: "req-1", fingerprint: expect.any(String), commitSeq: 1, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 15 }] }, atMs: 777 },
+        writes: [{ key: "c", value: b("15") }],
+        remember: { txnId, requestId: "req-1", fingerprint: requestFingerprint("txn", prog([incr("c", 5)])), commitSeq: 1, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 15 }] }, atMs: 777 },
       },
     ]);
-    expect(decision.persist[0]!.force).toBe(true);
+    expect(prepared.persist.map((p) => p.force)).toEqual([true]);
+    expect(commitRecords(decision)).toEqual([]);
   });
 
   it("a blind write remembers no outcome (null); one without a request id is remembered by its txn id", () => {
     const core = newCore();
-    const txnId = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-b", nowMs: 5 }));
-    expect(commitRecords(voteAll(core, txnId, 5))[0]!.remember).toEqual({ txnId, requestId: "req-b", fingerprint: requestFingerprint("put", putProgram([{ key: "k", value: b("v") }])), commitSeq: 1, outcome: null, atMs: 5 });
-    const anon = prepareTxnId(step(core, { kind: "write", reqId: 2, writes: [{ key: "j", value: b("v") }], nowMs: 6 }));
-    expect(commitRecords(voteAll(core, anon, 6))[0]!.remember).toEqual({ txnId: anon, requestId: null, fingerprint: null, commitSeq: 2, outcome: null, atMs: 6 });
+    const named = step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-b", nowMs: 5 });
+    const txnId = prepareTxnId(named);
+    expect(commitRecords(named)[0]!.remember).toEqual({ txnId, requestId: "req-b", fingerprint: requestFingerprint("put", putProgram([{ key: "k", value: b("v") }])), commitSeq: 1, outcome: null, atMs: 5 });
+    const unnamed = step(core, { kind: "write", reqId: 2, writes: [{ key: "j", value: b("v") }], nowMs: 6 });
+    const anon = prepareTxnId(unnamed);
+    expect(commitRecords(unnamed)[0]!.remember).toEqual({ txnId: anon, requestId: null, fingerprint: null, commitSeq: 2, outcome: null, atMs: 6 });
   });
 
   it("after the commit, a retry is answered at once with the same commitSeq, txnId and outcome, and nothing is sent", () => {
@@ -485,7 +509,7 @@ describe("CoordinatorCore: a retry of a committed request gets the original resu
     for (const replicaId of ["r1", "r2"]) expect(step(core, { kind: "acks", replicaId, txnIds: [txnId], nowMs: 0 }).replies).toEqual([]);
     // r3's ack is missing: COMMIT goes to it again, and nobody is answered again.
     const resent = tick(core, limits.decisionResendMsMin);
-    expect(resent.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true }]);
+    expect(resent.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true, writes: null }]);
     expect(resent.replies).toEqual([]);
     expect(core.inFlight().map((t) => [t.txnId, t.phase])).toEqual([[txnId, "committing"]]);
     const retry = txn(core, 2, prog([incr("c", 5)]), "req-1", limits.decisionResendMsMin + 1);
@@ -495,24 +519,37 @@ describe("CoordinatorCore: a retry of a committed request gets the original resu
     expect(core.lockedKeyCount()).toBe(1);
   });
 
-  it("after an abort (a NO vote), a retry with the same request id gets the same ABORTED, and no transaction starts", () => {
+  it("after a NO vote the request still commits: a retry while the NO voter's writes are unacknowledged joins it, and a later one gets the commit, starting nothing", () => {
     const core = newCore();
-    const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-a", nowMs: 0 }));
-    const aborted = step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId: first, vote: "no", reason: "disk full" }], nowMs: 0 });
-    expect(failure(aborted.replies[0]!.result).code).toBe(Code.ABORTED);
-    const retry = step(core, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-a", nowMs: 1 });
-    expect(retry.send).toEqual([]);
-    expect(retry.replies).toEqual([{ reqId: 2, result: aborted.replies[0]!.result }]);
-    expect(core.inFlight()).toEqual([]);
+    const writes = [{ key: "k", value: b("v") }];
+    const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes, requestId: "req-a", nowMs: 0 }));
+    expect(step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId: first, vote: "no", reason: "disk full" }], nowMs: 0 }).replies).toEqual([]);
+    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId: first, vote: "yes" }], nowMs: 0 });
+    const toR2 = step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId: first, vote: "yes" }], nowMs: 0 });
+    expect(toR2.send).toEqual([{ kind: "commit", to: "r2", txnId: first, commitSeq: 1, urgent: true, writes }]);
+    expect(toR2.replies).toEqual([]);
+    // Not answered yet: a retry joins the running request.
+    expect(step(core, { kind: "write", reqId: 2, writes, requestId: "req-a", nowMs: 1 })).toEqual(newReady());
+    const answered = step(core, { kind: "acks", replicaId: "r2", txnIds: [first], nowMs: 2 });
+    const committed = { ok: true, commitSeq: 1, txnId: first, outcome: { branch: "then", results: [{ kind: "put", key: "k" }] } };
+    expect(answered.replies).toEqual([
+      { reqId: 1, result: committed },
+      { reqId: 2, result: committed },
+    ]);
+    const retry = step(core, { kind: "write", reqId: 3, writes, requestId: "req-a", nowMs: 3 });
+    expect(retry).toEqual({ ...newReady(), replies: [{ reqId: 3, result: { ...committed, message: "a retry: the request had committed" } }] });
+    expect(core.inFlight().map((t) => t.txnId)).toEqual([first]);
+    expect(core.lastSeq()).toBe(1);
   });
 
-  it("after an UNAVAILABLE abort (a replica could not be reached), a retry with the same request id runs as a new transaction", () => {
+  it("after an UNAVAILABLE abort (its read failed), a retry with the same request id runs as a new transaction", () => {
     const core = newCore();
-    const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-a", nowMs: 0 }));
-    const aborted = step(core, { kind: "unreachable", replicaId: "r2", txnIds: [first], reason: "deadline exceeded", down: false, nowMs: 0 });
+    const { txnId: first } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-a"));
+    const aborted = readResult(core, first, null, 0, "no in-sync replica answered");
     expect(failure(aborted.replies[0]!.result).code).toBe(Code.UNAVAILABLE);
-    const retry = step(core, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-a", nowMs: 1 });
-    const second = prepareTxnId(retry);
+    expect(aborted.persist).toEqual([]);
+    const retry = txn(core, 2, prog([incr("c", 5)]), "req-a", 1);
+    const second = readOf(retry).txnId;
     expect(second).not.toBe(first);
     expect(retry.replies).toEqual([]);
   });
@@ -540,7 +577,8 @@ describe("CoordinatorCore: exactly once across a restart", () => {
     const program = prog([{ kind: "get", key: "bin" }, { kind: "get", key: "none" }, incr("c", 5)]);
     const { txnId } = readOf(txn(core, 1, program, "req-r"));
     const binary = Buffer.from([0, 255, 1, 128]);
-    readResult(core, txnId, { bin: { value: binary, version: 3 }, none: null, c: { value: b("1"), version: 2 } });
+    const prepared = readResult(core, txnId, { bin: { value: binary, version: 3 }, none: null, c: { value: b("1"), version: 2 } }, 50);
+    log.push(...prepared.persist.map((p) => p.record));
     const decision = voteAll(core, txnId, 50);
     log.push(...decision.persist.map((p) => p.record));
     expect(decision.replies.map((r) => r.reqId)).toEqual([1]);
@@ -569,7 +607,7 @@ describe("CoordinatorCore: exactly once across a restart", () => {
     const core = newCore();
     const log: CoordinatorRecord[] = [core.startRecord()];
     const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-u"));
-    readResult(core, txnId, { c: null });
+    log.push(...readResult(core, txnId, { c: null }).persist.map((p) => p.record));
     log.push(...voteAll(core, txnId).persist.map((p) => p.record));
     const rebuilt = restart(log, 10);
     expect(rebuilt.inFlight().map((t) => t.phase)).toEqual(["committing"]);
@@ -578,14 +616,50 @@ describe("CoordinatorCore: exactly once across a restart", () => {
     expect(retry.replies[0]!.result).toMatchObject({ ok: true, commitSeq: 1, txnId, outcome: { results: [{ kind: "incr", key: "c", value: 5 }] } });
   });
 
-  it("a request still preparing at the crash is presumed aborted: a retry runs anew in the new epoch", () => {
+  it("a request preparing at the crash commits if its COMMIT record reached the log: the successor re-sends COMMIT with the writes, and a retry gets its result", () => {
+    const core = newCore();
+    const log: CoordinatorRecord[] = [core.startRecord()];
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-p"));
+    const prepared = readResult(core, txnId, { c: { value: b("1"), version: 1 } }, 3);
+    log.push(...prepared.persist.map((p) => p.record));
+    // One YES in, then the crash: no client was answered, but the record is durable.
+    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId, vote: "yes" }], nowMs: 4 });
+    const rebuilt = restart(log, 10);
+    expect(rebuilt.inFlight().map((t) => [t.txnId, t.phase, t.commitSeq])).toEqual([[txnId, "committing", 1]]);
+    expect(status(rebuilt, txnId, 10)).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
+    const resent = tick(rebuilt, 10);
+    expect(resent.send).toEqual(PARTICIPANTS.map((to) => ({ kind: "commit", to, txnId, commitSeq: 1, urgent: true, writes: [{ key: "c", value: b("6") }] })));
+    const retry = txn(rebuilt, 2, prog([incr("c", 5)]), "req-p", 11);
+    expect(retry.reads).toEqual([]);
+    expect(retry.early).toEqual([]);
+    expect(retry.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 6 }] }, message: "a retry: the request had committed" } }]);
+  });
+
+  it("a request preparing at the crash whose COMMIT record did not reach the log is presumed aborted: a retry runs anew in the new epoch", () => {
     const core = newCore();
     const log: CoordinatorRecord[] = [core.startRecord()];
     const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-p", nowMs: 0 }));
-    const rebuilt = restart(log, 10);
+    const rebuilt = restart(log, 10); // the write's Ready was never made durable
     expect(status(rebuilt, first, 10).state).toBe("aborted");
+    expect(rebuilt.view().readsHeld).toBeNull();
     const second = prepareTxnId(step(rebuilt, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-p", nowMs: 10 }));
     expect(second.startsWith("2.")).toBe(true);
+  });
+
+  it("a core rebuilt from liveRecords taken while a request is preparing commits it and answers its retry from the log, applying nothing twice", () => {
+    const core = newCore();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-live"));
+    readResult(core, txnId, { c: { value: b("1"), version: 1 } }, 3);
+    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId, vote: "yes" }], nowMs: 4 });
+    expect(core.inFlight().map((t) => t.phase)).toEqual(["preparing"]);
+    const rebuilt = restart(core.liveRecords(), 10);
+    expect(rebuilt.inFlight().map((t) => [t.txnId, t.phase])).toEqual([[txnId, "committing"]]);
+    // The compacted log must say which request this commit answers: otherwise a retry would run the
+    // increment a second time.
+    const retry = txn(rebuilt, 2, prog([incr("c", 5)]), "req-live", 11);
+    expect(retry.reads).toEqual([]);
+    expect(retry.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "incr", key: "c", value: 6 }] }, message: "a retry: the request had committed" } }]);
+    expect(status(rebuilt, "req-live", 11)).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
   });
 
   it("a core rebuilt from liveRecords alone (compaction) still answers retries, and keeps what it forgot", () => {
@@ -734,7 +808,7 @@ describe("CoordinatorCore: how long committed requests are remembered", () => {
     const core = newCore();
     const log: CoordinatorRecord[] = [core.startRecord()];
     const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-1"));
-    readResult(core, txnId, { c: null });
+    log.push(...readResult(core, txnId, { c: null }).persist.map((p) => p.record));
     log.push(...voteAll(core, txnId, 0).persist.map((p) => p.record));
     log.push(...ackAll(core, txnId, 0).persist.map((p) => p.record));
     const rebuilt = restart(log, limits.requestIdRetentionMs + 1);
@@ -788,7 +862,7 @@ describe("CoordinatorCore: txn-status", () => {
     expect(status(core, "req-s")).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
   });
 
-  it("unknown while in progress (reading or preparing), by transaction id and by request id", () => {
+  it("unknown while in progress (reading, preparing, or committing until COMMIT went to every participant), by transaction id and by request id", () => {
     const core = newCore();
     const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-s"));
     expect(status(core, txnId)).toMatchObject({ state: "unknown", txnId });
@@ -798,6 +872,16 @@ describe("CoordinatorCore: txn-status", () => {
     expect(status(core, txnId)).toMatchObject({ state: "unknown", txnId });
     expect(status(core, txnId).message).toContain("preparing");
     expect(status(core, "req-s").state).toBe("unknown");
+    // r2 votes NO: COMMIT with the writes goes to it first; the YES voters have no COMMIT yet.
+    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId, vote: "yes" }], nowMs: 0 });
+    step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId, vote: "no", reason: "locked" }], nowMs: 0 });
+    step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId, vote: "yes" }], nowMs: 0 });
+    expect(status(core, txnId)).toMatchObject({ state: "unknown", txnId });
+    expect(status(core, txnId).message).toContain("committing");
+    expect(status(core, "req-s").state).toBe("unknown");
+    step(core, { kind: "acks", replicaId: "r2", txnIds: [txnId], nowMs: 1 });
+    expect(status(core, txnId)).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
+    expect(status(core, "req-s")).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
   });
 
   it("unknown for a request queued behind a lock", () => {
@@ -809,8 +893,9 @@ describe("CoordinatorCore: txn-status", () => {
 
   it("aborted for a transaction id of this epoch, issued, that ended without a decision (presumed abort)", () => {
     const core = newCore();
-    const txnId = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], nowMs: 0 }));
-    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId, vote: "no", reason: "no" }], nowMs: 0 });
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)])));
+    readResult(core, txnId, null, 0, "no in-sync replica answered");
+    expect(core.inFlight()).toEqual([]);
     expect(status(core, txnId)).toMatchObject({ state: "aborted", txnId, commitSeq: 0 });
     // An id of an earlier epoch this core has no commit of is aborted too.
     expect(status(core, "0.5").state).toBe("aborted");
@@ -858,11 +943,13 @@ describe("CoordinatorCore: txn-status", () => {
 
   it("a request whose attempt got UNAVAILABLE is unknown, not aborted (an earlier attempt may be on its way); committed once a retry commits", () => {
     const core = newCore();
-    const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes: [{ key: "k", value: b("v") }], requestId: "req-x", nowMs: 0 }));
-    step(core, { kind: "unreachable", replicaId: "r1", txnIds: [first], reason: "connection reset", down: false, nowMs: 0 });
+    const { txnId: first } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-x"));
+    expect(failure(readResult(core, first, null, 0, "connection reset").replies[0]!.result).code).toBe(Code.UNAVAILABLE);
     expect(status(core, "req-x").state).toBe("unknown");
     expect(status(core, "req-x").message).toContain("retry it with the same request id");
-    const second = prepareTxnId(step(core, { kind: "write", reqId: 2, writes: [{ key: "k", value: b("v") }], requestId: "req-x", nowMs: 1 }));
+    const { txnId: second } = readOf(txn(core, 2, prog([incr("c", 5)]), "req-x", 1));
+    expect(second).not.toBe(first);
+    expect(prepareTxnId(readResult(core, second, { c: null }, 1))).toBe(second);
     expect(status(core, "req-x").state).toBe("unknown");
     voteAll(core, second, 1);
     expect(status(core, "req-x")).toMatchObject({ state: "committed", txnId: second });
@@ -951,7 +1038,9 @@ describe("CoordinatorCore: a request id names one request", () => {
 
   function commitPut(core: CoordinatorCore, nowMs = 0): { txnId: string; log: CoordinatorRecord[] } {
     const log: CoordinatorRecord[] = [core.startRecord()];
-    const txnId = prepareTxnId(txn(core, 1, putX, "same-id", nowMs, "put"));
+    const prepared = txn(core, 1, putX, "same-id", nowMs, "put");
+    const txnId = prepareTxnId(prepared);
+    log.push(...prepared.persist.map((p) => p.record));
     log.push(...voteAll(core, txnId, nowMs).persist.map((p) => p.record));
     log.push(...ackAll(core, txnId, nowMs).persist.map((p) => p.record));
     return { txnId, log };
@@ -1063,7 +1152,9 @@ describe("CoordinatorCore: a definite failure stays true (issue 11)", () => {
   /** Request "req-f" (an increment of c by 5) fails on a lock conflict; returns the log and the reply. */
   function failOnConflict(core: CoordinatorCore, nowMs = 0): { log: CoordinatorRecord[]; reply: WriteResult } {
     const log: CoordinatorRecord[] = [core.startRecord()];
-    const holder = prepareTxnId(step(core, { kind: "write", reqId: 100, writes: [{ key: "c", value: b("10") }], nowMs }));
+    const holding = step(core, { kind: "write", reqId: 100, writes: [{ key: "c", value: b("10") }], nowMs });
+    const holder = prepareTxnId(holding);
+    log.push(...holding.persist.map((p) => p.record));
     const refused = txn(core, 1, cIncr, "req-f", nowMs);
     expect(refused.replies).toHaveLength(1);
     const reply = refused.replies[0]!.result;
@@ -1107,21 +1198,14 @@ describe("CoordinatorCore: a definite failure stays true (issue 11)", () => {
       },
     ],
     [
-      "a NO vote: ABORTED",
+      "an operator's abort of a transaction still reading its keys: ABORTED",
       (core) => {
-        const program = putProgram([{ key: "k", value: b("v") }]);
-        const txnId = prepareTxnId(txn(core, 1, program, "req-f", 7, "put"));
-        return { ready: step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId, vote: "no", reason: "key locked" }], nowMs: 7 }), txnId, code: Code.ABORTED, method: "put", program, atMs: 7 };
-      },
-    ],
-    [
-      "an operator's abort: ABORTED",
-      (core) => {
-        const program = putProgram([{ key: "k", value: b("v") }]);
-        const txnId = prepareTxnId(txn(core, 1, program, "req-f", 7, "put"));
-        const ready = step(core, { kind: "resolve", reqId: 50, txnId, choice: "abort", replicas: [], nowMs: 7 });
-        ready.replies.splice(ready.replies.findIndex((r) => r.reqId === 50), 1); // the operator's own answer
-        return { ready, txnId, code: Code.ABORTED, method: "put", program, atMs: 7 };
+        const { txnId } = readOf(txn(core, 1, cIncr, "req-f", 7));
+        const ready = step(core, { kind: "resolve", reqId: 50, txnId, choice: "abort", replicas: null, nowMs: 7 });
+        const own = ready.replies.findIndex((r) => r.reqId === 50); // the operator's own answer
+        expect(ready.replies[own]!.result).toMatchObject({ ok: true });
+        ready.replies.splice(own, 1);
+        return { ready, txnId, code: Code.ABORTED, method: "txn", program: cIncr, atMs: 7 };
       },
     ],
     [
@@ -1157,6 +1241,32 @@ describe("CoordinatorCore: a definite failure stays true (issue 11)", () => {
     expect(status(core, "req-f", 10_000).state).toBe("aborted");
   });
 
+  // Intent commits (issue 13): once PREPARE left, the COMMIT record is logged and the transaction
+  // commits whatever the votes. A participant that votes NO, cannot be reached or stays silent gets
+  // the writes with its COMMIT; the client is answered with the commit.
+  it.each<[string, (core: CoordinatorCore, txnId: string) => Ready]>([
+    ["NO vote", (core, txnId) => step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId, vote: "no", reason: "key locked" }], nowMs: 7 })],
+    ["replica a PREPARE could not reach", (core, txnId) => step(core, { kind: "unreachable", replicaId: "r3", txnIds: [txnId], reason: "connection reset", down: false, nowMs: 7 })],
+    ["vote missing at prepareTimeoutMs", (core) => tick(core, 7 + limits.prepareTimeoutMs)],
+  ])("a %s is no failure: the request commits, nothing is logged as failed, and a retry gets the commit", (_name, miss) => {
+    const core = newCore();
+    const program = putProgram([{ key: "k", value: b("v") }]);
+    const txnId = prepareTxnId(txn(core, 1, program, "req-f", 7, "put"));
+    for (const replicaId of ["r1", "r2"]) step(core, { kind: "votes", replicaId, votes: [{ txnId, vote: "yes" }], nowMs: 7 });
+    const missed = miss(core, txnId);
+    expect(missed.replies).toEqual([]);
+    expect(missed.persist).toEqual([]);
+    expect(missed.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true, writes: [{ key: "k", value: b("v") }] }]);
+    const answered = step(core, { kind: "acks", replicaId: "r3", txnIds: [txnId], nowMs: 8 + limits.prepareTimeoutMs });
+    const committed = { ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "k" }] } };
+    expect(answered.replies).toEqual([{ reqId: 1, result: committed }]);
+    expect(answered.persist.filter(({ record }) => record.kind === "failed")).toEqual([]);
+    expect(core.liveRecords().filter((r) => r.kind === "failed")).toEqual([]);
+    expect(status(core, "req-f", 10_000)).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
+    const retry = txn(core, 2, program, "req-f", 10_000, "put");
+    expect(retry).toEqual({ ...newReady(), replies: [{ reqId: 2, result: { ...committed, message: "a retry: the request had committed" } }] });
+  });
+
   it("a failure without a request id logs nothing: no retry of it can be recognised", () => {
     const core = newCore("abort");
     prepareTxnId(step(core, { kind: "write", reqId: 100, writes: [{ key: "c", value: b("1") }], nowMs: 0 }));
@@ -1179,13 +1289,6 @@ describe("CoordinatorCore: a definite failure stays true (issue 11)", () => {
 
   it.each<[string, (core: CoordinatorCore) => Ready]>([
     [
-      "a replica that could not be reached during prepare",
-      (core) => {
-        const txnId = prepareTxnId(txn(core, 1, putProgram([{ key: "k", value: b("v") }]), "req-u", 0, "put"));
-        return step(core, { kind: "unreachable", replicaId: "r2", txnIds: [txnId], reason: "connection reset", down: false, nowMs: 0 });
-      },
-    ],
-    [
       "a read that failed",
       (core) => {
         const { txnId } = readOf(txn(core, 1, cIncr, "req-u", 0, "txn"));
@@ -1193,9 +1296,9 @@ describe("CoordinatorCore: a definite failure stays true (issue 11)", () => {
       },
     ],
     [
-      "votes missing at prepareTimeoutMs",
+      "its keys not read within prepareTimeoutMs",
       (core) => {
-        prepareTxnId(txn(core, 1, putProgram([{ key: "k", value: b("v") }]), "req-u", 0, "put"));
+        readOf(txn(core, 1, cIncr, "req-u", 0, "txn"));
         return tick(core, limits.prepareTimeoutMs);
       },
     ],
@@ -1211,7 +1314,8 @@ describe("CoordinatorCore: a definite failure stays true (issue 11)", () => {
   ])("UNAVAILABLE (%s) is not remembered: nothing logged, txn-status unknown, and a retry runs", (_name, fail) => {
     const core = newCore();
     const ready = fail(core);
-    const reply = ready.replies.find((r) => r.reqId === 1)!.result;
+    // A refusal up front (nothing started) leaves at once (Ready.immediate); the others with their turn.
+    const reply = [...ready.replies, ...ready.immediate].find((r) => r.reqId === 1)!.result;
     expect(failure(reply).code).toBe(Code.UNAVAILABLE);
     expect(ready.persist.filter(({ record }) => record.kind === "failed")).toEqual([]);
     expect(status(core, "req-u", 0).state).toBe("unknown");
@@ -1222,17 +1326,20 @@ describe("CoordinatorCore: a definite failure stays true (issue 11)", () => {
     const core = newCore();
     for (let i = 0; i < limits.inFlightTxnsMax; i++) step(core, { kind: "write", reqId: 1000 + i, writes: [{ key: `k${i}`, value: b("v") }], nowMs: 0 });
     const full = txn(core, 1, cIncr, "req-x");
-    expect(failure(full.replies[0]!.result).code).toBe(Code.RESOURCE_EXHAUSTED);
+    expect(full.replies).toEqual([]);
+    expect(failure(full.immediate[0]!.result).code).toBe(Code.RESOURCE_EXHAUSTED);
     expect(full.persist).toEqual([]);
+    // One write finishes (every vote and ack in): a slot is free, and the retry runs.
     const first = core.inFlight()[0]!.txnId;
-    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId: first, vote: "no", reason: "x" }], nowMs: 0 });
+    voteAll(core, first);
+    ackAll(core, first);
     expect(readOf(txn(core, 2, cIncr, "req-x")).keys).toEqual(["c"]);
   });
 
   it("survives a restart: from the log, a retry gets the same failure and runs nothing, txn-status says aborted, and another request under the id is refused", () => {
     const core = newCore("abort");
     const { log, reply } = failOnConflict(core, 50);
-    expect(log.map((r) => r.kind)).toEqual(["start", "failed", "commit", "end"]);
+    expect(log.map((r) => r.kind)).toEqual(["start", "commit", "failed", "end"]);
     const rebuilt = restart(log, 2_000);
     const retry = txn(rebuilt, 2, cIncr, "req-f", 2_000);
     expectNothingRuns(retry);

@@ -71,7 +71,7 @@ function snapshot(core: ParticipantCore): unknown {
 function callsOf(epoch: number): Input[] {
   return [
     { kind: "prepare", callId: 1, epoch, txns: [item("3.3", "c")], nowMs: 0 },
-    { kind: "commit", callId: 2, epoch, txns: [{ txnId: "3.1", commitSeq: 6 }], urgent: true, nowMs: 0 },
+    { kind: "commit", callId: 2, epoch, txns: [{ txnId: "3.1", commitSeq: 6, writes: [] }], urgent: true, nowMs: 0 },
     { kind: "abort", callId: 3, epoch, txnIds: ["3.1"], nowMs: 0 },
     { kind: "read", callId: 4, epoch, keys: ["z"], nowMs: 0 },
     { kind: "fence", callId: 5, epoch, nowMs: 0 },
@@ -178,7 +178,7 @@ describe("Promise", () => {
     ]);
     expect(step(core, { kind: "read-copy", callId: 14, epoch: 3, fromIndex: 0, recordsMax: 65_536, bytesMax: 4_194_304, nowMs: 0 }).replies[0]).toMatchObject({ kind: "refused", code: "failed-precondition" });
     // Held to it: the coordinator of epoch 3 is fenced from now on.
-    expect(step(core, { kind: "commit", callId: 10, epoch: 3, txns: [{ txnId: "3.1", commitSeq: 6 }], urgent: true, nowMs: 0 }).replies[0]).toMatchObject({ kind: "refused", code: "failed-precondition" });
+    expect(step(core, { kind: "commit", callId: 10, epoch: 3, txns: [{ txnId: "3.1", commitSeq: 6, writes: [] }], urgent: true, nowMs: 0 }).replies[0]).toMatchObject({ kind: "refused", code: "failed-precondition" });
     expect(core.outcomeOf("3.1")).toBe("prepared");
   });
 
@@ -220,7 +220,7 @@ function refusesAParkedReadOnceANewerEpochIsPromised(): void {
     const ready =
       release === "tick"
         ? step(core, { kind: "tick", nowMs: 2 })
-        : step(core, { kind: "commit", callId: 22, epoch: NEWER, txns: [{ txnId: "3.1", commitSeq: 6 }], urgent: true, nowMs: 2 });
+        : step(core, { kind: "commit", callId: 22, epoch: NEWER, txns: [{ txnId: "3.1", commitSeq: 6, writes: [] }], urgent: true, nowMs: 2 });
     const readReplies = ready.replies.filter((reply) => reply.callId === 20);
     expect(readReplies, release).toEqual([{ kind: "refused", callId: 20, code: "failed-precondition", message: fencedMessage(3, NEWER, "c3") }]);
     // Answered once: nothing is left waiting.

@@ -3,6 +3,8 @@
 // every in-sync replica has applied every commit up to F:
 // - a commit holds the floor below it until every in-sync participant acknowledged it, whatever
 //   the order the acknowledgements come in (a later commit acknowledged first does not lift it);
+// - so does a transaction still preparing, from the moment its COMMIT record takes its commit
+//   sequence number (intent commits, issue 13), and one whose COMMIT went only to a NO voter;
 // - a replica out of the set, or catching up, does not hold it (it owes its acknowledgements and
 //   gets no floor: gcFloorFor answers 0 for it), and holds it again once it is back in sync;
 // - after a restart, every COMMIT decision recovery re-sends holds it until acknowledged.
@@ -37,17 +39,28 @@ class Driver {
     return gcFloorFor(this.core.view(), id);
   }
 
+  /** Starts a put of key; returns its transaction id and the commit sequence number its COMMIT record took. */
+  start(reqId: number, key: string, nowMs = 0): { txnId: string; commitSeq: number } {
+    const ready = this.step({ kind: "write", reqId, writes: [{ key, value: Buffer.from("v") }], nowMs });
+    const prepare = ready.early.find((message) => message.kind === "prepare");
+    expect(prepare).toBeDefined();
+    const record = ready.persist[0]?.record;
+    expect(record).toMatchObject({ kind: "commit", txnId: prepare!.txnId });
+    return { txnId: prepare!.txnId, commitSeq: record?.kind === "commit" ? record.commitSeq : -1 };
+  }
+
+  vote(replicaId: string, txnId: string, vote: "yes" | "no", nowMs = 0): Ready {
+    return this.step({ kind: "votes", replicaId, votes: [vote === "yes" ? { txnId, vote } : { txnId, vote, reason: "locked" }], nowMs });
+  }
+
   /** A put of key decided COMMIT with the votes of `voters`; returns its transaction id and commit sequence number. */
   decide(reqId: number, key: string, voters: readonly string[], nowMs = 0): { txnId: string; commitSeq: number } {
-    const ready = this.step({ kind: "write", reqId, writes: [{ key, value: Buffer.from("v") }], nowMs });
-    const prepare = ready.send.find((message) => message.kind === "prepare");
-    expect(prepare).toBeDefined();
-    const txnId = prepare!.txnId;
+    const { txnId, commitSeq } = this.start(reqId, key, nowMs);
     let decided = newReady();
     for (const replicaId of voters) decided = this.step({ kind: "votes", replicaId, votes: [{ txnId, vote: "yes" }], nowMs });
     const commit = decided.send.find((message) => message.kind === "commit");
-    expect(commit).toBeDefined();
-    return { txnId, commitSeq: commit!.kind === "commit" ? commit!.commitSeq : -1 };
+    expect(commit).toMatchObject({ kind: "commit", txnId, commitSeq });
+    return { txnId, commitSeq };
   }
 
   ack(replicaId: string, txnId: string, nowMs = 0): void {
@@ -131,8 +144,8 @@ describe("the tombstone collection floor", () => {
       epoch: 2,
       lastCommitSeq: 9,
       unfinished: [
-        { txnId: "1.7", commitSeq: 7, participants: REPLICAS, keys: ["a"] },
-        { txnId: "1.9", commitSeq: 9, participants: REPLICAS, keys: ["b"] },
+        { txnId: "1.7", commitSeq: 7, participants: REPLICAS, keys: ["a"], writes: [{ key: "a", value: Buffer.from("v") }] },
+        { txnId: "1.9", commitSeq: 9, participants: REPLICAS, keys: ["b"], writes: null },
       ],
     });
     expect(d.floor).toBe(6);
@@ -140,5 +153,34 @@ describe("the tombstone collection floor", () => {
     expect(d.floor).toBe(8);
     for (const id of REPLICAS) d.ack(id, "1.9");
     expect(d.floor).toBe(9);
+  });
+
+  it("is held below a transaction still preparing, whose COMMIT record took its commit sequence number, until its in-sync participants acknowledged", () => {
+    const d = new Driver();
+    const one = d.decide(1, "a", REPLICAS);
+    for (const id of REPLICAS) d.ack(id, one.txnId);
+    expect(d.floor).toBe(1);
+    // Preparing: commit sequence number 2 is taken (lastCommitSeq is 2), and no replica applied it.
+    const two = d.start(2, "b");
+    expect(two.commitSeq).toBe(2);
+    expect(d.core.lastSeq()).toBe(2);
+    expect(d.floor).toBe(1);
+    // A later commit, applied everywhere, does not lift it past the preparing one.
+    const three = d.decide(3, "c", REPLICAS);
+    for (const id of REPLICAS) d.ack(id, three.txnId);
+    expect(d.floor).toBe(1);
+    // r3 votes NO: COMMIT with the writes goes to it first; until every in-sync participant applied
+    // it, the floor stays below it.
+    d.vote("r1", two.txnId, "yes");
+    d.vote("r2", two.txnId, "yes");
+    d.vote("r3", two.txnId, "no");
+    expect(d.core.inFlight().find((txn) => txn.txnId === two.txnId)?.phase).toBe("committing");
+    expect(d.floor).toBe(1);
+    d.ack("r3", two.txnId);
+    d.ack("r1", two.txnId);
+    expect(d.floor).toBe(1);
+    d.ack("r2", two.txnId);
+    expect(d.floor).toBe(3);
+    expect(REPLICAS.map((id) => d.floorFor(id))).toEqual([3, 3, 3]);
   });
 });

@@ -5,13 +5,22 @@
 // wait for locks and time out after readWaitTimeoutMs; in-doubt transactions are queried after
 // inDoubtQueryAfterMs with backoff; recovered transactions keep their locks; and a commit of a
 // transaction this replica aborted is refused, changing nothing (more in participant-refusals).
+// Intent commits (issue 13): a COMMIT with writes of a transaction never prepared here logs a
+// prepare and a commit record, both forced at once, applies the writes with the commit sequence
+// number and leaves the lock table alone (a stale lock on the key is still released by its ABORT);
+// a second delivery applies nothing; recovery of that log redoes the writes; a COMMIT of a
+// transaction prepared here commits its prepared writes, whatever writes it carries.
 //
 // How: each test builds a core, feeds it inputs one at a time with an explicit nowMs, and inspects
-// the Ready (persist, apply, replies, queries) each step produced, plus the public accessors.
+// the Ready (persist, apply, replies, queries) each step produced, plus the public accessors; the
+// log of an intent commit goes through the record encoding and recoverReplica, and the result
+// builds a new core.
 import { describe, expect, it } from "vitest";
 import { limits } from "../../common/limits";
 import type { Write } from "../../common/types";
 import { mayWait, mustForce, newReady, ParticipantCore, type Input, type PrepareItem, type Ready, type Reply, type VoteResult } from "../../replica/core";
+import { decodeReplicaRecord, encodeReplicaRecord } from "../../replica/records";
+import { recoverReplica } from "../../replica/recovery";
 
 /**
  * The epoch of every coordinator call here. The cores start promised to it (as after the coordinator's
@@ -51,7 +60,12 @@ function prepare(core: ParticipantCore, txns: PrepareItem[], nowMs = 0): Ready {
 }
 
 function commit(core: ParticipantCore, txnId: string, commitSeq: number, nowMs = 0): Ready {
-  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq }], urgent: true, nowMs });
+  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq, writes: [] }], urgent: true, nowMs });
+}
+
+/** A COMMIT carrying the transaction's writes (intent commits); urgent false unless asked, so a lazy force would show. */
+function commitWithWrites(core: ParticipantCore, txnId: string, commitSeq: number, writes: Write[], urgent = false): Ready {
+  return step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId, commitSeq, writes }], urgent, nowMs: 0 });
 }
 
 function abort(core: ParticipantCore, txnIds: string[], nowMs = 0): Ready {
@@ -132,7 +146,7 @@ describe("ParticipantCore commit", () => {
   it("a COMMIT no write waits for (not urgent) logs a lazy commit record: forced, but its force may wait for company", () => {
     const core = fresh();
     prepare(core, [item("1.1", [put("a", "1")]), item("1.2", [put("b", "1")])]);
-    const lazy = step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 3 }], urgent: false, nowMs: 0 });
+    const lazy = step(core, { kind: "commit", callId: nextCall(), epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 3, writes: [] }], urgent: false, nowMs: 0 });
     expect(lazy.persist).toEqual([{ kind: "commit", txnId: "1.1", commitSeq: 3, lazy: true }]);
     expect(lazy.persist.map((record) => [mustForce(record), mayWait(record)])).toEqual([[true, true]]);
     // Its writes and acknowledgement are in the Ready as ever: the StepLoop holds them until durable.
@@ -206,6 +220,90 @@ describe("ParticipantCore commit", () => {
     const neverSeen = fresh();
     abort(neverSeen, ["1.2"]);
     expect(commit(neverSeen, "1.2", 1).replies[0]).toMatchObject({ kind: "refused", code: "failed-precondition" });
+  });
+});
+
+describe("ParticipantCore COMMIT with writes (intent commits)", () => {
+  it("logs prepare then commit, both forced at once, applies the writes with the commit sequence number, and acks; a second delivery applies nothing", () => {
+    const core = fresh();
+    const writes = [put("a", "1"), { key: "b", value: null }];
+    // Not urgent: a commit record of a prepared transaction would be lazy here; these must not be.
+    const ready = commitWithWrites(core, "1.4", 6, writes);
+    expect(ready.persist).toEqual([
+      { kind: "prepare", txnId: "1.4", writes, participants: [] },
+      { kind: "commit", txnId: "1.4", commitSeq: 6 },
+    ]);
+    expect(ready.persist.map((record) => [mustForce(record), mayWait(record)])).toEqual([
+      [true, false],
+      [true, false],
+    ]);
+    expect(ready.apply).toEqual([{ txnId: "1.4", commitSeq: 6, writes }]);
+    expect(ready.replies).toEqual([{ kind: "acks", decision: "commit", callId: callCounter, txnIds: ["1.4"] }]);
+    expect(core.stateOf("1.4")).toEqual({ txnId: "1.4", state: "committed", commitSeq: 6 });
+    // Nothing was locked or left prepared.
+    expect(core.lockHolder("a")).toBeUndefined();
+    expect(core.preparedTxns()).toEqual([]);
+    expect(core.hasTimers()).toBe(false);
+
+    const again = commitWithWrites(core, "1.4", 6, writes, true);
+    expect(again.persist).toEqual([]);
+    expect(again.apply).toEqual([]);
+    expect(again.replies).toEqual([{ kind: "acks", decision: "commit", callId: callCounter, txnIds: ["1.4"] }]);
+    // A late PREPARE of it is refused: it is decided here.
+    const late = prepare(core, [item("1.4", writes)]);
+    expect(onlyVote(late).vote).toBe("no");
+    expect(late.persist).toEqual([]);
+  });
+
+  it("leaves the lock of a stale prepared transaction on the key alone, and that transaction's ABORT still releases it", () => {
+    const core = fresh();
+    prepare(core, [item("1.1", [put("a", "old"), put("c", "old")])]);
+    const ready = commitWithWrites(core, "2.1", 9, [put("a", "new")]);
+    expect(ready.apply).toEqual([{ txnId: "2.1", commitSeq: 9, writes: [put("a", "new")] }]);
+    expect(core.lockHolder("a")).toBe("1.1");
+    expect(core.outcomeOf("1.1")).toBe("prepared");
+    expect(abort(core, ["1.1"]).persist).toEqual([{ kind: "abort", txnId: "1.1" }]);
+    expect(core.lockHolder("a")).toBeUndefined();
+    expect(core.lockHolder("c")).toBeUndefined();
+    expect(core.stateOf("2.1")).toEqual({ txnId: "2.1", state: "committed", commitSeq: 9 });
+  });
+
+  it("is redone by recovery from the log it wrote, and the rebuilt core knows the commit", () => {
+    const core = fresh();
+    const writes = [put("a", "1"), { key: "b", value: null }];
+    const ready = commitWithWrites(core, "1.4", 6, writes);
+    // Through the encoding, as the shell writes the log and reads it back.
+    const log = ready.persist.map((record, i) => ({ lsn: i + 1, record: decodeReplicaRecord(encodeReplicaRecord(record), i + 1) }));
+    const recovered = recoverReplica(log, 0);
+    expect(recovered.redo).toEqual([{ txnId: "1.4", commitSeq: 6, writes }]);
+    expect(recovered.prepared).toEqual([]);
+    expect(recovered.decided).toEqual([{ txnId: "1.4", decided: { outcome: "commit", commitSeq: 6 } }]);
+    // Applied before the crash (appliedLsn at the commit record): nothing to redo.
+    expect(recoverReplica(log, 2).redo).toEqual([]);
+
+    const rebuilt = new ParticipantCore({ promised: PROMISED, prepared: recovered.prepared, decided: recovered.decided, nowMs: 0 });
+    expect(rebuilt.stateOf("1.4")).toEqual({ txnId: "1.4", state: "committed", commitSeq: 6 });
+    expect(commitWithWrites(rebuilt, "1.4", 6, writes).apply).toEqual([]);
+  });
+
+  it("commits a transaction prepared here with its prepared writes, whatever writes the COMMIT carries", () => {
+    const core = fresh();
+    const prepared = [put("a", "1")];
+    prepare(core, [item("1.1", prepared)]);
+    const ready = commitWithWrites(core, "1.1", 3, [put("a", "other"), put("z", "other")], true);
+    expect(ready.persist).toEqual([{ kind: "commit", txnId: "1.1", commitSeq: 3 }]);
+    expect(ready.apply).toEqual([{ txnId: "1.1", commitSeq: 3, writes: prepared }]);
+    expect(core.lockHolder("a")).toBeUndefined();
+    expect(core.preparedTxns()).toEqual([]);
+  });
+
+  it("refuses a COMMIT with writes of a transaction this replica aborted, changing nothing", () => {
+    const core = fresh();
+    abort(core, ["1.2"]);
+    const ready = commitWithWrites(core, "1.2", 4, [put("a", "1")]);
+    expect(ready.replies).toEqual([{ kind: "refused", callId: callCounter, code: "failed-precondition", message: "txns[0]: commit of 1.2, which this replica aborted" }]);
+    expect(ready.persist).toEqual([]);
+    expect(ready.apply).toEqual([]);
   });
 });
 

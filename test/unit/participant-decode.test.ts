@@ -4,7 +4,10 @@
 // numbers whole numbers from 1; a prepare names its coordinator and participants (including this
 // replica) within their limits and writes 1..txnOpsMax keys; a batch over its limit is refused
 // before any item is looked at; a repeated id is refused in a prepare batch and kept once in a
-// commit or abort batch (the coordinator's Batcher can legitimately carry re-sends). Also that
+// commit or abort batch (the coordinator's Batcher can legitimately carry re-sends). A commit may
+// carry the transaction's writes (intent commits, issue 13): checked as a prepare's are, named
+// txns[i].writes[j], possibly none; of a repeated id, the writes of the first occurrence that has
+// any are kept. Also that
 // answers to this replica's own queries drop what cannot be used, with the reason, a catch-up page
 // that is not what was asked for is refused whole, and that
 // idsPerCall splits long lists at txnIdsPerCallMax. Failover: every coordinator call names its epoch
@@ -124,20 +127,57 @@ describe("decodePrepare", () => {
 
 describe("decodeCommit", () => {
   it("refuses the commit of issue 10 (txn id ../../etc, no commit_seq) and bad commit sequence numbers", () => {
-    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "../../etc", commitSeq: 0 }] }), "txns[0].txn_id");
-    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.7", commitSeq: 0 }] }), "txns[1].commit_seq")).toContain("from 1");
-    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.7", commitSeq: 2 ** 64 }] }), "txns[0].commit_seq");
-    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.7", commitSeq: 1.5 }] }), "txns[0].commit_seq");
+    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "../../etc", commitSeq: 0, writes: [] }] }), "txns[0].txn_id");
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3, writes: [] }, { txnId: "1.7", commitSeq: 0, writes: [] }] }), "txns[1].commit_seq")).toContain("from 1");
+    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.7", commitSeq: 2 ** 64, writes: [] }] }), "txns[0].commit_seq");
+    refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.7", commitSeq: 1.5, writes: [] }] }), "txns[0].commit_seq");
   });
 
   it("keeps a re-sent commit once, and refuses one transaction with two commit sequence numbers", () => {
-    expect(decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.2", commitSeq: 4 }, { txnId: "1.1", commitSeq: 3 }] })).toEqual([
-      { txnId: "1.1", commitSeq: 3 },
-      { txnId: "1.2", commitSeq: 4 },
+    expect(decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3, writes: [] }, { txnId: "1.2", commitSeq: 4, writes: [] }, { txnId: "1.1", commitSeq: 3, writes: [] }] })).toEqual([
+      { txnId: "1.1", commitSeq: 3, writes: [] },
+      { txnId: "1.2", commitSeq: 4, writes: [] },
     ]);
-    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3 }, { txnId: "1.1", commitSeq: 5 }] }), "txns[1].commit_seq")).toBe(
+    expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3, writes: [] }, { txnId: "1.1", commitSeq: 5, writes: [] }] }), "txns[1].commit_seq")).toBe(
       "txns[1].commit_seq is 5, but txns[0] commits 1.1 with 3",
     );
+  });
+
+  it("decodes the writes a commit carries (a put, a delete, or none)", () => {
+    const writes = [
+      { key: "k", value: Buffer.from("v"), delete: false },
+      { key: "gone", value: Buffer.alloc(0), delete: true },
+    ];
+    expect(decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3, writes }, { txnId: "1.2", commitSeq: 4, writes: [] }] })).toEqual([
+      { txnId: "1.1", commitSeq: 3, writes: [{ key: "k", value: Buffer.from("v") }, { key: "gone", value: null }] },
+      { txnId: "1.2", commitSeq: 4, writes: [] },
+    ]);
+  });
+
+  it("refuses a bad write of a commit as a prepare's, naming the field and the limit", () => {
+    const commitOf = (writes: { key: string; value: Buffer; delete: boolean }[]) => () =>
+      decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns: [{ txnId: "1.1", commitSeq: 3, writes: [] }, { txnId: "1.2", commitSeq: 4, writes }] });
+    refusal(commitOf([{ key: "", value: Buffer.alloc(0), delete: false }]), "txns[1].writes[0].key");
+    expect(refusal(commitOf([{ key: "k", value: Buffer.alloc(0), delete: false }, { key: "k".repeat(1025), value: Buffer.alloc(0), delete: false }]), "txns[1].writes[1].key")).toContain(
+      "(keyBytesMax)",
+    );
+    expect(refusal(commitOf([{ key: "k", value: Buffer.alloc(limits.valueBytesMax + 1), delete: false }]), "txns[1].writes[0].value")).toContain("(valueBytesMax)");
+    refusal(commitOf([{ key: "k", value: Buffer.from("x"), delete: true }]), "txns[1].writes[0].value");
+    const tooMany = Array.from({ length: limits.txnOpsMax + 1 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(0), delete: false }));
+    expect(refusal(commitOf(tooMany), "txns[1].writes")).toContain("(txnOpsMax)");
+  });
+
+  it("keeps, of a repeated id, the writes of the first occurrence that has any, and checks every occurrence's", () => {
+    const put = (value: string) => [{ key: "k", value: Buffer.from(value), delete: false }];
+    const decoded = (txns: { txnId: string; commitSeq: number; writes: { key: string; value: Buffer; delete: boolean }[] }[]) =>
+      decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns });
+    // The first send carried none (this replica voted YES), the re-send from a recovered record has them.
+    expect(decoded([{ txnId: "1.1", commitSeq: 3, writes: [] }, { txnId: "1.2", commitSeq: 4, writes: [] }, { txnId: "1.1", commitSeq: 3, writes: put("a") }, { txnId: "1.1", commitSeq: 3, writes: put("b") }])).toEqual([
+      { txnId: "1.1", commitSeq: 3, writes: [{ key: "k", value: Buffer.from("a") }] },
+      { txnId: "1.2", commitSeq: 4, writes: [] },
+    ]);
+    expect(decoded([{ txnId: "1.1", commitSeq: 3, writes: put("a") }, { txnId: "1.1", commitSeq: 3, writes: [] }])).toEqual([{ txnId: "1.1", commitSeq: 3, writes: [{ key: "k", value: Buffer.from("a") }] }]);
+    refusal(() => decoded([{ txnId: "1.1", commitSeq: 3, writes: put("a") }, { txnId: "1.1", commitSeq: 3, writes: [{ key: "", value: Buffer.alloc(0), delete: false }] }]), "txns[1].writes[0].key");
   });
 
   it("reads the tombstone collection floor (0: none) and refuses one that is not a whole number", () => {
@@ -148,7 +188,7 @@ describe("decodeCommit", () => {
   });
 
   it("refuses a batch over txnsPerBatchMax", () => {
-    const txns = ids(limits.txnsPerBatchMax + 1).map((txnId, i) => ({ txnId, commitSeq: i + 1 }));
+    const txns = ids(limits.txnsPerBatchMax + 1).map((txnId, i) => ({ txnId, commitSeq: i + 1, writes: [] }));
     expect(refusal(() => decodeCommit({ epoch: EPOCH, gcFloor: 0, urgent: false, txns }), "txns")).toContain("(txnsPerBatchMax)");
   });
 });

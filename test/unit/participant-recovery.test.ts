@@ -3,7 +3,11 @@
 // (replica/recovery.ts, recoverReplica) rebuilds the right state from the log: an undecided
 // prepare is in doubt and keeps its writes, a commit logged after appliedLsn is redone in log
 // order with its prepare's writes, a commit at or before appliedLsn is not redone, and an abort
-// leaves the transaction aborted, not prepared.
+// leaves the transaction aborted, not prepared. Intent commits: the prepare record without
+// participants that a COMMIT with writes logs before its commit record is dropped when the commit
+// record did not make it (a torn tail), so that it neither stays in doubt nor locks a key a stale
+// prepared transaction holds; a later prepare record of the same transaction replaces it, while a
+// transaction prepared twice by PREPAREs is still a failed assertion.
 //
 // How: encode then decode each record kind (binary values, deletes) and compare; feed hand-made
 // payloads to the decoder; run recoverReplica over hand-built logs and check each field of the
@@ -12,6 +16,7 @@ import { describe, expect, it } from "vitest";
 import { AssertionFailure } from "../../common/assert";
 import { DataLoss } from "../../common/errors";
 import type { Write } from "../../common/types";
+import { ParticipantCore } from "../../replica/core";
 import { decodeReplicaRecord, encodeReplicaRecord, type ReplicaRecord } from "../../replica/records";
 import { recoverReplica } from "../../replica/recovery";
 
@@ -172,5 +177,63 @@ describe("recoverReplica", () => {
     const recovered = recoverReplica(log, 0);
     expect(recovered.redo).toEqual([{ txnId: "1.1", commitSeq: 1, writes: [{ key: "a", value: Buffer.from([0, 1, 2]) }] }]);
     expect(recovered.prepared).toEqual([{ txnId: "1.2", writes: [{ key: "b", value: null }], participants: PARTICIPANTS }]);
+  });
+
+  it("drops a prepare without participants that no commit record follows (an intent commit cut off by a crash)", () => {
+    const stale = { kind: "prepare", txnId: "1.1", writes: [put("a", "old")], participants: PARTICIPANTS } as const;
+    const intent = { kind: "prepare", txnId: "2.1", writes: [put("a", "new")], participants: [] } as const;
+    const recovered = recoverReplica(
+      [
+        { lsn: 1, record: stale },
+        { lsn: 2, record: intent },
+      ],
+      0,
+    );
+    expect(recovered.prepared).toEqual([{ txnId: "1.1", writes: stale.writes, participants: PARTICIPANTS }]);
+    expect(recovered.decided).toEqual([]);
+    expect(recovered.redo).toEqual([]);
+    // A core rebuilt from it holds only the stale transaction's lock, and knows nothing of 2.1 (its
+    // COMMIT was never acknowledged: the coordinator sends it again).
+    const core = new ParticipantCore({ prepared: recovered.prepared, decided: recovered.decided, nowMs: 0 });
+    expect(core.lockHolder("a")).toBe("1.1");
+    expect(core.outcomeOf("2.1")).toBe("unknown");
+  });
+
+  it("lets a later prepare record replace a prepare without participants: the COMMIT with writes again, or the PREPARE", () => {
+    const writes = [put("a", "1")];
+    const intent = { kind: "prepare", txnId: "2.1", writes, participants: [] } as const;
+    const resent = recoverReplica(
+      [
+        { lsn: 1, record: intent },
+        { lsn: 2, record: intent },
+        { lsn: 3, record: { kind: "commit", txnId: "2.1", commitSeq: 4 } },
+      ],
+      0,
+    );
+    expect(resent.redo).toEqual([{ txnId: "2.1", commitSeq: 4, writes }]);
+    expect(resent.decided).toEqual([{ txnId: "2.1", decided: { outcome: "commit", commitSeq: 4 } }]);
+    expect(resent.prepared).toEqual([]);
+
+    const prepared = recoverReplica(
+      [
+        { lsn: 1, record: intent },
+        { lsn: 2, record: { kind: "prepare", txnId: "2.1", writes, participants: PARTICIPANTS } },
+      ],
+      0,
+    );
+    expect(prepared.prepared).toEqual([{ txnId: "2.1", writes, participants: PARTICIPANTS }]);
+  });
+
+  it("refuses (AssertionFailure) a transaction prepared twice by PREPAREs", () => {
+    const record = { kind: "prepare", txnId: "1.1", writes: [put("a", "1")], participants: PARTICIPANTS } as const;
+    expect(() =>
+      recoverReplica(
+        [
+          { lsn: 1, record },
+          { lsn: 2, record },
+        ],
+        0,
+      ),
+    ).toThrow(AssertionFailure);
   });
 });

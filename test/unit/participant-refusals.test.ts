@@ -4,7 +4,7 @@
 // the "refused" reply (no persist, no apply), and liveRecords(), the prepared transactions and their
 // locks are what they were. Also: answers to this replica's own queries (outcome, peer-answers) with
 // a commit sequence number below 1 are skipped, not asserted on; well-formed repeats in one batch
-// still work.
+// still work, a COMMIT with writes (intent commits) of a transaction never seen here among them.
 //
 // How: build a core with some transactions prepared, committed and aborted, snapshot everything it
 // exposes, step one refused call, and compare.
@@ -37,7 +37,7 @@ function step(core: ParticipantCore, input: Input): Ready {
 function seeded(): ParticipantCore {
   const core = new ParticipantCore({ promised: PROMISED, prepared: [], decided: [], nowMs: 0 });
   step(core, { kind: "prepare", callId: 1, epoch: EPOCH, txns: [item("1.1", "a"), item("1.2", "b"), item("1.3", "c"), item("1.4", "d")], nowMs: 0 });
-  step(core, { kind: "commit", callId: 2, epoch: EPOCH, txns: [{ txnId: "1.3", commitSeq: 7 }], urgent: true, nowMs: 0 });
+  step(core, { kind: "commit", callId: 2, epoch: EPOCH, txns: [{ txnId: "1.3", commitSeq: 7, writes: [] }], urgent: true, nowMs: 0 });
   step(core, { kind: "abort", callId: 3, epoch: EPOCH, txnIds: ["1.4"], nowMs: 0 });
   return core;
 }
@@ -70,7 +70,15 @@ function expectRefused(input: Input & { callId: number }, code: string, message:
 describe("ParticipantCore refuses contradicting calls whole, changing nothing", () => {
   it("a commit batch with one transaction this replica aborted: the prepared ones in it stay prepared", () => {
     expectRefused(
-      { kind: "commit", callId: 10, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 8 }, { txnId: "1.4", commitSeq: 9 }], urgent: true, nowMs: 0 },
+      { kind: "commit", callId: 10, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 8, writes: [] }, { txnId: "1.4", commitSeq: 9, writes: [] }], urgent: true, nowMs: 0 },
+      "failed-precondition",
+      "txns[1]: commit of 1.4, which this replica aborted",
+    );
+  });
+
+  it("a commit batch whose refused item follows a COMMIT with writes of a transaction never seen here: nothing of it is logged or applied", () => {
+    expectRefused(
+      { kind: "commit", callId: 16, epoch: EPOCH, txns: [{ txnId: "1.5", commitSeq: 9, writes: [put("e", "1.5")] }, { txnId: "1.4", commitSeq: 10, writes: [put("d", "1.4")] }], urgent: true, nowMs: 0 },
       "failed-precondition",
       "txns[1]: commit of 1.4, which this replica aborted",
     );
@@ -79,16 +87,16 @@ describe("ParticipantCore refuses contradicting calls whole, changing nothing", 
   it("a commit without a commit sequence number (0, as a missing uint64 decodes) is INVALID_ARGUMENT naming the field", () => {
     // The exact assertion of issue 10 ("commit of ... without a commit sequence number"), now a refusal.
     expectRefused(
-      { kind: "commit", callId: 11, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 0 }], urgent: true, nowMs: 0 },
+      { kind: "commit", callId: 11, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 0, writes: [] }], urgent: true, nowMs: 0 },
       "invalid-argument",
       /^txns\[0\]\.commit_seq is 0: commit of 1\.1 without a commit sequence number/,
     );
-    expectRefused({ kind: "commit", callId: 12, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 2 ** 60 }], urgent: true, nowMs: 0 }, "invalid-argument", /txns\[0\]\.commit_seq/);
+    expectRefused({ kind: "commit", callId: 12, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 2 ** 60, writes: [] }], urgent: true, nowMs: 0 }, "invalid-argument", /txns\[0\]\.commit_seq/);
   });
 
   it("a commit with another commit sequence number than the one this replica committed with", () => {
     expectRefused(
-      { kind: "commit", callId: 13, epoch: EPOCH, txns: [{ txnId: "1.3", commitSeq: 8 }], urgent: true, nowMs: 0 },
+      { kind: "commit", callId: 13, epoch: EPOCH, txns: [{ txnId: "1.3", commitSeq: 8, writes: [] }], urgent: true, nowMs: 0 },
       "failed-precondition",
       "txns[0].commit_seq: commit of 1.3 with commit sequence number 8, but this replica committed it with 7",
     );
@@ -96,7 +104,7 @@ describe("ParticipantCore refuses contradicting calls whole, changing nothing", 
 
   it("one transaction twice in a commit batch with two commit sequence numbers", () => {
     expectRefused(
-      { kind: "commit", callId: 14, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 8 }, { txnId: "1.1", commitSeq: 9 }], urgent: true, nowMs: 0 },
+      { kind: "commit", callId: 14, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 8, writes: [] }, { txnId: "1.1", commitSeq: 9, writes: [] }], urgent: true, nowMs: 0 },
       "failed-precondition",
       "txns[1].commit_seq: commit of 1.1 with commit sequence number 9, but this call commits it with 8",
     );
@@ -109,8 +117,8 @@ describe("ParticipantCore refuses contradicting calls whole, changing nothing", 
   it("a refused call does not hold up the other inputs of its turn", () => {
     const core = seeded();
     const out = newReady();
-    core.step({ kind: "commit", callId: 20, epoch: EPOCH, txns: [{ txnId: "1.4", commitSeq: 9 }], urgent: true, nowMs: 0 }, out);
-    core.step({ kind: "commit", callId: 21, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 8 }], urgent: true, nowMs: 0 }, out);
+    core.step({ kind: "commit", callId: 20, epoch: EPOCH, txns: [{ txnId: "1.4", commitSeq: 9, writes: [] }], urgent: true, nowMs: 0 }, out);
+    core.step({ kind: "commit", callId: 21, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 8, writes: [] }], urgent: true, nowMs: 0 }, out);
     expect(out.replies.map((reply) => reply.kind)).toEqual(["refused", "acks"]);
     expect(out.persist).toEqual([{ kind: "commit", txnId: "1.1", commitSeq: 8 }]);
     expect(core.outcomeOf("1.1")).toBe("commit");
@@ -120,10 +128,22 @@ describe("ParticipantCore refuses contradicting calls whole, changing nothing", 
 describe("ParticipantCore accepts the repeats a well-behaved coordinator sends", () => {
   it("a commit re-sent in the same batch (same commit sequence number) is applied once and acknowledged", () => {
     const core = seeded();
-    const ready = step(core, { kind: "commit", callId: 30, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 8 }, { txnId: "1.1", commitSeq: 8 }, { txnId: "1.3", commitSeq: 7 }], urgent: true, nowMs: 0 });
+    const ready = step(core, { kind: "commit", callId: 30, epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 8, writes: [] }, { txnId: "1.1", commitSeq: 8, writes: [] }, { txnId: "1.3", commitSeq: 7, writes: [] }], urgent: true, nowMs: 0 });
     expect(ready.persist).toEqual([{ kind: "commit", txnId: "1.1", commitSeq: 8 }]);
     expect(ready.apply).toHaveLength(1);
     expect(ready.replies).toEqual([{ kind: "acks", callId: 30, decision: "commit", txnIds: ["1.1", "1.1", "1.3"] }]);
+  });
+
+  it("a COMMIT with writes of a transaction never seen here, re-sent in the same batch, is logged and applied once", () => {
+    const core = seeded();
+    const writes = [put("e", "1.5")];
+    const ready = step(core, { kind: "commit", callId: 31, epoch: EPOCH, txns: [{ txnId: "1.5", commitSeq: 9, writes }, { txnId: "1.5", commitSeq: 9, writes }], urgent: true, nowMs: 0 });
+    expect(ready.persist).toEqual([
+      { kind: "prepare", txnId: "1.5", writes, participants: [] },
+      { kind: "commit", txnId: "1.5", commitSeq: 9 },
+    ]);
+    expect(ready.apply).toEqual([{ txnId: "1.5", commitSeq: 9, writes }]);
+    expect(ready.replies).toEqual([{ kind: "acks", callId: 31, decision: "commit", txnIds: ["1.5", "1.5"] }]);
   });
 
   it("an abort of a transaction already aborted, or never seen, is acknowledged", () => {

@@ -14,7 +14,11 @@
 //   (g) a lazy record's turn is not forced until the next turn steps (even with turnsInFlightMax 1:
 //       that turn is its company), then one force serves both, and both wait for it, in order;
 //   (h) with no input after it, a lazy turn is forced when its timer fires, and not before;
-//   (i) a next turn with no records of its own (a read) brings the lazy force too.
+//   (i) a next turn with no records of its own (a read) brings the lazy force too;
+//   (j) immediate runs for every turn as soon as it is stepped, while an earlier force is pending;
+//   (k) with merge, turns that log nothing fold into the last waiting turn: a force that does not
+//       come holds up their delivery, not their stepping (past turnsInFlightMax), and they are
+//       carried out in order once it comes.
 // How: a fake DurableLog whose force(done) holds done until the test releases it by hand; the fake
 // records at every force call how many records it covers, so afterDurable can check that each
 // forced record of its Ready is covered by a resolved force. The test lets the event loop run
@@ -83,7 +87,7 @@ interface Delivery {
   readonly forcesResolved: number;
 }
 
-function harness(firstLsn = 0, turnsInFlightMax = 1) {
+function harness(firstLsn = 0, turnsInFlightMax = 1, merge = false) {
   const log = new FakeLog(firstLsn);
   // The lazy force's timer fires only when the test fires it.
   const lazyTimers: { readonly fire: () => void; cancelled: boolean }[] = [];
@@ -103,7 +107,10 @@ function harness(firstLsn = 0, turnsInFlightMax = 1) {
   // Index in log.appended of the first record of each Ready, to check persist-before-speak.
   const firstRecordIndex = new Map<Ready, number>();
 
+  // What immediate saw, and how many forces had resolved then.
+  const immediates: { readonly messages: readonly string[]; readonly forcesResolved: number }[] = [];
   const loop = new StepLoop<Input, Ready>({
+    immediate: (ready) => immediates.push({ messages: ready.messages, forcesResolved: log.forceCalls.filter((call) => call.resolved).length }),
     step: (inputs) => {
       steps.push(inputs.map((input) => input.id));
       const records = inputs.flatMap((input) =>
@@ -118,6 +125,7 @@ function harness(firstLsn = 0, turnsInFlightMax = 1) {
     timers,
     lazyForceMs: 1,
     turnsInFlightMax,
+    ...(merge ? { merge: (into: Ready, from: Ready): Ready => ({ inputs: [...into.inputs, ...from.inputs], records: into.records, messages: [...into.messages, ...from.messages] }) } : {}),
     afterDurable: (ready, lastLsn) => {
       // Persist before speak: every forced record of this Ready is covered by a resolved force.
       const first = firstRecordIndex.get(ready)!;
@@ -133,7 +141,7 @@ function harness(firstLsn = 0, turnsInFlightMax = 1) {
       });
     },
   });
-  return { log, loop, steps, deliveries, violations, lazyTimers };
+  return { log, loop, steps, deliveries, violations, lazyTimers, immediates };
 }
 
 function input(id: string, ...records: { text: string; force: boolean; lazy?: boolean }[]): Input {
@@ -378,6 +386,54 @@ describe("StepLoop lazy forces", () => {
     log.release(0);
     await vi.waitFor(() => expect(deliveries.length).toBe(2), wait);
     expect(deliveries.map((d) => d.messages)).toEqual([["reply:commit c1"], ["reply:read k"]]);
+    expect(violations).toEqual([]);
+  });
+});
+
+describe("StepLoop immediate", () => {
+  it("(j) runs for each turn as soon as it is stepped, without waiting for an earlier turn's force", async () => {
+    const { log, loop, deliveries, immediates } = harness(0, 3);
+    loop.push(input("t1", forced("decision t1")));
+    await vi.waitFor(() => expect(log.forceCalls.length).toBe(1), wait);
+    loop.push(input("refused t2"));
+    await vi.waitFor(() => expect(immediates.length).toBe(2), wait);
+    expect(immediates).toEqual([
+      { messages: ["reply:t1"], forcesResolved: 0 },
+      { messages: ["reply:refused t2"], forcesResolved: 0 },
+    ]);
+    // The turns themselves are still carried out in order, once durable.
+    expect(deliveries).toEqual([]);
+    log.release(0);
+    await vi.waitFor(() => expect(deliveries.length).toBe(2), wait);
+  });
+});
+
+describe("StepLoop merge", () => {
+  it("(k) folds turns that log nothing into the last waiting one: they step on while a force hangs, and go out in order after it", async () => {
+    const { log, loop, steps, deliveries, immediates, violations } = harness(0, 2, true);
+    loop.push(input("t1", forced("decision t1")));
+    await vi.waitFor(() => expect(log.forceCalls.length).toBe(1), wait);
+    for (const id of ["s2", "s3", "s4", "s5"]) {
+      loop.push(input(id));
+      await vi.waitFor(() => expect(steps.at(-1)).toEqual([id]), wait);
+    }
+    // Stepped one by one past turnsInFlightMax (2), each seen by immediate at once: folded into t1.
+    expect(steps).toEqual([["t1"], ["s2"], ["s3"], ["s4"], ["s5"]]);
+    expect(immediates.map((i) => i.messages)).toEqual([["reply:t1"], ["reply:s2"], ["reply:s3"], ["reply:s4"], ["reply:s5"]]);
+    // Turns that log do not fold: one more fits (2 waiting), the next waits for room.
+    loop.push(input("t6", forced("decision t6")));
+    await vi.waitFor(() => expect(log.forceCalls.length).toBe(2), wait);
+    loop.push(input("t7", forced("decision t7")));
+    await macrotasks(10);
+    expect(steps.length).toBe(6);
+    expect(deliveries).toEqual([]);
+    log.release(0);
+    await vi.waitFor(() => expect(deliveries.length).toBe(1), wait);
+    expect(deliveries[0]!.messages).toEqual(["reply:t1", "reply:s2", "reply:s3", "reply:s4", "reply:s5"]);
+    await vi.waitFor(() => expect(steps.length).toBe(7), wait);
+    log.release(1);
+    await vi.waitFor(() => expect(deliveries.length).toBe(2), wait);
+    expect(deliveries[1]!.messages).toEqual(["reply:t6"]);
     expect(violations).toEqual([]);
   });
 });

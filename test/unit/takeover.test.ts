@@ -288,7 +288,7 @@ describe("a promise round over replica cores", () => {
     expect(reads[1]).toMatchObject({ ok: false, reason: expect.stringContaining(fencedMessage(6, 7, "c2")) });
     for (const id of ["r1", "r2", "r3"] as const) {
       const out = newReady();
-      cores[id].step({ kind: "commit", callId: 2, epoch: 6, txns: [{ txnId: "6.1", commitSeq: 1 }], urgent: true, nowMs: 0 }, out);
+      cores[id].step({ kind: "commit", callId: 2, epoch: 6, txns: [{ txnId: "6.1", commitSeq: 1, writes: [] }], urgent: true, nowMs: 0 }, out);
       expect(out.replies[0], id).toEqual({ kind: "refused", callId: 2, code: "failed-precondition", message: fencedMessage(6, 7, "c2") });
     }
     // A second round of the same epoch (a rival taking over at once) gets no grant: its epoch is taken.

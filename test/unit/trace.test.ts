@@ -20,27 +20,35 @@ function phase(trace: PhaseTrace, name: string) {
 }
 
 describe("PhaseTrace", () => {
-  it("splits a write's life into the gaps between its marks, up to the answer with the durable decision", () => {
+  it("splits a write's life: admit, prepare round and decide up to the answer; the decision's force apart, as it overlaps the prepare round", () => {
     const { trace, advance } = tracer();
     trace.requestArrived(1);
+    // Intent commits: the COMMIT record is stepped with the PREPAREs, before they leave, and is
+    // durable while the votes are on their way.
     const steps = [
-      ["prepareSent", 100],
-      ["votesIn", 2_000],
-      ["decisionStepped", 30],
+      ["decisionStepped", 60],
+      ["prepareSent", 40],
       ["decisionDurable", 1_500],
+      ["votesIn", 500],
     ] as const;
     for (const [mark, gap] of steps) {
       advance(gap);
       trace.mark(mark, ["1.1"]);
     }
-    advance(40);
+    advance(30);
     trace.replied(1, "1.1");
-    const gaps = [100, 2_000, 30, 1_500];
-    writePhases.forEach((name, i) => {
-      expect(phase(trace, name).count).toBe(1);
-      expectAbout(phase(trace, name).p50Us, gaps[i]!);
-    });
-    expectAbout(phase(trace, "write-total").p50Us, 100 + 2_000 + 30 + 1_500 + 40);
+    const expected: Record<(typeof writePhases)[number], number> = {
+      admit: 60 + 40, // arrived -> PREPARE left
+      "prepare-round": 1_500 + 500, // PREPARE left -> the last vote
+      decide: 30, // the last vote -> the answer
+      "decision-force": 40 + 1_500, // the record stepped -> durable
+    };
+    for (const name of writePhases) {
+      expect(phase(trace, name).count, name).toBe(1);
+      expectAbout(phase(trace, name).p50Us, expected[name]);
+    }
+    // The total is the answer's time since arrival, not the sum of the phases (the force overlaps).
+    expectAbout(phase(trace, "write-total").p50Us, 60 + 40 + 1_500 + 500 + 30);
     // After the answer: COMMIT leaves, and each replica's acknowledgement is one commit round.
     advance(10);
     trace.mark("commitSent", ["1.1"]);
@@ -54,6 +62,36 @@ describe("PhaseTrace", () => {
     trace.forget("1.1");
     trace.mark("acksIn", ["1.1"]);
     expect(phase(trace, "commit-round").count).toBe(2);
+  });
+
+  it("a decide phase that waits for the COMMIT record's force (durable after the last vote) runs to the answer", () => {
+    const { trace, advance } = tracer();
+    trace.requestArrived(2);
+    trace.mark("decisionStepped", ["1.9"]);
+    trace.mark("prepareSent", ["1.9"]);
+    advance(400);
+    trace.mark("votesIn", ["1.9"]);
+    advance(900);
+    trace.mark("decisionDurable", ["1.9"]);
+    advance(100);
+    trace.replied(2, "1.9");
+    expectAbout(phase(trace, "admit").p50Us, 0);
+    expectAbout(phase(trace, "prepare-round").p50Us, 400);
+    expectAbout(phase(trace, "decide").p50Us, 1_000);
+    expectAbout(phase(trace, "decision-force").p50Us, 1_300);
+    expectAbout(phase(trace, "write-total").p50Us, 1_400);
+  });
+
+  it("without a durable mark for its record, a write is recorded without decision-force", () => {
+    const { trace, advance } = tracer();
+    trace.requestArrived(3);
+    trace.mark("prepareSent", ["1.8"]);
+    advance(200);
+    trace.mark("votesIn", ["1.8"]);
+    trace.replied(3, "1.8");
+    expect(phase(trace, "write-total").count).toBe(1);
+    expect(phase(trace, "decide").count).toBe(1);
+    expect(phase(trace, "decision-force").count).toBe(0);
   });
 
   it("keeps the first PREPARE and COMMIT sent (re-sends do not move them) and the last answer", () => {
@@ -78,6 +116,13 @@ describe("PhaseTrace", () => {
     trace.mark("prepareSent", ["1.3"]);
     trace.replied(2, "1.3");
     expect(phase(trace, "write-total").count).toBe(0);
+    // The record stepped opens an entry, but without PREPARE sent and votes in nothing is recorded.
+    trace.requestArrived(3);
+    trace.mark("decisionStepped", ["1.5"]);
+    trace.mark("decisionDurable", ["1.5"]);
+    trace.replied(3, "1.5");
+    expect(phase(trace, "write-total").count).toBe(0);
+    expect(phase(trace, "decision-force").count).toBe(0);
     // A mark for a transaction never sent is ignored rather than opening an entry.
     trace.mark("acksIn", ["1.4"]);
     expect(phase(trace, "write-total").count).toBe(0);
