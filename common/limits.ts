@@ -188,6 +188,12 @@ export const limits = {
    * forces). The coordinator marks a COMMIT urgent, forced at once, when a write waits for its keys.
    */
   commitForceWaitMs: 1,
+  /**
+   * A COMMIT that no write waits for, with nothing else to send to its replica, waits this long for a
+   * PREPARE or an ABORT to travel with (coordinator/node.ts ReplicaLink.flush); a read to that
+   * replica, or an urgent COMMIT, sends it at once. 0 sends every COMMIT at once.
+   */
+  commitLingerMs: 1,
   /** Period of the timer tick that drives timeouts in both cores. */
   tickMs: 50,
   /**

@@ -157,6 +157,11 @@ export class Batcher<T> {
     this.queue.push(item);
   }
 
+  /** Items waiting to be sent. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
   flush(): void {
     while (this.queue.length > 0 && this.inFlight < limits.callsInFlightPerReplicaMax) {
       let count = 0;
@@ -178,13 +183,18 @@ export class Batcher<T> {
   }
 }
 
-/** The node's link to one replica: batches the core's messages into calls, turns answers into inputs. */
-class ReplicaLink {
+/** The node's link to one replica: batches the core's messages into calls, turns answers into inputs (exported for its tests). */
+export class ReplicaLink {
   private readonly prepares: Batcher<PrepareMessage>;
   private readonly commits: Batcher<CommitMessage>;
   private readonly aborts: Batcher<AbortMessage>;
   private commitAckHooks: { txnId: string; hook: () => void }[] = [];
   private readonly reads: ReadBatcher;
+  /** A COMMIT waiting to be sent is urgent (a write waits for its keys): it does not linger. */
+  private urgentPending = false;
+  /** Cancels the timer of COMMITs lingering for company; null when none linger. */
+  private lingering: (() => void) | null = null;
+  private stopped = false;
 
   constructor(
     readonly id: string,
@@ -211,6 +221,7 @@ class ReplicaLink {
         break;
       case "commit":
         this.commits.push(message);
+        if (message.urgent) this.urgentPending = true;
         break;
       case "abort":
         this.aborts.push(message);
@@ -225,6 +236,8 @@ class ReplicaLink {
 
   /** Reads keys at this replica, sharing a call with the other reads of this turn (ReadBatcher). */
   readBatched(keys: readonly string[], done: (result: CallResult<ReadRow[]>) => void): void {
+    // A read of a key a lingering COMMIT unlocks would wait for it at the replica: it goes first.
+    if (this.lingering !== null) this.flushNow();
     this.reads.read(keys, done);
   }
 
@@ -240,9 +253,34 @@ class ReplicaLink {
    * they were made.
    */
   flush(): void {
+    if (this.stopped) return;
+    // COMMITs that no write waits for, with nothing else to send, linger for company (at one client
+    // the next PREPARE to this replica comes within a millisecond, and they travel in one message).
+    if (this.commits.pending > 0 && !this.urgentPending && this.prepares.pending === 0 && this.aborts.pending === 0 && limits.commitLingerMs > 0) {
+      this.lingering ??= this.scheduler.after(limits.commitLingerMs, () => {
+        this.lingering = null;
+        this.flushNow();
+      });
+      return;
+    }
+    this.flushNow();
+  }
+
+  private flushNow(): void {
+    if (this.stopped) return;
+    this.lingering?.();
+    this.lingering = null;
+    this.urgentPending = false;
     this.aborts.flush();
     this.commits.flush();
     this.prepares.flush();
+  }
+
+  /** The node stood down: nothing more leaves, lingering COMMITs included (the successor re-sends them). */
+  stop(): void {
+    this.stopped = true;
+    this.lingering?.();
+    this.lingering = null;
   }
 
   private catchUp(message: CatchUpMessage): void {
@@ -455,6 +493,7 @@ export class CoordinatorNode {
 
   stop(): void {
     for (const stop of this.stops.splice(0)) stop();
+    for (const link of this.links.values()) link.stop();
   }
 
   /**

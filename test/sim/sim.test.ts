@@ -23,7 +23,8 @@ export const mutationSeedsMax = 40;
  * (test/unit/tombstones.test.ts); here the simulator shows it finds it too, through the shipped nodes.
  */
 const seedsMaxOf: Partial<Record<Mutation, number>> = {
-  "full-copy-keeps-stale-keys": 300,
+  // The first seed to fail was 228, then 502 once COMMITs lingered (issue 13: the draws moved).
+  "full-copy-keeps-stale-keys": 600,
 };
 
 /**
