@@ -1363,6 +1363,10 @@ export class CoordinatorCore {
       // answer about a transaction it no longer holds; the answer must be right all the same.)
       const remembered = this.remembered.get(txnId);
       if (remembered !== undefined) return [{ txnId, outcome: "commit", commitSeq: remembered.commitSeq }];
+      // Of a later epoch than this coordinator's: a newer coordinator ran it, and only it can tell (a
+      // replica in doubt may ask a coordinator it promised no epoch to: replica transports).
+      const parsed = parseTxnId(txnId);
+      if (parsed === null || parsed.epoch > this.epoch) return [];
       return [{ txnId, outcome: "abort" }];
     }
     // Not before COMMIT goes to every participant: until then an in-sync participant may not hold it.

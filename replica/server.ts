@@ -75,7 +75,10 @@ function callResult<R, T>(error: grpc.ServiceError | null, response: R | undefin
 /** The node's transport over gRPC: the Coordination service, the peers' and a source's Participant service. */
 function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): void } {
   // Outcome queries go to the coordinator this replica promised its epoch to (followCoordinator);
-  // until it promised any, to the first of --coordinator.
+  // until it promised any, to the first of --coordinator. A query that fails moves on to the next
+  // coordinator of --coordinator: the one promised may be a standby now (it refuses), and a peer no
+  // longer settles what it never saw. Any active coordinator answers truly about a transaction of
+  // its epoch or an earlier one, and not at all about a later one (coordinator/core.ts outcomeFor).
   const coordinationAt = (address: string): CoordinationClient =>
     new participantProto.Coordination(address, grpc.credentials.createInsecure(), channelOptions) as unknown as CoordinationClient;
   let coordinationAddress = options.coordinators[0]!;
@@ -93,9 +96,17 @@ function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): v
       coordination = coordinationAt(coordinationAddress);
     },
     queryOutcome: (txnIds, timeoutMs, done) => {
-      coordination.QueryOutcome({ replicaId: options.id, txnIds: [...txnIds] }, { deadline: deadline(timeoutMs) }, (error, response) =>
-        done(callResult(error, response, (answer) => decodeOutcomeAnswer(txnIds, answer))),
-      );
+      const asked = coordinationAddress;
+      coordination.QueryOutcome({ replicaId: options.id, txnIds: [...txnIds] }, { deadline: deadline(timeoutMs) }, (error, response) => {
+        const result = callResult(error, response, (answer) => decodeOutcomeAnswer(txnIds, answer));
+        if (!result.ok && asked === coordinationAddress && options.coordinators.length > 1) {
+          const next = options.coordinators[(options.coordinators.indexOf(asked) + 1) % options.coordinators.length]!;
+          coordination.close();
+          coordinationAddress = next;
+          coordination = coordinationAt(next);
+        }
+        done(result);
+      });
     },
     peerOutcome: (peerId, txnIds, timeoutMs, done) => {
       const peer = peerClients.get(peerId);

@@ -301,7 +301,12 @@ export class ReplicaHost {
           timeoutMs,
           (_target, respond, fail) => cluster.coordinators.get(target)!.serveQueryOutcome(txnIds, (items) => respond({ items, dropped: [] }), fail),
           (result) => {
-            if (!result.ok) world.trace(`${this.id}: the coordinator did not answer the outcome query (${result.reason})`);
+            if (!result.ok) {
+              world.trace(`${this.id}: the coordinator did not answer the outcome query (${result.reason})`);
+              // As the shipped transport (replica/server.ts): the next query goes to the next coordinator.
+              const ids = cluster.config.coordinatorIds;
+              if (following === target) following = ids[(ids.indexOf(target) + 1) % ids.length]!;
+            }
             done(result);
           },
         );

@@ -576,6 +576,12 @@ describe("CoordinatorCore: outcome queries from replicas", () => {
     expect(ready.persist).toEqual([]);
   });
 
+  it("gives no answer about a transaction of a later epoch: a newer coordinator ran it (a replica may ask any coordinator)", () => {
+    const core = newCore(); // epoch 1
+    const ready = step(core, { kind: "outcome-query", queryId: 4, txnIds: ["2.7", "1.9"], nowMs: 1 });
+    expect(ready.outcomes).toEqual([{ queryId: 4, outcomes: [{ txnId: "1.9", outcome: "abort" }] }]);
+  });
+
   it("gives no answer yet for a transaction still preparing, and does not disturb it", () => {
     const core = newCore();
     const txnId = preparedTxnId(write(core, 4, [put("a", "1")]));
