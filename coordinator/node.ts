@@ -195,7 +195,10 @@ export class ReplicaLink {
   /** Cancels the timer of COMMITs lingering for company; null when none linger. */
   private lingering: (() => void) | null = null;
   private stopped = false;
-  /** When the replica last answered a PREPARE or COMMIT call (its health check may be skipped). */
+  /**
+   * When the replica last answered a PREPARE or COMMIT call, with no call to it failing since (its
+   * health check may be skipped); -Infinity once one failed.
+   */
   lastAnswerMs = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -308,6 +311,7 @@ export class ReplicaLink {
     this.calls.prepare(batch, limits.replicaCallTimeoutMs, (result) => {
       const nowMs = this.scheduler.nowMs();
       if (!result.ok) {
+        this.lastAnswerMs = Number.NEGATIVE_INFINITY;
         this.failedCall(result.reason);
         this.logger.debug({ event: "prepare-failed", replica: this.id, reason: result.reason, txns: batch.length }, "prepare call failed");
         const down = result.code === Code.UNAVAILABLE;
@@ -334,6 +338,7 @@ export class ReplicaLink {
     this.trace?.mark("commitSent", txns.map((txn) => txn.txnId));
     this.calls.commit(txns, this.gcFloor(), batch.some((message) => message.urgent), limits.replicaCallTimeoutMs, (result) => {
       if (!result.ok) {
+        this.lastAnswerMs = Number.NEGATIVE_INFINITY;
         // The core re-sends unacknowledged commits with backoff; a refused connection means the
         // replica is down, which the core hears at once (it may then leave the in-sync set).
         this.failedCall(result.reason);
@@ -365,6 +370,7 @@ export class ReplicaLink {
       limits.replicaCallTimeoutMs,
       (result) => {
         if (!result.ok) {
+          this.lastAnswerMs = Number.NEGATIVE_INFINITY;
           this.failedCall(result.reason);
           this.logger.debug({ event: "abort-failed", replica: this.id, err: result.reason }, "abort call failed");
         }
@@ -556,6 +562,7 @@ export class CoordinatorNode {
       link.calls.checkHealth(limits.healthCheckTimeoutMs, (result) => {
         this.checking.delete(link.id);
         const ok = result.ok && result.value;
+        if (!ok) link.lastAnswerMs = Number.NEGATIVE_INFINITY;
         this.loop.push({ kind: "health", replicaId: link.id, ok, refused: !result.ok && result.code === Code.UNAVAILABLE, nowMs: this.now() });
       });
     }
