@@ -98,8 +98,6 @@ interface WaitingTurn<Ready> {
   ready: Ready;
   readonly lastLsn: number;
   durable: boolean;
-  /** Its records wait for a lazy force: the next force made marks it durable. */
-  readonly lazy: boolean;
   /** early ran for it. */
   earlyDone: boolean;
 }
@@ -114,8 +112,11 @@ export class StepLoop<Input, Ready> {
   private waiting: WaitingTurn<Ready>[] = [];
   private maintaining = false;
   private lastLsn = -1;
-  /** Cancels the timer of a lazy force waiting for company; null when none waits. */
-  private lazyTimer: (() => void) | null = null;
+  /**
+   * The turn whose lazy force waits for company, and its timer's cancel; null when none waits (at
+   * most one does: the next turn forces).
+   */
+  private lazyWait: { readonly entry: WaitingTurn<Ready>; readonly cancel: () => void } | null = null;
   /** Turns run and inputs stepped, for status and benchmarks. */
   turns = 0;
   inputs = 0;
@@ -152,7 +153,7 @@ export class StepLoop<Input, Ready> {
 
   private mayStep(): boolean {
     // A turn whose lazy force waits for company does not hold the next one back: that is the company.
-    return !this.maintaining && this.queue.length > 0 && (this.lazyTimer !== null || this.waiting.length < this.turnsInFlightMax);
+    return !this.maintaining && this.queue.length > 0 && (this.lazyWait !== null || this.waiting.length < this.turnsInFlightMax);
   }
 
   /**
@@ -171,7 +172,7 @@ export class StepLoop<Input, Ready> {
     if (records.length === 0 && last !== undefined && this.options.merge !== undefined) {
       last.ready = this.options.merge(last.ready, ready);
       // The next turn is company for a lazy force, merged or not.
-      if (this.lazyTimer !== null) this.force(last);
+      if (this.lazyWait !== null) this.force(last);
       this.deliver();
       this.schedule();
       return;
@@ -183,17 +184,18 @@ export class StepLoop<Input, Ready> {
       if (record.force && record.lazy === true) lazy = true;
       else mustForce = mustForce || record.force;
     }
-    const entry: WaitingTurn<Ready> = { ready, lastLsn: this.lastLsn, durable: !mustForce && !lazy, lazy: lazy && !mustForce, earlyDone: false };
+    const entry: WaitingTurn<Ready> = { ready, lastLsn: this.lastLsn, durable: !mustForce && !lazy, earlyDone: false };
     this.waiting.push(entry);
-    if (mustForce || this.lazyTimer !== null) {
+    if (mustForce || this.lazyWait !== null) {
       this.force(entry);
     } else if (lazy) {
       const waitMs = this.options.lazyForceMs;
       assert(waitMs !== undefined && waitMs >= 0, "a lazy record needs lazyForceMs");
-      this.lazyTimer = this.options.timers.after(waitMs, () => {
-        this.lazyTimer = null;
+      const cancel = this.options.timers.after(waitMs, () => {
+        this.lazyWait = null;
         this.force(entry);
       });
+      this.lazyWait = { entry, cancel };
     }
     // Carries out what is ready: this turn's early part at least, if every earlier turn is done.
     this.deliver();
@@ -206,14 +208,12 @@ export class StepLoop<Input, Ready> {
    * waiting lazily before it: the one force serves them all.
    */
   private force(entry: WaitingTurn<Ready>): void {
-    if (this.lazyTimer !== null) {
-      this.lazyTimer();
-      this.lazyTimer = null;
-    }
-    const lazyBefore = this.waiting.filter((turn) => turn.lazy && !turn.durable && turn !== entry);
+    const lazy = this.lazyWait?.entry;
+    this.lazyWait?.cancel();
+    this.lazyWait = null;
     this.options.log.force(() => {
       entry.durable = true;
-      for (const turn of lazyBefore) turn.durable = true;
+      if (lazy !== undefined) lazy.durable = true;
       this.deliver();
     });
   }

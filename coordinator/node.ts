@@ -399,7 +399,7 @@ export class CoordinatorNode {
    * Each replica's health as of the newest turn stepped (immediate): health is no durable state, and
    * reads must stop going to a replica that is down even while a force holds up the turns' views.
    */
-  private healthNow = new Map<string, boolean>();
+  private latestView: CoreView | null = null;
   /** Recovered commits not yet acknowledged by every replica, for the log line when each settles. */
   private readonly unsettled: Set<string>;
   private compactedSize = 0;
@@ -455,7 +455,7 @@ export class CoordinatorNode {
           } else if (action !== null) {
             // PREPAREs leave, their COMMIT records never do: this node stops at once (it steps,
             // logs and sends nothing more) and the action fires once the PREPAREs are on the wire.
-            this.sendAll(ready.early, () => true);
+            this.sendAll(ready.early);
             this.stopped = true;
             this.options.scheduler.after(failpointDelayMs, () => fire("before-decision-log", action));
             return [];
@@ -586,7 +586,7 @@ export class CoordinatorNode {
    */
   private early({ ready }: Turn): void {
     if (this.stopped || ready.early.length === 0) return;
-    this.sendAll(ready.early, () => true);
+    this.sendAll(ready.early);
   }
 
   /**
@@ -595,8 +595,8 @@ export class CoordinatorNode {
    * a majority of the replicas is gone).
    */
   private immediate({ ready, view }: Turn): void {
-    this.healthNow = new Map(view.members.map((m) => [m.id, m.healthy]));
-    this.view = withHealth(this.view, this.healthNow);
+    this.latestView = view;
+    this.view = withHealth(this.view, view);
     for (const { reqId, result } of ready.immediate) {
       const respond = this.pendingWrites.get(reqId);
       assert(respond !== undefined, `reply to unknown request ${reqId}`);
@@ -613,7 +613,7 @@ export class CoordinatorNode {
   }
 
   /** Hands messages to their links (those `keep` lets through), then flushes each link once. */
-  private sendAll(messages: readonly Message[], keep: (message: Message) => boolean): void {
+  private sendAll(messages: readonly Message[], keep: (message: Message) => boolean = () => true): void {
     for (const message of messages) {
       if (!keep(message)) continue;
       const link = this.links.get(message.to);
@@ -631,7 +631,7 @@ export class CoordinatorNode {
     if (this.stopped) return;
     // First the view: reads routed from here on see this turn's membership, before any of its
     // messages or replies leave.
-    this.view = withHealth(view, this.healthNow);
+    this.view = withHealth(view, this.latestView);
     if (logger.isLevelEnabled("debug")) logTurn(logger, ready);
     this.options.trace?.mark("decisionDurable", committed(ready));
     for (const { from, to, reason } of ready.retried) {
@@ -860,10 +860,11 @@ function logTurn(logger: Logger, ready: Ready): void {
 }
 
 /** The transactions a Ready decides to commit. */
-/** The view with each replica's health as `health` has it. */
-function withHealth(view: CoreView, health: ReadonlyMap<string, boolean>): CoreView {
-  if (view.members.every((m) => (health.get(m.id) ?? m.healthy) === m.healthy)) return view;
-  return { ...view, members: view.members.map((m) => ({ ...m, healthy: health.get(m.id) ?? m.healthy })) };
+/** The view with each replica's health as the newest view stepped (`latest`) has it. */
+function withHealth(view: CoreView, latest: CoreView | null): CoreView {
+  const healthOf = (id: string, healthy: boolean): boolean => latest?.members.find((m) => m.id === id)?.healthy ?? healthy;
+  if (latest === null || view.members.every((m) => healthOf(m.id, m.healthy) === m.healthy)) return view;
+  return { ...view, members: view.members.map((m) => ({ ...m, healthy: healthOf(m.id, m.healthy) })) };
 }
 
 /**
