@@ -18,7 +18,7 @@ import { InvalidArgument } from "./errors";
 
 export const coordinatorFailpoints = {
   "before-decision-log": "PREPARE left, the COMMIT decision never reaches the log: recovery aborts the transaction (presumed abort)",
-  "after-decision-log": "every vote is in and the COMMIT decision is durable, no replica has heard COMMIT: recovery re-sends COMMIT to every replica",
+  "after-decision-log": "the transaction is decided (a majority voted YES, or every vote is in) and its COMMIT record is durable, no replica has heard COMMIT: recovery re-sends COMMIT to every replica",
   "mid-commit-fanout": "COMMIT reached exactly one replica (it acknowledged); the others hold the transaction prepared, in doubt",
   "after-commit-before-reply": "every replica applied the commit; the client never hears back (its write succeeded)",
 } as const;

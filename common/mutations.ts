@@ -32,6 +32,11 @@ export const mutations = [
    */
   "read-from-any-replica",
   /**
+   * coordinator/core.ts readAccepted: a read takes the value of a replica that is unsure of the key
+   * (it had not voted YES for a write answered early, on the votes of a majority, nor acknowledged it).
+   */
+  "read-from-unsure-replica",
+  /**
    * coordinator/core.ts onResolve: the bug of issue 11, put back. The shell decided "still in
    * flight?" before the step (and then asked no replica), and the core did not consult its
    * remembered commits: an operator's abort of a transaction that committed meanwhile is "done".

@@ -22,16 +22,21 @@
 //    copy of the COMMIT record with one fsync. Once the record is durable (on a majority of the
 //    replicas' copies of the decision log) the transaction commits, whatever the votes: nothing
 //    after PREPARE aborts it, and a successor that finds the record commits it.
-// 3. Wait for every vote (prepareTimeoutMs). A participant that votes NO (a key held by a stale
+// 3. Collect the votes (prepareTimeoutMs). A participant that votes NO (a key held by a stale
 //    transaction of an earlier epoch, which is aborted), cannot be reached or stays silent gets the
 //    writes with its COMMIT (it holds nothing prepared); a participant that leaves the in-sync set
 //    owes the acknowledgement instead.
-// 4. Every participant voted (or timed out): COMMIT with the writes goes first to the in-sync
-//    participants that hold nothing prepared, and once they acknowledged, COMMIT to those that voted
-//    YES, with the client's answer. The StepLoop sends both only once the COMMIT record is durable
-//    (it was forced in an earlier turn). Until a replica applies it, a YES voter holds the
-//    transaction prepared and its reads of those keys wait, and every other in-sync participant has
-//    applied it already, so every read after the answer sees the write.
+// 4. The decision (checkVoted): as soon as a majority of all replicas voted YES (early answers: a
+//    write waits for the second-fastest replica of three, not the slowest), or every participant
+//    voted or timed out. COMMIT goes to every participant at once, with the writes to each that has
+//    not voted YES (it commits its prepare if it has one by then, or applies the writes without
+//    one), and the client is answered. The StepLoop sends them only once the COMMIT record is
+//    durable (it was forced in an earlier turn). A participant that had not voted YES is unsure of
+//    the keys until it votes YES or acknowledges: a read takes no value of those keys from it
+//    (readAccepted). Every other in-sync participant holds the transaction prepared (its reads of
+//    the keys wait) or has applied it, and a read needs a majority of answers, so every read after
+//    the answer sees the write. A transaction that reads keys first holds their locks, which wait
+//    for every acknowledgement (step 5).
 // 5. Keep the locks until every acknowledgement is in, re-sending COMMIT with backoff; then log END
 //    (not forced) and forget.
 //
@@ -91,6 +96,7 @@ import { Code, codeName, type CodeValue } from "../common/errors";
 import { requestFingerprint, type RequestMethod } from "../common/fingerprint";
 import { limits } from "../common/limits";
 import { mutation } from "../common/mutations";
+import { quorumOf } from "../common/quorum";
 import { blindWrites, evaluate, keysToRead, type Evaluation, programKeys, putProgram, type KeyState, type Program, type TxnOutcome } from "../common/txn";
 import { formatTxnId, isNewerTxnId, parseTxnId } from "../common/txn-id";
 import type { Outcome, Write } from "../common/types";
@@ -198,6 +204,12 @@ export interface CoreView {
    * participants may not all hold them prepared, so replicas could answer a read differently).
    */
   readonly readsHeld: string | null;
+  /**
+   * Replica id -> the keys of answered transactions it has neither voted YES for nor acknowledged
+   * (early answers: checkVoted). The core's own live table, not a copy: between steps it is as of
+   * the last step. A read takes no value of those keys from that replica (readAccepted).
+   */
+  readonly unsure: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
 /** The report Status asks for. */
@@ -308,12 +320,23 @@ export function readTargets(view: CoreView, random: () => number): { id: string;
 
 /**
  * An answer to a read is kept only if its replica is still in sync and has not left the set since
- * the read went out (same incarnation): one that left may have missed writes.
+ * the read went out (same incarnation): one that left may have missed writes; and if the replica is
+ * not unsure of any of the keys: it voted YES for (or acknowledged) every answered transaction of
+ * them, so its read waited for each or saw it. Judged when the answer arrives, over the view as of
+ * the last step: a replica's votes, acknowledgements and read answers travel on one ordered stream,
+ * and the node judges a read answer as it arrives while a vote or an acknowledgement sent after it
+ * is stepped later; so a YES or an ack the view holds was sent before the answer, and that answer
+ * waited for the transaction (prepared there) or saw it (applied). A read sent after a COMMIT on the
+ * same stream is served after it.
  */
-export function readAccepted(view: CoreView, id: string, incarnation: number): boolean {
+export function readAccepted(view: CoreView, id: string, incarnation: number, keys: readonly string[]): boolean {
   if (mutation() === "read-from-any-replica") return true;
   const member = view.members.find((m) => m.id === id);
-  return member !== undefined && member.state === "in-sync" && member.incarnation === incarnation;
+  if (member === undefined || member.state !== "in-sync" || member.incarnation !== incarnation) return false;
+  // Planted bug (test-only): the answer of a replica that may not have an answered write serves.
+  if (mutation() === "read-from-unsure-replica") return true;
+  const unsure = view.unsure.get(id);
+  return unsure === undefined || !keys.some((key) => unsure.has(key));
 }
 
 /**
@@ -327,9 +350,9 @@ export function gcFloorFor(view: CoreView, id: string): number {
 
 /**
  * reading: holds its locks and waits for the current state of the keys it reads (no replica has
- * heard of it yet). preparing: its COMMIT record logged, collecting votes. committing: every vote
- * in, COMMIT sent (to the participants that hold nothing prepared first), waiting for
- * acknowledgements, keys locked.
+ * heard of it yet). preparing: its COMMIT record logged, collecting votes. committing: decided (a
+ * majority voted YES, or every vote is in), COMMIT sent to every participant and the client
+ * answered, waiting for acknowledgements, keys locked.
  * owed: every in-sync participant acknowledged and the keys are free, but a participant that left
  * the in-sync set still owes its acknowledgement.
  */
@@ -382,10 +405,13 @@ export interface Txn {
   readonly votedYes: Set<string>;
   /** Participants that voted NO, could not be reached or stayed silent: their COMMIT carries the writes. */
   readonly needsWrites: Set<string>;
-  /** COMMIT with the writes went to the in-sync participants that hold nothing prepared. */
-  writesSent: boolean;
-  /** COMMIT went to every participant (after those that hold nothing prepared acknowledged theirs). */
+  /** Decided: COMMIT went to every participant, with the client's answer. */
   commitSentToAll: boolean;
+  /**
+   * Participants that had neither voted YES nor acknowledged when the client was answered: until
+   * they do, their reads of its keys may miss it (CoordinatorCore.unsure).
+   */
+  readonly unsure: Set<string>;
   /** Rebuilt from the log: who voted is unknown, so every participant gets the writes. */
   recovered: boolean;
   /** The request it answers, remembered once it is answered (null for a transaction rebuilt from the log). */
@@ -452,6 +478,12 @@ export class CoordinatorCore {
   private readonly waiters = new Map<string, QueuedWrite[]>();
   private queuedCount = 0;
   private readonly members = new Map<string, Member>();
+  /**
+   * Replica id -> key -> how many answered transactions of that key the replica has neither voted
+   * YES for nor acknowledged (Txn.unsure). Its answer to a read of such a key may miss a write the
+   * client was told of, so a read takes no value from it (readAccepted).
+   */
+  private readonly unsure = new Map<string, Map<string, number>>();
   /** Request id -> the client calls waiting for it and its fingerprint, for requests running or queued. */
   private readonly active = new Map<string, { readonly reqIds: number[]; readonly fingerprint: string }>();
   /**
@@ -563,6 +595,7 @@ export class CoordinatorCore {
       notReady: this.readiness(),
       gcFloor: this.collectionFloor(),
       readsHeld: this.readsHeld(),
+      unsure: this.unsure,
     };
   }
 
@@ -719,8 +752,8 @@ export class CoordinatorCore {
     }
     if (txn?.phase === "preparing") {
       // Its COMMIT record was logged with its PREPARE (intent commits): it cannot be aborted.
-      if (choice === "abort") return refuse(`its COMMIT decision is logged (commit sequence number ${txn.commitSeq}); it commits once every participant has voted`);
-      return refuse(`it is still collecting votes; it commits once every participant has voted or after ${limits.prepareTimeoutMs} ms (prepareTimeoutMs)`);
+      if (choice === "abort") return refuse(`its COMMIT decision is logged (commit sequence number ${txn.commitSeq}); it commits once a majority voted YES or every participant voted`);
+      return refuse(`it is still collecting votes; it commits once a majority voted YES or every participant voted, or after ${limits.prepareTimeoutMs} ms (prepareTimeoutMs)`);
     }
     if (txn?.phase === "reading") {
       if (choice === "commit") return refuse("it is still reading its keys and has no COMMIT decision");
@@ -997,8 +1030,8 @@ export class CoordinatorCore {
       phase: "reading",
       votedYes: new Set(),
       needsWrites: new Set(),
-      writesSent: false,
       commitSentToAll: false,
+      unsure: new Set(),
       recovered: false,
       remember: null,
       prepareDeadlineMs: nowMs + limits.prepareTimeoutMs,
@@ -1017,7 +1050,7 @@ export class CoordinatorCore {
       if (vote.vote === "yes" && !this.remembered.has(vote.txnId)) out.send.push({ kind: "abort", to: replicaId, txnId: vote.txnId });
       return;
     }
-    if (txn.phase !== "preparing") return;
+    if (txn.phase === "reading") return;
     assert(txn.participants.includes(replicaId), `vote from ${replicaId}, not a participant of ${txn.txnId}`);
     if (vote.vote === "no") {
       const stale = vote.lockedBy === undefined ? null : this.presumedAborted(vote.lockedBy);
@@ -1027,22 +1060,50 @@ export class CoordinatorCore {
         // replica's channel (decisions leave in order).
         for (const to of this.config.participants) out.send.push({ kind: "abort", to, txnId: stale });
       }
-      // Its COMMIT record is logged: it commits all the same, and this replica gets the writes.
+      // Its COMMIT record is logged: it commits all the same, and this replica gets the writes
+      // (it got them with its COMMIT already if the vote came after the answer).
       txn.needsWrites.add(replicaId);
     } else {
       txn.votedYes.add(replicaId);
+      // After the answer: it holds the transaction prepared, and its reads of the keys wait for it.
+      this.settleUnsure(txn, replicaId);
       txn.needsWrites.delete(replicaId);
     }
     this.checkVoted(txn, nowMs, out);
   }
 
-  /** Every participant it still needs voted (or will get the writes): COMMIT goes out. */
+  /**
+   * COMMIT goes out, with the client's answer, once every participant it still needs voted (or will
+   * get the writes), or as soon as a majority of all replicas voted YES (early answers, issue 13):
+   * a write waits for the second-fastest replica of three, not the slowest. The COMMIT record is
+   * durable by the time either leaves (it was forced in an earlier turn). A participant that has not
+   * voted YES by then is unsure of the keys until it votes YES or acknowledges (readAccepted).
+   */
   private checkVoted(txn: Txn, nowMs: number, out: Ready): void {
     if (txn.phase !== "preparing") return;
-    for (const id of txn.required) if (!txn.votedYes.has(id) && !txn.needsWrites.has(id)) return;
+    let yes = 0;
+    let undecided = 0;
+    for (const id of txn.required) {
+      if (txn.votedYes.has(id)) yes += 1;
+      else if (!txn.needsWrites.has(id)) undecided += 1;
+    }
+    const early = yes >= quorumOf(this.config.participants.length);
+    if (undecided > 0 && !early) return;
     txn.phase = "committing";
     txn.resendAtMs = nowMs + txn.resendBackoffMs;
     this.advanceCommit(txn, nowMs, out);
+  }
+
+  /** `replicaId` voted YES for or acknowledged an answered transaction: it is sure of its keys. */
+  private settleUnsure(txn: Txn, replicaId: string): void {
+    if (!txn.unsure.delete(replicaId)) return;
+    const keys = this.unsure.get(replicaId)!;
+    for (const key of txn.keys) {
+      const count = keys.get(key)!;
+      if (count === 1) keys.delete(key);
+      else keys.set(key, count - 1);
+    }
+    if (keys.size === 0) this.unsure.delete(replicaId);
   }
 
   /**
@@ -1054,35 +1115,26 @@ export class CoordinatorCore {
     return { kind: "commit", to, txnId: txn.txnId, commitSeq: txn.commitSeq, urgent, writes };
   }
 
-  /** In-sync participants that hold nothing prepared and have not acknowledged: they get the writes first. */
-  private withoutPrepare(txn: Txn): string[] {
-    return [...txn.required].filter((id) => !txn.votedYes.has(id) && !txn.acked.has(id));
-  }
-
   /**
-   * Drives a committing transaction: first COMMIT (with the writes) to the in-sync participants that
-   * hold nothing prepared, then, once they all acknowledged, COMMIT to every other participant and
-   * the client's answer. So when the client hears of it, every in-sync replica has applied it or
-   * holds it prepared (its reads of the keys wait): no read after the answer misses it. Then the
-   * acknowledgements free the keys.
+   * Drives a committing transaction: at its decision (checkVoted), COMMIT to every participant (with
+   * the writes to those that have not voted YES: one that voted NO, could not be reached or has not
+   * voted yet; a replica that holds it prepared commits that and ignores them) and the client's
+   * answer; those that had not voted YES are unsure of its keys until they vote YES or acknowledge.
+   * Then the acknowledgements free the keys.
    */
   private advanceCommit(txn: Txn, nowMs: number, out: Ready): void {
     if (txn.phase !== "committing") return this.checkCommitted(txn, nowMs, out);
     if (!txn.commitSentToAll) {
-      const first = this.withoutPrepare(txn);
-      if (first.length > 0) {
-        if (!txn.writesSent) {
-          // Sent once here; the tick re-sends with backoff.
-          for (const to of first) out.send.push(this.commitMessage(txn, to, true));
-          txn.writesSent = true;
-        }
-        return;
-      }
       txn.commitSentToAll = true;
       out.decided.push(txn.txnId);
       txn.resendAtMs = nowMs + txn.resendBackoffMs;
-      const urgent = txn.keys.some((key) => this.waiters.has(key));
-      for (const to of txn.participants) if (!txn.acked.has(to)) out.send.push(this.commitMessage(txn, to, urgent));
+      const waited = txn.keys.some((key) => this.waiters.has(key));
+      for (const to of txn.participants) {
+        if (txn.acked.has(to)) continue;
+        // One that did not vote YES applies the writes without a prepare: forced at once anyway.
+        out.send.push(this.commitMessage(txn, to, waited || txn.needsWrites.has(to)));
+        if (!txn.votedYes.has(to)) this.markUnsure(txn, to);
+      }
       if (txn.remember !== null) this.remember(txn.remember);
       // Answered now; the StepLoop sends it once the COMMIT record, forced in an earlier turn, is durable.
       this.reply(txn, this.committedResult(txn), nowMs, out);
@@ -1090,10 +1142,18 @@ export class CoordinatorCore {
     this.checkCommitted(txn, nowMs, out);
   }
 
-  /** Re-sends COMMIT to the participants that have not acknowledged it (as far as it has gone). */
+  /** Until `replicaId` votes YES or acknowledges, its reads of the keys take no value (readAccepted). */
+  private markUnsure(txn: Txn, replicaId: string): void {
+    if (txn.unsure.has(replicaId)) return;
+    txn.unsure.add(replicaId);
+    let keys = this.unsure.get(replicaId);
+    if (keys === undefined) this.unsure.set(replicaId, (keys = new Map()));
+    for (const key of txn.keys) keys.set(key, (keys.get(key) ?? 0) + 1);
+  }
+
+  /** Re-sends COMMIT to the participants that have not acknowledged it. */
   private resendCommit(txn: Txn, out: Ready): void {
-    const to = txn.commitSentToAll ? txn.participants.filter((id) => !txn.acked.has(id)) : this.withoutPrepare(txn);
-    for (const id of to) out.send.push(this.commitMessage(txn, id, true));
+    for (const id of txn.participants) if (!txn.acked.has(id)) out.send.push(this.commitMessage(txn, id, true));
   }
 
   private onAck(replicaId: string, txnId: string, nowMs: number, out: Ready): void {
@@ -1101,6 +1161,7 @@ export class CoordinatorCore {
     if (txn === undefined || txn.phase === "preparing" || txn.phase === "reading") return;
     txn.acked.add(replicaId);
     txn.owed.delete(replicaId);
+    this.settleUnsure(txn, replicaId);
     this.advanceCommit(txn, nowMs, out);
   }
 
@@ -1119,6 +1180,8 @@ export class CoordinatorCore {
     }
     if (txn.phase === "owed" && txn.owed.size === 0) {
       out.persist.push({ record: { kind: "end", txnId: txn.txnId }, force: false });
+      // Every participant acknowledged.
+      assert(txn.unsure.size === 0, `${txn.txnId} ends with participants unsure of it`);
       this.txns.delete(txn.txnId);
     }
   }

@@ -757,8 +757,8 @@ export class CoordinatorNode {
         if (finished) return;
         if (result.ok) {
           answered += 1;
-          if (readAccepted(this.view, target.id, target.incarnation)) best = best === null ? result.value : newestOf(best, result.value);
-          else if (inSync.some((t) => t.id === target.id)) failures.push(`replica ${target.id} left the in-sync set while it answered`);
+          if (readAccepted(this.view, target.id, target.incarnation, keys)) best = best === null ? result.value : newestOf(best, result.value);
+          else if (inSync.some((t) => t.id === target.id)) failures.push(`replica ${target.id} left the in-sync set while it answered, or has yet to apply a write answered to a client`);
         } else {
           if (result.code !== Code.UNAVAILABLE && result.code !== Code.DEADLINE_EXCEEDED && fencedBy(result.reason) === null) {
             finished = true;

@@ -1,7 +1,7 @@
 // Where a request's time goes inside the coordinator (issue 13): per-phase latency histograms over
 // the life of each write and each read, from the moment the node takes the request to the moment it
 // answers. The node (coordinator/node.ts) marks the moments it sees (the request arrives, PREPARE
-// leaves, the last vote arrives, the answer leaves; and, overlapping the prepare round since intent
+// leaves, the last vote before the answer arrives, the answer leaves; and, overlapping the prepare round since intent
 // commits, the COMMIT record is stepped and is durable). The COMMIT round comes after
 // the answer (the client does not wait for it): it is measured per replica, from COMMIT leaving to
 // that replica's acknowledgement, until the transaction is forgotten. Status reports them (kv status, kv bench --trace), and a Status call may reset
@@ -18,11 +18,11 @@ import { FifoMap } from "../common/fifo-map";
 export const writePhases = [
   /** The request arrived -> its PREPARE left (the step loop's turn, lock wait, batching behind calls in flight). */
   "admit",
-  /** PREPARE left -> the last vote arrived (network, the replicas' log force). */
+  /** PREPARE left -> the last vote before the answer arrived (the one that made a majority of YES, or the last of all; network, the replicas' log force). */
   "prepare-round",
   /**
-   * The last vote arrived -> the answer left (the step loop's turn; the COMMIT record's force if it
-   * was not done yet; COMMIT with the writes first to a participant that did not vote YES).
+   * That vote arrived -> the answer left (the step loop's turn; the COMMIT record's force if it
+   * was not done yet).
    */
   "decide",
   /**

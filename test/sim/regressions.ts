@@ -34,14 +34,16 @@ export const regressions: readonly Regression[] = [
     // coordinatorDownAfterMs went from 500 ms to 1.5 s (17 of 2,500 fail, 11 on liveness); then 17
     // with intent commits, lingering COMMITs and health checks skipped for replicas that answer
     // (issue 13), where a replica that did not vote applies a COMMIT with the writes late, the very
-    // case the floor guards (9 of the first 200 seeds fail, the first, 17, on liveness).
-    seed: 17,
+    // case the floor guards (9 of the first 200 seeds fail, the first, 17, on liveness); then 172 with
+    // early answers (3 of the first 300 seeds fail: 19 on liveness, 93 and 172 on stale-read).
+    seed: 172,
     bug: "gc-ignores-floor",
-    check: "liveness",
+    check: "stale-read",
     what:
-      "the planted bug of tombstone collection that ignores the coordinator's floor: r1 applied later commits before " +
-      "commit 7 (a first write of acct1), collected a tombstone up to its highest applied commit, which moved its " +
-      "horizon past 7, then took commit 7 for a late write to a deleted key and dropped it: the replicas differ. The " +
+      "the planted bug of tombstone collection that ignores the coordinator's floor: early answers decided 1.7 (commit 5) " +
+      "before 1.5 (commit 3, the first write of acct0), and r3 applied both in one turn, 5 first; taking its highest " +
+      "applied commit as its collection horizon, it took commit 3 for a late write to a deleted key and dropped it, and " +
+      "a read of acct0 there found it absent after the client was told it was written. The " +
       "floor (coordinator/core.ts collectionFloor) keeps the horizon below every commit an in-sync replica has not " +
       "applied; test/unit/tombstones.test.ts reproduces it by hand.",
   },

@@ -8,10 +8,13 @@
 //   client sees a slower success; after txnAttemptsMax attempts it fails with UNAVAILABLE;
 // - a transaction past its PREPARE (its COMMIT record logged: intent commits, issue 13) is never
 //   aborted: it commits without the replica that left, which owes the acknowledgement (and gets
-//   COMMIT with the writes if it did not vote YES); a NO voter that leaves before acknowledging its
-//   writes no longer holds back the YES voters' COMMIT and the client's answer;
+//   COMMIT with the writes if it did not vote YES); a write is decided (COMMIT to every participant,
+//   with the client's answer) once a majority of all three replicas voted YES or every participant
+//   it still needs voted, so a NO voter gets its writes at the decision and, if it leaves before
+//   acknowledging them, owes the ack;
 // - a replica that was merely slow (down: false) stays in sync and gets the writes with its COMMIT
-//   for the transactions it could not prepare;
+//   for the transactions it could not prepare; like any participant that had not voted YES at the
+//   decision, it is unsure of their keys (readAccepted refuses its reads of them) until it acks;
 // - a COMMIT it had not acknowledged is owed to it: the client was answered at the decision, the keys
 //   are freed once the in-sync replicas acknowledged, but the transaction is kept (outcome "commit",
 //   COMMIT re-sent) until the owed replica acknowledges, and only then ENDed;
@@ -57,10 +60,23 @@ function readable(core: CoordinatorCore): { id: string; incarnation: number }[] 
 
 /** Whether an answer from replica id, sent at incarnation, is kept (readAccepted over the core's view). */
 function stillReadable(core: CoordinatorCore, id: string, incarnation: number): boolean {
-  return readAccepted(core.view(), id, incarnation);
+  return readAccepted(core.view(), id, incarnation, []);
+}
+
+/**
+ * Whether replica id's answer to a read of `key`, sent at its current incarnation, is kept: false
+ * while it is unsure of the key (it had neither voted YES for nor acknowledged a write of it that
+ * was answered).
+ */
+function readsKey(core: CoordinatorCore, id: string, key: string): boolean {
+  const member = core.memberList().find((m) => m.id === id);
+  expect(member).toBeDefined();
+  return readAccepted(core.view(), id, member!.incarnation, [key]);
 }
 
 const CONFIG: CoordinatorConfig = { participants: ["r1", "r2", "r3"], onConflict: "abort", minInSync: 2 };
+/** YES votes that decide a write early: a majority of the three configured replicas (quorumOf). */
+const MAJORITY = 2;
 const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null, failures: [] };
 /** The first tick at which a replica last heard at 0 is removed. */
 const DOWN_AT = limits.replicaDownAfterMs + 1;
@@ -128,16 +144,30 @@ class Driver {
 
   /**
    * A write that every listed replica votes for and acknowledges; returns its commit sequence number.
-   * The client is answered in the decision's Ready; the last ack ENDs it and answers nothing.
+   * It is decided (COMMIT to every participant, the client's answer) at the vote that makes a
+   * majority of all replicas, or at the last vote if fewer are listed. A replica that votes after
+   * that hears nothing more, and until its vote its reads of the key are refused. The last ack ENDs
+   * it and answers nothing.
    */
   commitWith(reqId: number, key: string, replicas: readonly string[], nowMs: number): number {
     const { txnId, preparedAt, commitSeq } = this.start(reqId, key, nowMs);
     expect(preparedAt).toEqual(replicas);
-    let decision = newReady();
-    for (const id of replicas) decision = this.yes(id, txnId, nowMs);
-    expect(decision.persist).toEqual([]);
-    expect(decision.decided).toEqual([txnId]);
-    expect(decision.replies).toEqual([{ reqId, result: { ok: true, commitSeq, txnId, outcome: { branch: "then", results: [{ kind: "put", key }] } } }]);
+    const deciding = Math.min(MAJORITY, replicas.length) - 1;
+    const writes = [{ key, value: Buffer.from(`v${reqId}`, "utf8") }];
+    for (const [i, id] of replicas.entries()) {
+      if (i > deciding) expect(readsKey(this.core, id, key)).toBe(false);
+      const vote = this.yes(id, txnId, nowMs);
+      if (i !== deciding) {
+        expect(vote).toEqual(newReady());
+        expect(readsKey(this.core, id, key)).toBe(true);
+        continue;
+      }
+      expect(vote.persist).toEqual([]);
+      expect(vote.decided).toEqual([txnId]);
+      // Those that have not voted yet get the writes with their COMMIT.
+      expect(commitsOf(vote, txnId)).toEqual(replicas.map((to, j) => ({ kind: "commit", to, txnId, commitSeq, urgent: false, writes: j > deciding ? writes : null })));
+      expect(vote.replies).toEqual([{ reqId, result: { ok: true, commitSeq, txnId, outcome: { branch: "then", results: [{ kind: "put", key }] } } }]);
+    }
     let last = newReady();
     for (const id of replicas) {
       last = this.ack(id, txnId, nowMs);
@@ -284,7 +314,8 @@ describe("unreachable replicas", () => {
     expect(failure(d.write(9, "a", 11), 9).code).toBe(Code.ABORTED);
 
     // The clients get their commits when r1 and r2 voted: COMMIT goes to all three at once (r3 did
-    // not vote YES, so its COMMIT carries the writes).
+    // not vote YES, so its COMMIT carries the writes). It was reported unreachable for t1 (it will
+    // get the writes): that COMMIT is urgent; for t2 it merely left, and nothing waits for "b".
     for (const [i, t] of [t1, t2].entries()) {
       if (i === 1) expect(d.yes("r1", t.txnId, 12)).toEqual(newReady());
       const decided = d.yes("r2", t.txnId, 12);
@@ -292,7 +323,7 @@ describe("unreachable replicas", () => {
       expect(commitsOf(decided, t.txnId)).toEqual([
         { kind: "commit", to: "r1", txnId: t.txnId, commitSeq: t.commitSeq, urgent: false, writes: null },
         { kind: "commit", to: "r2", txnId: t.txnId, commitSeq: t.commitSeq, urgent: false, writes: null },
-        { kind: "commit", to: "r3", txnId: t.txnId, commitSeq: t.commitSeq, urgent: false, writes: [{ key: ["a", "b"][i], value: Buffer.from(`v${i + 1}`, "utf8") }] },
+        { kind: "commit", to: "r3", txnId: t.txnId, commitSeq: t.commitSeq, urgent: i === 0, writes: [{ key: ["a", "b"][i], value: Buffer.from(`v${i + 1}`, "utf8") }] },
       ]);
       expect(d.ack("r1", t.txnId, 13)).toEqual(newReady());
       // The in-sync acks free the key; r3 still owes its ack, so no END yet.
@@ -306,26 +337,39 @@ describe("unreachable replicas", () => {
     expect(d.ack("r3", t1.txnId, 15).persist).toEqual([{ record: { kind: "end", txnId: t1.txnId }, force: false }]);
   });
 
-  it("a NO voter that leaves before acknowledging its writes: COMMIT goes to the YES voters at once, with the answer; it owes the ack", () => {
+  it("a NO voter gets COMMIT with the writes at the decision, with the answer; leaving before it acknowledged them, it owes the ack and the in-sync acks free the key", () => {
     const d = new Driver();
     const t = d.start(1, "a", 0);
-    d.yes("r1", t.txnId, 0);
-    d.yes("r2", t.txnId, 0);
     const writes = [{ key: "a", value: Buffer.from("v1", "utf8") }];
-    const first = d.step({ kind: "votes", replicaId: "r3", votes: [{ txnId: t.txnId, vote: "no", reason: "locked" }], nowMs: 1 });
-    expect(commitsOf(first, t.txnId)).toEqual([{ kind: "commit", to: "r3", txnId: t.txnId, commitSeq: 1, urgent: true, writes }]);
-    expect(first.replies).toEqual([]);
-    // r3 goes down before it acknowledged: it leaves (durably, in this Ready, before the answer leaves).
-    const gone = d.step({ kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 2 });
-    expect(gone.persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
-    expect(commitsOf(gone, t.txnId)).toEqual([
+    // r3 votes NO first: with one YES and r2 still to vote, nothing is decided.
+    expect(d.step({ kind: "votes", replicaId: "r3", votes: [{ txnId: t.txnId, vote: "no", reason: "locked" }], nowMs: 0 })).toEqual(newReady());
+    expect(d.yes("r1", t.txnId, 0)).toEqual(newReady());
+    // r2's YES makes a majority: COMMIT to all three at once (the NO voter's with the writes, urgent)
+    // and the answer, though r3 holds nothing of the write yet.
+    const decided = d.yes("r2", t.txnId, 1);
+    expect(decided.persist).toEqual([]);
+    expect(decided.decided).toEqual([t.txnId]);
+    expect(commitsOf(decided, t.txnId)).toEqual([
       { kind: "commit", to: "r1", txnId: t.txnId, commitSeq: 1, urgent: false, writes: null },
       { kind: "commit", to: "r2", txnId: t.txnId, commitSeq: 1, urgent: false, writes: null },
-      { kind: "commit", to: "r3", txnId: t.txnId, commitSeq: 1, urgent: false, writes },
+      { kind: "commit", to: "r3", txnId: t.txnId, commitSeq: 1, urgent: true, writes },
     ]);
-    expect(gone.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: t.txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
-    expect(gone.decided).toEqual([t.txnId]);
-    d.ack("r1", t.txnId, 3);
+    expect(decided.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: t.txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    // Still in sync, r3 may not have applied it: its reads of "a" are refused, not those of r1 and r2.
+    expect(readsKey(d.core, "r3", "a")).toBe(false);
+    expect(readsKey(d.core, "r1", "a")).toBe(true);
+    expect(readsKey(d.core, "r2", "a")).toBe(true);
+    // r3 goes down before it acknowledged: it leaves, durably; nothing goes out again and the client
+    // gets no second answer.
+    const gone = d.step({ kind: "health", replicaId: "r3", ok: false, refused: true, nowMs: 2 });
+    expect(gone.persist).toEqual([membership(["r1", "r2"], { r3: 1 })]);
+    expect(gone.send).toEqual([]);
+    expect(gone.replies).toEqual([]);
+    expect(gone.decided).toEqual([]);
+    // The key stays locked until the in-sync replicas acknowledge.
+    expect(d.core.lockedKeyCount()).toBe(1);
+    expect(d.ack("r1", t.txnId, 3)).toEqual(newReady());
+    expect(d.core.lockedKeyCount()).toBe(1);
     expect(d.ack("r2", t.txnId, 3).persist).toEqual([]);
     expect(d.txn(t.txnId)).toMatchObject({ phase: "owed" });
     expect([...d.txn(t.txnId)!.owed]).toEqual(["r3"]);
@@ -369,7 +413,7 @@ describe("unreachable replicas", () => {
     }
   });
 
-  it("down: false: the listed transactions commit with the writes to that replica, which stays in sync; the others still wait for its vote", () => {
+  it("down: false: the listed transactions commit with the writes to that replica, which stays in sync (unsure of their keys until it acks); the others still count its vote", () => {
     const d = new Driver();
     const t1 = d.start(1, "a", 0);
     const t2 = d.start(2, "b", 0);
@@ -378,21 +422,35 @@ describe("unreachable replicas", () => {
     expect(d.member("r3")).toMatchObject({ state: "in-sync", healthy: true, incarnation: 0 });
     expect(readable(d.core).map((r) => r.id)).toEqual(["r1", "r2", "r3"]);
 
-    // t1 waits for the votes of r1 and r2; then r3, still in sync, gets COMMIT with the writes first,
-    // and once it acknowledged, the YES voters get theirs and the client its answer.
+    // t1 waits for the votes of r1 and r2; then COMMIT goes to all three with the answer, r3's (still
+    // in sync) with the writes, urgent.
     expect(d.yes("r1", t1.txnId, 11)).toEqual(newReady());
-    const toR3 = d.yes("r2", t1.txnId, 11);
-    expect(commitsOf(toR3, t1.txnId)).toEqual([{ kind: "commit", to: "r3", txnId: t1.txnId, commitSeq: 1, urgent: true, writes: [{ key: "a", value: Buffer.from("v1", "utf8") }] }]);
-    expect(toR3.replies).toEqual([]);
-    const answered = d.ack("r3", t1.txnId, 12);
-    expect(sentTo(answered, "commit", t1.txnId)).toEqual(["r1", "r2"]);
-    expect(answered.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: t1.txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    const decided = d.yes("r2", t1.txnId, 11);
+    expect(commitsOf(decided, t1.txnId)).toEqual([
+      { kind: "commit", to: "r1", txnId: t1.txnId, commitSeq: 1, urgent: false, writes: null },
+      { kind: "commit", to: "r2", txnId: t1.txnId, commitSeq: 1, urgent: false, writes: null },
+      { kind: "commit", to: "r3", txnId: t1.txnId, commitSeq: 1, urgent: true, writes: [{ key: "a", value: Buffer.from("v1", "utf8") }] },
+    ]);
+    expect(decided.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: t1.txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    // r3 may not have applied it yet: its reads of "a" are refused until it acknowledges; of "b" not.
+    expect(readsKey(d.core, "r3", "a")).toBe(false);
+    expect(readsKey(d.core, "r3", "b")).toBe(true);
+    expect(d.ack("r3", t1.txnId, 12)).toEqual(newReady());
+    expect(readsKey(d.core, "r3", "a")).toBe(true);
 
-    // t2 is untouched and still needs r3's vote.
+    // t2 is untouched: r3 gets no writes for it, and its vote still counts. With r1's YES and r2's
+    // NO, t2 waits for r3's vote (were r3 marked for the writes, r2's NO would decide it).
     expect(d.txn(t2.txnId)?.phase).toBe("preparing");
-    d.yes("r1", t2.txnId, 20);
-    expect(d.yes("r2", t2.txnId, 20)).toEqual(newReady());
-    expect(d.yes("r3", t2.txnId, 20).decided).toEqual([t2.txnId]);
+    expect(d.yes("r1", t2.txnId, 20)).toEqual(newReady());
+    expect(d.step({ kind: "votes", replicaId: "r2", votes: [{ txnId: t2.txnId, vote: "no", reason: "locked" }], nowMs: 20 })).toEqual(newReady());
+    const t2Decided = d.yes("r3", t2.txnId, 20);
+    expect(t2Decided.decided).toEqual([t2.txnId]);
+    expect(t2Decided.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2, txnId: t2.txnId, outcome: { branch: "then", results: [{ kind: "put", key: "b" }] } } }]);
+    expect(commitsOf(t2Decided, t2.txnId)).toEqual([
+      { kind: "commit", to: "r1", txnId: t2.txnId, commitSeq: 2, urgent: false, writes: null },
+      { kind: "commit", to: "r2", txnId: t2.txnId, commitSeq: 2, urgent: true, writes: [{ key: "b", value: Buffer.from("v2", "utf8") }] },
+      { kind: "commit", to: "r3", txnId: t2.txnId, commitSeq: 2, urgent: false, writes: null },
+    ]);
     expect(d.start(3, "c", 21).preparedAt).toEqual(["r1", "r2", "r3"]);
   });
 });
@@ -400,11 +458,17 @@ describe("unreachable replicas", () => {
 describe("COMMITs owed to a replica that left", () => {
   it("answers at the decision, unlocks once the in-sync replicas ack, keeps the decision until the owed ack, then ENDs", () => {
     const d = new Driver();
-    // T1 on "a": every vote YES, commit sequence number 1, answered; r1 acks, r2 and r3 not yet.
+    // T1 on "a": every vote YES, commit sequence number 1, answered at r2's (a majority); r3's
+    // comes after the decision and sends nothing. r1 acks, r2 and r3 not yet.
     const t1 = d.start(1, "a", 0).txnId;
-    let decided = newReady();
-    for (const id of ["r1", "r2", "r3"]) decided = d.yes(id, t1, 0);
+    expect(d.yes("r1", t1, 0)).toEqual(newReady());
+    const decided = d.yes("r2", t1, 0);
+    expect(decided.decided).toEqual([t1]);
     expect(decided.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: t1, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(readsKey(d.core, "r3", "a")).toBe(false);
+    expect(d.yes("r3", t1, 0)).toEqual(newReady());
+    // Holding T1 prepared, r3's reads of "a" wait for it: they are kept again.
+    expect(readsKey(d.core, "r3", "a")).toBe(true);
     expect(d.ack("r1", t1, 10)).toEqual(newReady());
     // T2 on "b" commits fully (sequence number 2), so lastCommitSeq + 1 = 3 differs from T1's.
     expect(d.commitWith(2, "b", ["r1", "r2", "r3"], 20)).toBe(2);
@@ -455,14 +519,17 @@ describe("COMMITs owed to a replica that left", () => {
 
   it("frees the keys at once when the replica leaves after the in-sync ones acked (the client was answered at the decision)", () => {
     const d = new Driver();
+    // r1 and r2 vote YES and decide it; r3 never votes (slow, then gone).
     const t1 = d.start(1, "a", 0).txnId;
-    let decided = newReady();
-    for (const id of ["r1", "r2", "r3"]) decided = d.yes(id, t1, 0);
+    expect(d.yes("r1", t1, 0)).toEqual(newReady());
+    const decided = d.yes("r2", t1, 0);
     expect(decided.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: t1, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(sentTo(decided, "commit", t1)).toEqual(["r1", "r2", "r3"]);
     expect(d.ack("r1", t1, 10)).toEqual(newReady());
     expect(d.ack("r2", t1, 10)).toEqual(newReady());
-    // r3 is still in sync and required: "a" stays locked.
+    // r3 is still in sync and required: "a" stays locked, and r3's reads of it are refused.
     expect(d.core.lockedKeyCount()).toBe(1);
+    expect(readsKey(d.core, "r3", "a")).toBe(false);
     expect(d.txn(t1)?.phase).toBe("committing");
     const gone = takeR3Out(d, 1);
     expect(gone.replies).toEqual([]); // no second answer
@@ -529,20 +596,28 @@ describe("catching up", () => {
     expect(catchUp).toMatchObject({ kind: "catch-up", to: "r3", sinceSeq: 2, incarnation: 2 });
     expect(["r1", "r2"]).toContain((catchUp as Extract<Message, { kind: "catch-up" }>).sourceId);
 
-    // Catching up: a participant of new writes (votes and acks needed), not a reader.
+    // Catching up: a participant of new writes (votes and acks needed), not a reader. With r2
+    // voting NO, r3's YES is the one that makes a majority and decides the write.
     expect(readable(d.core).map((r) => r.id)).toEqual(["r1", "r2"]);
     expect(stillReadable(d.core, "r3", 2)).toBe(false);
     const { txnId, preparedAt, commitSeq } = d.start(2, "a", 610);
     expect(preparedAt).toEqual(["r1", "r2", "r3"]);
     expect(commitSeq).toBe(2);
-    d.yes("r1", txnId, 610);
-    expect(d.yes("r2", txnId, 610)).toEqual(newReady());
+    expect(d.yes("r1", txnId, 610)).toEqual(newReady());
+    expect(d.step({ kind: "votes", replicaId: "r2", votes: [{ txnId, vote: "no", reason: "locked" }], nowMs: 610 })).toEqual(newReady());
     const decided = d.yes("r3", txnId, 610);
     expect(decided.persist).toEqual([]);
-    expect(sentTo(decided, "commit", txnId)).toEqual(["r1", "r2", "r3"]);
+    expect(commitsOf(decided, txnId)).toEqual([
+      { kind: "commit", to: "r1", txnId, commitSeq: 2, urgent: false, writes: null },
+      { kind: "commit", to: "r2", txnId, commitSeq: 2, urgent: true, writes: [{ key: "a", value: Buffer.from("v2", "utf8") }] },
+      { kind: "commit", to: "r3", txnId, commitSeq: 2, urgent: false, writes: null },
+    ]);
     expect(decided.replies).toEqual([{ reqId: 2, result: { ok: true, commitSeq: 2, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    // r2, in sync, may not have applied it: its reads of "a" are refused until it acknowledges.
+    expect(readsKey(d.core, "r2", "a")).toBe(false);
     d.ack("r1", txnId, 620);
     expect(d.ack("r2", txnId, 620)).toEqual(newReady());
+    expect(readsKey(d.core, "r2", "a")).toBe(true);
     expect(d.core.lockedKeyCount()).toBe(1); // r3, a participant while catching up, has not acked
     const done = d.ack("r3", txnId, 620);
     expect(done.replies).toEqual([]);
@@ -605,14 +680,21 @@ describe("catching up", () => {
     takeR3Out(d, 1);
     const old = d.start(1, "a", 510);
     expect(catchUps(d.health("r3", 520))).toEqual([]);
-    d.yes("r2", old.txnId, 530);
-    const toR1 = d.step({ kind: "votes", replicaId: "r1", votes: [{ txnId: old.txnId, vote: "no", reason: "locked" }], nowMs: 530 });
-    expect(toR1.replies).toEqual([]);
-    expect(commitsOf(toR1, old.txnId)).toEqual([{ kind: "commit", to: "r1", txnId: old.txnId, commitSeq: 1, urgent: true, writes: [{ key: "a", value: Buffer.from("v1", "utf8") }] }]);
-    expect(catchUps(toR1)).toEqual([]);
-    const answered = d.ack("r1", old.txnId, 540);
-    expect(answered.replies.map((r) => r.reqId)).toEqual([1]);
-    expect(catchUps(answered)).toEqual([]);
+    expect(d.yes("r2", old.txnId, 530)).toEqual(newReady());
+    // r1's NO is the last vote: decided (COMMIT to both, r1's with the writes, and the answer), not
+    // ended, so the copy does not start.
+    const decided = d.step({ kind: "votes", replicaId: "r1", votes: [{ txnId: old.txnId, vote: "no", reason: "locked" }], nowMs: 530 });
+    expect(decided.decided).toEqual([old.txnId]);
+    expect(decided.replies).toEqual([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId: old.txnId, outcome: { branch: "then", results: [{ kind: "put", key: "a" }] } } }]);
+    expect(commitsOf(decided, old.txnId)).toEqual([
+      { kind: "commit", to: "r1", txnId: old.txnId, commitSeq: 1, urgent: true, writes: [{ key: "a", value: Buffer.from("v1", "utf8") }] },
+      { kind: "commit", to: "r2", txnId: old.txnId, commitSeq: 1, urgent: false, writes: null },
+    ]);
+    expect(catchUps(decided)).toEqual([]);
+    expect(readsKey(d.core, "r1", "a")).toBe(false);
+    const r1Acked = d.ack("r1", old.txnId, 540);
+    expect(r1Acked).toEqual(newReady());
+    expect(readsKey(d.core, "r1", "a")).toBe(true);
     const finished = d.ack("r2", old.txnId, 550);
     expect(catchUps(finished)).toEqual([{ kind: "catch-up", to: "r3", sourceId: expect.any(String), sinceSeq: 1, incarnation: 2 }]);
   });

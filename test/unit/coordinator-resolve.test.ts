@@ -85,14 +85,13 @@ describe("Resolve is decided in the step", () => {
       expect(ready.send).toEqual([]);
       expect(ready.persist).toEqual([]);
       expect(ready.replies).toEqual([{ reqId: 9, result: { ok: false, code: Code.FAILED_PRECONDITION, message: expect.stringContaining(`cannot ${choice} ${txnId}`) } }]);
-      expect(ready.replies[0]!.result).toMatchObject({ message: expect.stringContaining("it commits once every participant has voted") });
+      expect(ready.replies[0]!.result).toMatchObject({ message: expect.stringContaining("it commits once a majority voted YES or every participant voted") });
     }
     // The abort's refusal names the logged decision; the commit's, the prepare timeout that bounds the wait.
     expect(step(core, { kind: "resolve", reqId: 10, txnId, choice: "abort", replicas: null, nowMs: 3 }).replies[0]!.result).toMatchObject({ message: expect.stringContaining("COMMIT decision is logged (commit sequence number 1)") });
     expect(step(core, { kind: "resolve", reqId: 11, txnId, choice: "commit", replicas: null, nowMs: 3 }).replies[0]!.result).toMatchObject({ message: expect.stringContaining(`${limits.prepareTimeoutMs} ms (prepareTimeoutMs)`) });
     expect(core.inFlight().map((txn) => [txn.txnId, txn.phase])).toEqual([[txnId, "preparing"]]);
-    step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId, vote: "yes" }], nowMs: 4 });
-    const decided = step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId, vote: "yes" }], nowMs: 4 });
+    const decided = step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId, vote: "yes" }], nowMs: 4 });
     expect(decided.replies).toMatchObject([{ reqId: 1, result: { ok: true, commitSeq: 1, txnId } }]);
   });
 
@@ -114,20 +113,21 @@ describe("Resolve is decided in the step", () => {
     expect(core.lockedKeyCount()).toBe(0);
   });
 
-  it("(f) refuses to abort a transaction whose COMMIT went only to a NO voter; a commit re-sends it, with the writes, to that replica alone", () => {
+  it("(f) refuses to abort a decided transaction whose NO voter has not acknowledged; a commit re-sends it, with the writes, to that replica alone", () => {
     const core = newCore();
     const started = step(core, { kind: "write", reqId: 1, writes: [put("k", "v")], nowMs: 0 });
     const txnId = started.early.find((message) => message.kind === "prepare")!.txnId;
-    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId, vote: "yes" }], nowMs: 1 });
+    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId, vote: "no", reason: "locked" }], nowMs: 1 });
     step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId, vote: "yes" }], nowMs: 1 });
-    const toR3 = step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId, vote: "no", reason: "locked" }], nowMs: 1 });
-    expect(toR3.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true, writes: [put("k", "v")] }]);
+    step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId, vote: "no", reason: "locked" }], nowMs: 1 });
+    step(core, { kind: "acks", replicaId: "r1", txnIds: [txnId], nowMs: 1 });
+    step(core, { kind: "acks", replicaId: "r2", txnIds: [txnId], nowMs: 1 });
     const abort = step(core, { kind: "resolve", reqId: 9, txnId, choice: "abort", replicas: null, nowMs: 2 });
     expect(abort.send).toEqual([]);
     expect(abort.replies).toMatchObject([{ reqId: 9, result: { ok: false, code: Code.FAILED_PRECONDITION, message: expect.stringContaining("decided COMMIT") } }]);
     const commit = step(core, { kind: "resolve", reqId: 10, txnId, choice: "commit", replicas: null, nowMs: 2 });
     expect(commit.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true, writes: [put("k", "v")] }]);
     expect(commit.replies).toMatchObject([{ reqId: 10, result: { ok: true, commitSeq: 1 } }]);
-    expect(commit.replies.map((r) => r.reqId)).toEqual([10]); // the client still waits for r3's ack
+    expect(commit.replies.map((r) => r.reqId)).toEqual([10]); // the client was answered at the decision
   });
 });

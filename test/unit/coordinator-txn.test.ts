@@ -27,6 +27,7 @@ import { putProgram, type KeyState, type Operation, type Program } from "../../c
 import { requestFingerprint, type RequestMethod } from "../../common/fingerprint";
 import { CoordinatorCore, newReady, type Input, type Message, type OnConflict, type Ready, type RecoveredCoordinator, type TxnStatus, type WriteResult } from "../../coordinator/core";
 import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecord, type RememberedCommit, type RememberedFailure } from "../../coordinator/records";
+import { joined } from "./readies";
 import { recoverCoordinator } from "../../coordinator/recovery";
 
 const PARTICIPANTS = ["r1", "r2", "r3"] as const;
@@ -77,23 +78,14 @@ function prepareTxnId(ready: Ready): string {
   return [...ids][0]!;
 }
 
-/** Every participant votes YES at nowMs; returns the Ready of the decision. */
+/** Every participant votes YES at nowMs; returns the Readies of the votes, joined (the decision comes at the second). */
 function voteAll(core: CoordinatorCore, txnId: string, nowMs = 0): Ready {
-  let last = newReady();
-  for (const replicaId of PARTICIPANTS) last = step(core, { kind: "votes", replicaId, votes: [{ txnId, vote: "yes" }], nowMs });
-  return last;
+  return joined(PARTICIPANTS.map((replicaId) => step(core, { kind: "votes", replicaId, votes: [{ txnId, vote: "yes" }], nowMs })));
 }
 
 /** Every participant acknowledges at nowMs; returns the Readys, concatenated. */
 function ackAll(core: CoordinatorCore, txnId: string, nowMs = 0): Ready {
-  const all = newReady();
-  for (const replicaId of PARTICIPANTS) {
-    const ready = step(core, { kind: "acks", replicaId, txnIds: [txnId], nowMs });
-    all.persist.push(...ready.persist);
-    all.replies.push(...ready.replies);
-    all.send.push(...ready.send);
-  }
-  return all;
+  return joined(PARTICIPANTS.map((replicaId) => step(core, { kind: "acks", replicaId, txnIds: [txnId], nowMs })));
 }
 
 /** A timer tick, every replica answering its health checks. */
@@ -525,12 +517,11 @@ describe("CoordinatorCore: a retry of a committed request gets the original resu
     const first = prepareTxnId(step(core, { kind: "write", reqId: 1, writes, requestId: "req-a", nowMs: 0 }));
     expect(step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId: first, vote: "no", reason: "disk full" }], nowMs: 0 }).replies).toEqual([]);
     step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId: first, vote: "yes" }], nowMs: 0 });
-    const toR2 = step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId: first, vote: "yes" }], nowMs: 0 });
-    expect(toR2.send).toEqual([{ kind: "commit", to: "r2", txnId: first, commitSeq: 1, urgent: true, writes }]);
-    expect(toR2.replies).toEqual([]);
-    // Not answered yet: a retry joins the running request.
+    // Not answered yet (one YES): a retry joins the running request.
     expect(step(core, { kind: "write", reqId: 2, writes, requestId: "req-a", nowMs: 1 })).toEqual(newReady());
-    const answered = step(core, { kind: "acks", replicaId: "r2", txnIds: [first], nowMs: 2 });
+    // r3's YES makes a majority: the answer to both calls, and COMMIT with the writes to r2.
+    const answered = step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId: first, vote: "yes" }], nowMs: 2 });
+    expect(answered.send).toContainEqual({ kind: "commit", to: "r2", txnId: first, commitSeq: 1, urgent: true, writes });
     const committed = { ok: true, commitSeq: 1, txnId: first, outcome: { branch: "then", results: [{ kind: "put", key: "k" }] } };
     expect(answered.replies).toEqual([
       { reqId: 1, result: committed },
@@ -862,7 +853,7 @@ describe("CoordinatorCore: txn-status", () => {
     expect(status(core, "req-s")).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
   });
 
-  it("unknown while in progress (reading, preparing, or committing until COMMIT went to every participant), by transaction id and by request id", () => {
+  it("unknown while in progress (reading, preparing), by transaction id and by request id; committed from the decision", () => {
     const core = newCore();
     const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)]), "req-s"));
     expect(status(core, txnId)).toMatchObject({ state: "unknown", txnId });
@@ -872,14 +863,14 @@ describe("CoordinatorCore: txn-status", () => {
     expect(status(core, txnId)).toMatchObject({ state: "unknown", txnId });
     expect(status(core, txnId).message).toContain("preparing");
     expect(status(core, "req-s").state).toBe("unknown");
-    // r2 votes NO: COMMIT with the writes goes to it first; the YES voters have no COMMIT yet.
+    // r2 votes NO; with one YES there is no decision yet.
     step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId, vote: "yes" }], nowMs: 0 });
     step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId, vote: "no", reason: "locked" }], nowMs: 0 });
-    step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId, vote: "yes" }], nowMs: 0 });
     expect(status(core, txnId)).toMatchObject({ state: "unknown", txnId });
-    expect(status(core, txnId).message).toContain("committing");
+    expect(status(core, txnId).message).toContain("preparing");
     expect(status(core, "req-s").state).toBe("unknown");
-    step(core, { kind: "acks", replicaId: "r2", txnIds: [txnId], nowMs: 1 });
+    // r3's YES decides it (COMMIT to every participant, with the answer), acks or not.
+    step(core, { kind: "votes", replicaId: "r3", votes: [{ txnId, vote: "yes" }], nowMs: 0 });
     expect(status(core, txnId)).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
     expect(status(core, "req-s")).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
   });
@@ -1252,15 +1243,15 @@ describe("CoordinatorCore: a definite failure stays true (issue 11)", () => {
     const core = newCore();
     const program = putProgram([{ key: "k", value: b("v") }]);
     const txnId = prepareTxnId(txn(core, 1, program, "req-f", 7, "put"));
-    for (const replicaId of ["r1", "r2"]) step(core, { kind: "votes", replicaId, votes: [{ txnId, vote: "yes" }], nowMs: 7 });
+    step(core, { kind: "votes", replicaId: "r1", votes: [{ txnId, vote: "yes" }], nowMs: 7 });
     const missed = miss(core, txnId);
-    expect(missed.replies).toEqual([]);
     expect(missed.persist).toEqual([]);
-    expect(missed.send).toEqual([{ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true, writes: [{ key: "k", value: b("v") }] }]);
-    const answered = step(core, { kind: "acks", replicaId: "r3", txnIds: [txnId], nowMs: 8 + limits.prepareTimeoutMs });
+    // The decision comes with r2's YES (a majority), or at the timeout (r2 silent too; its YES then sends nothing).
+    const decision = joined([missed, step(core, { kind: "votes", replicaId: "r2", votes: [{ txnId, vote: "yes" }], nowMs: 8 + limits.prepareTimeoutMs })]);
+    expect(decision.send).toContainEqual({ kind: "commit", to: "r3", txnId, commitSeq: 1, urgent: true, writes: [{ key: "k", value: b("v") }] });
     const committed = { ok: true, commitSeq: 1, txnId, outcome: { branch: "then", results: [{ kind: "put", key: "k" }] } };
-    expect(answered.replies).toEqual([{ reqId: 1, result: committed }]);
-    expect(answered.persist.filter(({ record }) => record.kind === "failed")).toEqual([]);
+    expect(decision.replies).toEqual([{ reqId: 1, result: committed }]);
+    expect(decision.persist.filter(({ record }) => record.kind === "failed")).toEqual([]);
     expect(core.liveRecords().filter((r) => r.kind === "failed")).toEqual([]);
     expect(status(core, "req-f", 10_000)).toMatchObject({ state: "committed", txnId, commitSeq: 1 });
     const retry = txn(core, 2, program, "req-f", 10_000, "put");
