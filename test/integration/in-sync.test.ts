@@ -1,8 +1,9 @@
 // Proves that the store keeps serving with a replica down and lets it come back: writes go on
 // without a replica that left the in-sync set; a replica that returns (restart, or SIGCONT after
 // SIGSTOP) catches up, deletions included, and is in sync again with identical content; a paused
-// replica never serves a stale read; below --min-in-sync writes fail fast with UNAVAILABLE and
-// nothing is partly applied, and they resume once enough replicas are back.
+// replica never serves a stale read; a paused replica holds up no write (early answers); below
+// --min-in-sync writes fail fast with UNAVAILABLE and nothing is partly applied, and they resume
+// once enough replicas are back.
 import { afterAll, describe, expect, it } from "vitest";
 import { Code, KvError } from "../../common/errors";
 import { killAllStarted, putEventually, ReadWriteLoad, TestCluster, waitFor } from "./harness";
@@ -69,6 +70,38 @@ describe("a paused replica (SIGSTOP, then SIGCONT)", () => {
       await load.stop();
       expect(load.stale).toEqual([]);
       await cluster.waitSettled();
+      expect(new Set(await cluster.checksums()).size).toBe(1);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
+
+describe("early answers: a write waits for a majority of the replicas, not the slowest", () => {
+  it("answers writes while a replica is paused and still in the in-sync set; reads see them; the paused one applies them once continued", async () => {
+    const cluster = await TestCluster.start();
+    try {
+      const kv = cluster.client(5_000);
+      await kv.put("warm", "up");
+      await cluster.waitSettled();
+      const r3 = cluster.replicas[2]!;
+      process.kill(r3.pid, "SIGSTOP");
+      try {
+        for (let i = 0; i < 10; i++) await kv.put(`e${i}`, `v${i}`);
+        // Every write was answered on the votes of r1 and r2 while r3, stopped, was still in sync: it
+        // had not been silent for replicaDownAfterMs. A coordinator that waited for every vote would
+        // have answered the first only once r3 left the set (or came back).
+        expect(await cluster.replicaState("r3")).toBe("in-sync");
+        // r3 is unsure of these keys (it did not vote): a read takes its value from r1 and r2.
+        for (let i = 0; i < 10; i++) expect((await kv.get(`e${i}`))?.value.toString()).toBe(`v${i}`);
+      } finally {
+        process.kill(r3.pid, "SIGCONT");
+      }
+      // r3 prepares, then commits (its COMMIT carried the writes): every replica holds them.
+      await cluster.waitSettled();
+      for (const content of await cluster.contents()) {
+        for (let i = 0; i < 10; i++) expect(content.get(`e${i}`)?.value).toBe(`v${i}`);
+      }
       expect(new Set(await cluster.checksums()).size).toBe(1);
     } finally {
       await cluster.stop();
