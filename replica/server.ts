@@ -35,6 +35,7 @@ import { assertNever } from "../common/assert";
 import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeGcFloor, decodeEpoch, decodeCollectedThrough, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead, decodeReadCopy } from "./decode";
 import type { VoteResult } from "./core";
 import { ReplicaNode, type ReplicaTransport } from "./node";
+import { OutcomeTarget } from "./outcome-target";
 import { Store } from "./store";
 
 export interface ReplicaOptions {
@@ -74,15 +75,15 @@ function callResult<R, T>(error: grpc.ServiceError | null, response: R | undefin
 
 /** The node's transport over gRPC: the Coordination service, the peers' and a source's Participant service. */
 function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): void } {
-  // Outcome queries go to the coordinator this replica promised its epoch to (followCoordinator);
-  // until it promised any, to the first of --coordinator. A query that fails moves on to the next
-  // coordinator of --coordinator: the one promised may be a standby now (it refuses), and a peer no
-  // longer settles what it never saw. Any active coordinator answers truly about a transaction of
-  // its epoch or an earlier one, and not at all about a later one (coordinator/core.ts outcomeFor).
+  // Outcome queries go where replica/outcome-target.ts says (by address).
   const coordinationAt = (address: string): CoordinationClient =>
     new participantProto.Coordination(address, grpc.credentials.createInsecure(), channelOptions) as unknown as CoordinationClient;
-  let coordinationAddress = options.coordinators[0]!;
-  let coordination = coordinationAt(coordinationAddress);
+  const target = new OutcomeTarget(options.coordinators);
+  let coordination = coordinationAt(target.current);
+  const retarget = (): void => {
+    coordination.close();
+    coordination = coordinationAt(target.current);
+  };
   const peerClients = new Map(
     options.peers
       .filter((peer) => peer.id !== options.id)
@@ -90,21 +91,13 @@ function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): v
   );
   return {
     followCoordinator: (promised) => {
-      if (promised.address === "" || promised.address === coordinationAddress) return;
-      coordination.close();
-      coordinationAddress = promised.address;
-      coordination = coordinationAt(coordinationAddress);
+      if (target.follow(promised.address)) retarget();
     },
     queryOutcome: (txnIds, timeoutMs, done) => {
-      const asked = coordinationAddress;
+      const asked = target.current;
       coordination.QueryOutcome({ replicaId: options.id, txnIds: [...txnIds] }, { deadline: deadline(timeoutMs) }, (error, response) => {
         const result = callResult(error, response, (answer) => decodeOutcomeAnswer(txnIds, answer));
-        if (!result.ok && asked === coordinationAddress && options.coordinators.length > 1) {
-          const next = options.coordinators[(options.coordinators.indexOf(asked) + 1) % options.coordinators.length]!;
-          coordination.close();
-          coordinationAddress = next;
-          coordination = coordinationAt(next);
-        }
+        if (!result.ok && target.failed(asked)) retarget();
         done(result);
       });
     },

@@ -18,6 +18,7 @@ import { Failover, type PeerRole } from "../../coordinator/failover";
 import { Code } from "../../common/errors";
 import type { Input as ReplicaInput, OutcomeItem, ParticipantCore, Ready as ReplicaReady } from "../../replica/core";
 import { ReplicaNode, type Answered, type ReplicaStore, type ReplicaTransport } from "../../replica/node";
+import { OutcomeTarget } from "../../replica/outcome-target";
 import { decodeReplicaRecord } from "../../replica/records";
 import type { Ledger } from "./checks";
 import { SimLog, SimStore } from "./disk";
@@ -286,15 +287,15 @@ export class ReplicaHost {
   private transport(): ReplicaTransport {
     const cluster = this.cluster();
     const { world } = cluster;
-    // Until it promised an epoch, the replica asks the first coordinator (as --coordinator's first).
-    let following = cluster.config.coordinatorIds[0]!;
+    // Which coordinator to ask: the shipped rule (replica/outcome-target.ts), by coordinator id.
+    const outcomeTarget = new OutcomeTarget(cluster.config.coordinatorIds);
     return {
       followCoordinator: (promised) => {
-        if (promised.coordinatorId !== "") following = promised.coordinatorId;
+        outcomeTarget.follow(promised.coordinatorId);
       },
       queryOutcome: (txnIds, timeoutMs, done) => {
         world.count("outcome-query");
-        const target = following;
+        const target = outcomeTarget.current;
         world.call<Answered<OutcomeItem>>(
           this.proc,
           target,
@@ -303,9 +304,7 @@ export class ReplicaHost {
           (result) => {
             if (!result.ok) {
               world.trace(`${this.id}: the coordinator did not answer the outcome query (${result.reason})`);
-              // As the shipped transport (replica/server.ts): the next query goes to the next coordinator.
-              const ids = cluster.config.coordinatorIds;
-              if (following === target) following = ids[(ids.indexOf(target) + 1) % ids.length]!;
+              outcomeTarget.failed(target);
             }
             done(result);
           },
