@@ -85,6 +85,10 @@ describe("tombstone collection", () => {
       // r3 restarts with a failpoint: it crashes when the next COMMIT arrives, holding that
       // transaction prepared (in doubt) in its log.
       await cluster.replicas[2]!.kill("SIGKILL");
+      // Out of the in-sync set before the next write, so that r3 is no participant of it: a COMMIT
+      // owed to r3 (a write that started while it still counted as in sync, answered on the votes
+      // of r1 and r2) would be re-sent to it on its return and set off its failpoint at once.
+      await waitFor("r3 out of the in-sync set", async () => (await cluster.replicaState("r3")) === "out");
       await putEventually(kv, "base", "2");
       cluster.startReplica(2, { failpoints: "before-commit-log=crash" });
       await waitFor("r3 back in sync", async () => (await cluster.replicaState("r3")) === "in-sync", 30_000);
