@@ -145,6 +145,8 @@ export interface RunFigures {
   readonly serverCpuUsPerOp: number | null;
   /** Server CPU over the window in clock ticks (null when a process could not be read at both ends). */
   readonly serverCpuTicks: number | null;
+  /** serverCpuUsPerOp split by server process (by name); null when unknown. */
+  readonly serverCpuUsPerOpByProcess: Readonly<Record<string, number>> | null;
   /** The whole machine's busy share over the window; null when unknown. */
   readonly machineBusyPct: number | null;
   /**

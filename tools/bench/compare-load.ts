@@ -94,15 +94,15 @@ export function processTicks(pid: number): number | null {
   return parseProcessCpuTicks(text);
 }
 
-/** The summed CPU ticks of every server process; null when one of them is gone. */
-export function serverTicks(pids: readonly number[]): number | null {
-  let sum = 0;
+/** The CPU ticks of each server process; null when one of them is gone. */
+export function serverTicks(pids: readonly number[]): number[] | null {
+  const each: number[] = [];
   for (const pid of pids) {
     const ticks = processTicks(pid);
     if (ticks === null) return null;
-    sum += ticks;
+    each.push(ticks);
   }
-  return sum;
+  return each;
 }
 
 export function machineTicks(): MachineTicks {
@@ -120,6 +120,8 @@ export interface LoadOptions {
   readonly seed: number;
   /** Every process of the server whose CPU counts. */
   readonly serverPids: readonly number[];
+  /** Their names, in the same order (for the CPU per process). */
+  readonly serverNames: readonly string[];
   readonly clockTicksPerSec: number;
   readonly round: number;
 }
@@ -131,7 +133,8 @@ function clientSeed(seed: number, client: number): number {
 
 interface Reading {
   readonly atMs: number;
-  readonly server: number | null;
+  /** Each server process's CPU ticks (null: one is gone). */
+  readonly server: number[] | null;
   readonly machine: MachineTicks;
   /** This process's CPU time (user + system), in microseconds. */
   readonly clientUs: number;
@@ -220,7 +223,10 @@ export async function runLoad(options: LoadOptions): Promise<RunFigures> {
   assert(first !== null && last !== null, "the window was read at both ends");
 
   const windowMs = last.atMs - first.atMs;
-  const ticks = first.server === null || last.server === null ? null : last.server - first.server;
+  const each = first.server === null || last.server === null ? null : last.server.map((ticks, i) => ticks - first.server![i]!);
+  const ticks = each === null ? null : each.reduce((sum, n) => sum + n, 0);
+  const byProcess =
+    each === null || okOps === 0 ? null : Object.fromEntries(each.map((n, i) => [options.serverNames[i] ?? `pid ${options.serverPids[i]}`, cpuUsPerOp(n, options.clockTicksPerSec, okOps) ?? 0]));
   const percentileMs = (p: number): number | null => (okOps === 0 ? null : Math.min(histogram.getValueAtPercentile(p), maxUs) / 1_000);
   return {
     target: driver.target,
@@ -238,6 +244,7 @@ export async function runLoad(options: LoadOptions): Promise<RunFigures> {
     p99Ms: percentileMs(99),
     serverCpuUsPerOp: cpuUsPerOp(ticks, options.clockTicksPerSec, okOps),
     serverCpuTicks: ticks,
+    serverCpuUsPerOpByProcess: byProcess,
     machineBusyPct: machineBusyPct(first.machine, last.machine),
     clientCpuUsPerOp: okOps === 0 ? null : (last.clientUs - first.clientUs) / okOps,
   };

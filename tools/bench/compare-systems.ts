@@ -127,6 +127,8 @@ export class Child {
 export interface Running {
   readonly description: string;
   readonly serverPids: readonly number[];
+  /** A name for each of serverPids, in the same order (its CPU is reported per process too). */
+  readonly serverNames: readonly string[];
   /** A new driver over `channels` channels; the caller closes it. */
   driver(channels: number): Driver;
   /** Stops every process it started (by pid) and removes its temp directory. */
@@ -326,6 +328,7 @@ export async function startEtcd(binary: string, tmpRoot: string, endpoints: Etcd
       return {
         description: `etcd: ${etcdMembers} members (${members.map((m) => `${m.name} ${m.clientAddress} pid ${m.child.pid}`).join(", ")}), leader ${leader}; clients call ${endpoints === "leader" ? "the leader" : "every member, channel by channel"}`,
         serverPids: children.map((child) => child.pid),
+        serverNames: members.map((member) => (member.clientAddress === leader ? `${member.name} (leader)` : member.name)),
         driver: (channels) => new EtcdDriver(targets, channels),
         stop,
         recentOutput: () => children.map((child) => child.tail()).join("\n"),
@@ -414,6 +417,7 @@ export async function startStore(tmpRoot: string): Promise<Running> {
       return {
         description: `twopc-kv: kv cluster (pid ${child.pid}) with ${members.map((m) => `${m.name} ${m.address} pid ${m.pid}`).join(", ")}; clients call the active coordinator ${active}`,
         serverPids: pids,
+        serverNames: members.map((member) => (member.address === active ? `${member.name} (active)` : member.name)),
         driver: (channels) => new StoreDriver(active, channels),
         stop,
         recentOutput: () => child.tail(),
@@ -519,6 +523,7 @@ export async function startEcho(): Promise<Running> {
     return {
       description: `echo: grpc-js echo server ${address} pid ${child.pid}`,
       serverPids: [child.pid],
+      serverNames: ["echo-server"],
       driver: (channels) => new EchoDriver(address, channels),
       stop,
       recentOutput: () => child.tail(),

@@ -197,9 +197,17 @@ function failedRun(target: TargetName, load: LoadName, clients: number, round: n
     p99Ms: null,
     serverCpuUsPerOp: null,
     serverCpuTicks: null,
+    serverCpuUsPerOpByProcess: null,
     machineBusyPct: null,
     clientCpuUsPerOp: null,
   };
+}
+
+/** The server CPU per operation of each process, as " (name N, name N, ...)"; "" when unknown or one process. */
+function byProcess(run: RunFigures): string {
+  const split = run.serverCpuUsPerOpByProcess;
+  if (split === null || Object.keys(split).length < 2) return "";
+  return ` (${Object.entries(split).map(([name, us]) => `${name} ${us.toFixed(0)}`).join(", ")})`;
 }
 
 function describeRun(run: RunFigures): string {
@@ -207,7 +215,7 @@ function describeRun(run: RunFigures): string {
   return (
     `${run.target} ${loadTitle(run.load)}, ${clientsTitle(run.clients)}: ` +
     (runFailed(run) ? "FAILED (no successful call)" : `${run.opsPerSec.toFixed(0)} ops/s, p50 ${run.p50Ms?.toFixed(2)} ms, p99 ${run.p99Ms?.toFixed(2)} ms`) +
-    `, ${errors} errors, ${run.misses} misses, server CPU ${run.serverCpuUsPerOp === null ? "-" : run.serverCpuUsPerOp.toFixed(0)} us/op, client CPU ${run.clientCpuUsPerOp === null ? "-" : run.clientCpuUsPerOp.toFixed(0)} us/op, machine ${run.machineBusyPct === null ? "-" : run.machineBusyPct.toFixed(0)}% busy`
+    `, ${errors} errors, ${run.misses} misses, server CPU ${run.serverCpuUsPerOp === null ? "-" : run.serverCpuUsPerOp.toFixed(0)} us/op${byProcess(run)}, client CPU ${run.clientCpuUsPerOp === null ? "-" : run.clientCpuUsPerOp.toFixed(0)} us/op, machine ${run.machineBusyPct === null ? "-" : run.machineBusyPct.toFixed(0)}% busy`
   );
 }
 
@@ -258,6 +266,7 @@ async function turn(
         valueBytes,
         seed: options.seed,
         serverPids: running.serverPids,
+        serverNames: running.serverNames,
         clockTicksPerSec: ticksPerSec,
         round,
       });
