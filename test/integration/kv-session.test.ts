@@ -7,7 +7,8 @@
 // - a standby answers a Session message UNAVAILABLE with the active coordinator's address in
 //   active_coordinator (the unary call's kv-active-coordinator trailer), nothing applied;
 // - a brief Status (kv cluster's poll) says ready for the active coordinator and why not for a
-//   standby, without asking the replicas;
+//   standby, without asking the replicas; on the stream too (the coordinators' polls of each other),
+//   where a standby answers it as well;
 // - calls made in one go travel as one envelope message, and their answers come back in few; a call
 //   larger than sessionBatchBytesMax goes alone, in its place in the order; an envelope whose item
 //   does not decode, or is itself an envelope, is refused (logged), and the coordinator serves on;
@@ -173,6 +174,31 @@ describe("a standby on the Kv Session stream", () => {
     await waitFor("the active one ready", async () => (await brief(active)).ready);
     expect(await brief(active)).toMatchObject({ role: "active", ready: true, notReadyReason: "", replicas: [] });
     expect(await brief(1 - active)).toMatchObject({ role: "standby", ready: false, notReadyReason: expect.stringContaining("is a standby") });
+  });
+
+  it("a brief Status on the stream (what coordinators poll each other with) answers as the unary call does, on the active and on a standby", async () => {
+    const active = await waitFor("an active coordinator", () => cluster.activeCoordinator().then((index) => index ?? undefined));
+    await waitFor("the other coordinator standing by", async () => (await cluster.roleOf(1 - active)) === "standby");
+    const briefOnSession = async (index: number): Promise<StatusResponse__Output | undefined> => {
+      const stub = new kvProto.Kv(cluster.coordinatorAddressOf(index), grpc.credentials.createInsecure()) as unknown as KvStub;
+      const peer = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), kvProto.Kv.service.Session, "a coordinator");
+      try {
+        const answered = await call(peer, { status: { brief: true } });
+        expect(answered.code, answered.details).toBe(grpc.status.OK);
+        return answered.answer?.status ?? undefined;
+      } finally {
+        peer.close("the test is over");
+        stub.close();
+      }
+    };
+    expect(await briefOnSession(active)).toMatchObject({ role: "active", epoch: expect.any(Number), replicas: [] });
+    // A standby serves it too (it refuses every other call on the stream).
+    expect(await briefOnSession(1 - active)).toMatchObject({
+      role: "standby",
+      ready: false,
+      activeCoordinator: cluster.coordinatorAddressOf(active),
+      notReadyReason: expect.stringContaining("is a standby"),
+    });
   });
 
   it("answers UNAVAILABLE naming the active coordinator in active_coordinator, nothing applied", async () => {

@@ -8,6 +8,7 @@ import type { CompareAndSetRequest as _twopc_kv_CompareAndSetRequest, CompareAnd
 import type { CompareAndDeleteRequest as _twopc_kv_CompareAndDeleteRequest, CompareAndDeleteRequest__Output as _twopc_kv_CompareAndDeleteRequest__Output } from '../../twopc/kv/CompareAndDeleteRequest';
 import type { TxnRequest as _twopc_kv_TxnRequest, TxnRequest__Output as _twopc_kv_TxnRequest__Output } from '../../twopc/kv/TxnRequest';
 import type { TxnStatusRequest as _twopc_kv_TxnStatusRequest, TxnStatusRequest__Output as _twopc_kv_TxnStatusRequest__Output } from '../../twopc/kv/TxnStatusRequest';
+import type { StatusRequest as _twopc_kv_StatusRequest, StatusRequest__Output as _twopc_kv_StatusRequest__Output } from '../../twopc/kv/StatusRequest';
 import type { Long } from '@grpc/proto-loader';
 
 export interface KvSessionRequest {
@@ -20,8 +21,9 @@ export interface KvSessionRequest {
   'compareAndDelete'?: (_twopc_kv_CompareAndDeleteRequest | null);
   'txn'?: (_twopc_kv_TxnRequest | null);
   'txnStatus'?: (_twopc_kv_TxnStatusRequest | null);
+  'status'?: (_twopc_kv_StatusRequest | null);
   'more'?: (Buffer | Uint8Array | string)[];
-  'call'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus";
+  'call'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus"|"status";
 }
 
 export interface KvSessionRequest__Output {
@@ -34,6 +36,7 @@ export interface KvSessionRequest__Output {
   'compareAndDelete'?: (_twopc_kv_CompareAndDeleteRequest__Output | null);
   'txn'?: (_twopc_kv_TxnRequest__Output | null);
   'txnStatus'?: (_twopc_kv_TxnStatusRequest__Output | null);
+  'status'?: (_twopc_kv_StatusRequest__Output | null);
   'more': (Buffer)[];
-  'call'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus";
+  'call'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus"|"status";
 }

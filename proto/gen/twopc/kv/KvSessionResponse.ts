@@ -8,6 +8,7 @@ import type { CompareAndSetResponse as _twopc_kv_CompareAndSetResponse, CompareA
 import type { CompareAndDeleteResponse as _twopc_kv_CompareAndDeleteResponse, CompareAndDeleteResponse__Output as _twopc_kv_CompareAndDeleteResponse__Output } from '../../twopc/kv/CompareAndDeleteResponse';
 import type { TxnResponse as _twopc_kv_TxnResponse, TxnResponse__Output as _twopc_kv_TxnResponse__Output } from '../../twopc/kv/TxnResponse';
 import type { TxnStatusResponse as _twopc_kv_TxnStatusResponse, TxnStatusResponse__Output as _twopc_kv_TxnStatusResponse__Output } from '../../twopc/kv/TxnStatusResponse';
+import type { StatusResponse as _twopc_kv_StatusResponse, StatusResponse__Output as _twopc_kv_StatusResponse__Output } from '../../twopc/kv/StatusResponse';
 import type { Long } from '@grpc/proto-loader';
 
 export interface KvSessionResponse {
@@ -23,8 +24,9 @@ export interface KvSessionResponse {
   'compareAndDelete'?: (_twopc_kv_CompareAndDeleteResponse | null);
   'txn'?: (_twopc_kv_TxnResponse | null);
   'txnStatus'?: (_twopc_kv_TxnStatusResponse | null);
+  'status'?: (_twopc_kv_StatusResponse | null);
   'more'?: (Buffer | Uint8Array | string)[];
-  'answer'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus";
+  'answer'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus"|"status";
 }
 
 export interface KvSessionResponse__Output {
@@ -40,6 +42,7 @@ export interface KvSessionResponse__Output {
   'compareAndDelete'?: (_twopc_kv_CompareAndDeleteResponse__Output | null);
   'txn'?: (_twopc_kv_TxnResponse__Output | null);
   'txnStatus'?: (_twopc_kv_TxnStatusResponse__Output | null);
+  'status'?: (_twopc_kv_StatusResponse__Output | null);
   'more': (Buffer)[];
-  'answer'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus";
+  'answer'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus"|"status";
 }
