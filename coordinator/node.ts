@@ -288,6 +288,12 @@ export class ReplicaLink {
     this.lingering = null;
   }
 
+  /** A PREPARE, COMMIT or ABORT call failed: no answer stands for a health check any more. */
+  private callFailed(reason: string): void {
+    this.lastAnswerMs = Number.NEGATIVE_INFINITY;
+    this.failedCall(reason);
+  }
+
   private catchUp(message: CatchUpMessage): void {
     this.logger.info(
       { event: "catch-up", replica: this.id, source: message.sourceId, sinceSeq: message.sinceSeq },
@@ -311,8 +317,7 @@ export class ReplicaLink {
     this.calls.prepare(batch, limits.replicaCallTimeoutMs, (result) => {
       const nowMs = this.scheduler.nowMs();
       if (!result.ok) {
-        this.lastAnswerMs = Number.NEGATIVE_INFINITY;
-        this.failedCall(result.reason);
+        this.callFailed(result.reason);
         this.logger.debug({ event: "prepare-failed", replica: this.id, reason: result.reason, txns: batch.length }, "prepare call failed");
         const down = result.code === Code.UNAVAILABLE;
         this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: batch.map((m) => m.txnId), reason: result.reason, down, nowMs });
@@ -338,10 +343,9 @@ export class ReplicaLink {
     this.trace?.mark("commitSent", txns.map((txn) => txn.txnId));
     this.calls.commit(txns, this.gcFloor(), batch.some((message) => message.urgent), limits.replicaCallTimeoutMs, (result) => {
       if (!result.ok) {
-        this.lastAnswerMs = Number.NEGATIVE_INFINITY;
         // The core re-sends unacknowledged commits with backoff; a refused connection means the
         // replica is down, which the core hears at once (it may then leave the in-sync set).
-        this.failedCall(result.reason);
+        this.callFailed(result.reason);
         this.logger.debug({ event: "commit-failed", replica: this.id, err: result.reason }, "commit call failed");
         if (result.code === Code.UNAVAILABLE) {
           this.toCore({ kind: "unreachable", replicaId: this.id, txnIds: [], reason: `commit call failed: ${result.reason}`, down: true, nowMs: this.scheduler.nowMs() });
@@ -370,8 +374,7 @@ export class ReplicaLink {
       limits.replicaCallTimeoutMs,
       (result) => {
         if (!result.ok) {
-          this.lastAnswerMs = Number.NEGATIVE_INFINITY;
-          this.failedCall(result.reason);
+          this.callFailed(result.reason);
           this.logger.debug({ event: "abort-failed", replica: this.id, err: result.reason }, "abort call failed");
         }
         done();

@@ -223,7 +223,8 @@ export async function runLoad(options: LoadOptions): Promise<RunFigures> {
   assert(first !== null && last !== null, "the window was read at both ends");
 
   const windowMs = last.atMs - first.atMs;
-  const each = first.server === null || last.server === null ? null : last.server.map((ticks, i) => ticks - first.server![i]!);
+  const startTicks = first.server;
+  const each = startTicks === null || last.server === null ? null : last.server.map((ticks, i) => ticks - startTicks[i]!);
   const ticks = each === null ? null : each.reduce((sum, n) => sum + n, 0);
   const byProcess =
     each === null || okOps === 0 ? null : Object.fromEntries(each.map((n, i) => [options.serverNames[i] ?? `pid ${options.serverPids[i]}`, cpuUsPerOp(n, options.clockTicksPerSec, okOps) ?? 0]));
