@@ -8,7 +8,7 @@ import { limits } from "../common/limits";
 import { formatPhases } from "../tools/bench/phases";
 import { benchKeysMax, distributionNames, formatBenchReport, runBench, workloadNames, type DistributionName, type WorkloadName } from "../tools/bench/bench";
 import { KvClient, parseCoordinators } from "../client/client";
-import { clientOptions } from "./client-options";
+import { clientOptions, clientTls } from "./client-options";
 import { subcommand } from "./subcommand";
 
 /** The flags of `kv bench` besides --coordinator and --timeout (which cli/client-options.ts's clientOptions adds). */
@@ -42,6 +42,10 @@ export function benchCommandOptions<T>(y: Argv<T>) {
 
 export interface BenchArgv {
   readonly coordinator: string;
+  /** TLS (cli/client-options.ts clientTls): the CA file, and a client certificate's files. */
+  readonly "tls-ca"?: string | undefined;
+  readonly "tls-cert"?: string | undefined;
+  readonly "tls-key"?: string | undefined;
   /** Deadline of each operation, in milliseconds. */
   readonly timeout: number;
   readonly concurrency: number;
@@ -107,7 +111,8 @@ export async function runBenchCommand(argv: BenchArgv): Promise<number> {
   const historyFile = fileFlag("--history", argv.history);
 
   // Fail fast with the coordinator's own error rather than record a run of UNAVAILABLE.
-  const probe = new KvClient(argv.coordinator, { timeoutMs: Math.min(timeoutMs, 5_000) });
+  const tls = clientTls(argv);
+  const probe = new KvClient(argv.coordinator, { timeoutMs: Math.min(timeoutMs, 5_000), tls });
   try {
     // With --trace, this also starts the coordinator's phase latencies afresh.
     await probe.status({ resetTrace: argv.trace });
@@ -126,6 +131,7 @@ export async function runBenchCommand(argv: BenchArgv): Promise<number> {
     const report = await runBench(
       {
         coordinator: argv.coordinator,
+        tls,
         concurrency,
         connections,
         ...(ops === undefined ? { durationMs } : { ops }),

@@ -4,6 +4,8 @@
 import type { Argv } from "yargs";
 import { defaultCoordinators, defaultRetryForMs, KvClient, parseCoordinators } from "../client/client";
 import { fail } from "./exit";
+import { InvalidArgument } from "../common/errors";
+import { loadTls, type Tls } from "../proto/tls";
 
 export function clientOptions<T>(y: Argv<T>) {
   return y
@@ -24,8 +26,27 @@ export function clientOptions<T>(y: Argv<T>) {
       type: "number",
       default: defaultRetryForMs,
       describe: "keep retrying UNAVAILABLE and DEADLINE_EXCEEDED this many milliseconds (writes keep their request id: applied once); 0: no retry",
-    });
+    })
+    .option("tls-ca", {
+      type: "string",
+      default: process.env.KV_TLS_CA,
+      describe: "talk TLS, verifying the coordinators' certificates with this CA certificate (PEM file; or set KV_TLS_CA). Without it: plaintext",
+    })
+    .option("tls-cert", { type: "string", default: process.env.KV_TLS_CERT, describe: "a client certificate to present (PEM file; or set KV_TLS_CERT), with --tls-key" })
+    .option("tls-key", { type: "string", default: process.env.KV_TLS_KEY, describe: "the client certificate's private key (PEM file; or set KV_TLS_KEY)" });
 }
+
+/** The TLS the client flags ask for: none without --tls-ca (the files are checked here: a mistake is a usage error naming the flag). */
+export function clientTls(argv: { "tls-ca"?: string | undefined; "tls-cert"?: string | undefined; "tls-key"?: string | undefined }): Tls | null {
+  const ca = argv["tls-ca"];
+  if (ca === undefined || ca === "") {
+    if ((argv["tls-cert"] ?? "") !== "" || (argv["tls-key"] ?? "") !== "") throw new InvalidArgument("--tls-ca", "--tls-cert and --tls-key need --tls-ca (the CA that signed the coordinators' certificates)");
+    return null;
+  }
+  return loadTls({ ca, cert: emptyIsAbsent(argv["tls-cert"]), key: emptyIsAbsent(argv["tls-key"]) }, { ca: "--tls-ca", cert: "--tls-cert", key: "--tls-key" });
+}
+
+const emptyIsAbsent = (value: string | undefined): string | undefined => (value === "" ? undefined : value);
 
 /** Options of the mutating commands. */
 export function writeOptions<T>(y: Argv<T>) {
@@ -40,10 +61,10 @@ export const requestOptions = (argv: { "request-id"?: string | undefined }) => (
 
 /** Runs `use` with a client of the coordinators the flags name; a failure is printed and becomes the exit code. */
 export async function withClient(
-  argv: { coordinator: string; timeout: number; "retry-for": number },
+  argv: { coordinator: string; timeout: number; "retry-for": number; "tls-ca"?: string | undefined; "tls-cert"?: string | undefined; "tls-key"?: string | undefined },
   use: (client: KvClient) => Promise<number>,
 ): Promise<number> {
-  const client = new KvClient(argv.coordinator, { timeoutMs: argv.timeout, retryForMs: argv["retry-for"] });
+  const client = new KvClient(argv.coordinator, { timeoutMs: argv.timeout, retryForMs: argv["retry-for"], tls: clientTls(argv) });
   try {
     return await use(client);
   } catch (error) {

@@ -53,6 +53,9 @@ import type { ResolveResponse__Output } from "../proto/gen/twopc/kv/ResolveRespo
 import type { StatusResponse__Output } from "../proto/gen/twopc/kv/StatusResponse";
 import type { Compare } from "../proto/gen/twopc/kv/Compare";
 import type { TxnOp } from "../proto/gen/twopc/kv/TxnOp";
+import { channelCredentials, tlsFromEnvironment, type Tls } from "../proto/tls";
+
+export { clientTlsEnv, loadTls, type Tls } from "../proto/tls";
 
 export { KvError };
 export { activeCoordinatorMetadataKey, parseCoordinators, type Coordinators };
@@ -156,6 +159,13 @@ export interface KvClientOptions {
    * through one round of the list: nothing ran there).
    */
   readonly retryForMs?: number;
+  /**
+   * TLS (proto/tls.ts): the CA that signed the coordinators' certificates, and a client certificate
+   * if the cluster wants one. Absent: from KV_TLS_CA, KV_TLS_CERT and KV_TLS_KEY when KV_TLS_CA is
+   * set (files read at construction), else plaintext; null: plaintext. Build one from files with
+   * loadTls({ ca, cert, key }, clientTlsEnv).
+   */
+  readonly tls?: Tls | null;
 }
 
 /** Options of one mutating call. */
@@ -222,6 +232,9 @@ export class KvClient {
   private readonly ring: CoordinatorRing;
   private readonly channels = new Map<string, Channel>();
   private readonly channelOptions: grpc.ChannelOptions;
+  private readonly credentials: grpc.ChannelCredentials;
+  /** The TLS this client talks (null: plaintext), for a client made to reach more coordinators the same way. */
+  readonly tls: Tls | null;
   private readonly timeoutMs: number;
   private readonly retryForMs: number;
 
@@ -242,6 +255,8 @@ export class KvClient {
     };
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     this.retryForMs = options.retryForMs ?? defaultRetryForMs;
+    this.tls = options.tls === undefined ? tlsFromEnvironment() : options.tls;
+    this.credentials = channelCredentials(this.tls);
   }
 
   /** The coordinator calls go to now: the one this client believes active. */
@@ -464,7 +479,7 @@ export class KvClient {
   private channelTo(address: string): Channel {
     let channel = this.channels.get(address);
     if (channel === undefined) {
-      const stub = new kvProto.Kv(address, grpc.credentials.createInsecure(), this.channelOptions) as unknown as KvStub;
+      const stub = new kvProto.Kv(address, this.credentials, this.channelOptions) as unknown as KvStub;
       const connect = { waitForReady: stub.waitForReady.bind(stub), timeoutMs: limits.clientConnectTimeoutMs };
       channel = { stub, session: new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => stub.Session(), kvProto.Kv.service.Session, `coordinator ${address}`, connect) };
       this.channels.set(address, channel);

@@ -1,7 +1,6 @@
 // The coordinator's gRPC connection to one replica: the transport the coordinator node
 // (coordinator/node.ts) calls out with. It encodes each call, makes it with a deadline, and decodes
 // the answer; batching and what the answers mean belong to the node.
-import * as grpc from "@grpc/grpc-js";
 import { Code, codeName, type CodeValue } from "../common/errors";
 import type { CallResult } from "../common/env";
 import { deadline, fromServiceError } from "../proto/grpc-status";
@@ -13,6 +12,7 @@ import type { SessionRequest } from "../proto/gen/twopc/participant/SessionReque
 import type { SessionResponse__Output } from "../proto/gen/twopc/participant/SessionResponse";
 import { decodePeerState } from "../proto/convert";
 import { ClientSession, type SessionStatus } from "../proto/session";
+import { channelCredentials, type Tls } from "../proto/tls";
 import type { VoteItem } from "./core";
 import type { ParticipantCalls } from "./node";
 import type { AppendRequest } from "./replicated-log";
@@ -48,11 +48,12 @@ export class ReplicaChannel {
   constructor(
     readonly id: string,
     readonly address: string,
+    tls: Tls | null = null,
   ) {
-    this.client = new participantProto.Participant(address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
+    this.client = new participantProto.Participant(address, channelCredentials(tls), channelOptions) as unknown as ParticipantClient;
     // One channel for health checks and protocol calls: a good health check means the channel the
     // next PREPARE takes is connected.
-    this.health = new healthProto.Health(address, grpc.credentials.createInsecure(), {
+    this.health = new healthProto.Health(address, channelCredentials(tls), {
       ...channelOptions,
       channelOverride: this.client.getChannel(),
     }) as unknown as HealthClient;

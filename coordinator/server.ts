@@ -51,6 +51,7 @@ import { PhaseTrace, type PhaseSummary } from "./trace";
 import type { CoordinatorNode } from "./node";
 import { checkRequestId, compareAndDeleteProgram, compareAndSetProgram, incrementProgram, resultToWire, txnProgram } from "./requests";
 import { GrpcParticipant, ReplicaChannel } from "./replica-link";
+import { channelCredentials, serverCredentials, tlsServerOptions, type ServerTls } from "../proto/tls";
 
 /** A unary call as a handler of the hot path reads it: only its request. */
 type Unary<Req, Res> = (callRef: { readonly request: Req }, callback: grpc.sendUnaryData<Res>) => void;
@@ -88,6 +89,8 @@ export interface CoordinatorOptions {
   /** Compact the decision log once it is this large (limits.logCompactBytes by default). */
   readonly compactLogBytes: number;
   readonly logger: Logger;
+  /** TLS on every link (proto/tls.ts); absent: plaintext. */
+  readonly tls?: ServerTls | undefined;
 }
 
 export interface RunningCoordinator {
@@ -102,22 +105,24 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   // has to exist (kv cluster and operators keep the coordinator's files there).
   fs.mkdirSync(options.dataDir, { recursive: true });
   const addresses = new Map(options.replicas.map((replica) => [replica.id, replica.address]));
-  const channels = new Map(options.replicas.map((replica) => [replica.id, new ReplicaChannel(replica.id, replica.address)]));
+  const tls = options.tls?.material ?? null;
+  const channels = new Map(options.replicas.map((replica) => [replica.id, new ReplicaChannel(replica.id, replica.address, tls)]));
   // The other coordinators, polled with brief Status calls on one Session stream each: a message on
   // a stream costs about a third of a unary call, and the polls go ten times a second each way.
   const peerClients = new Map(
     options.coordinators
       .filter((c) => c.id !== options.id)
       .map((c) => {
-        const client = new kvProto.Kv(c.address, grpc.credentials.createInsecure(), channelOptions) as unknown as KvClient;
+        const client = new kvProto.Kv(c.address, channelCredentials(tls), channelOptions) as unknown as KvClient;
         const session = new ClientSession<KvSessionRequest, KvSessionResponse__Output>(() => client.Session(), kvProto.Kv.service.Session, `coordinator ${c.id}`);
         return [c.id, { client, session }];
       }),
   );
 
-  const server = new grpc.Server(serverOptions);
+  // Clients need no certificate; the replicas' outcome queries (the participant protocol) do.
+  const server = new grpc.Server({ ...serverOptions, ...tlsServerOptions(options.tls) });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+    server.bindAsync(options.listen, serverCredentials(tls, false), (error, boundPort) =>
       error ? reject(new Error(`coordinator cannot listen on ${options.listen}: ${error.message}`)) : resolve(boundPort),
     );
   });

@@ -37,6 +37,7 @@ import type { VoteResult } from "./core";
 import { ReplicaNode, type ReplicaTransport } from "./node";
 import { OutcomeTarget } from "./outcome-target";
 import { Store } from "./store";
+import { channelCredentials, serverCredentials, tlsServerOptions, type ServerTls } from "../proto/tls";
 
 export interface ReplicaOptions {
   readonly id: string;
@@ -52,6 +53,8 @@ export interface ReplicaOptions {
   /** How long tombstones outlive the floor that allows their collection (limits.tombstoneRetentionMs when absent). */
   readonly tombstoneRetentionMs?: number;
   readonly logger: Logger;
+  /** TLS on every link (proto/tls.ts); absent: plaintext. */
+  readonly tls?: ServerTls | undefined;
 }
 
 export interface RunningReplica {
@@ -75,9 +78,10 @@ function callResult<R, T>(error: grpc.ServiceError | null, response: R | undefin
 
 /** The node's transport over gRPC: the Coordination service, the peers' and a source's Participant service. */
 function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): void } {
+  const tls = options.tls?.material ?? null;
   // Outcome queries go where replica/outcome-target.ts says (by address).
   const coordinationAt = (address: string): CoordinationClient =>
-    new participantProto.Coordination(address, grpc.credentials.createInsecure(), channelOptions) as unknown as CoordinationClient;
+    new participantProto.Coordination(address, channelCredentials(tls), channelOptions) as unknown as CoordinationClient;
   const target = new OutcomeTarget(options.coordinators);
   let coordination = coordinationAt(target.current);
   const retarget = (): void => {
@@ -87,7 +91,7 @@ function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): v
   const peerClients = new Map(
     options.peers
       .filter((peer) => peer.id !== options.id)
-      .map((peer) => [peer.id, new participantProto.Participant(peer.address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient]),
+      .map((peer) => [peer.id, new participantProto.Participant(peer.address, channelCredentials(tls), channelOptions) as unknown as ParticipantClient]),
   );
   return {
     followCoordinator: (promised) => {
@@ -109,7 +113,7 @@ function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): v
       );
     },
     fetchFrom: (_sourceId, sourceAddress) => {
-      const source = new participantProto.Participant(sourceAddress, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
+      const source = new participantProto.Participant(sourceAddress, channelCredentials(tls), channelOptions) as unknown as ParticipantClient;
       return {
         fetch: (request, timeoutMs, done) =>
           source.Fetch(request, { deadline: deadline(timeoutMs) }, (error, response) =>
@@ -337,11 +341,13 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     },
   };
 
-  const server = new grpc.Server(serverOptions);
+  // A replica serves only its peers: without a certificate the CA signed, no handshake; with one,
+  // only the names --tls-peer-names lists may make protocol calls (proto/tls.ts).
+  const server = new grpc.Server({ ...serverOptions, ...tlsServerOptions(options.tls) });
   server.addService(participantProto.Participant.service, handlers);
   server.addService(healthProto.Health.service, healthHandlers);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+    server.bindAsync(options.listen, serverCredentials(options.tls?.material ?? null, true), (error, boundPort) =>
       error ? reject(new Error(`replica ${options.id} cannot listen on ${options.listen}: ${error.message}`)) : resolve(boundPort),
     );
   });

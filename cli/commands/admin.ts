@@ -84,7 +84,7 @@ export async function coordinatorReport(client: KvClient, timeoutMs: number): Pr
     (address) => address !== "" && !listed.has(address),
   );
   if (others.length > 0) {
-    const extra = new KvClient(others, { timeoutMs });
+    const extra = new KvClient(others, { timeoutMs, tls: client.tls });
     try {
       probes.push(...(await extra.probeCoordinators(timeoutMs)));
     } finally {

@@ -1,7 +1,9 @@
 // The commands of `kv` that run the store's processes: coordinator, replica (each serves until
 // SIGINT or SIGTERM, then stops cleanly) and cluster (N coordinators and M replicas in the
 // foreground, each its own process, restarted when it dies).
+import type { Argv } from "yargs";
 import { InvalidArgument } from "../../common/errors";
+import { loadTls, serverTlsFlags, type ServerTls } from "../../proto/tls";
 import { allFailpoints, armedFailpoints, armFailpoints } from "../../common/failpoints";
 import { limits } from "../../common/limits";
 import { logLevels, type LogLevel } from "../../common/logger";
@@ -44,6 +46,43 @@ function checkRetention(ms: number | undefined): void {
   }
 }
 
+/** The TLS flags of a server command (proto/tls.ts). */
+function tlsOptions<T>(y: Argv<T>, peerNamesDefault: string) {
+  return y
+    .option("tls-cert", { type: "string", describe: "serve TLS with this certificate (PEM file), also presented on this process's own calls; with --tls-key and --tls-ca" })
+    .option("tls-key", { type: "string", describe: "the private key of --tls-cert (PEM file)" })
+    .option("tls-ca", { type: "string", describe: "the CA certificate (PEM file) that signed every certificate of the cluster: callers' and servers' are verified with it" })
+    .option("tls-peer-names", {
+      type: "string",
+      describe: `with TLS, the certificate names (subject CN or DNS name), comma-separated, that may make participant-protocol calls here: the coordinators' and the replicas' (default: ${peerNamesDefault})`,
+    })
+    .group(["tls-cert", "tls-key", "tls-ca", "tls-peer-names"], "TLS (every link; proto/tls.ts):");
+}
+
+/** The TLS a server command's flags ask for: none without them; all of --tls-cert, --tls-key and --tls-ca, or a usage error naming the missing one. */
+function serverTls(
+  argv: { "tls-cert"?: string | undefined; "tls-key"?: string | undefined; "tls-ca"?: string | undefined; "tls-peer-names"?: string | undefined },
+  defaultPeerNames: readonly string[] | null,
+): ServerTls | undefined {
+  const given = (["tls-cert", "tls-key", "tls-ca"] as const).filter((flag) => argv[flag] !== undefined);
+  if (given.length === 0) {
+    if (argv["tls-peer-names"] !== undefined) throw new InvalidArgument("--tls-peer-names", "--tls-peer-names goes with TLS: --tls-cert, --tls-key and --tls-ca");
+    return undefined;
+  }
+  const missing = (["tls-cert", "tls-key", "tls-ca"] as const).find((flag) => argv[flag] === undefined);
+  if (missing !== undefined) throw new InvalidArgument(`--${missing}`, `a server with TLS needs --tls-cert, --tls-key and --tls-ca: --${missing} is missing`);
+  const material = loadTls({ ca: argv["tls-ca"] ?? "", cert: argv["tls-cert"], key: argv["tls-key"] }, serverTlsFlags);
+  const listed = argv["tls-peer-names"]?.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  const peerNames = listed ?? defaultPeerNames;
+  if (peerNames === null || peerNames.length === 0) {
+    throw new InvalidArgument(
+      "--tls-peer-names",
+      "--tls-peer-names must name the certificates this process's participant protocol is open to: the coordinators' and the replicas' (for example coordinator,coordinator-2,r1,r2,r3)",
+    );
+  }
+  return { material, peerNames: new Set(peerNames) };
+}
+
 const logLevelOption = {
   type: "string" as const,
   choices: logLevels,
@@ -55,7 +94,7 @@ export const coordinatorCommand = subcommand({
   command: "coordinator",
   describe: "run the coordinator process",
   builder: (y) =>
-    y
+    tlsOptions(y, "the ids of --replicas and --coordinators")
       .option("id", { type: "string", default: "coordinator", describe: "this coordinator's id" })
       .option("listen", { type: "string", default: defaultCoordinator, describe: "HOST:PORT to serve clients and replicas on" })
       .option("data-dir", { type: "string", default: "./data/coordinator", describe: "directory of the decision log" })
@@ -89,8 +128,9 @@ export const coordinatorCommand = subcommand({
     if (!Number.isInteger(minInSync) || minInSync < 1 || minInSync > replicas.length) {
       throw new InvalidArgument("--min-in-sync", `--min-in-sync must be a whole number from 1 to the number of replicas (${replicas.length})`);
     }
+    const tls = serverTls(argv, [...replicas, ...coordinators].map((member) => member.id));
     return serve("coordinator", argv["log-level"], (logger) =>
-      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, coordinators, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], logger }),
+      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, coordinators, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], logger, tls }),
     );
   },
 });
@@ -99,7 +139,7 @@ export const replicaCommand = subcommand({
   command: "replica",
   describe: "run one replica process",
   builder: (y) =>
-    y
+    tlsOptions(y, "none: a replica with TLS must be told")
       .option("id", { type: "string", demandOption: true, describe: "this replica's id, as the coordinator's --replicas names it" })
       .option("listen", { type: "string", demandOption: true, describe: "HOST:PORT to serve the coordinator on" })
       .option("data-dir", { type: "string", demandOption: true, describe: "directory of the write-ahead log and the SQLite store" })
@@ -123,6 +163,7 @@ export const replicaCommand = subcommand({
     const coordinators = argv.coordinator.split(",").map((address) => address.trim());
     for (const address of coordinators) parseAddress("--coordinator", address);
     armFromEnvironmentAndFlags(argv.id, argv.failpoint);
+    const tls = serverTls(argv, null);
     return serve(`replica-${argv.id}`, argv["log-level"], (logger) =>
       startReplica({
         id: argv.id,
@@ -133,6 +174,7 @@ export const replicaCommand = subcommand({
         compactLogBytes: argv["compact-log-bytes"],
         tombstoneRetentionMs: argv["tombstone-retention-ms"],
         logger,
+        tls,
       }),
     );
   },
@@ -158,7 +200,13 @@ export const clusterCommand = subcommand({
       .option("tombstone-retention-ms", { type: "number", describe: `passed on to every replica (default: the replica's, ${limits.tombstoneRetentionMs} ms)` })
       .option("compact-log-bytes", { type: "number", describe: `passed on to every process (default: theirs, ${limits.logCompactBytes} bytes)` })
       .option("log-level", logLevelOption)
-      .option("json-logs", { type: "boolean", default: false, describe: "print the processes' JSON log lines as they are" }),
+      .option("json-logs", { type: "boolean", default: false, describe: "print the processes' JSON log lines as they are" })
+      .option("tls", {
+        type: "boolean",
+        default: false,
+        describe:
+          "run every link with mutual TLS: a private CA and a certificate per process (and one for clients) are made under DIR/tls with the openssl command, kept across restarts, and listed in the manifest; kv commands then need the KV_TLS_* variables the cluster prints",
+      }),
   run: async (argv) => {
     if (!Number.isInteger(argv.coordinators) || argv.coordinators < 1) throw new InvalidArgument("--coordinators", "--coordinators must be a whole number of at least 1");
     if (!Number.isInteger(argv.replicas) || argv.replicas < 1) throw new InvalidArgument("--replicas", "--replicas must be a whole number of at least 1");
@@ -176,6 +224,7 @@ export const clusterCommand = subcommand({
       compactLogBytes: argv["compact-log-bytes"],
       logLevel: argv["log-level"],
       jsonLogs: argv["json-logs"],
+      tls: argv.tls,
     });
   },
 });

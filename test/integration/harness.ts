@@ -7,10 +7,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as grpc from "@grpc/grpc-js";
 import { isActiveStatus, KvClient } from "../../client/client";
 import { KvError } from "../../common/errors";
-import { coordinatorArgs, coordinatorName, replicaArgs, type ClusterLayout, type ProcessFlags } from "../../tools/cluster/process-args";
+import { coordinatorArgs, coordinatorName, memberIds, replicaArgs, type ClusterLayout, type ProcessFlags } from "../../tools/cluster/process-args";
+import { ensureClusterTls, type ClusterTlsFiles } from "../../tools/cluster/tls-files";
+import { channelCredentials, clientTlsEnv, loadTls, type Tls } from "../../proto/tls";
 import { TcpProxy } from "../../tools/chaos/tcp-proxy";
 import { freePort } from "../../tools/ports";
 export { freePort, freePortRun } from "../../tools/ports";
@@ -130,6 +131,12 @@ export interface ClusterOptions {
   readonly tombstoneRetentionMs?: number;
   /** How many coordinators (1 when absent): the first is active at start, the others stand by. */
   readonly coordinators?: number;
+  /**
+   * Mutual TLS on every link, as `kv cluster --tls` runs it (certificates under DATA/tls): the
+   * cluster's clients present the client certificate, its participant clients the first
+   * coordinator's (they inspect replicas as a coordinator would).
+   */
+  readonly tls?: boolean;
 }
 
 /** Per-process additions for one start of a coordinator or a replica. */
@@ -174,6 +181,10 @@ export class TestCluster {
   readonly proxies: TcpProxy[] = [];
   private readonly participantClients: ParticipantClient[] = [];
   private readonly clients: KvClient[] = [];
+  /** With `tls`, the files under DATA/tls. */
+  tlsFiles: ClusterTlsFiles | undefined;
+  /** The TLS of the cluster's clients (the client certificate); null without `tls`. */
+  clientTls: Tls | null = null;
 
   private constructor(private readonly options: ClusterOptions) {
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-test-"));
@@ -205,6 +216,13 @@ export class TestCluster {
     for (let i = 1; i < (this.options.coordinators ?? 1); i++) this.coordinatorPorts.push(await freePort());
     for (const _ of this.replicaIds) this.replicaPorts.push(await freePort());
     if (this.options.proxied) for (const port of this.replicaPorts) this.proxies.push(await TcpProxy.start(port));
+    let participantTls: Tls | null = null;
+    if (this.options.tls === true) {
+      const files = ensureClusterTls(path.join(this.dataDir, "tls"), memberIds(this.layout), "127.0.0.1");
+      this.tlsFiles = files;
+      this.clientTls = loadTls({ ca: files.ca, ...files.client }, clientTlsEnv);
+      participantTls = loadTls({ ca: files.ca, ...files.members.get(coordinatorName(0))! }, clientTlsEnv);
+    }
     const first: SpawnOptions = this.options.failpoints === undefined ? {} : { failpoints: this.options.failpoints };
     for (let i = 0; i < this.replicaIds.length; i++) this.startReplica(i, first);
     // The first coordinator first, and the others once it is active: then they find it so and stand
@@ -216,7 +234,7 @@ export class TestCluster {
     }
     for (const port of this.replicaPorts) {
       this.participantClients.push(
-        new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient,
+        new participantProto.Participant(`127.0.0.1:${port}`, channelCredentials(participantTls), channelOptions) as unknown as ParticipantClient,
       );
     }
     const procs = [...this.coordinatorProcs, ...this.replicas].filter((proc): proc is Proc => proc !== null);
@@ -265,6 +283,7 @@ export class TestCluster {
       failpoints: extra.failpoints,
       compactLogBytes: this.options.compactLogBytes,
       tombstoneRetentionMs: this.options.tombstoneRetentionMs,
+      ...(this.tlsFiles === undefined ? {} : { tls: this.tlsFiles }),
     };
   }
 
@@ -288,7 +307,7 @@ export class TestCluster {
 
   /** The role the coordinator at `index` reports of itself ("down" when it does not answer); never sent on elsewhere. */
   async roleOf(index: number): Promise<string> {
-    const kv = new KvClient(this.coordinatorAddressOf(index), { timeoutMs: 1_000, retryForMs: 0 });
+    const kv = new KvClient(this.coordinatorAddressOf(index), { timeoutMs: 1_000, retryForMs: 0, tls: this.clientTls });
     try {
       const [probe] = await kv.probeCoordinators();
       return probe?.reachable === true ? probe.status.role : "down";
@@ -322,7 +341,7 @@ export class TestCluster {
    * each attempt's error.
    */
   client(timeoutMs = 10_000, retryForMs = 0): KvClient {
-    const client = new KvClient(this.coordinatorAddress, { timeoutMs, retryForMs });
+    const client = new KvClient(this.coordinatorAddress, { timeoutMs, retryForMs, tls: this.clientTls });
     this.clients.push(client);
     return client;
   }

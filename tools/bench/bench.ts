@@ -15,6 +15,7 @@
 import { once } from "node:events";
 import * as fs from "node:fs";
 import { finished } from "node:stream/promises";
+import type { Tls } from "../../proto/tls";
 import { Presets, SingleBar } from "cli-progress";
 import * as hdr from "hdr-histogram-js";
 import { assert, assertNever } from "../../common/assert";
@@ -85,6 +86,8 @@ export interface BenchOptions {
   readonly seed: number;
   /** Deadline of each operation, in milliseconds (default 10 s). */
   readonly timeoutMs?: number;
+  /** TLS of the clients (proto/tls.ts); absent: as KvClient decides (KV_TLS_CA, else plaintext). */
+  readonly tls?: Tls | null;
   /** Write the history of every operation here, as JSON lines (client/history.ts). */
   readonly historyFile?: string;
   /** Write the report here, as JSON. */
@@ -432,7 +435,7 @@ export async function runBench(options: BenchOptions, output: BenchOutput): Prom
   // with the same target and options; a local subchannel pool gives each its own connection.
   const channels = Array.from(
     { length: options.connections },
-    () => new KvClient(options.coordinator, { timeoutMs, retryForMs: 0, channelOptions: { "grpc.use_local_subchannel_pool": 1 } }),
+    () => new KvClient(options.coordinator, { timeoutMs, retryForMs: 0, channelOptions: { "grpc.use_local_subchannel_pool": 1 }, ...(options.tls === undefined ? {} : { tls: options.tls }) }),
   );
   if (options.workload === "orders") await seedStock(channels, options.keyPrefix ?? "", options.keys);
   const mix = workloads[options.workload];

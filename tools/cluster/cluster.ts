@@ -36,8 +36,11 @@ import {
   manifestVersion,
   type ClusterManifest,
   type ManifestMember,
+  type ManifestTls,
 } from "./manifest";
-import { consecutiveLayout, coordinatorAddresses, coordinatorArgs, kvScript, replicaArgs, type ClusterLayout } from "./process-args";
+import { loadTls, serverTlsFlags } from "../../proto/tls";
+import { clientTlsEnvironment, ensureClusterTls, type ClusterTlsFiles } from "./tls-files";
+import { consecutiveLayout, coordinatorAddresses, coordinatorArgs, kvScript, memberIds, replicaArgs, type ClusterLayout } from "./process-args";
 import { decideOnExit, defaultRestartPolicy, describeRestartPolicy, type ProcessExit, type RestartPolicy, type StayDownReason } from "./restart-policy";
 
 // The manifest's API, where its readers have always imported it from.
@@ -55,6 +58,7 @@ export {
   updateManifest,
   type ClusterManifest,
   type ManifestMember,
+  type ManifestTls,
 } from "./manifest";
 
 export interface ClusterOptions {
@@ -80,6 +84,8 @@ export interface ClusterOptions {
   readonly logLevel: string;
   /** Pass the processes' JSON log lines through as they are, instead of one readable line each. */
   readonly jsonLogs: boolean;
+  /** Run every link with mutual TLS, on a private CA and certificates made under DIR/tls (tools/cluster/tls-files.ts). */
+  readonly tls?: boolean;
 }
 
 /** Where a member's process stands, as the supervisor sees it. */
@@ -121,6 +127,10 @@ function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+function manifestTls(files: ClusterTlsFiles): ManifestTls {
+  return { ca: files.ca, client: files.client, members: Object.fromEntries(files.members) };
+}
+
 export async function runCluster(options: ClusterOptions): Promise<number> {
   return new ClusterSupervisor(options).run();
 }
@@ -137,13 +147,16 @@ class ClusterSupervisor {
   private resolveAllExited: () => void = () => {};
   private readonly allExited = new Promise<void>((resolve) => (this.resolveAllExited = resolve));
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly tlsFiles: ClusterTlsFiles | undefined;
 
   constructor(private readonly options: ClusterOptions) {
     // Absolute, so that the argv recorded in the manifest restarts a member from any directory.
     this.dataDir = path.resolve(options.dataDir);
     this.layout = consecutiveLayout(options.host, options.port, options.replicas, this.dataDir, options.coordinators);
     this.policy = options.restartPolicy ?? defaultRestartPolicy;
-    const flags = { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync, compactLogBytes: options.compactLogBytes };
+    this.tlsFiles = options.tls === true ? ensureClusterTls(path.join(this.dataDir, "tls"), memberIds(this.layout), options.host) : undefined;
+    const tls = this.tlsFiles;
+    const flags = { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync, compactLogBytes: options.compactLogBytes, ...(tls === undefined ? {} : { tls }) };
     const member = (name: string, port: number, args: string[], isCoordinator: boolean): Member => ({
       name,
       address: `${options.host}:${port}`,
@@ -156,9 +169,11 @@ class ClusterSupervisor {
     });
     this.members = [
       ...this.layout.coordinators.map((coordinator) => member(coordinator.id, coordinator.port, coordinatorArgs(this.layout, flags, coordinator.id), true)),
-      ...this.layout.replicas.map((replica) => member(replica.id, replica.port, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel, compactLogBytes: options.compactLogBytes, tombstoneRetentionMs: options.tombstoneRetentionMs }), false)),
+      ...this.layout.replicas.map((replica) => member(replica.id, replica.port, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel, compactLogBytes: options.compactLogBytes, tombstoneRetentionMs: options.tombstoneRetentionMs, ...(tls === undefined ? {} : { tls }) }), false)),
     ];
-    for (const coordinator of this.coordinators) this.probes.set(coordinator.name, new CoordinatorProbe(coordinator.address));
+    // The supervisor asks its coordinators as a client would, with the client certificate.
+    const probeTls = tls === undefined ? null : loadTls({ ca: tls.ca, cert: tls.client.cert, key: tls.client.key }, serverTlsFlags);
+    for (const coordinator of this.coordinators) this.probes.set(coordinator.name, new CoordinatorProbe(coordinator.address, probeTls));
   }
 
   private get coordinators(): Member[] {
@@ -198,6 +213,10 @@ class ClusterSupervisor {
       const which = active.role === "active" ? `the active coordinator is ${name} (${active.address})` : `${name} (${active.address}) serves (the coordinators report no role)`;
       console.log(`kv cluster: ready; ${which}. Try: npx kv put hello world && npx kv get hello`);
       console.log(`kv cluster: clients reach every coordinator with KV_COORDINATOR=${coordinatorAddresses(this.layout)}`);
+      if (this.tlsFiles !== undefined) {
+        const env = Object.entries(clientTlsEnvironment(this.tlsFiles)).map(([name, value]) => `${name}=${quote(value)}`);
+        console.log(`kv cluster: every link is mutual TLS (certificates under ${this.tlsFiles.dir}); kv commands need: export ${env.join(" ")}`);
+      }
       console.log(`kv cluster: the manifest (addresses, pids, roles, argv) is ${manifestPath(this.dataDir)}`);
       this.every(rolePollMs, () => this.watchRoles());
     }
@@ -234,6 +253,7 @@ class ClusterSupervisor {
         argv: member.argv,
         ...(member.isCoordinator ? { role: member.role } : {}),
       })),
+      ...(this.tlsFiles === undefined ? {} : { tls: manifestTls(this.tlsFiles) }),
     };
   }
 

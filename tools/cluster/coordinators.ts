@@ -6,9 +6,9 @@
 //
 // It calls the address it is given and no other: it uses the raw gRPC stubs, not the client library,
 // which (issue 12) follows a standby's pointer to the active coordinator by itself.
-import * as grpc from "@grpc/grpc-js";
 import { deadline } from "../../proto/grpc-status";
 import { channelOptions, healthProto, kvProto } from "../../proto/load";
+import { channelCredentials, type Tls } from "../../proto/tls";
 import type { HealthClient } from "../../proto/gen/grpc/health/v1/Health";
 import type { KvClient as KvStub } from "../../proto/gen/twopc/kv/Kv";
 import type { StatusResponse__Output } from "../../proto/gen/twopc/kv/StatusResponse";
@@ -45,10 +45,14 @@ export class CoordinatorProbe {
   private readonly health: HealthClient;
   private readonly kv: KvStub;
 
-  constructor(readonly address: string) {
+  constructor(
+    readonly address: string,
+    tls: Tls | null = null,
+  ) {
     // The two stubs share one channel: grpc-js shares a subchannel between clients of equal target and options.
-    this.health = new healthProto.Health(address, grpc.credentials.createInsecure(), channelOptions) as unknown as HealthClient;
-    this.kv = new kvProto.Kv(address, grpc.credentials.createInsecure(), channelOptions) as unknown as KvStub;
+    const credentials = channelCredentials(tls);
+    this.health = new healthProto.Health(address, credentials, channelOptions) as unknown as HealthClient;
+    this.kv = new kvProto.Kv(address, credentials, channelOptions) as unknown as KvStub;
   }
 
   /** Asks health and Status at once, each with a deadline of timeoutMs; never rejects. */

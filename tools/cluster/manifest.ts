@@ -47,6 +47,15 @@ export interface ClusterManifest {
    */
   readonly restartsHeldBy: number | null;
   readonly members: readonly ManifestMember[];
+  /** The TLS files of a `kv cluster --tls` (absent: plaintext): the CA, the client certificate for `kv` commands, each member's. */
+  readonly tls?: ManifestTls;
+}
+
+export interface ManifestTls {
+  readonly ca: string;
+  readonly client: { readonly cert: string; readonly key: string };
+  /** Each member's certificate and key, by its name. */
+  readonly members: Readonly<Record<string, { readonly cert: string; readonly key: string }>>;
 }
 
 export function manifestPath(dataDir: string): string {
@@ -112,6 +121,19 @@ export function parseManifest(text: string, file: string): ClusterManifest {
   if (new Set(members.map((member) => member.name)).size !== members.length) fail("members", "names a member twice");
   const coordinator = string(top.coordinator, "coordinator");
   const restart = top.restart === undefined ? false : typeof top.restart === "boolean" ? top.restart : fail("restart", "is not true or false");
+  const certFiles = (value: unknown, field: string) => {
+    const files = object(value, field);
+    return { cert: string(files.cert, `${field}.cert`), key: string(files.key, `${field}.key`) };
+  };
+  const tlsObject = top.tls === undefined ? undefined : object(top.tls, "tls");
+  const tls: ManifestTls | undefined =
+    tlsObject === undefined
+      ? undefined
+      : {
+          ca: string(tlsObject.ca, "tls.ca"),
+          client: certFiles(tlsObject.client, "tls.client"),
+          members: Object.fromEntries(Object.entries(object(tlsObject.members, "tls.members")).map(([name, files]) => [name, certFiles(files, `tls.members.${name}`)])),
+        };
   return {
     version: manifestVersion,
     state,
@@ -121,6 +143,7 @@ export function parseManifest(text: string, file: string): ClusterManifest {
     restart,
     restartsHeldBy: top.restartsHeldBy === undefined || top.restartsHeldBy === null ? null : pid(top.restartsHeldBy, "restartsHeldBy"),
     members,
+    ...(tls === undefined ? {} : { tls }),
   };
 }
 

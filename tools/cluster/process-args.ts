@@ -11,6 +11,7 @@
 // told every coordinator's address (--coordinator A,B,...). A cluster of one coordinator passes no
 // --coordinators at all: the coordinator's default (itself alone) says the same.
 import * as path from "node:path";
+import type { ClusterTlsFiles } from "./tls-files";
 
 /** bin/kv.js, from dist/tools/cluster/ (where this module runs from). */
 export const kvScript = path.resolve(__dirname, "..", "..", "..", "bin", "kv.js");
@@ -51,6 +52,8 @@ export interface ProcessFlags {
   readonly minInSync?: number;
   /** The replicas' only (a coordinator's arguments leave it out, so that one set of flags serves both). */
   readonly tombstoneRetentionMs?: number;
+  /** TLS: where each process's certificate lies (tools/cluster/tls-files.ts); absent: plaintext. */
+  readonly tls?: ClusterTlsFiles;
 }
 
 /** The name (and --id) of the coordinator at `index` (from 0): "coordinator", "coordinator-2", ... */
@@ -67,6 +70,19 @@ export function isCoordinatorName(name: string): boolean {
 /** HOST:PORT of every coordinator, comma-separated, in order: what KV_COORDINATOR and a replica's --coordinator take. */
 export function coordinatorAddresses(layout: ClusterLayout): string {
   return layout.coordinators.map((coordinator) => `${layout.host}:${coordinator.port}`).join(",");
+}
+
+/** Every process's id: the coordinators', then the replicas'. */
+export function memberIds(layout: ClusterLayout): string[] {
+  return [...layout.coordinators.map((coordinator) => coordinator.id), ...layout.replicas.map((replica) => replica.id)];
+}
+
+/** The TLS flags of the process `id`: its own certificate, the CA, and every member as a peer. */
+function tlsFlags(layout: ClusterLayout, flags: ProcessFlags, id: string): string[] {
+  if (flags.tls === undefined) return [];
+  const own = flags.tls.members.get(id);
+  if (own === undefined) throw new Error(`no certificate for ${id} under ${flags.tls.dir}`);
+  return ["--tls-cert", own.cert, "--tls-key", own.key, "--tls-ca", flags.tls.ca, "--tls-peer-names", memberIds(layout).join(",")];
 }
 
 function commonFlags(flags: ProcessFlags): string[] {
@@ -96,6 +112,7 @@ export function coordinatorArgs(layout: ClusterLayout, flags: ProcessFlags = {},
     ...(layout.coordinators.length === 1 ? [] : ["--coordinators", coordinators.join(",")]),
     ...(flags.onConflict === undefined ? [] : ["--on-conflict", flags.onConflict]),
     ...(flags.minInSync === undefined ? [] : ["--min-in-sync", String(flags.minInSync)]),
+    ...tlsFlags(layout, flags, coordinator.id),
     ...commonFlags(flags),
   ];
 }
@@ -114,6 +131,7 @@ export function replicaArgs(layout: ClusterLayout, id: string, flags: ProcessFla
     // Peers talk to each other directly, never through the coordinators' proxies.
     "--peers", layout.replicas.map((peer) => `${peer.id}=${layout.host}:${peer.port}`).join(","),
     ...(flags.tombstoneRetentionMs === undefined ? [] : ["--tombstone-retention-ms", String(flags.tombstoneRetentionMs)]),
+    ...tlsFlags(layout, flags, id),
     ...commonFlags(flags),
   ];
 }
