@@ -1,8 +1,8 @@
 // The OpenAPI 3.1 document of the HTTP gateway (http/gateway.ts), served at GET /v1/openapi.json.
 // Written by hand beside the routes it describes; the limits come from common/limits.ts, so the
 // document states the ones the gateway enforces. test/integration/http-gateway.test.ts checks that
-// every documented operation is served, and that the document lists the routes the gateway's
-// header comment names (a route added without its entry fails there only if the test's list grows).
+// the document lists exactly the routes of http/gateway.ts's header (kept there by hand: a new route
+// needs its entry here and in that test's list) and that every one of them is served.
 import { limits } from "../common/limits";
 
 const error = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
