@@ -1,7 +1,8 @@
 // The dependency rules of twopc-kv (issue 11; shared/STYLE.md section 6), checked in `npm test`
 // (npm run deps). Imports point one way: the pure cores import only common/; common/ is pure;
 // coordinator/ and replica/ never import each other; the client library needs only proto/ and
-// common/; nothing imports the kv command. Type-only imports count too, except where a rule says.
+// common/; the HTTP gateway (http/) is a client of the store; nothing imports the kv command.
+// Type-only imports count too, except where a rule says.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -45,6 +46,13 @@ module.exports = {
       severity: "error",
       from: { path: "^client/(client|coordinators|history|txn-spec)\\.ts$" },
       to: { path: "^(coordinator|replica|logs|cli|tools|test|bench)/" },
+    },
+    {
+      name: "http-gateway-is-a-client",
+      comment: "The HTTP gateway (http/) serves the store through the client library: it imports client/ and common/, no server code.",
+      severity: "error",
+      from: { path: "^http/" },
+      to: { path: "^(coordinator|replica|logs|proto|cli|tools|test|bench)/" },
     },
     {
       name: "no-circular",

@@ -12,6 +12,7 @@ import { resolveCommand, statusCommand } from "./commands/admin";
 import { cadCommand, casCommand, delCommand, getCommand, incrCommand, putCommand, txnCommand, txnStatusCommand } from "./commands/data";
 import { clusterCommand, coordinatorCommand, replicaCommand } from "./commands/serve";
 import { exitCodes, fail } from "./exit";
+import { httpCommand } from "./http-command";
 import type { Subcommand } from "./subcommand";
 
 /** Every subcommand, in the order of `kv --help`. */
@@ -33,6 +34,7 @@ const subcommands: readonly Subcommand[] = [
   coordinatorCommand,
   replicaCommand,
   clusterCommand,
+  httpCommand,
 ];
 
 /** The parser without its subcommands: the program's name, usage, epilogue, and what a usage error does. */

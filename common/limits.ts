@@ -18,6 +18,12 @@ export const limits = {
   /** Bytes of keys and values one transaction may carry (conditions and operations together). */
   txnBytesMax: 16 * 1024 * 1024,
   /**
+   * Largest body of POST /v1/txn on the HTTP gateway (http/gateway.ts): the transaction's JSON text,
+   * whose escaping can make it longer than the keys and values it carries (txnBytesMax, which the
+   * coordinator checks after parsing). The body of a PUT is the value: valueBytesMax bounds it.
+   */
+  httpTxnBodyBytesMax: 32 * 1024 * 1024,
+  /**
    * Bytes of keys and values one batched call to a replica carries at most (a batch takes at least
    * one transaction): well under grpcMessageBytesMax, so that no batch is refused for its size.
    */
@@ -223,6 +229,7 @@ check(limits.tombstonesPerCollectMax >= 1, "a collection batch deletes something
 
 check(limits.txnBytesMax >= limits.valueBytesMax + limits.keyBytesMax, "a transaction must hold a write");
 check(limits.batchBytesMax >= limits.txnBytesMax, "a batch must hold the largest transaction");
+check(limits.httpTxnBodyBytesMax >= limits.txnBytesMax, "the HTTP gateway's transaction body must hold the largest transaction");
 check(limits.grpcMessageBytesMax >= 2 * limits.batchBytesMax, "a batch's message must fit, with room for its framing");
 check(limits.grpcMessageBytesMax >= 2 * limits.txnBytesMax, "a transaction's request must fit in one message");
 check(limits.grpcMessageBytesMax >= 2 * limits.sessionBatchBytesMax, "an envelope of calls must fit in a message, with room for its framing");

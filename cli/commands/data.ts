@@ -6,7 +6,7 @@ import type { TxnResult } from "../../client/client";
 import { clientOptions, requestOptions, withClient, writeOptions } from "../client-options";
 import { exitCodes } from "../exit";
 import { subcommand } from "../subcommand";
-import { parseTxnSpec } from "../txn-spec";
+import { parseTxnSpec } from "../../client/txn-spec";
 
 export const putCommand = subcommand({
   command: "put <key> <value>",

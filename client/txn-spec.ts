@@ -1,4 +1,6 @@
-// `kv txn`'s JSON: a transaction as a person writes it, checked for shape before it is sent.
+// The JSON of a transaction as a person writes it, checked for shape before it is sent: what
+// `kv txn` takes and what POST /v1/txn of the HTTP gateway (http/gateway.ts) takes, so that both
+// front ends accept the very same text (hence here, beside the client library, not under cli/).
 //
 //   {"if":   [{"key": "a", "version": 3}, {"key": "b", "value": "x", "op": "!="}, {"key": "c", "exists": false}],
 //    "then": [{"type": "put", "key": "a", "value": "1"}, {"type": "incr", "key": "n", "delta": -1, "min": 0},
@@ -7,7 +9,7 @@
 //
 // "if" and "else" are optional; without "else" a failed condition fails the transaction.
 import { InvalidArgument } from "../common/errors";
-import type { TxnCondition, TxnOperation, TxnSpec } from "../client/client";
+import type { TxnCondition, TxnOperation, TxnSpec } from "./client";
 
 type Json = Record<string, unknown>;
 
