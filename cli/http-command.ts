@@ -5,7 +5,7 @@ import { KvClient } from "../client/client";
 import { logLevels, type LogLevel } from "../common/logger";
 import { parseAddress } from "../common/validate";
 import type { HttpGateway } from "../http/gateway";
-import { clientOptions } from "./client-options";
+import { clientOptions, clientTls } from "./client-options";
 import { exitCodes } from "./exit";
 import { createLogger } from "./logger";
 import { subcommand } from "./subcommand";
@@ -38,7 +38,7 @@ export const httpCommand = subcommand({
   run: async (argv) => {
     const { host, port } = parseAddress("--listen", argv.listen, true);
     const logger = createLogger("http", argv["log-level"]);
-    const client = new KvClient(argv.coordinator, { timeoutMs: argv.timeout, retryForMs: argv["retry-for"] });
+    const client = new KvClient(argv.coordinator, { timeoutMs: argv.timeout, retryForMs: argv["retry-for"], tls: clientTls(argv) });
     let gateway: HttpGateway;
     try {
       // Loaded here, not at the top: fastify is needed by this command alone, and every other `kv`
