@@ -12,8 +12,9 @@
 //
 // Restore writes what `kv cluster --data-dir DIR` expects (tools/cluster/process-args.ts): for each
 // replica, DIR/<id>/store.sqlite (the snapshot; applied_lsn removed, since its log starts afresh) and
-// DIR/<id>/replica.wal, a log holding one copy record: a base of the coordinator's decision log with
-// a single start record whose lastCommitSeq is the snapshot's commit sequence number. The first
+// DIR/<id>/replica.wal, a log holding a promise of epoch 1 and one copy record: a base of the
+// coordinator's decision log of epoch 1 with a single start record whose lastCommitSeq is the
+// snapshot's commit sequence number. The first
 // coordinator to take over recovers from that copy, so new commits are numbered after the snapshot's
 // (a write numbered at or below a key's version would never be applied: replica/store.ts); with no
 // membership record every replica starts in sync, which is true, since they hold the same data.
@@ -216,6 +217,10 @@ export async function restore(options: RestoreOptions): Promise<{ commitSeq: num
     throw new FailedPrecondition(`--data-dir ${dataDir} is not empty: a restore seeds a new cluster only, and never writes over data`);
   }
   fs.mkdirSync(dataDir, { recursive: true });
+  // Each replica promised the restored log's epoch, as a replica holding a copy of an epoch has: a
+  // coordinator taking over must then propose a newer epoch than the log's start record (a promise
+  // of that very epoch would be granted, and its coordinator would recover an epoch newer than its own).
+  const promise = encodeReplicaRecord({ kind: "promise", epoch: restoredLogEpoch, coordinatorId: "", address: "" });
   const copy = encodeReplicaRecord({
     kind: "copy",
     epoch: restoredLogEpoch,
@@ -238,6 +243,7 @@ export async function restore(options: RestoreOptions): Promise<{ commitSeq: num
       db.close();
     }
     const { log } = await FileLog.open(path.join(dir, "replica.wal"));
+    log.append(promise);
     log.append(copy);
     await log.force();
     await log.close();
