@@ -24,7 +24,13 @@ const procs: Proc[] = [];
 let source: TestCluster | null = null;
 
 afterAll(async () => {
-  for (const proc of procs) await proc.kill("SIGKILL");
+  // SIGINT first: kv cluster then stops its children (a SIGKILL would leave them running).
+  for (const proc of procs) {
+    if (!proc.alive) continue;
+    process.kill(proc.pid, "SIGINT");
+    await Promise.race([proc.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    await proc.kill("SIGKILL");
+  }
   await source?.stop();
   await killAllStarted();
   fs.rmSync(tmp, { recursive: true, force: true });
