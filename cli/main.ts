@@ -9,6 +9,7 @@ import { demoCommand } from "./bookstore-command";
 import { chaosCommand } from "./chaos-command";
 import { checkCommand } from "./check-command";
 import { resolveCommand, statusCommand } from "./commands/admin";
+import { backupCommand, restoreCommand } from "./commands/backup";
 import { cadCommand, casCommand, delCommand, getCommand, incrCommand, putCommand, txnCommand, txnStatusCommand } from "./commands/data";
 import { clusterCommand, coordinatorCommand, replicaCommand } from "./commands/serve";
 import { exitCodes, fail } from "./exit";
@@ -31,6 +32,8 @@ const subcommands: readonly Subcommand[] = [
   checkCommand,
   chaosCommand,
   resolveCommand,
+  backupCommand,
+  restoreCommand,
   coordinatorCommand,
   replicaCommand,
   clusterCommand,

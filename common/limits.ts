@@ -209,12 +209,28 @@ export const limits = {
   logCompactBytes: 64 * 1024 * 1024,
   /** Largest log record accepted on replay (a larger length field is corruption). */
   logRecordBytesMax: 128 * 1024 * 1024,
+  /**
+   * Backup (issue 14, `kv backup`): bytes of one data chunk of a replica's Backup stream, at most
+   * (a request asking for more is refused; 0 asks for this).
+   */
+  backupChunkBytesMax: 1024 * 1024,
+  /** Backups one replica serves at once: each holds a SQLite read transaction and a temporary copy of the store. */
+  backupsInFlightMax: 1,
+  /**
+   * After its snapshot, how long a replica waits to see that no commit at or below the snapshot's
+   * commit sequence number can still arrive (the coordinator's floor reaching it) before the backup
+   * fails with ABORTED (retry it).
+   */
+  backupVerifyWaitMs: 10_000,
+  /** Attempts `kv backup` makes (a snapshot that could not be verified is taken again). */
+  backupAttemptsMax: 5,
 } as const;
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw new Error(`limits.ts is inconsistent: ${message}`);
 }
 
+check(limits.backupChunkBytesMax < limits.grpcMessageBytesMax, "a backup chunk must fit in a message");
 check(limits.readCallTimeoutMs > limits.readWaitTimeoutMs, "readCallTimeoutMs must exceed readWaitTimeoutMs");
 check(limits.grpcMessageBytesMax > 2 * (limits.valueBytesMax + limits.keyBytesMax), "a message must hold a write");
 check(limits.logRecordBytesMax >= limits.grpcMessageBytesMax, "a log record must hold a whole prepare batch");

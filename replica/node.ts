@@ -133,6 +133,15 @@ export interface ReplicaStatus {
 
 type Respond<T> = (result: CallResult<T>) => void;
 
+/** How a backup's snapshot was shown to miss no commit at or below its sequence number (snapshotMoment). */
+export type SnapshotVerifiedBy = "quiet" | "floor";
+
+/** A snapshot waiting to be shown complete: any commit at or below seq applied from now on spoils it. */
+interface SnapshotWatch {
+  readonly seq: number;
+  readonly settle: (result: CallResult<SnapshotVerifiedBy>) => void;
+}
+
 interface Pending {
   readonly reply: (reply: Reply) => void;
   /** Fails the call with UNAVAILABLE instead: its reply was lost to an injected failure. */
@@ -155,6 +164,8 @@ export class ReplicaNode {
   /** Log size right after the last compaction (compactionDue: compact again once it has doubled). */
   private compactedSize = 0;
   private readonly collector: TombstoneCollector;
+  /** Backups whose snapshot is not yet shown complete (snapshotMoment). */
+  private readonly snapshotWatches = new Set<SnapshotWatch>();
 
   constructor(private readonly options: ReplicaNodeOptions) {
     const { log, store, replayed, logger, scheduler } = options;
@@ -236,7 +247,10 @@ export class ReplicaNode {
 
   private afterDurable(ready: Ready, lastLsn: number): void {
     const { store, logger } = this.options;
-    if (ready.apply.length > 0) store.apply(ready.apply, lastLsn);
+    if (ready.apply.length > 0) {
+      store.apply(ready.apply, lastLsn);
+      if (this.snapshotWatches.size > 0) this.watchApplied(ready.apply);
+    }
     const votedYes = ready.replies.some((reply) => reply.kind === "votes" && reply.votes.some((vote) => vote.vote === "yes"));
     const loseVotes = votedYes && failpoint("after-prepare-log-before-vote") === "error";
     const ackedCommit = ready.replies.some((reply) => reply.kind === "acks" && reply.decision === "commit");
@@ -405,6 +419,7 @@ export class ReplicaNode {
       respond,
       this.answer("Commit", "acks", respond, (reply) => {
         this.collector.floorHeard(gcFloor, this.now());
+        if (this.snapshotWatches.size > 0) this.watchFloor(gcFloor);
         return reply.txnIds;
       }),
     );
@@ -580,10 +595,89 @@ export class ReplicaNode {
     );
   }
 
+  // ---- backup (issue 14) -----------------------------------------------------------------------
+
+  /**
+   * The moment of a backup's snapshot, and the proof that it holds exactly the commits up to the
+   * sequence number it reflects. `pin` runs between two turns (after a barrier: every decision taken
+   * so far is applied, none half-applied), pins the store there and returns the applied_seq S it
+   * holds (null: it could not). Commits do not always apply in sequence order (a transaction prepared here may get its
+   * COMMIT after a later one's), so the snapshot may still miss a commit below S. `verified` says
+   * when it cannot:
+   * - "quiet": nothing was prepared here at the moment. Every commit this replica applies was
+   *   prepared here first (an in-sync replica's PREPAREs arrive in sequence order) and all were
+   *   decided, so none below S is still to come.
+   * - "floor": a floor F >= S heard from the coordinator (every in-sync replica has applied every
+   *   commit up to F; replica/DESIGN.md, "Tombstone collection"), and no commit up to S applied
+   *   here since the moment: every one of them was in the snapshot.
+   * It fails (ABORTED: take another) when a commit up to S is applied after the moment, or a
+   * catch-up starts (this replica was out of the in-sync set), or no floor reaches S within
+   * backupVerifyWaitMs; and at once (UNAVAILABLE) if a catch-up is running.
+   */
+  snapshotMoment(pin: () => number | null, verified: Respond<SnapshotVerifiedBy>): void {
+    const catchingUp = (): CallResult<SnapshotVerifiedBy> => ({
+      ok: false,
+      code: Code.UNAVAILABLE,
+      reason: `replica ${this.options.id} is catching up: its store may lack rows it is copying; back up from an in-sync replica`,
+    });
+    if (this.catchingUp) return verified(catchingUp());
+    this.call(
+      (callId) => ({ kind: "barrier", callId, nowMs: this.now() }),
+      verified,
+      (reply) => {
+          assert(reply.kind === "barrier", `a barrier answered with ${reply.kind}`);
+          if (this.catchingUp) return verified(catchingUp());
+          const seq = pin();
+          if (seq === null) return verified({ ok: false, code: Code.INTERNAL, reason: `replica ${this.options.id} could not pin its store for the snapshot` });
+          if (reply.prepared.length === 0) return verified({ ok: true, value: "quiet" });
+          let settled = false;
+          const stopTimer = this.options.scheduler.after(limits.backupVerifyWaitMs, () =>
+            watch.settle({
+              ok: false,
+              code: Code.ABORTED,
+              reason: `no collection floor of at least ${seq} reached replica ${this.options.id} within ${limits.backupVerifyWaitMs} ms (backupVerifyWaitMs), so the snapshot may miss a commit up to ${seq} that was prepared here; try again`,
+            }),
+          );
+          const watch: SnapshotWatch = {
+            seq,
+            settle: (result) => {
+              if (settled) return;
+              settled = true;
+              stopTimer();
+              this.snapshotWatches.delete(watch);
+              verified(result);
+            },
+          };
+          this.snapshotWatches.add(watch);
+        },
+    );
+  }
+
+  private watchApplied(applied: readonly Apply[]): void {
+    for (const watch of [...this.snapshotWatches]) {
+      const late = applied.find((txn) => txn.commitSeq <= watch.seq);
+      if (late === undefined) continue;
+      watch.settle({
+        ok: false,
+        code: Code.ABORTED,
+        reason: `commit ${late.txnId} (commit sequence number ${late.commitSeq}) was applied on replica ${this.options.id} after the snapshot of commit sequence number ${watch.seq}, which misses it; try again`,
+      });
+    }
+  }
+
+  private watchFloor(gcFloor: number): void {
+    for (const watch of [...this.snapshotWatches]) if (gcFloor >= watch.seq) watch.settle({ ok: true, value: "floor" });
+  }
+
+  private spoilSnapshots(reason: string): void {
+    for (const watch of [...this.snapshotWatches]) watch.settle({ ok: false, code: Code.ABORTED, reason: `replica ${this.options.id}: ${reason}` });
+  }
+
   private copyRows(sourceId: string, sourceAddress: string, sinceSeq: number, respond: Respond<{ rowsCopied: number; appliedSeq: number }>): void {
     const { logger, store, transport, id } = this.options;
     logger.info({ event: "catch-up-start", source: sourceId, sinceSeq }, `catching up from ${sourceId} (rows of version ${sinceSeq} and later)`);
     this.catchingUp = true;
+    this.spoilSnapshots(`a catch-up from ${sourceId} started after the snapshot (this replica had fallen out of the in-sync set): back up again, from an in-sync replica`);
     const source = transport.fetchFrom(sourceId, sourceAddress);
     let afterKey = "";
     let rowsCopied = 0;

@@ -34,6 +34,7 @@ import { serveSession } from "../proto/session";
 import { assertNever } from "../common/assert";
 import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeGcFloor, decodeEpoch, decodeCollectedThrough, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead, decodeReadCopy } from "./decode";
 import type { VoteResult } from "./core";
+import { BackupService } from "./backup";
 import { ReplicaNode, type ReplicaTransport } from "./node";
 import { OutcomeTarget } from "./outcome-target";
 import { Store } from "./store";
@@ -173,6 +174,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   }
 
   const id = options.id;
+  const backups = new BackupService(id, options.dataDir, node, store, logger);
   /**
    * The calls of the hot path, served alike as unary calls and as messages of a Session stream
    * (sessionHandler): the same decoding, the same node call, the same answer or status.
@@ -339,6 +341,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     Dump: (_callRef, callback) => {
       node.dump(reply(callback, (dump) => ({ replicaId: id, ...dump })));
     },
+    Backup: (call) => backups.serve(call),
   };
 
   // A replica serves only its peers: without a certificate the CA signed, no handshake; with one,

@@ -48,8 +48,45 @@ const cacheKib = 16 * 1024;
 /** SQLite reads the database file through a memory map of up to this many bytes (default none). */
 const mmapBytes = 256 * 1024 * 1024;
 
+/**
+ * A snapshot of the store pinned at one moment (backup, issue 14): a second, read-only connection
+ * holding a SQLite read transaction. In WAL mode the writer goes on meanwhile, and this connection
+ * keeps seeing the database as it was when the transaction began: its online backup (db.backup)
+ * copies exactly that state, however long the copy takes. The commit sequence number it reflects
+ * is read in the same read transaction, from the meta row applied_seq, which every batch of
+ * applied writes moves in its own SQLite transaction: no half-applied batch is ever seen.
+ */
+export class PinnedSnapshot {
+  /** applied_seq as the snapshot holds it (0: nothing applied). */
+  readonly appliedSeq: number;
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      this.db.exec("BEGIN");
+      // The first read starts the read transaction: the snapshot is the database as of now.
+      this.appliedSeq = (this.db.prepare("SELECT value FROM meta WHERE name = 'applied_seq'").get() as { value: number } | undefined)?.value ?? 0;
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  /** Writes the pinned state to `file` with SQLite's online backup (page by page, between event loop turns). */
+  async backupTo(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+
+  close(): void {
+    if (this.db.inTransaction) this.db.exec("COMMIT");
+    this.db.close();
+  }
+}
+
 export class Store {
   private readonly db: Database.Database;
+  private readonly file: string;
   private readonly upsertStmt: Database.Statement<[string, Buffer | null, number]>;
   private readonly getStmt: Database.Statement<[string], { value: Buffer | null; version: number }>;
   private readonly setMetaStmt: Database.Statement<[string, number]>;
@@ -61,6 +98,7 @@ export class Store {
   private readonly installFullBatch: (page: FullCopyPage) => number;
 
   constructor(file: string) {
+    this.file = file;
     this.db = new Database(file);
     // Smaller pages (SQLite's default is 4,096 bytes): a write dirties one leaf page, and SQLite's WAL
     // takes the whole page, forced at each checkpoint. With 4 KiB pages a replica wrote 20 MiB/s under
@@ -228,6 +266,14 @@ export class Store {
   /** Installs rows copied from an in-sync replica (catch-up), each only over an older version. */
   install(entries: readonly VersionedEntry[]): void {
     this.installBatch(entries);
+  }
+
+  /**
+   * Pins the store as it is now (backup): call it between two transactions of this connection, as
+   * every method here runs whole. The caller closes it.
+   */
+  pinSnapshot(): PinnedSnapshot {
+    return new PinnedSnapshot(this.file);
   }
 
   /** Forces everything SQLite holds to disk (after a catch-up, whose rows are not in the log). */

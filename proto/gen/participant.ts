@@ -4,6 +4,10 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { AbortRequest as _twopc_participant_AbortRequest, AbortRequest__Output as _twopc_participant_AbortRequest__Output } from './twopc/participant/AbortRequest';
 import type { AppendRequest as _twopc_participant_AppendRequest, AppendRequest__Output as _twopc_participant_AppendRequest__Output } from './twopc/participant/AppendRequest';
 import type { AppendResponse as _twopc_participant_AppendResponse, AppendResponse__Output as _twopc_participant_AppendResponse__Output } from './twopc/participant/AppendResponse';
+import type { BackupChunk as _twopc_participant_BackupChunk, BackupChunk__Output as _twopc_participant_BackupChunk__Output } from './twopc/participant/BackupChunk';
+import type { BackupHeader as _twopc_participant_BackupHeader, BackupHeader__Output as _twopc_participant_BackupHeader__Output } from './twopc/participant/BackupHeader';
+import type { BackupRequest as _twopc_participant_BackupRequest, BackupRequest__Output as _twopc_participant_BackupRequest__Output } from './twopc/participant/BackupRequest';
+import type { BackupTrailer as _twopc_participant_BackupTrailer, BackupTrailer__Output as _twopc_participant_BackupTrailer__Output } from './twopc/participant/BackupTrailer';
 import type { CatchUpRequest as _twopc_participant_CatchUpRequest, CatchUpRequest__Output as _twopc_participant_CatchUpRequest__Output } from './twopc/participant/CatchUpRequest';
 import type { CatchUpResponse as _twopc_participant_CatchUpResponse, CatchUpResponse__Output as _twopc_participant_CatchUpResponse__Output } from './twopc/participant/CatchUpResponse';
 import type { CommitRequest as _twopc_participant_CommitRequest, CommitRequest__Output as _twopc_participant_CommitRequest__Output } from './twopc/participant/CommitRequest';
@@ -51,6 +55,10 @@ export interface ProtoGrpcType {
       AbortRequest: MessageTypeDefinition<_twopc_participant_AbortRequest, _twopc_participant_AbortRequest__Output>
       AppendRequest: MessageTypeDefinition<_twopc_participant_AppendRequest, _twopc_participant_AppendRequest__Output>
       AppendResponse: MessageTypeDefinition<_twopc_participant_AppendResponse, _twopc_participant_AppendResponse__Output>
+      BackupChunk: MessageTypeDefinition<_twopc_participant_BackupChunk, _twopc_participant_BackupChunk__Output>
+      BackupHeader: MessageTypeDefinition<_twopc_participant_BackupHeader, _twopc_participant_BackupHeader__Output>
+      BackupRequest: MessageTypeDefinition<_twopc_participant_BackupRequest, _twopc_participant_BackupRequest__Output>
+      BackupTrailer: MessageTypeDefinition<_twopc_participant_BackupTrailer, _twopc_participant_BackupTrailer__Output>
       CatchUpRequest: MessageTypeDefinition<_twopc_participant_CatchUpRequest, _twopc_participant_CatchUpRequest__Output>
       CatchUpResponse: MessageTypeDefinition<_twopc_participant_CatchUpResponse, _twopc_participant_CatchUpResponse__Output>
       CommitRequest: MessageTypeDefinition<_twopc_participant_CommitRequest, _twopc_participant_CommitRequest__Output>

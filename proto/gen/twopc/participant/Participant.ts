@@ -5,6 +5,8 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AbortRequest as _twopc_participant_AbortRequest, AbortRequest__Output as _twopc_participant_AbortRequest__Output } from '../../twopc/participant/AbortRequest';
 import type { AppendRequest as _twopc_participant_AppendRequest, AppendRequest__Output as _twopc_participant_AppendRequest__Output } from '../../twopc/participant/AppendRequest';
 import type { AppendResponse as _twopc_participant_AppendResponse, AppendResponse__Output as _twopc_participant_AppendResponse__Output } from '../../twopc/participant/AppendResponse';
+import type { BackupChunk as _twopc_participant_BackupChunk, BackupChunk__Output as _twopc_participant_BackupChunk__Output } from '../../twopc/participant/BackupChunk';
+import type { BackupRequest as _twopc_participant_BackupRequest, BackupRequest__Output as _twopc_participant_BackupRequest__Output } from '../../twopc/participant/BackupRequest';
 import type { CatchUpRequest as _twopc_participant_CatchUpRequest, CatchUpRequest__Output as _twopc_participant_CatchUpRequest__Output } from '../../twopc/participant/CatchUpRequest';
 import type { CatchUpResponse as _twopc_participant_CatchUpResponse, CatchUpResponse__Output as _twopc_participant_CatchUpResponse__Output } from '../../twopc/participant/CatchUpResponse';
 import type { CommitRequest as _twopc_participant_CommitRequest, CommitRequest__Output as _twopc_participant_CommitRequest__Output } from '../../twopc/participant/CommitRequest';
@@ -46,6 +48,11 @@ export interface ParticipantClient extends grpc.Client {
   append(argument: _twopc_participant_AppendRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
   append(argument: _twopc_participant_AppendRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
   append(argument: _twopc_participant_AppendRequest, callback: grpc.requestCallback<_twopc_participant_AppendResponse__Output>): grpc.ClientUnaryCall;
+  
+  Backup(argument: _twopc_participant_BackupRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_twopc_participant_BackupChunk__Output>;
+  Backup(argument: _twopc_participant_BackupRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_twopc_participant_BackupChunk__Output>;
+  backup(argument: _twopc_participant_BackupRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_twopc_participant_BackupChunk__Output>;
+  backup(argument: _twopc_participant_BackupRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_twopc_participant_BackupChunk__Output>;
   
   CatchUp(argument: _twopc_participant_CatchUpRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
   CatchUp(argument: _twopc_participant_CatchUpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_twopc_participant_CatchUpResponse__Output>): grpc.ClientUnaryCall;
@@ -158,6 +165,8 @@ export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
   
   Append: grpc.handleUnaryCall<_twopc_participant_AppendRequest__Output, _twopc_participant_AppendResponse>;
   
+  Backup: grpc.handleServerStreamingCall<_twopc_participant_BackupRequest__Output, _twopc_participant_BackupChunk>;
+  
   CatchUp: grpc.handleUnaryCall<_twopc_participant_CatchUpRequest__Output, _twopc_participant_CatchUpResponse>;
   
   Commit: grpc.handleUnaryCall<_twopc_participant_CommitRequest__Output, _twopc_participant_DecisionResponse>;
@@ -187,6 +196,7 @@ export interface ParticipantHandlers extends grpc.UntypedServiceImplementation {
 export interface ParticipantDefinition extends grpc.ServiceDefinition {
   Abort: MethodDefinition<_twopc_participant_AbortRequest, _twopc_participant_DecisionResponse, _twopc_participant_AbortRequest__Output, _twopc_participant_DecisionResponse__Output>
   Append: MethodDefinition<_twopc_participant_AppendRequest, _twopc_participant_AppendResponse, _twopc_participant_AppendRequest__Output, _twopc_participant_AppendResponse__Output>
+  Backup: MethodDefinition<_twopc_participant_BackupRequest, _twopc_participant_BackupChunk, _twopc_participant_BackupRequest__Output, _twopc_participant_BackupChunk__Output>
   CatchUp: MethodDefinition<_twopc_participant_CatchUpRequest, _twopc_participant_CatchUpResponse, _twopc_participant_CatchUpRequest__Output, _twopc_participant_CatchUpResponse__Output>
   Commit: MethodDefinition<_twopc_participant_CommitRequest, _twopc_participant_DecisionResponse, _twopc_participant_CommitRequest__Output, _twopc_participant_DecisionResponse__Output>
   Dump: MethodDefinition<_twopc_participant_DumpRequest, _twopc_participant_DumpResponse, _twopc_participant_DumpRequest__Output, _twopc_participant_DumpResponse__Output>
