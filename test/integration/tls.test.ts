@@ -76,6 +76,14 @@ describe("a cluster with mutual TLS", () => {
     expect((await kv.status()).replicas.every((replica) => replica.up)).toBe(true);
   });
 
+  it("takes a backup with the client certificate (the one protocol call open to any certificate the CA signed)", async () => {
+    const file = path.join(scratch, "backup.sqlite");
+    const backup = await runKv(["backup", file], kvEnv());
+    expect(backup.stderr).toBe("");
+    expect(backup.code).toBe(0);
+    expect(fs.statSync(file).size).toBeGreaterThan(0);
+  });
+
   it("refuses a plaintext client, and nothing it sent is written", async () => {
     const plain = new KvClient(cluster.coordinatorAddress, { tls: null, retryForMs: 0, timeoutMs: 3_000 });
     try {

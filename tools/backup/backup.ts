@@ -30,6 +30,7 @@ import type { KvClient, KvStatus } from "../../client/client";
 import { encodeCoordinatorRecord } from "../../coordinator/records";
 import { FileLog, fsyncDirectory } from "../../logs/file-log";
 import { channelOptions, participantProto } from "../../proto/load";
+import { channelCredentials, type Tls } from "../../proto/tls";
 import type { BackupChunk__Output } from "../../proto/gen/twopc/participant/BackupChunk";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
 import { encodeReplicaRecord } from "../../replica/records";
@@ -71,7 +72,7 @@ export async function backup(client: KvClient, file: string, options: BackupOpti
       const replica = pickReplica(before, options.replicaId);
       let streamed: { commitSeq: number; bytes: number; verifiedBy: string };
       try {
-        streamed = await streamBackup(replica.address, chunkBytes, partial, options.streamTimeoutMs ?? 10 * 60_000);
+        streamed = await streamBackup(replica.address, client.tls, chunkBytes, partial, options.streamTimeoutMs ?? 10 * 60_000);
       } catch (error) {
         // ABORTED: the snapshot could not be shown complete; UNAVAILABLE: the replica is catching up or gone. Take another.
         if (error instanceof KvError && (error.code === Code.ABORTED || error.code === Code.UNAVAILABLE)) {
@@ -110,8 +111,9 @@ function pickReplica(status: KvStatus, wanted: string | undefined): { id: string
 }
 
 /** One Backup stream into `partial`: header, data (counted and hashed), trailer. */
-function streamBackup(address: string, chunkBytes: number, partial: string, timeoutMs: number): Promise<{ commitSeq: number; bytes: number; verifiedBy: string }> {
-  const participant = new participantProto.Participant(address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
+function streamBackup(address: string, tls: Tls | null, chunkBytes: number, partial: string, timeoutMs: number): Promise<{ commitSeq: number; bytes: number; verifiedBy: string }> {
+  // With TLS, the replica wants a certificate its CA signed (the client's: proto/tls.ts lets any such certificate take a backup).
+  const participant = new participantProto.Participant(address, channelCredentials(tls), channelOptions) as unknown as ParticipantClient;
   const out = fs.openSync(partial, "w");
   return new Promise<{ commitSeq: number; bytes: number; verifiedBy: string }>((resolve, reject) => {
     let header: { commitSeq: number; totalBytes: number; sha256: string } | null = null;
