@@ -35,6 +35,7 @@ import { assertNever } from "../common/assert";
 import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeGcFloor, decodeEpoch, decodeCollectedThrough, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead, decodeReadCopy } from "./decode";
 import type { VoteResult } from "./core";
 import { ReplicaNode, type ReplicaTransport } from "./node";
+import { ReplicaMetrics } from "./metrics";
 import { OutcomeTarget } from "./outcome-target";
 import { Store } from "./store";
 
@@ -52,10 +53,14 @@ export interface ReplicaOptions {
   /** How long tombstones outlive the floor that allows their collection (limits.tombstoneRetentionMs when absent). */
   readonly tombstoneRetentionMs?: number;
   readonly logger: Logger;
+  /** Keep the Prometheus metrics (replica/metrics.ts), for --metrics-listen to serve. */
+  readonly metrics?: boolean;
 }
 
 export interface RunningReplica {
   readonly port: number;
+  /** The metrics' registry, when options.metrics asked for them. */
+  readonly metrics: ReplicaMetrics | null;
   stop(): Promise<void>;
 }
 
@@ -132,6 +137,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   const { log, replayed } = await FileLog.open(path.join(options.dataDir, "replica.wal"));
   const store = new Store(path.join(options.dataDir, "store.sqlite"));
   const transport = grpcTransport(options);
+  const metrics = options.metrics === true ? new ReplicaMetrics(systemScheduler, log) : null;
   const node = new ReplicaNode({
     id: options.id,
     scheduler: systemScheduler,
@@ -145,7 +151,9 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     tombstoneRetentionMs: options.tombstoneRetentionMs ?? limits.tombstoneRetentionMs,
     logger,
     exit: () => process.exit(1),
+    ...(metrics === null ? {} : { counters: metrics.counters }),
   });
+  metrics?.attach(node);
   node.start();
 
   /**
@@ -353,6 +361,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   let stopped = false;
   return {
     port,
+    metrics,
     stop: async () => {
       if (stopped) return;
       stopped = true;

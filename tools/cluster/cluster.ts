@@ -62,6 +62,11 @@ export interface ClusterOptions {
   readonly host: string;
   /** The first coordinator's port; the other coordinators take the next ports, then the replicas. */
   readonly port: number;
+  /**
+   * The first member's metrics port, the others' on the ports after it, in the same order; absent:
+   * right after the members' own ports (with the defaults, 50056-50060).
+   */
+  readonly metricsPort?: number;
   /** How many coordinators (at least 1). */
   readonly coordinators: number;
   readonly replicas: number;
@@ -95,6 +100,8 @@ type MemberState =
 interface Member {
   readonly name: string;
   readonly address: string;
+  /** HOST:PORT of its /metrics. */
+  readonly metrics: string;
   readonly port: number;
   readonly argv: readonly string[];
   readonly isCoordinator: boolean;
@@ -141,12 +148,14 @@ class ClusterSupervisor {
   constructor(private readonly options: ClusterOptions) {
     // Absolute, so that the argv recorded in the manifest restarts a member from any directory.
     this.dataDir = path.resolve(options.dataDir);
-    this.layout = consecutiveLayout(options.host, options.port, options.replicas, this.dataDir, options.coordinators);
+    const metricsPort = options.metricsPort ?? options.port + options.coordinators + options.replicas;
+    this.layout = consecutiveLayout(options.host, options.port, options.replicas, this.dataDir, options.coordinators, metricsPort);
     this.policy = options.restartPolicy ?? defaultRestartPolicy;
     const flags = { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync, compactLogBytes: options.compactLogBytes };
-    const member = (name: string, port: number, args: string[], isCoordinator: boolean): Member => ({
+    const member = (name: string, port: number, metricsAt: number, args: string[], isCoordinator: boolean): Member => ({
       name,
       address: `${options.host}:${port}`,
+      metrics: `${options.host}:${metricsAt}`,
       port,
       argv: [process.execPath, kvScript, ...args],
       isCoordinator,
@@ -155,8 +164,8 @@ class ClusterSupervisor {
       role: null,
     });
     this.members = [
-      ...this.layout.coordinators.map((coordinator) => member(coordinator.id, coordinator.port, coordinatorArgs(this.layout, flags, coordinator.id), true)),
-      ...this.layout.replicas.map((replica) => member(replica.id, replica.port, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel, compactLogBytes: options.compactLogBytes, tombstoneRetentionMs: options.tombstoneRetentionMs }), false)),
+      ...this.layout.coordinators.map((coordinator, i) => member(coordinator.id, coordinator.port, metricsPort + i, coordinatorArgs(this.layout, flags, coordinator.id), true)),
+      ...this.layout.replicas.map((replica, i) => member(replica.id, replica.port, metricsPort + options.coordinators + i, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel, compactLogBytes: options.compactLogBytes, tombstoneRetentionMs: options.tombstoneRetentionMs }), false)),
     ];
     for (const coordinator of this.coordinators) this.probes.set(coordinator.name, new CoordinatorProbe(coordinator.address));
   }
@@ -199,6 +208,7 @@ class ClusterSupervisor {
       console.log(`kv cluster: ready; ${which}. Try: npx kv put hello world && npx kv get hello`);
       console.log(`kv cluster: clients reach every coordinator with KV_COORDINATOR=${coordinatorAddresses(this.layout)}`);
       console.log(`kv cluster: the manifest (addresses, pids, roles, argv) is ${manifestPath(this.dataDir)}`);
+      console.log(`kv cluster: Prometheus metrics at ${this.members.map((m) => `${m.name} http://${m.metrics}/metrics`).join(", ")}`);
       this.every(rolePollMs, () => this.watchRoles());
     }
     this.checkAllExited();
@@ -230,6 +240,7 @@ class ClusterSupervisor {
       members: this.members.map((member): ManifestMember => ({
         name: member.name,
         address: member.address,
+        metrics: member.metrics,
         pid: pidOf(member.state),
         argv: member.argv,
         ...(member.isCoordinator ? { role: member.role } : {}),
