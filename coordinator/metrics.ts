@@ -52,6 +52,8 @@ export class CoordinatorMetrics implements NodeMetrics {
       labelNames: ["outcome"],
       registers,
     });
+    // Present from the start, so that a rate over the first answers sees them.
+    for (const outcome of ["committed", "aborted", "failed_precondition", "unavailable"]) this.answers.inc({ outcome }, 0);
     this.phaseSeconds = new promClient.Histogram({
       name: "kv_coordinator_phase_seconds",
       help: "Latency of each phase of a request inside the active coordinator (kv bench --trace; coordinator/trace.ts): admit (arrival to PREPARE leaving: lock wait, batching), prepare-round, decide, decision-force, write-total, commit-round (per replica), read-round (a get).",
