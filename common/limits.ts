@@ -108,6 +108,11 @@ export const limits = {
   sessionCallsInFlightMax: 4_096,
   /** Requests and transactions the coordinator's phase trace follows at once (coordinator/trace.ts); older ones are dropped. */
   traceOpenMax: 20_000,
+  /**
+   * How long a scrape of /metrics waits for the node's figures (a step of its loop, or a replica's
+   * barrier) before it answers without them: a stuck disk must not hang the scrape.
+   */
+  metricsFiguresTimeoutMs: 1_000,
   /** How often the coordinator checks each replica's health, and the deadline of one check. */
   healthCheckIntervalMs: 100,
   healthCheckTimeoutMs: 500,

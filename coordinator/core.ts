@@ -212,11 +212,25 @@ export interface CoreView {
   readonly unsure: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
+/** The tables of request ids CoreReport.requestIdEntries counts. */
+export const requestIdTables = ["active", "remembered", "failures", "fingerprints", "recent-failures", "read-only"] as const;
+export type RequestIdTable = (typeof requestIdTables)[number];
+
 /** The report Status asks for. */
 export interface CoreReport {
   readonly epoch: number;
   readonly lastCommitSeq: number;
   readonly lockedKeys: number;
+  /** Writes queued behind a held key now (--on-conflict wait). */
+  readonly lockWaiters: number;
+  /** Writes that have queued behind a held key since this core was built (one count per queuing). */
+  readonly lockWaits: number;
+  /**
+   * Entries of each table this core keeps request ids in (exactly-once; memory the metrics report):
+   * remembered commits and definite failures (durable, bounded by requestIdsRememberedMax), and the
+   * memory-only tables of fingerprints, unknown-outcome failures and read-only results.
+   */
+  readonly requestIdEntries: { readonly [table in RequestIdTable]: number };
   readonly inFlight: readonly {
     readonly txnId: string;
     readonly phase: Phase;
@@ -477,6 +491,8 @@ export class CoordinatorCore {
   /** key -> writes queued behind its holder (--on-conflict wait). */
   private readonly waiters = new Map<string, QueuedWrite[]>();
   private queuedCount = 0;
+  /** Writes queued behind a held key since this core was built (CoreReport.lockWaits). */
+  private lockWaits = 0;
   private readonly members = new Map<string, Member>();
   /**
    * Replica id -> key -> how many answered transactions of that key the replica has neither voted
@@ -720,6 +736,16 @@ export class CoordinatorCore {
       epoch: this.epoch,
       lastCommitSeq: this.lastCommitSeq,
       lockedKeys: this.locks.size,
+      lockWaiters: this.queuedCount,
+      lockWaits: this.lockWaits,
+      requestIdEntries: {
+        active: this.active.size,
+        remembered: this.remembered.size,
+        failures: this.failures.size,
+        fingerprints: this.fingerprints.size,
+        "recent-failures": this.recentFailures.size,
+        "read-only": this.recentReadOnly.size,
+      },
       inFlight: [...this.txns.values()].map((txn) => ({
         txnId: txn.txnId,
         phase: txn.phase,
@@ -914,6 +940,7 @@ export class CoordinatorCore {
       queue.push(write);
       this.waiters.set(held, queue);
       this.queuedCount += 1;
+      this.lockWaits += 1;
       return;
     }
     this.startTxn(write, nowMs, out);

@@ -116,6 +116,23 @@ export interface CoordinatorNodeOptions {
   readonly inDoubt?: readonly string[];
   /** Per-phase latency of requests (coordinator/trace.ts); none in the simulator. */
   readonly trace?: PhaseTrace;
+  /** The process's metrics (coordinator/metrics.ts); none in the simulator. */
+  readonly metrics?: NodeMetrics;
+}
+
+/** The kinds of batched call a link sends a replica (Batcher), as the metrics name them. */
+export type BatchKind = "prepare" | "commit" | "abort";
+
+/**
+ * What the node counts as it goes, for the process's metrics (coordinator/metrics.ts): each call
+ * hands over a figure the node has at hand already, so the hot path does no work of its own for
+ * them. It outlives the node (a takeover builds a new node in the same process).
+ */
+export interface NodeMetrics {
+  /** A client's write, or an operator's resolve, was answered with this result. */
+  answered(result: WriteResult): void;
+  /** A batched call left for a replica carrying `size` messages. */
+  batchSent(kind: BatchKind, size: number): void;
 }
 
 /** What Status reports of the coordinator and of each replica. */
@@ -212,6 +229,7 @@ export class ReplicaLink {
     private readonly trace: PhaseTrace | undefined,
     /** The collection floor for this replica in the node's latest view (gcFloorFor), read as a call leaves. */
     private readonly gcFloor: () => number,
+    private readonly metrics?: NodeMetrics,
   ) {
     this.prepares = new Batcher((batch, done) => this.sendPrepares(batch, done), prepareBytes);
     this.commits = new Batcher((batch, done) => this.sendCommits(batch, done));
@@ -314,6 +332,7 @@ export class ReplicaLink {
 
   private sendPrepares(batch: PrepareMessage[], done: () => void): void {
     this.trace?.mark("prepareSent", batch.map((m) => m.txnId));
+    this.metrics?.batchSent("prepare", batch.length);
     this.calls.prepare(batch, limits.replicaCallTimeoutMs, (result) => {
       const nowMs = this.scheduler.nowMs();
       if (!result.ok) {
@@ -341,6 +360,7 @@ export class ReplicaLink {
   private sendCommits(batch: CommitMessage[], done: () => void): void {
     const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq, writes: message.writes ?? [] }));
     this.trace?.mark("commitSent", txns.map((txn) => txn.txnId));
+    this.metrics?.batchSent("commit", batch.length);
     this.calls.commit(txns, this.gcFloor(), batch.some((message) => message.urgent), limits.replicaCallTimeoutMs, (result) => {
       if (!result.ok) {
         // The core re-sends unacknowledged commits with backoff; a refused connection means the
@@ -369,6 +389,7 @@ export class ReplicaLink {
 
   private sendAborts(batch: AbortMessage[], done: () => void): void {
     // Best effort (presumed abort): a replica that misses it asks for the outcome later.
+    this.metrics?.batchSent("abort", batch.length);
     this.calls.abort(
       batch.map((message) => message.txnId),
       limits.replicaCallTimeoutMs,
@@ -477,7 +498,7 @@ export class CoordinatorNode {
     for (const id of options.replicaIds) {
       this.links.set(
         id,
-        new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger, (reason) => this.failedCall(id, reason), options.trace, () => gcFloorFor(this.view, id)),
+        new ReplicaLink(id, options.replicas(id), (input) => this.loop.push(input), scheduler, logger, (reason) => this.failedCall(id, reason), options.trace, () => gcFloorFor(this.view, id), options.metrics),
       );
     }
   }
@@ -605,6 +626,7 @@ export class CoordinatorNode {
       assert(respond !== undefined, `reply to unknown request ${reqId}`);
       this.pendingWrites.delete(reqId);
       this.options.trace?.replied(reqId, undefined);
+      this.options.metrics?.answered(result);
       respond(result);
     }
     for (const { reqId, report } of ready.reports) {
@@ -678,6 +700,7 @@ export class CoordinatorNode {
       assert(respond !== undefined, `reply to unknown request ${reqId}`);
       this.pendingWrites.delete(reqId);
       this.options.trace?.replied(reqId, result.ok ? result.txnId : undefined);
+      this.options.metrics?.answered(result);
       if (loseReplies && result.ok) {
         respond({ ok: false, code: Code.UNAVAILABLE, message: "failpoint after-commit-before-reply: the reply was lost (the write committed)" });
       } else {
@@ -824,6 +847,16 @@ export class CoordinatorNode {
     const queryId = this.nextRequestId++;
     this.pendingQueries.set(queryId, respond);
     this.loop.push({ kind: "outcome-query", queryId, txnIds, nowMs: this.now() });
+  }
+
+  /**
+   * The core's report (asked through its loop, answered as the status input is stepped) and the
+   * view the core published last: what the metrics read at a scrape, without asking the replicas.
+   */
+  figures(respond: (figures: { report: CoreReport; view: CoreView }) => void): void {
+    const reqId = this.nextRequestId++;
+    this.pendingReports.set(reqId, (report) => respond({ report, view: this.view }));
+    this.loop.push({ kind: "status", reqId, nowMs: this.now() });
   }
 
   /** The coordinator's report (asked of the core through its loop) and each replica's status. */

@@ -52,6 +52,7 @@ import type { CoordinatorNode } from "./node";
 import { checkRequestId, compareAndDeleteProgram, compareAndSetProgram, incrementProgram, resultToWire, txnProgram } from "./requests";
 import { GrpcParticipant, ReplicaChannel } from "./replica-link";
 import { channelCredentials, serverCredentials, tlsServerOptions, type ServerTls } from "../proto/tls";
+import { CoordinatorMetrics } from "./metrics";
 
 /** A unary call as a handler of the hot path reads it: only its request. */
 type Unary<Req, Res> = (callRef: { readonly request: Req }, callback: grpc.sendUnaryData<Res>) => void;
@@ -91,10 +92,14 @@ export interface CoordinatorOptions {
   readonly logger: Logger;
   /** TLS on every link (proto/tls.ts); absent: plaintext. */
   readonly tls?: ServerTls | undefined;
+  /** Keep the Prometheus metrics (coordinator/metrics.ts), for --metrics-listen to serve. */
+  readonly metrics?: boolean;
 }
 
 export interface RunningCoordinator {
   readonly port: number;
+  /** The metrics' registry, when options.metrics asked for them. */
+  readonly metrics: CoordinatorMetrics | null;
   stop(): Promise<void>;
 }
 
@@ -131,7 +136,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const ownAddress = self !== undefined && !self.address.endsWith(":0") ? self.address : `${listenHost}:${port}`;
   const coordinators = options.coordinators.map((c) => (c.id === options.id ? { id: c.id, address: ownAddress } : c));
 
-  const trace = new PhaseTrace(() => performance.now() * 1000);
+  const metrics = options.metrics === true ? new CoordinatorMetrics(systemScheduler) : null;
+  const trace = new PhaseTrace(() => performance.now() * 1000, metrics?.observePhase);
   // How late this process's event loop ran (busy turns, GC pauses): reported beside the phases, since
   // a standby takes a coordinator that cannot answer its polls for coordinatorDownAfterMs for dead.
   const loopDelay = monitorEventLoopDelay({ resolution: loopDelayResolutionMs });
@@ -154,8 +160,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         done({ ok: true, value: { role, epoch: response.epoch, activeId: response.activeCoordinatorId, activeAddress: response.activeCoordinator } });
       });
     },
-    node: { onConflict: options.onConflict, minInSync: options.minInSync, compactLogSize: options.compactLogBytes, exit: () => process.exit(1), trace },
+    node: { onConflict: options.onConflict, minInSync: options.minInSync, compactLogSize: options.compactLogBytes, exit: () => process.exit(1), trace, ...(metrics === null ? {} : { metrics }) },
   });
+  metrics?.attach(failover);
 
   /**
    * The active node, or null after answering the call UNAVAILABLE: this coordinator stands by (or is
@@ -463,6 +470,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let stopped = false;
   return {
     port,
+    metrics,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -77,7 +77,14 @@ export class PhaseTrace {
   private readonly arrivals = new FifoMap<number, number>();
   private readonly txns = new FifoMap<string, TxnMarks>();
 
-  constructor(private readonly nowUs: () => number) {}
+  constructor(
+    private readonly nowUs: () => number,
+    /**
+     * Sees every value recorded, as it is recorded (the process's metrics, coordinator/metrics.ts):
+     * the same measurement feeds both, and a Status reset leaves the metrics' running totals alone.
+     */
+    private readonly observe?: (phase: TracePhase, us: number) => void,
+  ) {}
 
   requestArrived(reqId: number): void {
     bounded(this.arrivals, reqId, this.nowUs());
@@ -138,7 +145,9 @@ export class PhaseTrace {
   }
 
   private record(phase: TracePhase, us: number): void {
-    this.histograms.get(phase)!.recordValue(Math.max(0, Math.round(us)));
+    const value = Math.max(0, Math.round(us));
+    this.histograms.get(phase)!.recordValue(value);
+    this.observe?.(phase, value);
   }
 
   summary(): PhaseSummary[] {

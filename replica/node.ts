@@ -119,6 +119,26 @@ export interface ReplicaNodeOptions {
   /** An injected I/O error before a log write: as after a failed fsync, the process must stop. */
   readonly exit: (reason: string) => void;
   readonly probe?: ReplicaProbe;
+  /** The process's running totals, for its metrics (replica/metrics.ts); none in the simulator. */
+  readonly counters?: ReplicaCounters;
+}
+
+/**
+ * What the node counts as it carries out each durable turn, for the process's metrics
+ * (replica/metrics.ts): the records it made durable by kind, and the votes it sent. Plain numbers
+ * the node adds to, read at scrape time.
+ */
+export interface ReplicaCounters {
+  /** Prepare records of transactions prepared here (not those a COMMIT with writes carries: commitUnprepared). */
+  prepares: number;
+  commits: number;
+  aborts: number;
+  votesYes: number;
+  votesNo: number;
+}
+
+export function newReplicaCounters(): ReplicaCounters {
+  return { prepares: 0, commits: 0, aborts: 0, votesYes: 0, votesNo: 0 };
 }
 
 export interface ReplicaStatus {
@@ -246,11 +266,12 @@ export class ReplicaNode {
   }
 
   private afterDurable(ready: Ready, lastLsn: number): void {
-    const { store, logger } = this.options;
+    const { store, logger, counters } = this.options;
     if (ready.apply.length > 0) {
       store.apply(ready.apply, lastLsn);
       if (this.snapshotWatches.size > 0) this.watchApplied(ready.apply);
     }
+    if (counters !== undefined) count(counters, ready);
     const votedYes = ready.replies.some((reply) => reply.kind === "votes" && reply.votes.some((vote) => vote.vote === "yes"));
     const loseVotes = votedYes && failpoint("after-prepare-log-before-vote") === "error";
     const ackedCommit = ready.replies.some((reply) => reply.kind === "acks" && reply.decision === "commit");
@@ -502,6 +523,18 @@ export class ReplicaNode {
           tombstones: store.tombstoneCount(),
         };
       }),
+    );
+  }
+
+  /**
+   * After a barrier, as status: the applied commit sequence number and how many transactions are
+   * held prepared (the metrics' gauges; no key count, which scans the store).
+   */
+  figures(respond: Respond<{ appliedSeq: number; prepared: number }>): void {
+    this.call(
+      (callId) => ({ kind: "barrier", callId, nowMs: this.now() }),
+      respond,
+      this.answer("Figures", "barrier", respond, (reply) => ({ appliedSeq: this.options.store.appliedSeq(), prepared: reply.prepared.length })),
     );
   }
 
@@ -758,5 +791,21 @@ function refusalCode(code: Extract<Reply, { kind: "refused" }>["code"]): CodeVal
       return Code.FAILED_PRECONDITION;
     default:
       return assertNever(code);
+  }
+}
+
+/** Adds a durable turn's records and votes to the counters. */
+function count(counters: ReplicaCounters, ready: Ready): void {
+  for (const record of ready.persist) {
+    if (record.kind === "prepare" && record.participants.length > 0) counters.prepares += 1;
+    else if (record.kind === "commit") counters.commits += 1;
+    else if (record.kind === "abort") counters.aborts += 1;
+  }
+  for (const reply of ready.replies) {
+    if (reply.kind !== "votes") continue;
+    for (const vote of reply.votes) {
+      if (vote.vote === "yes") counters.votesYes += 1;
+      else counters.votesNo += 1;
+    }
   }
 }

@@ -36,6 +36,7 @@ import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit,
 import type { VoteResult } from "./core";
 import { BackupService } from "./backup";
 import { ReplicaNode, type ReplicaTransport } from "./node";
+import { ReplicaMetrics } from "./metrics";
 import { OutcomeTarget } from "./outcome-target";
 import { Store } from "./store";
 import { channelCredentials, serverCredentials, tlsServerOptions, type ServerTls } from "../proto/tls";
@@ -56,10 +57,14 @@ export interface ReplicaOptions {
   readonly logger: Logger;
   /** TLS on every link (proto/tls.ts); absent: plaintext. */
   readonly tls?: ServerTls | undefined;
+  /** Keep the Prometheus metrics (replica/metrics.ts), for --metrics-listen to serve. */
+  readonly metrics?: boolean;
 }
 
 export interface RunningReplica {
   readonly port: number;
+  /** The metrics' registry, when options.metrics asked for them. */
+  readonly metrics: ReplicaMetrics | null;
   stop(): Promise<void>;
 }
 
@@ -137,6 +142,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   const { log, replayed } = await FileLog.open(path.join(options.dataDir, "replica.wal"));
   const store = new Store(path.join(options.dataDir, "store.sqlite"));
   const transport = grpcTransport(options);
+  const metrics = options.metrics === true ? new ReplicaMetrics(systemScheduler, log) : null;
   const node = new ReplicaNode({
     id: options.id,
     scheduler: systemScheduler,
@@ -150,7 +156,9 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     tombstoneRetentionMs: options.tombstoneRetentionMs ?? limits.tombstoneRetentionMs,
     logger,
     exit: () => process.exit(1),
+    ...(metrics === null ? {} : { counters: metrics.counters }),
   });
+  metrics?.attach(node);
   node.start();
 
   /**
@@ -362,6 +370,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   let stopped = false;
   return {
     port,
+    metrics,
     stop: async () => {
       if (stopped) return;
       stopped = true;

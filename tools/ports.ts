@@ -23,10 +23,10 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /**
- * A base port with the `count - 1` after it free too: a `kv cluster` takes consecutive ports, five
- * with its defaults (two coordinators, three replicas).
+ * A base port with the `count - 1` after it free too: a `kv cluster` takes consecutive ports, ten
+ * with its defaults (two coordinators and three replicas, then their five metrics ports).
  */
-export async function freePortRun(count = 5): Promise<number> {
+export async function freePortRun(count = 10): Promise<number> {
   for (;;) {
     const base = 20_000 + Math.floor(Math.random() * 40_000);
     if ((await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i)))).every(Boolean)) return base;

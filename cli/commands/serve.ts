@@ -15,6 +15,8 @@ import { runCluster } from "../../tools/cluster/cluster";
 import { defaultRestartPolicy, describeRestartPolicy } from "../../tools/cluster/restart-policy";
 import { exitCodes } from "../exit";
 import { createLogger } from "../logger";
+import { serveMetrics, type MetricsEndpoint } from "../metrics-endpoint";
+import type { Registry } from "prom-client";
 import { subcommand } from "../subcommand";
 
 const failpointOption = {
@@ -83,6 +85,11 @@ function serverTls(
   return { material, peerNames: new Set(peerNames) };
 }
 
+const metricsListenOption = {
+  type: "string" as const,
+  describe: "HOST:PORT to serve Prometheus metrics on, at /metrics (off when absent)",
+};
+
 const logLevelOption = {
   type: "string" as const,
   choices: logLevels,
@@ -115,9 +122,11 @@ export const coordinatorCommand = subcommand({
       })
       .option("failpoint", failpointOption)
       .option("compact-log-bytes", compactLogBytesOption)
+      .option("metrics-listen", metricsListenOption)
       .option("log-level", logLevelOption),
   run: async (argv) => {
     parseAddress("--listen", argv.listen, true);
+    const metricsListen = checkMetricsListen(argv["metrics-listen"]);
     armFromEnvironmentAndFlags(argv.id, argv.failpoint);
     const replicas = parseMembers("--replicas", argv.replicas);
     const coordinators = argv.coordinators === undefined ? [{ id: argv.id, address: argv.listen }] : parseMembers("--coordinators", argv.coordinators);
@@ -129,8 +138,8 @@ export const coordinatorCommand = subcommand({
       throw new InvalidArgument("--min-in-sync", `--min-in-sync must be a whole number from 1 to the number of replicas (${replicas.length})`);
     }
     const tls = serverTls(argv, [...replicas, ...coordinators].map((member) => member.id));
-    return serve("coordinator", argv["log-level"], (logger) =>
-      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, coordinators, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], logger, tls }),
+    return serve("coordinator", argv["log-level"], metricsListen, (logger) =>
+      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, coordinators, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], logger, tls, metrics: metricsListen !== undefined }),
     );
   },
 });
@@ -156,15 +165,17 @@ export const replicaCommand = subcommand({
       .option("failpoint", failpointOption)
       .option("compact-log-bytes", compactLogBytesOption)
       .option("tombstone-retention-ms", tombstoneRetentionOption)
+      .option("metrics-listen", metricsListenOption)
       .option("log-level", logLevelOption),
   run: async (argv) => {
     parseAddress("--listen", argv.listen, true);
+    const metricsListen = checkMetricsListen(argv["metrics-listen"]);
     checkRetention(argv["tombstone-retention-ms"]);
     const coordinators = argv.coordinator.split(",").map((address) => address.trim());
     for (const address of coordinators) parseAddress("--coordinator", address);
     armFromEnvironmentAndFlags(argv.id, argv.failpoint);
     const tls = serverTls(argv, null);
-    return serve(`replica-${argv.id}`, argv["log-level"], (logger) =>
+    return serve(`replica-${argv.id}`, argv["log-level"], metricsListen, (logger) =>
       startReplica({
         id: argv.id,
         listen: argv.listen,
@@ -175,6 +186,7 @@ export const replicaCommand = subcommand({
         tombstoneRetentionMs: argv["tombstone-retention-ms"],
         logger,
         tls,
+        metrics: metricsListen !== undefined,
       }),
     );
   },
@@ -190,6 +202,10 @@ export const clusterCommand = subcommand({
       .option("port", { type: "number", default: 50051, describe: "the first coordinator's port; the other coordinators take the next ports, then the replicas" })
       .option("coordinators", { type: "number", default: 2, describe: 'how many coordinators: "coordinator" on --port, "coordinator-2" on the next port, ...' })
       .option("replicas", { type: "number", default: 3, describe: "how many replicas" })
+      .option("metrics-port", {
+        type: "number",
+        describe: "the first process's metrics port (--metrics-listen; coordinators, then replicas, on consecutive ports; recorded in cluster.json as each member's metrics); default: the port right after the last process's",
+      })
       .option("restart", {
         type: "boolean",
         default: true,
@@ -211,10 +227,16 @@ export const clusterCommand = subcommand({
     if (!Number.isInteger(argv.coordinators) || argv.coordinators < 1) throw new InvalidArgument("--coordinators", "--coordinators must be a whole number of at least 1");
     if (!Number.isInteger(argv.replicas) || argv.replicas < 1) throw new InvalidArgument("--replicas", "--replicas must be a whole number of at least 1");
     checkRetention(argv["tombstone-retention-ms"]);
+    const metricsPort = argv["metrics-port"];
+    const processes = argv.coordinators + argv.replicas;
+    if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 1 || metricsPort + processes - 1 > 65535)) {
+      throw new InvalidArgument("--metrics-port", `--metrics-port must be a whole number from 1 to ${65536 - processes} (${processes} processes take consecutive ports from it)`);
+    }
     return runCluster({
       dataDir: argv["data-dir"],
       host: argv.host,
       port: argv.port,
+      ...(metricsPort === undefined ? {} : { metricsPort }),
       coordinators: argv.coordinators,
       replicas: argv.replicas,
       restart: argv.restart,
@@ -235,10 +257,19 @@ function armFromEnvironmentAndFlags(id: string, flags: string | readonly string[
   for (const flag of typeof flags === "string" ? [flags] : flags) armFailpoints("--failpoint", flag, id);
 }
 
-/** Runs a server process until SIGINT or SIGTERM, then stops it cleanly. */
-async function serve(name: string, logLevel: LogLevel, start: (logger: ReturnType<typeof createLogger>) => Promise<{ stop(): Promise<void> }>): Promise<number> {
+/** --metrics-listen, checked before anything starts (HOST:PORT; port 0 picks a free port). */
+function checkMetricsListen(listen: string | undefined): string | undefined {
+  if (listen !== undefined) parseAddress("--metrics-listen", listen, true);
+  return listen;
+}
+
+type Running = { stop(): Promise<void>; readonly metrics: { readonly registry: Registry } | null };
+
+/** Runs a server process until SIGINT or SIGTERM, then stops it cleanly; serves its metrics at metricsListen, if given. */
+async function serve(name: string, logLevel: LogLevel, metricsListen: string | undefined, start: (logger: ReturnType<typeof createLogger>) => Promise<Running>): Promise<number> {
   const logger = createLogger(name, logLevel);
-  let running: { stop(): Promise<void> };
+  let running: Running;
+  let endpoint: MetricsEndpoint | null = null;
   const failpoints = armedFailpoints();
   if (failpoints.length > 0) logger.warn({ event: "failpoints-armed", failpoints }, `failpoints armed: ${failpoints.join(", ")}`);
   try {
@@ -247,10 +278,22 @@ async function serve(name: string, logLevel: LogLevel, start: (logger: ReturnTyp
     logger.fatal({ err: error }, `${name} failed to start: ${error instanceof Error ? error.message : String(error)}`);
     return exitCodes.failure;
   }
+  if (metricsListen !== undefined && running.metrics !== null) {
+    try {
+      endpoint = await serveMetrics(metricsListen, running.metrics.registry);
+    } catch (error) {
+      logger.fatal({ err: error }, `${name} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+      await running.stop();
+      return exitCodes.failure;
+    }
+    const host = metricsListen.slice(0, metricsListen.lastIndexOf(":"));
+    logger.info({ event: "metrics-listening", address: `${host}:${endpoint.port}` }, `metrics at http://${host}:${endpoint.port}/metrics`);
+  }
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
+  await endpoint?.close();
   await running.stop();
   return exitCodes.ok;
 }

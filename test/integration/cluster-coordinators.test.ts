@@ -57,7 +57,7 @@ function flagValue(argv: readonly string[], flag: string): string | undefined {
 
 describe("kv cluster --coordinators 2 --restart", () => {
   it("starts both coordinators and the replicas on consecutive ports, lists them in the manifest, and restarts a replica killed with kill -9", async () => {
-    const port = await freePortRun(5);
+    const port = await freePortRun(10);
     const child = spawn(process.execPath, [kvScript, "cluster", "--coordinators", "2", "--restart", "--port", String(port), "--data-dir", dataDir, "--log-level", "warn"], {
       stdio: ["ignore", "pipe", "pipe"],
     });

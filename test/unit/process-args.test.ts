@@ -4,6 +4,7 @@
 // reaches a replica through its proxy when it has one, while replicas reach their peers directly.
 // With several coordinators (issue 12): they take the first ports, the first keeps the name
 // "coordinator", each is told all of them, and each replica is told every coordinator's address.
+// With a metrics port (issue 14), each process serves its metrics on its own port from it.
 import { describe, expect, it } from "vitest";
 import { consecutiveLayout, coordinatorAddresses, coordinatorArgs, coordinatorName, isCoordinatorName, processArgs, replicaArgs } from "../../tools/cluster/process-args";
 
@@ -57,6 +58,16 @@ describe("process command lines", () => {
     expect(coordinatorAddresses(consecutiveLayout("10.0.0.1", 50051, 3, "/d", 3))).toBe("10.0.0.1:50051,10.0.0.1:50052,10.0.0.1:50053");
     expect(() => processArgs(two, "coordinator-3")).toThrow("no coordinator coordinator-3");
     expect(() => consecutiveLayout("127.0.0.1", 7000, 3, "/data", 0)).toThrow("at least 1");
+  });
+
+  it("with a metrics port, give every process --metrics-listen on its own port from it, coordinators first (issue 14)", () => {
+    const measured = consecutiveLayout("127.0.0.1", 7000, 3, "/data", 2, 7005);
+    const metricsOf = (args: string[]): string | undefined => args[args.indexOf("--metrics-listen") + 1];
+    expect(["coordinator", "coordinator-2", "r1", "r2", "r3"].map((name) => metricsOf(processArgs(measured, name)))).toEqual(
+      ["127.0.0.1:7005", "127.0.0.1:7006", "127.0.0.1:7007", "127.0.0.1:7008", "127.0.0.1:7009"],
+    );
+    // Without one, no process serves metrics (the harness and kv chaos's local cluster).
+    expect(processArgs(layout, "r1")).not.toContain("--metrics-listen");
   });
 
   it("name the coordinators so that every name starts with \"coordinator\" and the first keeps its old name", () => {

@@ -31,8 +31,8 @@ export const startTimeoutMs = 60_000;
 export const stopGraceMs = 15_000;
 /** Lines of a child's output kept to explain a failure. */
 const outputLinesKept = 40;
-/** Ports a `kv cluster` with its defaults takes, consecutive: 2 coordinators and 3 replicas. */
-export const storePorts = 5;
+/** Ports a `kv cluster` with its defaults takes, consecutive: 2 coordinators and 3 replicas, then their metrics ports. */
+export const storePorts = 10;
 export const etcdMembers = 3;
 /** Starting a system on ports that were free when picked can still lose a race for them: this many attempts. */
 export const startAttemptsMax = 3;

@@ -134,7 +134,8 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-footprint-"));
   const coordinators = argv.coordinators;
   const replicas = 3;
-  const port = await freePortRun(coordinators + replicas);
+  // Each process's port, then its metrics port (kv cluster puts them after the processes' own).
+  const port = await freePortRun(2 * (coordinators + replicas));
   const clusterArgs = ["cluster", "--no-restart", "--data-dir", dataDir, "--port", String(port), "--coordinators", String(coordinators), "--replicas", String(replicas), "--log-level", "warn"];
   if (argv["tombstone-retention-ms"] !== undefined) clusterArgs.push("--tombstone-retention-ms", String(argv["tombstone-retention-ms"]));
   if (argv["compact-log-bytes"] !== undefined) clusterArgs.push("--compact-log-bytes", String(argv["compact-log-bytes"]));

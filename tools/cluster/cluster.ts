@@ -66,6 +66,11 @@ export interface ClusterOptions {
   readonly host: string;
   /** The first coordinator's port; the other coordinators take the next ports, then the replicas. */
   readonly port: number;
+  /**
+   * The first member's metrics port, the others' on the ports after it, in the same order; absent:
+   * right after the members' own ports (with the defaults, 50056-50060).
+   */
+  readonly metricsPort?: number;
   /** How many coordinators (at least 1). */
   readonly coordinators: number;
   readonly replicas: number;
@@ -101,6 +106,8 @@ type MemberState =
 interface Member {
   readonly name: string;
   readonly address: string;
+  /** HOST:PORT of its /metrics. */
+  readonly metrics: string;
   readonly port: number;
   readonly argv: readonly string[];
   readonly isCoordinator: boolean;
@@ -152,14 +159,16 @@ class ClusterSupervisor {
   constructor(private readonly options: ClusterOptions) {
     // Absolute, so that the argv recorded in the manifest restarts a member from any directory.
     this.dataDir = path.resolve(options.dataDir);
-    this.layout = consecutiveLayout(options.host, options.port, options.replicas, this.dataDir, options.coordinators);
+    const metricsPort = options.metricsPort ?? options.port + options.coordinators + options.replicas;
+    this.layout = consecutiveLayout(options.host, options.port, options.replicas, this.dataDir, options.coordinators, metricsPort);
     this.policy = options.restartPolicy ?? defaultRestartPolicy;
     this.tlsFiles = options.tls === true ? ensureClusterTls(path.join(this.dataDir, "tls"), memberIds(this.layout), options.host) : undefined;
     const tls = this.tlsFiles;
     const flags = { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync, compactLogBytes: options.compactLogBytes, ...(tls === undefined ? {} : { tls }) };
-    const member = (name: string, port: number, args: string[], isCoordinator: boolean): Member => ({
+    const member = (name: string, port: number, metricsAt: number, args: string[], isCoordinator: boolean): Member => ({
       name,
       address: `${options.host}:${port}`,
+      metrics: `${options.host}:${metricsAt}`,
       port,
       argv: [process.execPath, kvScript, ...args],
       isCoordinator,
@@ -168,8 +177,8 @@ class ClusterSupervisor {
       role: null,
     });
     this.members = [
-      ...this.layout.coordinators.map((coordinator) => member(coordinator.id, coordinator.port, coordinatorArgs(this.layout, flags, coordinator.id), true)),
-      ...this.layout.replicas.map((replica) => member(replica.id, replica.port, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel, compactLogBytes: options.compactLogBytes, tombstoneRetentionMs: options.tombstoneRetentionMs, ...(tls === undefined ? {} : { tls }) }), false)),
+      ...this.layout.coordinators.map((coordinator, i) => member(coordinator.id, coordinator.port, metricsPort + i, coordinatorArgs(this.layout, flags, coordinator.id), true)),
+      ...this.layout.replicas.map((replica, i) => member(replica.id, replica.port, metricsPort + options.coordinators + i, replicaArgs(this.layout, replica.id, { logLevel: options.logLevel, compactLogBytes: options.compactLogBytes, tombstoneRetentionMs: options.tombstoneRetentionMs, ...(tls === undefined ? {} : { tls }) }), false)),
     ];
     // The supervisor asks its coordinators as a client would, with the client certificate.
     const probeTls = tls === undefined ? null : loadTls({ ca: tls.ca, cert: tls.client.cert, key: tls.client.key }, serverTlsFlags);
@@ -218,6 +227,7 @@ class ClusterSupervisor {
         console.log(`kv cluster: every link is mutual TLS (certificates under ${this.tlsFiles.dir}); kv commands need: export ${env.join(" ")}`);
       }
       console.log(`kv cluster: the manifest (addresses, pids, roles, argv) is ${manifestPath(this.dataDir)}`);
+      console.log(`kv cluster: Prometheus metrics at ${this.members.map((m) => `${m.name} http://${m.metrics}/metrics`).join(", ")}`);
       this.every(rolePollMs, () => this.watchRoles());
     }
     this.checkAllExited();
@@ -249,6 +259,7 @@ class ClusterSupervisor {
       members: this.members.map((member): ManifestMember => ({
         name: member.name,
         address: member.address,
+        metrics: member.metrics,
         pid: pidOf(member.state),
         argv: member.argv,
         ...(member.isCoordinator ? { role: member.role } : {}),

@@ -20,6 +20,8 @@ export interface ManifestMember {
   readonly name: string;
   /** HOST:PORT it serves on (clients and replicas for a coordinator; the coordinators and the admin API for a replica). */
   readonly address: string;
+  /** HOST:PORT of its Prometheus metrics (http://HOST:PORT/metrics; --metrics-listen); absent when it serves none. */
+  readonly metrics?: string;
   /** Null while it is not running. */
   readonly pid: number | null;
   /** What restarts it on the same data: [node, bin/kv.js, ...args], every path absolute. */
@@ -112,6 +114,7 @@ export function parseManifest(text: string, file: string): ClusterManifest {
     return {
       name,
       address: string(member.address, `${field}.address`),
+      ...(member.metrics === undefined ? {} : { metrics: string(member.metrics, `${field}.metrics`) }),
       pid: member.pid === null ? null : pid(member.pid, `${field}.pid`),
       argv: (argv as unknown[]).map((arg, j) => (typeof arg === "string" ? arg : fail(`${field}.argv[${j}]`, "is not a string"))),
       ...(isCoordinatorName(name) ? { role: role(member.role, `${field}.role`) } : {}),

@@ -31,6 +31,8 @@ export interface CoordinatorPlace {
   /** Its --id and its name in a cluster: "coordinator", "coordinator-2", ... */
   readonly id: string;
   readonly port: number;
+  /** Where it serves its metrics (--metrics-listen HOST:metricsPort); none when absent. */
+  readonly metricsPort?: number;
 }
 
 export interface ReplicaPlace {
@@ -38,6 +40,8 @@ export interface ReplicaPlace {
   readonly port: number;
   /** The port the coordinators reach this replica at, when not its own (a TcpProxy's, for partitions). */
   readonly coordinatorReachesAt?: number;
+  /** Where it serves its metrics (--metrics-listen HOST:metricsPort); none when absent. */
+  readonly metricsPort?: number;
 }
 
 /** Flags of one start of a process; each one absent is left to the process's default. */
@@ -85,6 +89,10 @@ function tlsFlags(layout: ClusterLayout, flags: ProcessFlags, id: string): strin
   return ["--tls-cert", own.cert, "--tls-key", own.key, "--tls-ca", flags.tls.ca, "--tls-peer-names", memberIds(layout).join(",")];
 }
 
+function metricsFlag(host: string, place: { readonly metricsPort?: number }): string[] {
+  return place.metricsPort === undefined ? [] : ["--metrics-listen", `${host}:${place.metricsPort}`];
+}
+
 function commonFlags(flags: ProcessFlags): string[] {
   return [
     ...(flags.logLevel === undefined ? [] : ["--log-level", flags.logLevel]),
@@ -113,6 +121,7 @@ export function coordinatorArgs(layout: ClusterLayout, flags: ProcessFlags = {},
     ...(flags.onConflict === undefined ? [] : ["--on-conflict", flags.onConflict]),
     ...(flags.minInSync === undefined ? [] : ["--min-in-sync", String(flags.minInSync)]),
     ...tlsFlags(layout, flags, coordinator.id),
+    ...metricsFlag(layout.host, coordinator),
     ...commonFlags(flags),
   ];
 }
@@ -132,6 +141,7 @@ export function replicaArgs(layout: ClusterLayout, id: string, flags: ProcessFla
     "--peers", layout.replicas.map((peer) => `${peer.id}=${layout.host}:${peer.port}`).join(","),
     ...(flags.tombstoneRetentionMs === undefined ? [] : ["--tombstone-retention-ms", String(flags.tombstoneRetentionMs)]),
     ...tlsFlags(layout, flags, id),
+    ...metricsFlag(layout.host, replica),
     ...commonFlags(flags),
   ];
 }
@@ -146,14 +156,16 @@ export function processArgs(layout: ClusterLayout, name: string, flags: ProcessF
 /**
  * The layout of a cluster on consecutive ports: the coordinators on `port`, `port + 1`, ... (the
  * first is "coordinator"), then replica i (r1, r2, ...) on the ports after them. One coordinator
- * unless asked: the test harness and kv chaos's local cluster keep their layout.
+ * unless asked: the test harness and kv chaos's local cluster keep their layout. With metricsPort,
+ * every process serves its metrics too, in the same order on the ports from metricsPort on.
  */
-export function consecutiveLayout(host: string, port: number, replicas: number, dataDir: string, coordinators = 1): ClusterLayout {
+export function consecutiveLayout(host: string, port: number, replicas: number, dataDir: string, coordinators = 1, metricsPort?: number): ClusterLayout {
   if (!Number.isInteger(coordinators) || coordinators < 1) throw new Error(`a cluster has a whole number of coordinators, at least 1, not ${coordinators}`);
+  const metrics = (index: number): { metricsPort?: number } => (metricsPort === undefined ? {} : { metricsPort: metricsPort + index });
   return {
     host,
-    coordinators: Array.from({ length: coordinators }, (_, i) => ({ id: coordinatorName(i), port: port + i })),
-    replicas: Array.from({ length: replicas }, (_, i) => ({ id: `r${i + 1}`, port: port + coordinators + i })),
+    coordinators: Array.from({ length: coordinators }, (_, i) => ({ id: coordinatorName(i), port: port + i, ...metrics(i) })),
+    replicas: Array.from({ length: replicas }, (_, i) => ({ id: `r${i + 1}`, port: port + coordinators + i, ...metrics(coordinators + i) })),
     dataDir,
   };
 }
