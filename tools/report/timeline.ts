@@ -4,12 +4,14 @@
 // buckets.
 //
 // Cheap on the hot path: one record is a division, a lookup of the operation kind, an add to a
-// counter, a Math.log10 for the whole-run buckets and a recordValue into the current interval's
-// HdrHistogram; percentiles are computed once, at the end. Each interval's histogram is "packed"
-// (hdr-histogram-js stores only the counts it has), so a long run costs little memory; past
-// timelineIntervalsMax intervals, neighbouring intervals are merged in pairs (their histograms
-// added exactly) and the interval doubles, so the memory stays bounded and the report's series
-// short enough to draw.
+// counter, a Math.log10 for the whole-run buckets and a recordValue into the interval's
+// HdrHistogram (about 0.2 us on this machine, against operations of a millisecond or more);
+// percentiles are computed once, at the end. Each interval's histogram keeps two significant
+// digits (percentiles within 1%, plenty for a chart) in 32-bit counts: about 14 KB each. (A
+// "packed" histogram is smaller, but records 4 times slower and adds 300 times slower.) Past
+// timelineIntervalsMax intervals (about 26 MB), neighbouring intervals are merged in pairs (their
+// histograms added, exactly) and the interval doubles, so memory stays bounded and the report's
+// series short enough to draw.
 //
 // Times are given by the caller (nanoseconds since the start of the run), so that the recorder is
 // a plain object over numbers and tests can drive it.
@@ -34,10 +36,10 @@ interface Slot {
 
 function newHistogram(): hdr.Histogram {
   return hdr.build({
-    bitBucketSize: "packed",
+    bitBucketSize: 32,
     lowestDiscernibleValue: 1, // microseconds
     highestTrackableValue: 60 * 60 * 1_000_000, // an hour; autoResize covers anything longer
-    numberOfSignificantValueDigits: 3,
+    numberOfSignificantValueDigits: 2,
     autoResize: true,
     useWebAssembly: false,
   });
