@@ -100,7 +100,7 @@ describe("the HTML report", () => {
   });
 
   it("draws one point per interval in each throughput series, and leaves gaps where latency is missing", () => {
-    const series = [...html.matchAll(/<g class="series" data-series="([^"]*)" data-points="(\d+)">([\s\S]*?)<\/g>/g)];
+    const series = [...html.matchAll(/<g class="series" data-series="([^"]*)" data-points="(\d+)" data-values="[^"]*">([\s\S]*?)<\/g>/g)];
     const byName = new Map(series.map((m) => [m[1]!, { declared: Number(m[2]), drawn: [...m[3]!.matchAll(/(-?[\d.]+),(-?[\d.]+)/g)].length + (m[3]!.match(/<circle/g)?.length ?? 0) }]));
     for (const name of ["get ok/s", `put${escapeHtml(planted)} ok/s`, "failed/s"]) {
       expect(byName.get(name), name).toEqual({ declared: 10, drawn: 10 });

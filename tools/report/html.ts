@@ -192,7 +192,9 @@ function timeChart(chart: TimeChart, timeline: TimelineFigures, markers: readonl
           : `<polyline fill="none" stroke="${color}" stroke-width="1.6" points="${points.join(" ")}"/>`,
       );
     const count = series.values.filter((value) => value !== null).length;
-    return `<g class="series" data-series="${escapeHtml(series.name)}" data-points="${count}"><title>${escapeHtml(series.name)}</title>${drawn.join("")}</g>`;
+    // The values themselves, for a reader (or a test) who wants the numbers behind the line; "-" for a gap.
+    const values = series.values.map((value) => (value === null ? "-" : String(Math.round(value * 1000) / 1000))).join(" ");
+    return `<g class="series" data-series="${escapeHtml(series.name)}" data-points="${count}" data-values="${values}"><title>${escapeHtml(series.name)}</title>${drawn.join("")}</g>`;
   });
   const markerSvg = markers.map((marker) => {
     const x = px(xOf(marker.atMs));
