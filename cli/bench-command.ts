@@ -6,7 +6,9 @@ import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
 import { limits } from "../common/limits";
 import { formatPhases } from "../tools/bench/phases";
-import { benchKeysMax, distributionNames, formatBenchReport, runBench, workloadNames, type DistributionName, type WorkloadName } from "../tools/bench/bench";
+import { benchKeysMax, distributionNames, formatBenchReport, runBench, workloadNames, workloads, type DistributionName, type WorkloadName } from "../tools/bench/bench";
+import { benchPage, checkReportFile, writeReportFile } from "../tools/report/pages";
+import { Timeline } from "../tools/report/timeline";
 import { KvClient, parseCoordinators } from "../client/client";
 import { clientOptions, clientTls } from "./client-options";
 import { subcommand } from "./subcommand";
@@ -37,7 +39,8 @@ export function benchCommandOptions<T>(y: Argv<T>) {
     .option("value-bytes", { type: "number", default: 100, describe: "size of each value written" })
     .option("seed", { type: "number", default: 1, describe: "seeds the clients' choices of operation and key" })
     .option("json", { type: "string", describe: "write the report as JSON to this file" })
-    .option("history", { type: "string", describe: "record every operation to this file, as JSON lines (for kv check)" });
+    .option("history", { type: "string", describe: "record every operation to this file, as JSON lines (for kv check)" })
+    .option("report", { type: "string", describe: "write a self-contained HTML report here: throughput and latency percentiles per second, a latency histogram, the table" });
 }
 
 export interface BenchArgv {
@@ -59,6 +62,8 @@ export interface BenchArgv {
   readonly seed: number;
   readonly json?: string | undefined;
   readonly history?: string | undefined;
+  /** Write the HTML report (tools/report/) here. */
+  readonly report?: string | undefined;
   /** Print the coordinator's phase latencies for the run. */
   readonly trace: boolean;
 }
@@ -109,6 +114,9 @@ export async function runBenchCommand(argv: BenchArgv): Promise<number> {
   const distribution = oneOf("--distribution", argv.distribution, distributionNames);
   const jsonFile = fileFlag("--json", argv.json);
   const historyFile = fileFlag("--history", argv.history);
+  const reportFile = fileFlag("--report", argv.report);
+  if (reportFile !== undefined) checkReportFile(reportFile);
+  const timeline = reportFile === undefined ? undefined : new Timeline(workloads[workload].map((entry) => entry.f));
 
   // Fail fast with the coordinator's own error rather than record a run of UNAVAILABLE.
   const tls = clientTls(argv);
@@ -143,6 +151,7 @@ export async function runBenchCommand(argv: BenchArgv): Promise<number> {
         timeoutMs,
         ...(historyFile === undefined ? {} : { historyFile }),
         ...(jsonFile === undefined ? {} : { jsonFile }),
+        ...(timeline === undefined ? {} : { timeline }),
         signal: stop.signal,
       },
       { progress: process.stderr.isTTY === true, log: (line) => console.error(line) },
@@ -151,6 +160,10 @@ export async function runBenchCommand(argv: BenchArgv): Promise<number> {
     if (argv.trace) console.log(`\n${formatPhases((await probe.status({ resetTrace: true })).phases)}`);
     if (historyFile !== undefined) console.log(`history: ${historyFile}`);
     if (jsonFile !== undefined) console.log(`report: ${jsonFile}`);
+    if (reportFile !== undefined && timeline !== undefined) {
+      writeReportFile(reportFile, benchPage(report, timeline.finish(report.durationMs * 1e6)));
+      console.log(`html report: ${reportFile}`);
+    }
     return 0;
   } finally {
     process.removeListener("SIGINT", onInterrupt);

@@ -9,7 +9,9 @@ import * as path from "node:path";
 import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
 import { defaultCoordinators } from "../client/client";
-import { formatBookstoreReport, runBookstore, type BookstoreChaos } from "../tools/demo/bookstore";
+import { bookstoreTimelineKinds, formatBookstoreReport, runBookstore, type BookstoreChaos } from "../tools/demo/bookstore";
+import { bookstorePage, checkReportFile, writeReportFile } from "../tools/report/pages";
+import { Timeline } from "../tools/report/timeline";
 import { parseDuration } from "./bench-command";
 import { fullySynced, waitUntil, type ChaosCluster } from "../tools/chaos/chaos";
 import { AttachedCluster } from "../tools/chaos/attached";
@@ -31,7 +33,8 @@ export function bookstoreCommandOptions<T>(y: Argv<T>) {
     .option("coordinator", { type: "string", describe: `use the running store whose coordinators are HOST:PORT,... (e.g. ${defaultCoordinators}) instead of starting one` })
     .option("cluster", { type: "string", describe: "use the running kv cluster whose --data-dir is DIR (with --chaos, its processes are killed and restarted)" })
     .option("port", { type: "number", default: 53051, describe: "the port of the cluster the demo starts (replicas take the next ones)" })
-    .option("json", { type: "string", describe: "write the report here as JSON" });
+    .option("json", { type: "string", describe: "write the report here as JSON" })
+    .option("report", { type: "string", describe: "write a self-contained HTML report here: orders, restocks and stock reads per second, order latency per second and as a histogram, the table" });
 }
 
 type BookstoreArgv = {
@@ -47,6 +50,7 @@ type BookstoreArgv = {
   cluster?: string | undefined;
   port: number;
   json?: string | undefined;
+  report?: string | undefined;
 };
 
 const settleTimeoutMs = 60_000;
@@ -106,6 +110,11 @@ export async function runBookstoreCommand(argv: BookstoreArgv): Promise<number> 
     throw new InvalidArgument("--chaos", "--chaos kills and restarts processes: it needs the cluster the demo starts, or one given by --cluster DIR, not --coordinator");
   }
   const intervalMs = parseDuration("--interval", argv.interval);
+  if (argv.report !== undefined) {
+    if (argv.report.trim() === "") throw new InvalidArgument("--report", "--report needs a file name");
+    checkReportFile(argv.report);
+  }
+  const timeline = argv.report === undefined ? undefined : new Timeline(bookstoreTimelineKinds);
   const log = (line: string) => console.log(line);
 
   let cluster: ChaosCluster | null = null;
@@ -135,12 +144,18 @@ export async function runBookstoreCommand(argv: BookstoreArgv): Promise<number> 
         seed: argv.seed,
         prefix: `bookstore/${argv.seed}/${Date.now().toString(36)}`,
         settleTimeoutMs,
+        ...(timeline === undefined ? {} : { timeline }),
       },
       chaos,
       log,
     );
     console.log(formatBookstoreReport(report));
     if (argv.json !== undefined) fs.writeFileSync(argv.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (argv.report !== undefined && timeline !== undefined) {
+      const run = { seed: argv.seed, books: argv.books, initialStock: argv.stock, executors: argv.executors, orders: argv.orders, chaos: argv.chaos };
+      writeReportFile(argv.report, bookstorePage(run, timeline.finish(report.ordersRanForMs * 1e6), [], formatBookstoreReport(report)));
+      console.log(`html report: ${argv.report}`);
+    }
     return report.passed ? 0 : 1;
   } finally {
     await cluster?.release();

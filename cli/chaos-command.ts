@@ -5,7 +5,9 @@
 import * as fs from "node:fs";
 import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
-import { runBench } from "../tools/bench/bench";
+import { runBench, workloads } from "../tools/bench/bench";
+import { chaosPage, checkReportFile, writeReportFile } from "../tools/report/pages";
+import { Timeline } from "../tools/report/timeline";
 import { parseDuration } from "./bench-command";
 import { faultKinds, formatChaosReport, runChaos, type ChaosChecker, type ChaosLoad, type ChaosTarget, type FaultKind } from "../tools/chaos/chaos";
 import { checkHistory, formatViolation } from "../tools/check/check";
@@ -35,6 +37,7 @@ export function chaosCommandOptions<T>(y: Argv<T>) {
     .option("data-dir", { type: "string", describe: "keep the cluster's data and the history here (default: a temp directory, removed)" })
     .option("history", { type: "string", describe: "write the history here (default: history.jsonl in --data-dir, or chaos-history.jsonl in the --cluster DIR)" })
     .option("json", { type: "string", describe: "write the report here as JSON" })
+    .option("report", { type: "string", describe: "write a self-contained HTML report here: the load's throughput and latency per second with the faults marked, a latency histogram, the table" })
     .option("log-level", { type: "string", describe: `log level of the processes of the cluster it starts (default ${localDefaults.logLevel})` });
 }
 
@@ -52,33 +55,44 @@ type ChaosArgv = {
   "data-dir"?: string | undefined;
   history?: string | undefined;
   json?: string | undefined;
+  report?: string | undefined;
   "log-level"?: string | undefined;
 };
 
-const load: ChaosLoad = {
-  async run(options) {
-    const report = await runBench(
-      {
-        coordinator: options.coordinator,
-        concurrency: options.concurrency,
-        connections: Math.min(4, options.concurrency),
-        durationMs: options.durationMs,
-        workload: "mixed",
-        keys: options.keys,
-        keyPrefix: options.keyPrefix,
-        distribution: "uniform",
-        valueBytes: 32,
-        seed: options.seed,
-        timeoutMs: 3_000,
-        backoffMsOnError: 100,
-        historyFile: options.historyFile,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      },
-      { progress: false, log: () => {} },
-    );
-    return report.outcomes;
-  },
-};
+/**
+ * The load: kv bench's mixed workload with a history; with a timeline, also recorded over time for
+ * --report. ranForMs: how long the bench ran, once it has (the timeline's last interval ends there).
+ */
+function chaosLoad(timeline: Timeline | undefined): { load: ChaosLoad; ranForMs: () => number } {
+  let ranForMs = 0;
+  const load: ChaosLoad = {
+    async run(options) {
+      const report = await runBench(
+        {
+          coordinator: options.coordinator,
+          concurrency: options.concurrency,
+          connections: Math.min(4, options.concurrency),
+          durationMs: options.durationMs,
+          workload: "mixed",
+          keys: options.keys,
+          keyPrefix: options.keyPrefix,
+          distribution: "uniform",
+          valueBytes: 32,
+          seed: options.seed,
+          timeoutMs: 3_000,
+          backoffMsOnError: 100,
+          historyFile: options.historyFile,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+          ...(timeline === undefined ? {} : { timeline }),
+        },
+        { progress: false, log: () => {} },
+      );
+      ranForMs = report.durationMs;
+      return report.outcomes;
+    },
+  };
+  return { load, ranForMs: () => ranForMs };
+}
 
 const check: ChaosChecker = (events) => {
   const result = checkHistory(events, { timeoutMs: 120_000, nowMs: () => Date.now() });
@@ -125,6 +139,12 @@ export async function runChaosCommand(argv: ChaosArgv): Promise<number> {
   }
   if (faults.length === 0) throw new InvalidArgument("--faults", "--faults names no fault");
   const target = chaosTarget(argv, faults);
+  if (argv.report !== undefined) {
+    if (argv.report.trim() === "") throw new InvalidArgument("--report", "--report needs a file name");
+    checkReportFile(argv.report);
+  }
+  const timeline = argv.report === undefined ? undefined : new Timeline(workloads.mixed.map((entry) => entry.f));
+  const { load, ranForMs } = chaosLoad(timeline);
   const options = {
     seed: argv.seed,
     durationMs: parseDuration("--duration", argv.duration),
@@ -154,6 +174,13 @@ export async function runChaosCommand(argv: ChaosArgv): Promise<number> {
   if (target.kind === "attached" || argv.history !== undefined || argv["data-dir"] !== undefined) console.log(`history: ${report.historyFile}`);
   if (target.kind === "attached") console.log(`the cluster is left running, healed; the load's keys are under ${report.keyPrefix}`);
   if (argv.json !== undefined) fs.writeFileSync(argv.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (argv.report !== undefined && timeline !== undefined && ranForMs() > 0) {
+    // The faults' moments count from the start of the run, the timeline's from the load's first
+    // operation, a few milliseconds later: well under a pixel of the chart.
+    const page = chaosPage({ ...options, keyPrefix: report.keyPrefix }, timeline.finish(ranForMs() * 1e6), report.faultLog, formatChaosReport(report));
+    writeReportFile(argv.report, page);
+    console.log(`html report: ${argv.report}`);
+  }
   return report.passed ? 0 : 1;
 }
 

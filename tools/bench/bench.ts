@@ -25,6 +25,7 @@ import { KvClient } from "../../client/client";
 import { formatEvent, type HistoryFunction, type HistoryType } from "../check/history";
 import { Prng } from "../../common/prng";
 import { formatTable } from "../../common/table";
+import type { Timeline } from "../report/timeline";
 
 export const workloadNames = ["A", "B", "C", "write", "mixed", "incr", "orders"] as const;
 export type WorkloadName = (typeof workloadNames)[number];
@@ -96,6 +97,11 @@ export interface BenchOptions {
   readonly signal?: AbortSignal;
   /** After a failed operation, a client waits this long before its next one (default: no wait). */
   readonly backoffMsOnError?: number;
+  /**
+   * Records every completion over time for an HTML report (--report); its kinds must be the
+   * workload's. The caller finishes it with the report's durationMs.
+   */
+  readonly timeline?: Timeline;
 }
 
 export interface BenchOutput {
@@ -297,6 +303,8 @@ export function validateBenchOptions(options: BenchOptions): void {
     throw new RangeError(`timeoutMs must be positive; it is ${options.timeoutMs}`);
   }
   if (!(workloadNames as readonly string[]).includes(options.workload)) throw new RangeError(`workload must be one of ${workloadNames.join(", ")}`);
+  const untracked = workloads[options.workload].filter((entry) => options.timeline !== undefined && !options.timeline.kinds.includes(entry.f));
+  if (untracked.length > 0) throw new RangeError(`timeline must know every kind of workload ${options.workload}; it lacks ${untracked.map((entry) => entry.f).join(", ")}`);
   if (options.historyFile !== undefined && !recordsHistory(options.workload)) {
     throw new RangeError(`workload ${options.workload} cannot record a history: kv check's model covers get, put and del only`);
   }
@@ -515,7 +523,9 @@ export async function runBench(options: BenchOptions, output: BenchOutput): Prom
         }
         const t1 = nowNs(start);
         if (recorded !== null) history?.append("ok", processId, recorded, key, f === "get" ? read : value, t1);
-        opStats.recordOk(Math.max(1, Math.round((t1 - t0) / 1000)));
+        const latencyUs = Math.max(1, Math.round((t1 - t0) / 1000));
+        opStats.recordOk(latencyUs);
+        options.timeline?.recordOk(f, t1, latencyUs);
       } catch (error) {
         // KvClient turns every failed call into a KvError; anything else is a bug here.
         if (!(error instanceof KvError)) throw error;
@@ -523,6 +533,7 @@ export async function runBench(options: BenchOptions, output: BenchOutput): Prom
         const outcome = classifyFailure(f, error.code);
         if (recorded !== null) history?.append(outcome, processId, recorded, key, value, t1);
         opStats.recordFailure(outcome, error.code);
+        options.timeline?.recordFailure(t1);
         const name = codeName(error.code);
         byCode.set(name, (byCode.get(name) ?? 0) + 1);
         errorsSoFar += 1;

@@ -88,6 +88,8 @@ export interface ChaosReport {
   readonly historyFile: string;
   readonly operations: { ok: number; fail: number; info: number };
   readonly faults: Record<FaultKind, number>;
+  /** Each fault as it was injected, in ms since the load started (for the HTML report's markers). */
+  readonly faultLog: readonly { readonly atMs: number; readonly label: string }[];
   /** Successful reads and writes of the load, and their rates over its run. */
   readonly progress: Progress;
   readonly linearizability: string;
@@ -210,6 +212,7 @@ async function hammer(
   const { historyFile, keyPrefix } = where;
   const signal = options.signal;
   const faults: Record<FaultKind, number> = { kill: 0, pause: 0, failpoint: 0, partition: 0 };
+  const faultLog: { atMs: number; label: string }[] = [];
   const names = [...cluster.coordinatorNames, ...cluster.replicaIds];
   let lastHealMs = Date.now();
   await waitUntil("every replica up", clusterUpTimeoutMs, async () => (await cluster.status()).replicas.every((replica) => replica.up));
@@ -236,6 +239,7 @@ async function hammer(
       const holdMs = prng.int(300, 2_000);
       const target = kind === "partition" ? prng.pick(cluster.replicaIds) : prng.pick(names);
       faults[kind] += 1;
+      faultLog.push({ atMs: Date.now() - startedMs, label: `${kind} ${target}` });
       switch (kind) {
         case "kill":
           log(`chaos: kill -9 ${target}, restart in ${holdMs} ms`);
@@ -320,6 +324,7 @@ async function hammer(
     historyFile,
     operations,
     faults,
+    faultLog,
     progress,
     linearizability: verdict.verdict,
     linearizabilityDetails: verdict.details,

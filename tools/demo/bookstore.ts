@@ -12,6 +12,10 @@ import { Code, codeName, KvError } from "../../common/errors";
 import { KvClient, type TxnOperation } from "../../client/client";
 import { Prng } from "../../common/prng";
 import { formatTable } from "../../common/table";
+import type { Timeline } from "../report/timeline";
+
+/** The kinds a bookstore timeline (--report) records, in the order its series are drawn. */
+export const bookstoreTimelineKinds = ["order", "order refused (out of stock)", "restock", "stock read"] as const;
 
 export interface BookstoreOptions {
   readonly coordinator: string;
@@ -25,6 +29,8 @@ export interface BookstoreOptions {
   readonly prefix: string;
   /** How long an order or restock may stay uncertain (retried) before the run gives up on it. */
   readonly settleTimeoutMs: number;
+  /** Records orders (with their latency), restocks and stock reads over time, for --report; its kinds are bookstoreTimelineKinds. */
+  readonly timeline?: Timeline;
 }
 
 /** Faults to inject while the orders run (kv demo bookstore --chaos). */
@@ -55,6 +61,8 @@ export interface BookstoreReport {
   readonly lowestStockSeen: number;
   readonly stockReads: number;
   readonly faultsInjected: number;
+  /** From the first order to the last order, restock or stock read. */
+  readonly ordersRanForMs: number;
   readonly retriedAttempts: number;
   readonly failures: readonly string[];
   readonly passed: boolean;
@@ -136,6 +144,8 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
   let running = true;
   let lowestStockSeen = Number.POSITIVE_INFINITY;
   let stockReads = 0;
+  const startedNs = process.hrtime.bigint();
+  const sinceStartNs = (): number => Number(process.hrtime.bigint() - startedNs);
   chaos?.start();
 
   const executors = Array.from({ length: options.executors }, async (_, executor) => {
@@ -158,10 +168,14 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
           { type: "put" as const, key: orderKey(order.id), value: JSON.stringify({ executor, lines: order.lines, total }) },
         ],
       };
+      const sentNs = sinceStartNs();
       const result = await settle(`order ${order.id}`, (requestId) => kv.txn(spec, requestId === undefined ? {} : { requestId }), `order-${options.prefix}-${order.id}`);
+      const doneNs = sinceStartNs();
       if (result.ok) order.outcome = "ok";
       else if (result.error?.code === Code.FAILED_PRECONDITION) order.outcome = "out-of-stock";
       else if (result.error !== null) failures.push(`order ${order.id} failed: ${`${codeName(result.error.code)}: ${result.error.message}`}`);
+      if (order.outcome === "unknown") options.timeline?.recordFailure(doneNs);
+      else options.timeline?.recordOk(order.outcome === "ok" ? "order" : "order refused (out of stock)", doneNs, (doneNs - sentNs) / 1000);
     }
   });
 
@@ -172,6 +186,8 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
       const book = prng.int(0, options.books - 1);
       const amount = prng.int(1, 5);
       const result = await settle(`restock ${i}`, (requestId) => kv.increment(stockKey(book), amount, {}, requestId === undefined ? {} : { requestId }), `restock-${options.prefix}-${i}`);
+      if (result.ok) options.timeline?.recordOk("restock", sinceStartNs(), null);
+      else options.timeline?.recordFailure(sinceStartNs());
       if (result.ok) {
         restocked[book]! += amount;
         restocks += 1;
@@ -187,6 +203,8 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
     const all = Array.from({ length: options.books }, (_, book): TxnOperation => ({ type: "get", key: stockKey(book) }));
     while (running) {
       const result = await settle("stock read", () => kv.txn({ then: all }));
+      if (result.ok) options.timeline?.recordOk("stock read", sinceStartNs(), null);
+      else options.timeline?.recordFailure(sinceStartNs());
       if (result.ok) {
         stockReads += 1;
         for (const item of result.value.results) {
@@ -200,6 +218,7 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
   await Promise.all(executors);
   running = false;
   await Promise.all([restocker, watcher]);
+  const ordersRanForMs = sinceStartNs() / 1e6;
   if (chaos !== null) {
     log("bookstore: orders done; healing the cluster");
     await chaos.stop();
@@ -254,6 +273,7 @@ export async function runBookstore(options: BookstoreOptions, chaos: BookstoreCh
     lowestStockSeen: Number.isFinite(lowestStockSeen) ? lowestStockSeen : 0,
     stockReads,
     faultsInjected: chaos?.injected() ?? 0,
+    ordersRanForMs,
     retriedAttempts,
     failures,
     passed: failures.length === 0,
