@@ -43,7 +43,7 @@ import {
   parseCoordinators,
 } from "./coordinators";
 import { deadline, fromServiceError } from "../proto/grpc-status";
-import { channelOptions, kvProto } from "../proto/load";
+import { channelOptions, kvProto } from "../proto/kv-load";
 import { limits } from "../common/limits";
 import type { KvClient as KvStub } from "../proto/gen/twopc/kv/Kv";
 import type { KvSessionRequest } from "../proto/gen/twopc/kv/KvSessionRequest";
@@ -144,7 +144,7 @@ export interface KvClientOptions {
   /** Deadline of each call, in milliseconds. */
   readonly timeoutMs?: number;
   /**
-   * gRPC channel options added to (and overriding) the defaults of proto/load.ts. grpc-js shares one
+   * gRPC channel options added to (and overriding) the defaults of proto/kv-load.ts. grpc-js shares one
    * connection among clients whose target and options are equal, so a caller that needs clients on
    * independent connections (kv bench --connections) passes `"grpc.use_local_subchannel_pool": 1`.
    */

@@ -9,8 +9,6 @@ import { subcommand } from "../subcommand";
 import { parseTxnSpec } from "../txn-spec";
 
 export const putCommand = subcommand({
-  command: "put <key> <value>",
-  describe: "write a value (2PC across every replica)",
   builder: (y) => writeOptions(y).positional("key", { type: "string", demandOption: true }).positional("value", { type: "string", demandOption: true }),
   run: (argv) =>
     withClient(argv, async (client) => {
@@ -21,8 +19,6 @@ export const putCommand = subcommand({
 });
 
 export const getCommand = subcommand({
-  command: "get <key>",
-  describe: "read a key's value",
   builder: (y) =>
     clientOptions(y)
       .positional("key", { type: "string", demandOption: true })
@@ -44,8 +40,6 @@ export const getCommand = subcommand({
 });
 
 export const delCommand = subcommand({
-  command: ["del <key>", "delete <key>"],
-  describe: "delete a key (2PC across every replica)",
   builder: (y) => writeOptions(y).positional("key", { type: "string", demandOption: true }),
   run: (argv) =>
     withClient(argv, async (client) => {
@@ -56,8 +50,6 @@ export const delCommand = subcommand({
 });
 
 export const incrCommand = subcommand({
-  command: ["incr <key> <delta>", "decr <key> <delta>"],
-  describe: "add (incr) or subtract (decr) an integer atomically; print the new value. A missing key counts as 0 unless --must-exist",
   builder: (y) =>
     writeOptions(y)
       .positional("key", { type: "string", demandOption: true })
@@ -81,8 +73,6 @@ export const incrCommand = subcommand({
 });
 
 export const casCommand = subcommand({
-  command: "cas <key> <new-value>",
-  describe: "compare-and-set: write the value only if the key has the expected value or version, or does not exist",
   builder: (y) =>
     writeOptions(y)
       .positional("key", { type: "string", demandOption: true })
@@ -110,8 +100,6 @@ export const casCommand = subcommand({
 });
 
 export const cadCommand = subcommand({
-  command: "cad <key>",
-  describe: "compare-and-delete: delete the key only if it has the expected value or version",
   builder: (y) =>
     writeOptions(y)
       .positional("key", { type: "string", demandOption: true })
@@ -131,9 +119,6 @@ export const cadCommand = subcommand({
 });
 
 export const txnCommand = subcommand({
-  command: "txn [json]",
-  describe:
-    'run a multi-key transaction given as JSON (or - / nothing: read it from stdin), e.g. \'{"if":[{"key":"a","version":3}],"then":[{"type":"put","key":"a","value":"x"}],"else":[{"type":"get","key":"a"}]}\'',
   builder: (y) =>
     writeOptions(y)
       .positional("json", { type: "string", describe: "the transaction; - or absent: stdin" })
@@ -155,8 +140,6 @@ export const txnCommand = subcommand({
 });
 
 export const txnStatusCommand = subcommand({
-  command: "txn-status <id>",
-  describe: "what became of a transaction id or request id: COMMITTED, ABORTED or UNKNOWN (exit 0, 3, 4)",
   builder: (y) => clientOptions(y).positional("id", { type: "string", demandOption: true }),
   run: (argv) =>
     withClient(argv, async (client) => {

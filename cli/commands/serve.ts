@@ -52,8 +52,6 @@ const logLevelOption = {
 };
 
 export const coordinatorCommand = subcommand({
-  command: "coordinator",
-  describe: "run the coordinator process",
   builder: (y) =>
     y
       .option("id", { type: "string", default: "coordinator", describe: "this coordinator's id" })
@@ -96,8 +94,6 @@ export const coordinatorCommand = subcommand({
 });
 
 export const replicaCommand = subcommand({
-  command: "replica",
-  describe: "run one replica process",
   builder: (y) =>
     y
       .option("id", { type: "string", demandOption: true, describe: "this replica's id, as the coordinator's --replicas names it" })
@@ -139,8 +135,6 @@ export const replicaCommand = subcommand({
 });
 
 export const clusterCommand = subcommand({
-  command: "cluster",
-  describe: "run a local cluster in the foreground: N coordinators (one active, the others stand by) and M replicas, each its own process (Ctrl-C stops it)",
   builder: (y) =>
     y
       .option("data-dir", { type: "string", default: "./data", describe: "directory holding every process's data (DIR/coordinator, DIR/coordinator-2, DIR/r1, ...) and the manifest DIR/cluster.json" })
