@@ -1246,8 +1246,10 @@ export class CoordinatorCore {
    */
   private abort(txn: Txn, code: CodeValue, reason: string, nowMs: number, out: Ready): void {
     assert(txn.phase === "reading", `abort of ${txn.txnId} after its COMMIT record was logged`);
-    // Still reading: no PREPARE of it ever left, so no replica holds it (presumed abort): not started.
-    this.endUnwritten(txn, { ok: false, code, message: `transaction ${txn.txnId} aborted, nothing was written: ${reason}`, notStarted: true }, nowMs, out);
+    // Still reading: no PREPARE of it ever left, so no replica holds it (presumed abort): an
+    // UNAVAILABLE says it did not start (the other codes are definite by themselves).
+    const message = `transaction ${txn.txnId} aborted, nothing was written: ${reason}`;
+    this.endUnwritten(txn, code === Code.UNAVAILABLE ? { ok: false, code, message, notStarted: true } : { ok: false, code, message }, nowMs, out);
   }
 
   private reply(txn: Txn, result: WriteResult, nowMs: number, out: Ready): void {
