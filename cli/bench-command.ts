@@ -172,8 +172,6 @@ export async function runBenchCommand(argv: BenchArgv): Promise<number> {
 }
 
 export const benchCommand = subcommand({
-  command: "bench",
-  describe: "hammer the coordinator with concurrent clients; print ops/s, latency percentiles and error codes",
   builder: (y) => benchCommandOptions(clientOptions(y)),
   run: (argv) => runBenchCommand(argv),
 });

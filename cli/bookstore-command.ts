@@ -164,8 +164,6 @@ export async function runBookstoreCommand(argv: BookstoreArgv): Promise<number> 
 }
 
 export const demoCommand = subcommand({
-  command: "demo <name>",
-  describe: "run a demo that checks itself: bookstore (order executors decrement stock in multi-key transactions, optionally under --chaos)",
   builder: (y) => bookstoreCommandOptions(y.positional("name", { choices: ["bookstore"] as const, demandOption: true })),
   run: async (argv) => {
     try {

@@ -185,9 +185,6 @@ export async function runChaosCommand(argv: ChaosArgv): Promise<number> {
 }
 
 export const chaosCommand = subcommand({
-  command: "chaos",
-  describe:
-    "start a local cluster (or attach to a running kv cluster with --cluster DIR), hammer it with kv bench while injecting faults on a seeded schedule, heal, and check (non-zero exit on any violation)",
   builder: (y) => chaosCommandOptions(y),
   run: (argv) => runChaosCommand(argv),
 });

@@ -105,8 +105,6 @@ function printResult(result: CheckResult, timeoutMs: number): void {
 
 
 export const checkCommand = subcommand({
-  command: "check <file>",
-  describe: "check a history (kv bench --history) for linearizability: exit 0 linearizable, 1 not, 2 undecided",
   builder: (y) =>
     y
       .positional("file", { type: "string", demandOption: true, describe: "a history file, JSON lines" })

@@ -2,7 +2,8 @@
 //
 // Exit codes: 0 success; 1 get of a key that does not exist; 2 bad usage; 3 the store refused the
 // request (INVALID_ARGUMENT, ABORTED, FAILED_PRECONDITION, RESOURCE_EXHAUSTED, ...: nothing was
-// written); 4 UNAVAILABLE or DEADLINE_EXCEEDED (for a write the outcome is unknown); 5 any other
+// written); 4 UNAVAILABLE or DEADLINE_EXCEEDED (for a write the outcome is unknown, unless the
+// store said it never started: then stderr says nothing was written); 5 any other
 // failure (INTERNAL, DATA_LOSS, ...). Failures print the gRPC code and message on stderr.
 import { assertNever } from "../common/assert";
 import { classifyCode, codeName, KvError } from "../common/errors";
@@ -29,7 +30,9 @@ export function fail(error: unknown): number {
   if (error instanceof KvError) {
     console.error(`kv: ${codeName(error.code)}: ${error.message}`);
     const requestId = (error as KvError & { requestId?: string }).requestId;
-    if (exitCodeFor(error) === exitCodes.unknownOutcome && requestId !== undefined) {
+    if (error.notStarted) {
+      console.error("kv: nothing was written: every attempt was refused before it started, or reached no coordinator; retry");
+    } else if (exitCodeFor(error) === exitCodes.unknownOutcome && requestId !== undefined) {
       console.error(`kv: the outcome is unknown; find it with: kv txn-status ${requestId}  (or retry with --request-id ${requestId})`);
     }
   } else console.error(`kv: ${error instanceof Error ? error.message : String(error)}`);

@@ -13,11 +13,8 @@ import { subcommand } from "./subcommand";
 /** Where `kv http` listens by default: loopback only, since the gateway has no authentication. */
 export const defaultHttpListen = "127.0.0.1:8080";
 
+// `command` and `describe`: cli/main.ts (registered lazily).
 export const httpCommand = subcommand({
-  command: "http",
-  describe:
-    "serve the store over HTTP/JSON (GET/PUT/DELETE /v1/kv/KEY, POST /v1/txn, GET /v1/status, GET /v1/openapi.json), " +
-    "calling the coordinators with the client library; stateless, until SIGINT or SIGTERM",
   builder: (y) =>
     clientOptions(y)
       .option("listen", {

@@ -1,43 +1,128 @@
 // The `kv` command: talk to a running store (put, get, del, status, ...), run its processes
 // (coordinator, replica, or a whole local cluster), or its tools (bench, check, chaos, demo). Each
-// subcommand lives in its own module (cli/commands/, cli/*-command.ts); main() lists them in the
-// order `kv --help` shows them, parses, and returns the exit code (cli/exit.ts).
+// subcommand lives in its own module (cli/commands/, cli/*-command.ts), loaded only when it runs;
+// main() lists them in the order `kv --help` shows them, parses, and returns the exit code
+// (cli/exit.ts).
 import yargs, { type Argv } from "yargs";
 import { Code, KvError } from "../common/errors";
-import { benchCommand } from "./bench-command";
-import { demoCommand } from "./bookstore-command";
-import { chaosCommand } from "./chaos-command";
-import { checkCommand } from "./check-command";
-import { resolveCommand, statusCommand } from "./commands/admin";
-import { backupCommand, restoreCommand } from "./commands/backup";
-import { cadCommand, casCommand, delCommand, getCommand, incrCommand, putCommand, txnCommand, txnStatusCommand } from "./commands/data";
-import { clusterCommand, coordinatorCommand, replicaCommand } from "./commands/serve";
 import { exitCodes, fail } from "./exit";
-import { httpCommand } from "./http-command";
-import type { Subcommand } from "./subcommand";
+import { lazySubcommand, type Subcommand } from "./subcommand";
 
-/** Every subcommand, in the order of `kv --help`. */
+// Each module is required only when its command runs (cli/subcommand.ts lazySubcommand): a
+// require here, typed as the module it loads, is the one way a command module enters the process.
+const dataModule = (): typeof import("./commands/data") => require("./commands/data") as typeof import("./commands/data");
+const adminModule = (): typeof import("./commands/admin") => require("./commands/admin") as typeof import("./commands/admin");
+const serveModule = (): typeof import("./commands/serve") => require("./commands/serve") as typeof import("./commands/serve");
+const benchModule = (): typeof import("./bench-command") => require("./bench-command") as typeof import("./bench-command");
+const demoModule = (): typeof import("./bookstore-command") => require("./bookstore-command") as typeof import("./bookstore-command");
+const chaosModule = (): typeof import("./chaos-command") => require("./chaos-command") as typeof import("./chaos-command");
+const checkModule = (): typeof import("./check-command") => require("./check-command") as typeof import("./check-command");
+const backupModule = (): typeof import("./commands/backup") => require("./commands/backup") as typeof import("./commands/backup");
+const httpModule = (): typeof import("./http-command") => require("./http-command") as typeof import("./http-command");
+
+/** Every subcommand, in the order of `kv --help`, with the line `kv --help` shows for it. */
 const subcommands: readonly Subcommand[] = [
-  putCommand,
-  getCommand,
-  delCommand,
-  incrCommand,
-  casCommand,
-  cadCommand,
-  txnCommand,
-  demoCommand,
-  txnStatusCommand,
-  statusCommand,
-  benchCommand,
-  checkCommand,
-  chaosCommand,
-  resolveCommand,
-  backupCommand,
-  restoreCommand,
-  coordinatorCommand,
-  replicaCommand,
-  clusterCommand,
-  httpCommand,
+  lazySubcommand({ command: "put <key> <value>", describe: "write a value (2PC across every replica)" }, () => dataModule().putCommand),
+  lazySubcommand({ command: "get <key>", describe: "read a key's value" }, () => dataModule().getCommand),
+  lazySubcommand({ command: ["del <key>", "delete <key>"], describe: "delete a key (2PC across every replica)" }, () => dataModule().delCommand),
+  lazySubcommand(
+    {
+      command: ["incr <key> <delta>", "decr <key> <delta>"],
+      describe: "add (incr) or subtract (decr) an integer atomically; print the new value. A missing key counts as 0 unless --must-exist",
+    },
+    () => dataModule().incrCommand,
+  ),
+  lazySubcommand(
+    {
+      command: "cas <key> <new-value>",
+      describe: "compare-and-set: write the value only if the key has the expected value or version, or does not exist",
+    },
+    () => dataModule().casCommand,
+  ),
+  lazySubcommand(
+    { command: "cad <key>", describe: "compare-and-delete: delete the key only if it has the expected value or version" },
+    () => dataModule().cadCommand,
+  ),
+  lazySubcommand(
+    {
+      command: "txn [json]",
+      describe:
+        'run a multi-key transaction given as JSON (or - / nothing: read it from stdin), e.g. \'{"if":[{"key":"a","version":3}],"then":[{"type":"put","key":"a","value":"x"}],"else":[{"type":"get","key":"a"}]}\'',
+    },
+    () => dataModule().txnCommand,
+  ),
+  lazySubcommand(
+    {
+      command: "demo <name>",
+      describe: "run a demo that checks itself: bookstore (order executors decrement stock in multi-key transactions, optionally under --chaos)",
+    },
+    () => demoModule().demoCommand,
+  ),
+  lazySubcommand(
+    { command: "txn-status <id>", describe: "what became of a transaction id or request id: COMMITTED, ABORTED or UNKNOWN (exit 0, 3, 4)" },
+    () => dataModule().txnStatusCommand,
+  ),
+  lazySubcommand(
+    {
+      command: "status",
+      describe:
+        "show every coordinator (id, address, role, epoch, or why it is unreachable; * marks the active one), " +
+        "then the active coordinator's view: each replica (up or down, last applied commit) and the transactions in flight",
+    },
+    () => adminModule().statusCommand,
+  ),
+  lazySubcommand(
+    { command: "bench", describe: "hammer the coordinator with concurrent clients; print ops/s, latency percentiles and error codes" },
+    () => benchModule().benchCommand,
+  ),
+  lazySubcommand(
+    { command: "check <file>", describe: "check a history (kv bench --history) for linearizability: exit 0 linearizable, 1 not, 2 undecided" },
+    () => checkModule().checkCommand,
+  ),
+  lazySubcommand(
+    {
+      command: "chaos",
+      describe:
+        "start a local cluster (or attach to a running kv cluster with --cluster DIR), hammer it with kv bench while injecting faults on a seeded schedule, heal, and check (non-zero exit on any violation)",
+    },
+    () => chaosModule().chaosCommand,
+  ),
+  lazySubcommand(
+    { command: "resolve <txn>", describe: "operator: settle an in-doubt transaction (refused if the choice contradicts a known decision)" },
+    () => adminModule().resolveCommand,
+  ),
+  lazySubcommand(
+    {
+      command: "backup <file>",
+      describe:
+        "write a consistent snapshot of the store to FILE (a SQLite file): SQLite's online backup of an in-sync replica, " +
+        "holding exactly the commits up to the commit sequence number it prints",
+    },
+    () => backupModule().backupCommand,
+  ),
+  lazySubcommand(
+    { command: "restore <file>", describe: "seed a new cluster's data directory from a snapshot of kv backup; then run kv cluster --data-dir DIR" },
+    () => backupModule().restoreCommand,
+  ),
+  lazySubcommand({ command: "coordinator", describe: "run the coordinator process" }, () => serveModule().coordinatorCommand),
+  lazySubcommand({ command: "replica", describe: "run one replica process" }, () => serveModule().replicaCommand),
+  lazySubcommand(
+    {
+      command: "cluster",
+      describe:
+        "run a local cluster in the foreground: N coordinators (one active, the others stand by) and M replicas, each its own process (Ctrl-C stops it)",
+    },
+    () => serveModule().clusterCommand,
+  ),
+  lazySubcommand(
+    {
+      command: "http",
+      describe:
+        "serve the store over HTTP/JSON (GET/PUT/DELETE /v1/kv/KEY, POST /v1/txn, GET /v1/status, GET /v1/openapi.json), " +
+        "calling the coordinators with the client library; stateless, until SIGINT or SIGTERM",
+    },
+    () => httpModule().httpCommand,
+  ),
 ];
 
 /** The parser without its subcommands: the program's name, usage, epilogue, and what a usage error does. */

@@ -29,13 +29,19 @@
 // retryForMs. A failure where nothing ran (a standby's refusal, a connection never established) moves
 // on even when retryForMs is over or 0: that is not a retry of a call whose outcome is unknown. A
 // write keeps its request id on every coordinator it tries.
+//
+// Definite failures (issue 14): a write that fails with UNAVAILABLE has KvError.notStarted true when
+// it certainly wrote nothing: every attempt of it was a standby's redirect, never had a connection,
+// or was refused by the coordinator before it started (marked kv-not-started: common/errors.ts).
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { assertNever } from "../common/assert";
-import { classifyCode, InvalidArgument, KvError, Unavailable } from "../common/errors";
+import { classifyCode, InvalidArgument, KvError, notStartedMetadataKey, Unavailable } from "../common/errors";
 import {
   activeCoordinatorMetadataKey,
   type AttemptFailure,
+  attemptRanNothing,
+  callNotStarted,
   classifyFailure,
   coordinatorSessionError,
   CoordinatorRing,
@@ -43,7 +49,7 @@ import {
   parseCoordinators,
 } from "./coordinators";
 import { deadline, fromServiceError } from "../proto/grpc-status";
-import { channelOptions, kvProto } from "../proto/load";
+import { channelOptions, kvProto } from "../proto/kv-load";
 import { limits } from "../common/limits";
 import type { KvClient as KvStub } from "../proto/gen/twopc/kv/Kv";
 import type { KvSessionRequest } from "../proto/gen/twopc/kv/KvSessionRequest";
@@ -147,7 +153,7 @@ export interface KvClientOptions {
   /** Deadline of each call, in milliseconds. */
   readonly timeoutMs?: number;
   /**
-   * gRPC channel options added to (and overriding) the defaults of proto/load.ts. grpc-js shares one
+   * gRPC channel options added to (and overriding) the defaults of proto/kv-load.ts. grpc-js shares one
    * connection among clients whose target and options are equal, so a caller that needs clients on
    * independent connections (kv bench --connections) passes `"grpc.use_local_subchannel_pool": 1`.
    */
@@ -215,8 +221,13 @@ function onSession<F extends SessionAnswer>(field: F, request: Omit<KvSessionReq
   };
 }
 
-/** One attempt at one coordinator: its response, or its error and what the error says about where to go. */
-type Attempt<T> = { readonly ok: true; readonly response: T } | { readonly ok: false; readonly error: KvError; readonly failure: AttemptFailure };
+/**
+ * One attempt at one coordinator: its response, or its error, what the error says about where to go,
+ * and whether it certainly ran nothing (client/coordinators.ts attemptRanNothing).
+ */
+type Attempt<T> =
+  | { readonly ok: true; readonly response: T }
+  | { readonly ok: false; readonly error: KvError; readonly failure: AttemptFailure; readonly ranNothing: boolean };
 
 /**
  * How a call moves among the coordinators after UNAVAILABLE or DEADLINE_EXCEEDED. "retry" (get,
@@ -439,19 +450,22 @@ export class KvClient {
     const giveUpAt = Date.now() + (policy === "retry" ? this.retryForMs : 0);
     let backoffMs = retryBackoffMsMin;
     const failedThisRound = new Set<string>();
+    // Whether each failed attempt so far certainly ran nothing: the call wrote nothing only if all did.
+    const ranNothing: boolean[] = [];
     for (let attempts = 1; ; attempts++) {
       const address = this.ring.current;
       const attempt = await this.attempt(address, what, this.timeoutMs, start);
       if (attempt.ok) return attempt.response;
       const { error, failure } = attempt;
-      if (classifyCode(error.code) !== "unavailable") throw withRequestId(error, requestId, attempts);
+      ranNothing.push(attempt.ranNothing);
+      if (classifyCode(error.code) !== "unavailable") throw withRequestId(error, requestId, attempts, false);
       this.ring.failed(address, failure);
       failedThisRound.add(address);
       // Where nothing ran, moving on is no retry; an unknown outcome is retried only within retryForMs.
       const mayMoveOn = failure.kind !== "unknown" || (policy === "retry" && Date.now() < giveUpAt);
       if (mayMoveOn && !failedThisRound.has(this.ring.current)) continue;
       // Every coordinator this round failed (or the one left is where this call may have run).
-      if (policy === "locate" || Date.now() + backoffMs >= giveUpAt) throw withRequestId(error, requestId, attempts);
+      if (policy === "locate" || Date.now() + backoffMs >= giveUpAt) throw withRequestId(error, requestId, attempts, callNotStarted(ranNothing));
       await new Promise((resolve) => setTimeout(resolve, backoffMs * (0.5 + Math.random() / 2)));
       backoffMs = Math.min(backoffMs * 2, retryBackoffMsMax);
       failedThisRound.clear();
@@ -467,9 +481,12 @@ export class KvClient {
         if (error) {
           const named = error.metadata?.get(activeCoordinatorMetadataKey)[0];
           const activeCoordinator = named === undefined ? null : named.toString();
-          resolve({ ok: false, error: fromServiceError(error, label), failure: classifyFailure(address, activeCoordinator, error.details ?? "") });
+          const failure = classifyFailure(address, activeCoordinator, error.details ?? "");
+          // The marker counts only on UNAVAILABLE, the one code the coordinator sets it with.
+          const marked = error.code === grpc.status.UNAVAILABLE && error.metadata?.get(notStartedMetadataKey)[0]?.toString() === "1";
+          resolve({ ok: false, error: fromServiceError(error, label), failure, ranNothing: attemptRanNothing(failure, marked) });
         } else if (response === undefined) {
-          resolve({ ok: false, error: new Unavailable(`${label}: empty response`), failure: { kind: "unknown" } });
+          resolve({ ok: false, error: new Unavailable(`${label}: empty response`), failure: { kind: "unknown" }, ranNothing: false });
         } else resolve({ ok: true, response });
       });
     });
@@ -490,10 +507,15 @@ export class KvClient {
 
 const statusStart: Start<StatusResponse__Output> = ({ stub }, options, done) => stub.Status({}, options, done);
 
-/** The error a call rejects with: a write's carries its request id, for txnStatus. */
-function withRequestId(error: KvError, requestId: string | null, attempts: number): KvError {
+/**
+ * The error a call rejects with: a write's carries its request id, for txnStatus, and says whether
+ * the call certainly wrote nothing (notStarted: every attempt ran nothing, and its code alone does
+ * not say so).
+ */
+function withRequestId(error: KvError, requestId: string | null, attempts: number, notStarted: boolean): KvError {
   if (requestId === null) return error;
-  return Object.assign(new KvError(error.code, attempts > 1 ? `${error.message} (after ${attempts} attempts)` : error.message, { cause: error }), { requestId });
+  const message = attempts > 1 ? `${error.message} (after ${attempts} attempts)` : error.message;
+  return Object.assign(new KvError(error.code, message, { cause: error, notStarted: notStarted && classifyCode(error.code) === "unavailable" }), { requestId });
 }
 
 function expectationToWire(expected: Expectation): { expectedVersion?: number; expectedValue?: Buffer; mustNotExist?: boolean } {

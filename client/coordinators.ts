@@ -7,7 +7,8 @@
 // UNAVAILABLE or DEADLINE_EXCEEDED it moves on: to the address a standby named, else to the next
 // configured address, round robin.
 import type * as grpc from "@grpc/grpc-js";
-import { InvalidArgument } from "../common/errors";
+import { assertNever } from "../common/assert";
+import { InvalidArgument, notStartedMetadataKey } from "../common/errors";
 import type { KvSessionResponse__Output } from "../proto/gen/twopc/kv/KvSessionResponse";
 import { sessionCallError, type SessionStatus } from "../proto/session";
 import { parseAddress } from "../common/validate";
@@ -20,10 +21,14 @@ export const activeCoordinatorMetadataKey = "kv-active-coordinator";
 
 /**
  * A call that failed on a coordinator's Session stream, as the ServiceError its unary call would have
- * ended with: a standby's redirect (the answer's active_coordinator) in its trailing metadata.
+ * ended with: a standby's redirect (the answer's active_coordinator) and a refusal before anything
+ * started (not_started) in its trailing metadata.
  */
 export function coordinatorSessionError(status: SessionStatus, answer: KvSessionResponse__Output | undefined): grpc.ServiceError {
-  return sessionCallError(status.code, status.details, { [activeCoordinatorMetadataKey]: answer?.activeCoordinator ?? "" });
+  return sessionCallError(status.code, status.details, {
+    [activeCoordinatorMetadataKey]: answer?.activeCoordinator ?? "",
+    [notStartedMetadataKey]: answer?.notStarted === true ? "1" : "",
+  });
 }
 
 /** Coordinators one client may be configured with. */
@@ -84,6 +89,33 @@ export function classifyFailure(address: string, activeCoordinator: string | nul
   // grpc-js fails a call whose channel could not connect with this message; the call never left.
   if (details.startsWith("No connection established")) return { kind: "not-sent" };
   return { kind: "unknown" };
+}
+
+/**
+ * Whether a failed attempt certainly ran nothing anywhere (issue 14): a standby's redirect or a
+ * connection never established ("redirect", "not-sent"), or a refusal the coordinator marked as
+ * not started (notStartedMarker: the kv-not-started metadata, common/errors.ts). Anything else (a
+ * timeout, a dropped connection, an error without the marker) may have started the write.
+ */
+export function attemptRanNothing(failure: AttemptFailure, notStartedMarker: boolean): boolean {
+  switch (failure.kind) {
+    case "redirect":
+    case "not-sent":
+      return true;
+    case "unknown":
+      return notStartedMarker;
+    default:
+      return assertNever(failure);
+  }
+}
+
+/**
+ * Whether a call whose attempts all failed certainly wrote nothing: only if every attempt ran
+ * nothing. The attempts share one request id, so one of unknown outcome may still commit however
+ * the later ones end; and a call without attempts proves nothing.
+ */
+export function callNotStarted(attemptsRanNothing: readonly boolean[]): boolean {
+  return attemptsRanNothing.length > 0 && attemptsRanNothing.every((ranNothing) => ranNothing);
 }
 
 /** The coordinators a client knows and the one it believes active. */

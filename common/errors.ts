@@ -61,14 +61,41 @@ export function classifyCode(code: number): FailureClass {
   }
 }
 
+/**
+ * "Not started, nothing written" (issue 14). UNAVAILABLE alone leaves a write's outcome unknown: the
+ * transport may have lost the answer of a write that committed. But the coordinator also answers
+ * UNAVAILABLE where it knows the call started nothing: a standby or a coordinator taking over
+ * (nothing runs there), too few replicas in sync or up (refused at admission), a transaction that
+ * failed while reading its keys (no replica was ever asked to prepare it: presumed abort), a
+ * coordinator that stood down before the call arrived. Those carry this trailing metadata key with
+ * the value "1" (on the Session stream: KvSessionResponse.not_started), and the code stays
+ * UNAVAILABLE, so that every client that retries UNAVAILABLE still does, with the same request id.
+ * A coordinator never sets it on a call that joined a running attempt of the same request id, nor
+ * once any replica may have prepared the transaction.
+ *
+ * A client may take a call as certainly without effect (KvError.notStarted) only when every one of
+ * its attempts certainly ran nothing: each carried this marker, was a standby's redirect, or never
+ * had a connection. One attempt of unknown outcome (a timeout, a dropped connection) makes the
+ * whole call unknown, since the same request id may still commit from it (client/coordinators.ts
+ * callOutcome). `kv bench` records such a write as `fail`, not `info`.
+ */
+export const notStartedMetadataKey = "kv-not-started";
+
 export class KvError extends Error {
   override readonly name: string = "KvError";
+  /**
+   * True only when this call certainly wrote nothing although its code (UNAVAILABLE) does not say
+   * so: every attempt was refused before it started, or never reached a coordinator (see
+   * notStartedMetadataKey). False when unknown, and for codes that are definite by themselves.
+   */
+  readonly notStarted: boolean;
   constructor(
     readonly code: CodeValue,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; notStarted?: boolean },
   ) {
     super(message, options);
+    this.notStarted = options?.notStarted ?? false;
   }
 }
 

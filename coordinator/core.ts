@@ -274,7 +274,18 @@ export type WriteResult =
       readonly txnId?: string;
       readonly outcome?: TxnOutcome;
     }
-  | { readonly ok: false; readonly code: CodeValue; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly code: CodeValue;
+      readonly message: string;
+      /**
+       * True when this attempt was refused before any replica was asked to prepare it: it wrote
+       * nothing and never will. The shell says so to the client (common/errors.ts
+       * notStartedMetadataKey), which can then tell an UNAVAILABLE that started nothing from one of
+       * unknown outcome.
+       */
+      readonly notStarted?: true;
+    };
 
 export type OutcomeItem =
   | { readonly txnId: string; readonly outcome: "commit"; readonly commitSeq: number }
@@ -876,7 +887,8 @@ export class CoordinatorCore {
     }
     const refusal = this.writesRefused();
     if (refusal !== null) {
-      out.immediate.push({ reqId, result: { ok: false, code: Code.UNAVAILABLE, message: refusal } });
+      // Refused at admission: no transaction exists for it, so nothing of it can be prepared.
+      out.immediate.push({ reqId, result: { ok: false, code: Code.UNAVAILABLE, message: refusal, notStarted: true } });
       return;
     }
     const reqIds = [reqId];
@@ -1261,7 +1273,10 @@ export class CoordinatorCore {
    */
   private abort(txn: Txn, code: CodeValue, reason: string, nowMs: number, out: Ready): void {
     assert(txn.phase === "reading", `abort of ${txn.txnId} after its COMMIT record was logged`);
-    this.endUnwritten(txn, { ok: false, code, message: `transaction ${txn.txnId} aborted, nothing was written: ${reason}` }, nowMs, out);
+    // Still reading: no PREPARE of it ever left, so no replica holds it (presumed abort): an
+    // UNAVAILABLE says it did not start (the other codes are definite by themselves).
+    const message = `transaction ${txn.txnId} aborted, nothing was written: ${reason}`;
+    this.endUnwritten(txn, code === Code.UNAVAILABLE ? { ok: false, code, message, notStarted: true } : { ok: false, code, message }, nowMs, out);
   }
 
   private reply(txn: Txn, result: WriteResult, nowMs: number, out: Ready): void {

@@ -821,7 +821,8 @@ export class CoordinatorNode {
 
   /** Runs a client's transaction (a write is a program of blind writes) through the core. */
   submit(requestId: string | null, method: RequestMethod, program: Program, respond: (result: WriteResult) => void): void {
-    if (this.stopped) return respond({ ok: false, code: Code.UNAVAILABLE, message: "the coordinator stood down; retry at the active coordinator" });
+    // Stood down before the call arrived: it reaches no core, so nothing of it can start.
+    if (this.stopped) return respond({ ok: false, code: Code.UNAVAILABLE, message: "the coordinator stood down; retry at the active coordinator", notStarted: true });
     const reqId = this.nextRequestId++;
     this.pendingWrites.set(reqId, respond);
     this.options.trace?.requestArrived(reqId);

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertNever } from "../common/assert";
-import { Code, InvalidArgument, overLimit } from "../common/errors";
+import { Code, InvalidArgument, notStartedMetadataKey, overLimit } from "../common/errors";
 import type { RequestMethod } from "../common/fingerprint";
 import { shutdownServer, toStatus } from "../proto/grpc-status";
 import { limits } from "../common/limits";
@@ -167,7 +167,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   /**
    * The active node, or null after answering the call UNAVAILABLE: this coordinator stands by (or is
    * taking over). The refusal names the active coordinator, in the message and in the trailing
-   * metadata kv-active-coordinator, so that a client goes there; nothing ran here.
+   * metadata kv-active-coordinator, so that a client goes there; nothing ran here, and the
+   * metadata says so too (kv-not-started, common/errors.ts).
    */
   function activeNode(callback: (error: Partial<grpc.StatusObject>) => void): CoordinatorNode | null {
     const node = failover.activeNode();
@@ -175,6 +176,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     const view = failover.view();
     const metadata = new grpc.Metadata();
     if (view.active !== null) metadata.set(activeCoordinatorHeader, view.active.address);
+    metadata.set(notStartedMetadataKey, "1");
     const where =
       view.role === "taking-over"
         ? `coordinator ${options.id} is taking over (epoch ${view.epoch}); retry in a moment`
@@ -186,6 +188,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   }
 
   type Committed = Extract<WriteResult, { ok: true }>;
+
+  /** A failed write's status: one refused before it started says so in its metadata (kv-not-started). */
+  function writeFailure(result: Extract<WriteResult, { ok: false }>): Partial<grpc.StatusObject> {
+    const status = { code: result.code as grpc.status, details: result.message };
+    if (result.notStarted !== true) return status;
+    const metadata = new grpc.Metadata();
+    metadata.set(notStartedMetadataKey, "1");
+    return { ...status, metadata };
+  }
 
   /** Checks a request with `parse` (INVALID_ARGUMENT names the field), then submits it to the node. */
   function mutate<Response>(
@@ -208,7 +219,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     if (node === null) return;
     node.submit(requestId, method, program, (result) => {
       if (result.ok) callback(null, respond(result));
-      else callback({ code: result.code as grpc.status, details: result.message });
+      else callback(writeFailure(result));
     });
   }
 
@@ -361,13 +372,22 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     });
   };
 
-  /** A client's Session: each message is one call (proto/session.ts); a standby's redirect travels in active_coordinator. */
+  /**
+   * A client's Session: each message is one call (proto/session.ts); a standby's redirect travels in
+   * active_coordinator, a refusal before anything started (kv-not-started) in not_started.
+   */
   const sessionHandler = (stream: grpc.ServerDuplexStream<KvSessionRequest__Output, KvSessionResponse>): void =>
     serveSession<KvSessionRequest__Output, KvSessionResponse>(
       stream,
       kvProto.Kv.service.Session,
       logger,
-      ({ callId, code, details, metadata }) => ({ callId, code, details, activeCoordinator: metadata?.get(activeCoordinatorHeader)[0]?.toString() ?? "" }),
+      ({ callId, code, details, metadata }) => ({
+        callId,
+        code,
+        details,
+        activeCoordinator: metadata?.get(activeCoordinatorHeader)[0]?.toString() ?? "",
+        notStarted: metadata?.get(notStartedMetadataKey)[0]?.toString() === "1",
+      }),
       (message, answer) => {
         const callId = message.callId;
         switch (message.call) {

@@ -12,10 +12,6 @@ import { subcommand } from "../subcommand";
 export const statusProbeTimeoutMsMax = 2_000;
 
 export const statusCommand = subcommand({
-  command: "status",
-  describe:
-    "show every coordinator (id, address, role, epoch, or why it is unreachable; * marks the active one), " +
-    "then the active coordinator's view: each replica (up or down, last applied commit) and the transactions in flight",
   builder: (y) =>
     clientOptions(y).option("json", {
       type: "boolean",
@@ -34,8 +30,6 @@ export const statusCommand = subcommand({
 });
 
 export const resolveCommand = subcommand({
-  command: "resolve <txn>",
-  describe: "operator: settle an in-doubt transaction (refused if the choice contradicts a known decision)",
   builder: (y) =>
     clientOptions(y)
       .positional("txn", { type: "string", demandOption: true, describe: "the transaction id, as kv status shows it" })

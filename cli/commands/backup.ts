@@ -6,11 +6,8 @@ import { clientOptions, withClient } from "../client-options";
 import { exitCodes, fail } from "../exit";
 import { subcommand } from "../subcommand";
 
+// `command` and `describe`: cli/main.ts (registered lazily).
 export const backupCommand = subcommand({
-  command: "backup <file>",
-  describe:
-    "write a consistent snapshot of the store to FILE (a SQLite file): SQLite's online backup of an in-sync replica, " +
-    "holding exactly the commits up to the commit sequence number it prints",
   builder: (y) =>
     clientOptions(y)
       .positional("file", { type: "string", demandOption: true, describe: "where to write the snapshot (replaced only once complete and checked)" })
@@ -31,8 +28,6 @@ export const backupCommand = subcommand({
 });
 
 export const restoreCommand = subcommand({
-  command: "restore <file>",
-  describe: "seed a new cluster's data directory from a snapshot of kv backup; then run kv cluster --data-dir DIR",
   builder: (y) =>
     y
       .positional("file", { type: "string", demandOption: true, describe: "a snapshot written by kv backup" })

@@ -1,5 +1,6 @@
 // The data commands of `kv`: put, get, del (delete), incr and decr, cas, cad, txn, and txn-status
 // (what became of a write). Each talks to the coordinator through one client (cli/client-options.ts).
+import { isUtf8 } from "node:buffer";
 import * as fs from "node:fs";
 import { assertNever } from "../../common/assert";
 import type { TxnResult } from "../../client/client";
@@ -9,8 +10,6 @@ import { subcommand } from "../subcommand";
 import { parseTxnSpec } from "../../client/txn-spec";
 
 export const putCommand = subcommand({
-  command: "put <key> <value>",
-  describe: "write a value (2PC across every replica)",
   builder: (y) => writeOptions(y).positional("key", { type: "string", demandOption: true }).positional("value", { type: "string", demandOption: true }),
   run: (argv) =>
     withClient(argv, async (client) => {
@@ -21,13 +20,17 @@ export const putCommand = subcommand({
 });
 
 export const getCommand = subcommand({
-  command: "get <key>",
-  describe: "read a key's value",
   builder: (y) =>
     clientOptions(y)
       .positional("key", { type: "string", demandOption: true })
-      .option("show-version", { type: "boolean", default: false, describe: "print the version after the value" })
-      .option("json", { type: "boolean", default: false, describe: "print {key, value, version} as JSON" }),
+      .option("show-version", { type: "boolean", default: false, describe: "print a tab and (version N) after the value" })
+      .option("json", { type: "boolean", default: false, describe: "print {key, found, value, version} as JSON, the value in base64 (any bytes)" })
+      .option("hex", { type: "boolean", default: false, describe: "print the value's bytes in hexadecimal (for a person reading bytes that are not text)" })
+      .check((argv) => {
+        // Not yargs' conflicts(): it counts a flag left at its default false as given.
+        if (argv.json && argv.hex) throw new Error("give at most one of --json and --hex");
+        return true;
+      }),
   run: (argv) =>
     withClient(argv, async (client) => {
       const entry = await client.get(argv.key);
@@ -36,16 +39,20 @@ export const getCommand = subcommand({
         console.error(`kv: key ${JSON.stringify(argv.key)} not found`);
         return exitCodes.notFound;
       }
-      if (argv.json) console.log(JSON.stringify({ key: argv.key, found: true, value: entry.value.toString("utf8"), version: entry.version }));
-      else if (argv["show-version"]) console.log(`${entry.value.toString("utf8")}\t(version ${entry.version})`);
-      else console.log(entry.value.toString("utf8"));
+      if (argv.json) {
+        console.log(JSON.stringify({ key: argv.key, found: true, value: entry.value.toString("base64"), version: entry.version }));
+        return exitCodes.ok;
+      }
+      // The value's bytes as stored, not decoded: a value that is not UTF-8 must not come out as
+      // replacement characters (EF BF BD). One newline after it, as before, for a shell's $(...).
+      const value = argv.hex ? Buffer.from(entry.value.toString("hex"), "latin1") : entry.value;
+      const after = argv["show-version"] ? `\t(version ${entry.version})\n` : "\n";
+      process.stdout.write(Buffer.concat([value, Buffer.from(after, "utf8")]));
       return exitCodes.ok;
     }),
 });
 
 export const delCommand = subcommand({
-  command: ["del <key>", "delete <key>"],
-  describe: "delete a key (2PC across every replica)",
   builder: (y) => writeOptions(y).positional("key", { type: "string", demandOption: true }),
   run: (argv) =>
     withClient(argv, async (client) => {
@@ -56,8 +63,6 @@ export const delCommand = subcommand({
 });
 
 export const incrCommand = subcommand({
-  command: ["incr <key> <delta>", "decr <key> <delta>"],
-  describe: "add (incr) or subtract (decr) an integer atomically; print the new value. A missing key counts as 0 unless --must-exist",
   builder: (y) =>
     writeOptions(y)
       .positional("key", { type: "string", demandOption: true })
@@ -81,8 +86,6 @@ export const incrCommand = subcommand({
 });
 
 export const casCommand = subcommand({
-  command: "cas <key> <new-value>",
-  describe: "compare-and-set: write the value only if the key has the expected value or version, or does not exist",
   builder: (y) =>
     writeOptions(y)
       .positional("key", { type: "string", demandOption: true })
@@ -110,8 +113,6 @@ export const casCommand = subcommand({
 });
 
 export const cadCommand = subcommand({
-  command: "cad <key>",
-  describe: "compare-and-delete: delete the key only if it has the expected value or version",
   builder: (y) =>
     writeOptions(y)
       .positional("key", { type: "string", demandOption: true })
@@ -131,14 +132,11 @@ export const cadCommand = subcommand({
 });
 
 export const txnCommand = subcommand({
-  command: "txn [json]",
-  describe:
-    'run a multi-key transaction given as JSON (or - / nothing: read it from stdin), e.g. \'{"if":[{"key":"a","version":3}],"then":[{"type":"put","key":"a","value":"x"}],"else":[{"type":"get","key":"a"}]}\'',
   builder: (y) =>
     writeOptions(y)
       .positional("json", { type: "string", describe: "the transaction; - or absent: stdin" })
       .option("file", { type: "string", describe: "read the transaction from this file" })
-      .option("json-output", { type: "boolean", default: false, describe: "print the result as JSON" }),
+      .option("json-output", { type: "boolean", default: false, describe: "print the result as JSON (a get's value in base64)" }),
   run: async (argv) => {
     let source: string;
     try {
@@ -155,8 +153,6 @@ export const txnCommand = subcommand({
 });
 
 export const txnStatusCommand = subcommand({
-  command: "txn-status <id>",
-  describe: "what became of a transaction id or request id: COMMITTED, ABORTED or UNKNOWN (exit 0, 3, 4)",
   builder: (y) => clientOptions(y).positional("id", { type: "string", demandOption: true }),
   run: (argv) =>
     withClient(argv, async (client) => {
@@ -165,6 +161,15 @@ export const txnStatusCommand = subcommand({
       return status.state === "COMMITTED" ? exitCodes.ok : status.state === "ABORTED" ? exitCodes.refused : exitCodes.unknownOutcome;
     }),
 });
+
+/**
+ * A value for a person, on a line of other text: a JSON string when its bytes are UTF-8, else its
+ * bytes in hexadecimal after 0x (unquoted, so never mistaken for a string), never replacement
+ * characters in place of bytes.
+ */
+export function displayBytes(value: Buffer): string {
+  return isUtf8(value) ? JSON.stringify(value.toString("utf8")) : `0x${value.toString("hex")}`;
+}
 
 /** Reads a whole file, or stdin for "-". */
 function readAll(file: string): string {
@@ -175,7 +180,7 @@ function printTxnResult(result: TxnResult, json: boolean): void {
   if (json) {
     const results = result.results.map((item) => {
       if (item.type !== "get") return item;
-      return { type: "get", key: item.key, found: item.entry !== null, value: item.entry?.value.toString("utf8") ?? null, version: item.entry?.version ?? 0 };
+      return { type: "get", key: item.key, found: item.entry !== null, value: item.entry?.value.toString("base64") ?? null, version: item.entry?.version ?? 0 };
     });
     console.log(JSON.stringify({ branch: result.branch, version: result.version, txnId: result.txnId, results }));
     return;
@@ -191,7 +196,7 @@ function printTxnResult(result: TxnResult, json: boolean): void {
         console.log(`  incr ${JSON.stringify(item.key)} = ${item.value}`);
         break;
       case "get":
-        console.log(`  get ${JSON.stringify(item.key)} = ${item.entry === null ? "(absent)" : `${JSON.stringify(item.entry.value.toString("utf8"))} (version ${item.entry.version})`}`);
+        console.log(`  get ${JSON.stringify(item.key)} = ${item.entry === null ? "(absent)" : `${displayBytes(item.entry.value)} (version ${item.entry.version})`}`);
         break;
       default:
         assertNever(item);

@@ -98,8 +98,6 @@ const logLevelOption = {
 };
 
 export const coordinatorCommand = subcommand({
-  command: "coordinator",
-  describe: "run the coordinator process",
   builder: (y) =>
     tlsOptions(y, "the ids of --replicas and --coordinators")
       .option("id", { type: "string", default: "coordinator", describe: "this coordinator's id" })
@@ -145,8 +143,6 @@ export const coordinatorCommand = subcommand({
 });
 
 export const replicaCommand = subcommand({
-  command: "replica",
-  describe: "run one replica process",
   builder: (y) =>
     tlsOptions(y, "none: a replica with TLS must be told")
       .option("id", { type: "string", demandOption: true, describe: "this replica's id, as the coordinator's --replicas names it" })
@@ -193,8 +189,6 @@ export const replicaCommand = subcommand({
 });
 
 export const clusterCommand = subcommand({
-  command: "cluster",
-  describe: "run a local cluster in the foreground: N coordinators (one active, the others stand by) and M replicas, each its own process (Ctrl-C stops it)",
   builder: (y) =>
     y
       .option("data-dir", { type: "string", default: "./data", describe: "directory holding every process's data (DIR/coordinator, DIR/coordinator-2, DIR/r1, ...) and the manifest DIR/cluster.json" })

@@ -173,7 +173,7 @@ describe("the kv command", () => {
 
       const get = await runKv(["get", "stock", "--json"], env);
       const entry = JSON.parse(get.stdout) as { value: string; version: number };
-      expect(entry.value).toBe("6");
+      expect(Buffer.from(entry.value, "base64").toString("utf8")).toBe("6"); // --json carries the bytes in base64
       const staleCas = await runKv(["cas", "stock", "100", "--expected-version", String(entry.version + 1)], env);
       expect(staleCas.code).toBe(3);
       expect(staleCas.stderr).toContain(`its version is ${entry.version}`);

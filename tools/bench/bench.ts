@@ -256,11 +256,13 @@ export function chooseOp(workload: WorkloadName, u: number): OpKind {
 /**
  * How a failed operation goes into the history. `fail` only when it certainly had no effect: the
  * codes the store gives for a refused request (gRPC itself never produces them, so they cannot
- * come from a broken transport), and any failed read, since a read changes nothing. A write that
- * failed otherwise (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, CANCELLED, ...) may or may
- * not have committed: `info`.
+ * come from a broken transport), any failed read, since a read changes nothing, and a write whose
+ * call certainly started nothing (notStarted: KvError.notStarted, every attempt refused before it
+ * started or never connected; false where the caller cannot know). A write that failed otherwise
+ * (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, CANCELLED, ...) may or may not have
+ * committed: `info`.
  */
-export function classifyFailure(f: OpKind, code: number): "fail" | "info" {
+export function classifyFailure(f: OpKind, code: number, notStarted = false): "fail" | "info" {
   switch (f) {
     case "get":
       return "fail";
@@ -268,7 +270,7 @@ export function classifyFailure(f: OpKind, code: number): "fail" | "info" {
     case "del":
     case "incr":
     case "order":
-      return classifyCode(code) === "refused" ? "fail" : "info";
+      return classifyCode(code) === "refused" || (notStarted && classifyCode(code) === "unavailable") ? "fail" : "info";
     default:
       return assertNever(f);
   }
@@ -530,7 +532,7 @@ export async function runBench(options: BenchOptions, output: BenchOutput): Prom
         // KvClient turns every failed call into a KvError; anything else is a bug here.
         if (!(error instanceof KvError)) throw error;
         const t1 = nowNs(start);
-        const outcome = classifyFailure(f, error.code);
+        const outcome = classifyFailure(f, error.code, error.notStarted);
         if (recorded !== null) history?.append(outcome, processId, recorded, key, value, t1);
         opStats.recordFailure(outcome, error.code);
         options.timeline?.recordFailure(t1);

@@ -26,6 +26,7 @@ export interface KvSessionResponse {
   'txnStatus'?: (_twopc_kv_TxnStatusResponse | null);
   'status'?: (_twopc_kv_StatusResponse | null);
   'more'?: (Buffer | Uint8Array | string)[];
+  'notStarted'?: (boolean);
   'answer'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus"|"status";
 }
 
@@ -44,5 +45,6 @@ export interface KvSessionResponse__Output {
   'txnStatus'?: (_twopc_kv_TxnStatusResponse__Output | null);
   'status'?: (_twopc_kv_StatusResponse__Output | null);
   'more': (Buffer)[];
+  'notStarted': (boolean);
   'answer'?: "get"|"put"|"delete"|"increment"|"compareAndSet"|"compareAndDelete"|"txn"|"txnStatus"|"status";
 }
