@@ -8,11 +8,20 @@ import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { coordinatorArgs, coordinatorName, kvScript, replicaArgs, type ClusterLayout } from "../cluster/process-args";
+import { coordinatorArgs, coordinatorName, replicaArgs, type ClusterLayout } from "../cluster/process-args";
 import { NetnsNetwork, type NetworkFault } from "./network";
 
 /** The port every member listens on, inside its own namespace. */
 export const netnsMemberPort = 50051;
+/** bin/kv.js, found upwards from here: this module runs from dist/tools/netns/ (kv chaos) and from its source (tests). */
+function findKvScript(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "bin", "kv.js");
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`no bin/kv.js above ${__dirname}`);
+  }
+}
+const kvScript = findKvScript();
 /** How many output lines of each process are kept for a failure's message. */
 const outputLinesKept = 40;
 
@@ -30,7 +39,11 @@ export interface NetnsStatus {
   readonly ready: boolean;
   readonly lastCommitSeq: number;
   readonly activeCoordinator: string | null;
-  readonly replicas: readonly { readonly id: string; readonly up: boolean; readonly state: string; readonly appliedSeq: number; readonly healthy: boolean }[];
+  readonly inFlight: readonly unknown[];
+  readonly lockedKeys: number;
+  readonly replicas: readonly { readonly id: string; readonly up: boolean; readonly state: string; readonly appliedSeq: number; readonly prepared: number }[];
+  /** Every coordinator as `kv status` found it. */
+  readonly coordinators: readonly { readonly id: string | null; readonly role: string | null }[];
 }
 
 class MemberProcess {
@@ -105,6 +118,11 @@ export class NetnsCluster {
     const flags = { logLevel: this.options.logLevel ?? "warn" };
     const args = this.coordinatorNames.includes(name) ? coordinatorArgs(this.layout, flags, name) : replicaArgs(this.layout, name, flags);
     this.procs.set(name, new MemberProcess(name, this.network.spawnIn(name, process.execPath, [kvScript, ...args])));
+  }
+
+  /** The members that were started and have exited since. */
+  get exited(): string[] {
+    return [...this.procs.values()].filter((proc) => !proc.alive).map((proc) => proc.name);
   }
 
   isRunning(name: string): boolean {
