@@ -26,7 +26,8 @@ const netemMissing = unavailable ?? netemUnavailable();
 if (unavailable !== null) console.warn(`test:netns skipped: ${unavailable}`);
 else if (netemMissing !== null) console.warn(`test:netns: the netem tests (delay/jitter, loss) are skipped: ${netemMissing}`);
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-netns-test-"));
+/** Histories and reports of the loads; made by beforeAll, so that a skipped run leaves nothing. */
+let scratch = "";
 let cluster: NetnsCluster | undefined;
 
 /** The cluster, once beforeAll made it. */
@@ -102,6 +103,7 @@ describe.skipIf(unavailable !== null)("a cluster across network namespaces", () 
   let runId = "";
 
   beforeAll(async () => {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-netns-test-"));
     cluster = NetnsCluster.create({ coordinators: 2, replicas: 3 });
     runId = cluster.network.runId;
     for (const id of cluster.replicaIds) cluster.start(id);
@@ -118,7 +120,7 @@ describe.skipIf(unavailable !== null)("a cluster across network namespaces", () 
     try {
       await cluster?.stop();
     } finally {
-      fs.rmSync(scratch, { recursive: true, force: true });
+      if (scratch !== "") fs.rmSync(scratch, { recursive: true, force: true });
     }
     // Nothing of the run is left: every namespace went, and with them their veths and the bridge.
     if (runId !== "") expect(namespacesOfRun(runId)).toEqual([]);
