@@ -163,3 +163,40 @@ export async function main(args: string[]): Promise<number> {
   }
   return exitCode;
 }
+
+/** What checkKvArgs found: the subcommand and its parsed flags, or the usage error `kv` would print. */
+export type KvArgsCheck = { readonly ok: true; readonly command: string; readonly argv: Readonly<Record<string, unknown>> } | { readonly ok: false; readonly error: string };
+
+/**
+ * Parses a `kv` command line with the very parser main() uses (every subcommand's flags, choices,
+ * required flags, strict mode) without running the command: a middleware that runs after yargs's
+ * validation and before any handler records the result and stops there. For files that hold `kv`
+ * command lines, such as deploy/ (test/unit/deploy-files.test.ts). Prints nothing and never exits.
+ */
+export async function checkKvArgs(args: readonly string[]): Promise<KvArgsCheck> {
+  const stopped = new Error("parsed; not run");
+  let parsed: Record<string, unknown> | null = null;
+  const parser = subcommands
+    .reduce((y, register) => register(y, () => undefined), baseParser())
+    .middleware((argv) => {
+      parsed = argv;
+      throw stopped;
+    }, false)
+    .fail((message, error) => {
+      throw error ?? new Error(message);
+    })
+    .exitProcess(false)
+    .version(false);
+  try {
+    await parser.parseAsync([...args]);
+  } catch (error) {
+    if (error !== stopped) return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+  if (parsed === null) return { ok: false, error: "no command ran past validation" };
+  const argv: Record<string, unknown> = parsed;
+  // yargs takes any text for a number flag and gives NaN; the command would fail on it later.
+  const notNumber = Object.entries(argv).find(([, value]) => typeof value === "number" && Number.isNaN(value));
+  if (notNumber !== undefined) return { ok: false, error: `--${notNumber[0]} is not a number` };
+  const command = argv._ instanceof Array ? String(argv._[0]) : "";
+  return { ok: true, command, argv };
+}

@@ -18,7 +18,7 @@ export const kvScript = path.resolve(__dirname, "..", "..", "..", "bin", "kv.js"
 
 /** Where each process of a cluster listens, and where it keeps its data. */
 export interface ClusterLayout {
-  /** Every process listens on this address. */
+  /** Every process listens on this address, unless its place names its own host. */
   readonly host: string;
   /** Every coordinator, the first named "coordinator" (coordinatorName). Clients and replicas reach them there. */
   readonly coordinators: readonly CoordinatorPlace[];
@@ -33,11 +33,15 @@ export interface CoordinatorPlace {
   readonly port: number;
   /** Where it serves its metrics (--metrics-listen HOST:metricsPort); none when absent. */
   readonly metricsPort?: number;
+  /** Its own address, when the processes do not share one (each in its own network namespace: tools/netns/). */
+  readonly host?: string;
 }
 
 export interface ReplicaPlace {
   readonly id: string;
   readonly port: number;
+  /** Its own address, when the processes do not share one (each in its own network namespace: tools/netns/). */
+  readonly host?: string;
   /** The port the coordinators reach this replica at, when not its own (a TcpProxy's, for partitions). */
   readonly coordinatorReachesAt?: number;
   /** Where it serves its metrics (--metrics-listen HOST:metricsPort); none when absent. */
@@ -71,9 +75,14 @@ export function isCoordinatorName(name: string): boolean {
   return name.startsWith("coordinator");
 }
 
+/** HOST:PORT of a process: its own host, or the layout's. */
+function addressOf(layout: ClusterLayout, place: CoordinatorPlace | ReplicaPlace): string {
+  return `${place.host ?? layout.host}:${place.port}`;
+}
+
 /** HOST:PORT of every coordinator, comma-separated, in order: what KV_COORDINATOR and a replica's --coordinator take. */
 export function coordinatorAddresses(layout: ClusterLayout): string {
-  return layout.coordinators.map((coordinator) => `${layout.host}:${coordinator.port}`).join(",");
+  return layout.coordinators.map((coordinator) => addressOf(layout, coordinator)).join(",");
 }
 
 /** Every process's id: the coordinators', then the replicas'. */
@@ -109,12 +118,12 @@ export function coordinatorArgs(layout: ClusterLayout, flags: ProcessFlags = {},
   if (coordinator === undefined) {
     throw new Error(`no coordinator ${id} in this cluster (coordinators: ${layout.coordinators.map((c) => c.id).join(", ")})`);
   }
-  const replicas = layout.replicas.map((replica) => `${replica.id}=${layout.host}:${replica.coordinatorReachesAt ?? replica.port}`);
-  const coordinators = layout.coordinators.map((member) => `${member.id}=${layout.host}:${member.port}`);
+  const replicas = layout.replicas.map((replica) => `${replica.id}=${replica.host ?? layout.host}:${replica.coordinatorReachesAt ?? replica.port}`);
+  const coordinators = layout.coordinators.map((member) => `${member.id}=${addressOf(layout, member)}`);
   return [
     "coordinator",
     "--id", coordinator.id,
-    "--listen", `${layout.host}:${coordinator.port}`,
+    "--listen", addressOf(layout, coordinator),
     "--data-dir", path.join(layout.dataDir, coordinator.id),
     "--replicas", replicas.join(","),
     ...(layout.coordinators.length === 1 ? [] : ["--coordinators", coordinators.join(",")]),
@@ -134,11 +143,11 @@ export function replicaArgs(layout: ClusterLayout, id: string, flags: ProcessFla
   return [
     "replica",
     "--id", id,
-    "--listen", `${layout.host}:${replica.port}`,
+    "--listen", addressOf(layout, replica),
     "--data-dir", path.join(layout.dataDir, id),
     "--coordinator", coordinatorAddresses(layout),
     // Peers talk to each other directly, never through the coordinators' proxies.
-    "--peers", layout.replicas.map((peer) => `${peer.id}=${layout.host}:${peer.port}`).join(","),
+    "--peers", layout.replicas.map((peer) => `${peer.id}=${addressOf(layout, peer)}`).join(","),
     ...(flags.tombstoneRetentionMs === undefined ? [] : ["--tombstone-retention-ms", String(flags.tombstoneRetentionMs)]),
     ...tlsFlags(layout, flags, id),
     ...metricsFlag(layout.host, replica),
