@@ -66,6 +66,11 @@ export const mutations = [
   "gc-ignores-floor",
   /** replica/tombstones.ts: a full copy leaves the keys it does not contain (deleted at the source) as they were. */
   "full-copy-keeps-stale-keys",
+  /**
+   * replica/node.ts snapshotMoment: the first version's rule put back: a backup's snapshot taken when
+   * nothing was prepared here is declared complete without a collection floor that covers it.
+   */
+  "backup-trusts-quiet",
 ] as const;
 export type Mutation = (typeof mutations)[number];
 

@@ -212,6 +212,10 @@ export class ReplicaLink {
   /** Cancels the timer of COMMITs lingering for company; null when none linger. */
   private lingering: (() => void) | null = null;
   private stopped = false;
+  /** The highest collection floor sent to this replica, with commits or alone (pushFloor). */
+  private floorSent = 0;
+  /** A COMMIT of no transactions, carrying the floor alone, is in flight (pushFloor). */
+  private floorPushing = false;
   /**
    * When the replica last answered a PREPARE or COMMIT call, with no call to it failing since (its
    * health check may be skipped); -Infinity once one failed.
@@ -357,11 +361,37 @@ export class ReplicaLink {
     });
   }
 
+  /**
+   * Sends the collection floor alone (a COMMIT of no transactions) when it rose since the last one
+   * this replica was sent and no COMMIT waits to carry it. Floors otherwise travel only with
+   * commits, and a cluster that went idle would leave each replica with the floor of the commit
+   * before its last: a backup's snapshot waits for a floor that covers it (replica/node.ts
+   * snapshotMoment), and tombstone collection waits for floors too. The node calls it on its health
+   * check timer; at most one such call is in flight, and none while the floor has not moved.
+   */
+  pushFloor(): void {
+    if (this.stopped || this.floorPushing || this.commits.pending > 0 || this.lingering !== null) return;
+    const floor = this.gcFloor();
+    if (floor <= this.floorSent) return;
+    const before = this.floorSent;
+    this.floorSent = floor;
+    this.floorPushing = true;
+    this.calls.commit([], floor, false, limits.replicaCallTimeoutMs, (result) => {
+      this.floorPushing = false;
+      if (result.ok) return;
+      // Not heard: the next tick sends it again.
+      this.floorSent = Math.min(this.floorSent, before);
+      this.callFailed(result.reason);
+    });
+  }
+
   private sendCommits(batch: CommitMessage[], done: () => void): void {
     const txns = batch.map((message) => ({ txnId: message.txnId, commitSeq: message.commitSeq, writes: message.writes ?? [] }));
     this.trace?.mark("commitSent", txns.map((txn) => txn.txnId));
     this.metrics?.batchSent("commit", batch.length);
-    this.calls.commit(txns, this.gcFloor(), batch.some((message) => message.urgent), limits.replicaCallTimeoutMs, (result) => {
+    const floor = this.gcFloor();
+    this.floorSent = Math.max(this.floorSent, floor);
+    this.calls.commit(txns, floor, batch.some((message) => message.urgent), limits.replicaCallTimeoutMs, (result) => {
       if (!result.ok) {
         // The core re-sends unacknowledged commits with backoff; a refused connection means the
         // replica is down, which the core hears at once (it may then leave the in-sync set).
@@ -575,6 +605,7 @@ export class CoordinatorNode {
   private checkHealth(): void {
     const nowMs = this.now();
     for (const link of this.links.values()) {
+      link.pushFloor();
       // A replica that answered a call since the last round needs no check of its own: that answer
       // is one (under load, health checks were a unary call each, per replica, ten times a second).
       if (nowMs - link.lastAnswerMs < limits.healthCheckIntervalMs) {

@@ -154,7 +154,7 @@ export interface ReplicaStatus {
 type Respond<T> = (result: CallResult<T>) => void;
 
 /** How a backup's snapshot was shown to miss no commit at or below its sequence number (snapshotMoment). */
-export type SnapshotVerifiedBy = "quiet" | "floor";
+export type SnapshotVerifiedBy = "floor";
 
 /** A snapshot waiting to be shown complete: any commit at or below seq applied from now on spoils it. */
 interface SnapshotWatch {
@@ -186,6 +186,8 @@ export class ReplicaNode {
   private readonly collector: TombstoneCollector;
   /** Backups whose snapshot is not yet shown complete (snapshotMoment). */
   private readonly snapshotWatches = new Set<SnapshotWatch>();
+  /** The highest collection floor heard since this process started (0: none): every commit up to it is applied here. */
+  private floorHeardMax = 0;
 
   constructor(private readonly options: ReplicaNodeOptions) {
     const { log, store, replayed, logger, scheduler } = options;
@@ -440,6 +442,7 @@ export class ReplicaNode {
       respond,
       this.answer("Commit", "acks", respond, (reply) => {
         this.collector.floorHeard(gcFloor, this.now());
+        this.floorHeardMax = Math.max(this.floorHeardMax, gcFloor);
         if (this.snapshotWatches.size > 0) this.watchFloor(gcFloor);
         return reply.txnIds;
       }),
@@ -637,12 +640,14 @@ export class ReplicaNode {
    * holds (null: it could not). Commits do not always apply in sequence order (a transaction prepared here may get its
    * COMMIT after a later one's), so the snapshot may still miss a commit below S. `verified` says
    * when it cannot:
-   * - "quiet": nothing was prepared here at the moment. Every commit this replica applies was
-   *   prepared here first (an in-sync replica's PREPAREs arrive in sequence order) and all were
-   *   decided, so none below S is still to come.
    * - "floor": a floor F >= S heard from the coordinator (every in-sync replica has applied every
-   *   commit up to F; replica/DESIGN.md, "Tombstone collection"), and no commit up to S applied
-   *   here since the moment: every one of them was in the snapshot.
+   *   commit up to F; replica/DESIGN.md, "Tombstone collection"), either before the moment (every
+   *   such commit was applied before it) or after it with no commit up to S applied here since the
+   *   moment: every one of them was in the snapshot. An idle coordinator still sends a risen floor
+   *   on its own (coordinator/node.ts ReplicaLink.pushFloor), so a quiet cluster answers at once.
+   * Nothing less will do: "nothing was prepared here at the moment" is no proof, since with early
+   * answers (coordinator/DESIGN.md) a replica may apply a commit it never prepared (it voted NO, or
+   * its PREPARE was lost), after a later one.
    * It fails (ABORTED: take another) when a commit up to S is applied after the moment, or a
    * catch-up starts (this replica was out of the in-sync set), or no floor reaches S within
    * backupVerifyWaitMs; and at once (UNAVAILABLE) if a catch-up is running.
@@ -662,13 +667,13 @@ export class ReplicaNode {
           if (this.catchingUp) return verified(catchingUp());
           const seq = pin();
           if (seq === null) return verified({ ok: false, code: Code.INTERNAL, reason: `replica ${this.options.id} could not pin its store for the snapshot` });
-          if (reply.prepared.length === 0) return verified({ ok: true, value: "quiet" });
+          if (this.floorHeardMax >= seq || (mutation() === "backup-trusts-quiet" && reply.prepared.length === 0)) return verified({ ok: true, value: "floor" });
           let settled = false;
           const stopTimer = this.options.scheduler.after(limits.backupVerifyWaitMs, () =>
             watch.settle({
               ok: false,
               code: Code.ABORTED,
-              reason: `no collection floor of at least ${seq} reached replica ${this.options.id} within ${limits.backupVerifyWaitMs} ms (backupVerifyWaitMs), so the snapshot may miss a commit up to ${seq} that was prepared here; try again`,
+              reason: `no collection floor of at least ${seq} reached replica ${this.options.id} within ${limits.backupVerifyWaitMs} ms (backupVerifyWaitMs), so the snapshot may miss a commit up to ${seq} still to be applied here; try again`,
             }),
           );
           const watch: SnapshotWatch = {

@@ -54,10 +54,13 @@ const mmapBytes = 256 * 1024 * 1024;
  * keeps seeing the database as it was when the transaction began: its online backup (db.backup)
  * copies exactly that state, however long the copy takes. The commit sequence number it reflects
  * is read in the same read transaction, from the meta row applied_seq, which every batch of
- * applied writes moves in its own SQLite transaction: no half-applied batch is ever seen.
+ * applied writes moves in its own SQLite transaction: no half-applied batch is ever seen. It is the
+ * larger of applied_seq and tombstones_collected_through: a full copy (installFull) takes its
+ * source's rows, deletions up to the source's horizon included, without moving applied_seq past
+ * the versions it installs, so the store can reflect commits beyond applied_seq, never beyond both.
  */
 export class PinnedSnapshot {
-  /** applied_seq as the snapshot holds it (0: nothing applied). */
+  /** The commit sequence number the snapshot reflects: applied_seq or the collection horizon, whichever is larger (0: nothing applied). */
   readonly appliedSeq: number;
   private readonly db: Database.Database;
 
@@ -66,7 +69,8 @@ export class PinnedSnapshot {
     try {
       this.db.exec("BEGIN");
       // The first read starts the read transaction: the snapshot is the database as of now.
-      this.appliedSeq = (this.db.prepare("SELECT value FROM meta WHERE name = 'applied_seq'").get() as { value: number } | undefined)?.value ?? 0;
+      const meta = (name: string): number => (this.db.prepare("SELECT value FROM meta WHERE name = ?").get(name) as { value: number } | undefined)?.value ?? 0;
+      this.appliedSeq = Math.max(meta("applied_seq"), meta("tombstones_collected_through"));
     } catch (error) {
       this.db.close();
       throw error;

@@ -26,6 +26,11 @@ export const checkNames = [
   "commit-seq",
   /** An acknowledged write is missing from an in-sync replica after the run healed. */
   "lost-write",
+  /**
+   * A backup's snapshot that its replica declared complete (ReplicaNode.snapshotMoment) does not
+   * hold exactly the commits up to the sequence number it reflects.
+   */
+  "backup-snapshot",
   /** The client history is not linearizable. */
   "linearizability",
   /** A transaction read a key's state that is not its latest committed one, though it held the key's lock. */
@@ -390,6 +395,19 @@ export class Ledger {
 
   isDurablyCommitted(txnId: string): boolean {
     return this.durableCommit.has(txnId);
+  }
+
+  /**
+   * The store as the durably committed transactions up to commitSeq leave it, by key: each key's
+   * last write up to there (value null: deleted) and its sequence number.
+   */
+  stateThrough(commitSeq: number): Map<string, { readonly value: Buffer | null; readonly version: number }> {
+    const store = new Map<string, { readonly value: Buffer | null; readonly version: number }>();
+    const committed = [...this.durableCommit].filter(([, seq]) => seq <= commitSeq).sort((a, b) => a[1] - b[1]);
+    for (const [txnId, seq] of committed) {
+      for (const write of this.writesOf.get(txnId) ?? []) store.set(write.key, { value: write.value, version: seq });
+    }
+    return store;
   }
 
   /**

@@ -4,6 +4,7 @@
 // checked as each step happens; at the end, the settled cluster and the client history are checked.
 import { AssertionFailure, assertNever } from "../../common/assert";
 import { limits } from "../../common/limits";
+import { Prng } from "../../common/prng";
 import { checkHistory, formatViolation } from "../../tools/check/check";
 import type { HistoryEvent } from "../../tools/check/history";
 import { Ledger, SimViolation, type CheckName } from "./checks";
@@ -151,6 +152,34 @@ function describeSettings(s: Settings): string {
 }
 
 /** Runs one seed; on a failure of a fast run, runs it again traced to report the last events. */
+/** Mean virtual time between two backups' snapshots in a run, and how many a run takes at most. */
+const backupMeanMs = 700;
+const backupsPerRunMax = 12;
+
+/** A snapshot declared complete must hold each key as the commits up to its sequence number leave it: live rows, with their versions. */
+function checkSnapshot(
+  snapshot: { readonly replicaId: string; readonly atMs: number; readonly seq: number; readonly rows: ReadonlyMap<string, { readonly value: string; readonly version: number }> },
+  expected: ReadonlyMap<string, { readonly value: Buffer | null; readonly version: number }>,
+): void {
+  const where = `the backup snapshot of ${snapshot.replicaId} at commit ${snapshot.seq} (pinned at ${snapshot.atMs.toFixed(1)} ms)`;
+  for (const [key, want] of expected) {
+    const row = snapshot.rows.get(key);
+    if (want.value === null) {
+      if (row !== undefined) throw new SimViolation("backup-snapshot", `${where} holds ${key}=${row.value}@${row.version}, deleted by commit ${want.version}`);
+      continue;
+    }
+    if (row === undefined || row.version !== want.version || row.value !== want.value.toString("utf8")) {
+      throw new SimViolation(
+        "backup-snapshot",
+        `${where} holds ${key} as ${row === undefined ? "nothing" : `${row.value}@${row.version}`}; the commits up to ${snapshot.seq} leave ${want.value.toString("utf8")}@${want.version}`,
+      );
+    }
+  }
+  for (const [key, row] of snapshot.rows) {
+    if (!expected.has(key)) throw new SimViolation("backup-snapshot", `${where} holds ${key}=${row.value}@${row.version}, which no commit up to ${snapshot.seq} wrote`);
+  }
+}
+
 export function runSeed(options: RunOptions): RunResult {
   const result = runOnce(options);
   if (result.failure === null || options.traced === true || options.onTrace !== undefined) return result;
@@ -226,6 +255,41 @@ function runPlanted(options: RunOptions): RunResult {
   for (const id of config.replicaIds) replicas.set(id, new ReplicaHost(get, world, id));
   const nodeIds = [...config.coordinatorIds, ...config.replicaIds];
   const workload = new Workload(get, settings.workload);
+
+  // ---- backups -------------------------------------------------------------------------------
+  // Now and then a replica is asked for a backup's snapshot (ReplicaNode.snapshotMoment, the code
+  // `kv backup` runs): the store's live rows are copied at the moment it pins, and a snapshot the
+  // node declares complete must hold exactly the commits up to its sequence number (checked at the
+  // end, when every decision is in the ledger). Its own PRNG, so that the faults' schedule is the
+  // one the seed has always drawn.
+  const backupPrng = new Prng(options.seed ^ 0x6ac0b);
+  const snapshots: { readonly replicaId: string; readonly atMs: number; readonly seq: number; readonly rows: ReadonlyMap<string, { readonly value: string; readonly version: number }> }[] = [];
+  const scheduleBackup = (): void => {
+    world.at(-Math.log(1 - backupPrng.next()) * backupMeanMs, () => {
+      if (done || snapshots.length >= backupsPerRunMax) return;
+      const host = replicas.get(backupPrng.pick(config.replicaIds))!;
+      const node = host.node;
+      if (node !== null) {
+        let pinned: { readonly atMs: number; readonly seq: number; readonly rows: Map<string, { readonly value: string; readonly version: number }> } | null = null;
+        node.snapshotMoment(
+          () => {
+            const rows = new Map([...host.store.rows()].filter(([, row]) => row.value !== null).map(([key, row]) => [key, { value: row.value!.toString("utf8"), version: row.version }]));
+            // As replica/store.ts PinnedSnapshot reads it: a full copy can take the store past applied_seq, up to its horizon.
+            pinned = { atMs: world.nowMs, seq: Math.max(host.store.appliedSeq(), host.store.collectedThrough()), rows };
+            world.trace(`${host.id} backup snapshot pinned at commit ${pinned.seq} (${rows.size} live rows)`);
+            return pinned.seq;
+          },
+          (result) => {
+            if (!result.ok || pinned === null) return;
+            world.trace(`${host.id} backup snapshot at commit ${pinned.seq} verified (${result.value})`);
+            world.count("backup-snapshot-verified");
+            snapshots.push({ replicaId: host.id, ...pinned });
+          },
+        );
+      }
+      scheduleBackup();
+    });
+  };
 
   // ---- faults --------------------------------------------------------------------------------
   const scheduleFault = (): void => {
@@ -412,6 +476,7 @@ function runPlanted(options: RunOptions): RunResult {
       }
     }
     workload.finalCheck((key) => model.get(key)?.value?.toString("utf8") ?? null);
+    for (const snapshot of snapshots) checkSnapshot(snapshot, ledger.stateThrough(snapshot.seq));
     if (ledger.committedAfterAnswer > 0) world.paths.set("committed-after-answered-unwritten", ledger.committedAfterAnswer);
     for (const acked of ledger.ackedWrites) {
       for (const [id, replica] of replicas) {
@@ -445,6 +510,7 @@ function runPlanted(options: RunOptions): RunResult {
     for (const coordinator of coordinators.values()) coordinator.start();
     workload.start();
     scheduleFault();
+    scheduleBackup();
     world.at(settings.faultPhaseMs, heal);
     while (!done && world.runNext(Infinity)) {
       // every event is one step
