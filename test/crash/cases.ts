@@ -337,6 +337,18 @@ function preparedEverywhere(downtime: Downtime): string[] {
   return [...first].filter((txnId) => rest.every((prepared) => prepared.has(txnId))).sort();
 }
 
+/**
+ * Transactions prepared, while the coordinator was down, on a majority of the replicas (in id order):
+ * as many as early answers decide on (coordinator/DESIGN.md), so the crash struck where a decision
+ * could have been taken. A PREPARE to the last replica may have been lost with the crashed process.
+ */
+function preparedOnMajority(downtime: Downtime): string[] {
+  const counts = new Map<string, number>();
+  for (const prepared of downtime.prepared.values()) for (const txnId of prepared) counts.set(txnId, (counts.get(txnId) ?? 0) + 1);
+  const majority = Math.floor(downtime.prepared.size / 2) + 1;
+  return [...counts].filter(([, n]) => n >= majority).map(([txnId]) => txnId).sort();
+}
+
 function preparedOn(downtime: Downtime, txnId: string): string[] {
   return [...downtime.prepared].filter(([, prepared]) => prepared.has(txnId)).map(([id]) => id);
 }
@@ -377,30 +389,31 @@ function commitSends(proc: Proc, txnId: string): string {
 const expectations: Record<FailpointName, (evidence: Evidence) => Check> = {
   "before-decision-log": (evidence) => {
     // The crashing turn's transactions sent PREPARE, and their COMMIT records (intent commits: logged
-    // with the PREPAREs) reached no copy of the decision log. Proves presumed abort across a takeover: a transaction prepared on every replica
-    // after the crash is not among the commits the successor recovered, and every replica learned
-    // ABORT (from the successor, which the replicas ask once they promised it their epoch, or from a
+    // with the PREPAREs) reached no copy of the decision log. Proves presumed abort across a takeover: a transaction prepared on a majority
+    // of the replicas after the crash (as many as an early answer needs; the PREPARE to the last may
+    // have died with the process) is not among the commits the successor recovered, and every
+    // replica that held it learned ABORT (from the successor, which the replicas ask once they promised it their epoch, or from a
     // peer that learned it so; the restarted coordinator, a standby, answers no outcome query), all
     // before the crashed coordinator came back (checkTakeover: nothing left prepared by then).
     const successor = successorOf(evidence);
     const unfinished = new Set(recoveredField(successor, "unfinishedCommits"));
     const learned = learnedOutcomes(evidence.replicaProcs);
-    const candidates = preparedEverywhere(evidence.downtime).filter((txnId) => !unfinished.has(txnId));
+    const candidates = preparedOnMajority(evidence.downtime).filter((txnId) => !unfinished.has(txnId));
     const proven = candidates.filter((txnId) => {
       const outcomes = learned.get(txnId) ?? [];
-      return replicaIds.every((id) => outcomes.some((o) => o.replica === id && o.outcome === "abort")) && outcomes.every((o) => o.outcome === "abort");
+      return preparedOn(evidence.downtime, txnId).every((id) => outcomes.some((o) => o.replica === id && o.outcome === "abort")) && outcomes.every((o) => o.outcome === "abort");
     });
     if (proven.length > 0) {
       return {
         pass: true,
-        detail: `${proven[0]} was prepared on every replica after the crash and has no COMMIT record (not among the ${unfinished.size} unfinished commits ${successor.name} recovered); every replica learned ABORT`,
+        detail: `${proven[0]} was prepared on ${preparedOn(evidence.downtime, proven[0]!).join(",")} after the crash and has no COMMIT record (not among the ${unfinished.size} unfinished commits ${successor.name} recovered); every replica that held it learned ABORT`,
       };
     }
     return {
       pass: false,
       detail:
-        `expected a transaction prepared on every replica after the crash, without COMMIT record, then aborted everywhere; ` +
-        `prepared everywhere: ${brief(preparedEverywhere(evidence.downtime))}; recovered unfinished by ${successor.name}: ${brief([...unfinished])}; ` +
+        `expected a transaction prepared on a majority of the replicas after the crash, without COMMIT record, then aborted wherever it was prepared; ` +
+        `prepared on a majority: ${brief(preparedOnMajority(evidence.downtime))}; recovered unfinished by ${successor.name}: ${brief([...unfinished])}; ` +
         `outcomes learned: ${candidates.map((txnId) => `${txnId}=${JSON.stringify(learned.get(txnId) ?? [])}`).join(" ") || "none"}`,
     };
   },
