@@ -2,6 +2,9 @@
 // with floor 0, record the order) while the coordinator or a replica is killed with SIGKILL and
 // restarted; the demo's own checks (initial - sold + restocked = final per book, stock never
 // negative, one record per successful order) must pass, and the run must have injected faults.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePortRun, killAllStarted, runKv } from "./harness";
 
@@ -12,9 +15,10 @@ afterAll(async () => {
 describe("kv demo bookstore --chaos", () => {
   it("passes its invariant checks while processes are killed and restarted", async () => {
     const port = await freePortRun();
+    const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-bookstore-report-")), "bookstore.html");
     const run = await runKv([
       "demo", "bookstore", "--chaos", "--seed", "5", "--orders", "400", "--executors", "6", "--books", "6", "--stock", "30",
-      "--interval", "400ms", "--port", String(port),
+      "--interval", "400ms", "--port", String(port), "--report", report,
     ]);
     expect(run.stderr).toBe("");
     expect(run.code, run.stdout.split("\n").filter((line) => !line.startsWith("bookstore chaos:")).join("\n")).toBe(0);
@@ -27,6 +31,12 @@ describe("kv demo bookstore --chaos", () => {
     expect(Number(orders?.[2])).toBeGreaterThan(0);
     const records = /order records: (\d+)/.exec(run.stdout);
     expect(Number(records?.[1])).toBe(Number(orders?.[2]));
+    // --report: one self-contained page whose order series adds up to the orders placed.
+    expect(run.stdout.trim().split("\n").at(-1)).toBe(`html report: ${report}`);
+    const html = fs.readFileSync(report, "utf8");
+    expect(html.match(/<svg/g)).toHaveLength(3);
+    expect(html).not.toMatch(/https?:|<script|src=/);
+    expect(html).toMatch(/<g class="series" data-series="order[^"]*" data-points="[1-9]/);
   }, 300_000); // about 30 s alone; a loaded machine has taken 165 s
 
   it("refuses --chaos with --coordinator, naming the flag", async () => {
