@@ -54,6 +54,22 @@ export function netnsUnavailable(): string | null {
       return `\`${tool} ${args.join(" ")}\` failed (iproute2 is needed): ${result.error?.message ?? result.stderr.trim()}`;
     }
   }
+  // Root with iproute2 may still be refused namespaces, veths or bridges (a container without
+  // CAP_SYS_ADMIN or CAP_NET_ADMIN, a kernel without the modules): try each on a throwaway namespace.
+  const name = `kvprobe-${randomBytes(4).toString("hex")}`;
+  try {
+    for (const args of [
+      ["netns", "add", name],
+      ["-n", name, "link", "add", "b0", "type", "bridge"],
+      ["-n", name, "link", "add", "p0", "type", "veth", "peer", "name", "p1"],
+      ["-n", name, "link", "set", "p0", "master", "b0"],
+    ]) {
+      const result = spawnSync("ip", args, { encoding: "utf8" });
+      if (result.error !== undefined || result.status !== 0) return `\`ip ${args.join(" ")}\` failed: ${result.error?.message ?? result.stderr.trim()}`;
+    }
+  } finally {
+    spawnSync("ip", ["netns", "delete", name]);
+  }
   return null;
 }
 
