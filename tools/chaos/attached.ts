@@ -68,6 +68,10 @@ export class AttachedCluster implements ChaosCluster {
     if (replicaCount < 3) {
       throw new InvalidArgument("--cluster", `--cluster: ${file} has ${replicaCount} replicas; kv chaos needs at least 3`);
     }
+    if (manifest.tls !== undefined) {
+      // Its load, status and fault calls are plaintext (tools/chaos/local-cluster.ts), and a TLS cluster refuses them all.
+      throw new InvalidArgument("--cluster", `--cluster: the kv cluster of ${file} runs TLS (kv cluster --tls), which kv chaos does not speak yet; attach it to a plaintext cluster`);
+    }
     const holder = liveRestartHolder(manifest);
     if (holder !== null && holder !== process.pid) {
       throw new InvalidArgument("--cluster", `--cluster: another kv chaos (pid ${holder}) is attached to the kv cluster of ${file}; one at a time`);
