@@ -17,20 +17,14 @@ import { limits } from "../../common/limits";
 import { channelOptions, participantProto } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
 import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
-import { freePortRun, killAllStarted, kvScript, Proc, runKv, TestCluster, waitFor } from "./harness";
+import { freePortRun, killAllStarted, kvScript, Proc, runKv, stopClusterProc, TestCluster, waitFor } from "./harness";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-backup-"));
 const procs: Proc[] = [];
 let source: TestCluster | null = null;
 
 afterAll(async () => {
-  // SIGINT first: kv cluster then stops its children (a SIGKILL would leave them running).
-  for (const proc of procs) {
-    if (!proc.alive) continue;
-    process.kill(proc.pid, "SIGINT");
-    await Promise.race([proc.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-    await proc.kill("SIGKILL");
-  }
+  for (const proc of procs) await stopClusterProc(proc);
   await source?.stop();
   await killAllStarted();
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -8,13 +8,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { KvClient } from "../../client/client";
-import { freePortRun, isAlive, kvScript, Proc, waitFor } from "./harness";
+import { freePortRun, isAlive, kvScript, Proc, stopClusterProc, waitFor } from "./harness";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-cluster-"));
 const procs: Proc[] = [];
 
 afterAll(async () => {
-  for (const proc of procs) await proc.kill("SIGKILL");
+  for (const proc of procs) await stopClusterProc(proc);
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 

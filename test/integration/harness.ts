@@ -99,6 +99,17 @@ export class Proc {
   }
 }
 
+/**
+ * Stops a `kv cluster` this test started: SIGINT first, so that it stops its children (a SIGKILL
+ * would leave them running, as a failed test's afterAll once did), then SIGKILL after waitMs.
+ */
+export async function stopClusterProc(proc: Proc, waitMs = 15_000): Promise<void> {
+  if (!proc.alive) return;
+  process.kill(proc.pid, "SIGINT");
+  await Promise.race([proc.exited, new Promise((resolve) => setTimeout(resolve, waitMs))]);
+  await proc.kill("SIGKILL");
+}
+
 export function runKv(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [kvScript, ...args], { env: { ...process.env, ...env } });

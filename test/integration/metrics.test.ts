@@ -13,18 +13,14 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { KvClient } from "../../client/client";
 import { readManifest, type ClusterManifest } from "../../tools/cluster/manifest";
-import { freePortRun, isAlive, kvScript, Proc, waitFor } from "./harness";
+import { freePortRun, isAlive, kvScript, Proc, stopClusterProc, waitFor } from "./harness";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-metrics-"));
 let cluster: Proc | null = null;
 let manifest: ClusterManifest | null = null;
 
 afterAll(async () => {
-  if (cluster !== null && cluster.alive) {
-    process.kill(cluster.pid, "SIGINT");
-    await Promise.race([cluster.exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    await cluster.kill("SIGKILL");
-  }
+  if (cluster !== null) await stopClusterProc(cluster, 10_000);
   // Members still running after that are ours (the manifest names them): stop them.
   for (const member of manifest?.members ?? []) if (member.pid !== null && isAlive(member.pid)) process.kill(member.pid, "SIGKILL");
   fs.rmSync(dataDir, { recursive: true, force: true });

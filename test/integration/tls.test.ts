@@ -17,7 +17,7 @@ import type { CoordinationClient } from "../../proto/gen/twopc/participant/Coord
 import { channelCredentials, clientTlsEnv, loadTls, type Tls } from "../../proto/tls";
 import { ensureClusterTls } from "../../tools/cluster/tls-files";
 import { readManifest } from "../../tools/cluster/manifest";
-import { failure, freePortRun, killAllStarted, kvScript, Proc, runKv, TestCluster, waitFor } from "./harness";
+import { failure, freePortRun, killAllStarted, kvScript, Proc, runKv, stopClusterProc, TestCluster, waitFor } from "./harness";
 
 let cluster: TestCluster;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-tls-"));
@@ -29,7 +29,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
-  for (const proc of procs) await proc.kill("SIGKILL");
+  for (const proc of procs) await stopClusterProc(proc);
   await killAllStarted();
   fs.rmSync(scratch, { recursive: true, force: true });
 });
