@@ -4,8 +4,7 @@
 import type { Argv } from "yargs";
 import { defaultCoordinators, defaultRetryForMs, KvClient, parseCoordinators } from "../client/client";
 import { fail } from "./exit";
-import { InvalidArgument } from "../common/errors";
-import { loadTls, type Tls } from "../proto/tls";
+import { clientTlsFlags, clientTlsFrom, type Tls } from "../proto/tls";
 
 export function clientOptions<T>(y: Argv<T>) {
   return y
@@ -38,15 +37,9 @@ export function clientOptions<T>(y: Argv<T>) {
 
 /** The TLS the client flags ask for: none without --tls-ca (the files are checked here: a mistake is a usage error naming the flag). */
 export function clientTls(argv: { "tls-ca"?: string | undefined; "tls-cert"?: string | undefined; "tls-key"?: string | undefined }): Tls | null {
-  const ca = argv["tls-ca"];
-  if (ca === undefined || ca === "") {
-    if ((argv["tls-cert"] ?? "") !== "" || (argv["tls-key"] ?? "") !== "") throw new InvalidArgument("--tls-ca", "--tls-cert and --tls-key need --tls-ca (the CA that signed the coordinators' certificates)");
-    return null;
-  }
-  return loadTls({ ca, cert: emptyIsAbsent(argv["tls-cert"]), key: emptyIsAbsent(argv["tls-key"]) }, { ca: "--tls-ca", cert: "--tls-cert", key: "--tls-key" });
+  return clientTlsFrom({ ca: argv["tls-ca"], cert: argv["tls-cert"], key: argv["tls-key"] }, clientTlsFlags);
 }
 
-const emptyIsAbsent = (value: string | undefined): string | undefined => (value === "" ? undefined : value);
 
 /** Options of the mutating commands. */
 export function writeOptions<T>(y: Argv<T>) {

@@ -44,6 +44,8 @@ export interface Tls {
 
 /** The flags of the server commands, and the environment variables of the client commands. */
 export const serverTlsFlags: TlsSources = { ca: "--tls-ca", cert: "--tls-cert", key: "--tls-key" };
+/** The client commands' flags: the servers' names. */
+export const clientTlsFlags: TlsSources = serverTlsFlags;
 export const clientTlsEnv: TlsSources = { ca: "KV_TLS_CA", cert: "KV_TLS_CERT", key: "KV_TLS_KEY" };
 
 function readPem(file: string, source: string): Buffer {
@@ -93,18 +95,25 @@ export function loadTls(files: TlsFiles, sources: TlsSources): Tls {
   return { ca, identity: { cert, key } };
 }
 
-/** The TLS of a client command: from KV_TLS_CA (and KV_TLS_CERT, KV_TLS_KEY), or none when KV_TLS_CA is unset. */
-export function tlsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Tls | null {
-  const ca = env[clientTlsEnv.ca];
-  const cert = env[clientTlsEnv.cert];
-  const key = env[clientTlsEnv.key];
-  if (ca === undefined || ca === "") {
-    if ((cert ?? "") !== "" || (key ?? "") !== "") {
-      throw new InvalidArgument(clientTlsEnv.ca, `${clientTlsEnv.cert} and ${clientTlsEnv.key} need ${clientTlsEnv.ca} (the CA that signed the servers' certificates)`);
+/**
+ * A client's TLS from the CA, certificate and key file names it was given (empty: not given): none
+ * without a CA, and a certificate or key without a CA is a mistake, named by `sources`.
+ */
+export function clientTlsFrom(files: { readonly ca?: string | undefined; readonly cert?: string | undefined; readonly key?: string | undefined }, sources: TlsSources): Tls | null {
+  const given = (file: string | undefined): string | undefined => (file === "" ? undefined : file);
+  const ca = given(files.ca);
+  if (ca === undefined) {
+    if (given(files.cert) !== undefined || given(files.key) !== undefined) {
+      throw new InvalidArgument(sources.ca, `${sources.cert} and ${sources.key} need ${sources.ca} (the CA that signed the coordinators' certificates)`);
     }
     return null;
   }
-  return loadTls({ ca, cert: cert === "" ? undefined : cert, key: key === "" ? undefined : key }, clientTlsEnv);
+  return loadTls({ ca, cert: given(files.cert), key: given(files.key) }, sources);
+}
+
+/** The TLS of the client library when none is given: from KV_TLS_CA (and KV_TLS_CERT, KV_TLS_KEY), or none when KV_TLS_CA is unset. */
+export function tlsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Tls | null {
+  return clientTlsFrom({ ca: env[clientTlsEnv.ca], cert: env[clientTlsEnv.cert], key: env[clientTlsEnv.key] }, clientTlsEnv);
 }
 
 let ipServerNameWarningQuiet = false;

@@ -184,6 +184,25 @@ describe("a server's TLS flags", () => {
   });
 });
 
+describe("a client's TLS flags", () => {
+  it("name the mistake: a certificate or key without the CA, from a flag or from the environment", async () => {
+    const fromFlag = await runKv(["get", "k", "--coordinator", "127.0.0.1:1", "--tls-key", cluster.tlsFiles!.client.key]);
+    expect(fromFlag.code).toBe(2);
+    expect(fromFlag.stderr).toContain("--tls-cert and --tls-key need --tls-ca");
+    const before = { ...process.env };
+    try {
+      process.env.KV_TLS_CA = "";
+      process.env.KV_TLS_CERT = cluster.tlsFiles!.client.cert;
+      expect(() => new KvClient("127.0.0.1:1")).toThrow("KV_TLS_CERT and KV_TLS_KEY need KV_TLS_CA");
+    } finally {
+      for (const name of ["KV_TLS_CA", "KV_TLS_CERT"] as const) {
+        if (before[name] === undefined) delete process.env[name];
+        else process.env[name] = before[name];
+      }
+    }
+  });
+});
+
 describe("kv cluster --tls", () => {
   it("makes a CA and certificates, lists them in the manifest, and prints what kv commands need", async () => {
     const dataDir = path.join(scratch, "cluster");
