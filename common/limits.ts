@@ -186,6 +186,17 @@ export const limits = {
   catchUpTimeoutMs: 120_000,
   fetchTimeoutMs: 10_000,
   /**
+   * A catch-up that copied this many rows page by page with more to come, or that needs a full copy,
+   * takes a snapshot of its source instead (replica/node.ts copyRows; --catch-up-snapshot-rows, 0:
+   * never): one SQLite online backup streamed whole, installed locally, instead of a Fetch round
+   * trip (and the source's barrier) per catchUpRowsPerFetchMax rows.
+   */
+  catchUpSnapshotRows: 20_000,
+  /** Deadline of the snapshot a catch-up takes (its Backup stream, whole). */
+  catchUpSnapshotTimeoutMs: 90_000,
+  /** Rows of a snapshot installed per SQLite transaction: between two, the replica serves its other calls. */
+  snapshotInstallRowsMax: 5_000,
+  /**
    * Before a full copy, a catching-up replica waits for the transactions it holds prepared to be
    * decided (replica/DESIGN.md, "Full copy"); if they are not within this, the catch-up fails and
    * the coordinator tries again.
@@ -246,6 +257,7 @@ check(limits.coordinatorPollTimeoutMs < limits.coordinatorDownAfterMs, "the acti
 check(limits.healthCheckTimeoutMs < limits.replicaDownAfterMs, "a replica must get more than one health check before removal");
 check(limits.fetchTimeoutMs < limits.catchUpTimeoutMs, "a fetch page must fit in a catch-up");
 check(limits.fullCopyDecisionsWaitMs + limits.fetchTimeoutMs < limits.catchUpTimeoutMs, "the wait before a full copy must leave room for the copy");
+check(limits.fullCopyDecisionsWaitMs + limits.catchUpSnapshotTimeoutMs < limits.catchUpTimeoutMs, "the wait before a snapshot must leave room for it and its install");
 check(limits.tombstonesPerCollectMax >= 1, "a collection batch deletes something");
 
 check(limits.txnBytesMax >= limits.valueBytesMax + limits.keyBytesMax, "a transaction must hold a write");

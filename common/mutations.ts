@@ -71,6 +71,11 @@ export const mutations = [
    * nothing was prepared here is declared complete without a collection floor that covers it.
    */
   "backup-trusts-quiet",
+  /**
+   * replica/node.ts copyRows: a full copy from a snapshot starts without waiting for the
+   * transactions this replica held prepared to be decided (afterPriorDecisions).
+   */
+  "snapshot-skips-prior-decisions",
 ] as const;
 export type Mutation = (typeof mutations)[number];
 

@@ -9,6 +9,9 @@
 //    backupChunkBytesMax, and a trailer once the node has shown that the snapshot misses no commit
 //    up to S (ReplicaNode.snapshotMoment says how); otherwise the stream fails with ABORTED and the
 //    client takes another.
+// For another replica's catch-up (BackupRequest.for_catch_up) the trailer follows the data at once
+// (ReplicaNode.snapshotMoment says why no floor is needed), and the catching-up replica installs it
+// (replica/node.ts copyRows).
 // Read-only: nothing here touches the log or the store's own connection; the temporary file is
 // removed whatever happens. At most backupsInFlightMax at once (RESOURCE_EXHAUSTED beyond).
 import { createHash } from "node:crypto";
@@ -26,11 +29,11 @@ import type { ReplicaNode, SnapshotVerifiedBy } from "./node";
 import type { PinnedSnapshot, Store } from "./store";
 
 /** The chunk size a Backup request asks for: 0 takes the limit, more than the limit is refused. */
-export function decodeBackupRequest(request: BackupRequest__Output): { chunkBytes: number } {
+export function decodeBackupRequest(request: BackupRequest__Output): { chunkBytes: number; forCatchUp: boolean } {
   const asked = request.chunkBytes;
   if (!Number.isSafeInteger(asked) || asked < 0) throw new InvalidArgument("chunk_bytes", `chunk_bytes is ${asked}; it must be a whole number from 0`);
   if (asked > limits.backupChunkBytesMax) throw overLimit("chunk_bytes", asked, "backupChunkBytesMax", "bytes");
-  return { chunkBytes: asked === 0 ? limits.backupChunkBytesMax : asked };
+  return { chunkBytes: asked === 0 ? limits.backupChunkBytesMax : asked, forCatchUp: request.forCatchUp === true };
 }
 
 export class BackupService {
@@ -47,7 +50,7 @@ export class BackupService {
 
   /** Serves one Backup call to its end: the stream ends with a trailer, or fails with a status. */
   serve(call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>): void {
-    let request: { chunkBytes: number };
+    let request: { chunkBytes: number; forCatchUp: boolean };
     try {
       request = decodeBackupRequest(call.request);
       if (this.inFlight >= limits.backupsInFlightMax) {
@@ -61,7 +64,7 @@ export class BackupService {
     }
     this.inFlight += 1;
     const file = path.join(this.dataDir, `backup-${process.pid}-${this.nextFile++}.sqlite.tmp`);
-    void this.run(call, request.chunkBytes, file)
+    void this.run(call, request.chunkBytes, request.forCatchUp ? "catch-up" : "backup", file)
       .catch((error: unknown) => {
         const status = error instanceof KvError ? toStatus(error) : { code: Code.INTERNAL, details: `replica ${this.id}: backup failed: ${error instanceof Error ? error.message : String(error)}` };
         this.logger.warn({ event: "backup-failed", code: status.code, reason: status.details }, `backup failed: ${status.details}`);
@@ -73,7 +76,7 @@ export class BackupService {
       });
   }
 
-  private async run(call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>, chunkBytes: number, file: string): Promise<void> {
+  private async run(call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>, chunkBytes: number, purpose: "backup" | "catch-up", file: string): Promise<void> {
     let snapshot: PinnedSnapshot | null = null;
     let pinError: unknown = null;
     try {
@@ -97,6 +100,7 @@ export class BackupService {
             pinnedOrRefused();
             resolve(result);
           },
+          purpose,
         );
       });
       await moment;

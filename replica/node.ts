@@ -57,6 +57,12 @@ export interface ReplicaStore {
   collectTombstones(throughSeq: number, limit: number): number;
   /** One page of a full copy (FullCopyPage), atomically; returns the stale rows it deleted. */
   installFull(page: FullCopyPage): number;
+  /**
+   * The next range of a full copy from a snapshot the transport brought (at most `limit` of its
+   * rows after afterKey), atomically, by installFull's rule with the snapshot's horizon; this
+   * store takes `horizon`.
+   */
+  installFullFrom(snapshot: SnapshotCopy, afterKey: string, limit: number, horizon: number): FullCopyStep;
   tombstoneCount(): number;
   fetch(sinceSeq: number, afterKey: string, limit: number): VersionedEntry[];
   read(keys: readonly string[]): StoredValue[];
@@ -83,6 +89,27 @@ export interface FetchPage {
   readonly collectedThrough: number;
 }
 
+/**
+ * A snapshot of a catch-up's source, taken after the catch-up started, held locally (a SQLite file
+ * in the data directory; the simulator's copy of the source's rows): read in key order, page by
+ * page, and closed (the file removed) when the catch-up is done with it.
+ */
+export interface SnapshotCopy {
+  /** The source's tombstone collection horizon in the snapshot. */
+  readonly collectedThrough: number;
+  close(): void;
+}
+
+/** One range of a full copy from a snapshot (ReplicaStore.installFullFrom). */
+export interface FullCopyStep {
+  /** The snapshot's rows in the range. */
+  readonly rows: number;
+  /** The range's last key; null: it went to the end (the copy is done). */
+  readonly throughKey: string | null;
+  /** Stale rows dropped (staleAfterFullCopy). */
+  readonly dropped: number;
+}
+
 /** What the node calls out with: the coordinator, the peers, and the source of a catch-up. */
 export interface ReplicaTransport {
   /** Outcome queries go to this coordinator from now on: the one this replica promised its epoch to. */
@@ -91,6 +118,11 @@ export interface ReplicaTransport {
   peerOutcome(peerId: string, txnIds: readonly string[], timeoutMs: number, done: (result: CallResult<Answered<PeerState>>) => void): void;
   /** A connection to the replica a catch-up copies from; closed when the catch-up ends. */
   fetchFrom(sourceId: string, sourceAddress: string): { fetch(request: FetchRequest, timeoutMs: number, done: (result: CallResult<FetchPage>) => void): void; close(): void };
+  /**
+   * Takes a snapshot of the source (its Backup stream, for a catch-up: no floor to wait for) and
+   * brings it here whole; the result is ready to read.
+   */
+  snapshotFrom(sourceId: string, sourceAddress: string, timeoutMs: number, done: (result: CallResult<SnapshotCopy>) => void): void;
 }
 
 /** A test probe: sees every input before the core steps it, and every turn's Ready. */
@@ -111,6 +143,13 @@ export interface ReplicaNodeOptions {
   readonly compactLogSize: number;
   /** Rows per catch-up Fetch page (limits.catchUpRowsPerFetchMax). */
   readonly fetchRowsMax: number;
+  /**
+   * A catch-up that has copied this many rows page by page and is not done, or that needs a full
+   * copy, takes a snapshot of its source instead (limits.catchUpSnapshotRows, --catch-up-snapshot-rows); 0: never.
+   */
+  readonly catchUpSnapshotRows: number;
+  /** Rows of a snapshot installed per store transaction (limits.snapshotInstallRowsMax). */
+  readonly snapshotInstallRowsMax: number;
   /** Records per ReadCopy page (limits.appendRecordsMax; limits.logPartBytesMax bounds its bytes). */
   readonly copyPageRecordsMax: number;
   /** How long tombstones outlive the floor that allows their collection (limits.tombstoneRetentionMs). */
@@ -154,7 +193,11 @@ export interface ReplicaStatus {
 type Respond<T> = (result: CallResult<T>) => void;
 
 /** How a backup's snapshot was shown to miss no commit at or below its sequence number (snapshotMoment). */
-export type SnapshotVerifiedBy = "floor";
+/**
+ * How a snapshot is known to miss nothing: "floor" (a backup: ReplicaNode.snapshotMoment), or
+ * "catch-up" (taken for a catch-up that started before it, which is all a catch-up needs: see copyRows).
+ */
+export type SnapshotVerifiedBy = "floor" | "catch-up";
 
 /** A snapshot waiting to be shown complete: any commit at or below seq applied from now on spoils it. */
 interface SnapshotWatch {
@@ -651,8 +694,10 @@ export class ReplicaNode {
    * It fails (ABORTED: take another) when a commit up to S is applied after the moment, or a
    * catch-up starts (this replica was out of the in-sync set), or no floor reaches S within
    * backupVerifyWaitMs; and at once (UNAVAILABLE) if a catch-up is running.
+   * For a catch-up's snapshot (`purpose` "catch-up": another replica's copyRows asked for it) there
+   * is nothing to wait for: it answers "catch-up" as soon as the store is pinned.
    */
-  snapshotMoment(pin: () => number | null, verified: Respond<SnapshotVerifiedBy>): void {
+  snapshotMoment(pin: () => number | null, verified: Respond<SnapshotVerifiedBy>, purpose: "backup" | "catch-up" = "backup"): void {
     const catchingUp = (): CallResult<SnapshotVerifiedBy> => ({
       ok: false,
       code: Code.UNAVAILABLE,
@@ -667,6 +712,7 @@ export class ReplicaNode {
           if (this.catchingUp) return verified(catchingUp());
           const seq = pin();
           if (seq === null) return verified({ ok: false, code: Code.INTERNAL, reason: `replica ${this.options.id} could not pin its store for the snapshot` });
+          if (purpose === "catch-up") return verified({ ok: true, value: "catch-up" });
           if (this.floorHeardMax >= seq || (mutation() === "backup-trusts-quiet" && reply.prepared.length === 0)) return verified({ ok: true, value: "floor" });
           let settled = false;
           const stopTimer = this.options.scheduler.after(limits.backupVerifyWaitMs, () =>
@@ -711,8 +757,22 @@ export class ReplicaNode {
     for (const watch of [...this.snapshotWatches]) watch.settle({ ok: false, code: Code.ABORTED, reason: `replica ${this.options.id}: ${reason}` });
   }
 
+  /**
+   * The catch-up itself. Three ways, each sound for the reason replica/DESIGN.md gives ("Full copy",
+   * "Seeding from a snapshot"):
+   * - rows of version sinceSeq or later, page by page over Fetch;
+   * - a full copy over Fetch, when the source may have collected tombstones the copy needs;
+   * - a full copy from one snapshot of the source, brought here whole (its Backup stream) and
+   *   installed by the same rule (installFull), in transactions of snapshotInstallRowsMax rows: when
+   *   a full copy is needed, or once catchUpSnapshotRows rows were copied page by page and more
+   *   follow (a replica far behind, or new). The snapshot is taken after this catch-up started,
+   *   hence after every transaction the coordinator did not send here had finished (it starts a
+   *   catch-up only then), as every Fetch page is: it holds every commit this replica will not get
+   *   itself. If the snapshot cannot be had (the source serves another backup, or fails), the
+   *   copy goes on over Fetch where it stood.
+   */
   private copyRows(sourceId: string, sourceAddress: string, sinceSeq: number, respond: Respond<{ rowsCopied: number; appliedSeq: number }>): void {
-    const { logger, store, transport, id } = this.options;
+    const { logger, store, transport, id, catchUpSnapshotRows } = this.options;
     logger.info({ event: "catch-up-start", source: sourceId, sinceSeq }, `catching up from ${sourceId} (rows of version ${sinceSeq} and later)`);
     this.catchingUp = true;
     this.spoilSnapshots(`a catch-up from ${sourceId} started after the snapshot (this replica had fallen out of the in-sync set): back up again, from an in-sync replica`);
@@ -722,16 +782,62 @@ export class ReplicaNode {
     /** A full copy: the horizon it takes (the source's when the copy started); null for a copy from sinceSeq. */
     let fullCopyHorizon: number | null = null;
     let staleRowsDropped = 0;
+    /** A snapshot was asked for (once per catch-up). */
+    let snapshotTried = false;
+    const fail = (reason: string): void => {
+      source.close();
+      this.catchingUp = false;
+      logger.warn({ event: "catch-up-failed", source: sourceId, err: reason }, `catch-up from ${sourceId} failed: ${reason}`);
+      respond({ ok: false, code: Code.UNAVAILABLE, reason: `replica ${id}: catch-up from ${sourceId} failed: ${reason}` });
+    };
+    const done = (how: string): void => {
+      store.checkpoint();
+      source.close();
+      this.catchingUp = false;
+      const full = fullCopyHorizon !== null;
+      logger.info(
+        { event: "catch-up-done", source: sourceId, rowsCopied, appliedSeq: store.appliedSeq(), fullCopy: full, staleRowsDropped, how },
+        `caught up from ${sourceId}: ${rowsCopied} rows${how === "fetch" ? "" : ` from a snapshot`}${full ? ` (a full copy; ${staleRowsDropped} stale rows dropped)` : ""}`,
+      );
+      respond({ ok: true, value: { rowsCopied, appliedSeq: store.appliedSeq() } });
+    };
+    /** A full copy from a snapshot of the source, after the prior decisions; `otherwise` goes on over Fetch. */
+    const fromSnapshot = (why: string, otherwise: () => void): void => {
+      snapshotTried = true;
+      logger.info({ event: "catch-up-snapshot", source: sourceId, why }, `${why}: taking a snapshot of ${sourceId}`);
+      // Planted bug (test-only): the snapshot's copy does not wait for the prior decisions.
+      const wait = mutation() === "snapshot-skips-prior-decisions" ? (then: () => void): void => then() : (then: () => void, failed: (reason: string) => void): void => this.afterPriorDecisions(then, failed);
+      wait(() => {
+        transport.snapshotFrom(sourceId, sourceAddress, limits.catchUpSnapshotTimeoutMs, (result) => {
+          if (!result.ok) {
+            logger.warn({ event: "catch-up-snapshot-failed", source: sourceId, err: result.reason }, `no snapshot of ${sourceId} (${result.reason}): copying over Fetch instead`);
+            return otherwise();
+          }
+          const snapshot = result.value;
+          const horizon = snapshot.collectedThrough;
+          fullCopyHorizon = horizon;
+          let after = "";
+          const install = (): void => {
+            const step = store.installFullFrom(snapshot, after, this.options.snapshotInstallRowsMax, horizon);
+            this.collector.adopted(horizon);
+            rowsCopied += step.rows;
+            staleRowsDropped += step.dropped;
+            if (step.throughKey === null) {
+              snapshot.close();
+              return done("snapshot");
+            }
+            after = step.throughKey;
+            // Between two transactions, the event loop serves this replica's other calls.
+            this.options.scheduler.after(0, install);
+          };
+          install();
+        });
+      }, fail);
+    };
     const page = (): void => {
       const request = { sinceSeq: fullCopyHorizon === null ? sinceSeq : 0, afterKey, limit: this.options.fetchRowsMax };
       source.fetch(request, limits.fetchTimeoutMs, (result) => {
-        if (!result.ok) {
-          source.close();
-          this.catchingUp = false;
-          logger.warn({ event: "catch-up-failed", source: sourceId, err: result.reason }, `catch-up from ${sourceId} failed`);
-          respond({ ok: false, code: Code.UNAVAILABLE, reason: `replica ${id}: catch-up from ${sourceId} failed: ${result.reason}` });
-          return;
-        }
+        if (!result.ok) return fail(result.reason);
         const { collectedThrough } = result.value;
         if (fullCopyHorizon === null && needsFullCopy(sinceSeq, collectedThrough)) {
           // The source may have collected tombstones this copy needs (on any page: it collects
@@ -740,14 +846,13 @@ export class ReplicaNode {
             { event: "catch-up-full-copy", source: sourceId, sinceSeq, sourceCollectedThrough: collectedThrough },
             `${sourceId} collected tombstones up to version ${collectedThrough} (this replica needs them from ${sinceSeq}): copying every row instead`,
           );
-          fullCopyHorizon = collectedThrough;
-          afterKey = "";
-          this.afterPriorDecisions(page, (reason) => {
-            source.close();
-            this.catchingUp = false;
-            logger.warn({ event: "catch-up-failed", source: sourceId, err: reason }, `catch-up from ${sourceId} failed: ${reason}`);
-            respond({ ok: false, code: Code.UNAVAILABLE, reason: `replica ${id}: catch-up from ${sourceId} failed: ${reason}` });
-          });
+          const overFetch = (): void => {
+            fullCopyHorizon = collectedThrough;
+            afterKey = "";
+            page();
+          };
+          if (catchUpSnapshotRows > 0 && !snapshotTried) return fromSnapshot("a full copy", overFetch);
+          this.afterPriorDecisions(overFetch, fail);
           return;
         }
         const all = result.value.rows;
@@ -768,19 +873,12 @@ export class ReplicaNode {
           this.collector.adopted(fullCopyHorizon);
         }
         rowsCopied += rows.length;
-        if (finished) {
-          store.checkpoint();
-          source.close();
-          this.catchingUp = false;
-          const full = fullCopyHorizon !== null;
-          logger.info(
-            { event: "catch-up-done", source: sourceId, rowsCopied, appliedSeq: store.appliedSeq(), fullCopy: full, staleRowsDropped },
-            `caught up from ${sourceId}: ${rowsCopied} rows${full ? ` (a full copy; ${staleRowsDropped} stale rows dropped)` : ""}`,
-          );
-          respond({ ok: true, value: { rowsCopied, appliedSeq: store.appliedSeq() } });
-          return;
-        }
+        if (finished) return done("fetch");
         afterKey = last!.key;
+        if (fullCopyHorizon === null && catchUpSnapshotRows > 0 && !snapshotTried && rowsCopied >= catchUpSnapshotRows) {
+          // Far behind: the rest comes faster from a snapshot. The rows installed so far are true.
+          return fromSnapshot(`${rowsCopied} rows copied page by page (--catch-up-snapshot-rows ${catchUpSnapshotRows}) and more to come`, page);
+        }
         page();
       });
     };

@@ -35,6 +35,7 @@ import { assertNever } from "../common/assert";
 import { checkTxnEpochs, decodeAbort, decodeAppend, decodeCatchUp, decodeCommit, decodeGcFloor, decodeEpoch, decodeCollectedThrough, decodeFetch, decodeFetchPage, decodeInspect, decodeOutcomeAnswer, decodePeerAnswer, decodePeerOutcome, decodePrepare, decodePromise, decodeRead, decodeReadCopy } from "./decode";
 import type { VoteResult } from "./core";
 import { BackupService } from "./backup";
+import { receiveBackup } from "./backup-stream";
 import { ReplicaNode, type ReplicaTransport } from "./node";
 import { ReplicaMetrics } from "./metrics";
 import { OutcomeTarget } from "./outcome-target";
@@ -54,12 +55,17 @@ export interface ReplicaOptions {
   readonly compactLogBytes: number;
   /** How long tombstones outlive the floor that allows their collection (limits.tombstoneRetentionMs when absent). */
   readonly tombstoneRetentionMs?: number;
+  /** A catch-up takes a snapshot after copying this many rows page by page (limits.catchUpSnapshotRows when absent; 0: never). */
+  readonly catchUpSnapshotRows?: number;
   readonly logger: Logger;
   /** TLS on every link (proto/tls.ts); absent: plaintext. */
   readonly tls?: ServerTls | undefined;
   /** Keep the Prometheus metrics (replica/metrics.ts), for --metrics-listen to serve. */
   readonly metrics?: boolean;
 }
+
+/** Files of catch-up snapshots in the data directory start with this. */
+const catchUpSnapshotPrefix = "catch-up-snapshot-";
 
 export interface RunningReplica {
   readonly port: number;
@@ -83,7 +89,7 @@ function callResult<R, T>(error: grpc.ServiceError | null, response: R | undefin
 }
 
 /** The node's transport over gRPC: the Coordination service, the peers' and a source's Participant service. */
-function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): void } {
+function grpcTransport(options: ReplicaOptions, store: Store): ReplicaTransport & { close(): void } {
   const tls = options.tls?.material ?? null;
   // Outcome queries go where replica/outcome-target.ts says (by address).
   const coordinationAt = (address: string): CoordinationClient =>
@@ -128,6 +134,25 @@ function grpcTransport(options: ReplicaOptions): ReplicaTransport & { close(): v
         close: () => source.close(),
       };
     },
+    snapshotFrom: (sourceId, sourceAddress, timeoutMs, done) => {
+      // Into the data directory (the same disk as the store), under a name startReplica clears.
+      const file = path.join(options.dataDir, `${catchUpSnapshotPrefix}${sourceId}-${Date.now()}.sqlite`);
+      const source = new participantProto.Participant(sourceAddress, channelCredentials(tls), channelOptions) as unknown as ParticipantClient;
+      receiveBackup(source, sourceAddress, { chunkBytes: 0, forCatchUp: true }, file, timeoutMs)
+        .then((received) => {
+          if (received.verifiedBy !== "catch-up") throw new KvError(Code.DATA_LOSS, `${sourceId} answered a catch-up's snapshot with trailer "${received.verifiedBy}"`);
+          return store.attachSnapshot(file);
+        })
+        .then(
+          (snapshot) => done({ ok: true, value: snapshot }),
+          (error: unknown) => {
+            fs.rmSync(file, { force: true });
+            const code = error instanceof KvError ? error.code : Code.INTERNAL;
+            done({ ok: false, code, reason: error instanceof Error ? error.message : String(error) });
+          },
+        )
+        .finally(() => source.close());
+    },
     close: () => {
       coordination.close();
       for (const peer of peerClients.values()) peer.close();
@@ -140,8 +165,10 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   fs.mkdirSync(options.dataDir, { recursive: true });
   const startedMs = Date.now();
   const { log, replayed } = await FileLog.open(path.join(options.dataDir, "replica.wal"));
+  // A catch-up's snapshot a crash left behind is of no use: the next catch-up takes another.
+  for (const name of fs.readdirSync(options.dataDir)) if (name.startsWith(catchUpSnapshotPrefix)) fs.rmSync(path.join(options.dataDir, name), { force: true });
   const store = new Store(path.join(options.dataDir, "store.sqlite"));
-  const transport = grpcTransport(options);
+  const transport = grpcTransport(options, store);
   const metrics = options.metrics === true ? new ReplicaMetrics(systemScheduler, log) : null;
   const node = new ReplicaNode({
     id: options.id,
@@ -152,6 +179,8 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     transport,
     compactLogSize: options.compactLogBytes,
     fetchRowsMax: limits.catchUpRowsPerFetchMax,
+    catchUpSnapshotRows: options.catchUpSnapshotRows ?? limits.catchUpSnapshotRows,
+    snapshotInstallRowsMax: limits.snapshotInstallRowsMax,
     copyPageRecordsMax: limits.appendRecordsMax,
     tombstoneRetentionMs: options.tombstoneRetentionMs ?? limits.tombstoneRetentionMs,
     logger,

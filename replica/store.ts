@@ -20,9 +20,12 @@
 // committed write at or below the horizon for a key with no row is not applied (appliesToAbsentKey).
 // A full copy (installFull) deletes, page by page, the rows the source no longer has.
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import Database from "better-sqlite3";
 import { assert } from "../common/assert";
+import { limits } from "../common/limits";
 import type { Apply } from "./core";
+import type { FullCopyStep, SnapshotCopy } from "./node";
 import { appliesToAbsentKey, staleAfterFullCopy, type FullCopyPage } from "./tombstones";
 
 export interface StoredValue {
@@ -88,6 +91,68 @@ export class PinnedSnapshot {
   }
 }
 
+/** A row is written only over an older version (a commit, a catch-up's copy, a snapshot's). */
+const overOlderOnly = "ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version WHERE excluded.version > kv.version";
+
+/**
+ * A snapshot of another replica's store brought here for a catch-up (its Backup stream, received
+ * into a file in the data directory), attached to this store's connection so that a full copy from
+ * it (Store.installFullFrom) moves rows inside SQLite, range by range. Closing detaches it and
+ * removes the file.
+ */
+export class SnapshotFile implements SnapshotCopy {
+  readonly collectedThrough: number;
+  /** The statements over the attached snapshot (Store.installFullFrom runs them). */
+  readonly statements: SnapshotStatements;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+    readonly attachedTo: Store,
+  ) {
+    db.prepare("ATTACH DATABASE ? AS snapshot").run(file);
+    try {
+      const horizon = db.prepare("SELECT value FROM snapshot.meta WHERE name = 'tombstones_collected_through'").get() as { value: number } | undefined;
+      this.collectedThrough = horizon?.value ?? 0;
+      this.statements = {
+        nthKeyAfter: db.prepare("SELECT key FROM snapshot.kv WHERE key > ? ORDER BY key LIMIT 1 OFFSET ?").pluck() as Database.Statement<[string, number], string>,
+        countAfter: db.prepare("SELECT count(*) FROM snapshot.kv WHERE key > ?").pluck() as Database.Statement<[string], number>,
+        maxVersion: db.prepare("SELECT max(version) FROM snapshot.kv WHERE key > ? AND key <= ?").pluck() as Database.Statement<[string, string], number | null>,
+        insert: db.prepare(`INSERT INTO main.kv (key, value, version) SELECT key, value, version FROM snapshot.kv WHERE key > ? AND key <= ? ORDER BY key ${overOlderOnly}`),
+        // Rows here the snapshot lacks, of a version up to its horizon: staleAfterFullCopy decides.
+        missing: db.prepare(
+          "SELECT key, version FROM main.kv AS here WHERE key > ? AND key <= ? AND version <= ? AND NOT EXISTS (SELECT 1 FROM snapshot.kv AS there WHERE there.key = here.key)",
+        ) as Database.Statement<[string, string, number], { key: string; version: number }>,
+      };
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.db.open) this.db.prepare("DETACH DATABASE snapshot").run();
+    for (const suffix of ["", "-wal", "-shm", "-journal"]) fs.rmSync(this.file + suffix, { force: true });
+  }
+}
+
+interface SnapshotStatements {
+  readonly nthKeyAfter: Database.Statement<[string, number], string>;
+  readonly countAfter: Database.Statement<[string], number>;
+  readonly maxVersion: Database.Statement<[string, string], number | null>;
+  readonly insert: Database.Statement<[string, string]>;
+  readonly missing: Database.Statement<[string, string, number], { key: string; version: number }>;
+}
+
+/**
+ * A key above every key, for a range "to the end": keys are at most keyBytesMax bytes of UTF-8, and
+ * SQLite compares them bytewise; this one is keyBytesMax of the highest code point (4 bytes each).
+ */
+const pastEveryKey = "\u{10FFFF}".repeat(limits.keyBytesMax);
+
 export class Store {
   private readonly db: Database.Database;
   private readonly file: string;
@@ -100,6 +165,7 @@ export class Store {
   private readonly installBatch: (entries: readonly VersionedEntry[]) => void;
   private readonly collectBatch: (throughSeq: number, limit: number) => number;
   private readonly installFullBatch: (page: FullCopyPage) => number;
+  private readonly installFullFromBatch: (snapshot: SnapshotFile, afterKey: string, limit: number, horizon: number) => FullCopyStep;
 
   constructor(file: string) {
     this.file = file;
@@ -128,10 +194,7 @@ export class Store {
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS kv_tombstones ON kv (version) WHERE value IS NULL;
     `);
-    this.upsertStmt = this.db.prepare(
-      "INSERT INTO kv (key, value, version) VALUES (?, ?, ?) " +
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version WHERE excluded.version > kv.version",
-    );
+    this.upsertStmt = this.db.prepare(`INSERT INTO kv (key, value, version) VALUES (?, ?, ?) ${overOlderOnly}`);
     this.getStmt = this.db.prepare("SELECT value, version FROM kv WHERE key = ?");
     this.setMetaStmt = this.db.prepare(
       "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
@@ -187,6 +250,42 @@ export class Store {
       this.installBatch(page.entries);
       return dropped;
     }));
+    this.installFullFromBatch = this.committingMeta(
+      this.db.transaction((snapshot: SnapshotFile, afterKey: string, limit: number, horizon: number): FullCopyStep => {
+        const { statements } = snapshot;
+        if (horizon > this.collectedThrough()) this.setMeta("tombstones_collected_through", horizon);
+        const throughKey = statements.nthKeyAfter.get(afterKey, limit - 1) ?? null;
+        const through = throughKey ?? pastEveryKey;
+        let dropped = 0;
+        for (const row of statements.missing.all(afterKey, through, snapshot.collectedThrough)) {
+          if (!staleAfterFullCopy(row.version, snapshot.collectedThrough)) continue;
+          deleteStmt.run(row.key);
+          dropped += 1;
+        }
+        statements.insert.run(afterKey, through);
+        const highest = statements.maxVersion.get(afterKey, through) ?? 0;
+        if (highest > this.appliedSeq()) this.setMeta("applied_seq", highest);
+        return { rows: throughKey === null ? statements.countAfter.get(afterKey)! : limit, throughKey, dropped };
+      }),
+    );
+  }
+
+  /** Brings a snapshot's file (SnapshotFile, closed by the caller) into reach of installFullFrom. */
+  attachSnapshot(file: string): SnapshotFile {
+    return new SnapshotFile(this.db, file, this);
+  }
+
+  /**
+   * The next range of a full copy from a snapshot, atomically: the snapshot's rows after afterKey,
+   * at most limit of them, through the last (throughKey; null: to the end), as installFull takes a
+   * page: the rows here the snapshot lacks in that range are dropped if stale (staleAfterFullCopy),
+   * the snapshot's rows installed each only over an older version, and the horizon raised to
+   * `horizon`. Inside SQLite: no row passes through JavaScript but the stale ones.
+   */
+  installFullFrom(snapshot: SnapshotCopy, afterKey: string, limit: number, horizon: number): FullCopyStep {
+    assert(snapshot instanceof SnapshotFile && snapshot.attachedTo === this, "a snapshot attached to another store");
+    assert(limit > 0, `a full copy step of ${limit} rows`);
+    return this.installFullFromBatch(snapshot, afterKey, limit, horizon);
   }
 
   /**

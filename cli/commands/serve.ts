@@ -48,6 +48,20 @@ function checkRetention(ms: number | undefined): void {
   }
 }
 
+const catchUpSnapshotRowsOption = {
+  type: "number" as const,
+  default: limits.catchUpSnapshotRows,
+  describe:
+    "a catch-up that has copied this many rows page by page and has more to come, or that needs a full copy, takes a snapshot " +
+    "of its source instead (catchUpSnapshotRows; 0: never, every row over Fetch)",
+};
+
+function checkSnapshotRows(rows: number): void {
+  if (!Number.isSafeInteger(rows) || rows < 0) {
+    throw new InvalidArgument("--catch-up-snapshot-rows", `--catch-up-snapshot-rows is ${rows}; it must be a whole number of rows from 0 (0: never)`);
+  }
+}
+
 /** The TLS flags of a server command (proto/tls.ts). */
 function tlsOptions<T>(y: Argv<T>, peerNamesDefault: string) {
   return y
@@ -161,12 +175,14 @@ export const replicaCommand = subcommand({
       .option("failpoint", failpointOption)
       .option("compact-log-bytes", compactLogBytesOption)
       .option("tombstone-retention-ms", tombstoneRetentionOption)
+      .option("catch-up-snapshot-rows", catchUpSnapshotRowsOption)
       .option("metrics-listen", metricsListenOption)
       .option("log-level", logLevelOption),
   run: async (argv) => {
     parseAddress("--listen", argv.listen, true);
     const metricsListen = checkMetricsListen(argv["metrics-listen"]);
     checkRetention(argv["tombstone-retention-ms"]);
+    checkSnapshotRows(argv["catch-up-snapshot-rows"]);
     const coordinators = argv.coordinator.split(",").map((address) => address.trim());
     for (const address of coordinators) parseAddress("--coordinator", address);
     armFromEnvironmentAndFlags(argv.id, argv.failpoint);
@@ -180,6 +196,7 @@ export const replicaCommand = subcommand({
         peers: argv.peers === "" ? [] : parseMembers("--peers", argv.peers),
         compactLogBytes: argv["compact-log-bytes"],
         tombstoneRetentionMs: argv["tombstone-retention-ms"],
+        catchUpSnapshotRows: argv["catch-up-snapshot-rows"],
         logger,
         tls,
         metrics: metricsListen !== undefined,

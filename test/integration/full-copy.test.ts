@@ -8,6 +8,7 @@
 // of its catch-up is a fake Participant server whose pages we write, and its coordinator a fake
 // Coordination server that never answers (the in-doubt transaction stays undecided until the test
 // sends its COMMIT, as a coordinator's re-send would).
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,7 +19,10 @@ import { limits } from "../../common/limits";
 import { channelOptions, participantProto, serverOptions } from "../../proto/load";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
 import type { FetchResponse } from "../../proto/gen/twopc/participant/FetchResponse";
+import { setMutation } from "../../common/mutations";
+import type { BackupChunk } from "../../proto/gen/twopc/participant/BackupChunk";
 import { startReplica } from "../../replica/server";
+import { Store } from "../../replica/store";
 import { freePort, waitFor } from "./harness";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-full-copy-"));
@@ -66,6 +70,8 @@ describe("a full copy", () => {
       coordinators: [`127.0.0.1:${coordinator.port}`],
       peers: [],
       compactLogBytes: limits.logCompactBytes,
+      // Over Fetch: the snapshot's way is the next test's.
+      catchUpSnapshotRows: 0,
       logger,
     });
     const client = new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
@@ -104,5 +110,184 @@ describe("a full copy", () => {
       coordinator.server.forceShutdown();
       source.server.forceShutdown();
     }
+  });
+});
+
+/** A snapshot file as a source replica's Backup would stream it: a store holding `rows`, its horizon `collectedThrough`. */
+async function snapshotFile(rows: { key: string; value: string; version: number }[], collectedThrough: number): Promise<Buffer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-snapshot-src-"));
+  try {
+    const store = new Store(path.join(dir, "store.sqlite"));
+    store.installFull({ entries: rows.map((row) => ({ ...row, value: Buffer.from(row.value) })), afterKey: "", throughKey: null, sourceCollectedThrough: collectedThrough, horizon: collectedThrough });
+    const pinned = store.pinSnapshot();
+    await pinned.backupTo(path.join(dir, "snapshot.sqlite"));
+    pinned.close();
+    return fs.readFileSync(path.join(dir, "snapshot.sqlite"));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A Dump's entries as key=value@version. */
+const shown = (entries: readonly { key: string; value: Buffer; version: number }[]): string[] =>
+  entries.map((entry) => `${entry.key}=${Buffer.from(entry.value).toString()}@${entry.version}`);
+
+/** The catch-up snapshot files left in a replica's data directory. */
+const snapshotsLeft = (dir: string): string[] => fs.readdirSync(dir).filter((name) => name.startsWith("catch-up-snapshot-"));
+
+async function stopAll(client: ParticipantClient, replica: { stop(): Promise<void> }, servers: readonly grpc.Server[], dir: string): Promise<void> {
+  client.close();
+  await replica.stop();
+  for (const server of servers) server.forceShutdown();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** A fake source's Backup handler: streams `file` as replica/backup.ts does for a catch-up, and records each call. */
+function backupOf(file: Buffer, calls: { forCatchUp: boolean }[]) {
+  return (stream: grpc.ServerWritableStream<{ chunkBytes: number; forCatchUp: boolean }, BackupChunk>): void => {
+    calls.push({ forCatchUp: stream.request.forCatchUp });
+    stream.write({ header: { replicaId: "r9", commitSeq: 5, totalBytes: file.length, sha256: createHash("sha256").update(file).digest("hex") } });
+    for (let offset = 0; offset < file.length; offset += 64 * 1024) stream.write({ data: file.subarray(offset, offset + 64 * 1024) });
+    stream.write({ trailer: { verifiedBy: "catch-up" } });
+    stream.end();
+  };
+}
+
+describe("a catch-up from a snapshot (issue 14)", () => {
+  /**
+   * The first test's replica and source, but the source streams a snapshot (a@1, collected up to
+   * 5): the replica waits for 1.2 before it asks for the snapshot, then installs it, and x goes.
+   */
+  async function fullCopyFromSnapshot(): Promise<{ backupsDuringWait: number; backups: { forCatchUp: boolean }[]; fetched: number; rowsCopied: number; dump: string[]; collectedThrough: number; leftover: string[] }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-snapshot-copy-"));
+    const coordinator = await serve(participantProto.Coordination.service, { QueryOutcome: () => undefined });
+    const file = await snapshotFile([{ key: "a", value: "1", version: 1 }], 5);
+    const backups: { forCatchUp: boolean }[] = [];
+    let fetched = 0;
+    const source = await serve(participantProto.Participant.service, {
+      Fetch: (_call: grpc.ServerUnaryCall<unknown, FetchResponse>, callback: grpc.sendUnaryData<FetchResponse>) => {
+        fetched += 1;
+        callback(null, { rows: [], done: true, collectedThrough: 2 });
+      },
+      Backup: backupOf(file, backups),
+    });
+    const port = await freePort();
+    const replica = await startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir: dir, coordinators: [`127.0.0.1:${coordinator.port}`], peers: [], compactLogBytes: limits.logCompactBytes, logger });
+    const client = new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
+    try {
+      await call(client.Prepare.bind(client), { epoch: EPOCH, coordinatorId: "c", txns: [{ txnId: "1.1", writes: [put("a", "1")], participants: ["r1"] }] });
+      await call(client.Commit.bind(client), { epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 1 }] });
+      await call(client.Prepare.bind(client), { epoch: EPOCH, coordinatorId: "c", txns: [{ txnId: "1.2", writes: [put("x", "in doubt")], participants: ["r1"] }] });
+      const caughtUp = call(client.CatchUp.bind(client), { epoch: EPOCH, sourceId: "r9", sourceAddress: `127.0.0.1:${source.port}`, sinceSeq: 2 }, 30_000);
+      await waitFor("the first page", () => fetched > 0);
+      // 1.2 is undecided: no snapshot yet.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const backupsDuringWait = backups.length;
+      await call(client.Commit.bind(client), { epoch: EPOCH, txns: [{ txnId: "1.2", commitSeq: 3 }] });
+      const answer = (await caughtUp) as { rowsCopied: number };
+      const dump = (await call(client.Dump.bind(client), {})) as { entries: { key: string; value: Buffer; version: number }[] };
+      const status = (await call(client.Status.bind(client), {})) as { collectedThrough: number };
+      return {
+        backupsDuringWait,
+        backups,
+        fetched,
+        rowsCopied: Number(answer.rowsCopied),
+        dump: shown(dump.entries),
+        collectedThrough: Number(status.collectedThrough),
+        leftover: snapshotsLeft(dir),
+      };
+    } finally {
+      await stopAll(client, replica, [coordinator.server, source.server], dir);
+    }
+  }
+
+  it("waits for the transactions the replica holds prepared, then installs the snapshot and drops the key it lacks", async () => {
+    const result = await fullCopyFromSnapshot();
+    expect(result.backupsDuringWait).toBe(0);
+    expect(result.backups).toEqual([{ forCatchUp: true }]);
+    // One page over Fetch (it showed a full copy was needed), the rest from the snapshot.
+    expect(result.fetched).toBe(1);
+    expect(result.rowsCopied).toBe(1);
+    expect(result.dump).toEqual(["a=1@1"]);
+    // The snapshot's horizon, and its file gone.
+    expect(result.collectedThrough).toBe(5);
+    expect(result.leftover).toEqual([]);
+  });
+
+  it("asks for the snapshot while 1.2 is still undecided with the planted bug snapshot-skips-prior-decisions", async () => {
+    setMutation("snapshot-skips-prior-decisions");
+    try {
+      const result = await fullCopyFromSnapshot();
+      expect(result.backupsDuringWait).toBe(1);
+    } finally {
+      setMutation("none");
+    }
+  });
+
+  /**
+   * A replica far behind (catchUpSnapshotRows 2) caught up from a source whose Fetch pages hold two
+   * rows each (k1 k2, then k3 k4, the last), with a Backup streaming k1..k4 or (without) none.
+   */
+  async function farBehind(withBackup: boolean): Promise<{ fetched: string[]; backups: { forCatchUp: boolean }[]; rowsCopied: number; appliedSeq: number; dump: string[]; leftover: string[] }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-snapshot-behind-"));
+    const coordinator = await serve(participantProto.Coordination.service, { QueryOutcome: () => undefined });
+    const rows = ["k1", "k2", "k3", "k4"].map((key, i) => ({ key, value: `v${i + 1}`, version: i + 1 }));
+    const file = await snapshotFile(rows, 0);
+    const backups: { forCatchUp: boolean }[] = [];
+    const fetched: string[] = [];
+    const source = await serve(participantProto.Participant.service, {
+      Fetch: (callRef: grpc.ServerUnaryCall<{ afterKey: string }, FetchResponse>, callback: grpc.sendUnaryData<FetchResponse>) => {
+        fetched.push(callRef.request.afterKey);
+        const first = callRef.request.afterKey === "";
+        const page = rows.slice(first ? 0 : 2, first ? 2 : 4).map((row) => ({ key: row.key, value: Buffer.from(row.value), deleted: false, version: row.version }));
+        callback(null, { rows: page, done: !first, collectedThrough: 0 });
+      },
+      ...(withBackup ? { Backup: backupOf(file, backups) } : {}),
+    });
+    const port = await freePort();
+    const replica = await startReplica({
+      id: "r1",
+      listen: `127.0.0.1:${port}`,
+      dataDir: dir,
+      coordinators: [`127.0.0.1:${coordinator.port}`],
+      peers: [],
+      compactLogBytes: limits.logCompactBytes,
+      catchUpSnapshotRows: 2,
+      logger,
+    });
+    const client = new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
+    try {
+      const answer = (await call(client.CatchUp.bind(client), { epoch: EPOCH, sourceId: "r9", sourceAddress: `127.0.0.1:${source.port}`, sinceSeq: 1 }, 30_000)) as { rowsCopied: number; appliedSeq: number };
+      const dump = (await call(client.Dump.bind(client), {})) as { entries: { key: string; value: Buffer; version: number }[] };
+      return {
+        fetched,
+        backups,
+        rowsCopied: Number(answer.rowsCopied),
+        appliedSeq: Number(answer.appliedSeq),
+        dump: shown(dump.entries),
+        leftover: snapshotsLeft(dir),
+      };
+    } finally {
+      await stopAll(client, replica, [coordinator.server, source.server], dir);
+    }
+  }
+
+  it("a replica far behind takes a snapshot once it has copied catchUpSnapshotRows rows page by page", async () => {
+    const result = await farBehind(true);
+    // One page (2 rows) over Fetch, then the snapshot's 4 rows; no second page.
+    expect(result.fetched).toEqual([""]);
+    expect(result.backups).toEqual([{ forCatchUp: true }]);
+    expect(result.rowsCopied).toBe(6);
+    expect(result.appliedSeq).toBe(4);
+    expect(result.dump).toEqual(["k1=v1@1", "k2=v2@2", "k3=v3@3", "k4=v4@4"]);
+    expect(result.leftover).toEqual([]);
+  });
+
+  it("without a snapshot from the source (Backup unimplemented), goes on over Fetch where it stood", async () => {
+    const result = await farBehind(false);
+    expect(result.fetched).toEqual(["", "k2"]);
+    expect(result.rowsCopied).toBe(4);
+    expect(result.dump).toEqual(["k1=v1@1", "k2=v2@2", "k3=v3@3", "k4=v4@4"]);
+    expect(result.leftover).toEqual([]);
   });
 });

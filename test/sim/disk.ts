@@ -18,6 +18,7 @@ import { assert, assertNever } from "../../common/assert";
 import type { Write } from "../../common/types";
 import { decodeLog, encodeFileHeader, encodeFrame } from "../../logs/frame";
 import type { Apply } from "../../replica/core";
+import type { SnapshotCopy } from "../../replica/node";
 import { appliesToAbsentKey, staleAfterFullCopy, type FullCopyPage } from "../../replica/tombstones";
 import type { Prng } from "../../common/prng";
 
@@ -201,6 +202,11 @@ function run(state: StoreState, txn: StoreTxn): number {
   }
 }
 
+/** A catch-up's snapshot in the simulator: the source's rows in key order, as they were. */
+interface SimSnapshot extends SnapshotCopy {
+  readonly rows: readonly VersionedEntry[];
+}
+
 export class SimStore {
   private durable: StoreState = { rows: new Map(), appliedLsn: -1, appliedSeq: 0, collectedThrough: 0 };
   private current: StoreState = cloneState(this.durable);
@@ -269,6 +275,29 @@ export class SimStore {
         ? { key, found: false, value: Buffer.alloc(0), version: 0 }
         : { key, found: true, value: row.value, version: row.version };
     });
+  }
+
+  /**
+   * A catch-up's snapshot of this store as it is now (production: a SQLite backup streamed whole,
+   * replica/store.ts SnapshotFile): its rows in key order, and its horizon.
+   */
+  snapshotCopy(): SimSnapshot {
+    const rows = [...this.current.rows]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, row]): VersionedEntry => ({ key, value: row.value, version: row.version }));
+    return { collectedThrough: this.current.collectedThrough, rows, close: () => undefined };
+  }
+
+  /**
+   * The full-copy page of a snapshot's next rows after afterKey (at most limit), for installFull:
+   * production does the same inside SQLite (replica/store.ts installFullFrom).
+   */
+  snapshotPage(snapshot: SnapshotCopy, afterKey: string, limit: number, horizon: number): FullCopyPage {
+    assert("rows" in snapshot, "a snapshot not taken by the simulator's store");
+    const entries = (snapshot as SimSnapshot).rows.filter((row) => row.key > afterKey).slice(0, limit + 1);
+    const page = entries.slice(0, limit);
+    const throughKey = entries.length > limit ? page[page.length - 1]!.key : null;
+    return { entries: page, afterKey, throughKey, sourceCollectedThrough: snapshot.collectedThrough, horizon };
   }
 
   /** Rows (tombstones included) with a version of at least sinceSeq, in key order after afterKey. */

@@ -17,7 +17,7 @@ import { decodeCoordinatorRecord } from "../../coordinator/records";
 import { Failover, type PeerRole } from "../../coordinator/failover";
 import { Code } from "../../common/errors";
 import type { Input as ReplicaInput, OutcomeItem, ParticipantCore, Ready as ReplicaReady } from "../../replica/core";
-import { ReplicaNode, type Answered, type ReplicaStore, type ReplicaTransport } from "../../replica/node";
+import { ReplicaNode, type Answered, type ReplicaStore, type ReplicaTransport, type SnapshotCopy } from "../../replica/node";
 import { OutcomeTarget } from "../../replica/outcome-target";
 import { decodeReplicaRecord } from "../../replica/records";
 import type { Ledger } from "./checks";
@@ -45,6 +45,9 @@ export interface ClusterConfig {
   readonly compactRecords: number;
   /** Rows per catch-up Fetch page (small, so that a catch-up takes several pages), and records per ReadCopy page. */
   readonly fetchRowsMax: number;
+  /** The replicas' catchUpSnapshotRows (0: never) and snapshotInstallRowsMax: see catchUpSnapshotOf in run.ts. */
+  readonly catchUpSnapshotRows: number;
+  readonly snapshotInstallRowsMax: number;
   readonly forceMs: () => number;
   readonly forceFate: (node: string) => ForceFate;
   readonly tornProbability: number;
@@ -219,6 +222,11 @@ export class ReplicaHost {
         if (dropped > 0) world.count("full-copy-stale-rows-dropped");
         return dropped;
       },
+      installFullFrom: (snapshot, afterKey, limit, horizon) => {
+        world.count("snapshot-copy-step");
+        const page = store.snapshotPage(snapshot, afterKey, limit, horizon);
+        return { rows: page.entries.length, throughKey: page.throughKey, dropped: observed.installFull(page) };
+      },
       tombstoneCount: () => store.tombstoneCount(),
       fetch: (sinceSeq, afterKey, limit) => store.fetch(sinceSeq, afterKey, limit),
       read: (keys) => store.read(keys),
@@ -234,6 +242,8 @@ export class ReplicaHost {
       transport: this.transport(),
       compactLogSize: config.compactRecords,
       fetchRowsMax: config.fetchRowsMax,
+      catchUpSnapshotRows: config.catchUpSnapshotRows,
+      snapshotInstallRowsMax: config.snapshotInstallRowsMax,
       // The copy of the decision log is read in pages of as few records as catch-up fetches rows.
       copyPageRecordsMax: config.fetchRowsMax,
       tombstoneRetentionMs: config.tombstoneRetentionMs,
@@ -325,6 +335,27 @@ export class ReplicaHost {
           world.call(this.proc, sourceId, timeoutMs, (_target, respond, fail) => cluster.replicas.get(sourceId)!.node!.fetch(request, serveWith(respond, fail)), done),
         close: () => {},
       }),
+      snapshotFrom: (sourceId, _sourceAddress, timeoutMs, done) => {
+        world.count("catch-up-snapshot");
+        world.call(
+          this.proc,
+          sourceId,
+          timeoutMs,
+          (_target, respond, fail) => {
+            const source = cluster.replicas.get(sourceId)!;
+            let copy: SnapshotCopy | null = null;
+            source.node!.snapshotMoment(
+              () => {
+                copy = source.store.snapshotCopy();
+                return source.store.appliedSeq();
+              },
+              serveWith(() => respond(copy!), fail),
+              "catch-up",
+            );
+          },
+          done,
+        );
+      },
     };
   }
 

@@ -63,7 +63,7 @@ export interface RunResult {
 }
 
 interface Settings {
-  readonly cluster: Omit<ClusterConfig, "forceMs" | "forceFate" | "tombstoneRetentionMs">;
+  readonly cluster: Omit<ClusterConfig, "forceMs" | "forceFate" | "tombstoneRetentionMs" | "catchUpSnapshotRows" | "snapshotInstallRowsMax">;
   readonly workload: WorkloadConfig;
   readonly network: NetworkProfile;
   readonly forceMsMax: number;
@@ -85,6 +85,16 @@ interface Settings {
  */
 export function tombstoneRetentionOf(seed: number): number {
   return [3_600_000, 0, 500][seed % 3]!;
+}
+
+/**
+ * How the replicas' catch-ups use snapshots in a run, from its seed as tombstoneRetentionOf (and
+ * independent of it): a third never (every row over Fetch, as before issue 14), a third after the
+ * first row copied page by page, a third after three; installed one or two rows per transaction.
+ * Any full copy takes a snapshot unless never. (The simulator's stores hold a handful of keys.)
+ */
+export function catchUpSnapshotOf(seed: number): { catchUpSnapshotRows: number; snapshotInstallRowsMax: number } {
+  return { catchUpSnapshotRows: [0, 1, 3][Math.floor(seed / 3) % 3]!, snapshotInstallRowsMax: [1, 2][Math.floor(seed / 9) % 2]! };
 }
 
 function pickSettings(world: World, mutation: Mutation): Settings {
@@ -223,6 +233,7 @@ function runPlanted(options: RunOptions): RunResult {
   const config: ClusterConfig = {
     ...settings.cluster,
     tombstoneRetentionMs: tombstoneRetentionOf(options.seed),
+    ...catchUpSnapshotOf(options.seed),
     forceMs: () => (world.prng.next() < 0.05 ? settings.forceMsMax * 10 : world.prng.next() * settings.forceMsMax),
     forceFate,
   };

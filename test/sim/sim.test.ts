@@ -43,12 +43,15 @@ const seedsMaxOf: Partial<Record<Mutation, number>> = {
  * that deleted a tombstone: test/unit/tombstones.test.ts), also kept as a regression seed
  * (regressions.ts); peer-query-about-all (test/unit/peer-queries.test.ts), which no seed can catch
  * since intent commits: a peer asked about a transaction it never saw answers "unknown" and logs
- * nothing, so asking it costs a query and breaks nothing.
+ * nothing, so asking it costs a query and breaks nothing; snapshot-skips-prior-decisions (a
+ * write held in doubt across a full copy from a snapshot, its key deleted and collected meanwhile:
+ * none in 400 seeds, as for the same wait before a full copy over Fetch), caught at once by
+ * test/integration/full-copy.test.ts.
  */
-const regressionOnly = new Set<Mutation>(["peer-query-about-all", "gc-ignores-floor"]);
+const regressionOnly = new Set<Mutation>(["peer-query-about-all", "gc-ignores-floor", "snapshot-skips-prior-decisions"]);
 
 /** The check each planted bug must trip (the first seed that fails must fail it). */
-export const expectedCheck: Readonly<Record<Exclude<Mutation, "none" | "peer-query-about-all" | "gc-ignores-floor">, readonly CheckName[]>> = {
+export const expectedCheck: Readonly<Record<Exclude<Mutation, "none" | "peer-query-about-all" | "gc-ignores-floor" | "snapshot-skips-prior-decisions">, readonly CheckName[]>> = {
   "vote-before-prepare-forced": ["ack-without-apply", "atomicity"],
   // COMMIT and the answer leave before the decision is durable: a replica applies, or a client hears
   // "committed", what no successor finds.

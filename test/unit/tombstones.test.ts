@@ -202,3 +202,56 @@ describe("a full copy page", () => {
     expect(failureUnder("full-copy-keeps-stale-keys", () => expect(rows(copyOnto().store)).toEqual({ b: "new@6", c: "v3@3", d: "v7@7" }))).toMatch(/v1@1|v4@4/);
   });
 });
+
+describe("a full copy from a snapshot (Store.installFullFrom: the same rule, inside SQLite)", () => {
+  /** The same replica as above; the source (b@6 c@3, collected up to 6) comes as a snapshot file, installed one row per step. */
+  type Copied = { store: Store; steps: { rows: number; throughKey: string | null; dropped: number }[]; snapshotFile: string };
+  /** Takes the source's snapshot (asynchronous: SQLite's online backup); the copy itself is the function returned. */
+  async function snapshotThenCopy(): Promise<() => Copied> {
+    const source = tempStore();
+    source.store.installFull({ entries: [{ key: "b", value: Buffer.from("new"), version: 6 }, { key: "c", value: Buffer.from("v3"), version: 3 }], afterKey: "", throughKey: null, sourceCollectedThrough: 6, horizon: 6 });
+    const snapshotFile = path.join(path.dirname(source.file), "snapshot.sqlite");
+    const pinned = source.store.pinSnapshot();
+    await pinned.backupTo(snapshotFile);
+    pinned.close();
+    return () => copyOnto(snapshotFile);
+  }
+
+  function copyOnto(snapshotFile: string): Copied {
+    const { store } = tempStore();
+    store.apply([put(1, "a"), put(2, "b"), put(3, "c"), put(4, "e"), put(5, "t"), del(5, "t"), put(7, "d")], 6);
+    const snapshot = store.attachSnapshot(snapshotFile);
+    expect(snapshot.collectedThrough).toBe(6);
+    const steps: { rows: number; throughKey: string | null; dropped: number }[] = [];
+    for (let after = ""; ; ) {
+      const step = store.installFullFrom(snapshot, after, 1, snapshot.collectedThrough);
+      steps.push(step);
+      if (step.throughKey === null) break;
+      after = step.throughKey;
+    }
+    snapshot.close();
+    return { store, steps, snapshotFile };
+  }
+
+  it("deletes the rows the snapshot lacks up to its horizon, keeps newer ones, takes the horizon, and removes the file", async () => {
+    const { store, steps, snapshotFile } = (await snapshotThenCopy())();
+    expect(rows(store)).toEqual({ b: "new@6", c: "v3@3", d: "v7@7" });
+    // Ranges: ("", "b"] drops a@1; ("b", "c"] drops nothing; ("c", end) drops e@4 and the tombstone t@5, keeps d@7.
+    expect(steps).toEqual([
+      { rows: 1, throughKey: "b", dropped: 1 },
+      { rows: 1, throughKey: "c", dropped: 0 },
+      { rows: 0, throughKey: null, dropped: 2 },
+    ]);
+    expect(store.collectedThrough()).toBe(6);
+    expect(store.appliedSeq()).toBe(7);
+    expect(fs.existsSync(snapshotFile)).toBe(false);
+    // Detached: the store goes on, and a second snapshot can be attached.
+    store.apply([put(8, "f")], 7);
+    expect(rows(store).f).toBe("v8@8");
+  });
+
+  it("keeps the stale rows with the planted bug full-copy-keeps-stale-keys", async () => {
+    const copy = await snapshotThenCopy();
+    expect(failureUnder("full-copy-keeps-stale-keys", () => expect(rows(copy().store)).toEqual({ b: "new@6", c: "v3@3", d: "v7@7" }))).toMatch(/v1@1|v4@4/);
+  });
+});

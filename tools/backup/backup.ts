@@ -19,10 +19,8 @@
 // (a write numbered at or below a key's version would never be applied: replica/store.ts); with no
 // membership record every replica starts in sync, which is true, since they hold the same data.
 // The coordinators keep no log of their own: their directories are created empty.
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as grpc from "@grpc/grpc-js";
 import Database from "better-sqlite3";
 import { Code, FailedPrecondition, InvalidArgument, KvError, Unavailable } from "../../common/errors";
 import { limits } from "../../common/limits";
@@ -31,8 +29,8 @@ import { encodeCoordinatorRecord } from "../../coordinator/records";
 import { FileLog, fsyncDirectory } from "../../logs/file-log";
 import { channelOptions, participantProto } from "../../proto/load";
 import { channelCredentials, type Tls } from "../../proto/tls";
-import type { BackupChunk__Output } from "../../proto/gen/twopc/participant/BackupChunk";
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
+import { receiveBackup } from "../../replica/backup-stream";
 import { encodeReplicaRecord } from "../../replica/records";
 import { consecutiveLayout } from "../cluster/process-args";
 
@@ -114,64 +112,7 @@ function pickReplica(status: KvStatus, wanted: string | undefined): { id: string
 function streamBackup(address: string, tls: Tls | null, chunkBytes: number, partial: string, timeoutMs: number): Promise<{ commitSeq: number; bytes: number; verifiedBy: string }> {
   // With TLS, the replica wants a certificate its CA signed (the client's: proto/tls.ts lets any such certificate take a backup).
   const participant = new participantProto.Participant(address, channelCredentials(tls), channelOptions) as unknown as ParticipantClient;
-  const out = fs.openSync(partial, "w");
-  return new Promise<{ commitSeq: number; bytes: number; verifiedBy: string }>((resolve, reject) => {
-    let header: { commitSeq: number; totalBytes: number; sha256: string } | null = null;
-    let received = 0;
-    let verifiedBy: string | null = null;
-    let failed = false;
-    const hash = createHash("sha256");
-    const fail = (error: KvError): void => {
-      if (failed) return;
-      failed = true;
-      call.cancel();
-      reject(error);
-    };
-    const call = participant.Backup({ chunkBytes }, { deadline: Date.now() + timeoutMs });
-    call.on("data", (chunk: BackupChunk__Output) => {
-      switch (chunk.part) {
-        case "header":
-          if (header !== null || chunk.header === null || chunk.header === undefined) return fail(new KvError(Code.DATA_LOSS, `replica at ${address}: a second or empty backup header`));
-          header = { commitSeq: Number(chunk.header.commitSeq), totalBytes: Number(chunk.header.totalBytes), sha256: chunk.header.sha256 };
-          return;
-        case "data": {
-          const data = chunk.data ?? Buffer.alloc(0);
-          if (header === null || verifiedBy !== null) return fail(new KvError(Code.DATA_LOSS, `replica at ${address}: backup data outside header and trailer`));
-          if (data.length > limits.backupChunkBytesMax) return fail(new KvError(Code.DATA_LOSS, `replica at ${address}: a backup chunk of ${data.length} bytes; the limit is ${limits.backupChunkBytesMax} (backupChunkBytesMax)`));
-          received += data.length;
-          if (received > header.totalBytes) return fail(new KvError(Code.DATA_LOSS, `replica at ${address}: more backup data than the ${header.totalBytes} bytes announced`));
-          hash.update(data);
-          fs.writeSync(out, data);
-          return;
-        }
-        case "trailer":
-          verifiedBy = chunk.trailer?.verifiedBy ?? "";
-          return;
-        case undefined:
-          return fail(new KvError(Code.DATA_LOSS, `replica at ${address}: a backup message with no part`));
-        default:
-          return fail(new KvError(Code.DATA_LOSS, `replica at ${address}: an unknown backup part`));
-      }
-    });
-    call.on("error", (error: grpc.ServiceError) => {
-      if (failed) return;
-      failed = true;
-      reject(new KvError((error.code ?? Code.UNKNOWN) as KvError["code"], `backup from the replica at ${address}: ${error.details || error.message}`));
-    });
-    call.on("end", () => {
-      if (failed) return;
-      const h = header as { commitSeq: number; totalBytes: number; sha256: string } | null;
-      if (h === null || verifiedBy === null) return reject(new KvError(Code.DATA_LOSS, `replica at ${address}: the backup stream ended without ${h === null ? "a header" : "a trailer"}`));
-      if (received !== h.totalBytes) return reject(new KvError(Code.DATA_LOSS, `replica at ${address}: ${received} backup bytes received, ${h.totalBytes} announced`));
-      const sha256 = hash.digest("hex");
-      if (sha256 !== h.sha256) return reject(new KvError(Code.DATA_LOSS, `replica at ${address}: the backup's SHA-256 is ${sha256}, the replica announced ${h.sha256}`));
-      resolve({ commitSeq: h.commitSeq, bytes: received, verifiedBy });
-    });
-  }).finally(() => {
-    fs.fsyncSync(out);
-    fs.closeSync(out);
-    participant.close();
-  });
+  return receiveBackup(participant, address, { chunkBytes, forCatchUp: false }, partial, timeoutMs).finally(() => participant.close());
 }
 
 /** Checks that `file` is a replica's store (SQLite's quick_check, the kv and meta tables) and reads what it holds. */

@@ -3,8 +3,10 @@
 
 export interface BackupRequest {
   'chunkBytes'?: (number);
+  'forCatchUp'?: (boolean);
 }
 
 export interface BackupRequest__Output {
   'chunkBytes': (number);
+  'forCatchUp': (boolean);
 }
