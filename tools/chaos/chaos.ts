@@ -26,7 +26,7 @@ import type { ChaosCluster } from "./cluster-api";
 import { formatEvent, parseHistory, type HistoryEvent } from "../check/history";
 import { LocalCluster } from "./local-cluster";
 import { faultKinds, isNetFaultKind, type FaultKind, type NetFaultKind } from "./fault-kinds";
-import { NetnsChaosCluster, type LossBy, type NetnsRun } from "./netns-cluster";
+import { NetnsChaosCluster, netnsRunTempPrefix, type LossBy, type NetnsRun } from "./netns-cluster";
 import type { NetworkFault } from "../netns/network";
 import { Prng } from "../../common/prng";
 
@@ -218,7 +218,7 @@ async function openCluster(target: ChaosTarget, dataDir: string, proxied: boolea
 export async function runChaos(options: ChaosOptions, target: ChaosTarget, load: ChaosLoad, check: ChaosChecker, log: (line: string) => void): Promise<ChaosReport> {
   const prng = new Prng(options.seed);
   // A run across namespaces names its temp directory after its network, so that whatever it left can be found.
-  const tempPrefix = target.kind === "netns" ? `twopc-kv-chaos-netns-${target.run.runId}-` : "twopc-kv-chaos-";
+  const tempPrefix = target.kind === "netns" ? netnsRunTempPrefix(target.run.runId) : "twopc-kv-chaos-";
   const dataDir = target.kind === "attached" ? target.dir : (target.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), tempPrefix)));
   const removeDataDir = target.kind !== "attached" && target.dataDir === null;
   fs.mkdirSync(dataDir, { recursive: true });

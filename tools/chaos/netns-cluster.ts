@@ -7,7 +7,7 @@
 //   `kv chaos` again inside the network's client namespace with --netns-run (the run id and the
 //   faults), forwards Ctrl-C to it, and once it has exited kills whatever still runs in the run's
 //   namespaces and deletes them all: the veths, the bridge, the qdiscs and the nftables tables go
-//   with them, whatever happened to the inner run.
+//   with them, whatever happened to the inner run; so does the inner run's temp data directory.
 // - NetnsChaosCluster, in the client namespace (the inner `kv chaos`): starts the members in their
 //   namespaces and implements ChaosCluster for chaos.ts, whose load and checks, being in the client
 //   namespace, reach every member at its own address. The root namespace has no route to them: the
@@ -16,6 +16,9 @@
 // Namespaces are made only by the outer process: the inner one runs in the mount namespace `ip
 // netns exec` gives it, where a namespace it made would not be seen outside.
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
 import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
 import type { KvClient, KvStatus } from "../../client/client";
@@ -60,6 +63,14 @@ export function netFaultCapabilities(): NetFaultCapabilities {
   }
   notes.push(`net-loss is unavailable here and left out of the schedule: no netem, and ${nftMissing}`);
   return { available: ["net-partition", "net-throttle"], lossBy: null, notes };
+}
+
+/**
+ * The name the inner run's temp data directory starts with (under os.tmpdir(), when no --data-dir):
+ * the outer run removes it if the inner one could not (it exited at once on a second Ctrl-C).
+ */
+export function netnsRunTempPrefix(runId: string): string {
+  return `twopc-kv-chaos-netns-${runId}-`;
 }
 
 /** The longest the members and the inner run may take to die once killed, before the namespaces go. */
@@ -120,7 +131,13 @@ export async function runNetnsChaos(args: readonly string[], members: NetnsClust
       const killed = await killProcessesOfRun(runId, killWaitMs);
       if (killed.length > 0) log(`chaos: killed ${killed.length} process(es) the run left in its namespaces (pids ${killed.join(", ")})`);
     } finally {
-      network.destroy();
+      try {
+        network.destroy();
+      } finally {
+        for (const entry of fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(netnsRunTempPrefix(runId)))) {
+          fs.rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+        }
+      }
     }
   }
   return code;
