@@ -124,8 +124,8 @@ describe.skipIf(unavailable !== null)("kv chaos --faults netem, across network n
       process.kill(child.pid!, "SIGINT");
       const code = await exited;
       expect(code, `${stdout}\n${stderr}`).toBe(130);
-      expect(stdout).toMatch(/chaos: killed \d+ process\(es\) the run left in its namespaces/);
       expectNothingLeft(runId);
+      expect(stdout).toMatch(/chaos: killed \d+ process\(es\) the run left in its namespaces/);
     } finally {
       if (child.exitCode === null && child.pid !== undefined) {
         process.kill(child.pid, "SIGINT");
