@@ -1,7 +1,9 @@
 // `kv chaos`: the command around client/chaos.ts. It wires the load (kv bench with a history) and
 // the check (kv check) into the run, prints the table, and returns a non-zero exit code on any
 // violation. With --cluster DIR it attaches to the cluster a `kv cluster --data-dir DIR` runs,
-// instead of starting one.
+// instead of starting one. With link faults (--faults netem, or net-*) it makes a network of
+// namespaces and runs itself again inside it (tools/chaos/netns-cluster.ts): that inner run has
+// --netns-run, and does the work.
 import * as fs from "node:fs";
 import type { Argv } from "yargs";
 import { InvalidArgument } from "../common/errors";
@@ -9,7 +11,20 @@ import { runBench, workloads } from "../tools/bench/bench";
 import { chaosPage, checkReportFile, writeReportFile } from "../tools/report/pages";
 import { Timeline } from "../tools/report/timeline";
 import { parseDuration } from "./bench-command";
-import { faultKinds, formatChaosReport, runChaos, type ChaosChecker, type ChaosLoad, type ChaosTarget, type FaultKind } from "../tools/chaos/chaos";
+import {
+  faultKinds,
+  formatChaosReport,
+  isNetFaultKind,
+  netemFaultsGroup,
+  netFaultKinds,
+  runChaos,
+  type ChaosChecker,
+  type ChaosLoad,
+  type ChaosTarget,
+  type FaultKind,
+} from "../tools/chaos/chaos";
+import { netFaultCapabilities, parseNetnsRun, runNetnsChaos, type NetnsRun } from "../tools/chaos/netns-cluster";
+import { netnsMembersMax, netnsUnavailable } from "../tools/netns/network";
 import { checkHistory, formatViolation } from "../tools/check/check";
 import { subcommand } from "./subcommand";
 
@@ -24,7 +39,13 @@ export function chaosCommandOptions<T>(y: Argv<T>) {
     })
     .option("seed", { type: "number", default: 1, describe: "decides the fault schedule and the load" })
     .option("duration", { type: "string", default: "60s", describe: "how long to run the load and the faults (500ms, 60s, 10m)" })
-    .option("faults", { type: "string", default: "kill,pause", describe: `faults to inject, comma-separated: ${faultKinds.join(", ")} (partition: not with --cluster)` })
+    .option("faults", {
+      type: "string",
+      default: "kill,pause",
+      describe:
+        `faults to inject, comma-separated: ${faultKinds.join(", ")} (partition: not with --cluster); ` +
+        `${netemFaultsGroup} (every link fault this machine can make: ${netFaultKinds.join(", ")}) or some of those, on a cluster across network namespaces (root and iproute2)`,
+    })
     .option("interval", { type: "string", default: "3s", describe: "mean time between faults" })
     .option("concurrency", { type: "number", default: 8, describe: "clients of the load" })
     .option("keys", { type: "number", default: 20, describe: "keys of the load (few, so operations conflict), under the prefix chaos/SEED/RUN/" })
@@ -38,7 +59,8 @@ export function chaosCommandOptions<T>(y: Argv<T>) {
     .option("history", { type: "string", describe: "write the history here (default: history.jsonl in --data-dir, or chaos-history.jsonl in the --cluster DIR)" })
     .option("json", { type: "string", describe: "write the report here as JSON" })
     .option("report", { type: "string", describe: "write a self-contained HTML report here: the load's throughput and latency per second with the faults marked, a latency histogram, the table" })
-    .option("log-level", { type: "string", describe: `log level of the processes of the cluster it starts (default ${localDefaults.logLevel})` });
+    .option("log-level", { type: "string", describe: `log level of the processes of the cluster it starts (default ${localDefaults.logLevel})` })
+    .option("netns-run", { type: "string", hidden: true, describe: "internal: the run inside the network a kv chaos with link faults made (JSON)" });
 }
 
 type ChaosArgv = {
@@ -57,6 +79,7 @@ type ChaosArgv = {
   json?: string | undefined;
   report?: string | undefined;
   "log-level"?: string | undefined;
+  "netns-run"?: string | undefined;
 };
 
 /**
@@ -99,13 +122,22 @@ const check: ChaosChecker = (events) => {
   return { verdict: result.verdict, details: result.verdict === "not-linearizable" ? formatViolation(result) : "" };
 };
 
+/** --replicas and --coordinators of a cluster chaos starts, checked. */
+function memberCounts(argv: ChaosArgv): { replicas: number; coordinators: number } {
+  const replicas = argv.replicas ?? localDefaults.replicas;
+  if (!Number.isInteger(replicas) || replicas < 3) throw new InvalidArgument("--replicas", "--replicas must be at least 3");
+  const coordinators = argv.coordinators ?? localDefaults.coordinators;
+  if (!Number.isInteger(coordinators) || coordinators < 1 || coordinators > 9) throw new InvalidArgument("--coordinators", "--coordinators must be a whole number from 1 to 9");
+  if (replicas + coordinators > netnsMembersMax) {
+    throw new InvalidArgument("--replicas", `--replicas ${replicas} and --coordinators ${coordinators} make ${replicas + coordinators} members; a network of namespaces holds ${netnsMembersMax} (netnsMembersMax)`);
+  }
+  return { replicas, coordinators };
+}
+
 /** The cluster to hammer: the one --cluster names, or a local one from --port, --replicas, --data-dir, --log-level. */
 function chaosTarget(argv: ChaosArgv, faults: readonly string[]): ChaosTarget {
   if (argv.cluster === undefined) {
-    const replicas = argv.replicas ?? localDefaults.replicas;
-    if (!Number.isInteger(replicas) || replicas < 3) throw new InvalidArgument("--replicas", "--replicas must be at least 3");
-    const coordinators = argv.coordinators ?? localDefaults.coordinators;
-    if (!Number.isInteger(coordinators) || coordinators < 1 || coordinators > 9) throw new InvalidArgument("--coordinators", "--coordinators must be a whole number from 1 to 9");
+    const { replicas, coordinators } = memberCounts(argv);
     return {
       kind: "local",
       port: argv.port ?? localDefaults.port,
@@ -130,15 +162,50 @@ function chaosTarget(argv: ChaosArgv, faults: readonly string[]): ChaosTarget {
   return { kind: "attached", dir: argv.cluster };
 }
 
-export async function runChaosCommand(argv: ChaosArgv): Promise<number> {
-  const faults = argv.faults.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
-  for (const fault of faults) {
-    if (!(faultKinds as readonly string[]).includes(fault)) {
-      throw new InvalidArgument("--faults", `--faults: unknown fault ${JSON.stringify(fault)}; known: ${faultKinds.join(", ")}`);
+/**
+ * Link faults need each member in its own namespace: refuses what cannot go with them (--cluster,
+ * proxy partitions, --port) or a machine where namespaces cannot be made (exit 2), and says what
+ * this kernel cannot make. Returns what the inner run needs to know.
+ */
+function netnsCapabilities(argv: ChaosArgv, tokens: readonly string[]): Omit<NetnsRun, "runId"> {
+  const named = tokens.join(",");
+  if (argv.cluster !== undefined) {
+    throw new InvalidArgument("--faults", `--faults ${named} cannot be used with --cluster: link faults need each member in its own network namespace, in a cluster kv chaos starts itself`);
+  }
+  if (tokens.includes("partition")) {
+    throw new InvalidArgument("--faults", "--faults partition (behind a TCP proxy, on 127.0.0.1) cannot be used with link faults; net-partition partitions a member across namespaces");
+  }
+  if (argv.port !== undefined) throw new InvalidArgument("--port", "--port cannot be used with link faults: every member listens on port 50051 at its own address of 10.77.0.0/24");
+  const unavailable = netnsUnavailable();
+  if (unavailable !== null) throw new InvalidArgument("--faults", `--faults ${named} needs a cluster across network namespaces, which cannot be made here: ${unavailable}`);
+  const capabilities = netFaultCapabilities();
+  for (const token of tokens) {
+    if (isNetFaultKind(token) && !capabilities.available.includes(token)) {
+      throw new InvalidArgument("--faults", `--faults ${token} cannot be made here: ${capabilities.notes.join("; ")}`);
     }
   }
-  if (faults.length === 0) throw new InvalidArgument("--faults", "--faults names no fault");
-  const target = chaosTarget(argv, faults);
+  return capabilities;
+}
+
+export async function runChaosCommand(argv: ChaosArgv): Promise<number> {
+  const tokens = argv.faults.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+  const known = [...faultKinds, netemFaultsGroup, ...netFaultKinds];
+  for (const token of tokens) {
+    if (!known.includes(token)) throw new InvalidArgument("--faults", `--faults: unknown fault ${JSON.stringify(token)}; known: ${known.join(", ")}`);
+  }
+  if (tokens.length === 0) throw new InvalidArgument("--faults", "--faults names no fault");
+  const linkFaults = tokens.some((token) => token === netemFaultsGroup || isNetFaultKind(token));
+  const netnsRun = argv["netns-run"] === undefined ? null : parseNetnsRun(argv["netns-run"]);
+  if (linkFaults && netnsRun === null) {
+    // The outer run: make the network, and run again inside it.
+    const capabilities = netnsCapabilities(argv, tokens);
+    for (const note of capabilities.notes) console.log(`chaos: ${note}`);
+    return runNetnsChaos(process.argv.slice(2), memberCounts(argv), capabilities, (line) => console.log(line));
+  }
+  // `netem` stands for every link fault the outer run found this machine can make.
+  const faults = [...new Set(tokens.flatMap((token): string[] => (token === netemFaultsGroup ? [...(netnsRun?.available ?? [])] : [token])))];
+  if (faults.length === 0) throw new InvalidArgument("--faults", `--faults ${tokens.join(",")} leaves no fault this machine can make`);
+  const target: ChaosTarget = netnsRun === null ? chaosTarget(argv, faults) : { kind: "netns", run: netnsRun, ...memberCounts(argv), dataDir: argv["data-dir"] ?? null, logLevel: argv["log-level"] ?? localDefaults.logLevel };
   if (argv.report !== undefined) {
     if (argv.report.trim() === "") throw new InvalidArgument("--report", "--report needs a file name");
     checkReportFile(argv.report);
@@ -163,7 +230,8 @@ export async function runChaosCommand(argv: ChaosArgv): Promise<number> {
     console.error("kv chaos: interrupted; healing the cluster, then checking (Ctrl-C again to exit at once)");
     interrupt.abort();
   };
-  if (target.kind === "attached") process.on("SIGINT", onSigint);
+  // Across namespaces too: the outer run forwards Ctrl-C here, and deletes the namespaces once this exits.
+  if (target.kind === "attached" || target.kind === "netns") process.on("SIGINT", onSigint);
   let report;
   try {
     report = await runChaos({ ...options, signal: interrupt.signal }, target, load, check, (line) => console.log(line));

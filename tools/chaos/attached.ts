@@ -35,6 +35,8 @@ interface AttachedMember {
 export class AttachedCluster implements ChaosCluster {
   readonly replicaIds: string[];
   readonly coordinatorNames: string[];
+  /** Its members share 127.0.0.1: no link of their own to fault. */
+  readonly links = null;
   readonly partitionUnsupported =
     "an attached cluster (--cluster) has no proxies between the coordinator and the replicas; partitions need a cluster kv chaos starts itself";
   private readonly members = new Map<string, AttachedMember>();

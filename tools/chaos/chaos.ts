@@ -3,15 +3,19 @@
 // faults on a schedule decided by one seed: kill -9 and restart of the coordinator or a replica,
 // SIGSTOP/SIGCONT pauses, crashes at a protocol step (a restart with a crash failpoint armed), and
 // partitions of one replica (a TcpProxy black-holes it; only in a cluster chaos started, which has
-// the proxies). At the end it heals everything and checks, printing one table: operations by
+// the proxies); with --faults netem, on a cluster whose every member runs in its own network
+// namespace (netns-cluster.ts), faults on a member's link: partition, loss, delay, throttle. At the
+// end it heals everything and checks, printing one table: operations by
 // outcome, faults injected, the successful reads and writes per second of the load (a run that did
 // little work proves little, so each must reach a named minimum rate), the linearizability verdict of
 // the history, acknowledged writes missing at the end, replicas whose content differs, transactions
 // still in doubt, and the time from the last heal until the cluster was fully in sync. Any violation
 // makes the exit code non-zero.
 //
-// The faults go through the ChaosCluster interface, which LocalCluster (processes chaos started)
-// and AttachedCluster (a kv cluster's processes, by pid and recorded argv) both implement.
+// The faults go through the ChaosCluster interface, which LocalCluster (processes chaos started),
+// AttachedCluster (a kv cluster's processes, by pid and recorded argv) and NetnsChaosCluster (each
+// process in its own network namespace) implement. Which fault comes next, where and for how long
+// is drawn by drawFault(), from the seed alone.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -21,11 +25,27 @@ import { AttachedCluster } from "./attached";
 import type { ChaosCluster } from "./cluster-api";
 import { formatEvent, parseHistory, type HistoryEvent } from "../check/history";
 import { LocalCluster } from "./local-cluster";
+import { faultKinds, isNetFaultKind, type FaultKind, type NetFaultKind } from "./fault-kinds";
+import { NetnsChaosCluster, netnsRunTempPrefix, type LossBy, type NetnsRun } from "./netns-cluster";
+import type { NetworkFault } from "../netns/network";
 import { Prng } from "../../common/prng";
 
-export const faultKinds = ["kill", "pause", "failpoint", "partition"] as const;
-export type FaultKind = (typeof faultKinds)[number];
+export { faultKinds, isNetFaultKind, netemFaultsGroup, netFaultKinds, type FaultKind, type NetFaultKind } from "./fault-kinds";
 export type { ChaosCluster };
+
+/**
+ * Bounds of the link faults a run draws: strong enough to be felt by a load of small messages, mild
+ * enough that it still completes work (a throttle of 64 kbit/s carries a few dozen of them a second).
+ */
+export const netLossPercentMin = 5;
+export const netLossPercentMax = 25;
+export const netDelayMsMin = 20;
+export const netDelayMsMax = 200;
+export const netThrottleKbitMin = 64;
+export const netThrottleKbitMax = 512;
+/** How long one fault holds, from its injection to its heal. */
+const faultHoldMsMin = 300;
+const faultHoldMsMax = 2_000;
 
 /** Which cluster a run hammers. */
 export type ChaosTarget =
@@ -43,6 +63,16 @@ export type ChaosTarget =
       /** The cluster a `kv cluster` runs, as its manifest DIR/cluster.json describes it. */
       readonly kind: "attached";
       readonly dir: string;
+    }
+  | {
+      /** Every member in its own namespace of the network the outer `kv chaos` made (this process runs in its client namespace). */
+      readonly kind: "netns";
+      readonly run: NetnsRun;
+      readonly replicas: number;
+      readonly coordinators: number;
+      /** Where the cluster keeps its data and the history; a temp directory (removed) when null. */
+      readonly dataDir: string | null;
+      readonly logLevel: string;
     };
 
 export interface ChaosOptions {
@@ -87,7 +117,12 @@ export interface ChaosReport {
   readonly keyPrefix: string;
   readonly historyFile: string;
   readonly operations: { ok: number; fail: number; info: number };
+  /** The kinds the schedule drew from (--faults, with netem expanded). */
+  readonly kinds: readonly FaultKind[];
+  /** How many of each kind were injected; a run that injected none fails. */
   readonly faults: Record<FaultKind, number>;
+  /** The network of a run across namespaces (its names are kv-RUNID-*), or null. */
+  readonly network: { readonly runId: string; readonly lossBy: LossBy | null; readonly notes: readonly string[] } | null;
   /** Each fault as it was injected, in ms since the load started (for the HTML report's markers). */
   readonly faultLog: readonly { readonly atMs: number; readonly label: string }[];
   /** Successful reads and writes of the load, and their rates over its run. */
@@ -173,6 +208,8 @@ async function openCluster(target: ChaosTarget, dataDir: string, proxied: boolea
       return LocalCluster.start({ dataDir, port: target.port, replicas: target.replicas, coordinators: target.coordinators, proxied, logLevel: target.logLevel });
     case "attached":
       return AttachedCluster.open(target.dir);
+    case "netns":
+      return NetnsChaosCluster.start(target.run.runId, { coordinators: target.coordinators, replicas: target.replicas, logLevel: target.logLevel, dataDir, lossBy: target.run.lossBy });
     default:
       return assertNever(target);
   }
@@ -180,8 +217,10 @@ async function openCluster(target: ChaosTarget, dataDir: string, proxied: boolea
 
 export async function runChaos(options: ChaosOptions, target: ChaosTarget, load: ChaosLoad, check: ChaosChecker, log: (line: string) => void): Promise<ChaosReport> {
   const prng = new Prng(options.seed);
-  const dataDir = target.kind === "attached" ? target.dir : (target.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-chaos-")));
-  const removeDataDir = target.kind === "local" && target.dataDir === null;
+  // A run across namespaces names its temp directory after its network, so that whatever it left can be found.
+  const tempPrefix = target.kind === "netns" ? netnsRunTempPrefix(target.run.runId) : "twopc-kv-chaos-";
+  const dataDir = target.kind === "attached" ? target.dir : (target.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), tempPrefix)));
+  const removeDataDir = target.kind !== "attached" && target.dataDir === null;
   fs.mkdirSync(dataDir, { recursive: true });
   const historyFile = options.historyFile ?? path.join(dataDir, target.kind === "attached" ? "chaos-history.jsonl" : "history.jsonl");
   // Keys of their own, even in a cluster that holds other data or an earlier run's keys: the check
@@ -193,7 +232,12 @@ export async function runChaos(options: ChaosOptions, target: ChaosTarget, load:
     if (options.faults.includes("partition") && cluster.partitionUnsupported !== null) {
       throw new Error(`cannot inject partitions: ${cluster.partitionUnsupported}`);
     }
-    return await hammer(options, cluster, { dataDir, historyFile, keyPrefix }, prng, load, check, log);
+    const netFaults = options.faults.filter(isNetFaultKind);
+    if (netFaults.length > 0 && cluster.links === null) {
+      throw new Error(`cannot inject ${netFaults.join(", ")}: the cluster's members share one network; these need each member in its own namespace (--faults netem)`);
+    }
+    const network = target.kind === "netns" ? { runId: target.run.runId, lossBy: target.run.lossBy, notes: target.run.notes } : null;
+    return await hammer(options, cluster, { dataDir, historyFile, keyPrefix, network }, prng, load, check, log);
   } finally {
     await cluster?.release();
     if (removeDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
@@ -203,7 +247,7 @@ export async function runChaos(options: ChaosOptions, target: ChaosTarget, load:
 async function hammer(
   options: ChaosOptions,
   cluster: ChaosCluster,
-  where: { dataDir: string; historyFile: string; keyPrefix: string },
+  where: { dataDir: string; historyFile: string; keyPrefix: string; network: ChaosReport["network"] },
   prng: Prng,
   load: ChaosLoad,
   check: ChaosChecker,
@@ -211,9 +255,8 @@ async function hammer(
 ): Promise<ChaosReport> {
   const { historyFile, keyPrefix } = where;
   const signal = options.signal;
-  const faults: Record<FaultKind, number> = { kill: 0, pause: 0, failpoint: 0, partition: 0 };
+  const faults: Record<FaultKind, number> = { kill: 0, pause: 0, failpoint: 0, partition: 0, "net-partition": 0, "net-loss": 0, "net-delay": 0, "net-throttle": 0 };
   const faultLog: { atMs: number; label: string }[] = [];
-  const names = [...cluster.coordinatorNames, ...cluster.replicaIds];
   let lastHealMs = Date.now();
   await waitUntil("every replica up", clusterUpTimeoutMs, async () => (await cluster.status()).replicas.every((replica) => replica.up));
   log(`chaos: seed ${options.seed}, ${options.durationMs / 1000} s, faults ${options.faults.join(",")}, keys ${keyPrefix}*, data in ${where.dataDir}`);
@@ -233,14 +276,13 @@ async function hammer(
   // One fault at a time: inject, hold it, heal, wait.
   try {
     while (!over()) {
-      await sleep(prng.int(options.intervalMs / 2, (options.intervalMs * 3) / 2), signal);
+      const fault = drawFault(prng, options.faults, cluster, options.intervalMs);
+      await sleep(fault.waitMs, signal);
       if (over()) break;
-      const kind = prng.pick(options.faults);
-      const holdMs = prng.int(300, 2_000);
-      const target = kind === "partition" ? prng.pick(cluster.replicaIds) : prng.pick(names);
-      faults[kind] += 1;
-      faultLog.push({ atMs: Date.now() - startedMs, label: `${kind} ${target}` });
-      switch (kind) {
+      const { holdMs, target } = fault;
+      faults[fault.kind] += 1;
+      faultLog.push({ atMs: Date.now() - startedMs, label: `${fault.kind} ${target}` });
+      switch (fault.kind) {
         case "kill":
           log(`chaos: kill -9 ${target}, restart in ${holdMs} ms`);
           await cluster.kill(target);
@@ -254,11 +296,9 @@ async function hammer(
           await cluster.resume(target);
           break;
         case "failpoint": {
-          const point = prng.pick(Object.keys(cluster.coordinatorNames.includes(target) ? coordinatorFailpoints : replicaFailpoints));
-          const hit = prng.int(1, 20);
-          log(`chaos: restart ${target} with ${point}=crash@${hit}`);
+          log(`chaos: restart ${target} with ${fault.failpoint}`);
           await cluster.kill(target);
-          await cluster.start(target, `${point}=crash@${hit}`);
+          await cluster.start(target, fault.failpoint);
           if (!(await cluster.waitExit(target, holdMs * 3))) await cluster.kill(target);
           await cluster.start(target);
           break;
@@ -269,8 +309,23 @@ async function hammer(
           await sleep(holdMs, signal);
           cluster.reconnect(target);
           break;
+        case "net-partition":
+        case "net-loss":
+        case "net-delay":
+        case "net-throttle": {
+          const links = cluster.links;
+          assert(links !== null, "runChaos refuses link faults on a cluster without links");
+          log(`chaos: ${fault.kind} ${target} (${describeLinkFault(fault.link)}) for ${holdMs} ms`);
+          links.inject(target, fault.link);
+          try {
+            await sleep(holdMs, signal);
+          } finally {
+            links.heal(target);
+          }
+          break;
+        }
         default:
-          assertNever(kind);
+          assertNever(fault);
       }
       lastHealMs = Date.now();
     }
@@ -312,6 +367,7 @@ async function hammer(
   const inDoubt = statuses.reduce((sum, replica) => sum + (replica?.prepared.length ?? 1), 0) + (status?.inFlight.length ?? 1);
 
   const passed =
+    Object.values(faults).some((count) => count > 0) &&
     progress.problems.length === 0 &&
     verdict.verdict === "linearizable" &&
     missing.length === 0 &&
@@ -323,7 +379,9 @@ async function hammer(
     keyPrefix,
     historyFile,
     operations,
+    kinds: options.faults,
     faults,
+    network: where.network,
     faultLog,
     progress,
     linearizability: verdict.verdict,
@@ -335,6 +393,72 @@ async function hammer(
     syncAfterHealMs,
     passed,
   };
+}
+
+/** One fault of a run's schedule: the wait before it, its kind, its target, how long it holds, and what exactly. */
+export type FaultPlan = { readonly waitMs: number; readonly holdMs: number; readonly target: string } & (
+  | { readonly kind: "kill" | "pause" | "partition" }
+  | { readonly kind: "failpoint"; /** [NAME=ACTION@N], armed in the restarted process. */ readonly failpoint: string }
+  | { readonly kind: NetFaultKind; readonly link: NetworkFault }
+);
+
+/**
+ * The next fault of the schedule, drawn from the run's PRNG alone, so that a seed decides the whole
+ * schedule (the cluster's timing decides only how much of it fits in the run). Partitions behind a
+ * proxy strike a replica; every other kind strikes any member, coordinators first in the list.
+ */
+export function drawFault(
+  prng: Prng,
+  kinds: readonly FaultKind[],
+  members: { readonly coordinatorNames: readonly string[]; readonly replicaIds: readonly string[] },
+  intervalMs: number,
+): FaultPlan {
+  const waitMs = prng.int(intervalMs / 2, (intervalMs * 3) / 2);
+  const kind = prng.pick(kinds);
+  const holdMs = prng.int(faultHoldMsMin, faultHoldMsMax);
+  const target = kind === "partition" ? prng.pick(members.replicaIds) : prng.pick([...members.coordinatorNames, ...members.replicaIds]);
+  const at = { waitMs, holdMs, target };
+  switch (kind) {
+    case "kill":
+    case "pause":
+    case "partition":
+      return { ...at, kind };
+    case "failpoint": {
+      const point = prng.pick(Object.keys(members.coordinatorNames.includes(target) ? coordinatorFailpoints : replicaFailpoints));
+      const hit = prng.int(1, 20);
+      return { ...at, kind, failpoint: `${point}=crash@${hit}` };
+    }
+    case "net-partition":
+      return { ...at, kind, link: { kind: "partition" } };
+    case "net-loss":
+      return { ...at, kind, link: { kind: "loss", percent: prng.int(netLossPercentMin, netLossPercentMax) } };
+    case "net-delay": {
+      const delayMs = prng.int(netDelayMsMin, netDelayMsMax);
+      return { ...at, kind, link: { kind: "delay", delayMs, jitterMs: prng.int(0, Math.floor(delayMs / 4)) } };
+    }
+    case "net-throttle":
+      return { ...at, kind, link: { kind: "throttle", rateKbit: prng.int(netThrottleKbitMin, netThrottleKbitMax) } };
+    default:
+      return assertNever(kind);
+  }
+}
+
+/** A link fault in words, for the run's log. */
+function describeLinkFault(fault: NetworkFault): string {
+  switch (fault.kind) {
+    case "partition":
+      return "its bridge port disabled: nothing crosses, both ways";
+    case "loss":
+      return `${fault.percent}% of packets lost, both ways`;
+    case "drop":
+      return `${fault.percent}% of packets dropped by nftables, both ways`;
+    case "delay":
+      return `${fault.delayMs} ms delay, jitter ${fault.jitterMs} ms, both ways`;
+    case "throttle":
+      return `a token bucket of ${fault.rateKbit} kbit/s, both ways`;
+    default:
+      return assertNever(fault);
+  }
 }
 
 /** Every replica up, healthy and in sync, nothing in flight or locked, nothing prepared anywhere. */
@@ -421,9 +545,11 @@ export function missingAcknowledgedWrites(events: readonly HistoryEvent[]): stri
 
 export function formatChaosReport(report: ChaosReport): string {
   const mark = (ok: boolean) => (ok ? "ok" : "VIOLATION");
+  const faultsInjected = Object.values(report.faults).reduce((sum, count) => sum + count, 0);
   const rows: [string, string, string][] = [
     ["operations", `${report.operations.ok} ok, ${report.operations.fail} fail, ${report.operations.info} info`, ""],
-    ["faults injected", faultKinds.map((kind) => `${kind} ${report.faults[kind]}`).join(", "), ""],
+    // A run on 127.0.0.1 lists the four kinds it can make, drawn or not, as it always did; one across namespaces, the kinds it drew from.
+    ["faults injected", (report.network === null ? faultKinds : report.kinds).map((kind) => `${kind} ${report.faults[kind]}`).join(", "), mark(faultsInjected > 0)],
     [
       "successful reads",
       `${report.progress.readsOk} in ${report.progress.seconds.toFixed(1)} s, ${report.progress.readsOkPerSecond.toFixed(1)}/s (at least ${readsOkPerSecondMin}/s)`,
@@ -440,9 +566,15 @@ export function formatChaosReport(report: ChaosReport): string {
     ["transactions in doubt", String(report.inDoubt), mark(report.inDoubt === 0)],
     ["last heal to fully in sync", report.syncAfterHealMs === null ? "never (timed out)" : `${report.syncAfterHealMs} ms`, mark(report.syncAfterHealMs !== null)],
   ];
+  if (report.network !== null) {
+    const lossBy = report.network.lossBy === null ? "" : `; loss by ${report.network.lossBy}`;
+    rows.push(["network namespaces", `kv-${report.network.runId}-* (deleted once the run is over)${lossBy}`, ""]);
+  }
   const width = Math.max(...rows.map(([name]) => name.length));
   const lines = rows.map(([name, value, verdict]) => `${name.padEnd(width)}  ${value}${verdict ? `  ${verdict}` : ""}`);
   lines.push(`seed ${report.seed}: ${report.passed ? "PASSED" : "FAILED"}`);
+  if (faultsInjected === 0) lines.push("no fault was injected: a run proves nothing about faults without one (a longer --duration, or a shorter --interval)");
+  if (report.network !== null) for (const note of report.network.notes) lines.push(`note: ${note}`);
   for (const problem of report.progress.problems) lines.push(`too little work: ${problem}`);
   if (report.linearizability !== "linearizable" && report.linearizabilityDetails) lines.push(report.linearizabilityDetails);
   for (const detail of report.missingDetails.slice(0, 10)) lines.push(`missing: ${detail}`);

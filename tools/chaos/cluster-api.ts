@@ -3,6 +3,15 @@
 import type { KvClient, KvStatus } from "../../client/client";
 import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
 import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
+import type { NetworkFault } from "../netns/network";
+
+/** Faults on a member's own network link (a cluster whose members each have one: tools/netns/). */
+export interface LinkFaults {
+  /** Puts the fault on the member's link, both ways (replacing any other). */
+  inject(name: string, fault: NetworkFault): void;
+  /** Removes the member's link fault, if any. */
+  heal(name: string): void;
+}
 
 /**
  * What a chaos run needs of a cluster. Members are named by coordinator name ("coordinator",
@@ -14,6 +23,8 @@ export interface ChaosCluster {
   readonly coordinatorAddress: string;
   readonly coordinatorNames: readonly string[];
   readonly replicaIds: readonly string[];
+  /** Faults on each member's network link, or null when the members share one (127.0.0.1). heal() heals them too. */
+  readonly links: LinkFaults | null;
   /** Why partitions cannot be injected into this cluster, or null when they can. */
   readonly partitionUnsupported: string | null;
   /** kill -9, and wait until the process is gone. */

@@ -91,6 +91,8 @@ export class LocalCluster implements ChaosCluster {
   readonly replicaIds: string[];
   readonly members = new Map<string, Member>();
   readonly proxies = new Map<string, TcpProxy>();
+  /** Its members share 127.0.0.1: no link of their own to fault. */
+  readonly links = null;
   readonly partitionUnsupported = null;
   private readonly admin: ClusterAdmin;
 

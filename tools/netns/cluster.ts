@@ -3,7 +3,8 @@
 // (each namespace has its own ports, so none can be taken by another program), started with the
 // command lines of tools/cluster/process-args.ts like every other cluster. Clients run in the
 // network's client namespace: `kv` commands there (kv()) reach the members at their addresses.
-// Nothing restarts a process here; start() and kill() do it when a caller asks.
+// Nothing restarts a process here; start() and kill() do it when a caller asks. `kv chaos` drives one
+// from its client namespace (attach(): the network made by the `kv chaos` in the root namespace).
 import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -46,6 +47,11 @@ export interface NetnsStatus {
   readonly coordinators: readonly { readonly id: string | null; readonly role: string | null }[];
 }
 
+/** The members' names, as NetnsNetwork numbers them: the coordinators ("coordinator", "coordinator-2", ...), then r1, r2, ... */
+export function netnsMemberNames(options: { readonly coordinators: number; readonly replicas: number }): string[] {
+  return [...Array.from({ length: options.coordinators }, (_, i) => coordinatorName(i)), ...Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`)];
+}
+
 class MemberProcess {
   readonly output: string[] = [];
   readonly exited: Promise<void>;
@@ -67,8 +73,15 @@ class MemberProcess {
 
   async kill(signal: NodeJS.Signals): Promise<void> {
     if (!this.running || this.child.pid === undefined) return;
+    // A stopped process would not act on SIGTERM until continued.
+    if (signal !== "SIGKILL") process.kill(this.child.pid, "SIGCONT");
     process.kill(this.child.pid, signal);
     await this.exited;
+  }
+
+  /** SIGSTOP or SIGCONT, while it runs. */
+  signal(signal: "SIGSTOP" | "SIGCONT"): void {
+    if (this.running && this.child.pid !== undefined) process.kill(this.child.pid, signal);
   }
 }
 
@@ -83,14 +96,25 @@ export class NetnsCluster {
 
   /** Makes the network and the data directory; starts nothing (start() each member, or startAll()). */
   static create(options: NetnsClusterOptions): NetnsCluster {
-    const coordinators = Array.from({ length: options.coordinators }, (_, i) => coordinatorName(i));
-    const replicas = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
-    const network = NetnsNetwork.create([...coordinators, ...replicas]);
+    const network = NetnsNetwork.create(netnsMemberNames(options));
+    return NetnsCluster.on(network, options, fs.mkdtempSync(path.join(os.tmpdir(), `twopc-kv-netns-${network.runId}-`)));
+  }
+
+  /**
+   * A cluster on a network another process made (NetnsNetwork.attach), its data in dataDir. Its
+   * stop() must not be called (the network is not its own): stopProcesses() instead.
+   */
+  static attach(runId: string, options: NetnsClusterOptions, dataDir: string): NetnsCluster {
+    return NetnsCluster.on(NetnsNetwork.attach(runId, netnsMemberNames(options)), options, dataDir);
+  }
+
+  private static on(network: NetnsNetwork, options: NetnsClusterOptions, dataDir: string): NetnsCluster {
+    const [coordinators, replicas] = [netnsMemberNames({ ...options, replicas: 0 }), netnsMemberNames({ ...options, coordinators: 0 })];
     const layout: ClusterLayout = {
       host: "0.0.0.0", // never used: every place names its own host
       coordinators: coordinators.map((id) => ({ id, port: netnsMemberPort, host: network.member(id).host })),
       replicas: replicas.map((id) => ({ id, port: netnsMemberPort, host: network.member(id).host })),
-      dataDir: fs.mkdtempSync(path.join(os.tmpdir(), `twopc-kv-netns-${network.runId}-`)),
+      dataDir,
     };
     return new NetnsCluster(network, layout, options);
   }
@@ -112,12 +136,33 @@ export class NetnsCluster {
     return `${this.network.member(name).host}:${netnsMemberPort}`;
   }
 
-  /** Starts a member that is not running, in its namespace. */
-  start(name: string): void {
+  /** Starts a member that is not running, in its namespace, with failpoints armed when given ([ID:]NAME=ACTION[@N],...). */
+  start(name: string, failpoints?: string): void {
     if (this.procs.get(name)?.alive === true) throw new Error(`${name} is running already`);
-    const flags = { logLevel: this.options.logLevel ?? "warn" };
+    const flags = { logLevel: this.options.logLevel ?? "warn", ...(failpoints === undefined ? {} : { failpoints }) };
     const args = this.coordinatorNames.includes(name) ? coordinatorArgs(this.layout, flags, name) : replicaArgs(this.layout, name, flags);
     this.procs.set(name, new MemberProcess(name, this.network.spawnIn(name, process.execPath, [kvScript, ...args])));
+  }
+
+  /** SIGSTOP a running member. */
+  pause(name: string): void {
+    this.procs.get(name)?.signal("SIGSTOP");
+  }
+
+  /** SIGCONT a member. */
+  resume(name: string): void {
+    this.procs.get(name)?.signal("SIGCONT");
+  }
+
+  /** Waits for a member to exit; false if it still runs at the deadline. */
+  async waitExit(name: string, timeoutMs: number): Promise<boolean> {
+    const proc = this.procs.get(name);
+    if (proc === undefined || !proc.alive) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const exited = await Promise.race([proc.exited.then(() => true as const), deadline]);
+    clearTimeout(timer);
+    return exited;
   }
 
   /** The members that were started and have exited since. */
@@ -169,8 +214,8 @@ export class NetnsCluster {
     return JSON.parse(result.stdout) as NetnsStatus;
   }
 
-  /** Stops every process (SIGTERM, SIGKILL after 10 s), deletes the namespaces and the data. */
-  async stop(): Promise<void> {
+  /** Stops every process: SIGTERM (after SIGCONT), SIGKILL after 10 s. */
+  async stopProcesses(): Promise<void> {
     await Promise.all(
       [...this.procs.values()].map(async (proc) => {
         if (!proc.alive) return;
@@ -179,6 +224,11 @@ export class NetnsCluster {
         clearTimeout(timer);
       }),
     );
+  }
+
+  /** Stops every process (SIGTERM, SIGKILL after 10 s), deletes the namespaces and the data. */
+  async stop(): Promise<void> {
+    await this.stopProcesses();
     try {
       this.network.destroy();
     } finally {

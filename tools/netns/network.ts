@@ -17,6 +17,10 @@
 // - delay (with jitter) and loss: `tc qdisc ... netem` on both ends of the member's veth. They need
 //   the kernel's sch_netem; netemUnavailable() says when it is missing (some VM kernels ship
 //   without it), and callers skip those faults then, saying why.
+// - drop: loss without netem, by nftables rules in the member's namespace that drop each packet in
+//   and out of its link with a probability (`numgen random mod 100 < N drop`). It needs the `nft`
+//   command (not part of iproute2, and not installed by npm ci); nftUnavailable() says when it is
+//   missing.
 // This is a tool for root on Linux with iproute2 (`ip`, `tc`, `bridge`); netnsUnavailable() says
 // why it cannot run elsewhere.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -42,7 +46,9 @@ export type NetworkFault =
   /** A token bucket of rateKbit: slow, and dropping what overflows its small queue. */
   | { readonly kind: "throttle"; readonly rateKbit: number }
   /** No frame from or to the member crosses the bridge. */
-  | { readonly kind: "partition" };
+  | { readonly kind: "partition" }
+  /** nftables: each packet in or out of the member's link is dropped with this probability (loss where the kernel has no netem). */
+  | { readonly kind: "drop"; readonly percent: number };
 
 /** Why namespaces cannot be made here, or null when they can (root, and `ip netns` answers). */
 export function netnsUnavailable(): string | null {
@@ -87,7 +93,39 @@ export function netemUnavailable(): string | null {
   }
 }
 
-/** The arguments after `tc qdisc replace dev DEV root` that make a fault, or null for a partition (no qdisc). */
+/** The nftables table of a drop fault, in the member's namespace; deleting it heals. */
+const dropTable = "kvchaos";
+
+/** The nft script that makes a drop fault: one table, a chain on each direction of the member's link. */
+export function dropRules(percent: number): string {
+  assert(Number.isInteger(percent) && percent > 0 && percent <= 100, `drop ${percent}% is not a whole number in 1..100`);
+  // numgen random mod 100 draws 0..99 for each packet: below `percent`, it is dropped.
+  return [
+    `table inet ${dropTable} {`,
+    `  chain out { type filter hook output priority 0; policy accept; oifname "${memberLink}" numgen random mod 100 < ${percent} drop; }`,
+    `  chain in { type filter hook input priority 0; policy accept; iifname "${memberLink}" numgen random mod 100 < ${percent} drop; }`,
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** Why drop faults (nftables) cannot be made here, or null when they can: tried on a throwaway namespace. */
+export function nftUnavailable(): string | null {
+  const version = spawnSync("nft", ["--version"], { encoding: "utf8" });
+  if (version.error !== undefined || version.status !== 0) {
+    return `the nft command (nftables) is missing or fails: ${version.error?.message ?? version.stderr.trim()}`;
+  }
+  const name = `kvprobe-${randomBytes(4).toString("hex")}`;
+  try {
+    ip(["netns", "add", name]);
+    const result = spawnSync("ip", ["netns", "exec", name, "nft", "-f", "-"], { input: dropRules(1), encoding: "utf8" });
+    return result.status === 0 ? null : `nft refused a numgen drop rule in a namespace: "${result.stderr.trim()}"`;
+  } finally {
+    spawnSync("ip", ["netns", "delete", name]);
+  }
+}
+
+/** The arguments after `tc qdisc replace dev DEV root` that make a fault, or null for a partition or a drop (no qdisc). */
 export function qdiscArgs(fault: NetworkFault): string[] | null {
   switch (fault.kind) {
     case "delay":
@@ -102,6 +140,7 @@ export function qdiscArgs(fault: NetworkFault): string[] | null {
       // burst: one full frame at least; limit: about two frames queued, so bursts overflow and drop.
       return ["tbf", "rate", `${fault.rateKbit}kbit`, "burst", "1600", "limit", "3000"];
     case "partition":
+    case "drop":
       return null;
     default:
       return assertNever(fault);
@@ -132,8 +171,14 @@ export class NetnsNetwork {
   private readonly faults = new Map<string, NetworkFault>();
   private destroyed = false;
 
-  private constructor(readonly runId: string) {
+  /** owned: this object made the namespaces and deletes them; otherwise another process did (attach()). */
+  private constructor(readonly runId: string, private readonly owned: boolean) {
     this.client = { name: "client", namespace: `kv-${runId}-client`, host: netnsClientHost, hubLink: "vclient" };
+  }
+
+  /** The member of index i: its namespace, address and bridge port follow from the run id and i alone. */
+  private placeMember(name: string, i: number): NetnsMember {
+    return { name, namespace: `kv-${this.runId}-m${i}`, host: `${netnsSubnetPrefix}${netnsMemberHostMin + i}`, hubLink: `v${i}` };
   }
 
   /** The hub's namespace, holding the bridge (br0) and the hub end of every veth pair. */
@@ -148,14 +193,14 @@ export class NetnsNetwork {
   static create(memberNames: readonly string[]): NetnsNetwork {
     assert(memberNames.length <= netnsMembersMax, `${memberNames.length} members; at most ${netnsMembersMax} (netnsMembersMax)`);
     assert(new Set(memberNames).size === memberNames.length, "member names are distinct");
-    const network = new NetnsNetwork(randomBytes(4).toString("hex"));
+    const network = new NetnsNetwork(randomBytes(4).toString("hex"), true);
     try {
       network.addNamespace(network.hub);
       ip(["-n", network.hub, "link", "add", "br0", "type", "bridge"]);
       ip(["-n", network.hub, "link", "set", "br0", "up"]);
       network.join(network.client);
       memberNames.forEach((name, i) => {
-        const member: NetnsMember = { name, namespace: `kv-${network.runId}-m${i}`, host: `${netnsSubnetPrefix}${netnsMemberHostMin + i}`, hubLink: `v${i}` };
+        const member = network.placeMember(name, i);
         network.join(member);
         network.members.set(name, member);
       });
@@ -163,6 +208,22 @@ export class NetnsNetwork {
       network.destroy();
       throw error;
     }
+    return network;
+  }
+
+  /**
+   * The network of run `runId` that another process made with create(), given the same member names
+   * in the same order: `kv chaos` makes it in the root namespace and runs its load from the client namespace,
+   * where it drives the members and their faults through this. It cannot destroy() the network: the
+   * process that made it does, once this one has exited.
+   */
+  static attach(runId: string, memberNames: readonly string[]): NetnsNetwork {
+    assert(memberNames.length <= netnsMembersMax, `${memberNames.length} members; at most ${netnsMembersMax} (netnsMembersMax)`);
+    const network = new NetnsNetwork(runId, false);
+    memberNames.forEach((name, i) => network.members.set(name, network.placeMember(name, i)));
+    const present = new Set(namespacesOfRun(runId));
+    const missing = [network.hub, network.client.namespace, ...[...network.members.values()].map((member) => member.namespace)].filter((namespace) => !present.has(namespace));
+    if (missing.length > 0) throw new Error(`network ${runId} has no namespace ${missing.join(", ")}: was it made with these ${memberNames.length} members?`);
     return network;
   }
 
@@ -208,9 +269,13 @@ export class NetnsNetwork {
     const member = this.member(name);
     this.heal(name);
     const qdisc = qdiscArgs(fault);
-    if (qdisc === null) {
+    if (fault.kind === "partition") {
       execFileSync("bridge", ["-n", this.hub, "link", "set", "dev", member.hubLink, "state", "0"], { stdio: ["ignore", "ignore", "pipe"] });
+    } else if (fault.kind === "drop") {
+      // Both directions in the member's own namespace: what it sends (output) and what it receives (input).
+      execFileSync("ip", ["netns", "exec", member.namespace, "nft", "-f", "-"], { input: dropRules(fault.percent), stdio: ["pipe", "ignore", "pipe"] });
     } else {
+      assert(qdisc !== null, "every fault but a partition and a drop is a qdisc");
       // Egress of both ends: the member's side shapes what it sends, the hub's side what it receives.
       ip(["netns", "exec", member.namespace, "tc", "qdisc", "replace", "dev", memberLink, "root", ...qdisc]);
       ip(["netns", "exec", this.hub, "tc", "qdisc", "replace", "dev", member.hubLink, "root", ...qdisc]);
@@ -226,6 +291,8 @@ export class NetnsNetwork {
     if (fault.kind === "partition") {
       // 3: forwarding (the port's state before; the bridge runs no STP, so it goes straight there).
       execFileSync("bridge", ["-n", this.hub, "link", "set", "dev", member.hubLink, "state", "3"], { stdio: ["ignore", "ignore", "pipe"] });
+    } else if (fault.kind === "drop") {
+      ip(["netns", "exec", member.namespace, "nft", "delete", "table", "inet", dropTable]);
     } else {
       ip(["netns", "exec", member.namespace, "tc", "qdisc", "del", "dev", memberLink, "root"]);
       ip(["netns", "exec", this.hub, "tc", "qdisc", "del", "dev", member.hubLink, "root"]);
@@ -243,6 +310,7 @@ export class NetnsNetwork {
    * alive after its name is gone: callers stop theirs first.
    */
   destroy(): void {
+    assert(this.owned, "only the process that made a network deletes it (attach() gives one that cannot)");
     if (this.destroyed) return;
     this.destroyed = true;
     const failures: string[] = [];
@@ -252,6 +320,37 @@ export class NetnsNetwork {
     }
     if (failures.length > 0) throw new Error(`could not delete namespaces: ${failures.join("; ")}`);
   }
+}
+
+/**
+ * Kills (SIGKILL) every process still running in one of the run's namespaces and waits until they
+ * are gone; returns the pids it killed. For the process that
+ * made the network, after the one that ran processes in it has exited: whatever it left running
+ * (it was killed, or exited at once on a second Ctrl-C) would keep its namespace alive after the
+ * name is deleted. Only processes inside the run's own namespaces, which nothing else enters.
+ */
+export async function killProcessesOfRun(runId: string, timeoutMs: number): Promise<number[]> {
+  const pidsInside = (): number[] =>
+    namespacesOfRun(runId).flatMap((namespace) =>
+      spawnSync("ip", ["netns", "pids", namespace], { encoding: "utf8" })
+        .stdout.split("\n")
+        .filter((line) => /^\d+$/.test(line.trim()))
+        .map(Number),
+    );
+  const killed = pidsInside();
+  for (const pid of killed) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+    }
+  }
+  const deadlineMs = Date.now() + timeoutMs;
+  while (pidsInside().length > 0) {
+    if (Date.now() > deadlineMs) throw new Error(`processes ${pidsInside().join(", ")} still run in network ${runId} ${timeoutMs} ms after kill -9`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return killed;
 }
 
 /** The network namespaces whose names start with this run's prefix (for a test's check that none is left). */
