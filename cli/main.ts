@@ -55,7 +55,9 @@ const subcommands: readonly Subcommand[] = [
   lazySubcommand(
     {
       command: "demo <name>",
-      describe: "run a demo that checks itself: bookstore (order executors decrement stock in multi-key transactions, optionally under --chaos)",
+      describe:
+        "run a demo that checks itself: bookstore (order executors decrement stock in multi-key transactions, optionally under --chaos); " +
+        "shop (the web shop's checkouts, 1,000 at once, without and with kill -9 of a coordinator and a replica)",
     },
     () => demoModule().demoCommand,
   ),
