@@ -254,6 +254,8 @@ export const limits = {
    * its transaction, or a conflict (ABORTED) refused it; after that the request answers 503 (retry).
    */
   shopOrderAttemptsMax: 8,
+  /** How long a stopping shop waits for requests still running (their clients may have gone) before it closes its store client. */
+  shopStopDrainMs: 15_000,
 } as const;
 
 function check(condition: boolean, message: string): void {

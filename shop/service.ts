@@ -82,7 +82,8 @@ export function shopStatusOf(code: CodeValue): number {
 }
 
 export async function startShop(options: ShopOptions): Promise<ShopServer> {
-  const app = buildShop(new Shop(options.store, options.prefix), options.logger);
+  const handlers = new HandlerCount();
+  const app = buildShop(new Shop(options.store, options.prefix), options.logger, handlers);
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   if (address === null || typeof address === "string") throw new Error(`the shop listens on no TCP port (${String(address)})`);
@@ -94,6 +95,11 @@ export async function startShop(options: ShopOptions): Promise<ShopServer> {
     port: address.port,
     stop: async () => {
       await app.close();
+      // The server closes once every connection has: a client that gave up on its request (as a
+      // load tool does at its end) leaves that request's handler still running on the store. Let it
+      // finish before the caller closes the store's client, which would fail it (CANCELLED).
+      const drained = await handlers.idle(limits.shopStopDrainMs);
+      if (!drained) options.logger?.warn({ event: "stop-drain-timeout", handlers: handlers.count }, `shop: ${handlers.count} requests still running after ${limits.shopStopDrainMs} ms (shopStopDrainMs); stopping anyway`);
       options.logger?.info({ event: "stopped" }, "shop stopped");
     },
   };
@@ -101,8 +107,35 @@ export async function startShop(options: ShopOptions): Promise<ShopServer> {
 
 type Params = Record<string, string | undefined>;
 
+/** Route handlers running now: the shop's stop waits for them. */
+export class HandlerCount {
+  count = 0;
+  private waiters: (() => void)[] = [];
+
+  enter(): void {
+    this.count += 1;
+  }
+
+  leave(): void {
+    this.count -= 1;
+    if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Resolves true once no handler runs, false if some still do after timeoutMs. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
+
 /** The fastify app of the shop, not yet listening. */
-export function buildShop(shop: Shop, logger?: Logger): FastifyInstance {
+export function buildShop(shop: Shop, logger?: Logger, handlers: HandlerCount = new HandlerCount()): FastifyInstance {
   const app = fastify({
     logger: false,
     // Long enough for every id up to shopIdBytesMax, percent-encoded, to reach its 400 rather than a 404.
@@ -117,6 +150,18 @@ export function buildShop(shop: Shop, logger?: Logger): FastifyInstance {
     if (error instanceof KvError) return sendFailure(reply, error, logger);
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return sendFailure(reply, new InvalidArgument("request", error.message), logger);
     return sendFailure(reply, error, logger);
+  });
+  // Every route's handler is counted while it runs (see HandlerCount).
+  app.addHook("onRoute", (route) => {
+    const handler = route.handler;
+    route.handler = async function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      handlers.enter();
+      try {
+        return await handler.call(this, request, reply);
+      } finally {
+        handlers.leave();
+      }
+    };
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).type("text/plain; charset=utf-8").send(`no route ${request.method} ${request.url.split("?")[0]}`));
 

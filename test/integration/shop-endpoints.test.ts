@@ -5,11 +5,11 @@
 // every bad input is a 400 naming the parameter or the limit: bad ids, bad amounts, unknown items,
 // users and orders, not enough stock or credit (nothing taken), a second checkout of a paid order
 // (not charged twice), and a retried checkout carrying the Idempotency-Key that paid it (200, still
-// charged once). Unknown routes are 404.
+// charged once). Unknown routes are 404. `kv shop` stops on SIGTERM and refuses bad flags.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvClient } from "../../client/client";
 import { limits } from "../../common/limits";
-import { killAllStarted, Proc, TestCluster } from "./harness";
+import { killAllStarted, Proc, runKv, TestCluster } from "./harness";
 import { startShopProc } from "./shop-process";
 
 let cluster: TestCluster;
@@ -246,6 +246,19 @@ describe("the rest", () => {
   it("answers 404 for an unknown route", async () => {
     expect((await call("GET", "/nothing/here")).status).toBe(404);
     expect((await call("GET", "/orders/checkout/1")).status).toBe(404);
+  });
+
+  it("kv shop stops on SIGTERM with exit 0, and refuses a bad --listen or --prefix as a usage error (exit 2)", async () => {
+    const { proc } = await startShopProc(cluster.coordinatorAddress, "lifecycle/");
+    process.kill(proc.pid, "SIGTERM");
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    expect(proc.output.some((line) => line.includes("shop stopped"))).toBe(true);
+    const badListen = await runKv(["shop", "--listen", "8000"]);
+    expect(badListen.code).toBe(2);
+    expect(badListen.stderr).toContain('--listen "8000" is not HOST:PORT');
+    const badPrefix = await runKv(["shop", "--prefix", ""]);
+    expect(badPrefix.code).toBe(2);
+    expect(badPrefix.stderr).toContain("--prefix is empty");
   });
 
   it("keeps every key it writes under its prefix, and leaves other data alone", async () => {
