@@ -350,7 +350,10 @@ export class Shop {
         options,
       );
     } catch (error) {
+      // The one bound of a subtraction is the floor of 0; an addition can only pass counterAbsMax,
+      // which the store's message names.
       if (error instanceof KvError && error.code === Code.FAILED_PRECONDITION) {
+        if (sign > 0) throw refused(`cannot add ${amount} to ${what === "stock" ? `item ${id}'s stock` : `user ${id}'s credit`}: ${error.message}`);
         throw refused(what === "stock" ? `not enough stock for item ${id}: cannot subtract ${amount}` : `not enough credit for user ${id}: cannot pay ${amount}`);
       }
       throw error;

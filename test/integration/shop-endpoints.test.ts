@@ -99,6 +99,9 @@ describe("stock", () => {
     const itemId = await newItem(1, 0);
     await expect400("POST", `/stock/add/${itemId}/-3`, "amount", "non-negative integer");
     await expect400("POST", `/stock/subtract/${itemId}/x`, "amount");
+    // Stock past counterAbsMax is refused naming that limit, not as a shortage.
+    expect((await call("POST", `/stock/add/${itemId}/${limits.counterAbsMax}`)).status).toBe(200);
+    await expect400("POST", `/stock/add/${itemId}/1`, `cannot add 1 to item ${itemId}'s stock`, "counterAbsMax");
     await expect400("GET", `/stock/find/${"i".repeat(limits.shopIdBytesMax + 1)}`, "item_id", "shopIdBytesMax");
     await expect400("GET", "/stock/find/a%2Fb", "item_id", '"/"');
   });
