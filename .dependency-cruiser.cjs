@@ -55,6 +55,13 @@ module.exports = {
       to: { path: "^(coordinator|replica|logs|proto|cli|tools|test|bench)/" },
     },
     {
+      name: "shop-is-a-client",
+      comment: "The web shop (shop/) runs on the store through the client library: it imports client/ and common/, no server code.",
+      severity: "error",
+      from: { path: "^shop/" },
+      to: { path: "^(coordinator|replica|logs|proto|cli|tools|test|bench|http)/" },
+    },
+    {
       name: "no-circular",
       comment: "No import cycles.",
       severity: "error",

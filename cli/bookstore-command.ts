@@ -164,9 +164,18 @@ export async function runBookstoreCommand(argv: BookstoreArgv): Promise<number> 
 }
 
 export const demoCommand = subcommand({
-  builder: (y) => bookstoreCommandOptions(y.positional("name", { choices: ["bookstore"] as const, demandOption: true })),
+  builder: (y) =>
+    bookstoreCommandOptions(y.positional("name", { choices: ["bookstore", "shop"] as const, demandOption: true }))
+      .option("users", { type: "number", default: 1_000, describe: "shop: users with credit 1, and as many orders of the one item" })
+      .option("shop-stock", { type: "number", default: 100, describe: "shop: the item's stock (the checkouts that can succeed)" })
+      .option("in-flight", { type: "number", default: 1_000, describe: "shop: checkouts sent at once" }),
   run: async (argv) => {
     try {
+      if (argv.name === "shop") {
+        // Loaded here: fastify and the shop are needed by this demo alone.
+        const { runShopDemo } = require("./shop-demo-command") as typeof import("./shop-demo-command");
+        return await runShopDemo(argv);
+      }
       return await runBookstoreCommand(argv);
     } catch (error) {
       return fail(error);

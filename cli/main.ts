@@ -19,6 +19,7 @@ const chaosModule = (): typeof import("./chaos-command") => require("./chaos-com
 const checkModule = (): typeof import("./check-command") => require("./check-command") as typeof import("./check-command");
 const backupModule = (): typeof import("./commands/backup") => require("./commands/backup") as typeof import("./commands/backup");
 const httpModule = (): typeof import("./http-command") => require("./http-command") as typeof import("./http-command");
+const shopModule = (): typeof import("./shop-command") => require("./shop-command") as typeof import("./shop-command");
 
 /** Every subcommand, in the order of `kv --help`, with the line `kv --help` shows for it. */
 const subcommands: readonly Subcommand[] = [
@@ -54,7 +55,9 @@ const subcommands: readonly Subcommand[] = [
   lazySubcommand(
     {
       command: "demo <name>",
-      describe: "run a demo that checks itself: bookstore (order executors decrement stock in multi-key transactions, optionally under --chaos)",
+      describe:
+        "run a demo that checks itself: bookstore (order executors decrement stock in multi-key transactions, optionally under --chaos); " +
+        "shop (the web shop's checkouts, 1,000 at once, without and with kill -9 of a coordinator and a replica)",
     },
     () => demoModule().demoCommand,
   ),
@@ -122,6 +125,15 @@ const subcommands: readonly Subcommand[] = [
         "calling the coordinators with the client library; stateless, until SIGINT or SIGTERM",
     },
     () => httpModule().httpCommand,
+  ),
+  lazySubcommand(
+    {
+      command: "shop",
+      describe:
+        "serve the web shop over HTTP (the stock, payment and orders REST API; POST /orders/checkout/ID takes stock and credit in one transaction), " +
+        "on the store through the client library; stateless, until SIGINT or SIGTERM",
+    },
+    () => shopModule().shopCommand,
   ),
 ];
 

@@ -240,6 +240,33 @@ export const limits = {
   backupVerifyWaitMs: 10_000,
   /** Attempts `kv backup` makes (a snapshot that could not be verified is taken again). */
   backupAttemptsMax: 5,
+  /**
+   * The web shop (issue 15, `kv shop`, shop/): longest id of an item, a user or an order in a path,
+   * in UTF-8 bytes. Ids become parts of keys under the shop's prefix, so they stay far below
+   * keyBytesMax.
+   */
+  shopIdBytesMax: 64,
+  /**
+   * Longest Idempotency-Key header a shop request may carry (its request ids are derived from it by
+   * hashing, so any length up to this fits requestIdBytesMax).
+   */
+  shopIdempotencyKeyBytesMax: 128,
+  /**
+   * Distinct items one order may hold: a checkout is one transaction naming the order, the user's
+   * credit and each item's stock, so at most txnKeysMax - 2 items.
+   */
+  shopOrderItemsMax: 62,
+  /** Largest n of a batch_init (items, users or orders "0".."n-1" in one request). */
+  shopBatchInitMax: 1_000_000,
+  /** Transactions a batch_init keeps in flight at once (each writes up to txnKeysMax keys). */
+  shopBatchInitTxnsInFlightMax: 32,
+  /**
+   * Attempts of one checkout or addItem inside the shop when the order changed between its read and
+   * its transaction, or a conflict (ABORTED) refused it; after that the request answers 503 (retry).
+   */
+  shopOrderAttemptsMax: 8,
+  /** How long a stopping shop waits for requests still running (their clients may have gone) before it closes its store client. */
+  shopStopDrainMs: 15_000,
 } as const;
 
 function check(condition: boolean, message: string): void {
@@ -268,5 +295,7 @@ check(limits.grpcMessageBytesMax >= 2 * limits.txnBytesMax, "a transaction's req
 check(limits.grpcMessageBytesMax >= 2 * limits.sessionBatchBytesMax, "an envelope of calls must fit in a message, with room for its framing");
 check(limits.keysPerReadMax >= limits.txnKeysMax, "a transaction's keys must fit in one read");
 check(limits.txnIdsPerCallMax >= limits.txnsPerBatchMax, "a batch of transactions must fit in one call of ids");
+check(limits.shopOrderItemsMax + 2 <= limits.txnKeysMax, "a checkout names its order, its user's credit and every item's stock in one transaction");
+check(limits.shopOrderItemsMax + 4 <= limits.txnOpsMax, "a checkout's conditions and operations fit in one transaction");
 
 export type LimitName = keyof typeof limits;

@@ -31,7 +31,7 @@ describe("kv loads a command's modules only when it runs", () => {
     expect(loaded).toContain(path.join("dist", "cli", "commands", "data.js"));
     expect(loaded).toContain(path.join("dist", "client", "client.js"));
     const heavy = loaded.filter((file) =>
-      /^dist\/(coordinator|replica|logs|tools)\/|^dist\/cli\/(commands\/(serve|admin)|bench-command|chaos-command|check-command|bookstore-command)\.js$|^dist\/proto\/load\.js$|node_modules\/(better-sqlite3|pino|hdr-histogram-js|cli-progress|fastify|prom-client)\//.test(file),
+      /^dist\/(coordinator|replica|logs|tools|shop)\/|^dist\/cli\/(commands\/(serve|admin)|bench-command|chaos-command|check-command|bookstore-command|shop-command|shop-demo-command)\.js$|^dist\/proto\/load\.js$|node_modules\/(better-sqlite3|pino|hdr-histogram-js|cli-progress|fastify|prom-client)\//.test(file),
     );
     expect(heavy).toEqual([]);
   });
@@ -41,7 +41,7 @@ describe("kv loads a command's modules only when it runs", () => {
     const script = `process.on("exit", () => process.stderr.write(JSON.stringify(Object.keys(require.cache))));
       require(${JSON.stringify(path.join(repoRoot, "dist", "cli", "main.js"))}).main(["--help"]);`;
     const result = spawnSync(process.execPath, ["-e", script], { cwd: repoRoot, encoding: "utf8" });
-    const order = ["put", "get", "del", "incr", "cas", "cad", "txn", "demo", "txn-status", "status", "bench", "check", "chaos", "resolve", "backup", "restore", "coordinator", "replica", "cluster", "http"];
+    const order = ["put", "get", "del", "incr", "cas", "cad", "txn", "demo", "txn-status", "status", "bench", "check", "chaos", "resolve", "backup", "restore", "coordinator", "replica", "cluster", "http", "shop"];
     const listed = [...result.stdout.matchAll(/^ {2}kv ([a-z-]+)/gm)].map((match) => match[1]);
     expect(listed).toEqual(order);
     const loaded = (JSON.parse(result.stderr) as string[]).map((file) => path.relative(repoRoot, file));

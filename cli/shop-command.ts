@@ -1,0 +1,74 @@
+// `kv shop`: runs the web shop (shop/service.ts: the order, stock and payment services' REST API,
+// checkout as one transaction) over one client of the store until SIGINT or SIGTERM. It finds the
+// coordinators as every client command does (--coordinator, KV_COORDINATOR, the coordinators of
+// `npm start`), with the same --timeout and --retry-for for each call it makes. Stateless: run
+// several behind any load balancer.
+import { KvClient } from "../client/client";
+import { InvalidArgument } from "../common/errors";
+import { limits } from "../common/limits";
+import { logLevels, type LogLevel } from "../common/logger";
+import { parseAddress } from "../common/validate";
+import type { ShopServer } from "../shop/service";
+import { defaultShopPrefix } from "../shop/model";
+import { clientOptions, clientTls } from "./client-options";
+import { exitCodes } from "./exit";
+import { createLogger } from "./logger";
+import { subcommand } from "./subcommand";
+
+/** Where `kv shop` listens by default: loopback only, since the shop has no authentication. */
+export const defaultShopListen = "127.0.0.1:8000";
+
+/** A prefix of the shop's keys: non-empty, leaving room for the longest record key under keyBytesMax. */
+export function checkShopPrefix(prefix: string): string {
+  if (prefix.length === 0) throw new InvalidArgument("--prefix", "--prefix is empty; the shop's keys need a prefix of their own, e.g. shop/");
+  // The longest key is PREFIX item/ID/stock (or /price) with an id of shopIdBytesMax bytes.
+  const room = limits.keyBytesMax - limits.shopIdBytesMax - "item//price".length;
+  const bytes = Buffer.byteLength(prefix, "utf8");
+  if (bytes > room) throw new InvalidArgument("--prefix", `--prefix is ${bytes} bytes; at most ${room} leave room for ids under keyBytesMax (${limits.keyBytesMax})`);
+  return prefix;
+}
+
+// `command` and `describe`: cli/main.ts (registered lazily).
+export const shopCommand = subcommand({
+  builder: (y) =>
+    clientOptions(y)
+      .option("listen", {
+        type: "string",
+        default: defaultShopListen,
+        describe: "HOST:PORT to serve HTTP on (port 0: any free port, printed in the listening line); 0.0.0.0 exposes it to the network, unauthenticated",
+      })
+      .option("prefix", { type: "string", default: defaultShopPrefix, describe: "the prefix of every key the shop reads and writes, so that it shares a cluster with other data" })
+      .check((argv) => {
+        parseAddress("--listen", argv.listen, true);
+        checkShopPrefix(argv.prefix);
+        return true;
+      })
+      .option("log-level", {
+        type: "string",
+        choices: logLevels,
+        default: (process.env.KV_LOG_LEVEL ?? "info") as LogLevel,
+        describe: "log level; or set KV_LOG_LEVEL",
+      }),
+  run: async (argv) => {
+    const { host, port } = parseAddress("--listen", argv.listen, true);
+    const logger = createLogger("shop", argv["log-level"]);
+    const client = new KvClient(argv.coordinator, { timeoutMs: argv.timeout, retryForMs: argv["retry-for"], tls: clientTls(argv) });
+    let shop: ShopServer;
+    try {
+      // Loaded here, not at the top: fastify is needed by this command alone (and `kv http`).
+      const { startShop } = await import("../shop/service");
+      shop = await startShop({ host, port, store: client, prefix: argv.prefix, logger });
+    } catch (error) {
+      logger.fatal({ err: error }, `the shop failed to start on ${argv.listen}: ${error instanceof Error ? error.message : String(error)}`);
+      client.close();
+      return exitCodes.failure;
+    }
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await shop.stop();
+    client.close();
+    return exitCodes.ok;
+  },
+});
