@@ -265,6 +265,11 @@ export const limits = {
    * its transaction, or a conflict (ABORTED) refused it; after that the request answers 503 (retry).
    */
   shopOrderAttemptsMax: 8,
+  /**
+   * Orders a shop process keeps as it last wrote or read them (shop/service.ts), so that a checkout
+   * needs no read before its transaction (the transaction checks the version): about 200 bytes each.
+   */
+  shopOrdersCachedMax: 200_000,
   /** How long a stopping shop waits for requests still running (their clients may have gone) before it closes its store client. */
   shopStopDrainMs: 15_000,
 } as const;

@@ -290,6 +290,14 @@ export class Shop {
   /** Ids this process makes: a random tag of its own and a counter (no round trip per id; batch_init uses "0".."n-1"). */
   private readonly idTag = randomUUID().replace(/-/g, "").slice(0, 12);
   private idCounter = 0;
+  /**
+   * Orders as this process last wrote or read them, with their version (at most shopOrdersCachedMax,
+   * the oldest entry going first): a checkout builds its transaction from the cached order with no
+   * read first, since the transaction pays only if the order's version is still the one cached; if
+   * not, its else-branch brings the order as it is. A paid order stays paid, so a cached paid one is
+   * answered at once.
+   */
+  private readonly orders = new Map<string, { readonly order: Order; readonly version: number }>();
 
   constructor(
     private readonly store: ShopStore,
@@ -370,7 +378,14 @@ export class Shop {
       else: [],
     });
     if (result.branch === "else") throw notFound(`user ${userId}`);
+    this.remember(orderId, newOrder(userId), result.version);
     return { order_id: orderId };
+  }
+
+  private remember(orderId: string, order: Order, version: number): void {
+    this.orders.delete(orderId);
+    this.orders.set(orderId, { order, version });
+    if (this.orders.size > limits.shopOrdersCachedMax) this.orders.delete(this.orders.keys().next().value!);
   }
 
   async findOrder(orderId: string): Promise<object> {
@@ -395,7 +410,10 @@ export class Shop {
       if (order.paid) throw refused(`order ${orderId} is already paid; no item can be added`);
       const updated = addToOrder(order, itemId, quantity, counterAt(priceRead.key, priceRead.entry.value));
       const result = await this.store.txn({ if: [{ key: orderKey, version: orderRead.entry.version }], then: [{ type: "put", key: orderKey, value: encodeOrder(updated) }], else: [] });
-      if (result.branch === "then") return updated.totalCost;
+      if (result.branch === "then") {
+        this.remember(orderId, updated, result.version);
+        return updated.totalCost;
+      }
       // The order changed since it was read: read it again.
     }
     throw new KvError(Code.ABORTED, `order ${orderId} kept changing during addItem (${limits.shopOrderAttemptsMax} attempts, shopOrderAttemptsMax); retry`);
@@ -410,8 +428,11 @@ export class Shop {
    */
   async checkout(orderId: string, key: string | null): Promise<void> {
     const paidBy = key ?? randomUUID();
+    /** The order as last seen (cached, read, or brought by the else-branch); null: read it. */
+    let seen = this.orders.get(orderId) ?? null;
     for (let attempt = 1; attempt <= limits.shopOrderAttemptsMax; attempt++) {
-      const { order, version } = await this.readOrder(orderId);
+      const { order, version } = seen ?? (await this.readOrder(orderId));
+      seen = null;
       if (order.paid) {
         if (order.paidBy === paidBy) return;
         throw refused(`order ${orderId} is already paid`);
@@ -442,8 +463,20 @@ export class Shop {
           { cause: error },
         );
       }
-      if (result.branch === "then") return;
-      // The order changed since it was read (paid by another checkout, or an item added): read it again.
+      if (result.branch === "then") {
+        this.remember(orderId, { ...order, paid: true, paidBy }, result.version);
+        return;
+      }
+      // The order changed since it was read or cached (paid by another checkout, or an item added):
+      // the else-branch read it as it is now.
+      const now = result.results[0];
+      if (now?.type !== "get") throw new KvError(Code.INTERNAL, "the store answered a checkout's else-branch without its get");
+      if (now.entry === null) {
+        this.orders.delete(orderId);
+        throw notFound(`order ${orderId}`);
+      }
+      seen = { order: this.decode(orderId, now.entry.value), version: now.entry.version };
+      this.remember(orderId, seen.order, seen.version);
     }
     throw new KvError(Code.ABORTED, `checkout of order ${orderId} kept meeting concurrent changes (${limits.shopOrderAttemptsMax} attempts, shopOrderAttemptsMax); retry`);
   }
@@ -463,8 +496,13 @@ export class Shop {
 
   private async readOrder(orderId: string): Promise<{ order: Order; version: number }> {
     const entry = await this.store.get(this.keys.order(orderId));
-    if (entry === null) throw notFound(`order ${orderId}`);
-    return { order: this.decode(orderId, entry.value), version: entry.version };
+    if (entry === null) {
+      this.orders.delete(orderId);
+      throw notFound(`order ${orderId}`);
+    }
+    const order = this.decode(orderId, entry.value);
+    this.remember(orderId, order, entry.version);
+    return { order, version: entry.version };
   }
 
   private decode(orderId: string, value: Buffer): Order {
@@ -489,12 +527,24 @@ export class Shop {
   /** Orders "0".."n-1", each of 2 random items of quantity 1 (from 0..nItems-1) and a random user (0..nUsers-1), unpaid. */
   batchInitOrders(n: number, nItems: number, nUsers: number, price: number, random: () => number): Promise<void> {
     const pick = (count: number) => String(Math.floor(random() * count));
-    return this.batchWrite(n, limits.txnKeysMax, (id) => {
-      let order = newOrder(pick(nUsers));
-      order = addToOrder(order, pick(nItems), 1, price);
-      order = addToOrder(order, pick(nItems), 1, price);
-      return [[this.keys.order(id), encodeOrder(order)]];
-    });
+    const orders = new Map<string, Order>();
+    return this.batchWrite(
+      n,
+      limits.txnKeysMax,
+      (id) => {
+        let order = newOrder(pick(nUsers));
+        order = addToOrder(order, pick(nItems), 1, price);
+        order = addToOrder(order, pick(nItems), 1, price);
+        orders.set(id, order);
+        return [[this.keys.order(id), encodeOrder(order)]];
+      },
+      (ids, version) => {
+        for (const id of ids) {
+          this.remember(id, orders.get(id)!, version);
+          orders.delete(id);
+        }
+      },
+    );
   }
 
   /**
@@ -502,15 +552,20 @@ export class Shop {
    * shopBatchInitTxnsInFlightMax transactions in flight: blind puts, which the coordinator sends
    * straight to PREPARE without reading.
    */
-  private async batchWrite(n: number, perTxn: number, records: (id: string) => [string, string][]): Promise<void> {
+  private async batchWrite(n: number, perTxn: number, records: (id: string) => [string, string][], written?: (ids: readonly string[], version: number) => void): Promise<void> {
     const ranges = batchRanges(n, perTxn);
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let i = next++; i < ranges.length; i = next++) {
         const { from, to } = ranges[i]!;
         const then = [];
-        for (let id = from; id < to; id++) for (const [key, value] of records(String(id))) then.push({ type: "put" as const, key, value });
-        await this.store.txn({ then });
+        const ids: string[] = [];
+        for (let id = from; id < to; id++) {
+          ids.push(String(id));
+          for (const [key, value] of records(String(id))) then.push({ type: "put" as const, key, value });
+        }
+        const result = await this.store.txn({ then });
+        written?.(ids, result.version);
       }
     };
     await Promise.all(Array.from({ length: Math.min(limits.shopBatchInitTxnsInFlightMax, ranges.length) }, worker));

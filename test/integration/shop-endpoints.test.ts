@@ -245,6 +245,32 @@ describe("orders", () => {
   });
 });
 
+describe("two shop processes on one store", () => {
+  it("a checkout from a process whose cached order is stale pays the order as it is now (an item another process added)", async () => {
+    const second = await startShopProc(cluster.coordinatorAddress, prefix);
+    try {
+      const itemId = await newItem(5, 10);
+      const userId = await newUser(100);
+      // Through the first process, which caches the order with one item (5).
+      const orderId = await newOrder(userId, [[itemId, 1]]);
+      // The second adds two more (15 in all): the first's cached order is now stale.
+      const added = await fetch(`${second.url}/orders/addItem/${orderId}/${itemId}/2`, { method: "POST" });
+      expect(added.status).toBe(200);
+      const paid = await call("POST", `/orders/checkout/${orderId}`);
+      expect({ status: paid.status, text: paid.text }).toMatchObject({ status: 200 });
+      expect(await counter(`${prefix}item/${itemId}/stock`)).toBe(7);
+      expect(await counter(`${prefix}user/${userId}/credit`)).toBe(85);
+      const found = (await (await fetch(`${second.url}/orders/find/${orderId}`)).json()) as { paid: boolean; total_cost: number };
+      expect(found).toMatchObject({ paid: true, total_cost: 15 });
+      // Paid now, from either process.
+      expect((await fetch(`${second.url}/orders/checkout/${orderId}`, { method: "POST" })).status).toBe(400);
+      expect((await call("POST", `/orders/checkout/${orderId}`)).status).toBe(400);
+    } finally {
+      await second.proc.kill("SIGKILL");
+    }
+  });
+});
+
 describe("the rest", () => {
   it("answers 404 for an unknown route", async () => {
     expect((await call("GET", "/nothing/here")).status).toBe(404);
