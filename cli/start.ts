@@ -4,7 +4,7 @@
 // and every command when the bundle was not built (`tsc` alone, as `npm run prepare` does), runs
 // from dist/cli/main.js. The bundle is cli/main.ts itself, bundled by tools/build/kv-bundle.ts with
 // its dependencies (yargs, grpc-js, protobufjs/light) into one file: the same parser, the same
-// commands, the same messages and exit codes, and one file read instead of about 150 module
+// commands, the same messages and exit codes, and one file read instead of about 140 module
 // resolutions (README "### Startup time").
 import * as fs from "node:fs";
 import * as path from "node:path";

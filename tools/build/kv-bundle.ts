@@ -2,7 +2,7 @@
 // dist/bundle/kv-client.js, with esbuild, and makes its V8 code cache (dist/bundle/kv-client.js.cache)
 // by running `kv get` once against an address where nothing listens. cli/start.ts runs the data
 // commands (put, get, del, ...) from it: one file to read and a cache of compiled code, instead of
-// about 150 modules to resolve, read and compile (README "### Startup time").
+// about 140 modules to resolve, read and compile (README "### Startup time").
 //
 // The entry is dist/cli/main.js, the very parser of `kv`. Of the command modules it requires lazily,
 // only cli/commands/data.ts is bundled; each of the others becomes a module that throws, naming
