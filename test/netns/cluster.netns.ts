@@ -18,13 +18,16 @@ import { checkHistory, formatViolation } from "../../tools/check/check";
 import { parseHistory } from "../../tools/check/history";
 import type { BenchReport } from "../../tools/bench/bench";
 import { NetnsCluster, type NetnsStatus } from "../../tools/netns/cluster";
-import { namespacesOfRun, netemUnavailable, netnsUnavailable } from "../../tools/netns/network";
+import { namespacesOfRun, netemUnavailable, netnsUnavailable, nftUnavailable } from "../../tools/netns/network";
 import { waitFor } from "../integration/harness";
 
 const unavailable = netnsUnavailable();
 const netemMissing = unavailable ?? netemUnavailable();
+/** Loss without netem: nftables drops (tools/netns/network.ts dropRules), where nft is installed. */
+const nftMissing = unavailable ?? nftUnavailable();
 if (unavailable !== null) console.warn(`test:netns skipped: ${unavailable}`);
 else if (netemMissing !== null) console.warn(`test:netns: the netem tests (delay/jitter, loss) are skipped: ${netemMissing}`);
+if (unavailable === null && nftMissing !== null) console.warn(`test:netns: the nftables loss test is skipped: ${nftMissing}`);
 
 /** Histories and reports of the loads; made by beforeAll, so that a skipped run leaves nothing. */
 let scratch = "";
@@ -176,6 +179,20 @@ describe.skipIf(unavailable !== null)("a cluster across network namespaces", () 
     try {
       const lossy = await benchChecked(3);
       expect(lossy.okOps).toBeGreaterThan(0);
+    } finally {
+      c.heal("r2");
+    }
+    await healthyStatus("every replica in sync after the loss", everyReplicaInSync);
+  });
+
+  it.skipIf(nftMissing !== null)("stays correct with packet loss on a replica's link made by nftables (numgen drop), and every replica is in sync after", async () => {
+    const c = theCluster();
+    c.inject("r2", { kind: "drop", percent: 10 });
+    try {
+      const lossy = await benchChecked(3);
+      expect(lossy.okOps).toBeGreaterThan(0);
+      // The loss was real: the rules dropped packets of r2's traffic.
+      expect(c.network.dropped("r2")).toBeGreaterThan(0);
     } finally {
       c.heal("r2");
     }

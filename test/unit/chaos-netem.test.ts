@@ -71,8 +71,8 @@ describe("drawFault: link faults", () => {
 describe("dropRules: loss by nftables", () => {
   it("drops the percentage both ways on the member's link only, and refuses what numgen cannot draw", () => {
     const rules = dropRules(12);
-    expect(rules).toContain('oifname "eth0" numgen random mod 100 < 12 drop');
-    expect(rules).toContain('iifname "eth0" numgen random mod 100 < 12 drop');
+    expect(rules).toContain('oifname "eth0" numgen random mod 100 < 12 counter drop');
+    expect(rules).toContain('iifname "eth0" numgen random mod 100 < 12 counter drop');
     expect(rules).toMatch(/hook output/);
     expect(rules).toMatch(/hook input/);
     expect(qdiscArgs({ kind: "drop", percent: 12 })).toBeNull();

@@ -102,8 +102,8 @@ export function dropRules(percent: number): string {
   // numgen random mod 100 draws 0..99 for each packet: below `percent`, it is dropped.
   return [
     `table inet ${dropTable} {`,
-    `  chain out { type filter hook output priority 0; policy accept; oifname "${memberLink}" numgen random mod 100 < ${percent} drop; }`,
-    `  chain in { type filter hook input priority 0; policy accept; iifname "${memberLink}" numgen random mod 100 < ${percent} drop; }`,
+    `  chain out { type filter hook output priority 0; policy accept; oifname "${memberLink}" numgen random mod 100 < ${percent} counter drop; }`,
+    `  chain in { type filter hook input priority 0; policy accept; iifname "${memberLink}" numgen random mod 100 < ${percent} counter drop; }`,
     "}",
     "",
   ].join("\n");
@@ -281,6 +281,15 @@ export class NetnsNetwork {
       ip(["netns", "exec", this.hub, "tc", "qdisc", "replace", "dev", member.hubLink, "root", ...qdisc]);
     }
     this.faults.set(name, fault);
+  }
+
+  /** Packets a drop fault on the member has dropped so far, both directions (its rules' counters); 0 without one. */
+  dropped(name: string): number {
+    if (this.faults.get(name)?.kind !== "drop") return 0;
+    const listed = execFileSync("ip", ["netns", "exec", this.member(name).namespace, "nft", "list", "table", "inet", dropTable], { encoding: "utf8" });
+    let packets = 0;
+    for (const match of listed.matchAll(/counter packets (\d+)/g)) packets += Number(match[1]);
+    return packets;
   }
 
   /** Removes the member's fault, if any: its bridge port forwards again, its qdiscs are the defaults. */
