@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
+import { assert } from "../common/assert";
 import type { CallResult } from "../common/env";
 import { Code, type CodeValue, InvalidArgument, KvError, overLimit, ResourceExhausted } from "../common/errors";
 import { limits } from "../common/limits";
@@ -115,17 +116,28 @@ export class BackupService {
       const seq = pinnedSnapshot.appliedSeq;
       pinnedSnapshot.close();
       snapshot = null;
-      const bytes = fs.readFileSync(file);
-      const sha256 = createHash("sha256").update(bytes).digest("hex");
+      // The file is read twice, a chunk at a time (never whole: a store can be larger than memory):
+      // once for its SHA-256, which the header carries, then to send it.
+      const size = fs.statSync(file).size;
+      const hash = createHash("sha256");
+      await forEachChunk(file, chunkBytes, (chunk) => {
+        hash.update(chunk);
+        return Promise.resolve();
+      });
+      const sha256 = hash.digest("hex");
       this.logger.info(
-        { event: "backup-snapshot", commitSeq: seq, bytes: bytes.length, ms: Date.now() - startedMs },
-        `backup: snapshot of commit sequence number ${seq}, ${bytes.length} bytes`,
+        { event: "backup-snapshot", commitSeq: seq, bytes: size, ms: Date.now() - startedMs },
+        `backup: snapshot of commit sequence number ${seq}, ${size} bytes`,
       );
-      await write(call, { header: { replicaId: this.id, commitSeq: seq, totalBytes: bytes.length, sha256 } });
-      for (let offset = 0; offset < bytes.length; offset += chunkBytes) {
+      await write(call, { header: { replicaId: this.id, commitSeq: seq, totalBytes: size, sha256 } });
+      let sent = 0;
+      await forEachChunk(file, chunkBytes, async (chunk) => {
         if (call.cancelled) return;
-        await write(call, { data: bytes.subarray(offset, offset + chunkBytes) });
-      }
+        sent += chunk.length;
+        await write(call, { data: chunk });
+      });
+      if (call.cancelled) return;
+      assert(sent === size, `backup: ${sent} bytes read to send, ${size} hashed`);
       const result = await verified;
       if (!result.ok) throw failure(result.reason, result.code);
       await write(call, { trailer: { verifiedBy: result.value } });
@@ -134,6 +146,21 @@ export class BackupService {
     } finally {
       (snapshot as PinnedSnapshot | null)?.close();
     }
+  }
+}
+
+/** Reads `file` in chunks of at most `chunkBytes`, one after another, each handed to `each` before the next is read. */
+async function forEachChunk(file: string, chunkBytes: number, each: (chunk: Buffer) => Promise<void>): Promise<void> {
+  const handle = await fs.promises.open(file, "r");
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(chunkBytes);
+      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
+      if (bytesRead === 0) return;
+      await each(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
   }
 }
 
