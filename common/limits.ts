@@ -240,6 +240,8 @@ export const limits = {
   backupVerifyWaitMs: 10_000,
   /** Attempts `kv backup` makes (a snapshot that could not be verified is taken again). */
   backupAttemptsMax: 5,
+  /** How long `kv backup` waits before another attempt when the replica was sending another snapshot (RESOURCE_EXHAUSTED). */
+  backupBusyWaitMs: 2_000,
   /**
    * The web shop (issue 15, `kv shop`, shop/): longest id of an item, a user or an order in a path,
    * in UTF-8 bytes. Ids become parts of keys under the shop's prefix, so they stay far below

@@ -8,7 +8,6 @@
 // of its catch-up is a fake Participant server whose pages we write, and its coordinator a fake
 // Coordination server that never answers (the in-doubt transaction stays undecided until the test
 // sends its COMMIT, as a coordinator's re-send would).
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -20,10 +19,9 @@ import { channelOptions, participantProto, serverOptions } from "../../proto/loa
 import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
 import type { FetchResponse } from "../../proto/gen/twopc/participant/FetchResponse";
 import { setMutation } from "../../common/mutations";
-import type { BackupChunk } from "../../proto/gen/twopc/participant/BackupChunk";
 import { startReplica } from "../../replica/server";
-import { Store } from "../../replica/store";
 import { freePort, waitFor } from "./harness";
+import { backupOf, snapshotFile } from "./snapshot-source";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-full-copy-"));
 const logger = createLogger("replica-test", "silent");
@@ -113,21 +111,6 @@ describe("a full copy", () => {
   });
 });
 
-/** A snapshot file as a source replica's Backup would stream it: a store holding `rows`, its horizon `collectedThrough`. */
-async function snapshotFile(rows: { key: string; value: string; version: number }[], collectedThrough: number): Promise<Buffer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-snapshot-src-"));
-  try {
-    const store = new Store(path.join(dir, "store.sqlite"));
-    store.installFull({ entries: rows.map((row) => ({ ...row, value: Buffer.from(row.value) })), afterKey: "", throughKey: null, sourceCollectedThrough: collectedThrough, horizon: collectedThrough });
-    const pinned = store.pinSnapshot();
-    await pinned.backupTo(path.join(dir, "snapshot.sqlite"));
-    pinned.close();
-    return fs.readFileSync(path.join(dir, "snapshot.sqlite"));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** A Dump's entries as key=value@version. */
 const shown = (entries: readonly { key: string; value: Buffer; version: number }[]): string[] =>
   entries.map((entry) => `${entry.key}=${Buffer.from(entry.value).toString()}@${entry.version}`);
@@ -140,17 +123,6 @@ async function stopAll(client: ParticipantClient, replica: { stop(): Promise<voi
   await replica.stop();
   for (const server of servers) server.forceShutdown();
   fs.rmSync(dir, { recursive: true, force: true });
-}
-
-/** A fake source's Backup handler: streams `file` as replica/backup.ts does for a catch-up, and records each call. */
-function backupOf(file: Buffer, calls: { forCatchUp: boolean }[]) {
-  return (stream: grpc.ServerWritableStream<{ chunkBytes: number; forCatchUp: boolean }, BackupChunk>): void => {
-    calls.push({ forCatchUp: stream.request.forCatchUp });
-    stream.write({ header: { replicaId: "r9", commitSeq: 5, totalBytes: file.length, sha256: createHash("sha256").update(file).digest("hex") } });
-    for (let offset = 0; offset < file.length; offset += 64 * 1024) stream.write({ data: file.subarray(offset, offset + 64 * 1024) });
-    stream.write({ trailer: { verifiedBy: "catch-up" } });
-    stream.end();
-  };
 }
 
 describe("a catch-up from a snapshot (issue 14)", () => {

@@ -77,6 +77,13 @@ export async function backup(client: KvClient, file: string, options: BackupOpti
           lastReason = error.message;
           continue;
         }
+        // RESOURCE_EXHAUSTED: the replica is sending another snapshot (a backup, or another
+        // replica's catch-up: backupsInFlightMax); wait a moment, then take one.
+        if (error instanceof KvError && error.code === Code.RESOURCE_EXHAUSTED) {
+          lastReason = error.message;
+          await new Promise((resolve) => setTimeout(resolve, limits.backupBusyWaitMs));
+          continue;
+        }
         throw error;
       }
       const after = await client.status();
