@@ -158,6 +158,8 @@ export interface SpawnOptions {
   readonly logLevel?: string;
   /** Environment variables added to this process's environment. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Flags added after the ones the cluster gives this process (e.g. a replica's --catch-up-snapshot-rows). */
+  readonly args?: readonly string[];
 }
 
 /** How many times TestCluster.start tries new ports when a port it picked was taken meanwhile. */
@@ -300,7 +302,7 @@ export class TestCluster {
 
   private spawnKv(name: string, args: string[], extra: SpawnOptions): Proc {
     const env = extra.env === undefined ? undefined : { ...process.env, ...extra.env };
-    const child = spawn(process.execPath, [kvScript, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
+    const child = spawn(process.execPath, [kvScript, ...args, ...(extra.args ?? [])], { stdio: ["ignore", "pipe", "pipe"], env });
     const proc = new Proc(name, child);
     started.add(proc);
     return proc;

@@ -17,7 +17,7 @@ import type { CoordinationClient } from "../../proto/gen/twopc/participant/Coord
 import { channelCredentials, clientTlsEnv, loadTls, type Tls } from "../../proto/tls";
 import { ensureClusterTls } from "../../tools/cluster/tls-files";
 import { readManifest } from "../../tools/cluster/manifest";
-import { failure, freePortRun, killAllStarted, kvScript, Proc, runKv, stopClusterProc, TestCluster, waitFor } from "./harness";
+import { failure, freePortRun, killAllStarted, kvScript, Proc, putEventually, runKv, stopClusterProc, TestCluster, waitFor } from "./harness";
 
 let cluster: TestCluster;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-tls-"));
@@ -82,6 +82,23 @@ describe("a cluster with mutual TLS", () => {
     expect(backup.stderr).toBe("");
     expect(backup.code).toBe(0);
     expect(fs.statSync(file).size).toBeGreaterThan(0);
+  });
+
+  it("catches a replica up from a snapshot of its peer over mutual TLS (the replica's own certificate on the peer's Backup)", async () => {
+    const kv = cluster.client(10_000);
+    await cluster.replicas[2]!.kill("SIGKILL");
+    await putEventually(kv, "tls-catch-up/first", "r3 down");
+    await waitFor("r3 out of the in-sync set", async () => (await cluster.replicaState("r3")) === "out");
+    // More rows than one Fetch page (catchUpRowsPerFetchMax): the catch-up switches to a snapshot after it.
+    for (let txn = 0; txn < 24; txn++) {
+      await kv.txn({ then: Array.from({ length: 64 }, (_, i) => ({ type: "put" as const, key: `tls-catch-up/${txn}-${i}`, value: "x" })) });
+    }
+    const r3 = cluster.startReplica(2, { args: ["--catch-up-snapshot-rows", "1"] });
+    await waitFor("r3 back in sync", async () => (await cluster.replicaState("r3")) === "in-sync", 30_000);
+    const done = r3.output.find((line) => line.includes('"event":"catch-up-done"'));
+    expect(done).toContain('"how":"snapshot"');
+    await cluster.waitSettled();
+    expect(new Set(await cluster.checksums()).size).toBe(1);
   });
 
   it("refuses a plaintext client, and nothing it sent is written", async () => {
