@@ -105,6 +105,7 @@ export function parseNetnsRun(text: string): NetnsRun {
 export async function runNetnsChaos(args: readonly string[], members: NetnsClusterOptions, run: Omit<NetnsRun, "runId">, log: (line: string) => void): Promise<number> {
   const network = NetnsNetwork.create(netnsMemberNames(members));
   const runId = network.runId;
+  for (const swept of network.sweptBefore) log(`chaos: deleted the network of run ${swept}, abandoned by a run that was killed before its cleanup`);
   let code: number;
   const forwarded: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
   let forward: ((signal: NodeJS.Signals) => void) | null = null;

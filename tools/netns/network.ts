@@ -25,6 +25,8 @@
 // why it cannot run elsewhere.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { assert, assertNever } from "../../common/assert";
 
 /** The private subnet the members' addresses come from (inside the run's namespaces only). */
@@ -170,6 +172,8 @@ export class NetnsNetwork {
   private readonly namespaces: string[] = [];
   private readonly faults = new Map<string, NetworkFault>();
   private destroyed = false;
+  /** The abandoned networks create() deleted before it made this one (sweepAbandoned). */
+  sweptBefore: readonly string[] = [];
 
   /** owned: this object made the namespaces and deletes them; otherwise another process did (attach()). */
   private constructor(readonly runId: string, private readonly owned: boolean) {
@@ -193,7 +197,12 @@ export class NetnsNetwork {
   static create(memberNames: readonly string[]): NetnsNetwork {
     assert(memberNames.length <= netnsMembersMax, `${memberNames.length} members; at most ${netnsMembersMax} (netnsMembersMax)`);
     assert(new Set(memberNames).size === memberNames.length, "member names are distinct");
+    const swept = sweepAbandoned();
     const network = new NetnsNetwork(randomBytes(4).toString("hex"), true);
+    network.sweptBefore = swept;
+    // Who made it: a later run deletes the network once this process is gone (sweepAbandoned).
+    fs.mkdirSync(ownersDir, { recursive: true });
+    fs.writeFileSync(path.join(ownersDir, network.runId), String(process.pid));
     try {
       network.addNamespace(network.hub);
       ip(["-n", network.hub, "link", "add", "br0", "type", "bridge"]);
@@ -328,6 +337,7 @@ export class NetnsNetwork {
       if (result.status !== 0) failures.push(`${namespace}: ${result.stderr.trim()}`);
     }
     if (failures.length > 0) throw new Error(`could not delete namespaces: ${failures.join("; ")}`);
+    fs.rmSync(path.join(ownersDir, this.runId), { force: true });
   }
 }
 
@@ -363,6 +373,56 @@ export async function killProcessesOfRun(runId: string, timeoutMs: number): Prom
 }
 
 /** The network namespaces whose names start with this run's prefix (for a test's check that none is left). */
+/**
+ * One file per network a process made (create()), named by its run id and holding that process's
+ * pid, removed by destroy(). In /run: a tmpfs, emptied at boot as the namespaces are.
+ */
+const ownersDir = "/run/twopc-kv-netns";
+
+/**
+ * Deletes the networks of earlier runs whose maker is gone without deleting them (killed with kill -9
+ * before its cleanup ran): kill -9 of what still runs in their namespaces (processes those runs
+ * started), then the namespaces (their veths and bridge go with them). Returns their run ids. A
+ * network whose maker still runs, or that no owner file names, is left alone.
+ */
+export function sweepAbandoned(): string[] {
+  let runIds: string[];
+  try {
+    runIds = fs.readdirSync(ownersDir).filter((name) => /^[0-9a-f]{8}$/.test(name));
+  } catch {
+    return [];
+  }
+  const swept: string[] = [];
+  for (const runId of runIds) {
+    const owner = Number(fs.readFileSync(path.join(ownersDir, runId), "utf8"));
+    if (Number.isSafeInteger(owner) && owner > 0 && processAlive(owner)) continue;
+    const namespaces = namespacesOfRun(runId);
+    for (const namespace of namespaces) {
+      const pids = spawnSync("ip", ["netns", "pids", namespace], { encoding: "utf8" }).stdout.split("\n").filter((line) => /^\d+$/.test(line.trim()));
+      for (const pid of pids) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+        }
+      }
+    }
+    for (const namespace of namespaces) spawnSync("ip", ["netns", "delete", namespace]);
+    fs.rmSync(path.join(ownersDir, runId), { force: true });
+    swept.push(runId);
+  }
+  return swept;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export function namespacesOfRun(runId: string): string[] {
   const result = spawnSync("ip", ["netns", "list"], { encoding: "utf8" });
   return result.stdout
