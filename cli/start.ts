@@ -21,6 +21,21 @@ export const bundledCommands: ReadonlySet<string> = new Set(["put", "get", "del"
 /** The client bundle, as tools/build/kv-bundle.ts writes it (this module runs from dist/cli/). */
 export const clientBundle = path.join(__dirname, "..", "bundle", "kv-client.js");
 
+/** The unbundled entry, what `tsc` writes (this module runs from dist/cli/). */
+const mainModule = path.join(__dirname, "main.js");
+
+/**
+ * Whether the bundle may run: it exists, and no `tsc` ran after the build made it (dist/cli/main.js
+ * not newer), as after `npx tsc` alone on a changed tree: a stale bundle would run the old code.
+ */
+export function bundleUsable(bundle: string, main: string): boolean {
+  try {
+    return fs.statSync(bundle).mtimeMs >= fs.statSync(main).mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
 type Main = (args: string[]) => Promise<number>;
 
 function isMain(value: unknown): value is { main: Main } {
@@ -30,7 +45,7 @@ function isMain(value: unknown): value is { main: Main } {
 /** Runs `kv args` and resolves to its exit code. */
 export async function start(args: string[]): Promise<number> {
   const first = args[0];
-  if (first !== undefined && bundledCommands.has(first) && fs.existsSync(clientBundle)) {
+  if (first !== undefined && bundledCommands.has(first) && bundleUsable(clientBundle, mainModule)) {
     const bundle = requireWithCodeCache(clientBundle);
     if (!isMain(bundle.exports)) throw new Error(`${clientBundle} exports no main(); rebuild it with npm run build`);
     const code = await bundle.exports.main(args);

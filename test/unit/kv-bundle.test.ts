@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundledCommands } from "../../cli/start";
+import { bundledCommands, bundleUsable } from "../../cli/start";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const kvScript = path.join(repoRoot, "bin", "kv.js");
@@ -193,5 +193,25 @@ describe("the bundle's code cache", () => {
     }
     expect(fs.readdirSync(dir).filter((file) => file.endsWith(".tmp"))).toEqual([]);
     fs.rmSync(cacheFile, { recursive: true });
+  });
+});
+
+describe("a stale bundle", () => {
+  it("is not run when dist/cli/main.js is newer (tsc ran after the build), nor when it is missing", () => {
+    const dir = fs.mkdtempSync(path.join(repoRoot, "dist", "kv-bundle-stale-"));
+    try {
+      const bundle = path.join(dir, "kv-client.js");
+      const main = path.join(dir, "main.js");
+      fs.writeFileSync(bundle, "");
+      fs.writeFileSync(main, "");
+      fs.utimesSync(main, new Date(1_000_000), new Date(1_000_000));
+      fs.utimesSync(bundle, new Date(2_000_000), new Date(2_000_000));
+      expect(bundleUsable(bundle, main)).toBe(true);
+      fs.utimesSync(main, new Date(3_000_000), new Date(3_000_000));
+      expect(bundleUsable(bundle, main)).toBe(false);
+      expect(bundleUsable(path.join(dir, "none.js"), main)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
