@@ -3,16 +3,10 @@
 // coordinators as every client command does (--coordinator, KV_COORDINATOR, the coordinators of
 // `npm start`), with the same --timeout and --retry-for for each call it makes. Stateless: run
 // several behind any load balancer.
-import { KvClient } from "../client/client";
 import { InvalidArgument } from "../common/errors";
 import { limits } from "../common/limits";
-import { logLevels, type LogLevel } from "../common/logger";
-import { parseAddress } from "../common/validate";
-import type { ShopServer } from "../shop/service";
 import { defaultShopPrefix } from "../shop/model";
-import { clientOptions, clientTls } from "./client-options";
-import { exitCodes } from "./exit";
-import { createLogger } from "./logger";
+import { httpServerOptions, serveHttpOverClient } from "./serve-http";
 import { subcommand } from "./subcommand";
 
 /** Where `kv shop` listens by default: loopback only, since the shop has no authentication. */
@@ -31,44 +25,16 @@ export function checkShopPrefix(prefix: string): string {
 // `command` and `describe`: cli/main.ts (registered lazily).
 export const shopCommand = subcommand({
   builder: (y) =>
-    clientOptions(y)
-      .option("listen", {
-        type: "string",
-        default: defaultShopListen,
-        describe: "HOST:PORT to serve HTTP on (port 0: any free port, printed in the listening line); 0.0.0.0 exposes it to the network, unauthenticated",
-      })
+    httpServerOptions(y, defaultShopListen)
       .option("prefix", { type: "string", default: defaultShopPrefix, describe: "the prefix of every key the shop reads and writes, so that it shares a cluster with other data" })
       .check((argv) => {
-        parseAddress("--listen", argv.listen, true);
         checkShopPrefix(argv.prefix);
         return true;
-      })
-      .option("log-level", {
-        type: "string",
-        choices: logLevels,
-        default: (process.env.KV_LOG_LEVEL ?? "info") as LogLevel,
-        describe: "log level; or set KV_LOG_LEVEL",
       }),
-  run: async (argv) => {
-    const { host, port } = parseAddress("--listen", argv.listen, true);
-    const logger = createLogger("shop", argv["log-level"]);
-    const client = new KvClient(argv.coordinator, { timeoutMs: argv.timeout, retryForMs: argv["retry-for"], tls: clientTls(argv) });
-    let shop: ShopServer;
-    try {
+  run: (argv) =>
+    serveHttpOverClient(argv, "shop", "the shop", async ({ host, port, client, logger }) => {
       // Loaded here, not at the top: fastify is needed by this command alone (and `kv http`).
       const { startShop } = await import("../shop/service");
-      shop = await startShop({ host, port, store: client, prefix: argv.prefix, logger });
-    } catch (error) {
-      logger.fatal({ err: error }, `the shop failed to start on ${argv.listen}: ${error instanceof Error ? error.message : String(error)}`);
-      client.close();
-      return exitCodes.failure;
-    }
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
-    await shop.stop();
-    client.close();
-    return exitCodes.ok;
-  },
+      return startShop({ host, port, store: client, prefix: argv.prefix, logger });
+    }),
 });

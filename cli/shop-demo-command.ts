@@ -54,13 +54,13 @@ export async function runShopDemo(argv: ShopDemoArgv): Promise<number> {
             ? async (answered) => {
                 await waitUntil("20 checkouts answered", 30_000, async () => answered() >= 20);
                 // The coordinators' names are in the order of their addresses.
-                const probes = await cluster.kv().probeCoordinators();
+                const probes = await cluster.admin.kv().probeCoordinators();
                 const index = probes.findIndex((probe) => probe.reachable && probe.status.role === "active");
                 const active = cluster.coordinatorNames[Math.max(0, index)]!;
                 log(`shop demo: kill -9 ${active} and r2 after ${answered()} checkouts answered`);
                 await cluster.kill(active);
                 await cluster.kill("r2");
-                await waitUntil("another coordinator active", 30_000, async () => isActiveStatus(await cluster.status()));
+                await waitUntil("another coordinator active", 30_000, async () => isActiveStatus(await cluster.admin.status()));
                 log(`shop demo: a standby took over; restarting ${active} and r2`);
                 await cluster.start(active);
                 await cluster.start("r2");

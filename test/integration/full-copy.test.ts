@@ -118,11 +118,40 @@ const shown = (entries: readonly { key: string; value: Buffer; version: number }
 /** The catch-up snapshot files left in a replica's data directory. */
 const snapshotsLeft = (dir: string): string[] => fs.readdirSync(dir).filter((name) => name.startsWith("catch-up-snapshot-"));
 
-async function stopAll(client: ParticipantClient, replica: { stop(): Promise<void> }, servers: readonly grpc.Server[], dir: string): Promise<void> {
-  client.close();
-  await replica.stop();
-  for (const server of servers) server.forceShutdown();
-  fs.rmSync(dir, { recursive: true, force: true });
+/**
+ * A replica (its own data directory) whose coordinator never answers an outcome query and whose
+ * catch-up source is a fake Participant server with `sourceHandlers`; `body` drives it through
+ * `client`. Everything is stopped and removed afterwards.
+ */
+async function withReplica<T>(
+  sourceHandlers: grpc.UntypedServiceImplementation,
+  catchUpSnapshotRows: number | undefined,
+  body: (on: { client: ParticipantClient; dir: string; sourceAddress: string }) => Promise<T>,
+): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-snapshot-copy-"));
+  const coordinator = await serve(participantProto.Coordination.service, { QueryOutcome: () => undefined });
+  const source = await serve(participantProto.Participant.service, sourceHandlers);
+  const port = await freePort();
+  const replica = await startReplica({
+    id: "r1",
+    listen: `127.0.0.1:${port}`,
+    dataDir: dir,
+    coordinators: [`127.0.0.1:${coordinator.port}`],
+    peers: [],
+    compactLogBytes: limits.logCompactBytes,
+    ...(catchUpSnapshotRows === undefined ? {} : { catchUpSnapshotRows }),
+    logger,
+  });
+  const client = new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
+  try {
+    return await body({ client, dir, sourceAddress: `127.0.0.1:${source.port}` });
+  } finally {
+    client.close();
+    await replica.stop();
+    coordinator.server.forceShutdown();
+    source.server.forceShutdown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe("a catch-up from a snapshot (issue 14)", () => {
@@ -131,26 +160,21 @@ describe("a catch-up from a snapshot (issue 14)", () => {
    * 5): the replica waits for 1.2 before it asks for the snapshot, then installs it, and x goes.
    */
   async function fullCopyFromSnapshot(): Promise<{ backupsDuringWait: number; backups: { forCatchUp: boolean }[]; fetched: number; rowsCopied: number; dump: string[]; collectedThrough: number; leftover: string[] }> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-snapshot-copy-"));
-    const coordinator = await serve(participantProto.Coordination.service, { QueryOutcome: () => undefined });
     const file = await snapshotFile([{ key: "a", value: "1", version: 1 }], 5);
     const backups: { forCatchUp: boolean }[] = [];
     let fetched = 0;
-    const source = await serve(participantProto.Participant.service, {
+    const source = {
       Fetch: (_call: grpc.ServerUnaryCall<unknown, FetchResponse>, callback: grpc.sendUnaryData<FetchResponse>) => {
         fetched += 1;
         callback(null, { rows: [], done: true, collectedThrough: 2 });
       },
       Backup: backupOf(file, backups),
-    });
-    const port = await freePort();
-    const replica = await startReplica({ id: "r1", listen: `127.0.0.1:${port}`, dataDir: dir, coordinators: [`127.0.0.1:${coordinator.port}`], peers: [], compactLogBytes: limits.logCompactBytes, logger });
-    const client = new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
-    try {
+    };
+    return withReplica(source, undefined, async ({ client, dir, sourceAddress }) => {
       await call(client.Prepare.bind(client), { epoch: EPOCH, coordinatorId: "c", txns: [{ txnId: "1.1", writes: [put("a", "1")], participants: ["r1"] }] });
       await call(client.Commit.bind(client), { epoch: EPOCH, txns: [{ txnId: "1.1", commitSeq: 1 }] });
       await call(client.Prepare.bind(client), { epoch: EPOCH, coordinatorId: "c", txns: [{ txnId: "1.2", writes: [put("x", "in doubt")], participants: ["r1"] }] });
-      const caughtUp = call(client.CatchUp.bind(client), { epoch: EPOCH, sourceId: "r9", sourceAddress: `127.0.0.1:${source.port}`, sinceSeq: 2 }, 30_000);
+      const caughtUp = call(client.CatchUp.bind(client), { epoch: EPOCH, sourceId: "r9", sourceAddress, sinceSeq: 2 }, 30_000);
       await waitFor("the first page", () => fetched > 0);
       // 1.2 is undecided: no snapshot yet.
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -168,9 +192,7 @@ describe("a catch-up from a snapshot (issue 14)", () => {
         collectedThrough: Number(status.collectedThrough),
         leftover: snapshotsLeft(dir),
       };
-    } finally {
-      await stopAll(client, replica, [coordinator.server, source.server], dir);
-    }
+    });
   }
 
   it("waits for the transactions the replica holds prepared, then installs the snapshot and drops the key it lacks", async () => {
@@ -201,13 +223,11 @@ describe("a catch-up from a snapshot (issue 14)", () => {
    * rows each (k1 k2, then k3 k4, the last), with a Backup streaming k1..k4 or (without) none.
    */
   async function farBehind(withBackup: boolean): Promise<{ fetched: string[]; backups: { forCatchUp: boolean }[]; rowsCopied: number; appliedSeq: number; dump: string[]; leftover: string[] }> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-snapshot-behind-"));
-    const coordinator = await serve(participantProto.Coordination.service, { QueryOutcome: () => undefined });
     const rows = ["k1", "k2", "k3", "k4"].map((key, i) => ({ key, value: `v${i + 1}`, version: i + 1 }));
     const file = await snapshotFile(rows, 0);
     const backups: { forCatchUp: boolean }[] = [];
     const fetched: string[] = [];
-    const source = await serve(participantProto.Participant.service, {
+    const source = {
       Fetch: (callRef: grpc.ServerUnaryCall<{ afterKey: string }, FetchResponse>, callback: grpc.sendUnaryData<FetchResponse>) => {
         fetched.push(callRef.request.afterKey);
         const first = callRef.request.afterKey === "";
@@ -215,21 +235,9 @@ describe("a catch-up from a snapshot (issue 14)", () => {
         callback(null, { rows: page, done: !first, collectedThrough: 0 });
       },
       ...(withBackup ? { Backup: backupOf(file, backups) } : {}),
-    });
-    const port = await freePort();
-    const replica = await startReplica({
-      id: "r1",
-      listen: `127.0.0.1:${port}`,
-      dataDir: dir,
-      coordinators: [`127.0.0.1:${coordinator.port}`],
-      peers: [],
-      compactLogBytes: limits.logCompactBytes,
-      catchUpSnapshotRows: 2,
-      logger,
-    });
-    const client = new participantProto.Participant(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient;
-    try {
-      const answer = (await call(client.CatchUp.bind(client), { epoch: EPOCH, sourceId: "r9", sourceAddress: `127.0.0.1:${source.port}`, sinceSeq: 1 }, 30_000)) as { rowsCopied: number; appliedSeq: number };
+    };
+    return withReplica(source, 2, async ({ client, dir, sourceAddress }) => {
+      const answer = (await call(client.CatchUp.bind(client), { epoch: EPOCH, sourceId: "r9", sourceAddress, sinceSeq: 1 }, 30_000)) as { rowsCopied: number; appliedSeq: number };
       const dump = (await call(client.Dump.bind(client), {})) as { entries: { key: string; value: Buffer; version: number }[] };
       return {
         fetched,
@@ -239,9 +247,7 @@ describe("a catch-up from a snapshot (issue 14)", () => {
         dump: shown(dump.entries),
         leftover: snapshotsLeft(dir),
       };
-    } finally {
-      await stopAll(client, replica, [coordinator.server, source.server], dir);
-    }
+    });
   }
 
   it("a replica far behind takes a snapshot once it has copied catchUpSnapshotRows rows page by page", async () => {

@@ -12,13 +12,10 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { assert } from "../../common/assert";
 import { InvalidArgument } from "../../common/errors";
-import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
-import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
 import type { ChaosCluster } from "./cluster-api";
-import type { KvClient, KvStatus } from "../../client/client";
 import { liveRestartHolder, manifestPath, memberLogPath, pidAlive, pidRunsArgv, readManifest, replicaMembers, updateManifest, type ManifestMember } from "../cluster/manifest";
 import { isCoordinatorName } from "../cluster/process-args";
-import { ClusterAdmin } from "./local-cluster";
+import { ClusterAdmin } from "./cluster-admin";
 
 /** The longest a kill -9 may take to make a process disappear (its parent reaps it). */
 const killWaitMs = 10_000;
@@ -45,7 +42,7 @@ export class AttachedCluster implements ChaosCluster {
     private readonly dir: string,
     readonly coordinatorAddress: string,
     members: readonly ManifestMember[],
-    private readonly admin: ClusterAdmin,
+    readonly admin: ClusterAdmin,
   ) {
     for (const member of members) this.members.set(member.name, { name: member.name, argv: member.argv, pid: member.pid, paused: false });
     this.replicaIds = members.filter((member) => !isCoordinatorName(member.name)).map((member) => member.name);
@@ -161,21 +158,7 @@ export class AttachedCluster implements ChaosCluster {
     }
   }
 
-  kv(): KvClient {
-    return this.admin.kv();
-  }
 
-  status(): Promise<KvStatus> {
-    return this.admin.status();
-  }
-
-  replicaStatus(id: string): Promise<ParticipantStatusResponse__Output> {
-    return this.admin.replicaStatus(id);
-  }
-
-  dump(id: string): Promise<DumpResponse__Output> {
-    return this.admin.dump(id);
-  }
 
   /** Leaves the cluster running (healed by then); only our clients close, and kv cluster may restart again. */
   async release(): Promise<void> {

@@ -258,7 +258,7 @@ async function hammer(
   const faults: Record<FaultKind, number> = { kill: 0, pause: 0, failpoint: 0, partition: 0, "net-partition": 0, "net-loss": 0, "net-delay": 0, "net-throttle": 0 };
   const faultLog: { atMs: number; label: string }[] = [];
   let lastHealMs = Date.now();
-  await waitUntil("every replica up", clusterUpTimeoutMs, async () => (await cluster.status()).replicas.every((replica) => replica.up));
+  await waitUntil("every replica up", clusterUpTimeoutMs, async () => (await cluster.admin.status()).replicas.every((replica) => replica.up));
   log(`chaos: seed ${options.seed}, ${options.durationMs / 1000} s, faults ${options.faults.join(",")}, keys ${keyPrefix}*, data in ${where.dataDir}`);
   const startedMs = Date.now();
   const loadDone = load.run({
@@ -358,12 +358,12 @@ async function hammer(
   const verdict = check(all);
   const missing = missingAcknowledgedWrites(all);
 
-  const dumps = await Promise.all(cluster.replicaIds.map((id) => cluster.dump(id).catch(() => null)));
+  const dumps = await Promise.all(cluster.replicaIds.map((id) => cluster.admin.dump(id).catch(() => null)));
   const checksums = dumps.map((dump) => dump?.checksum ?? "unreachable");
   const reference = checksums[0];
   const replicasDiffering = checksums.filter((checksum) => checksum !== reference).length;
-  const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.replicaStatus(id).catch(() => null)));
-  const status = await cluster.status().catch(() => null);
+  const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.admin.replicaStatus(id).catch(() => null)));
+  const status = await cluster.admin.status().catch(() => null);
   const inDoubt = statuses.reduce((sum, replica) => sum + (replica?.prepared.length ?? 1), 0) + (status?.inFlight.length ?? 1);
 
   const passed =
@@ -463,10 +463,10 @@ function describeLinkFault(fault: NetworkFault): string {
 
 /** Every replica up, healthy and in sync, nothing in flight or locked, nothing prepared anywhere. */
 export async function fullySynced(cluster: ChaosCluster): Promise<boolean> {
-  const status = await cluster.status();
+  const status = await cluster.admin.status();
   if (!status.replicas.every((replica) => replica.up && replica.state === "in-sync" && replica.healthy)) return false;
   if (status.inFlight.length > 0 || status.lockedKeys > 0) return false;
-  const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.replicaStatus(id)));
+  const statuses = await Promise.all(cluster.replicaIds.map((id) => cluster.admin.replicaStatus(id)));
   return statuses.every((replica) => replica.prepared.length === 0);
 }
 
@@ -487,7 +487,7 @@ async function readAllKeys(cluster: ChaosCluster, events: readonly HistoryEvent[
   let index = events.length;
   const out: HistoryEvent[] = [];
   for (const key of keys) {
-    const entry = await cluster.kv().get(key);
+    const entry = await cluster.admin.kv().get(key);
     const value = entry === null ? null : entry.value.toString("utf8");
     out.push({ index: index++, type: "invoke", process, f: "get", key, value: null, time: time++ });
     out.push({ index: index++, type: "ok", process, f: "get", key, value, time: time++ });

@@ -1,8 +1,7 @@
-// What a chaos run needs of a cluster, in a module of its own: the two kinds of cluster implement
-// it (local-cluster.ts, attached.ts) and chaos.ts drives it, so none of them imports another.
-import type { KvClient, KvStatus } from "../../client/client";
-import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
-import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
+// What a chaos run needs of a cluster, in a module of its own: the three kinds of cluster implement
+// it (local-cluster.ts, attached.ts, netns-cluster.ts), each watching it through the same
+// ClusterAdmin (cluster-admin.ts), and chaos.ts drives it, so none of them imports another.
+import type { ClusterAdmin } from "./cluster-admin";
 import type { NetworkFault } from "../netns/network";
 
 /** Faults on a member's own network link (a cluster whose members each have one: tools/netns/). */
@@ -43,10 +42,8 @@ export interface ChaosCluster {
   reconnect(replicaId: string): void;
   /** Continues every paused member and starts every member that is down. */
   heal(): Promise<void>;
-  kv(): KvClient;
-  status(): Promise<KvStatus>;
-  replicaStatus(id: string): Promise<ParticipantStatusResponse__Output>;
-  dump(id: string): Promise<DumpResponse__Output>;
+  /** The clients that watch it: the coordinators' KvClient and status, each replica's status and dump. */
+  readonly admin: ClusterAdmin;
   /** The run is over: a cluster chaos started is stopped; an attached one is left running. */
   release(): Promise<void>;
 }

@@ -2,16 +2,10 @@
 // OS processes (through bin/kv.js) on 127.0.0.1, optionally behind a TcpProxy each, and can kill,
 // pause, continue and restart any of them by name. `kv chaos` drives it through the ChaosCluster
 // interface (client/chaos.ts), as it drives a cluster it attaches to (client/chaos-attached.ts); it
-// kills only the processes it started, by pid. ClusterAdmin, the clients both use to watch a
-// cluster (the coordinator's status, each replica's admin API), lives here too.
+// kills only the processes it started, by pid.
 import { spawn, type ChildProcess } from "node:child_process";
-import * as grpc from "@grpc/grpc-js";
-import { channelOptions, participantProto } from "../../proto/load";
-import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
-import type { ParticipantClient } from "../../proto/gen/twopc/participant/Participant";
-import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
 import type { ChaosCluster } from "./cluster-api";
-import { KvClient, type KvStatus } from "../../client/client";
+import { ClusterAdmin } from "./cluster-admin";
 import { waitForPort } from "../cluster/cluster";
 import { consecutiveLayout, coordinatorAddresses, kvScript, processArgs, type ClusterLayout } from "../cluster/process-args";
 import { TcpProxy } from "./tcp-proxy";
@@ -36,57 +30,6 @@ export interface Member {
   paused: boolean;
 }
 
-/** Deadline of each admin call (coordinator status, replica status and dump). */
-const adminCallTimeoutMs = 10_000;
-
-/** The clients that watch a cluster: the coordinator's KvClient and each replica's admin API. */
-export class ClusterAdmin {
-  private readonly participants = new Map<string, ParticipantClient>();
-  private client: KvClient | null = null;
-
-  /** `replicas`: replica id -> HOST:PORT of its participant service (not through any proxy). */
-  constructor(readonly coordinatorAddress: string, replicas: ReadonlyMap<string, string>) {
-    for (const [id, address] of replicas) {
-      this.participants.set(id, new participantProto.Participant(address, grpc.credentials.createInsecure(), channelOptions) as unknown as ParticipantClient);
-    }
-  }
-
-  kv(): KvClient {
-    this.client ??= new KvClient(this.coordinatorAddress, { timeoutMs: 3_000 });
-    return this.client;
-  }
-
-  status(): Promise<KvStatus> {
-    return this.kv().status();
-  }
-
-  replicaStatus(id: string): Promise<ParticipantStatusResponse__Output> {
-    return this.unary<ParticipantStatusResponse__Output>(id, (client, options, done) => client.Status({}, options, done));
-  }
-
-  dump(id: string): Promise<DumpResponse__Output> {
-    return this.unary<DumpResponse__Output>(id, (client, options, done) => client.Dump({}, options, done));
-  }
-
-  close(): void {
-    this.client?.close();
-    for (const client of this.participants.values()) client.close();
-  }
-
-  private unary<T>(
-    id: string,
-    start: (client: ParticipantClient, options: grpc.CallOptions, done: (error: grpc.ServiceError | null, response?: T) => void) => void,
-  ): Promise<T> {
-    const client = this.participants.get(id);
-    if (client === undefined) return Promise.reject(new Error(`no replica ${id}`));
-    return new Promise((resolve, reject) =>
-      start(client, { deadline: new Date(Date.now() + adminCallTimeoutMs) }, (error, response) =>
-        error || response === undefined ? reject(error ?? new Error("empty response")) : resolve(response),
-      ),
-    );
-  }
-}
-
 export class LocalCluster implements ChaosCluster {
   readonly replicaIds: string[];
   readonly members = new Map<string, Member>();
@@ -94,7 +37,7 @@ export class LocalCluster implements ChaosCluster {
   /** Its members share 127.0.0.1: no link of their own to fault. */
   readonly links = null;
   readonly partitionUnsupported = null;
-  private readonly admin: ClusterAdmin;
+  readonly admin: ClusterAdmin;
 
   private constructor(private readonly options: LocalClusterOptions) {
     const layout = consecutiveLayout("127.0.0.1", options.port, options.replicas, options.dataDir, options.coordinators ?? 1);
@@ -133,9 +76,6 @@ export class LocalCluster implements ChaosCluster {
     return this.admin.coordinatorAddress;
   }
 
-  kv(): KvClient {
-    return this.admin.kv();
-  }
 
   get memberNames(): string[] {
     return [...this.coordinatorNames, ...this.replicaIds];
@@ -249,17 +189,6 @@ export class LocalCluster implements ChaosCluster {
     });
   }
 
-  status(): Promise<KvStatus> {
-    return this.admin.status();
-  }
-
-  replicaStatus(id: string): Promise<ParticipantStatusResponse__Output> {
-    return this.admin.replicaStatus(id);
-  }
-
-  dump(id: string): Promise<DumpResponse__Output> {
-    return this.admin.dump(id);
-  }
 
   /** Stops every process (SIGTERM, after SIGCONT for a paused one), the proxies and the clients. */
   async stop(): Promise<void> {

@@ -19,9 +19,6 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { DumpResponse__Output } from "../../proto/gen/twopc/participant/DumpResponse";
-import type { ParticipantStatusResponse__Output } from "../../proto/gen/twopc/participant/ParticipantStatusResponse";
-import type { KvClient, KvStatus } from "../../client/client";
 import { assertNever } from "../../common/assert";
 import { InvalidArgument } from "../../common/errors";
 import { kvScript } from "../cluster/process-args";
@@ -29,7 +26,7 @@ import { NetnsCluster, netnsMemberNames, type NetnsClusterOptions } from "../net
 import { killProcessesOfRun, NetnsNetwork, netemUnavailable, nftUnavailable, type NetworkFault } from "../netns/network";
 import { isNetFaultKind, netFaultKinds, type NetFaultKind } from "./fault-kinds";
 import type { ChaosCluster, LinkFaults } from "./cluster-api";
-import { ClusterAdmin } from "./local-cluster";
+import { ClusterAdmin } from "./cluster-admin";
 
 /** How a loss fault is made: netem where the kernel has it, else nftables drop rules. */
 export type LossBy = "netem" | "nftables";
@@ -149,7 +146,7 @@ export class NetnsChaosCluster implements ChaosCluster {
   readonly partitionUnsupported =
     "a cluster in network namespaces has no TCP proxies; its partitions are net-partition (a member's bridge port disabled)";
   readonly links: LinkFaults;
-  private readonly admin: ClusterAdmin;
+  readonly admin: ClusterAdmin;
 
   private constructor(private readonly cluster: NetnsCluster, private readonly lossBy: LossBy | null) {
     this.admin = new ClusterAdmin(cluster.coordinatorAddress, new Map(cluster.replicaIds.map((id) => [id, cluster.addressOf(id)])));
@@ -231,21 +228,7 @@ export class NetnsChaosCluster implements ChaosCluster {
     }
   }
 
-  kv(): KvClient {
-    return this.admin.kv();
-  }
 
-  status(): Promise<KvStatus> {
-    return this.admin.status();
-  }
-
-  replicaStatus(id: string): Promise<ParticipantStatusResponse__Output> {
-    return this.admin.replicaStatus(id);
-  }
-
-  dump(id: string): Promise<DumpResponse__Output> {
-    return this.admin.dump(id);
-  }
 
   /** Stops the members and removes every link fault; the outer run deletes the namespaces. */
   async release(): Promise<void> {
