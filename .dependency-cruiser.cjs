@@ -10,8 +10,8 @@ module.exports = {
       name: "cores-import-only-common",
       comment: "The 2PC cores and their records and recovery are pure: they import common/ and each other, nothing else.",
       severity: "error",
-      from: { path: "^(coordinator|replica)/(core|records|recovery|peer-queries|log-copy|election|takeover)\\.ts$" },
-      to: { pathNot: "^(common/|coordinator/(core|records|recovery|election)\\.ts$|replica/(core|records|recovery|peer-queries|log-copy)\\.ts$)" },
+      from: { path: "^(coordinator|replica)/(core|records|recovery|peer-queries|log-copy|election|takeover|value-cache)\\.ts$" },
+      to: { pathNot: "^(common/|coordinator/(core|records|recovery|election|value-cache)\\.ts$|replica/(core|records|recovery|peer-queries|log-copy)\\.ts$)" },
     },
     {
       name: "common-is-pure",

@@ -58,6 +58,12 @@ export const limits = {
    */
   requestIdRetentionMs: 10 * 60 * 1000,
   requestIdsRememberedMax: 200_000,
+  /**
+   * The active coordinator's cache of committed key states (coordinator/value-cache.ts), in bytes
+   * (each entry counted as its key, its value and 200 bytes): a transaction whose read keys are all
+   * in it is evaluated without a read round. The coordinator's --value-cache-mib sets it; 0: none.
+   */
+  valueCacheBytesMax: 128 * 1024 * 1024,
   /** Writes queued behind a held key lock with --on-conflict wait; more are refused. */
   lockWaitersPerKeyMax: 1_000,
   /** How long a write may wait for a key lock with --on-conflict wait. */

@@ -32,6 +32,11 @@ export const mutations = [
    */
   "read-from-any-replica",
   /**
+   * coordinator/core.ts cacheCommitted: a commit leaves the coordinator's cache of key states as it
+   * was, so a later transaction evaluates over the state before it.
+   */
+  "value-cache-keeps-old-state",
+  /**
    * coordinator/core.ts readAccepted: a read takes the value of a replica that is unsure of the key
    * (it had not voted YES for a write answered early, on the votes of a majority, nor acknowledged it).
    */

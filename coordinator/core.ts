@@ -15,7 +15,9 @@
 // 1a. If it has conditions, increments or gets, ask the shell to read those keys from an in-sync
 //    replica (phase "reading"; no replica has heard of it yet), then evaluate the program over them
 //    (pure): a failed condition or bound ends it here with nothing written, a transaction with
-//    nothing to write is answered at once, and the rest goes on with the writes it computed.
+//    nothing to write is answered at once, and the rest goes on with the writes it computed. When
+//    the cache of committed key states holds every key it reads (coordinator/value-cache.ts), the
+//    program is evaluated over those at once, with no read, if that evaluation writes.
 // 2. Intent commits (issue 13): take the next commit sequence number, log the COMMIT record with the
 //    writes (forced), and send PREPARE to every participant in the same turn, without waiting for
 //    that force (Ready.early): one round, in which each replica forces its prepare record and its
@@ -100,6 +102,7 @@ import { quorumOf } from "../common/quorum";
 import { blindWrites, evaluate, keysToRead, type Evaluation, programKeys, putProgram, type KeyState, type Program, type TxnOutcome } from "../common/txn";
 import { formatTxnId, isNewerTxnId, parseTxnId } from "../common/txn-id";
 import type { Outcome, Write } from "../common/types";
+import { ValueCache } from "./value-cache";
 import { definiteFailureCodes, type CoordinatorRecord, type RememberedCommit, type RememberedFailure } from "./records";
 
 export type OnConflict = "abort" | "wait";
@@ -231,6 +234,12 @@ export interface CoreReport {
    * memory-only tables of fingerprints, unknown-outcome failures and read-only results.
    */
   readonly requestIdEntries: { readonly [table in RequestIdTable]: number };
+  /**
+   * The cache of committed key states (coordinator/value-cache.ts): its entries and bytes now, and
+   * since this core was built, the transactions evaluated from it (hits) and those that read their
+   * keys from a replica instead (misses: a key not cached, or an evaluation that writes nothing).
+   */
+  readonly valueCache: { readonly entries: number; readonly bytes: number; readonly hits: number; readonly misses: number };
   readonly inFlight: readonly {
     readonly txnId: string;
     readonly phase: Phase;
@@ -465,6 +474,8 @@ export interface CoordinatorConfig {
   readonly onConflict: OnConflict;
   /** Writes need at least this many replicas in sync. */
   readonly minInSync: number;
+  /** The cache of committed key states (coordinator/value-cache.ts), in bytes; 0: none. Default limits.valueCacheBytesMax. */
+  readonly valueCacheBytes?: number;
 }
 
 export interface Membership {
@@ -499,6 +510,8 @@ export class CoordinatorCore {
   private readonly txns = new Map<string, Txn>();
   /** key -> id of the transaction holding it. */
   private readonly locks = new Map<string, string>();
+  /** Committed states of keys, known without a read (coordinator/value-cache.ts). */
+  private readonly cache: ValueCache;
   /** key -> writes queued behind its holder (--on-conflict wait). */
   private readonly waiters = new Map<string, QueuedWrite[]>();
   private queuedCount = 0;
@@ -546,6 +559,7 @@ export class CoordinatorCore {
     assert(config.minInSync >= 1, "minInSync is at least 1");
     this.epoch = recovered.epoch;
     this.lastCommitSeq = recovered.lastCommitSeq;
+    this.cache = new ValueCache(config.valueCacheBytes ?? limits.valueCacheBytesMax);
     this.newestForgotten = recovered.newestForgotten;
     // Remembering them one by one would forget the oldest as soon as requestIdsRememberedMax is
     // passed (no failure is remembered yet, so only commits go): those are forgotten at once, which
@@ -742,6 +756,11 @@ export class CoordinatorCore {
     }
   }
 
+  /** The cache of committed key states: entries, bytes, hits and misses (CoreReport.valueCache). */
+  cacheFigures(): CoreReport["valueCache"] {
+    return { entries: this.cache.size, bytes: this.cache.bytes, hits: this.cache.hits, misses: this.cache.misses };
+  }
+
   private report(): CoreReport {
     return {
       epoch: this.epoch,
@@ -757,6 +776,7 @@ export class CoordinatorCore {
         "recent-failures": this.recentFailures.size,
         "read-only": this.recentReadOnly.size,
       },
+      valueCache: this.cacheFigures(),
       inFlight: [...this.txns.values()].map((txn) => ({
         txnId: txn.txnId,
         phase: txn.phase,
@@ -972,6 +992,16 @@ export class CoordinatorCore {
     const reads = keysToRead(write.program);
     txn.blind = reads.length === 0;
     if (!txn.blind) {
+      // The keys' committed states, if the cache holds them all (coordinator/value-cache.ts): only an
+      // evaluation that writes is taken from it, since only a commit proves this coordinator's place.
+      const cached = this.cache.lookup(reads);
+      const evaluation = cached === null ? null : evaluate(write.program, cached);
+      if (evaluation?.ok === true && evaluation.writes.length > 0) {
+        this.cache.hits += 1;
+        this.evaluated(txn, evaluation, nowMs, out);
+        return;
+      }
+      this.cache.misses += 1;
       // Under its locks, no other transaction can change these keys until this one ends: the state
       // read now is the state it commits over.
       txn.phase = "reading";
@@ -989,6 +1019,8 @@ export class CoordinatorCore {
       return;
     }
     assert(txn.program !== null, `transaction ${txn.txnId} reads without a program`);
+    // Read under the transaction's locks: the committed states until it, holding them, writes.
+    for (const [key, state] of input.states) this.cache.set(key, state);
     this.evaluated(txn, evaluate(txn.program, input.states), input.nowMs, out);
   }
 
@@ -1437,9 +1469,27 @@ export class CoordinatorCore {
     }
   }
 
+  /**
+   * A committed transaction lets go of its keys: those it wrote are now at its writes, at its commit
+   * sequence number (what a replica reads from now on). Not so for a recovered commit of an earlier
+   * epoch: a newer commit of the same key may have been logged after it (it was acknowledged by
+   * every in-sync replica and let go of the key before the stop, but not by all), and its writes may
+   * be unknown here (an older record). Its keys are forgotten instead: read again.
+   */
+  private cacheCommitted(txn: Txn): void {
+    if (txn.recovered) {
+      for (const key of txn.keys) this.cache.delete(key);
+      return;
+    }
+    // Planted bug (test-only): the cache keeps what it held before the commit.
+    if (mutation() === "value-cache-keeps-old-state") return;
+    for (const write of txn.writes) this.cache.set(write.key, write.value === null ? null : { value: write.value, version: txn.commitSeq });
+  }
+
   /** Hands a finished transaction's keys to the writes queued behind them. */
   private release(txn: Txn, nowMs: number, out: Ready): void {
     this.finishedForCatchUp(txn, nowMs, out);
+    if (txn.phase === "owed") this.cacheCommitted(txn);
     for (const key of txn.keys) {
       assert(this.locks.get(key) === txn.txnId, `lock on ${key} not held by ${txn.txnId}`);
       this.locks.delete(key);

@@ -40,7 +40,7 @@ export interface FailoverOptions {
   readonly participant: (replicaId: string, epoch: number) => ParticipantCalls;
   readonly peerRole: (coordinatorId: string, timeoutMs: number, done: (result: CallResult<PeerRole>) => void) => void;
   /** The rest of what a node needs. */
-  readonly node: Pick<CoordinatorNodeOptions, "onConflict" | "minInSync" | "compactLogSize" | "exit" | "probe" | "trace" | "metrics">;
+  readonly node: Pick<CoordinatorNodeOptions, "onConflict" | "minInSync" | "valueCacheBytes" | "compactLogSize" | "exit" | "probe" | "trace" | "metrics">;
   /** Hears each node built at a takeover, and each change of role (for the simulator's counts). */
   readonly observe?: { node?(node: CoordinatorNode): void; role?(role: Role, epoch: number): void };
 }

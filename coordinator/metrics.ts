@@ -118,6 +118,21 @@ export class CoordinatorMetrics implements NodeMetrics {
         if (f !== null) this.inc(lockWaits.read(f.node, f.report.lockWaits));
       },
     });
+    const cacheLookups = { hit: new RunningTotal(), miss: new RunningTotal() };
+    new promClient.Counter({
+      name: "kv_coordinator_value_cache_lookups_total",
+      help: "Transactions that read keys, by whether the cache of committed key states held them all and the evaluation wrote (hit: no read round) or not (miss: read from a replica).",
+      labelNames: ["result"],
+      registers,
+      async collect() {
+        const f = await self.figures.get();
+        if (f === null) return;
+        this.inc({ result: "hit" }, cacheLookups.hit.read(f.node, f.report.valueCache.hits));
+        this.inc({ result: "miss" }, cacheLookups.miss.read(f.node, f.report.valueCache.misses));
+      },
+    });
+    this.gauge("kv_coordinator_value_cache_bytes", "Bytes the cache of committed key states holds now, as counted against --value-cache-mib (key, value and 200 bytes an entry).", (f) => f.report.valueCache.bytes);
+    this.gauge("kv_coordinator_value_cache_entries", "Keys in the cache of committed key states now.", (f) => f.report.valueCache.entries);
     this.gauge("kv_coordinator_lock_waiters", "Writes queued behind a held key now.", (f) => f.report.lockWaiters);
     this.gauge("kv_coordinator_locked_keys", "Keys locked by transactions in flight now.", (f) => f.report.lockedKeys);
     this.gauge("kv_coordinator_in_sync_replicas", "Replicas in the in-sync set (in the view the core published last).", (f) => f.view.members.filter((m) => m.state === "in-sync").length);

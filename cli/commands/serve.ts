@@ -132,12 +132,20 @@ export const coordinatorCommand = subcommand({
         type: "number",
         describe: "writes need at least this many replicas in sync; a replica that fails leaves the in-sync set only while this many stay (default: 2, or 1 with one replica)",
       })
+      .option("value-cache-mib", {
+        type: "number",
+        describe: `the active coordinator's cache of committed key states, in MiB: a transaction whose keys it holds is evaluated without reading them from a replica first (0: no cache; default ${limits.valueCacheBytesMax / 1024 / 1024})`,
+      })
       .option("failpoint", failpointOption)
       .option("compact-log-bytes", compactLogBytesOption)
       .option("metrics-listen", metricsListenOption)
       .option("log-level", logLevelOption),
   run: async (argv) => {
     parseAddress("--listen", argv.listen, true);
+    const valueCacheMib = argv["value-cache-mib"];
+    if (valueCacheMib !== undefined && (!Number.isInteger(valueCacheMib) || valueCacheMib < 0 || !Number.isSafeInteger(valueCacheMib * 1024 * 1024))) {
+      throw new InvalidArgument("--value-cache-mib", `--value-cache-mib must be a whole number of MiB, 0 or more (0: no cache), not ${valueCacheMib}`);
+    }
     const metricsListen = checkMetricsListen(argv["metrics-listen"]);
     armFromEnvironmentAndFlags(argv.id, argv.failpoint);
     const replicas = parseMembers("--replicas", argv.replicas);
@@ -151,7 +159,7 @@ export const coordinatorCommand = subcommand({
     }
     const tls = serverTls(argv, [...replicas, ...coordinators].map((member) => member.id));
     return serve("coordinator", argv["log-level"], metricsListen, (logger) =>
-      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, coordinators, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], logger, tls, metrics: metricsListen !== undefined }),
+      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, coordinators, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], ...(valueCacheMib === undefined ? {} : { valueCacheBytes: valueCacheMib * 1024 * 1024 }), logger, tls, metrics: metricsListen !== undefined }),
     );
   },
 });
@@ -224,6 +232,7 @@ export const clusterCommand = subcommand({
       })
       .option("on-conflict", { choices: ["abort", "wait"] as const, describe: "passed on to every coordinator (default: the coordinator's, wait)" })
       .option("min-in-sync", { type: "number", describe: "passed on to every coordinator (default: 2, or 1 with one replica)" })
+      .option("value-cache-mib", { type: "number", describe: `passed on to every coordinator (default: theirs, ${limits.valueCacheBytesMax / 1024 / 1024} MiB; 0: no cache)` })
       .option("tombstone-retention-ms", { type: "number", describe: `passed on to every replica (default: the replica's, ${limits.tombstoneRetentionMs} ms)` })
       .option("compact-log-bytes", { type: "number", describe: `passed on to every process (default: theirs, ${limits.logCompactBytes} bytes)` })
       .option("log-level", logLevelOption)
@@ -253,6 +262,7 @@ export const clusterCommand = subcommand({
       restart: argv.restart,
       onConflict: argv["on-conflict"],
       minInSync: argv["min-in-sync"],
+      valueCacheMib: argv["value-cache-mib"],
       tombstoneRetentionMs: argv["tombstone-retention-ms"],
       compactLogBytes: argv["compact-log-bytes"],
       logLevel: argv["log-level"],

@@ -2,7 +2,7 @@
 // (issue 14): kv cluster records each member's metrics address in cluster.json, on the ports right
 // after the members' own; after a known number of writes (distinct keys one at a time, a burst
 // of them at once, then writes that all queue behind one key's lock) and a read, a scrape of the active coordinator shows its transaction,
-// phase, batch, log-force and lock-wait figures grown by at least that much and its gauges at the
+// phase, batch, log-force and lock-wait figures grown by at least that much (and, after two increments of one key, one lookup of its cache of key states missed and one hit) and its gauges at the
 // values a settled cluster has, each replica's counters grown likewise, and the standby reports
 // itself inactive with its node's gauges unknown. The text is parsed line by line: a line that is
 // not a comment and not a sample fails the test.
@@ -146,6 +146,18 @@ describe("metrics", () => {
       expect(value(c1, "kv_coordinator_lock_waiters")).toBe(0);
       expect(value(c1, "kv_coordinator_in_sync_replicas")).toBe(3);
       expect(value(c1, "kv_coordinator_active")).toBe(1);
+      // Two increments of one key, one after the other: the first reads it from a replica (a miss),
+      // the second is evaluated over the state the first committed (a hit: no read round).
+      const cacheBefore = await scrape(metricsOf(active));
+      await kv.increment("metrics-counter", 1);
+      await kv.increment("metrics-counter", 1);
+      const cacheAfter = await waitFor("the second increment counted", async () => {
+        const now = await scrape(metricsOf(active));
+        return grew(cacheBefore, now, 'kv_coordinator_value_cache_lookups_total{result="hit"}') >= 1 ? now : undefined;
+      });
+      expect(grew(cacheBefore, cacheAfter, 'kv_coordinator_value_cache_lookups_total{result="miss"}')).toBeGreaterThanOrEqual(1);
+      expect(value(cacheAfter, "kv_coordinator_value_cache_entries")).toBeGreaterThanOrEqual(1);
+      expect(value(cacheAfter, "kv_coordinator_value_cache_bytes")).toBeGreaterThan(200);
       // Each put carries a request id, remembered with its commit.
       expect(value(c1, 'kv_coordinator_request_ids{table="remembered"}')).toBeGreaterThanOrEqual(writes);
       // prom-client's process metrics.

@@ -48,6 +48,8 @@ export interface ClusterConfig {
   /** The replicas' catchUpSnapshotRows (0: never) and snapshotInstallRowsMax: see catchUpSnapshotOf in run.ts. */
   readonly catchUpSnapshotRows: number;
   readonly snapshotInstallRowsMax: number;
+  /** The coordinators' cache of committed key states, in bytes (undefined: production's default): see valueCacheOf in run.ts. */
+  readonly valueCacheBytes: number | undefined;
   readonly forceMs: () => number;
   readonly forceFate: (node: string) => ForceFate;
   readonly tornProbability: number;
@@ -526,6 +528,8 @@ export class CoordinatorHost {
   failover: Failover | null = null;
   /** The client calls that arrived in the turn being stepped (an ok answer in the same turn came from memory). */
   private turnRequests = new Set<number>();
+  /** The core seen last, and its count of transactions evaluated from its cache then. */
+  private cacheSeen: { core: CoordinatorCore; hits: number } | null = null;
   /** An operator's Resolve requests under way: request number -> what it asks. */
   private readonly resolves = new Map<number, { readonly txnId: string; readonly choice: Outcome }>();
 
@@ -575,6 +579,7 @@ export class CoordinatorHost {
       node: {
         onConflict: config.onConflict,
         minInSync: config.minInSync,
+        ...(config.valueCacheBytes === undefined ? {} : { valueCacheBytes: config.valueCacheBytes }),
         compactLogSize: config.compactRecords,
         exit: crash,
         probe: {
@@ -645,6 +650,9 @@ export class CoordinatorHost {
     }
     for (const message of ready.send) if (message.kind === "commit" && message.writes !== null) world.count("commit-with-writes-sent");
     for (let i = 0; i < ready.reads.length; i++) world.count("txn-read");
+    const hits = core.cacheFigures().hits;
+    for (let i = this.cacheSeen?.core === core ? this.cacheSeen.hits : 0; i < hits; i++) world.count("txn-evaluated-from-cache");
+    this.cacheSeen = { core, hits };
     for (const { record } of ready.persist) {
       if (record.kind === "membership") world.count(record.inSync.length < config.replicaIds.length ? "in-sync-set-shrank" : "in-sync-set-full-again");
     }

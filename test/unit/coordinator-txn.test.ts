@@ -34,8 +34,12 @@ const PARTICIPANTS = ["r1", "r2", "r3"] as const;
 const FRESH: RecoveredCoordinator = { epoch: 1, lastCommitSeq: 0, unfinished: [], membership: null, remembered: [], newestForgotten: null, failures: [] };
 const b = (text: string): Buffer => Buffer.from(text, "utf8");
 
-function newCore(onConflict: OnConflict = "abort", recovered: RecoveredCoordinator = FRESH, nowMs = 0): CoordinatorCore {
-  return new CoordinatorCore({ participants: [...PARTICIPANTS], onConflict, minInSync: 2 }, recovered, nowMs);
+/**
+ * The cores here read before every evaluation: no cache of key states (valueCacheBytes 0), whose
+ * own tests (the describe "the cache of committed key states") build cores with one.
+ */
+function newCore(onConflict: OnConflict = "abort", recovered: RecoveredCoordinator = FRESH, nowMs = 0, valueCacheBytes = 0): CoordinatorCore {
+  return new CoordinatorCore({ participants: [...PARTICIPANTS], onConflict, minInSync: 2, valueCacheBytes }, recovered, nowMs);
 }
 
 function step(core: CoordinatorCore, input: Input): Ready {
@@ -331,6 +335,80 @@ describe("CoordinatorCore: the reading phase", () => {
     const { code, message } = failure(ready.replies[0]!.result);
     expect(code).toBe(Code.ABORTED);
     expect(message).toContain(`transaction ${txnId} (reading)`);
+  });
+});
+
+describe("CoordinatorCore: the cache of committed key states (coordinator/value-cache.ts)", () => {
+  const cached = (recovered: RecoveredCoordinator = FRESH): CoordinatorCore => newCore("abort", recovered, 0, 1024 * 1024);
+
+  it("evaluates a transaction over the state the last commit left, with no read: the PREPAREs leave at once with writes computed from it", () => {
+    const core = cached();
+    const first = commitIncr(core, 1, null, { value: b("10"), version: 3 });
+    expect(first.reply).toMatchObject({ ok: true, commitSeq: 1 });
+    const ready = txn(core, 2, prog([incr("c", 5)], [{ key: "c", target: "version", op: "=", version: 1 }]));
+    expect(ready.reads).toEqual([]);
+    for (const message of preparesOf(ready)) expect(message.writes).toEqual([{ key: "c", value: b("20") }]);
+    expect(commitRecords(ready)).toEqual([expect.objectContaining({ commitSeq: 2, writes: [{ key: "c", value: b("20") }] })]);
+    expect(core.cacheFigures()).toMatchObject({ entries: 1, hits: 1, misses: 1 });
+  });
+
+  it("keeps a state read under the locks: a transaction that read and then wrote nothing leaves it, and the next one is evaluated over it", () => {
+    const core = cached();
+    const { txnId } = readOf(txn(core, 1, prog([{ kind: "get", key: "g" }])));
+    expect(readResult(core, txnId, { g: { value: b("7"), version: 4 } }).replies).toHaveLength(1);
+    const ready = txn(core, 2, prog([incr("g", 1)]));
+    expect(ready.reads).toEqual([]);
+    for (const message of preparesOf(ready)) expect(message.writes).toEqual([{ key: "g", value: b("8") }]);
+  });
+
+  it("reads from a replica when the evaluation over the cache fails or writes nothing: only a commit proves this coordinator still leads", () => {
+    const core = cached();
+    commitIncr(core, 1, null, { value: b("10"), version: 3 });
+    // A bound the cached 15 fails: the failure is decided over a replica's read, not the cache.
+    const failing = txn(core, 2, prog([incr("c", -20, 0)]));
+    expect(failing.replies).toEqual([]);
+    const { txnId } = readOf(failing);
+    expect(failure(readResult(core, txnId, { c: { value: b("15"), version: 1 } }).replies[0]!.result).code).toBe(Code.FAILED_PRECONDITION);
+    // A get alone writes nothing: read too.
+    expect(readOf(txn(core, 3, prog([{ kind: "get", key: "c" }]))).keys).toEqual(["c"]);
+    expect(core.cacheFigures()).toMatchObject({ hits: 0, misses: 3 });
+  });
+
+  it("a key not cached, or a cache of 0 bytes, is read as before", () => {
+    const core = cached();
+    commitIncr(core, 1, null, { value: b("10"), version: 3 });
+    expect(readOf(txn(core, 2, prog([incr("c", 1), incr("other", 1)]))).keys).toEqual(["c", "other"]);
+    const none = newCore();
+    commitIncr(none, 1, null, { value: b("10"), version: 3 });
+    expect(readOf(txn(none, 2, prog([incr("c", 1)]))).keys).toEqual(["c"]);
+    expect(none.cacheFigures()).toMatchObject({ entries: 0, hits: 0 });
+  });
+
+  it("a deletion is cached as absent, at the deleting commit", () => {
+    const core = cached();
+    const { txnId } = readOf(txn(core, 1, prog([{ kind: "del", key: "c" }], [{ key: "c", target: "exists", exists: true }])));
+    readResult(core, txnId, { c: { value: b("1"), version: 1 } });
+    voteAll(core, txnId);
+    ackAll(core, txnId);
+    // Absent now: a condition that it exists fails (read from a replica), one that it does not passes from the cache.
+    expect(readOf(txn(core, 2, prog([{ kind: "put", key: "c", value: b("x") }], [{ key: "c", target: "exists", exists: true }]))).keys).toEqual(["c"]);
+    const ready = txn(core, 3, prog([{ kind: "put", key: "d", value: b("y") }], [{ key: "d", target: "exists", exists: false }]));
+    expect(ready.reads).toHaveLength(1); // d was never read or written here
+  });
+
+  it("caches a commit's writes only once its last acknowledgement frees the keys; a recovered commit of an earlier epoch leaves its keys uncached", () => {
+    const core = cached();
+    const { txnId } = readOf(txn(core, 1, prog([incr("c", 5)])));
+    readResult(core, txnId, { c: { value: b("10"), version: 3 } });
+    voteAll(core, txnId);
+    expect(core.cacheFigures().entries).toBe(1); // the state read, 10, under the lock
+    ackAll(core, txnId);
+    expect(readOf(txn(core, 9, prog([incr("c", 1), incr("x", 1)]))).keys).toEqual(["c", "x"]); // x unknown
+    const recovered: RecoveredCoordinator = { ...FRESH, epoch: 2, lastCommitSeq: 5, unfinished: [{ txnId: "1.5", commitSeq: 5, participants: [...PARTICIPANTS], keys: ["r"], writes: [{ key: "r", value: b("1") }] }] };
+    const successor = cached(recovered);
+    ackAll(successor, "1.5");
+    expect(successor.cacheFigures().entries).toBe(0);
+    expect(readOf(txn(successor, 1, prog([incr("r", 1)]))).keys).toEqual(["r"]);
   });
 });
 

@@ -23,9 +23,10 @@ describe("process command lines", () => {
   });
 
   it("pass the flags asked for, the coordinator's to the coordinator only", () => {
-    const args = coordinatorArgs(layout, { onConflict: "abort", minInSync: 3, logLevel: "debug", compactLogBytes: 4096, failpoints: "coordinator:before-decision-log=crash@2" });
-    expect(args.join(" ")).toContain("--on-conflict abort --min-in-sync 3 --log-level debug --compact-log-bytes 4096 --failpoint coordinator:before-decision-log=crash@2");
+    const args = coordinatorArgs(layout, { onConflict: "abort", minInSync: 3, valueCacheMib: 0, logLevel: "debug", compactLogBytes: 4096, failpoints: "coordinator:before-decision-log=crash@2" });
+    expect(args.join(" ")).toContain("--on-conflict abort --min-in-sync 3 --value-cache-mib 0 --log-level debug --compact-log-bytes 4096 --failpoint coordinator:before-decision-log=crash@2");
     expect(() => replicaArgs(layout, "r1", { onConflict: "wait" })).toThrow("coordinator's flags");
+    expect(() => replicaArgs(layout, "r1", { valueCacheMib: 1 })).toThrow("coordinator's flags");
     // The replicas' tombstone retention goes to the replicas only (one set of flags serves both).
     expect(replicaArgs(layout, "r1", { tombstoneRetentionMs: 0 }).join(" ")).toContain("--tombstone-retention-ms 0");
     expect(coordinatorArgs(layout, { tombstoneRetentionMs: 0 }).join(" ")).not.toContain("tombstone");

@@ -9,17 +9,19 @@
 // It prints checkouts/s, p50 and p99 latency for each level, and the load average of the machine
 // before each phase (it is shared: figures, never assertions).
 //
-//   npm run bench:shop -- [--orders 100000] [--users 100000] [--items 100000] [--duration 10] [--connections 100,1000] [--init-only]
+//   npm run bench:shop -- [--orders 100000] [--users 100000] [--items 100000] [--duration 10] [--connections 100,1000] [--init-only] [--trace] [--value-cache-mib M]
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import yargs from "yargs";
+import { KvClient } from "../../client/client";
 import { formatTable } from "../../common/table";
 import { fullySynced, waitUntil } from "../chaos/chaos";
 import { LocalCluster } from "../chaos/local-cluster";
 import { kvScript } from "../cluster/process-args";
 import { freePort, freePortRun } from "../ports";
+import { formatPhases } from "./phases";
 
 /** The part of autocannon's result this benchmark reads (autocannon ships no types). */
 interface AutocannonResult {
@@ -78,6 +80,8 @@ async function main(): Promise<number> {
     .option("duration", { type: "number", default: 10, describe: "seconds of load per level" })
     .option("connections", { type: "string", default: "100,1000", describe: "levels of concurrent HTTP connections" })
     .option("init-only", { type: "boolean", default: false, describe: "only time the batch_init of the stress test" })
+    .option("value-cache-mib", { type: "number", describe: "the coordinators' --value-cache-mib (default: theirs; 0: no cache of key states)" })
+    .option("trace", { type: "boolean", default: false, describe: "after each level, print where the coordinator's time went (its per-phase latencies, as kv bench --trace)" })
     .strict()
     .parseSync();
   const levels = argv.connections.split(",").map(Number);
@@ -85,7 +89,7 @@ async function main(): Promise<number> {
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-bench-shop-"));
   console.log(`bench:shop: ${os.cpus().length} cores, load average ${loadAverage()} (1, 5, 15 min) before the start`);
-  const cluster = await LocalCluster.start({ dataDir, port: await freePortRun(10), replicas: 3, coordinators: 2, proxied: false, logLevel: "warn" });
+  const cluster = await LocalCluster.start({ dataDir, port: await freePortRun(10), replicas: 3, coordinators: 2, proxied: false, logLevel: "warn", ...(argv["value-cache-mib"] === undefined ? {} : { valueCacheMib: argv["value-cache-mib"] }) });
   let shop: { url: string; stop: () => Promise<void> } | null = null;
   try {
     await waitUntil("every replica up and in sync", 60_000, () => fullySynced(cluster));
@@ -107,8 +111,10 @@ async function main(): Promise<number> {
     // Loaded only here: a dev dependency, needed by this benchmark alone.
     const autocannon = require("autocannon") as Autocannon;
     const rows: string[][] = [["connections", "checkouts/s", "200 paid", "400 already paid", "other", "errors+timeouts", "p50 ms", "p99 ms", "max ms", "load avg before"]];
+    const probe = argv.trace ? new KvClient(cluster.coordinatorAddress, { timeoutMs: 5_000 }) : null;
     for (const connections of levels) {
       const load = loadAverage();
+      await probe?.status({ resetTrace: true });
       const result = await autocannon({
         url: shop.url,
         connections,
@@ -140,9 +146,11 @@ async function main(): Promise<number> {
         load,
       ]);
       console.log(`bench:shop: ${connections} connections for ${argv.duration} s done`);
+      if (probe !== null) console.log(`\n${connections} connections, the coordinator's phases:\n${formatPhases((await probe.status({ resetTrace: true })).phases)}\n`);
     }
     console.log(`\n${formatTable(rows, { rightAligned: "all-but-first" })}`);
     console.log(`(checkouts/s counts every answer, 200 and 400; load average after: ${loadAverage()})`);
+    probe?.close();
     return 0;
   } finally {
     await shop?.stop();

@@ -20,6 +20,8 @@ export interface LocalClusterOptions {
   /** Put a TcpProxy between the coordinator and each replica, for partitions. */
   readonly proxied: boolean;
   readonly logLevel: string;
+  /** The coordinators' --value-cache-mib; their default when absent. */
+  readonly valueCacheMib?: number;
   /** Lines the processes print, with the process name. */
   readonly onOutput?: (name: string, line: string) => void;
 }
@@ -138,7 +140,11 @@ export class LocalCluster implements ChaosCluster {
   startProcess(name: string, failpoints?: string): void {
     const member = this.members.get(name) ?? { name, child: null, paused: false };
     if (member.child !== null) throw new Error(`${name} is already running`);
-    const args = processArgs(this.layout, name, { logLevel: this.options.logLevel, failpoints });
+    const args = processArgs(this.layout, name, {
+      logLevel: this.options.logLevel,
+      failpoints,
+      ...(this.options.valueCacheMib !== undefined && this.coordinatorNames.includes(name) ? { valueCacheMib: this.options.valueCacheMib } : {}),
+    });
     const child = spawn(process.execPath, [kvScript, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     const emit = (chunk: Buffer) => {
       for (const line of chunk.toString("utf8").split("\n")) if (line.length > 0) this.options.onOutput?.(name, line);

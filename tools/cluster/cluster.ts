@@ -82,6 +82,8 @@ export interface ClusterOptions {
   readonly onConflict?: "abort" | "wait";
   /** The coordinators' --min-in-sync; their default when absent. */
   readonly minInSync?: number;
+  /** The coordinators' --value-cache-mib; their default when absent. */
+  readonly valueCacheMib?: number;
   /** The replicas' --tombstone-retention-ms; their default when absent. */
   readonly tombstoneRetentionMs?: number;
   /** Every process's --compact-log-bytes; its default when absent. */
@@ -164,7 +166,7 @@ class ClusterSupervisor {
     this.policy = options.restartPolicy ?? defaultRestartPolicy;
     this.tlsFiles = options.tls === true ? ensureClusterTls(path.join(this.dataDir, "tls"), memberIds(this.layout), options.host) : undefined;
     const tls = this.tlsFiles;
-    const flags = { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync, compactLogBytes: options.compactLogBytes, ...(tls === undefined ? {} : { tls }) };
+    const flags = { logLevel: options.logLevel, onConflict: options.onConflict, minInSync: options.minInSync, valueCacheMib: options.valueCacheMib, compactLogBytes: options.compactLogBytes, ...(tls === undefined ? {} : { tls }) };
     const member = (name: string, port: number, metricsAt: number, args: string[], isCoordinator: boolean): Member => ({
       name,
       address: `${options.host}:${port}`,

@@ -58,6 +58,8 @@ export interface ProcessFlags {
   readonly onConflict?: "abort" | "wait";
   /** The coordinators' only. */
   readonly minInSync?: number;
+  /** The coordinators' only: --value-cache-mib. */
+  readonly valueCacheMib?: number;
   /** The replicas' only (a coordinator's arguments leave it out, so that one set of flags serves both). */
   readonly tombstoneRetentionMs?: number;
   /** TLS: where each process's certificate lies (tools/cluster/tls-files.ts); absent: plaintext. */
@@ -129,6 +131,7 @@ export function coordinatorArgs(layout: ClusterLayout, flags: ProcessFlags = {},
     ...(layout.coordinators.length === 1 ? [] : ["--coordinators", coordinators.join(",")]),
     ...(flags.onConflict === undefined ? [] : ["--on-conflict", flags.onConflict]),
     ...(flags.minInSync === undefined ? [] : ["--min-in-sync", String(flags.minInSync)]),
+    ...(flags.valueCacheMib === undefined ? [] : ["--value-cache-mib", String(flags.valueCacheMib)]),
     ...tlsFlags(layout, flags, coordinator.id),
     ...metricsFlag(layout.host, coordinator),
     ...commonFlags(flags),
@@ -139,7 +142,9 @@ export function coordinatorArgs(layout: ClusterLayout, flags: ProcessFlags = {},
 export function replicaArgs(layout: ClusterLayout, id: string, flags: ProcessFlags = {}): string[] {
   const replica = layout.replicas.find((candidate) => candidate.id === id);
   if (replica === undefined) throw new Error(`no replica ${id} in this cluster (replicas: ${layout.replicas.map((r) => r.id).join(", ")})`);
-  if (flags.onConflict !== undefined || flags.minInSync !== undefined) throw new Error("--on-conflict and --min-in-sync are the coordinator's flags");
+  if (flags.onConflict !== undefined || flags.minInSync !== undefined || flags.valueCacheMib !== undefined) {
+    throw new Error("--on-conflict, --min-in-sync and --value-cache-mib are the coordinator's flags");
+  }
   return [
     "replica",
     "--id", id,
