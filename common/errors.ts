@@ -99,6 +99,21 @@ export class KvError extends Error {
   }
 }
 
+/**
+ * Makes an error without capturing a stack trace: for an expected answer to a request that a client
+ * acts on (a shop's "already paid"), whose stack nobody reads. Capturing one took about 50 us a
+ * refusal under the shop's load (issue 15).
+ */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Bad input: the message names the field. */
 export class InvalidArgument extends KvError {
   override readonly name = "InvalidArgument";

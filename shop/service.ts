@@ -19,7 +19,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { AssertionFailure, assertNever } from "../common/assert";
-import { classifyCode, Code, type CodeValue, InvalidArgument, KvError, overLimit, Unavailable } from "../common/errors";
+import { classifyCode, Code, type CodeValue, InvalidArgument, KvError, overLimit, Unavailable, withoutStack } from "../common/errors";
 import { limits } from "../common/limits";
 import type { Logger } from "../common/logger";
 import { parseCounter } from "../common/txn";
@@ -268,8 +268,9 @@ function derivedRequestId(kind: string, ...parts: (string | number)[]): string {
   return `shop-${kind}-${hash.digest("hex").slice(0, 40)}`;
 }
 
-const notFound = (what: string) => new KvError(Code.NOT_FOUND, `${what} not found`);
-const refused = (message: string) => new KvError(Code.FAILED_PRECONDITION, message);
+// Answers, not faults: made without a stack trace (withoutStack).
+const notFound = (what: string) => withoutStack(() => new KvError(Code.NOT_FOUND, `${what} not found`));
+const refused = (message: string) => withoutStack(() => new KvError(Code.FAILED_PRECONDITION, message));
 
 /** The counter stored at a key, or an INTERNAL failure naming the key when it holds something else. */
 function counterAt(key: string, value: Buffer): number {
