@@ -20,6 +20,14 @@ import { Prng } from "../common/prng";
 import { fail } from "./exit";
 import { subcommand } from "./subcommand";
 
+/** Each demo's default --port: apart, so that both demos can run at once. */
+const demoPorts = { bookstore: 53051, shop: 53151 } as const;
+
+/** The flags of `kv demo bookstore` only (`kv demo --help` groups them). */
+const bookstoreOnly = ["books", "stock", "executors", "orders", "restock", "chaos", "interval", "coordinator", "cluster", "json", "report"];
+/** The flags of `kv demo shop` only. */
+const shopOnly = ["users", "shop-stock", "in-flight"];
+
 export function bookstoreCommandOptions<T>(y: Argv<T>) {
   return y
     .option("books", { type: "number", default: 10, describe: "books in the catalog" })
@@ -32,7 +40,7 @@ export function bookstoreCommandOptions<T>(y: Argv<T>) {
     .option("seed", { type: "number", default: 1, describe: "decides the catalog, the orders and the chaos schedule" })
     .option("coordinator", { type: "string", describe: `use the running store whose coordinators are HOST:PORT,... (e.g. ${defaultCoordinators}) instead of starting one` })
     .option("cluster", { type: "string", describe: "use the running kv cluster whose --data-dir is DIR (with --chaos, its processes are killed and restarted)" })
-    .option("port", { type: "number", default: 53051, describe: "the port of the cluster the demo starts (replicas take the next ones)" })
+    .option("port", { type: "number", describe: `the port of the cluster the demo starts (replicas take the next ones; default: ${demoPorts.bookstore} for bookstore, ${demoPorts.shop} for shop, so that both can run at once)` })
     .option("json", { type: "string", describe: "write the report here as JSON" })
     .option("report", { type: "string", describe: "write a self-contained HTML report here: orders, restocks and stock reads per second, order latency per second and as a histogram, the table" });
 }
@@ -48,7 +56,7 @@ type BookstoreArgv = {
   seed: number;
   coordinator?: string | undefined;
   cluster?: string | undefined;
-  port: number;
+  port?: number | undefined;
   json?: string | undefined;
   report?: string | undefined;
 };
@@ -124,8 +132,9 @@ export async function runBookstoreCommand(argv: BookstoreArgv): Promise<number> 
     cluster = await AttachedCluster.open(argv.cluster);
   } else if (coordinator === undefined) {
     tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-bookstore-"));
-    log(`bookstore: starting a local cluster on port ${argv.port} (data in ${tempDir})`);
-    cluster = await LocalCluster.start({ dataDir: tempDir, port: argv.port, replicas: 3, proxied: false, logLevel: "warn" });
+    const port = argv.port ?? demoPorts.bookstore;
+    log(`bookstore: starting a local cluster on port ${port} (data in ${tempDir})`);
+    cluster = await LocalCluster.start({ dataDir: tempDir, port, replicas: 3, proxied: false, logLevel: "warn" });
   }
   try {
     if (cluster !== null) {
@@ -168,13 +177,16 @@ export const demoCommand = subcommand({
     bookstoreCommandOptions(y.positional("name", { choices: ["bookstore", "shop"] as const, demandOption: true }))
       .option("users", { type: "number", default: 1_000, describe: "shop: users with credit 1, and as many orders of the one item" })
       .option("shop-stock", { type: "number", default: 100, describe: "shop: the item's stock (the checkouts that can succeed)" })
-      .option("in-flight", { type: "number", default: 1_000, describe: "shop: checkouts sent at once" }),
+      .option("in-flight", { type: "number", default: 1_000, describe: "shop: checkouts sent at once" })
+      .group(bookstoreOnly, "kv demo bookstore:")
+      .group(shopOnly, "kv demo shop:")
+      .group(["port", "seed"], "both:"),
   run: async (argv) => {
     try {
       if (argv.name === "shop") {
         // Loaded here: fastify and the shop are needed by this demo alone.
         const { runShopDemo } = require("./shop-demo-command") as typeof import("./shop-demo-command");
-        return await runShopDemo(argv);
+        return await runShopDemo({ ...argv, port: argv.port ?? demoPorts.shop });
       }
       return await runBookstoreCommand(argv);
     } catch (error) {

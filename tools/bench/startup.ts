@@ -1,6 +1,6 @@
 // How long `kv` takes to start: runs `node bin/kv.js get k` against a coordinator address where
 // nothing listens (127.0.0.1:1, --retry-for 0: the call is refused at once, so the time is the
-// process's own: loading the modules it needs, parsing kv.proto, one refused connection, exiting)
+// process's own: loading the client bundle through its V8 code cache (cli/start.ts), one refused connection, exiting)
 // --runs times, one after the other, and prints the median, the fastest and the slowest wall-clock
 // time from spawn to exit. `--kv OTHER/bin/kv.js` times another build (e.g. the main checkout) in
 // the same run, alternating with this one, so that both see the same load on the machine.
