@@ -40,6 +40,7 @@ import { ReplicaNode, type ReplicaTransport } from "./node";
 import { ReplicaMetrics } from "./metrics";
 import { OutcomeTarget } from "./outcome-target";
 import { Store } from "./store";
+import { compactionStaggerOf } from "../common/compaction";
 import { channelCredentials, serverCredentials, tlsServerOptions, type ServerTls } from "../proto/tls";
 
 export interface ReplicaOptions {
@@ -178,6 +179,8 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     store,
     transport,
     compactLogSize: options.compactLogBytes,
+    // The replicas compact one at a time, so that a majority always goes on (common/compaction.ts).
+    compactionStagger: compactionStaggerOf(options.id, options.peers.map((peer) => peer.id)),
     fetchRowsMax: limits.catchUpRowsPerFetchMax,
     catchUpSnapshotRows: options.catchUpSnapshotRows ?? limits.catchUpSnapshotRows,
     snapshotInstallRowsMax: limits.snapshotInstallRowsMax,

@@ -3,14 +3,16 @@
 // `kv shop` process, initialises the store as the stress test does (batch_init of items, users and
 // orders: 100,000 each by default, stock and credit 1,000,000, price 1) and times each batch_init,
 // then, for each level of concurrency (100 and 1,000 HTTP connections by default; the orders are
-// initialised again before each level after the first, so that every level starts unpaid), runs autocannon
-// for --duration seconds against POST /orders/checkout/{id} with a random pre-initialised order id
+// initialised again before each level after the first, so that every level starts unpaid), runs
+// autocannon for --warmup seconds, not counted, then for --duration seconds against POST /orders/checkout/{id} with a random pre-initialised order id
 // per request, as the stress test's clients do. Once an order is paid, a checkout of it again
 // answers 400 "already paid": the successful checkouts (200) and those 400s are reported apart.
 // It prints checkouts/s, p50 and p99 latency for each level, and the load average of the machine
-// before each phase (it is shared: figures, never assertions).
+// before each phase (it is shared: figures, never assertions). With --think-ms LO-HI, each level is
+// that many clients that wait LO to HI ms after each answer, as the public stress test's locust
+// users do (tools/bench/thinking-clients.ts), instead of autocannon's connections, which do not.
 //
-//   npm run bench:shop -- [--orders 100000] [--users 100000] [--items 100000] [--duration 10] [--connections 100,1000] [--init-only] [--trace] [--value-cache-mib M]
+//   npm run bench:shop -- [--orders 100000] [--users 100000] [--items 100000] [--duration 10] [--warmup 5] [--connections 100,1000] [--init-only] [--trace] [--value-cache-mib M] [--think-ms LO-HI]
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -23,6 +25,7 @@ import { LocalCluster } from "../chaos/local-cluster";
 import { kvScript } from "../cluster/process-args";
 import { freePort, freePortRun } from "../ports";
 import { formatPhases } from "./phases";
+import { runThinkingClients, type ThinkingResult } from "./thinking-clients";
 
 /** The part of autocannon's result this benchmark reads (autocannon ships no types). */
 interface AutocannonResult {
@@ -73,14 +76,51 @@ async function startShopProcess(coordinators: string): Promise<{ url: string; st
   };
 }
 
+/** What one level measured, whichever the load (autocannon's, or thinking clients'). */
+type LevelResult = ThinkingResult;
+
+// Loaded only when used: a dev dependency, needed by this benchmark alone.
+const autocannon = (): Autocannon => require("autocannon") as Autocannon;
+
+/** autocannon's connections, each sending its next request the moment it has the answer. */
+async function closedLoop(run: Autocannon, url: string, connections: number, durationS: number, path: () => string): Promise<LevelResult> {
+  const result = await run({ url, connections, duration: durationS, pipelining: 1, timeout: 30, requests: [{ method: "POST", setupRequest: (request) => ({ ...request, path: path() }) }] });
+  return {
+    total: result.requests.total,
+    durationMs: result.duration * 1000,
+    statuses: new Map(Object.entries(result.statusCodeStats).map(([status, stats]) => [Number(status), stats.count])),
+    errors: result.errors + result.timeouts,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+  };
+}
+
+/** Clients that think between requests (tools/bench/thinking-clients.ts). */
+function thinking(url: string, clients: number, think: { min: number; max: number }, durationS: number, path: () => string): Promise<LevelResult> {
+  return runThinkingClients({ url, clients, thinkMsMin: think.min, thinkMsMax: think.max, durationMs: durationS * 1000, path, method: "POST", timeoutMs: 30_000 });
+}
+
+function parseThink(text: string): { min: number; max: number } {
+  const match = /^(\d+)-(\d+)$/.exec(text);
+  const [min, max] = match === null ? [NaN, NaN] : [Number(match[1]), Number(match[2])];
+  if (!(min <= max)) throw new Error(`--think-ms ${text}: LO-HI in milliseconds, LO at most HI (e.g. 1000-3000)`);
+  return { min, max };
+}
+
 async function main(): Promise<number> {
   const argv = yargs(process.argv.slice(2))
     .option("orders", { type: "number", default: 100_000 })
     .option("users", { type: "number", default: 100_000 })
     .option("items", { type: "number", default: 100_000 })
     .option("duration", { type: "number", default: 10, describe: "seconds of load per level" })
+    .option("warmup", { type: "number", default: 5, describe: "seconds of the same load before each level, not counted (0: none)" })
     .option("connections", { type: "string", default: "100,1000", describe: "levels of concurrent HTTP connections" })
     .option("init-only", { type: "boolean", default: false, describe: "only time the batch_init of the stress test" })
+    .option("think-ms", {
+      type: "string",
+      describe: "LO-HI: instead of autocannon's connections, clients that wait a think time drawn from LO to HI ms after each answer, as the public stress test's locust users do (its wait_time = between(1, 3) is 1000-3000)",
+    })
     .option("value-cache-mib", { type: "number", describe: "the coordinators' --value-cache-mib (default: theirs; 0: no cache of key states)" })
     .option("trace", { type: "boolean", default: false, describe: "after each level, print where the coordinator's time went (its per-phase latencies, as kv bench --trace)" })
     .strict()
@@ -109,9 +149,8 @@ async function main(): Promise<number> {
     console.log(`\n${formatTable(init, { rightAligned: "all-but-first" })}\n`);
     if (argv["init-only"]) return 0;
 
-    // Loaded only here: a dev dependency, needed by this benchmark alone.
-    const autocannon = require("autocannon") as Autocannon;
-    const rows: string[][] = [["connections", "checkouts/s", "200 paid", "400 already paid", "other", "errors+timeouts", "p50 ms", "p99 ms", "max ms", "load avg before"]];
+    const think = argv["think-ms"] === undefined ? null : parseThink(argv["think-ms"]);
+    const rows: string[][] = [[think === null ? "connections" : `clients (think ${think.min}-${think.max} ms)`, "checkouts/s", "200 paid", "400 already paid", "other", "errors+timeouts", "p50 ms", "p99 ms", "max ms", "load avg before"]];
     const probe = argv.trace ? new KvClient(cluster.coordinatorAddress, { timeoutMs: 5_000 }) : null;
     for (const [level, connections] of levels.entries()) {
       // Each level starts from unpaid orders, as the first does: a level after another would
@@ -120,37 +159,33 @@ async function main(): Promise<number> {
       if (level > 0) await timed("orders again", argv.orders, `${shop.url}/orders/batch_init/${argv.orders}/${argv.items}/${argv.users}/1`);
       const load = loadAverage();
       await probe?.status({ resetTrace: true });
-      const result = await autocannon({
-        url: shop.url,
-        connections,
-        duration: argv.duration,
-        pipelining: 1,
-        timeout: 30,
-        requests: [
-          {
-            method: "POST",
-            setupRequest: (request) => ({ ...request, path: `/orders/checkout/${Math.floor(Math.random() * argv.orders)}` }),
-          },
-        ],
-      });
-      const count = (status: string): number => result.statusCodeStats[status]?.count ?? 0;
-      const other = Object.entries(result.statusCodeStats)
-        .filter(([status]) => status !== "200" && status !== "400")
-        .map(([status, stats]) => `${status}: ${stats.count}`)
+      const checkoutPath = (): string => `/orders/checkout/${Math.floor(Math.random() * argv.orders)}`;
+      const url = shop.url;
+      const run = (durationS: number): Promise<LevelResult> =>
+        think === null ? closedLoop(autocannon(), url, connections, durationS, checkoutPath) : thinking(url, connections, think, durationS, checkoutPath);
+      // Not counted: the same load first, for --warmup seconds. Right after the initialisation's
+      // hundreds of thousands of writes the replicas are still checkpointing and compacting, and a
+      // level measured at once saw a p99 ten times that of the same level measured a minute later.
+      if (argv.warmup > 0) await run(argv.warmup);
+      const measured = await run(argv.duration);
+      const count = (status: number): number => measured.statuses.get(status) ?? 0;
+      const other = [...measured.statuses]
+        .filter(([status]) => status !== 200 && status !== 400)
+        .map(([status, n]) => `${status}: ${n}`)
         .join(", ");
       rows.push([
         String(connections),
-        String(Math.round(result.requests.total / result.duration)),
-        String(count("200")),
-        String(count("400")),
+        String(Math.round((measured.total * 1000) / measured.durationMs)),
+        String(count(200)),
+        String(count(400)),
         other === "" ? "0" : other,
-        String(result.errors + result.timeouts),
-        String(result.latency.p50),
-        String(result.latency.p99),
-        String(result.latency.max),
+        String(measured.errors),
+        String(measured.p50Ms),
+        String(measured.p99Ms),
+        String(measured.maxMs),
         load,
       ]);
-      console.log(`bench:shop: ${connections} connections for ${argv.duration} s done`);
+      console.log(`bench:shop: ${connections} ${think === null ? "connections" : "thinking clients"} for ${argv.duration} s done`);
       if (probe !== null) console.log(`\n${connections} connections, the coordinator's phases:\n${formatPhases((await probe.status({ resetTrace: true })).phases)}\n`);
     }
     console.log(`\n${formatTable(rows, { rightAligned: "all-but-first" })}`);
