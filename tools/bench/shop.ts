@@ -4,7 +4,7 @@
 // orders: 100,000 each by default, stock and credit 1,000,000, price 1) and times each batch_init,
 // then, for each level of concurrency (100 and 1,000 HTTP connections by default; the orders are
 // initialised again before each level after the first, so that every level starts unpaid), runs
-// autocannon for --warmup seconds, not counted, then for --duration seconds against POST /orders/checkout/{id} with a random pre-initialised order id
+// autocannon for --warmup seconds, not counted (on orders of its own), then for --duration seconds against POST /orders/checkout/{id} with a random pre-initialised order id
 // per request, as the stress test's clients do. Once an order is paid, a checkout of it again
 // answers 400 "already paid": the successful checkouts (200) and those 400s are reported apart.
 // It prints checkouts/s, p50 and p99 latency for each level, and the load average of the machine
@@ -145,7 +145,11 @@ async function main(): Promise<number> {
     };
     await timed("stock", argv.items, `${shop.url}/stock/batch_init/${argv.items}/1000000/1`);
     await timed("payment", argv.users, `${shop.url}/payment/batch_init/${argv.users}/1000000`);
-    await timed("orders", argv.orders, `${shop.url}/orders/batch_init/${argv.orders}/${argv.items}/${argv.users}/1`);
+    // With a warm-up, twice the orders: the warm-up checks out orders --orders.. (2 x --orders - 1),
+    // the measured load "0".. (--orders - 1), which it finds unpaid.
+    const initOrders = argv.warmup > 0 ? 2 * argv.orders : argv.orders;
+    const ordersUrl = `${shop.url}/orders/batch_init/${initOrders}/${argv.items}/${argv.users}/1`;
+    await timed("orders", initOrders, ordersUrl);
     console.log(`\n${formatTable(init, { rightAligned: "all-but-first" })}\n`);
     if (argv["init-only"]) return 0;
 
@@ -156,18 +160,19 @@ async function main(): Promise<number> {
       // Each level starts from unpaid orders, as the first does: a level after another would
       // otherwise find the orders the earlier one paid, and answer more of its checkouts with the
       // cheap 400 "already paid" (its figures would not compare with a level run alone).
-      if (level > 0) await timed("orders again", argv.orders, `${shop.url}/orders/batch_init/${argv.orders}/${argv.items}/${argv.users}/1`);
+      if (level > 0) await timed("orders again", initOrders, ordersUrl);
       const load = loadAverage();
       await probe?.status({ resetTrace: true });
-      const checkoutPath = (): string => `/orders/checkout/${Math.floor(Math.random() * argv.orders)}`;
       const url = shop.url;
-      const run = (durationS: number): Promise<LevelResult> =>
-        think === null ? closedLoop(autocannon(), url, connections, durationS, checkoutPath) : thinking(url, connections, think, durationS, checkoutPath);
+      const run = (durationS: number, firstOrder: number): Promise<LevelResult> => {
+        const checkoutPath = (): string => `/orders/checkout/${firstOrder + Math.floor(Math.random() * argv.orders)}`;
+        return think === null ? closedLoop(autocannon(), url, connections, durationS, checkoutPath) : thinking(url, connections, think, durationS, checkoutPath);
+      };
       // Not counted: the same load first, for --warmup seconds. Right after the initialisation's
       // hundreds of thousands of writes the replicas are still checkpointing and compacting, and a
       // level measured at once saw a p99 ten times that of the same level measured a minute later.
-      if (argv.warmup > 0) await run(argv.warmup);
-      const measured = await run(argv.duration);
+      if (argv.warmup > 0) await run(argv.warmup, argv.orders);
+      const measured = await run(argv.duration, 0);
       const count = (status: number): number => measured.statuses.get(status) ?? 0;
       const other = [...measured.statuses]
         .filter(([status]) => status !== 200 && status !== 400)
