@@ -60,7 +60,7 @@ export const limits = {
   requestIdsRememberedMax: 200_000,
   /**
    * The active coordinator's cache of committed key states (coordinator/value-cache.ts), in bytes
-   * (each entry counted as its key, its value and 200 bytes): a transaction whose read keys are all
+   * (each entry counted as its key, its value and 350 bytes, about what it takes in memory): a transaction whose read keys are all
    * in it is evaluated without a read round. The coordinator's --value-cache-mib sets it; 0: none.
    */
   valueCacheBytesMax: 128 * 1024 * 1024,

@@ -131,7 +131,7 @@ export class CoordinatorMetrics implements NodeMetrics {
         this.inc({ result: "miss" }, cacheLookups.miss.read(f.node, f.report.valueCache.misses));
       },
     });
-    this.gauge("kv_coordinator_value_cache_bytes", "Bytes the cache of committed key states holds now, as counted against --value-cache-mib (key, value and 200 bytes an entry).", (f) => f.report.valueCache.bytes);
+    this.gauge("kv_coordinator_value_cache_bytes", "Bytes the cache of committed key states holds now, as counted against --value-cache-mib (key, value and 350 bytes an entry).", (f) => f.report.valueCache.bytes);
     this.gauge("kv_coordinator_value_cache_entries", "Keys in the cache of committed key states now.", (f) => f.report.valueCache.entries);
     this.gauge("kv_coordinator_lock_waiters", "Writes queued behind a held key now.", (f) => f.report.lockWaiters);
     this.gauge("kv_coordinator_locked_keys", "Keys locked by transactions in flight now.", (f) => f.report.lockedKeys);

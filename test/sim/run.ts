@@ -100,11 +100,11 @@ export function catchUpSnapshotOf(seed: number): { catchUpSnapshotRows: number; 
 /**
  * The coordinators' cache of committed key states (coordinator/value-cache.ts), by seed, drawn
  * from no PRNG so that seeds keep their paths otherwise: none (as before the cache; regression
- * seeds 172 and 120628 are among these), production's default, or room for about three entries (so
+ * seeds 172 and 120628 are among these), production's default, or room for about three entries of its small keys and values (so
  * that entries are evicted all the time), in runs of 27 seeds.
  */
 export function valueCacheOf(seed: number): number | undefined {
-  return [0, undefined, 700][Math.floor(seed / 27) % 3];
+  return [0, undefined, 1_100][Math.floor(seed / 27) % 3];
 }
 
 function pickSettings(world: World, mutation: Mutation): Settings {

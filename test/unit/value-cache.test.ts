@@ -1,6 +1,6 @@
 // Proves the coordinator's cache of committed key states (coordinator/value-cache.ts) on its own: it
 // answers a lookup only when it holds every key, keeps to its bound in bytes (key, value and a fixed
-// 200 bytes an entry) by dropping the entries first cached, counts a replaced entry once, keeps its
+// 350 bytes an entry) by dropping the entries first cached, counts a replaced entry once, keeps its
 // own copy of a value that is a view of a large message, and holds nothing with a bound of 0. How the
 // core uses it (what is cached when, and which evaluations may be taken from it) is proven in
 // coordinator-txn.test.ts, "the cache of committed key states".
@@ -19,26 +19,26 @@ describe("ValueCache", () => {
   });
 
   it("keeps to its bound in bytes, dropping the entries first cached; a replaced entry keeps its place and is counted once", () => {
-    // Each entry here costs 200 + 1 (key) + 4 (value) = 205 bytes: three fit in 700, not four.
-    const cache = new ValueCache(700);
+    // Each entry here costs 350 + 1 (key) + 4 (value) = 355 bytes: three fit in 1,100, not four.
+    const cache = new ValueCache(1_100);
     for (const key of ["a", "b", "c"]) cache.set(key, state("1234", 1));
-    expect(cache.bytes).toBe(3 * 205);
+    expect(cache.bytes).toBe(3 * 355);
     cache.set("a", state("5678", 2)); // replaced: still three entries, still first in line
     expect(cache.size).toBe(3);
-    expect(cache.bytes).toBe(3 * 205);
+    expect(cache.bytes).toBe(3 * 355);
     cache.set("d", state("1234", 1));
     expect(cache.lookup(["a"])).toBeNull();
     expect(cache.lookup(["b", "c", "d"])).not.toBeNull();
-    expect(cache.bytes).toBe(3 * 205);
+    expect(cache.bytes).toBe(3 * 355);
     cache.delete("b");
     expect(cache.size).toBe(2);
-    expect(cache.bytes).toBe(2 * 205);
+    expect(cache.bytes).toBe(2 * 355);
   });
 
   it("does not keep an entry larger than its whole bound, and forgets the key's older state then", () => {
-    const cache = new ValueCache(300);
+    const cache = new ValueCache(400);
     cache.set("k", state("small", 1));
-    cache.set("k", state("x".repeat(200), 2));
+    cache.set("k", state("x".repeat(100), 2));
     expect(cache.lookup(["k"])).toBeNull();
     expect(cache.bytes).toBe(0);
   });
