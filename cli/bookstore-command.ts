@@ -23,20 +23,28 @@ import { subcommand } from "./subcommand";
 /** Each demo's default --port: apart, so that both demos can run at once. */
 const demoPorts = { bookstore: 53051, shop: 53151 } as const;
 
-/** The flags of `kv demo bookstore` only (`kv demo --help` groups them). */
-const bookstoreOnly = ["books", "stock", "executors", "orders", "restock", "chaos", "interval", "coordinator", "cluster", "json", "report"];
-/** The flags of `kv demo shop` only. */
-const shopOnly = ["users", "shop-stock", "in-flight"];
+/** The flags of `kv demo bookstore` only (`kv demo --help` groups them; the shop demo refuses them). */
+const bookstoreOnly = ["books", "stock", "executors", "orders", "restock", "chaos", "interval", "coordinator", "cluster", "json", "report"] as const;
+/** The flags of `kv demo shop` only (the bookstore demo refuses them). */
+const shopOnly = ["users", "shop-stock", "in-flight"] as const;
+
+/**
+ * The defaults of the flags one demo alone takes. yargs leaves them unset, so that a flag given
+ * to the other demo can be told from a default and refused (a silently ignored --chaos would
+ * mislead).
+ */
+const bookstoreDefaults = { books: 10, stock: 40, executors: 8, orders: 300, restock: true, chaos: false, interval: "2s" } as const;
+const shopDefaults = { users: 1_000, "shop-stock": 100, "in-flight": 1_000 } as const;
 
 export function bookstoreCommandOptions<T>(y: Argv<T>) {
   return y
-    .option("books", { type: "number", default: 10, describe: "books in the catalog" })
-    .option("stock", { type: "number", default: 40, describe: "initial stock of each book" })
-    .option("executors", { type: "number", default: 8, describe: "concurrent order executors" })
-    .option("orders", { type: "number", default: 300, describe: "orders to place in all" })
-    .option("restock", { type: "boolean", default: true, describe: "restock random books while the orders run (--no-restock: never)" })
-    .option("chaos", { type: "boolean", default: false, describe: "kill -9 and restart the coordinator or a replica while the orders run" })
-    .option("interval", { type: "string", default: "2s", describe: "with --chaos: mean time between kills" })
+    .option("books", { type: "number", describe: `books in the catalog (default ${bookstoreDefaults.books})` })
+    .option("stock", { type: "number", describe: `initial stock of each book (default ${bookstoreDefaults.stock})` })
+    .option("executors", { type: "number", describe: `concurrent order executors (default ${bookstoreDefaults.executors})` })
+    .option("orders", { type: "number", describe: `orders to place in all (default ${bookstoreDefaults.orders})` })
+    .option("restock", { type: "boolean", describe: "restock random books while the orders run (the default; --no-restock: never)" })
+    .option("chaos", { type: "boolean", describe: "kill -9 and restart the coordinator or a replica while the orders run (default: no)" })
+    .option("interval", { type: "string", describe: `with --chaos: mean time between kills (default ${bookstoreDefaults.interval})` })
     .option("seed", { type: "number", default: 1, describe: "decides the catalog, the orders and the chaos schedule" })
     .option("coordinator", { type: "string", describe: `use the running store whose coordinators are HOST:PORT,... (e.g. ${defaultCoordinators}) instead of starting one` })
     .option("cluster", { type: "string", describe: "use the running kv cluster whose --data-dir is DIR (with --chaos, its processes are killed and restarted)" })
@@ -175,20 +183,40 @@ export async function runBookstoreCommand(argv: BookstoreArgv): Promise<number> 
 export const demoCommand = subcommand({
   builder: (y) =>
     bookstoreCommandOptions(y.positional("name", { choices: ["bookstore", "shop"] as const, demandOption: true }))
-      .option("users", { type: "number", default: 1_000, describe: "shop: users with credit 1, and as many orders of the one item" })
-      .option("shop-stock", { type: "number", default: 100, describe: "shop: the item's stock (the checkouts that can succeed)" })
-      .option("in-flight", { type: "number", default: 1_000, describe: "shop: checkouts sent at once" })
+      .option("users", { type: "number", describe: `users with credit 1, and as many orders of the one item (default ${shopDefaults.users})` })
+      .option("shop-stock", { type: "number", describe: `the item's stock: the checkouts that can succeed (default ${shopDefaults["shop-stock"]})` })
+      .option("in-flight", { type: "number", describe: `checkouts sent at once (default ${shopDefaults["in-flight"]})` })
       .group(bookstoreOnly, "kv demo bookstore:")
       .group(shopOnly, "kv demo shop:")
       .group(["port", "seed"], "both:"),
   run: async (argv) => {
     try {
+      const other = argv.name === "shop" ? bookstoreOnly : shopOnly;
+      const given = other.find((flag) => argv[flag] !== undefined);
+      if (given !== undefined) {
+        throw new InvalidArgument(`--${given}`, `--${given} is a flag of kv demo ${argv.name === "shop" ? "bookstore" : "shop"}, not of kv demo ${argv.name} (kv demo --help lists each demo's flags)`);
+      }
       if (argv.name === "shop") {
         // Loaded here: fastify and the shop are needed by this demo alone.
         const { runShopDemo } = require("./shop-demo-command") as typeof import("./shop-demo-command");
-        return await runShopDemo({ ...argv, port: argv.port ?? demoPorts.shop });
+        return await runShopDemo({
+          seed: argv.seed,
+          port: argv.port ?? demoPorts.shop,
+          users: argv.users ?? shopDefaults.users,
+          "shop-stock": argv["shop-stock"] ?? shopDefaults["shop-stock"],
+          "in-flight": argv["in-flight"] ?? shopDefaults["in-flight"],
+        });
       }
-      return await runBookstoreCommand(argv);
+      return await runBookstoreCommand({
+        ...argv,
+        books: argv.books ?? bookstoreDefaults.books,
+        stock: argv.stock ?? bookstoreDefaults.stock,
+        executors: argv.executors ?? bookstoreDefaults.executors,
+        orders: argv.orders ?? bookstoreDefaults.orders,
+        restock: argv.restock ?? bookstoreDefaults.restock,
+        chaos: argv.chaos ?? bookstoreDefaults.chaos,
+        interval: argv.interval ?? bookstoreDefaults.interval,
+      });
     } catch (error) {
       return fail(error);
     }

@@ -44,4 +44,15 @@ describe("kv demo bookstore --chaos", () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("--chaos");
   });
+
+  it("refuses a flag of the other demo, naming it and the demo it belongs to, before starting anything", async () => {
+    const shop = await runKv(["demo", "shop", "--chaos"]);
+    expect(shop.code).toBe(3);
+    expect(shop.stderr).toContain("--chaos is a flag of kv demo bookstore, not of kv demo shop");
+    const bookstore = await runKv(["demo", "bookstore", "--shop-stock", "5"]);
+    expect(bookstore.code).toBe(3);
+    expect(bookstore.stderr).toContain("--shop-stock is a flag of kv demo shop, not of kv demo bookstore");
+    // --no-restock counts as given too.
+    expect((await runKv(["demo", "shop", "--no-restock"])).stderr).toContain("--restock is a flag of kv demo bookstore");
+  });
 });
