@@ -46,13 +46,14 @@ describe("kv demo bookstore --chaos", () => {
   });
 
   it("refuses a flag of the other demo, naming it and the demo it belongs to, before starting anything", async () => {
-    const shop = await runKv(["demo", "shop", "--chaos"]);
+    // A demo that took the flag would run: killed after 20 s, it fails the test.
+    const shop = await runKv(["demo", "shop", "--chaos"], {}, 20_000);
     expect(shop.code).toBe(3);
     expect(shop.stderr).toContain("--chaos is a flag of kv demo bookstore, not of kv demo shop");
-    const bookstore = await runKv(["demo", "bookstore", "--shop-stock", "5"]);
+    const bookstore = await runKv(["demo", "bookstore", "--shop-stock", "5"], {}, 20_000);
     expect(bookstore.code).toBe(3);
     expect(bookstore.stderr).toContain("--shop-stock is a flag of kv demo shop, not of kv demo bookstore");
     // --no-restock counts as given too.
-    expect((await runKv(["demo", "shop", "--no-restock"])).stderr).toContain("--restock is a flag of kv demo bookstore");
+    expect((await runKv(["demo", "shop", "--no-restock"], {}, 20_000)).stderr).toContain("--restock is a flag of kv demo bookstore");
   });
 });

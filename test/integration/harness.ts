@@ -110,9 +110,18 @@ export async function stopClusterProc(proc: Proc, waitMs = 15_000): Promise<void
   await proc.kill("SIGKILL");
 }
 
-export function runKv(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs `kv ARGS` to its exit. With killAfterMs, a run still going then is killed (SIGKILL) and
+ * resolves with code null: a command expected to refuse at once that starts serving instead fails
+ * its test rather than outliving it.
+ */
+export function runKv(args: string[], env: NodeJS.ProcessEnv = {}, killAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [kvScript, ...args], { env: { ...process.env, ...env } });
+    const killer = killAfterMs === undefined ? null : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    child.on("exit", () => {
+      if (killer !== null) clearTimeout(killer);
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));

@@ -3,6 +3,9 @@
 // committed (its metrics count a hit); with --value-cache-mib 0 both read the key from a replica (no
 // hit, no entry), and the increments still add up; a value that is not a whole number of MiB is
 // refused at start, naming the flag. Real processes, the metrics scraped over HTTP.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../tools/ports";
 import { killAllStarted, runKv, TestCluster, waitFor } from "./harness";
@@ -52,7 +55,10 @@ describe("kv coordinator --value-cache-mib", () => {
 
   it("refuses a value that is not a whole number of MiB, naming the flag", async () => {
     const port = await freePort();
-    const { code, stderr } = await runKv(["coordinator", "--id", "c", "--listen", `127.0.0.1:${port}`, "--replicas", "r1=127.0.0.1:1", "--data-dir", "/nonexistent", "--value-cache-mib", "1.5"]);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-value-cache-"));
+    // A coordinator that took the flag would start serving: killed after 20 s, it fails the test.
+    const args = ["coordinator", "--id", "c", "--listen", `127.0.0.1:${port}`, "--replicas", "r1=127.0.0.1:1", "--data-dir", dataDir, "--value-cache-mib", "1.5"];
+    const { code, stderr } = await runKv(args, {}, 20_000).finally(() => fs.rmSync(dataDir, { recursive: true, force: true }));
     expect(code).not.toBe(0);
     expect(stderr).toContain("--value-cache-mib must be a whole number of MiB");
   });
