@@ -475,7 +475,7 @@ export interface CoordinatorConfig {
   /** Writes need at least this many replicas in sync. */
   readonly minInSync: number;
   /** The cache of committed key states (coordinator/value-cache.ts), in bytes; 0: none. Default limits.valueCacheBytesMax. */
-  readonly valueCacheBytes?: number;
+  readonly valueCacheBytes?: number | undefined;
 }
 
 export interface Membership {

@@ -96,7 +96,7 @@ export interface CoordinatorNodeOptions {
   readonly onConflict: OnConflict;
   readonly minInSync: number;
   /** The cache of committed key states, in bytes (coordinator/value-cache.ts); 0: none. Default limits.valueCacheBytesMax. */
-  readonly valueCacheBytes?: number;
+  readonly valueCacheBytes?: number | undefined;
   readonly scheduler: Scheduler;
   readonly log: NodeLog;
   readonly replayed: { readonly records: readonly Buffer[]; readonly firstLsn: number; readonly tornBytes: number };
@@ -475,7 +475,7 @@ export class CoordinatorNode {
     const fromLog = recoverCoordinator(records);
     assert(options.epoch === undefined || options.epoch >= fromLog.epoch, `epoch ${options.epoch} is not newer than the log's ${fromLog.epoch - 1}`);
     const recovered = options.epoch === undefined ? fromLog : { ...fromLog, epoch: options.epoch };
-    this.core = new CoordinatorCore({ participants: options.replicaIds, onConflict: options.onConflict, minInSync: options.minInSync, ...(options.valueCacheBytes === undefined ? {} : { valueCacheBytes: options.valueCacheBytes }) }, recovered, scheduler.nowMs());
+    this.core = new CoordinatorCore({ participants: options.replicaIds, onConflict: options.onConflict, minInSync: options.minInSync, valueCacheBytes: options.valueCacheBytes }, recovered, scheduler.nowMs());
     this.epoch = this.core.epoch;
     this.view = this.core.view();
     this.unsettled = new Set(recovered.unfinished.map((txn) => txn.txnId));

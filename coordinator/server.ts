@@ -90,7 +90,7 @@ export interface CoordinatorOptions {
   /** Compact the decision log once it is this large (limits.logCompactBytes by default). */
   readonly compactLogBytes: number;
   /** The cache of committed key states, in bytes (--value-cache-mib); absent: limits.valueCacheBytesMax. */
-  readonly valueCacheBytes?: number;
+  readonly valueCacheBytes?: number | undefined;
   readonly logger: Logger;
   /** TLS on every link (proto/tls.ts); absent: plaintext. */
   readonly tls?: ServerTls | undefined;
@@ -162,7 +162,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         done({ ok: true, value: { role, epoch: response.epoch, activeId: response.activeCoordinatorId, activeAddress: response.activeCoordinator } });
       });
     },
-    node: { onConflict: options.onConflict, minInSync: options.minInSync, ...(options.valueCacheBytes === undefined ? {} : { valueCacheBytes: options.valueCacheBytes }), compactLogSize: options.compactLogBytes, exit: () => process.exit(1), trace, ...(metrics === null ? {} : { metrics }) },
+    node: { onConflict: options.onConflict, minInSync: options.minInSync, valueCacheBytes: options.valueCacheBytes, compactLogSize: options.compactLogBytes, exit: () => process.exit(1), trace, ...(metrics === null ? {} : { metrics }) },
   });
   metrics?.attach(failover);
 

@@ -22,7 +22,7 @@
 //
 // A cache belongs to one core, and a core to one epoch: a successor starts with an empty one, and
 // recovered commits (of earlier epochs) hold their keys' locks until they are acknowledged, so a
-// key is cached only once it has been read under this epoch's lock. Bounded in bytes
+// key enters it only under a lock of this epoch (read, or written by a commit of this epoch). Bounded in bytes
 // (limits.valueCacheBytesMax, or the coordinator's --value-cache-mib): the entries first cached go first.
 import { FifoMap } from "../common/fifo-map";
 import type { KeyState } from "../common/txn";

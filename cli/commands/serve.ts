@@ -159,7 +159,7 @@ export const coordinatorCommand = subcommand({
     }
     const tls = serverTls(argv, [...replicas, ...coordinators].map((member) => member.id));
     return serve("coordinator", argv["log-level"], metricsListen, (logger) =>
-      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, coordinators, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], ...(valueCacheMib === undefined ? {} : { valueCacheBytes: valueCacheMib * 1024 * 1024 }), logger, tls, metrics: metricsListen !== undefined }),
+      startCoordinator({ id: argv.id, listen: argv.listen, dataDir: argv["data-dir"], replicas, coordinators, onConflict: argv["on-conflict"], minInSync, compactLogBytes: argv["compact-log-bytes"], valueCacheBytes: valueCacheMib === undefined ? undefined : valueCacheMib * 1024 * 1024, logger, tls, metrics: metricsListen !== undefined }),
     );
   },
 });

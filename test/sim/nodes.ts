@@ -579,7 +579,7 @@ export class CoordinatorHost {
       node: {
         onConflict: config.onConflict,
         minInSync: config.minInSync,
-        ...(config.valueCacheBytes === undefined ? {} : { valueCacheBytes: config.valueCacheBytes }),
+        valueCacheBytes: config.valueCacheBytes,
         compactLogSize: config.compactRecords,
         exit: crash,
         probe: {

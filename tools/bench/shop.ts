@@ -130,7 +130,7 @@ async function main(): Promise<number> {
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "twopc-kv-bench-shop-"));
   console.log(`bench:shop: ${os.cpus().length} cores, load average ${loadAverage()} (1, 5, 15 min) before the start`);
-  const cluster = await LocalCluster.start({ dataDir, port: await freePortRun(10), replicas: 3, coordinators: 2, proxied: false, logLevel: "warn", ...(argv["value-cache-mib"] === undefined ? {} : { valueCacheMib: argv["value-cache-mib"] }) });
+  const cluster = await LocalCluster.start({ dataDir, port: await freePortRun(10), replicas: 3, coordinators: 2, proxied: false, logLevel: "warn", valueCacheMib: argv["value-cache-mib"] });
   let shop: { url: string; stop: () => Promise<void> } | null = null;
   try {
     await waitUntil("every replica up and in sync", 60_000, () => fullySynced(cluster));

@@ -21,7 +21,7 @@ export interface LocalClusterOptions {
   readonly proxied: boolean;
   readonly logLevel: string;
   /** The coordinators' --value-cache-mib; their default when absent. */
-  readonly valueCacheMib?: number;
+  readonly valueCacheMib?: number | undefined;
   /** Lines the processes print, with the process name. */
   readonly onOutput?: (name: string, line: string) => void;
 }
@@ -143,7 +143,7 @@ export class LocalCluster implements ChaosCluster {
     const args = processArgs(this.layout, name, {
       logLevel: this.options.logLevel,
       failpoints,
-      ...(this.options.valueCacheMib !== undefined && this.coordinatorNames.includes(name) ? { valueCacheMib: this.options.valueCacheMib } : {}),
+      valueCacheMib: this.coordinatorNames.includes(name) ? this.options.valueCacheMib : undefined,
     });
     const child = spawn(process.execPath, [kvScript, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     const emit = (chunk: Buffer) => {

@@ -59,7 +59,7 @@ export interface ProcessFlags {
   /** The coordinators' only. */
   readonly minInSync?: number;
   /** The coordinators' only: --value-cache-mib. */
-  readonly valueCacheMib?: number;
+  readonly valueCacheMib?: number | undefined;
   /** The replicas' only (a coordinator's arguments leave it out, so that one set of flags serves both). */
   readonly tombstoneRetentionMs?: number;
   /** TLS: where each process's certificate lies (tools/cluster/tls-files.ts); absent: plaintext. */
